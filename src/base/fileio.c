@@ -1,0 +1,144 @@
+#include "base/fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/strbuf.h"
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int fsync_parent_dir(const char *path)
+{
+	struct strbuf dir = STRBUF_INIT;
+	const char *slash = strrchr(path, '/');
+	int fd, r = 0;
+
+	if (slash == path)
+		strbuf_addstr(&dir, "/");
+	else if (slash)
+		strbuf_add(&dir, path, (size_t)(slash - path));
+	else
+		strbuf_addstr(&dir, ".");
+	fd = open(dir.buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		r = -errno;
+	else if (fsync(fd) < 0)
+		r = -errno;
+	if (fd >= 0)
+		close(fd);
+	strbuf_release(&dir);
+	return r;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	int fd, r;
+
+	strbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	/* a leftover from a crashed process with our pid: it is ours to drop */
+	unlink(tmp.buf);
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = write_all(fd, data, len);
+	if (!r && fchmod(fd, mode) < 0)
+		r = -errno;
+	if (!r && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && !r)
+		r = -errno;
+	if (!r && rename(tmp.buf, path) < 0)
+		r = -errno;
+	if (r)
+		unlink(tmp.buf);
+	else
+		r = fsync_parent_dir(path);
+out:
+	strbuf_release(&tmp);
+	return r;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int r = 0;
+
+	strbuf_addstr(&sb, path);
+	for (size_t i = 1; i <= sb.len; i++) {
+		if (sb.buf[i] != '/' && sb.buf[i] != '\0')
+			continue;
+		char c = sb.buf[i];
+		sb.buf[i] = '\0';
+		if (mkdir(sb.buf, mode) < 0 && errno != EEXIST) {
+			r = -errno;
+			break;
+		}
+		sb.buf[i] = c;
+	}
+	strbuf_release(&sb);
+	return r;
+}
+
+int lock_acquire(struct lock *lk, const char *path, long timeout_ms)
+{
+	struct timespec start, now;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			break;
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			int r = -errno;
+			close(fd);
+			return r;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (timeout_ms >= 0 && elapsed >= timeout_ms) {
+			close(fd);
+			return -ETIMEDOUT;
+		}
+		/* polling at 10ms keeps waiters fair enough without a wakeup fd */
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	lk->fd = fd;
+	return 0;
+}
+
+void lock_release(struct lock *lk)
+{
+	if (lk->fd >= 0) {
+		flock(lk->fd, LOCK_UN);
+		close(lk->fd);
+	}
+	lk->fd = -1;
+}

@@ -1,0 +1,79 @@
+#include "base/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum log_level log_max_level = LOG_LVL_INFO;
+static const char *log_prefix = "volrep: ";
+
+void log_init(void)
+{
+	const char *d = getenv("VOLREP_DEBUG");
+
+	if (d && *d && strcmp(d, "0"))
+		log_max_level = LOG_LVL_DEBUG;
+}
+
+void log_set_prefix(const char *prefix)
+{
+	log_prefix = prefix ? prefix : "";
+}
+
+static void vlog(enum log_level lvl, const char *tag, const char *fmt, va_list ap)
+{
+	if (lvl > log_max_level)
+		return;
+	/* one fprintf per line keeps lines whole when several workers log */
+	char line[4096];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	fprintf(stderr, "%s%s%s\n", log_prefix, tag, line);
+}
+
+int error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_ERROR, "", fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_WARN, "warning: ", fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_INFO, "", fmt, ap);
+	va_end(ap);
+}
+
+void debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_DEBUG, "debug: ", fmt, ap);
+	va_end(ap);
+}
+
+void die_code(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_ERROR, "", fmt, ap);
+	va_end(ap);
+	exit(code);
+}

@@ -1,0 +1,16 @@
+/* Strict number parsing: the whole string must be a number, no leading
+ * whitespace or sign surprises, overflow detected. All return 0 on success
+ * and -EINVAL / -ERANGE on failure, leaving *out untouched. */
+#ifndef VOLREP_BASE_PARSE_UTIL_H
+#define VOLREP_BASE_PARSE_UTIL_H
+
+#include <stdint.h>
+
+int parse_u64(const char *s, uint64_t *out);
+int parse_i64(const char *s, int64_t *out);
+/* Unsigned value in [min, max]. */
+int parse_uint_range(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* Finite decimal floating point number ("1", "2.5", "1e3"). */
+int parse_double(const char *s, double *out);
+
+#endif

@@ -1,0 +1,16 @@
+/* Wall-clock access with a test seam. */
+#ifndef VOLREP_BASE_TIME_UTIL_H
+#define VOLREP_BASE_TIME_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Current epoch seconds; VOLREP_NOW=<epoch> overrides it (tests walk through
+ * time with it). */
+int64_t volrep_now(void);
+/* Monotonic seconds as a double, for durations. */
+double mono_now(void);
+/* Format t in local time with strftime fmt into buf. Returns buf. */
+char *format_localtime(char *buf, size_t size, const char *fmt, int64_t t);
+
+#endif

@@ -1,0 +1,10 @@
+/* Handlers of the command table (see commands.h for the contract). */
+#ifndef VOLREP_CLI_CMDS_H
+#define VOLREP_CLI_CMDS_H
+
+#include "config/context.h"
+
+int cmd_help(int argc, char **argv, struct context *ctx);
+int cmd_version(int argc, char **argv, struct context *ctx);
+
+#endif

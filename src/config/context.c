@@ -1,0 +1,47 @@
+#include "config/context.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "base/validate.h"
+#include "base/xalloc.h"
+
+static void fill(char **field, const char *env, const char *dflt)
+{
+	const char *v;
+
+	if (*field)
+		return;
+	v = getenv(env);
+	*field = xstrdup(v && *v ? v : dflt);
+}
+
+int context_resolve(struct context *ctx)
+{
+	struct utsname u;
+	char host[sizeof(u.nodename)] = "localhost";
+
+	if (uname(&u) == 0) {
+		/* hostname -s: up to the first dot */
+		memcpy(host, u.nodename, sizeof(host));
+		host[strcspn(host, ".")] = '\0';
+	}
+	fill(&ctx->config_dir, "VOLREP_CONFIG_DIR", "/etc/volrep");
+	fill(&ctx->state_dir, "VOLREP_STATE_DIR", "/var/lib/volrep");
+	fill(&ctx->log_dir, "VOLREP_LOG_DIR", "/var/log/volrep");
+	fill(&ctx->node, "VOLREP_NODE", host);
+	if (!valid_node_name(ctx->node))
+		return -EINVAL;
+	return 0;
+}
+
+void context_release(struct context *ctx)
+{
+	free(ctx->config_dir);
+	free(ctx->state_dir);
+	free(ctx->log_dir);
+	free(ctx->node);
+	memset(ctx, 0, sizeof(*ctx));
+}

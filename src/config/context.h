@@ -1,0 +1,18 @@
+/* Where volrep finds its files and who it is: resolved once per command
+ * from options, environment and defaults (DESIGN.md §3). */
+#ifndef VOLREP_CONFIG_CONTEXT_H
+#define VOLREP_CONFIG_CONTEXT_H
+
+struct context {
+	char *config_dir; /* --config-dir, VOLREP_CONFIG_DIR, /etc/volrep */
+	char *state_dir;  /* --state-dir, VOLREP_STATE_DIR, /var/lib/volrep */
+	char *log_dir;    /* --log-dir, VOLREP_LOG_DIR, /var/log/volrep */
+	char *node;       /* --node, VOLREP_NODE, hostname -s */
+};
+
+/* Fill unset fields from the environment and defaults. Returns 0, or
+ * -EINVAL when the node name is not a valid node name. */
+int context_resolve(struct context *ctx);
+void context_release(struct context *ctx);
+
+#endif

@@ -1,0 +1,282 @@
+#include "exec/spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/xalloc.h"
+
+extern char **environ;
+
+static char **build_env(const struct strvec *extra)
+{
+	size_t n = 0, out = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = xcalloc(n + extra->nr + 1, sizeof(*env));
+	for (size_t i = 0; i < n; i++) {
+		const char *eq = strchr(environ[i], '=');
+		size_t klen = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
+		int replaced = 0;
+
+		for (size_t j = 0; j < extra->nr; j++)
+			if (!strncmp(extra->v[j], environ[i], klen) && extra->v[j][klen] == '=')
+				replaced = 1;
+		if (!replaced)
+			env[out++] = environ[i];
+	}
+	for (size_t j = 0; j < extra->nr; j++)
+		env[out++] = extra->v[j];
+	env[out] = NULL;
+	return env;
+}
+
+/* Only async-signal-safe calls between fork and exec. */
+static _Noreturn void child_exec(struct child *c, char **env, int fds[3], int notify)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	if (c->new_pgrp)
+		setpgid(0, 0);
+	for (int i = 0; i < 3; i++) {
+		if (fds[i] == i) {
+			/* already in place: just clear CLOEXEC */
+			fcntl(i, F_SETFD, 0);
+		} else if (fds[i] >= 0 && dup2(fds[i], i) < 0) {
+			goto fail;
+		}
+	}
+	execvpe(c->args.v[0], c->args.v, env);
+fail:;
+	int e = errno;
+	ssize_t unused = write(notify, &e, sizeof(e));
+	(void)unused;
+	_exit(127);
+}
+
+static int open_null(int flags)
+{
+	return open("/dev/null", flags | O_CLOEXEC);
+}
+
+int child_start(struct child *c)
+{
+	int *slots[3] = { &c->in, &c->out, &c->err };
+	int fds[3] = { 0, 1, 2 }, parent_end[3] = { -1, -1, -1 }, own[3] = { -1, -1, -1 };
+	int notify[2] = { -1, -1 }, r = 0, e;
+	char **env = NULL;
+	ssize_t n;
+
+	if (!c->args.nr)
+		return -EINVAL;
+	for (int i = 0; i < 3; i++) {
+		int p[2];
+
+		switch (*slots[i]) {
+		case CHILD_INHERIT:
+			fds[i] = i;
+			break;
+		case CHILD_NULL:
+			own[i] = open_null(i == 0 ? O_RDONLY : O_WRONLY);
+			if (own[i] < 0) {
+				r = -errno;
+				goto fail;
+			}
+			fds[i] = own[i];
+			break;
+		case CHILD_PIPE:
+			if (pipe2(p, O_CLOEXEC) < 0) {
+				r = -errno;
+				goto fail;
+			}
+			fds[i] = own[i] = i == 0 ? p[0] : p[1];
+			parent_end[i] = i == 0 ? p[1] : p[0];
+			break;
+		default:
+			fds[i] = *slots[i];
+		}
+	}
+	if (pipe2(notify, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	env = build_env(&c->env);
+	fflush(NULL);
+	c->pid = fork();
+	if (c->pid < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (c->pid == 0)
+		child_exec(c, env, fds, notify[1]);
+	if (c->new_pgrp)
+		setpgid(c->pid, c->pid); /* both sides, to avoid the race */
+	free(env);
+	env = NULL;
+	close(notify[1]);
+	notify[1] = -1;
+	do
+		n = read(notify[0], &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close(notify[0]);
+	notify[0] = -1;
+	if (n == sizeof(e)) {
+		/* exec failed: reap the child, report why */
+		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		c->pid = -1;
+		r = -e;
+		goto fail;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (own[i] >= 0)
+			close(own[i]);
+		if (parent_end[i] >= 0)
+			*slots[i] = parent_end[i];
+	}
+	return 0;
+fail:
+	free(env);
+	for (int i = 0; i < 3; i++) {
+		if (own[i] >= 0)
+			close(own[i]);
+		if (parent_end[i] >= 0)
+			close(parent_end[i]);
+	}
+	if (notify[0] >= 0)
+		close(notify[0]);
+	if (notify[1] >= 0)
+		close(notify[1]);
+	return r;
+}
+
+void child_kill(struct child *c, int sig)
+{
+	if (c->pid <= 0)
+		return;
+	if (c->new_pgrp)
+		kill(-c->pid, sig);
+	else
+		kill(c->pid, sig);
+}
+
+void child_clear(struct child *c)
+{
+	strvec_clear(&c->args);
+	strvec_clear(&c->env);
+}
+
+int child_finish(struct child *c)
+{
+	int status, r;
+
+	if (c->pid <= 0) {
+		child_clear(c);
+		return -ECHILD;
+	}
+	while ((r = waitpid(c->pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	c->pid = -1;
+	child_clear(c);
+	if (r < 0)
+		return -errno;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+int run_capture(const char *const *argv, const char *input, size_t inlen,
+		struct strbuf *out, struct strbuf *err, size_t max)
+{
+	struct child c = CHILD_INIT;
+	struct pollfd pfd[3];
+	size_t off = 0, outn = 0, errn = 0;
+	int r, too_big = 0;
+	char buf[8192];
+
+	strvec_pushv(&c.args, argv);
+	c.in = input ? CHILD_PIPE : CHILD_NULL;
+	c.out = CHILD_PIPE;
+	c.err = CHILD_PIPE;
+	r = child_start(&c);
+	if (r < 0) {
+		child_clear(&c);
+		return r;
+	}
+	pfd[0].fd = input ? c.in : -1;
+	pfd[0].events = POLLOUT;
+	pfd[1].fd = c.out;
+	pfd[1].events = POLLIN;
+	pfd[2].fd = c.err;
+	pfd[2].events = POLLIN;
+	if (input && !inlen) {
+		close(c.in);
+		pfd[0].fd = -1;
+	}
+	/* writing stdin and reading both outputs in one poll loop: a child
+	 * that fills one pipe while we block on another cannot deadlock us */
+	while (pfd[0].fd >= 0 || pfd[1].fd >= 0 || pfd[2].fd >= 0) {
+		if (poll(pfd, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[0].fd >= 0 && pfd[0].revents) {
+			ssize_t n = write(pfd[0].fd, input + off, inlen - off);
+
+			if (n > 0)
+				off += (size_t)n;
+			if (n < 0 || off == inlen) {
+				close(pfd[0].fd);
+				pfd[0].fd = -1;
+			}
+		}
+		for (int i = 1; i < 3; i++) {
+			if (pfd[i].fd < 0 || !pfd[i].revents)
+				continue;
+			ssize_t n = read(pfd[i].fd, buf, sizeof(buf));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				close(pfd[i].fd);
+				pfd[i].fd = -1;
+				continue;
+			}
+			struct strbuf *dst = i == 1 ? out : err;
+			size_t *cnt = i == 1 ? &outn : &errn;
+			*cnt += (size_t)n;
+			if (*cnt > max) {
+				too_big = 1;
+				child_kill(&c, SIGKILL);
+			} else if (dst) {
+				strbuf_add(dst, buf, (size_t)n);
+			}
+		}
+	}
+	r = child_finish(&c);
+	return too_big ? -EFBIG : r;
+}
+
+const char *exit_status_str(int code, char *buf, size_t size)
+{
+	if (code > 128 && code < 128 + NSIG)
+		snprintf(buf, size, "killed by signal %d", code - 128);
+	else if (code < 0)
+		snprintf(buf, size, "%s", strerror(-code));
+	else
+		snprintf(buf, size, "exit code %d", code);
+	return buf;
+}

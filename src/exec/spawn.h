@@ -1,0 +1,61 @@
+/* Running other programs, never through a shell.
+ *
+ * This is the only place in volrep that forks or execs (a grep in the test
+ * suite enforces that). argv is always an array: nothing is ever
+ * re-parsed by /bin/sh on this machine. Calling sequence (after git's
+ * run-command.h):
+ *   1. struct child c = CHILD_INIT; strvec_push(&c.args, "zfs"); ...
+ *   2. set c.in / c.out / c.err: CHILD_INHERIT (default), CHILD_PIPE (a pipe
+ *      is made, the parent's end is stored back into the field after
+ *      child_start()), CHILD_NULL (/dev/null) or an fd >= 0 to dup in.
+ *   3. child_start(&c); use the pipe ends; close them;
+ *   4. child_finish(&c) -> exit code (128+signal when killed).
+ * run_capture() does all of it for the common "run, collect output" case. */
+#ifndef VOLREP_EXEC_SPAWN_H
+#define VOLREP_EXEC_SPAWN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "base/strbuf.h"
+#include "base/strvec.h"
+
+#define CHILD_INHERIT (-1)
+#define CHILD_PIPE (-2)
+#define CHILD_NULL (-3)
+
+struct child {
+	struct strvec args;
+	/* "KEY=VALUE" entries added to (or replacing in) the environment */
+	struct strvec env;
+	int in, out, err;
+	/* put the child in its own process group (so a kill reaches its
+	 * children, e.g. ssh's) */
+	int new_pgrp;
+	pid_t pid;
+};
+#define CHILD_INIT { .args = STRVEC_INIT, .env = STRVEC_INIT, .in = CHILD_INHERIT, \
+		     .out = CHILD_INHERIT, .err = CHILD_INHERIT, .new_pgrp = 0, .pid = -1 }
+
+/* Start the child. Returns 0, or -errno (-ENOENT when the program does not
+ * exist: exec errors are reported back through a CLOEXEC pipe). */
+int child_start(struct child *c);
+/* Wait for the child; returns its exit code, 128+signal if it was killed,
+ * or -errno. Frees args/env. */
+int child_finish(struct child *c);
+/* Kill the child (SIGTERM to its process group if new_pgrp) */
+void child_kill(struct child *c, int sig);
+void child_clear(struct child *c);
+
+/* Run argv with stdin from input (NULL: /dev/null), collecting stdout and
+ * stderr into out/err (either may be NULL: discarded), each capped at max
+ * bytes (-EFBIG when exceeded; the child is killed). Returns the exit code
+ * as child_finish() does, or -errno. */
+int run_capture(const char *const *argv, const char *input, size_t inlen,
+		struct strbuf *out, struct strbuf *err, size_t max);
+
+/* Describe an exit code from child_finish for messages:
+ * "exit code 1", "killed by signal 9". */
+const char *exit_status_str(int code, char *buf, size_t size);
+
+#endif

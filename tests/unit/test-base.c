@@ -1,0 +1,216 @@
+/* Unit tests of the base layer and the spawn helper. */
+#include "unit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/fileio.h"
+#include "base/parse-util.h"
+#include "base/strbuf.h"
+#include "base/strvec.h"
+#include "base/validate.h"
+#include "exec/spawn.h"
+
+static void test_strbuf(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	assert_non_null(sb.buf);
+	assert_string_equal(sb.buf, "");
+	strbuf_addstr(&sb, "abc");
+	strbuf_addch(&sb, '-');
+	strbuf_addf(&sb, "%d/%s", 42, "x");
+	assert_string_equal(sb.buf, "abc-42/x");
+	assert_int_equal(sb.len, 8);
+	for (int i = 0; i < 1000; i++)
+		strbuf_addf(&sb, "%04d", i);
+	assert_int_equal(sb.len, 8 + 4000);
+	assert_memory_equal(sb.buf + sb.len - 4, "0999", 4);
+	strbuf_reset(&sb);
+	strbuf_addstr(&sb, "x \t\n");
+	strbuf_rtrim(&sb);
+	assert_string_equal(sb.buf, "x");
+	char *d = strbuf_detach(&sb, NULL);
+	assert_string_equal(d, "x");
+	assert_string_equal(sb.buf, "");
+	free(d);
+	strbuf_release(&sb);
+}
+
+static void test_strvec(void **state)
+{
+	struct strvec sv = STRVEC_INIT;
+
+	(void)state;
+	assert_null(sv.v[0]);
+	strvec_push(&sv, "b");
+	strvec_pushf(&sv, "%s", "a");
+	strvec_push(&sv, "b");
+	assert_int_equal(sv.nr, 3);
+	assert_null(sv.v[3]);
+	strvec_sort_uniq(&sv);
+	assert_int_equal(sv.nr, 2);
+	assert_string_equal(sv.v[0], "a");
+	assert_string_equal(sv.v[1], "b");
+	assert_int_equal(strvec_find(&sv, "b"), 1);
+	assert_int_equal(strvec_find(&sv, "c"), -1);
+	strvec_clear(&sv);
+	strvec_split(&sv, ",x,,y,", ',');
+	assert_int_equal(sv.nr, 2);
+	assert_string_equal(sv.v[1], "y");
+	strvec_clear(&sv);
+}
+
+static void test_parse_numbers(void **state)
+{
+	uint64_t u = 7;
+	int64_t i = 7;
+	double d = 0;
+
+	(void)state;
+	assert_int_equal(parse_u64("123", &u), 0);
+	assert_int_equal(u, 123);
+	assert_int_equal(parse_u64("-1", &u), -EINVAL);
+	assert_int_equal(parse_u64(" 1", &u), -EINVAL);
+	assert_int_equal(parse_u64("1x", &u), -EINVAL);
+	assert_int_equal(parse_u64("", &u), -EINVAL);
+	assert_int_equal(parse_u64("99999999999999999999", &u), -ERANGE);
+	assert_int_equal(u, 123); /* untouched on failure */
+	assert_int_equal(parse_i64("-5", &i), 0);
+	assert_int_equal(i, -5);
+	assert_int_equal(parse_uint_range("5", 1, 4, &u), -ERANGE);
+	assert_int_equal(parse_double("2.5", &d), 0);
+	assert_true(d == 2.5);
+	assert_int_equal(parse_double("nan", &d), -EINVAL);
+	assert_int_equal(parse_double("inf", &d), -EINVAL);
+	assert_int_equal(parse_double("0x10", &d), -EINVAL);
+	assert_int_equal(parse_double("1e999", &d), -ERANGE);
+}
+
+static void test_validate(void **state)
+{
+	uint32_t g, j;
+
+	(void)state;
+	assert_true(valid_node_name("pve1"));
+	assert_true(valid_node_name("a"));
+	assert_true(valid_node_name("node-2"));
+	assert_false(valid_node_name("-x"));
+	assert_false(valid_node_name("x-"));
+	assert_false(valid_node_name("a;b"));
+	assert_false(valid_node_name("a.b"));
+	assert_false(valid_node_name(""));
+	assert_true(valid_job_id("100-0", &g, &j));
+	assert_int_equal(g, 100);
+	assert_int_equal(j, 0);
+	assert_false(valid_job_id("99-0", NULL, NULL));
+	assert_false(valid_job_id("0100-1", NULL, NULL));
+	assert_false(valid_job_id("100-", NULL, NULL));
+	assert_false(valid_job_id("100-1-2", NULL, NULL));
+	assert_false(valid_job_id("1000000000-1", NULL, NULL));
+	assert_true(valid_vmid("999999999"));
+	assert_false(valid_vmid("99"));
+	assert_true(valid_storage_id("local-zfs"));
+	assert_false(valid_storage_id("Local"));
+	assert_true(valid_dataset("rpool/data/subvol-200-disk-0"));
+	assert_false(valid_dataset("rpool/../x"));
+	assert_false(valid_dataset("-rpool"));
+	assert_false(valid_dataset("rpool//x"));
+	assert_false(valid_dataset("rpool/x;rm"));
+	assert_false(valid_dataset("rpool/$(x)"));
+	assert_true(valid_snapshot_name("__replicate_100-0_1714564800__"));
+	assert_false(valid_snapshot_name("a b"));
+	assert_false(valid_snapshot_name("-a"));
+	assert_true(valid_volname("100/vm-100-disk-0.raw"));
+	assert_false(valid_volname("../etc"));
+	assert_true(valid_abs_path("/mnt/btrfs"));
+	assert_false(valid_abs_path("/mnt/../etc"));
+	assert_false(valid_abs_path("mnt"));
+	assert_false(valid_abs_path("/mnt/a b"));
+}
+
+static void test_atomic_write_and_lock(void **state)
+{
+	char dir[] = "/tmp/volrep-unit.XXXXXX";
+	struct strbuf path = STRBUF_INIT, sb = STRBUF_INIT;
+	struct lock a = LOCK_INIT, b = LOCK_INIT;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	strbuf_addf(&path, "%s/sub/dir/file", dir);
+	assert_int_equal(mkdir_p(path.buf, 0755), 0); /* creates file as dir... */
+	rmdir(path.buf);
+	assert_int_equal(write_file_atomic(path.buf, "one", 3, 0644), 0);
+	assert_int_equal(write_file_atomic(path.buf, "two!", 4, 0600), 0);
+	assert_int_equal(strbuf_read_file(&sb, path.buf, 100), 0);
+	assert_string_equal(sb.buf, "two!");
+	struct stat st;
+	assert_int_equal(stat(path.buf, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	strbuf_reset(&sb);
+	assert_int_equal(strbuf_read_file(&sb, path.buf, 2), -EFBIG);
+
+	strbuf_addstr(&path, ".lck");
+	assert_int_equal(lock_acquire(&a, path.buf, 0), 0);
+	/* flock locks are per open file description: a second open conflicts */
+	assert_int_equal(lock_acquire(&b, path.buf, 50), -ETIMEDOUT);
+	lock_release(&a);
+	assert_int_equal(lock_acquire(&b, path.buf, 0), 0);
+	lock_release(&b);
+
+	struct strvec rm = STRVEC_INIT;
+	strvec_pushv(&rm, (const char *const[]){ "rm", "-rf", dir, NULL });
+	assert_int_equal(run_capture((const char *const *)rm.v, NULL, 0, NULL, NULL, 1024), 0);
+	strvec_clear(&rm);
+	strbuf_release(&path);
+	strbuf_release(&sb);
+}
+
+static void test_spawn(void **state)
+{
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	char buf[64];
+
+	(void)state;
+	/* no shell: the argument reaches the program verbatim */
+	const char *echo[] = { "printf", "%s", "a;b $(x) `y`", NULL };
+	assert_int_equal(run_capture(echo, NULL, 0, &out, &err, 1024), 0);
+	assert_string_equal(out.buf, "a;b $(x) `y`");
+	strbuf_reset(&out);
+	const char *cat[] = { "cat", NULL };
+	assert_int_equal(run_capture(cat, "hello", 5, &out, NULL, 1024), 0);
+	assert_string_equal(out.buf, "hello");
+	const char *f[] = { "false", NULL };
+	assert_int_equal(run_capture(f, NULL, 0, NULL, NULL, 1024), 1);
+	const char *missing[] = { "/nonexistent/volrep-prog", NULL };
+	assert_int_equal(run_capture(missing, NULL, 0, NULL, NULL, 1024), -ENOENT);
+	const char *killed[] = { "sh", "-c", "kill -9 $$", NULL };
+	int r = run_capture(killed, NULL, 0, NULL, NULL, 1024);
+	assert_int_equal(r, 128 + 9);
+	assert_string_equal(exit_status_str(r, buf, sizeof(buf)), "killed by signal 9");
+	strbuf_reset(&out);
+	const char *big[] = { "head", "-c", "100000", "/dev/zero", NULL };
+	assert_int_equal(run_capture(big, NULL, 0, &out, NULL, 1000), -EFBIG);
+	strbuf_release(&out);
+	strbuf_release(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_strbuf),
+		cmocka_unit_test(test_strvec),
+		cmocka_unit_test(test_parse_numbers),
+		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_atomic_write_and_lock),
+		cmocka_unit_test(test_spawn),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
