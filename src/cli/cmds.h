@@ -4,7 +4,9 @@
 
 #include "config/context.h"
 
+int cmd_export(int argc, char **argv, struct context *ctx);
 int cmd_help(int argc, char **argv, struct context *ctx);
+int cmd_import(int argc, char **argv, struct context *ctx);
 int cmd_version(int argc, char **argv, struct context *ctx);
 
 #endif
