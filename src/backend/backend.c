@@ -223,9 +223,14 @@ static int check_volname(struct backend *b, const char *volname)
 	return 0;
 }
 
+int backend_valid_snapname(const char *snap)
+{
+	return valid_snapshot_name(snap) && snap[0] != '.';
+}
+
 static int check_snap(struct backend *b, const char *what, const char *snap)
 {
-	if (!valid_snapshot_name(snap))
+	if (!backend_valid_snapname(snap))
 		return backend_fail(b, -EINVAL, "invalid %s name '%s'", what, snap ? snap : "");
 	return 0;
 }

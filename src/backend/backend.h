@@ -143,6 +143,10 @@ char *backend_volid(const struct backend *b, const char *volname);
  * stores the guest id in *vmid (if non-NULL). */
 int backend_valid_volname(enum backend_type type, const char *volname, uint32_t *vmid);
 
+/* Snapshot names: valid_snapshot_name() and, as they become part of file
+ * names on btrfs, not starting with '.' (no hidden entries, no ".."). */
+int backend_valid_snapname(const char *snap);
+
 /* Probe the tools once (cached). Returns 0 or -errno. */
 int backend_probe(struct backend *b, struct backend_caps *caps);
 /* The guest's volume names on this storage, sorted. vmid: valid_vmid. */

@@ -23,7 +23,6 @@
 
 #include "backend/btrfs-parse.h"
 #include "base/fileio.h"
-#include "base/validate.h"
 
 /* the inode number of every btrfs subvolume's root directory
  * (BTRFS_FIRST_FREE_OBJECTID): how btrfs-progs tells a subvolume */
@@ -291,7 +290,7 @@ static int btrfs_list_snapshots(struct backend *b, const char *volname, struct b
 	}
 	while ((de = readdir(d)))
 		if (!strncmp(de->d_name, sv.buf, sv.len) && de->d_name[sv.len] == '@' &&
-		    valid_snapshot_name(de->d_name + sv.len + 1))
+		    backend_valid_snapname(de->d_name + sv.len + 1))
 			strvec_push(&names, de->d_name + sv.len + 1);
 	closedir(d);
 	strvec_sort_uniq(&names);

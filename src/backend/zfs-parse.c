@@ -55,19 +55,17 @@ static void free_fields(char **fields, int n)
 }
 
 /* "<dataset>@<snap>" -> snap (pointer into name), or NULL when name is not
- * a snapshot of exactly this dataset. -EINVAL via *bad for a snapshot of
- * the dataset with an invalid name. */
-static const char *snap_of(const char *name, const char *dataset, int *bad)
+ * a snapshot of exactly this dataset, or one whose name volrep would not
+ * accept (a user's snapshot "a b" must not break the listing; it cannot
+ * be a replication snapshot). */
+static const char *snap_of(const char *name, const char *dataset)
 {
 	size_t dl = strlen(dataset);
 
-	*bad = 0;
 	if (strncmp(name, dataset, dl) || name[dl] != '@')
 		return NULL;
-	if (!valid_snapshot_name(name + dl + 1)) {
-		*bad = 1;
+	if (!backend_valid_snapname(name + dl + 1))
 		return NULL;
-	}
 	return name + dl + 1;
 }
 
@@ -112,7 +110,7 @@ int zfs_parse_snapshot_list(const char *text, const char *dataset, struct backen
 		char *f[3];
 		const char *snap;
 		int64_t creation;
-		int n, bad;
+		int n;
 
 		if (!len)
 			continue;
@@ -123,8 +121,8 @@ int zfs_parse_snapshot_list(const char *text, const char *dataset, struct backen
 			r = -EINVAL;
 			break;
 		}
-		snap = snap_of(f[0], dataset, &bad);
-		if (bad || (snap && (!valid_guid(f[1]) || parse_i64(f[2], &creation) < 0 || creation < 0))) {
+		snap = snap_of(f[0], dataset);
+		if (snap && (!valid_guid(f[1]) || parse_i64(f[2], &creation) < 0 || creation < 0)) {
 			free_fields(f, 3);
 			r = -EINVAL;
 			break;
@@ -154,7 +152,7 @@ int zfs_parse_snapshot_get(const char *text, const char *dataset, struct backend
 		char *f[3];
 		const char *snap;
 		struct backend_snapshot *s = NULL;
-		int n, bad;
+		int n;
 
 		if (!len)
 			continue;
@@ -165,12 +163,7 @@ int zfs_parse_snapshot_get(const char *text, const char *dataset, struct backend
 			r = -EINVAL;
 			break;
 		}
-		snap = snap_of(f[0], dataset, &bad);
-		if (bad) {
-			free_fields(f, 3);
-			r = -EINVAL;
-			break;
-		}
+		snap = snap_of(f[0], dataset);
 		if (!snap) {
 			free_fields(f, 3);
 			continue;

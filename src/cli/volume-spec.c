@@ -138,11 +138,11 @@ int volume_spec_parse(int argc, char **argv, int allow_compressed, struct volume
 		error("missing option '--snapshot'");
 		return -1;
 	}
-	if (!valid_snapshot_name(vals[2])) {
+	if (!backend_valid_snapname(vals[2])) {
 		error("invalid snapshot name '%s'", vals[2]);
 		return -1;
 	}
-	if (vals[3] && !valid_snapshot_name(vals[3])) {
+	if (vals[3] && !backend_valid_snapname(vals[3])) {
 		error("invalid base snapshot name '%s'", vals[3]);
 		return -1;
 	}
