@@ -114,12 +114,29 @@ zfs_pool_create() {
 	zfs create -o mountpoint="$_mp" "$_pool/data"
 }
 
+# zfs_retry_busy CMD...: run a zfs/zpool command, retrying for up to 5 s
+# while it fails (zfs-fuse reports a just-received filesystem as "dataset
+# is busy" for a moment).
+zfs_retry_busy() {
+	_i=0
+	while ! "$@" 2>"${TRASH:-/tmp}/.zfs-retry.err"; do
+		_i=$((_i + 1))
+		if [ $_i -ge 25 ] || ! grep -q busy "${TRASH:-/tmp}/.zfs-retry.err"; then
+			cat "${TRASH:-/tmp}/.zfs-retry.err" >&2
+			rm -f "${TRASH:-/tmp}/.zfs-retry.err"
+			return 1
+		fi
+		sleep 0.2
+	done
+	rm -f "${TRASH:-/tmp}/.zfs-retry.err"
+}
+
 # zfs_stop: destroy our pools, stop the daemon and wait for it to exit
 # (SIGKILL after 20 s).
 zfs_stop() {
 	storage_state
 	for _p in $(cat "$STORAGE_STATE/zfs-pools" 2>/dev/null); do
-		zpool destroy -f "$_p" >/dev/null 2>&1 || echo "zfs_stop: cannot destroy pool $_p" >&2
+		zfs_retry_busy zpool destroy -f "$_p" >/dev/null 2>&1 || echo "zfs_stop: cannot destroy pool $_p" >&2
 	done
 	rm -f "$STORAGE_STATE/zfs-pools"
 	[ -f "$STORAGE_STATE/zfs-fuse.pidfile" ] || return 0
