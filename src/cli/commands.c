@@ -6,7 +6,14 @@
 
 /* Keep sorted by name: "volrep help" lists them in this order. */
 const struct command commands[] = {
+	{ "create-local-job", cmd_create_local_job, "<id> <target> [--schedule S] [--rate MBps] [--comment T] [--disable 0|1] [--source NODE]", "create a replication job" },
+	{ "delete", cmd_delete, "<id> [--keep] [--force]", "mark a replication job for removal (--force: remove the entry at once)" },
+	{ "disable", cmd_disable, "<id>", "disable a replication job" },
+	{ "enable", cmd_enable, "<id>", "enable a replication job" },
 	{ "help", cmd_help, "[COMMAND]", "show usage" },
+	{ "list", cmd_list, "[--output-format text|json|json-pretty]", "list the replication jobs" },
+	{ "read", cmd_read, "<id>", "show a replication job's configuration (JSON)" },
+	{ "update", cmd_update, "<id> [--schedule S] [--rate N] [--comment T] [--disable 0|1] [--delete opt,...] [--digest D]", "change a replication job" },
 	{ "version", cmd_version, "", "print the version" },
 	{ NULL, NULL, NULL, NULL },
 };
