@@ -12,6 +12,8 @@ int cmd_enable(int argc, char **argv, struct context *ctx);
 int cmd_help(int argc, char **argv, struct context *ctx);
 int cmd_list(int argc, char **argv, struct context *ctx);
 int cmd_read(int argc, char **argv, struct context *ctx);
+int cmd_schedule_now(int argc, char **argv, struct context *ctx);
+int cmd_status(int argc, char **argv, struct context *ctx);
 int cmd_update(int argc, char **argv, struct context *ctx);
 int cmd_version(int argc, char **argv, struct context *ctx);
 

@@ -14,6 +14,8 @@ const struct command commands[] = {
 	{ "help", cmd_help, "[COMMAND]", "show usage" },
 	{ "list", cmd_list, "[--output-format text|json|json-pretty]", "list the replication jobs" },
 	{ "read", cmd_read, "<id>", "show a replication job's configuration (JSON)" },
+	{ "schedule-now", cmd_schedule_now, "<id>", "run a replication job at the next scheduler tick" },
+	{ "status", cmd_status, "[--guest VMID] [--output-format text|json|json-pretty]", "show the state of this node's replication jobs" },
 	{ "update", cmd_update, "<id> [--schedule S] [--rate N] [--comment T] [--disable 0|1] [--delete opt,...] [--digest D]", "change a replication job" },
 	{ "version", cmd_version, "", "print the version" },
 	{ NULL, NULL, NULL, NULL },

@@ -52,7 +52,7 @@ json_t *job_to_json(const struct repl_job *job)
 
 void print_json(const json_t *v, enum output_format fmt)
 {
-	size_t flags = JSON_SORT_KEYS | JSON_ENCODE_ANY;
+	size_t flags = JSON_SORT_KEYS | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15);
 	char *s;
 
 	flags |= fmt == OUTPUT_JSON_PRETTY ? JSON_INDENT(3) : JSON_COMPACT;
