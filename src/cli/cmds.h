@@ -5,6 +5,8 @@
 #include "config/context.h"
 
 int cmd_help(int argc, char **argv, struct context *ctx);
+int cmd_remote_exec(int argc, char **argv, struct context *ctx);
+int cmd_serve(int argc, char **argv, struct context *ctx);
 int cmd_version(int argc, char **argv, struct context *ctx);
 
 #endif

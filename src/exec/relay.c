@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -127,6 +128,122 @@ out:
 		stats->elapsed = (double)(mono_ns() - s.start) / 1e9;
 		stats->slept = (double)rl.slept_ns / 1e9;
 		stats->spliced = spliced;
+	}
+	return r;
+}
+
+static int side_read(struct relay_side *sd, char *buf, size_t size)
+{
+	ssize_t n = read(sd->fd, buf, size);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n <= 0) {
+		close(sd->fd);
+		sd->fd = -1;
+		return n < 0 ? -errno : 0;
+	}
+	if (sd->buf) {
+		size_t room = sd->max > sd->buf->len ? sd->max - sd->buf->len : 0;
+
+		if ((size_t)n > room)
+			sd->overflow = 1;
+		strbuf_add(sd->buf, buf, (size_t)n < room ? (size_t)n : room);
+	}
+	return 0;
+}
+
+int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *sides,
+	       size_t nsides, struct relay_stats *stats)
+{
+	struct relay_state s = { .o = o, .bytes = 0 };
+	struct pollfd pfd[2 + 4];
+	struct ratelimit rl;
+	char *buf = xmalloc(RELAY_BUFSIZE), side_buf[4096];
+	size_t chunk, have = 0, off = 0;
+	int r = 0, in_eof = 0;
+
+	if (nsides > 4)
+		nsides = 4;
+	s.start = s.last_report = mono_ns();
+	ratelimit_init(&rl, o->rate, RELAY_BUFSIZE);
+	chunk = ratelimit_chunk(&rl, RELAY_BUFSIZE);
+	fcntl(out, F_SETFL, fcntl(out, F_GETFL) | O_NONBLOCK);
+	for (;;) {
+		int active = 0;
+
+		pfd[0].fd = out >= 0 && !in_eof && have == off ? in : -1;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = out >= 0 && have > off ? out : -1;
+		pfd[1].events = POLLOUT;
+		for (size_t i = 0; i < nsides; i++) {
+			pfd[2 + i].fd = sides[i].fd;
+			pfd[2 + i].events = POLLIN;
+			active |= sides[i].fd >= 0;
+		}
+		if (out >= 0 && in_eof && have == off) {
+			close(out);
+			out = -1;
+			report(&s, 1);
+		}
+		if (out < 0 && !active)
+			break;
+		if (poll(pfd, 2 + nsides, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		if (pfd[0].fd >= 0 && pfd[0].revents) {
+			ssize_t n = read(in, buf, chunk);
+
+			if (n < 0 && errno != EINTR && errno != EAGAIN) {
+				r = -errno;
+				close(out);
+				out = -1;
+			} else if (n == 0) {
+				in_eof = 1;
+			} else if (n > 0) {
+				have = (size_t)n;
+				off = 0;
+			}
+		}
+		if (pfd[1].fd >= 0 && pfd[1].revents) {
+			ssize_t n = write(out, buf + off, have - off);
+
+			if (n < 0 && errno != EINTR && errno != EAGAIN) {
+				r = -errno;
+				close(out);
+				out = -1;
+			} else if (n > 0) {
+				off += (size_t)n;
+				s.bytes += (uint64_t)n;
+				if (off == have) {
+					/* account per chunk: a sleep here leaves the
+					 * sides waiting for at most about 1/16 s */
+					ratelimit_account(&rl, have);
+					have = off = 0;
+				}
+				report(&s, 0);
+			}
+		}
+		for (size_t i = 0; i < nsides; i++)
+			if (sides[i].fd >= 0 && pfd[2 + i].revents)
+				side_read(&sides[i], side_buf, sizeof(side_buf));
+	}
+	free(buf);
+	if (out >= 0)
+		close(out);
+	for (size_t i = 0; i < nsides; i++)
+		if (sides[i].fd >= 0) {
+			close(sides[i].fd);
+			sides[i].fd = -1;
+		}
+	if (stats) {
+		stats->bytes = s.bytes;
+		stats->elapsed = (double)(mono_ns() - s.start) / 1e9;
+		stats->slept = (double)rl.slept_ns / 1e9;
+		stats->spliced = 0;
 	}
 	return r;
 }

@@ -12,7 +12,10 @@
 #ifndef VOLREP_EXEC_RELAY_H
 #define VOLREP_EXEC_RELAY_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "base/strbuf.h"
 
 #define RELAY_BUFSIZE (128 * 1024)
 
@@ -50,5 +53,22 @@ struct relay_stats {
  * away: SIGPIPE must be ignored by the caller, volrep's main does). stats
  * (may be NULL) is filled in either case. */
 int relay_copy(int in, int out, const struct relay_opts *o, struct relay_stats *stats);
+
+/* A stream read alongside the copy (the remote command's stdout/stderr),
+ * so that neither side can block the other on a full pipe. */
+struct relay_side {
+	int fd;             /* read until EOF, then closed and set to -1 */
+	struct strbuf *buf; /* collects the first max bytes (NULL: discard) */
+	size_t max;
+	int overflow;       /* set when more than max bytes arrived */
+};
+
+/* relay_copy() from in to out in a poll loop that also drains the side
+ * streams. out is closed at EOF of in (so the reader sees EOF) or when
+ * writing fails; then the sides are drained to EOF (the command's last
+ * words explain why it stopped reading). out is switched to non-blocking
+ * mode. Returns 0 or -errno of the copy (-EPIPE: the reader went away). */
+int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *sides,
+	       size_t nsides, struct relay_stats *stats);
 
 #endif

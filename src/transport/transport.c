@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/relay.h"
+
 void transport_release(struct transport *t)
 {
 	free(t->node);
@@ -117,4 +119,25 @@ void transport_describe(const struct transport *t, const char *const *argv, int 
 			strbuf_addf(msg, ": %s", line.buf);
 	}
 	strbuf_release(&line);
+}
+
+int transport_stream(struct transport *t, const char *const *argv, int in_fd,
+		     const struct relay_opts *o, struct strbuf *out, struct strbuf *err,
+		     size_t max, struct relay_stats *stats)
+{
+	struct child c = CHILD_INIT;
+	struct relay_side sides[2];
+	int r, copy;
+
+	c.in = c.out = c.err = CHILD_PIPE;
+	r = transport_start(t, argv, &c);
+	if (r < 0)
+		return r;
+	sides[0] = (struct relay_side){ .fd = c.out, .buf = out, .max = max, .overflow = 0 };
+	sides[1] = (struct relay_side){ .fd = c.err, .buf = err, .max = max, .overflow = 0 };
+	copy = relay_pump(in_fd, c.in, o, sides, 2, stats);
+	r = transport_finish(t, &c);
+	if (r == 0 && copy < 0)
+		r = copy;
+	return r;
 }

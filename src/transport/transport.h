@@ -77,6 +77,18 @@ int transport_start(struct transport *t, const char *const *argv, struct child *
 /* Wait for a child from transport_start; returns as transport_run. */
 int transport_finish(struct transport *t, struct child *c);
 
+/* Run argv on the target with its stdin fed from in_fd through
+ * relay_pump() (rate limit, progress: see exec/relay.h), while collecting
+ * its stdout/stderr into out/err (may be NULL; at most max bytes each,
+ * the rest is discarded). in_fd is not closed. stats may be NULL.
+ * Returns as transport_run; when the command exits 0 but the copy failed
+ * (e.g. -EPIPE) the copy's error is returned. */
+struct relay_opts;
+struct relay_stats;
+int transport_stream(struct transport *t, const char *const *argv, int in_fd,
+		     const struct relay_opts *o, struct strbuf *out, struct strbuf *err,
+		     size_t max, struct relay_stats *stats);
+
 /* One-line message for a non-zero result r of transport_run/_finish, with
  * the last non-empty line of the command's stderr (err, may be NULL; it is
  * untrusted remote text: control characters are replaced and it is cut to
