@@ -4,6 +4,7 @@
 
 #include "config/context.h"
 
+int cmd_calendar(int argc, char **argv, struct context *ctx);
 int cmd_help(int argc, char **argv, struct context *ctx);
 int cmd_remote_exec(int argc, char **argv, struct context *ctx);
 int cmd_serve(int argc, char **argv, struct context *ctx);
