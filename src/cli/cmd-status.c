@@ -16,6 +16,7 @@
 #include "cli/jobs-output.h"
 #include "cli/opts.h"
 #include "config/cluster.h"
+#include "config/schedule.h"
 #include "state/state.h"
 
 static void fmt_time(char *buf, size_t size, int64_t t)
@@ -97,8 +98,10 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 			continue;
 		if (state_get_job(st, job->guest, job->target, &js) < 0)
 			continue;
-		next = job_next_sync(job, js.last_try, js.fail_count,
-				     nodes_cfg_find(&cc.nodes, job->target) != NULL);
+		if (schedule_next_sync(job->schedule, job->remove_job != REMOVE_NONE,
+				       nodes_cfg_find(&cc.nodes, job->target) != NULL, js.fail_count, js.last_try,
+				       &next) < 0)
+			next = 0;
 		syncing = process_running(js.pid, js.ptime);
 		if (fmt == OUTPUT_TEXT) {
 			char last[32], nexts[32], dur[64], tgt[80];

@@ -583,26 +583,3 @@ out:
 	strbuf_release(&path);
 	return r;
 }
-
-int64_t job_next_sync(const struct repl_job *job, int64_t last_try, int64_t fail_count,
-		      int target_online)
-{
-	struct calendar *cal = NULL;
-	char reason[256];
-	int64_t next = 0;
-
-	if (job->remove_job)
-		return 1;
-	if (fail_count > 0) {
-		if (!target_online)
-			return 0;
-		return last_try + 60 * (fail_count <= 3 ? 5 * fail_count : 30);
-	}
-	if (calendar_parse(job->schedule ? job->schedule : JOB_DEFAULT_SCHEDULE, &cal, reason,
-			   sizeof(reason)) < 0)
-		return 0;
-	if (calendar_next(cal, last_try, &next) != 1)
-		next = 0;
-	calendar_free(cal);
-	return next;
-}

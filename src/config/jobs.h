@@ -94,14 +94,6 @@ int job_set_option(struct repl_job *job, const char *key, const char *value, str
  * -EINVAL "unable to delete required option 'target'". */
 int job_delete_option(struct repl_job *job, const char *key, struct strbuf *err);
 
-/* When the job is due next (pvesr job_status, pvesr-behaviour.md §3.3),
- * from its state: 1 for a job marked for removal ("as soon as possible");
- * after failures last_try + 5, 10, 15, then 30 minutes while the target is
- * online (0 = never while it is not); else the first schedule event after
- * last_try, 0 when the schedule has none (or cannot be parsed). */
-int64_t job_next_sync(const struct repl_job *job, int64_t last_try, int64_t fail_count,
-		      int target_online);
-
 const char *remove_mode_name(enum remove_mode m); /* NULL, "local", "full" */
 
 /* pvesr's comment encoding (PVE::Tools::encode_text): bytes outside

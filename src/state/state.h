@@ -95,7 +95,8 @@ int state_load(const char *state_dir, struct state **ret, struct strbuf *err);
  * timeout_ms; STATE_LOCK_TIMEOUT_MS normally) and load the file. The lock
  * is held until state_free(). Returns as state_load, plus -ETIMEDOUT with
  * "can't lock file '<lck>' - got timeout". The lock is a flock on its own
- * descriptor: do not open the state twice in one process. */
+ * descriptor: do not open the state twice in one process, and do not fork
+ * while holding it (the child would share the lock). */
 int state_open_locked(const char *state_dir, long timeout_ms, struct state **ret, struct strbuf *err);
 
 /* Write the state atomically (temp file, fsync, rename, fsync dir; mode

@@ -468,27 +468,6 @@ static void test_jobs_empty_digest(void **state)
 	jobs_cfg_release(&jc);
 }
 
-static void test_next_sync(void **state)
-{
-	struct repl_job job = { 0 };
-	int64_t t0 = 1714564800; /* 2024-05-01 12:00:00 UTC */
-
-	(void)state;
-	setenv("TZ", "UTC", 1);
-	assert_int_equal(job_next_sync(&job, t0, 0, 1), t0 + 900);
-	assert_int_equal(job_next_sync(&job, 0, 0, 1), 900);
-	assert_int_equal(job_next_sync(&job, t0, 1, 1), t0 + 300);
-	assert_int_equal(job_next_sync(&job, t0, 2, 1), t0 + 600);
-	assert_int_equal(job_next_sync(&job, t0, 3, 1), t0 + 900);
-	assert_int_equal(job_next_sync(&job, t0, 4, 1), t0 + 1800);
-	assert_int_equal(job_next_sync(&job, t0, 9, 1), t0 + 1800);
-	assert_int_equal(job_next_sync(&job, t0, 1, 0), 0);
-	job.schedule = (char *)"*/5";
-	assert_int_equal(job_next_sync(&job, t0 + 1, 0, 1), t0 + 300);
-	job.remove_job = REMOVE_LOCAL;
-	assert_int_equal(job_next_sync(&job, t0, 5, 0), 1);
-}
-
 /* ---- guest configs ---- */
 
 static const char storage_text[] = "zfspool: local-zfs\n\tpool rpool/data\n\n"
@@ -757,7 +736,6 @@ int main(void)
 		cmocka_unit_test(test_job_options),
 		cmocka_unit_test(test_jobs_parse_write),
 		cmocka_unit_test(test_jobs_empty_digest),
-		cmocka_unit_test(test_next_sync),
 		cmocka_unit_test(test_guest_conf_parse),
 		cmocka_unit_test(test_guest_volumes_vm),
 		cmocka_unit_test(test_guest_volumes_ct),
