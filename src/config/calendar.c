@@ -262,15 +262,19 @@ static int next_time(const struct calendar *cal, int sod)
 static bool next_naive(const struct calendar *cal, int64_t w, int64_t *ret)
 {
 	int64_t days = floor_div(w, 86400), found;
-	int sod = (int)(w - days * 86400), tod;
+	int sod = (int)(w % 86400 + (w % 86400 < 0 ? 86400 : 0)), tod;
 
 	if (!next_date(cal, days, &found))
 		return false;
 	tod = found == days ? next_time(cal, sod) : next_time(cal, 0);
 	if (tod < 0) {
-		if (!next_date(cal, days + 1, &found))
+		if (days == INT64_MAX / 86400 || !next_date(cal, days + 1, &found))
 			return false;
 		tod = next_time(cal, 0);
+	}
+	if (found == days) {
+		*ret = w + (tod - sod);
+		return true;
 	}
 	if (__builtin_mul_overflow(found, 86400, &found) || __builtin_add_overflow(found, tod, ret))
 		return false;
