@@ -272,10 +272,8 @@ static bool next_naive(const struct calendar *cal, int64_t w, int64_t *ret)
 			return false;
 		tod = next_time(cal, 0);
 	}
-	if (found == days) {
-		*ret = w + (tod - sod);
-		return true;
-	}
+	if (found == days)
+		return !__builtin_add_overflow(w, tod - sod, ret);
 	if (__builtin_mul_overflow(found, 86400, &found) || __builtin_add_overflow(found, tod, ret))
 		return false;
 	return true;
@@ -296,11 +294,28 @@ static bool utc_offset(int64_t t, int64_t *off)
 }
 
 /* lo has offset a, hi a different one: the first instant in (lo, hi] whose
- * offset differs from a (the transition, if there is only one). */
-static bool find_change(int64_t lo, int64_t hi, int64_t a, int64_t *ret)
+ * offset differs from a (the transition, if there is only one), and its
+ * offset. */
+static bool find_change(int64_t lo, int64_t hi, int64_t a, int64_t *ret, int64_t *ret_off)
 {
-	int64_t o;
+	int64_t o, o1;
 
+	/* transitions are nearly always on a whole hour UTC: try those first,
+	 * as localtime_r is slow past 2037 (computed from the zone's rule) */
+	for (int64_t x = floor_div(lo, 3600) * 3600 + 3600, k = 0; x <= hi && k < 2; x += 3600, k++) {
+		if (!utc_offset(x, &o) || !utc_offset(x - 1, &o1))
+			return false;
+		if (o1 == a && o != a) {
+			*ret = x;
+			*ret_off = o;
+			return true;
+		}
+		if (o1 != a) {
+			hi = x - 1;
+			break;
+		}
+		lo = x;
+	}
 	while (hi - lo > 1) {
 		int64_t mid = lo + (hi - lo) / 2;
 
@@ -312,7 +327,7 @@ static bool find_change(int64_t lo, int64_t hi, int64_t a, int64_t *ret)
 			hi = mid;
 	}
 	*ret = hi;
-	return true;
+	return utc_offset(hi, ret_off);
 }
 
 /* Longest lookback for a transition: larger than any UTC offset change. */
@@ -333,10 +348,12 @@ static int next_local(const struct calendar *cal, int64_t after, int64_t *next)
 		if (!utc_offset(t - (p - o), &q))
 			return 0;
 		if (q != o) {
-			if (!find_change(t - LOOK, t, p, &T) || !utc_offset(T - 1, &q))
+			/* walls up to T - 1 + off(T - 1) were shown, and
+			 * off(T - 1) == q as there is one transition */
+			if (!find_change(t - (p - o), t, q, &T, &o2))
 				return 0;
-			if (T - 1 + q + 1 > hw)
-				hw = T - 1 + q + 1;
+			if (T + q > hw)
+				hw = T + q;
 		}
 	}
 	for (int iter = 0; iter < 16; iter++) {
@@ -351,22 +368,24 @@ static int next_local(const struct calendar *cal, int64_t after, int64_t *next)
 				return 0;
 			if (o2 != oc) {
 				/* w does not exist (gap): go on at the end of the gap */
-				int64_t lo = c2 < c ? c2 : c, hi = c2 < c ? c : c2, a;
+				int64_t lo = c2 < c ? c2 : c, a = c2 < c ? o2 : oc;
+				int64_t hi = c2 < c ? c : c2, b = c2 < c ? oc : o2;
 
-				if (lo < t)
+				if (lo < t) {
 					lo = t;
-				if (!utc_offset(lo, &a) || !utc_offset(hi, &o2))
-					return 0;
-				if (a == o2 || !find_change(lo, hi, a, &T) || !utc_offset(T, &o))
+					a = o;
+				}
+				if (a == b || !find_change(lo, hi, a, &T, &o))
 					return 0;
 				t = T;
 				hw = T + o > w + 1 ? T + o : w + 1;
 				continue;
 			}
 			c = c2;
+			oc = o2;
 		}
 		/* an earlier occurrence of w, before a fall-back shortly before c? */
-		if (!utc_offset(c - LOOK, &p) || !utc_offset(c, &oc))
+		if (!utc_offset(c - LOOK, &p))
 			return 0;
 		if (p > oc && w - p < c && utc_offset(w - p, &q) && q == p)
 			c = w - p;
