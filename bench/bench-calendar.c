@@ -147,6 +147,40 @@ int main(int argc, char **argv)
 	printf("slowest spec and start: %.0f ns/call ('%s' from %" PRId64 ")\n", worst_pair, worst_pair_spec,
 	       worst_pair_start);
 	printf("parse: %.0f ns/spec\n", parse_ns);
+
+	/* specs built to make the search work hard (none is in the examples) */
+	static const char *const hard[] = {
+		"mon 1/4,2/4,3/4,5/8,6/8,7/8,9/16,10/16,11/16,13/16,14/16,15/16,17/32,18/32-02-29",
+		"mon 2001/400,2002/400,2003/400,2005/400,2006/400,2007/400,2009/400,2010/400-02-29",
+		"mon *-02-29 23:59:59", "sun 2100/100-02-29", "02-30", "2199-12-31 23:59:59",
+		"*-*-31 2:30", "*:*:*", "fri *-13 23:59:59 UTC", "sat..sun *-02-29 0:0:0",
+	};
+	double hard_worst = 0;
+	const char *hard_spec = "";
+	for (size_t i = 0; i < sizeof(hard) / sizeof(hard[0]); i++) {
+		struct calendar *c;
+
+		if (calendar_parse(hard[i], &c, err, sizeof(err)) < 0) {
+			fprintf(stderr, "bench-calendar: '%s': %s\n", hard[i], err);
+			return 1;
+		}
+		for (int s = 0; s < N_STARTS; s++) {
+			int64_t next = 0;
+			double a = now_ns();
+
+			for (int r = 0; r < REPS; r++) {
+				calendar_next(c, starts[s] + r, &next);
+				sink += next;
+			}
+			double d = (now_ns() - a) / REPS;
+			if (d > hard_worst) {
+				hard_worst = d;
+				hard_spec = hard[i];
+			}
+		}
+		calendar_free(c);
+	}
+	printf("hard specs (built to be slow, local time): slowest %.0f ns/call ('%s')\n", hard_worst, hard_spec);
 	for (size_t i = 0; i < n; i++)
 		calendar_free(specs[i].cal);
 	return 0;

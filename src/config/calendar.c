@@ -50,6 +50,7 @@ struct calendar {
 	uint32_t wd_days[7];       /* for weekday w of the 1st: days 1..31 with a matching weekday */
 	uint16_t first_in_year[2][7]; /* [leap][weekday of Jan 1]: month << 5 | day of the first match, 0 none */
 	bool any_date;             /* some date matches in some year type */
+	uint64_t good_years[7];    /* bit y: year y mod 400 has a matching date */
 };
 
 /* ---------------------------------------------------------------- civil */
@@ -169,24 +170,38 @@ static unsigned first_of_year(const struct calendar *cal, int64_t y)
 	return cal->first_in_year[is_leap(y)][weekday_of(days_from_civil(y, 1, 1))];
 }
 
+static bool good_year(const struct calendar *cal, int64_t y)
+{
+	int64_t k = y - floor_div(y, 400) * 400;
+
+	return cal->good_years[k >> 6] >> (k & 63) & 1;
+}
+
+static int64_t gcd(int64_t a, int64_t b)
+{
+	while (b) {
+		int64_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
 /* The smallest year >= y0 that the year list allows and that has a
  * matching date; false if none. A year's dates depend only on y mod 400, so
- * each arithmetic progression of years is followed at most 400 steps. */
+ * an arithmetic progression of years with step r repeats itself after
+ * 400 / gcd(r, 400) steps. */
 static bool next_year(const struct calendar *cal, int64_t y0, int64_t *ret)
 {
 	if (!cal->any_date)
 		return false;
 	if (!cal->n_years) {
-		int wd = weekday_of(days_from_civil(y0, 1, 1));
-
-		for (int64_t y = y0; y <= y0 + 400; y++) {
-			bool leap = is_leap(y);
-
-			if (cal->first_in_year[leap][wd]) {
+		for (int64_t y = y0; y < y0 + 400; y++) {
+			if (good_year(cal, y)) {
 				*ret = y;
 				return true;
 			}
-			wd = (wd + (leap ? 366 : 365)) % 7;
 		}
 		return false;
 	}
@@ -195,12 +210,12 @@ static bool next_year(const struct calendar *cal, int64_t y0, int64_t *ret)
 
 	for (unsigned i = 0; i < cal->n_years; i++) {
 		const struct item *it = &cal->years[i];
-		int64_t v = it->start;
+		int64_t v = it->start, cycle = 400 / gcd(it->step, 400);
 
 		if (y0 > v)
 			v += (y0 - v + it->step - 1) / it->step * it->step;
-		for (int k = 0; k <= 400 && v <= it->end && (!found || v < best); k++, v += it->step) {
-			if (first_of_year(cal, v)) {
+		for (int64_t k = 0; k < cycle && v <= it->end && (!found || v < best); k++, v += it->step) {
+			if (good_year(cal, v)) {
 				best = v;
 				found = true;
 				break;
@@ -749,6 +764,14 @@ static void finish(struct calendar *cal)
 			cal->first_in_year[leap][w] = (uint16_t)md;
 			cal->any_date |= md != 0;
 		}
+	}
+	memset(cal->good_years, 0, sizeof(cal->good_years));
+	for (int y = 0, w = weekday_of(days_from_civil(0, 1, 1)); y < 400; y++) {
+		bool leap = is_leap(y);
+
+		if (cal->first_in_year[leap][w])
+			cal->good_years[y >> 6] |= 1ULL << (y & 63);
+		w = (w + (leap ? 366 : 365)) % 7;
 	}
 }
 
