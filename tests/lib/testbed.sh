@@ -204,7 +204,9 @@ testbed_leftovers() {
 	done
 	for _p in /proc/[0-9]*; do
 		[ "${_p#/proc/}" != $$ ] || continue
-		tr '\0' ' ' <"$_p/cmdline" 2>/dev/null | grep -q -- "$TB/" && echo "process ${_p#/proc/}: $(tr '\0' ' ' <"$_p/cmdline")"
+		# read once: the process may exit between two reads
+		_cmd=$(tr '\0' ' ' <"$_p/cmdline" 2>/dev/null) || continue
+		case "$_cmd" in *"$TB/"*) echo "process ${_p#/proc/}: $_cmd" ;; esac
 	done
 	grep -F -- "$TB/" /proc/self/mountinfo | sed 's/^/mount /'
 	return 0
