@@ -11,8 +11,8 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 VERSION := 0.1.0
 
-PKG_CFLAGS := $(shell pkg-config --cflags jansson 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
+PKG_CFLAGS := $(shell pkg-config --cflags jansson nettle 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs jansson nettle 2>/dev/null || echo -ljansson -lnettle)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wvla -Wwrite-strings -Wmissing-prototypes \
            -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral

@@ -4,7 +4,19 @@
 
 #include "config/context.h"
 
+int cmd_calendar(int argc, char **argv, struct context *ctx);
+int cmd_create_local_job(int argc, char **argv, struct context *ctx);
+int cmd_delete(int argc, char **argv, struct context *ctx);
+int cmd_disable(int argc, char **argv, struct context *ctx);
+int cmd_enable(int argc, char **argv, struct context *ctx);
 int cmd_help(int argc, char **argv, struct context *ctx);
+int cmd_list(int argc, char **argv, struct context *ctx);
+int cmd_read(int argc, char **argv, struct context *ctx);
+int cmd_remote_exec(int argc, char **argv, struct context *ctx);
+int cmd_schedule_now(int argc, char **argv, struct context *ctx);
+int cmd_serve(int argc, char **argv, struct context *ctx);
+int cmd_status(int argc, char **argv, struct context *ctx);
+int cmd_update(int argc, char **argv, struct context *ctx);
 int cmd_version(int argc, char **argv, struct context *ctx);
 
 #endif

@@ -202,28 +202,35 @@ int run_capture(const char *const *argv, const char *input, size_t inlen,
 		struct strbuf *out, struct strbuf *err, size_t max)
 {
 	struct child c = CHILD_INIT;
+
+	strvec_pushv(&c.args, argv);
+	return child_capture(&c, input, inlen, out, err, max);
+}
+
+int child_capture(struct child *c, const char *input, size_t inlen,
+		  struct strbuf *out, struct strbuf *err, size_t max)
+{
 	struct pollfd pfd[3];
 	size_t off = 0, outn = 0, errn = 0;
 	int r, too_big = 0;
 	char buf[8192];
 
-	strvec_pushv(&c.args, argv);
-	c.in = input ? CHILD_PIPE : CHILD_NULL;
-	c.out = CHILD_PIPE;
-	c.err = CHILD_PIPE;
-	r = child_start(&c);
+	c->in = input ? CHILD_PIPE : CHILD_NULL;
+	c->out = CHILD_PIPE;
+	c->err = CHILD_PIPE;
+	r = child_start(c);
 	if (r < 0) {
-		child_clear(&c);
+		child_clear(c);
 		return r;
 	}
-	pfd[0].fd = input ? c.in : -1;
+	pfd[0].fd = input ? c->in : -1;
 	pfd[0].events = POLLOUT;
-	pfd[1].fd = c.out;
+	pfd[1].fd = c->out;
 	pfd[1].events = POLLIN;
-	pfd[2].fd = c.err;
+	pfd[2].fd = c->err;
 	pfd[2].events = POLLIN;
 	if (input && !inlen) {
-		close(c.in);
+		close(c->in);
 		pfd[0].fd = -1;
 	}
 	/* writing stdin and reading both outputs in one poll loop: a child
@@ -260,13 +267,13 @@ int run_capture(const char *const *argv, const char *input, size_t inlen,
 			*cnt += (size_t)n;
 			if (*cnt > max) {
 				too_big = 1;
-				child_kill(&c, SIGKILL);
+				child_kill(c, SIGKILL);
 			} else if (dst) {
 				strbuf_add(dst, buf, (size_t)n);
 			}
 		}
 	}
-	r = child_finish(&c);
+	r = child_finish(c);
 	return too_big ? -EFBIG : r;
 }
 

@@ -54,6 +54,11 @@ void child_clear(struct child *c);
 int run_capture(const char *const *argv, const char *input, size_t inlen,
 		struct strbuf *out, struct strbuf *err, size_t max);
 
+/* run_capture() for a prepared child (args, env, new_pgrp set by the
+ * caller; in/out/err are overwritten). Frees args/env like child_finish. */
+int child_capture(struct child *c, const char *input, size_t inlen,
+		  struct strbuf *out, struct strbuf *err, size_t max);
+
 /* Describe an exit code from child_finish for messages:
  * "exit code 1", "killed by signal 9". */
 const char *exit_status_str(int code, char *buf, size_t size);

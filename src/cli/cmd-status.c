@@ -1,0 +1,214 @@
+/* status and schedule-now: the jobs of this node with their node-local
+ * state (pvesr-behaviour.md §3.3, §3.5, §3.7). */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/parse-util.h"
+#include "base/strbuf.h"
+#include "base/time-util.h"
+#include "base/validate.h"
+#include "cli/cmds.h"
+#include "cli/commands.h"
+#include "cli/jobs-output.h"
+#include "cli/opts.h"
+#include "config/cluster.h"
+#include "config/schedule.h"
+#include "state/state.h"
+
+static void fmt_time(char *buf, size_t size, int64_t t)
+{
+	if (t == 0)
+		snprintf(buf, size, "-");
+	else
+		format_localtime(buf, size, "%Y-%m-%d_%H:%M:%S", t);
+}
+
+/* pvesr job_status(get_disabled = 1) for one job: does it show on this
+ * node? */
+static int job_on_node(const struct cluster_config *cc, const struct repl_job *job, const char *node,
+		       const struct guest **ret)
+{
+	const struct guest *g = guests_find(&cc->guests, job->guest);
+
+	if (!g || strcmp(g->node, node))
+		return 0;
+	if (!strcmp(job->target, node) && !job->remove_job)
+		return 0;
+	*ret = g;
+	return 1;
+}
+
+int cmd_status(int argc, char **argv, struct context *ctx)
+{
+	struct opt_spec specs[] = {
+		{ "guest", OPT_VALUE, NULL }, { "output-format", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL },
+	};
+	struct strvec pos = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct cluster_config cc = CLUSTER_CONFIG_INIT;
+	struct state *st = NULL;
+	struct repl_job **sorted = NULL;
+	enum output_format fmt;
+	uint64_t filter = 0;
+	json_t *arr = NULL;
+	int64_t now;
+	int r, ret = EXIT_USAGE;
+
+	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, NULL, 0) < 0 ||
+	    output_format_parse(specs[1].value, &fmt) < 0)
+		goto out;
+	if (specs[0].value) {
+		if (!valid_vmid(specs[0].value) || parse_u64(specs[0].value, &filter) < 0) {
+			error("invalid guest '%s' - value does not look like a valid VM ID", specs[0].value);
+			goto out;
+		}
+	}
+	ret = EXIT_FAILED;
+	r = cluster_config_load(&cc, ctx->config_dir, 0, &err);
+	for (size_t i = 0; i < cc.warnings.nr; i++)
+		warning("%s", cc.warnings.v[i]);
+	if (r < 0) {
+		error("%s", err.buf);
+		goto out;
+	}
+	r = state_load(ctx->state_dir, &st, &err);
+	if (r < 0) {
+		error("%s", err.buf);
+		goto out;
+	}
+	now = volrep_now();
+	sorted = jobs_sorted(&cc.jobs);
+	if (fmt == OUTPUT_TEXT)
+		printf("%-10s %-10s %-20s %20s %20s %10s %10s %s\n", "JobID", "Enabled", "Target", "LastSync",
+		       "NextSync", "Duration", "FailCount", "State");
+	else
+		arr = json_array();
+	for (size_t i = 0; i < cc.jobs.nr; i++) {
+		const struct repl_job *job = sorted[i];
+		const struct guest *g;
+		struct job_state js = JOB_STATE_INIT;
+		int64_t next;
+		int syncing;
+
+		if (!job_on_node(&cc, job, ctx->node, &g) || (filter && job->guest != filter))
+			continue;
+		if (state_get_job(st, job->guest, job->target, &js) < 0)
+			continue;
+		if (schedule_next_sync(job->schedule, job->remove_job != REMOVE_NONE,
+				       nodes_cfg_find(&cc.nodes, job->target) != NULL, js.fail_count, js.last_try,
+				       &next) < 0)
+			next = 0;
+		syncing = process_running(js.pid, js.ptime);
+		if (fmt == OUTPUT_TEXT) {
+			char last[32], nexts[32], dur[64], tgt[80];
+
+			fmt_time(last, sizeof(last), js.last_sync);
+			if (next == 0)
+				snprintf(nexts, sizeof(nexts), "-");
+			else if (next <= now)
+				snprintf(nexts, sizeof(nexts), "pending");
+			else
+				fmt_time(nexts, sizeof(nexts), next);
+			if (js.has_duration)
+				snprintf(dur, sizeof(dur), "%.15g", js.duration);
+			else
+				snprintf(dur, sizeof(dur), "-");
+			snprintf(tgt, sizeof(tgt), "local/%s", job->target);
+			printf("%-10s %-10s %-20s %20s %20s %10s %10lld %s\n", job->id, job->disable ? "No" : "Yes",
+			       tgt, last, nexts, dur, (long long)js.fail_count,
+			       syncing ? "SYNCING" : js.error ? js.error : "OK");
+		} else {
+			json_t *o = job_to_json(job);
+
+			json_object_set_new(o, "vmtype", json_string(guest_type_name(g->type)));
+			json_object_set_new(o, "next_sync", json_integer(next));
+			json_object_set_new(o, "last_sync", json_integer(js.last_sync));
+			json_object_set_new(o, "last_try", json_integer(js.last_try));
+			json_object_set_new(o, "fail_count", json_integer(js.fail_count));
+			if (js.error)
+				json_object_set_new(o, "error", json_string(js.error));
+			if (js.has_duration)
+				json_object_set_new(o, "duration", json_real(js.duration));
+			if (syncing)
+				json_object_set_new(o, "pid", json_integer(js.pid));
+			json_array_append_new(arr, o);
+		}
+		job_state_release(&js);
+	}
+	if (arr)
+		print_json(arr, fmt);
+	ret = fflush(stdout) == 0 ? 0 : EXIT_FAILED;
+out:
+	json_decref(arr);
+	free(sorted);
+	state_free(st);
+	cluster_config_release(&cc);
+	strvec_clear(&pos);
+	strbuf_release(&err);
+	return ret;
+}
+
+struct sched_data {
+	uint32_t guest;
+	const char *target;
+};
+
+static int schedule_now_fn(struct state *st, void *data, struct strbuf *err)
+{
+	struct sched_data *sd = data;
+	int r = state_schedule_now(st, sd->guest, sd->target);
+
+	if (r < 0)
+		strbuf_addf(err, "unable to update the state of guest '%u'", sd->guest);
+	return r;
+}
+
+int cmd_schedule_now(int argc, char **argv, struct context *ctx)
+{
+	static const char *const args[] = { "id" };
+	struct opt_spec none[] = { { NULL, OPT_VALUE, NULL } };
+	struct strvec pos = STRVEC_INIT, warnings = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT, id = STRBUF_INIT;
+	struct jobs_cfg jc = { 0 };
+	const struct repl_job *job;
+	int r, ret = EXIT_USAGE;
+
+	if (opts_parse(argc, argv, none, &pos) < 0 || opts_want_args(&pos, args, 1) < 0)
+		goto out;
+	if (job_id_parse(pos.v[0], &id, NULL, NULL, &err) < 0) {
+		error("%s", err.buf);
+		goto out;
+	}
+	r = jobs_cfg_load(&jc, ctx->config_dir, &warnings);
+	for (size_t i = 0; i < warnings.nr; i++)
+		warning("%s", warnings.v[i]);
+	if (r < 0) {
+		error("unable to read '%s/replication.cfg' - %s", ctx->config_dir, strerror(-r));
+		ret = EXIT_FAILED;
+		goto out;
+	}
+	job = jobs_cfg_find(&jc, id.buf);
+	if (!job) {
+		error("no such replication job '%s'", id.buf);
+		goto out;
+	}
+	struct sched_data sd = { .guest = job->guest, .target = job->target };
+	r = state_update(ctx->state_dir, schedule_now_fn, &sd, &err);
+	if (r < 0) {
+		error("%s", err.buf);
+		ret = EXIT_FAILED;
+		goto out;
+	}
+	ret = 0;
+out:
+	jobs_cfg_release(&jc);
+	strvec_clear(&pos);
+	strvec_clear(&warnings);
+	strbuf_release(&err);
+	strbuf_release(&id);
+	return ret;
+}

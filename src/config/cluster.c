@@ -1,0 +1,66 @@
+#include "config/cluster.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "base/xalloc.h"
+
+int cluster_guest_volumes(const struct cluster_config *cc, const struct guest *g, unsigned flags,
+			  struct volume_list *out, struct strbuf *err)
+{
+	struct guest_conf gc = GUEST_CONF_INIT;
+	int r;
+
+	r = guest_conf_load(&gc, g, NULL);
+	if (r < 0) {
+		strbuf_addf(err, "unable to read config of guest '%u' - %s", g->vmid, strerror(-r));
+		goto out;
+	}
+	r = guest_replicatable_volumes(&cc->storages, g->vmid, g->type, &gc, flags, out, err);
+out:
+	guest_conf_release(&gc);
+	return r;
+}
+
+static int load_err(int r, struct strbuf *err, const char *dir, const char *file)
+{
+	strbuf_addf(err, "unable to read '%s/%s' - %s", dir, file, strerror(-r));
+	return r;
+}
+
+int cluster_config_load(struct cluster_config *cc, const char *config_dir, unsigned flags,
+			struct strbuf *err)
+{
+	int r;
+
+	if ((r = nodes_cfg_load(&cc->nodes, config_dir, &cc->warnings)) < 0)
+		return load_err(r, err, config_dir, "nodes.cfg");
+	if ((r = storage_cfg_load(&cc->storages, config_dir, &cc->warnings)) < 0)
+		return load_err(r, err, config_dir, "storage.cfg");
+	if ((r = jobs_cfg_load(&cc->jobs, config_dir, &cc->warnings)) < 0)
+		return load_err(r, err, config_dir, "replication.cfg");
+	if ((r = guests_scan(&cc->guests, config_dir, &cc->warnings)) < 0)
+		return load_err(r, err, config_dir, "nodes");
+	if (!(flags & CLUSTER_LOAD_VOLUMES))
+		return 0;
+	for (size_t i = 0; i < cc->guests.nr; i++) {
+		struct guest *g = &cc->guests.v[i];
+		struct strbuf e = STRBUF_INIT;
+
+		if (cluster_guest_volumes(cc, g, 0, &g->volumes, &e) < 0) {
+			volume_list_release(&g->volumes);
+			g->vol_error = strbuf_detach(&e, NULL);
+		}
+		strbuf_release(&e);
+	}
+	return 0;
+}
+
+void cluster_config_release(struct cluster_config *cc)
+{
+	nodes_cfg_release(&cc->nodes);
+	storage_cfg_release(&cc->storages);
+	jobs_cfg_release(&cc->jobs);
+	guests_release(&cc->guests);
+	strvec_clear(&cc->warnings);
+}

@@ -1,0 +1,599 @@
+#include "config/guest.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/parse-util.h"
+#include "base/validate.h"
+#include "base/xalloc.h"
+#include "config/sectioncfg.h"
+
+#define GUEST_CONF_MAX (1024 * 1024)
+
+const char *guest_type_name(enum guest_type t)
+{
+	return t == GUEST_LXC ? "lxc" : "qemu";
+}
+
+void volume_list_release(struct volume_list *vl)
+{
+	for (size_t i = 0; i < vl->nr; i++) {
+		free(vl->v[i].storage);
+		free(vl->v[i].volname);
+		free(vl->v[i].volid);
+	}
+	free(vl->v);
+	vl->v = NULL;
+	vl->nr = vl->alloc = 0;
+}
+
+static int is_blank(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static void warn_conf(struct strvec *w, const char *what, const char *line, size_t len)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t n = len > 80 ? 80 : len;
+
+	if (!w)
+		return;
+	strbuf_addf(&sb, "%s - unable to parse config: ", what);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)line[i];
+		strbuf_addch(&sb, (c < 0x20 || c == 0x7f) ? '?' : (char)c);
+	}
+	strvec_push(w, sb.buf);
+	strbuf_release(&sb);
+}
+
+/* ^([a-z][a-z_]*\d*):\s*(.*\S)?\s*$ */
+int guest_conf_parse(struct guest_conf *gc, const char *what, const char *text, size_t len,
+		     struct strvec *warnings)
+{
+	size_t pos = 0;
+
+	if (len > GUEST_CONF_MAX)
+		return -EFBIG;
+	while (pos < len) {
+		const char *line = text + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		size_t llen = nl ? (size_t)(nl - line) : len - pos;
+		size_t i = 0, k1, v0, v1;
+
+		pos += llen + (nl ? 1 : 0);
+		while (i < llen && is_blank(line[i]))
+			i++;
+		if (i == llen || line[i] == '#')
+			continue;
+		if (line[0] == '[') /* [snapshot], [PENDING], [special:cloudinit] */
+			break;
+		if (memchr(line, '\0', llen)) {
+			warn_conf(warnings, what, line, llen);
+			continue;
+		}
+		i = 0;
+		if (!islower((unsigned char)line[0])) {
+			warn_conf(warnings, what, line, llen);
+			continue;
+		}
+		while (i < llen && (islower((unsigned char)line[i]) || line[i] == '_'))
+			i++;
+		while (i < llen && isdigit((unsigned char)line[i]))
+			i++;
+		k1 = i;
+		if (i >= llen || line[i] != ':' || k1 > 64) {
+			warn_conf(warnings, what, line, llen);
+			continue;
+		}
+		i++;
+		while (i < llen && is_blank(line[i]))
+			i++;
+		v0 = i;
+		v1 = llen;
+		while (v1 > v0 && is_blank(line[v1 - 1]))
+			v1--;
+		char *key = xstrndup(line, k1), *val = xstrndup(line + v0, v1 - v0);
+		strvec_push(&gc->keys, key);
+		strvec_push(&gc->values, val);
+		free(key);
+		free(val);
+	}
+	return 0;
+}
+
+const char *guest_conf_get(const struct guest_conf *gc, const char *key)
+{
+	for (size_t i = gc->keys.nr; i > 0; i--)
+		if (!strcmp(gc->keys.v[i - 1], key))
+			return gc->values.v[i - 1];
+	return NULL;
+}
+
+void guest_conf_release(struct guest_conf *gc)
+{
+	strvec_clear(&gc->keys);
+	strvec_clear(&gc->values);
+}
+
+/* "<prefix><n>" with n in [0, max] written canonically */
+static int numbered_key(const char *key, const char *prefix, unsigned max)
+{
+	size_t pl = strlen(prefix);
+	uint64_t n;
+
+	if (strncmp(key, prefix, pl) || !key[pl])
+		return 0;
+	if (key[pl] == '0' && key[pl + 1])
+		return 0;
+	return parse_uint_range(key + pl, 0, max, &n) == 0;
+}
+
+static int is_disk_key(enum guest_type t, const char *key)
+{
+	if (numbered_key(key, "unused", 255))
+		return 1;
+	if (t == GUEST_LXC)
+		return !strcmp(key, "rootfs") || numbered_key(key, "mp", 255);
+	return numbered_key(key, "scsi", 30) || numbered_key(key, "virtio", 15) ||
+	       numbered_key(key, "sata", 5) || numbered_key(key, "ide", 3) ||
+	       !strcmp(key, "efidisk0") || !strcmp(key, "tpmstate0");
+}
+
+static int parse_bool_word(const char *v, int dflt)
+{
+	if (!strcmp(v, "1") || !strcasecmp(v, "yes") || !strcasecmp(v, "on") || !strcasecmp(v, "true"))
+		return 1;
+	if (!strcmp(v, "0") || !strcasecmp(v, "no") || !strcasecmp(v, "off") || !strcasecmp(v, "false"))
+		return 0;
+	return dflt;
+}
+
+struct disk_ref {
+	char *volume;  /* the volume id or path */
+	int cdrom;
+	int replicate;
+};
+
+/* "[file=|volume=]<vol>,k=v,..." */
+static void parse_disk(const char *value, struct disk_ref *d)
+{
+	struct strvec parts = STRVEC_INIT;
+
+	memset(d, 0, sizeof(*d));
+	d->replicate = 1;
+	strvec_split(&parts, value, ',');
+	for (size_t i = 0; i < parts.nr; i++) {
+		const char *p = parts.v[i], *eq = strchr(p, '=');
+
+		if (!eq) {
+			if (i == 0 && !d->volume)
+				d->volume = xstrdup(p);
+			continue;
+		}
+		size_t kl = (size_t)(eq - p);
+		if ((kl == 4 && !strncmp(p, "file", 4)) || (kl == 6 && !strncmp(p, "volume", 6))) {
+			free(d->volume);
+			d->volume = xstrdup(eq + 1);
+		} else if (kl == 5 && !strncmp(p, "media", 5)) {
+			d->cdrom = !strcmp(eq + 1, "cdrom");
+		} else if (kl == 9 && !strncmp(p, "replicate", 9)) {
+			d->replicate = parse_bool_word(eq + 1, 1);
+		}
+	}
+	strvec_clear(&parts);
+}
+
+static int is_digits(const char *s, size_t n)
+{
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* "<kind>-<vmid>-<rest>" with kind one of kinds; sets *owner. rest must
+ * be non-empty and contain no '/'. */
+static int owned_name(const char *s, size_t len, const char *const *kinds, uint32_t *owner)
+{
+	for (const char *const *k = kinds; *k; k++) {
+		size_t kl = strlen(*k), i;
+		uint64_t v;
+
+		if (len <= kl + 1 || strncmp(s, *k, kl) || s[kl] != '-')
+			continue;
+		i = kl + 1;
+		size_t d0 = i;
+		while (i < len && isdigit((unsigned char)s[i]))
+			i++;
+		if (i == d0 || i - d0 > 9 || i >= len - 1 || s[i] != '-' || memchr(s + i, '/', len - i))
+			continue;
+		char num[16];
+		memcpy(num, s + d0, i - d0);
+		num[i - d0] = '\0';
+		if (parse_u64(num, &v) < 0)
+			continue;
+		*owner = (uint32_t)v;
+		return 0;
+	}
+	return -1;
+}
+
+static const char *const zfs_kinds[] = { "base", "basevol", "vm", "subvol", NULL };
+static const char *const base_kinds[] = { "base", "basevol", NULL };
+static const char *const btrfs_kinds[] = { "base", "vm", "subvol", NULL };
+
+int volname_parse(enum storage_kind k, const char *volname, uint32_t *owner, int *is_image)
+{
+	size_t len = strlen(volname);
+	const char *slash = strchr(volname, '/');
+	uint32_t o = 0, o2;
+
+	if (!len || len > 255)
+		return -EINVAL;
+	switch (k) {
+	case STORAGE_ZFSPOOL:
+		/* [base-<vmid>-<x>/]<vm|subvol|base|basevol>-<vmid>-<x> */
+		if (!valid_volname(volname))
+			return -EINVAL;
+		if (slash) {
+			if (owned_name(volname, (size_t)(slash - volname), base_kinds, &o2) < 0)
+				return -EINVAL;
+			volname = slash + 1;
+		}
+		if (owned_name(volname, strlen(volname), zfs_kinds, &o) < 0)
+			return -EINVAL;
+		*is_image = 1;
+		break;
+	case STORAGE_BTRFS:
+		/* [<vmid>/]<vm|subvol|base>-<vmid>-<x>[.raw|.subvol] */
+		if (!valid_volname(volname))
+			return -EINVAL;
+		if (slash) {
+			if (!is_digits(volname, (size_t)(slash - volname)))
+				return -EINVAL;
+			volname = slash + 1;
+		}
+		if (owned_name(volname, strlen(volname), btrfs_kinds, &o) < 0)
+			return -EINVAL;
+		*is_image = 1;
+		break;
+	default: {
+		/* dir-like: iso/..., vztmpl/..., backup/..., <vmid>/vm-...;
+		 * block storages: vm-<vmid>-disk-<n> */
+		static const char *const other_types[] = { "iso/", "vztmpl/", "backup/", "snippets/", "import/", NULL };
+		for (const char *const *p = other_types; *p; p++) {
+			if (!strncmp(volname, *p, strlen(*p))) {
+				*is_image = 0;
+				*owner = 0;
+				return 0;
+			}
+		}
+		const char *name = slash ? strrchr(volname, '/') + 1 : volname;
+		if (owned_name(name, strcspn(name, "/"), zfs_kinds, &o) < 0)
+			o = 0;
+		*is_image = 1;
+		break;
+	}
+	}
+	*owner = o;
+	return 0;
+}
+
+static int check_btrfs_dir(const char *volname, uint32_t owner)
+{
+	const char *slash = strchr(volname, '/');
+	uint64_t v;
+	char num[16];
+	size_t n;
+
+	if (!slash)
+		return 0;
+	n = (size_t)(slash - volname);
+	if (n >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, volname, n);
+	num[n] = '\0';
+	if (parse_u64(num, &v) < 0 || v != owner)
+		return -EINVAL;
+	return 0;
+}
+
+/* Proxmox's parse_volume_id: ^([a-z][a-z0-9\-\_\.]*[a-z0-9]):(.+)$ (case
+ * insensitive); the storage id is then checked strictly. */
+static int split_volid(const char *volid, char **sid, char **volname)
+{
+	const char *colon = strchr(volid, ':');
+
+	if (!colon || colon == volid || !colon[1])
+		return -EINVAL;
+	*sid = xstrndup(volid, (size_t)(colon - volid));
+	*volname = xstrdup(colon + 1);
+	return 0;
+}
+
+static void vl_add(struct volume_list *out, const char *sid, const char *volname)
+{
+	struct strbuf volid = STRBUF_INIT;
+	size_t pos;
+
+	strbuf_addf(&volid, "%s:%s", sid, volname);
+	for (pos = 0; pos < out->nr; pos++) {
+		int c = strcmp(out->v[pos].volid, volid.buf);
+		if (c == 0) {
+			strbuf_release(&volid);
+			return;
+		}
+		if (c > 0)
+			break;
+	}
+	ALLOC_GROW(out->v, out->nr + 1, out->alloc);
+	memmove(&out->v[pos + 1], &out->v[pos], (out->nr - pos) * sizeof(out->v[0]));
+	out->v[pos].storage = xstrdup(sid);
+	out->v[pos].volname = xstrdup(volname);
+	out->v[pos].volid = strbuf_detach(&volid, NULL);
+	out->nr++;
+}
+
+/* Returns 1 to include, 0 to skip, -EINVAL (message in err) to fail. */
+static int test_volume(const struct storage_cfg *sc, uint32_t vmid, enum guest_type t,
+		       const struct disk_ref *d, unsigned flags, struct strbuf *err)
+{
+	int cleanup = !!(flags & GUEST_VOL_CLEANUP);
+	const struct storage *st;
+	char *sid = NULL, *volname = NULL;
+	uint32_t owner = 0;
+	int is_image = 0, r = 0;
+
+	if (!d->volume || !*d->volume || !strcmp(d->volume, "none"))
+		return 0;
+	if (t == GUEST_QEMU) {
+		if (d->cdrom)
+			return 0;
+		if (!cleanup && !d->replicate)
+			return 0;
+		if (d->volume[0] == '/') {
+			if (!d->replicate || cleanup)
+				return 0;
+			strbuf_addf(err, "unable to replicate local file/device '%s'", d->volume);
+			return -EINVAL;
+		}
+	} else if (d->volume[0] == '/') {
+		const char *mptype = !strncmp(d->volume, "/dev/", 5) ? "device" : "bind";
+		if (!d->replicate)
+			return 0;
+		strbuf_addf(err, "unable to replicate mountpoint type '%s'", mptype);
+		return cleanup ? 0 : -EINVAL;
+	}
+	if (split_volid(d->volume, &sid, &volname) < 0) {
+		if (cleanup)
+			return 0;
+		strbuf_addf(err, "unable to parse volume ID '%s'", d->volume);
+		return -EINVAL;
+	}
+	st = storage_cfg_find(sc, sid);
+	if (!st) {
+		if (!cleanup) {
+			strbuf_addf(err, "storage '%s' does not exist", sid);
+			r = -EINVAL;
+		}
+		goto out;
+	}
+	if (st->shared)
+		goto out;
+	if (volname_parse(st->kind, volname, &owner, &is_image) < 0 ||
+	    (st->kind == STORAGE_BTRFS && check_btrfs_dir(volname, owner) < 0)) {
+		if (!cleanup) {
+			strbuf_addf(err, "unable to parse volume name '%s' of volume '%s'", volname, d->volume);
+			r = -EINVAL;
+		}
+		goto out;
+	}
+	if (!owner || owner != vmid)
+		goto out;
+	if (!is_image) {
+		if (!cleanup) {
+			strbuf_addf(err, "unable to replicate volume '%s', type '%s'", d->volume, "iso");
+			r = -EINVAL;
+		}
+		goto out;
+	}
+	if (t == GUEST_LXC && !cleanup && !d->replicate)
+		goto out;
+	if (!storage_can_replicate(st)) {
+		if (!cleanup) {
+			strbuf_addf(err, "missing replicate feature on volume '%s'", d->volume);
+			r = -EINVAL;
+		}
+		goto out;
+	}
+	r = 1;
+out:
+	free(sid);
+	free(volname);
+	return r;
+}
+
+int guest_replicatable_volumes(const struct storage_cfg *sc, uint32_t vmid, enum guest_type t,
+			       const struct guest_conf *gc, unsigned flags, struct volume_list *out,
+			       struct strbuf *err)
+{
+	struct volume_list tmp = { 0 };
+	int r = 0;
+
+	for (size_t i = 0; i < gc->keys.nr; i++) {
+		struct disk_ref d;
+		struct strbuf e = STRBUF_INIT;
+
+		if (!is_disk_key(t, gc->keys.v[i]))
+			continue;
+		parse_disk(gc->values.v[i], &d);
+		if (!strncmp(gc->keys.v[i], "unused", 6))
+			d.cdrom = 0;
+		r = test_volume(sc, vmid, t, &d, flags, &e);
+		if (r < 0) {
+			strbuf_addstr(err, e.buf);
+		} else if (r > 0) {
+			char *sid = NULL, *vn = NULL;
+			split_volid(d.volume, &sid, &vn);
+			vl_add(&tmp, sid, vn);
+			free(sid);
+			free(vn);
+		}
+		free(d.volume);
+		strbuf_release(&e);
+		if (r < 0)
+			goto out;
+	}
+	r = 0;
+	for (size_t i = 0; i < tmp.nr; i++)
+		vl_add(out, tmp.v[i].storage, tmp.v[i].volname);
+out:
+	volume_list_release(&tmp);
+	return r;
+}
+
+static int cmp_guest(const void *a, const void *b)
+{
+	const struct guest *ga = a, *gb = b;
+
+	if (ga->vmid != gb->vmid)
+		return ga->vmid < gb->vmid ? -1 : 1;
+	/* equal ids: the first node in name order wins */
+	int c = strcmp(ga->node, gb->node);
+	return c ? c : strcmp(ga->conf_path, gb->conf_path);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted directory entries of path (no dot files). */
+static void list_dir(const char *path, struct strvec *names)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			strvec_push(names, de->d_name);
+	if (d)
+		closedir(d);
+	qsort(names->v, names->nr, sizeof(char *), cmp_str);
+}
+
+static void scan_dir(struct guest_list *gl, const char *config_dir, const char *node, const char *sub,
+		     enum guest_type t)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct strvec names = STRVEC_INIT;
+
+	strbuf_addf(&path, "%s/nodes/%s/%s", config_dir, node, sub);
+	list_dir(path.buf, &names);
+	for (size_t i = 0; i < names.nr; i++) {
+		size_t n = strlen(names.v[i]);
+		uint64_t vmid;
+
+		if (n <= 5 || strcmp(names.v[i] + n - 5, ".conf"))
+			continue;
+		names.v[i][n - 5] = '\0';
+		if (!valid_vmid(names.v[i]) || parse_u64(names.v[i], &vmid) < 0)
+			continue;
+		ALLOC_GROW(gl->v, gl->nr + 1, gl->alloc);
+		struct guest *g = &gl->v[gl->nr++];
+		memset(g, 0, sizeof(*g));
+		g->vmid = (uint32_t)vmid;
+		g->type = t;
+		g->node = xstrdup(node);
+		struct strbuf cp = STRBUF_INIT;
+		strbuf_addf(&cp, "%s/%s.conf", path.buf, names.v[i]);
+		g->conf_path = strbuf_detach(&cp, NULL);
+	}
+	strvec_clear(&names);
+	strbuf_release(&path);
+}
+
+static void guest_release(struct guest *g)
+{
+	free(g->node);
+	free(g->conf_path);
+	volume_list_release(&g->volumes);
+	free(g->vol_error);
+}
+
+int guests_scan(struct guest_list *gl, const char *config_dir, struct strvec *warnings)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct strvec nodes = STRVEC_INIT;
+	size_t out = 0;
+
+	strbuf_addf(&path, "%s/nodes", config_dir);
+	list_dir(path.buf, &nodes);
+	for (size_t i = 0; i < nodes.nr; i++) {
+		if (!valid_node_name(nodes.v[i]))
+			continue;
+		scan_dir(gl, config_dir, nodes.v[i], "qemu-server", GUEST_QEMU);
+		scan_dir(gl, config_dir, nodes.v[i], "lxc", GUEST_LXC);
+	}
+	qsort(gl->v, gl->nr, sizeof(gl->v[0]), cmp_guest);
+	for (size_t i = 0; i < gl->nr; i++) {
+		if (out > 0 && gl->v[out - 1].vmid == gl->v[i].vmid) {
+			if (warnings)
+				strvec_pushf(warnings, "guest %u: ignoring config '%s', already found on node '%s'",
+					     gl->v[i].vmid, gl->v[i].conf_path, gl->v[out - 1].node);
+			guest_release(&gl->v[i]);
+			continue;
+		}
+		gl->v[out++] = gl->v[i];
+	}
+	gl->nr = out;
+	strvec_clear(&nodes);
+	strbuf_release(&path);
+	return 0;
+}
+
+static int cmp_vmid_key(const void *key, const void *elem)
+{
+	uint32_t k = *(const uint32_t *)key;
+	const struct guest *g = elem;
+
+	return k < g->vmid ? -1 : k > g->vmid;
+}
+
+const struct guest *guests_find(const struct guest_list *gl, uint32_t vmid)
+{
+	if (!gl->nr)
+		return NULL;
+	return bsearch(&vmid, gl->v, gl->nr, sizeof(gl->v[0]), cmp_vmid_key);
+}
+
+int guest_conf_load(struct guest_conf *gc, const struct guest *g, struct strvec *warnings)
+{
+	struct strbuf sb = STRBUF_INIT, what = STRBUF_INIT;
+	int r;
+
+	r = strbuf_read_file(&sb, g->conf_path, GUEST_CONF_MAX);
+	if (!r) {
+		strbuf_addf(&what, "%s %u", g->type == GUEST_LXC ? "CT" : "VM", g->vmid);
+		r = guest_conf_parse(gc, what.buf, sb.buf, sb.len, warnings);
+	}
+	strbuf_release(&sb);
+	strbuf_release(&what);
+	return r;
+}
+
+void guests_release(struct guest_list *gl)
+{
+	for (size_t i = 0; i < gl->nr; i++)
+		guest_release(&gl->v[i]);
+	free(gl->v);
+	gl->v = NULL;
+	gl->nr = gl->alloc = 0;
+}

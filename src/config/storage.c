@@ -1,0 +1,213 @@
+#include "config/storage.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/strbuf.h"
+#include "base/validate.h"
+#include "base/xalloc.h"
+#include "config/sectioncfg.h"
+
+struct type_info {
+	const char *name;
+	enum storage_kind kind;
+	int shared;        /* Proxmox's @SHARED_STORAGE: shared by nature */
+	const char *path_key; /* required path-like option, or NULL */
+};
+
+static const struct type_info types[] = {
+	{ "zfspool", STORAGE_ZFSPOOL, 0, NULL },
+	{ "btrfs", STORAGE_BTRFS, 0, "path" },
+	{ "dir", STORAGE_OTHER, 0, NULL },
+	{ "lvm", STORAGE_OTHER, 0, NULL },
+	{ "lvmthin", STORAGE_OTHER, 0, NULL },
+	{ "esxi", STORAGE_OTHER, 0, NULL },
+	{ "nfs", STORAGE_OTHER, 1, NULL },
+	{ "cifs", STORAGE_OTHER, 1, NULL },
+	{ "cephfs", STORAGE_OTHER, 1, NULL },
+	{ "rbd", STORAGE_OTHER, 1, NULL },
+	{ "glusterfs", STORAGE_OTHER, 1, NULL },
+	{ "iscsi", STORAGE_OTHER, 1, NULL },
+	{ "iscsidirect", STORAGE_OTHER, 1, NULL },
+	{ "zfs", STORAGE_OTHER, 1, NULL }, /* ZFS over iSCSI */
+	{ "drbd", STORAGE_OTHER, 1, NULL },
+	{ "pbs", STORAGE_OTHER, 1, NULL },
+	{ NULL, STORAGE_OTHER, 0, NULL },
+};
+
+static void skip_warning(struct strvec *w, const struct sc_section *s, const char *fmt, const char *arg)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!w)
+		return;
+	strbuf_addf(&sb, "file storage.cfg line %u (skip section '%s'): ", s->line, s->id);
+	strbuf_addf(&sb, fmt, arg);
+	strvec_push(w, sb.buf);
+	strbuf_release(&sb);
+}
+
+static void prop_warning(struct strvec *w, const struct sc_section *s, const char *key, const char *msg)
+{
+	unsigned line = s->line;
+
+	if (!w)
+		return;
+	for (size_t i = 0; i < s->nr; i++)
+		if (!strcmp(s->props[i].key, key))
+			line = s->props[i].line;
+	strvec_pushf(w, "file storage.cfg line %u (section '%s') - unable to parse value of '%s': %s",
+		     line, s->id, key, msg);
+}
+
+/* Proxmox booleans in storage.cfg are 0/1 (a bare key is 1). */
+static int get_bool(struct strvec *w, const struct sc_section *s, const char *key)
+{
+	const char *v = sc_section_get(s, key);
+
+	if (!v)
+		return 0;
+	if (!strcmp(v, "1"))
+		return 1;
+	if (strcmp(v, "0"))
+		prop_warning(w, s, key, "type check ('boolean') failed");
+	return 0;
+}
+
+static int parse_one(struct storage *st, const struct type_info *ti, const struct sc_section *s,
+		     struct strvec *w)
+{
+	const char *pool = sc_section_get(s, "pool");
+	const char *path = sc_section_get(s, "path");
+	const char *nodes = sc_section_get(s, "nodes");
+	const char *content = sc_section_get(s, "content");
+
+	if (!valid_storage_id(s->id)) {
+		skip_warning(w, s, "invalid storage ID '%s'", s->id);
+		return -EINVAL;
+	}
+	if (ti->kind == STORAGE_ZFSPOOL) {
+		if (!pool) {
+			skip_warning(w, s, "missing value for required option '%s'", "pool");
+			return -EINVAL;
+		}
+		if (!valid_dataset(pool)) {
+			skip_warning(w, s, "invalid pool '%s'", pool);
+			return -EINVAL;
+		}
+	}
+	if (ti->path_key) {
+		if (!path) {
+			skip_warning(w, s, "missing value for required option '%s'", "path");
+			return -EINVAL;
+		}
+		if (!valid_abs_path(path)) {
+			skip_warning(w, s, "invalid path '%s'", path);
+			return -EINVAL;
+		}
+	}
+	memset(st, 0, sizeof(*st));
+	strvec_init(&st->nodes);
+	strvec_init(&st->content);
+	st->id = xstrdup(s->id);
+	st->type = xstrdup(s->type);
+	st->kind = ti->kind;
+	if (ti->kind == STORAGE_ZFSPOOL)
+		st->pool = xstrdup(pool);
+	if (path && valid_abs_path(path))
+		st->path = xstrdup(path);
+	if (nodes) {
+		strvec_split(&st->nodes, nodes, ',');
+		for (size_t i = 0; i < st->nodes.nr; i++) {
+			if (!valid_node_name(st->nodes.v[i])) {
+				prop_warning(w, s, "nodes", "value does not look like a valid node name");
+				strvec_clear(&st->nodes);
+				break;
+			}
+		}
+	}
+	if (content)
+		strvec_split(&st->content, content, ',');
+	st->disable = get_bool(w, s, "disable");
+	st->shared = ti->shared || get_bool(w, s, "shared");
+	return 0;
+}
+
+int storage_cfg_parse(struct storage_cfg *sc, const char *text, size_t len, struct strvec *warnings)
+{
+	struct sectioncfg cfg = SECTIONCFG_INIT;
+	int r;
+
+	r = sectioncfg_parse(&cfg, "storage.cfg", text, len, warnings);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < cfg.nr; i++) {
+		const struct sc_section *s = &cfg.sections[i];
+		const struct type_info *ti = types;
+
+		while (ti->name && strcmp(ti->name, s->type))
+			ti++;
+		if (!ti->name) {
+			skip_warning(warnings, s, "unknown storage type '%s'", s->type);
+			continue;
+		}
+		if (storage_cfg_find(sc, s->id)) {
+			skip_warning(warnings, s, "duplicate storage ID '%s'", s->id);
+			continue;
+		}
+		ALLOC_GROW(sc->v, sc->nr + 1, sc->alloc);
+		if (parse_one(&sc->v[sc->nr], ti, s, warnings) == 0)
+			sc->nr++;
+	}
+	sectioncfg_release(&cfg);
+	return 0;
+}
+
+int storage_cfg_load(struct storage_cfg *sc, const char *config_dir, struct strvec *warnings)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int r;
+
+	r = config_read_file(config_dir, "storage.cfg", &sb);
+	if (!r)
+		r = storage_cfg_parse(sc, sb.buf, sb.len, warnings);
+	strbuf_release(&sb);
+	return r;
+}
+
+const struct storage *storage_cfg_find(const struct storage_cfg *sc, const char *id)
+{
+	for (size_t i = 0; i < sc->nr; i++)
+		if (!strcmp(sc->v[i].id, id))
+			return &sc->v[i];
+	return NULL;
+}
+
+void storage_cfg_release(struct storage_cfg *sc)
+{
+	for (size_t i = 0; i < sc->nr; i++) {
+		struct storage *st = &sc->v[i];
+		free(st->id);
+		free(st->type);
+		free(st->pool);
+		free(st->path);
+		strvec_clear(&st->nodes);
+		strvec_clear(&st->content);
+	}
+	free(sc->v);
+	sc->v = NULL;
+	sc->nr = sc->alloc = 0;
+}
+
+int storage_can_replicate(const struct storage *st)
+{
+	return st->kind == STORAGE_ZFSPOOL || st->kind == STORAGE_BTRFS;
+}
+
+int storage_available_on(const struct storage *st, const char *node)
+{
+	if (st->disable)
+		return 0;
+	return st->nodes.nr == 0 || strvec_find(&st->nodes, node) >= 0;
+}

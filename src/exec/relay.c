@@ -1,0 +1,249 @@
+#include "exec/relay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/xalloc.h"
+#include "exec/ratelimit.h"
+
+struct relay_state {
+	const struct relay_opts *o;
+	int64_t start, last_report;
+	uint64_t bytes;
+};
+
+static void report(struct relay_state *s, int done)
+{
+	struct relay_progress p;
+	int64_t now = mono_ns();
+
+	if (!s->o->progress)
+		return;
+	if (!done && (double)(now - s->last_report) < s->o->interval * 1e9)
+		return;
+	s->last_report = now;
+	p.bytes = s->bytes;
+	p.total = s->o->total;
+	p.elapsed = (double)(now - s->start) / 1e9;
+	p.rate = p.elapsed > 0 ? (double)s->bytes / p.elapsed : 0;
+	p.eta = -1;
+	if (p.total && p.rate > 0)
+		p.eta = p.total > p.bytes ? (double)(p.total - p.bytes) / p.rate : 0;
+	p.done = done;
+	s->o->progress(&p, s->o->data);
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int is_pipe(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+/* Returns 1 when done (EOF), 0 when splice is not usable here (nothing
+ * was moved yet), or -errno. */
+static int splice_loop(int in, int out, struct relay_state *s)
+{
+	for (;;) {
+		ssize_t n = splice(in, NULL, out, NULL, 1 << 20, SPLICE_F_MOVE | SPLICE_F_MORE);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if ((errno == EINVAL || errno == ENOSYS) && !s->bytes)
+				return 0;
+			return -errno;
+		}
+		if (n == 0)
+			return 1;
+		s->bytes += (uint64_t)n;
+		report(s, 0);
+	}
+}
+
+int relay_copy(int in, int out, const struct relay_opts *o, struct relay_stats *stats)
+{
+	struct relay_state s = { .o = o, .bytes = 0 };
+	struct ratelimit rl;
+	char *buf = NULL;
+	size_t chunk;
+	int r = 0, spliced = 0;
+
+	s.start = s.last_report = mono_ns();
+	ratelimit_init(&rl, o->rate, RELAY_BUFSIZE);
+	if (!o->rate && !o->no_splice && is_pipe(in) && is_pipe(out)) {
+		r = splice_loop(in, out, &s);
+		if (r != 0) {
+			spliced = 1;
+			r = r < 0 ? r : 0;
+			goto out;
+		}
+	}
+	buf = xmalloc(RELAY_BUFSIZE);
+	chunk = ratelimit_chunk(&rl, RELAY_BUFSIZE);
+	for (;;) {
+		ssize_t n = read(in, buf, chunk);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		r = write_all(out, buf, (size_t)n);
+		if (r < 0)
+			break;
+		s.bytes += (uint64_t)n;
+		ratelimit_account(&rl, (uint64_t)n);
+		report(&s, 0);
+	}
+out:
+	free(buf);
+	if (r == 0)
+		report(&s, 1);
+	if (stats) {
+		stats->bytes = s.bytes;
+		stats->elapsed = (double)(mono_ns() - s.start) / 1e9;
+		stats->slept = (double)rl.slept_ns / 1e9;
+		stats->spliced = spliced;
+	}
+	return r;
+}
+
+static int side_read(struct relay_side *sd, char *buf, size_t size)
+{
+	ssize_t n = read(sd->fd, buf, size);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n <= 0) {
+		close(sd->fd);
+		sd->fd = -1;
+		return n < 0 ? -errno : 0;
+	}
+	if (sd->buf) {
+		size_t room = sd->max > sd->buf->len ? sd->max - sd->buf->len : 0;
+
+		if ((size_t)n > room)
+			sd->overflow = 1;
+		strbuf_add(sd->buf, buf, (size_t)n < room ? (size_t)n : room);
+	}
+	return 0;
+}
+
+int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *sides,
+	       size_t nsides, struct relay_stats *stats)
+{
+	struct relay_state s = { .o = o, .bytes = 0 };
+	struct pollfd pfd[2 + 4];
+	struct ratelimit rl;
+	char *buf = xmalloc(RELAY_BUFSIZE), side_buf[4096];
+	size_t chunk, have = 0, off = 0;
+	int r = 0, in_eof = 0;
+
+	if (nsides > 4)
+		nsides = 4;
+	s.start = s.last_report = mono_ns();
+	ratelimit_init(&rl, o->rate, RELAY_BUFSIZE);
+	chunk = ratelimit_chunk(&rl, RELAY_BUFSIZE);
+	fcntl(out, F_SETFL, fcntl(out, F_GETFL) | O_NONBLOCK);
+	for (;;) {
+		int active = 0;
+
+		pfd[0].fd = out >= 0 && !in_eof && have == off ? in : -1;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = out >= 0 && have > off ? out : -1;
+		pfd[1].events = POLLOUT;
+		for (size_t i = 0; i < nsides; i++) {
+			pfd[2 + i].fd = sides[i].fd;
+			pfd[2 + i].events = POLLIN;
+			active |= sides[i].fd >= 0;
+		}
+		if (out >= 0 && in_eof && have == off) {
+			close(out);
+			out = -1;
+			report(&s, 1);
+		}
+		if (out < 0 && !active)
+			break;
+		if (poll(pfd, 2 + nsides, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		if (pfd[0].fd >= 0 && pfd[0].revents) {
+			ssize_t n = read(in, buf, chunk);
+
+			if (n < 0 && errno != EINTR && errno != EAGAIN) {
+				r = -errno;
+				close(out);
+				out = -1;
+			} else if (n == 0) {
+				in_eof = 1;
+			} else if (n > 0) {
+				have = (size_t)n;
+				off = 0;
+			}
+		}
+		if (pfd[1].fd >= 0 && pfd[1].revents) {
+			ssize_t n = write(out, buf + off, have - off);
+
+			if (n < 0 && errno != EINTR && errno != EAGAIN) {
+				r = -errno;
+				close(out);
+				out = -1;
+			} else if (n > 0) {
+				off += (size_t)n;
+				s.bytes += (uint64_t)n;
+				if (off == have) {
+					/* account per chunk: a sleep here leaves the
+					 * sides waiting for at most about 1/16 s */
+					ratelimit_account(&rl, have);
+					have = off = 0;
+				}
+				report(&s, 0);
+			}
+		}
+		for (size_t i = 0; i < nsides; i++)
+			if (sides[i].fd >= 0 && pfd[2 + i].revents)
+				side_read(&sides[i], side_buf, sizeof(side_buf));
+	}
+	free(buf);
+	if (out >= 0)
+		close(out);
+	for (size_t i = 0; i < nsides; i++)
+		if (sides[i].fd >= 0) {
+			close(sides[i].fd);
+			sides[i].fd = -1;
+		}
+	if (stats) {
+		stats->bytes = s.bytes;
+		stats->elapsed = (double)(mono_ns() - s.start) / 1e9;
+		stats->slept = (double)rl.slept_ns / 1e9;
+		stats->spliced = 0;
+	}
+	return r;
+}

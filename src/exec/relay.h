@@ -1,0 +1,74 @@
+/* Copy a stream from one fd to another (an export's stdout into ssh's
+ * stdin), optionally rate limited in-process, counting bytes and reporting
+ * progress.
+ *
+ *   struct relay_opts o = RELAY_OPTS_INIT;
+ *   o.rate = 10000000; o.progress = cb; o.data = ctx;
+ *   r = relay_copy(send_out, ssh_in, &o, &stats);
+ *
+ * Plain read/write through a 128 KiB buffer; without a limit and when
+ * both ends are pipes, splice(2) moves the pages without copying them
+ * through user space (falls back to read/write when the kernel refuses). */
+#ifndef VOLREP_EXEC_RELAY_H
+#define VOLREP_EXEC_RELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/strbuf.h"
+
+#define RELAY_BUFSIZE (128 * 1024)
+
+struct relay_progress {
+	uint64_t bytes;   /* copied so far */
+	uint64_t total;   /* expected total, 0 = unknown */
+	double elapsed;   /* seconds since the start */
+	double rate;      /* average bytes per second so far */
+	double eta;       /* seconds left, < 0 when unknown */
+	int done;         /* 1 on the final call (EOF reached) */
+};
+
+struct relay_opts {
+	uint64_t rate;            /* bytes per second, 0 = unlimited */
+	uint64_t total;           /* expected size for the ETA, 0 = unknown */
+	double interval;          /* seconds between progress calls */
+	int no_splice;            /* 1: always read/write (benchmarks) */
+	/* called at most every interval seconds while data flows, and once at
+	 * EOF with done = 1; may be NULL */
+	void (*progress)(const struct relay_progress *p, void *data);
+	void *data;
+};
+#define RELAY_OPTS_INIT { .rate = 0, .total = 0, .interval = 1.0, .no_splice = 0, \
+			  .progress = NULL, .data = NULL }
+
+struct relay_stats {
+	uint64_t bytes;
+	double elapsed;
+	double slept;     /* seconds spent waiting for the rate limit */
+	int spliced;      /* 1 when splice(2) did the copying */
+};
+
+/* Copy from in to out until EOF on in. Neither fd is closed. Returns 0,
+ * or -errno: a read error, or a write error (-EPIPE when the reader went
+ * away: SIGPIPE must be ignored by the caller, volrep's main does). stats
+ * (may be NULL) is filled in either case. */
+int relay_copy(int in, int out, const struct relay_opts *o, struct relay_stats *stats);
+
+/* A stream read alongside the copy (the remote command's stdout/stderr),
+ * so that neither side can block the other on a full pipe. */
+struct relay_side {
+	int fd;             /* read until EOF, then closed and set to -1 */
+	struct strbuf *buf; /* collects the first max bytes (NULL: discard) */
+	size_t max;
+	int overflow;       /* set when more than max bytes arrived */
+};
+
+/* relay_copy() from in to out in a poll loop that also drains the side
+ * streams. out is closed at EOF of in (so the reader sees EOF) or when
+ * writing fails; then the sides are drained to EOF (the command's last
+ * words explain why it stopped reading). out is switched to non-blocking
+ * mode. Returns 0 or -errno of the copy (-EPIPE: the reader went away). */
+int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *sides,
+	       size_t nsides, struct relay_stats *stats);
+
+#endif

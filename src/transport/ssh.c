@@ -1,0 +1,196 @@
+#include "transport/ssh.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/quote.h"
+#include "base/validate.h"
+#include "base/xalloc.h"
+
+static int valid_dns_name(const char *s)
+{
+	size_t n = strlen(s), label = 0;
+	char prev = '.';
+
+	if (!n || n > 253)
+		return 0;
+	for (const char *p = s; *p; p++) {
+		char ch = *p;
+
+		if (ch == '.') {
+			if (prev == '.' || prev == '-')
+				return 0;
+			label = 0;
+		} else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			   (ch >= '0' && ch <= '9') || ch == '-') {
+			if (ch == '-' && prev == '.')
+				return 0;
+			if (++label > 63)
+				return 0;
+		} else {
+			return 0;
+		}
+		prev = ch;
+	}
+	return prev != '.' && prev != '-';
+}
+
+int ssh_valid_address(const char *s)
+{
+	unsigned char addr[16];
+
+	if (!s || !*s || s[0] == '-')
+		return 0;
+	if (strchr(s, ':'))
+		return strlen(s) < INET6_ADDRSTRLEN && inet_pton(AF_INET6, s, addr) == 1;
+	/* all digits and dots: must then be a real IPv4 address, so that
+	 * "1.2.3.999" is refused instead of being looked up as a name */
+	if (strspn(s, "0123456789.") == strlen(s))
+		return inet_pton(AF_INET, s, addr) == 1;
+	return valid_dns_name(s);
+}
+
+int ssh_private_dir(const char *dir)
+{
+	struct stat st;
+	char *copy;
+
+	if (!dir || dir[0] != '/')
+		return -EINVAL;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		if (errno != ENOENT)
+			return -errno;
+		/* create the parents, then retry */
+		copy = xstrdup(dir);
+		for (char *p = copy + 1; (p = strchr(p, '/')); p++) {
+			*p = '\0';
+			if (mkdir(copy, 0755) < 0 && errno != EEXIST) {
+				int e = errno;
+
+				free(copy);
+				return -e;
+			}
+			*p = '/';
+		}
+		free(copy);
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return -errno;
+	}
+	if (lstat(dir, &st) < 0)
+		return -errno;
+	/* another user's directory (or a symlink to one) would let them
+	 * redirect our connections through their master */
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+		return -EPERM;
+	return 0;
+}
+
+static int ssh_prepare(const struct transport *t, const char *const *argv, struct child *c)
+{
+	struct strbuf remote = STRBUF_INIT;
+	struct strvec *a = &c->args;
+	int r;
+
+	if (t->control_dir) {
+		r = ssh_private_dir(t->control_dir);
+		if (r < 0)
+			return r;
+	}
+	strvec_pushv(a, (const char *const *)t->cmd.v);
+	strvec_push(a, "-e");
+	strvec_push(a, "none");
+	strvec_push(a, "-T");
+	strvec_push(a, "-x");
+	strvec_push(a, "-a");
+	strvec_push(a, "-o");
+	strvec_push(a, "BatchMode=yes");
+	strvec_push(a, "-o");
+	strvec_pushf(a, "HostKeyAlias=%s", t->node);
+	strvec_push(a, "-o");
+	strvec_pushf(a, "ConnectTimeout=%d", SSH_CONNECT_TIMEOUT);
+	strvec_push(a, "-o");
+	strvec_pushf(a, "ServerAliveInterval=%d", SSH_ALIVE_INTERVAL);
+	strvec_push(a, "-o");
+	strvec_pushf(a, "ServerAliveCountMax=%d", SSH_ALIVE_COUNT);
+	if (t->control_dir) {
+		strvec_push(a, "-o");
+		strvec_push(a, "ControlMaster=auto");
+		strvec_push(a, "-o");
+		strvec_pushf(a, "ControlPersist=%d", SSH_CONTROL_PERSIST);
+		strvec_push(a, "-o");
+		strvec_pushf(a, "ControlPath=%s/%%C", t->control_dir);
+	} else {
+		strvec_push(a, "-o");
+		strvec_push(a, "ControlMaster=no");
+		strvec_push(a, "-o");
+		strvec_push(a, "ControlPath=none");
+	}
+	strvec_push(a, "--");
+	strvec_pushf(a, "%s@%s", t->user, t->address);
+	/* one argument: ssh would join several with spaces anyway, and this
+	 * way no option parsing of ssh can ever see a remote word */
+	sq_quote_argv(&remote, argv);
+	strvec_push(a, remote.buf);
+	strbuf_release(&remote);
+	return 0;
+}
+
+static int ssh_map_exit(const struct transport *t, int code)
+{
+	(void)t;
+	/* ssh reports its own failures as 255; volrep never exits 255 */
+	return code == 255 ? -ENOTCONN : code;
+}
+
+const struct transport_ops ssh_transport_ops = {
+	.name = "ssh",
+	.prepare = ssh_prepare,
+	.map_exit = ssh_map_exit,
+};
+
+int transport_ssh_init(struct transport *t, const char *node, const char *address,
+		       const char *state_dir)
+{
+	const char *ssh = getenv("VOLREP_SSH");
+	const char *cdir = getenv("VOLREP_SSH_CONTROL_DIR");
+	struct strvec cmd = STRVEC_INIT;
+
+	if (!valid_node_name(node) || !ssh_valid_address(address))
+		return -EINVAL;
+	if (cdir && *cdir && (cdir[0] != '/' || strlen(cdir) > SSH_CONTROL_DIR_MAX))
+		return -EINVAL;
+	if (ssh && *ssh) {
+		for (const char *p = ssh; *p;) {
+			size_t n;
+
+			p += strspn(p, " \t");
+			n = strcspn(p, " \t");
+			if (n)
+				strvec_pushf(&cmd, "%.*s", (int)n, p);
+			p += n;
+		}
+	}
+	if (!cmd.nr)
+		strvec_push(&cmd, "ssh");
+	transport_release(t);
+	t->ops = &ssh_transport_ops;
+	t->node = xstrdup(node);
+	t->address = xstrdup(address);
+	t->user = xstrdup("root");
+	t->cmd = cmd;
+	if (cdir) {
+		t->control_dir = *cdir ? xstrdup(cdir) : NULL;
+	} else if (state_dir && state_dir[0] == '/' && strlen(state_dir) + 4 <= SSH_CONTROL_DIR_MAX) {
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_addf(&sb, "%s/ssh", state_dir);
+		t->control_dir = strbuf_detach(&sb, NULL);
+	} else {
+		t->control_dir = xstrdup(SSH_CONTROL_DIR_FALLBACK);
+	}
+	return 0;
+}

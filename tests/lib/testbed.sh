@@ -1,0 +1,247 @@
+# Multi-node test bed on one machine (DESIGN.md §7): each "node" is a
+# private mount namespace with its own sshd on 127.0.1.<k>:22 (loopback
+# only), whose SetEnv gives the node its identity.
+#
+# Source after test-lib.sh (needs root, unshare, nsenter, sshd):
+#
+#   . "$TOP/tests/lib/testbed.sh"
+#   testbed_init                 # keys, client config; teardown on EXIT
+#   testbed_add_node a 1         # node "a" on 127.0.1.1
+#   testbed_add_node b 2
+#   testbed_write_nodes_cfg      # $TB/config/nodes.cfg
+#   node_exec a volrep remote-exec --address 127.0.1.2 b volrep version
+#   testbed_teardown             # also runs at exit
+#
+# Layout ($TB is short, /tmp/vrtb.XXXXXX, because ssh control socket paths
+# must fit in 108 bytes):
+#   $TB/config/              shared VOLREP_CONFIG_DIR (nodes.cfg, ...)
+#   $TB/nodes/<n>/state|log  node-local VOLREP_STATE_DIR, VOLREP_LOG_DIR
+#   $TB/nodes/<n>/sshd_config, ssh_host_ed25519_key, sshd.pid, sshd.log
+#   $TB/ssh/config           client config (known_hosts, no agent, batch)
+#   $TB/ssh/id_serve         client key restricted to command="volrep serve"
+#   $TB/ssh/id_root          client key with a plain root shell (tests that
+#                            need arbitrary remote commands)
+#   $TB/cm/                  VOLREP_SSH_CONTROL_DIR (ControlMaster sockets)
+#
+# testbed_vars DIR: set the variables below for an existing $TB (a test
+# body runs in a subshell: testbed_init there, testbed_vars after it).
+testbed_vars() {
+	TB=$1
+	TB_NODES=$(ls "$TB/nodes" | tr '\n' ' ')
+	TB_SSH_SERVE="ssh -F $TB/ssh/config -i $TB/ssh/id_serve"
+	TB_SSH_ROOT="ssh -F $TB/ssh/config -i $TB/ssh/id_root -o ControlPath=$TB/cm/r%C"
+	TB_VOLREP_SSH=$TB_SSH_SERVE
+}
+
+# Variables after testbed_init: TB, TB_SSH_SERVE / TB_SSH_ROOT (ssh command
+# lines for VOLREP_SSH with the respective key), TB_VOLREP_SSH (what nodes
+# use as VOLREP_SSH; default TB_SSH_SERVE, may be changed before
+# testbed_add_node or per call: TB_VOLREP_SSH=$TB_SSH_ROOT node_exec ...).
+#
+# Storage hooks: testbed_add_node calls testbed_node_setup_hook <name>
+# after the namespace exists and before sshd starts, and testbed_teardown
+# calls testbed_node_teardown_hook <name> before killing a node. Both are
+# no-ops here; tests/lib/storage.sh redefines them (zfs-fuse, btrfs) and
+# uses node_exec to act inside the namespace (mounts made there stay
+# private to the node, daemons started there are killed at teardown).
+
+TB=""
+TB_NODES=""
+TB_SSHD=/usr/sbin/sshd
+
+testbed_node_setup_hook() { :; }
+testbed_node_teardown_hook() { :; }
+
+# testbed_require: skip the whole script unless the test bed can run here.
+testbed_require() {
+	[ "$(id -u)" = 0 ] || test_skip_all "needs root"
+	for _c in unshare nsenter setsid ssh ssh-keygen "$TB_SSHD"; do
+		command -v "$_c" >/dev/null 2>&1 || test_skip_all "needs $_c"
+	done
+}
+
+# testbed_init: create $TB with keys and the client side config, and
+# register testbed_teardown to run when the script exits.
+testbed_init() {
+	TB=$(mktemp -d /tmp/vrtb.XXXXXX) || return 1
+	chmod 755 "$TB"
+	mkdir -p "$TB/config" "$TB/nodes" "$TB/ssh" "$TB/cm" || return 1
+	chmod 700 "$TB/ssh" "$TB/cm"
+	ssh-keygen -q -t ed25519 -N '' -C volrep-testbed-serve -f "$TB/ssh/id_serve" || return 1
+	ssh-keygen -q -t ed25519 -N '' -C volrep-testbed-root -f "$TB/ssh/id_root" || return 1
+	{
+		printf 'restrict,command="volrep serve" %s\n' "$(cat "$TB/ssh/id_serve.pub")"
+		cat "$TB/ssh/id_root.pub"
+	} >"$TB/ssh/authorized_keys"
+	: >"$TB/ssh/known_hosts"
+	cat >"$TB/ssh/config" <<-EOC
+	Host *
+	  UserKnownHostsFile $TB/ssh/known_hosts
+	  GlobalKnownHostsFile /dev/null
+	  StrictHostKeyChecking yes
+	  CheckHostIP no
+	  IdentitiesOnly yes
+	  IdentityAgent none
+	  LogLevel ERROR
+	EOC
+	TB_SSH_SERVE="ssh -F $TB/ssh/config -i $TB/ssh/id_serve"
+	# the root key gets its own control sockets: a call reuses a master
+	# whatever key it names, and the default ones belong to the serve key
+	TB_SSH_ROOT="ssh -F $TB/ssh/config -i $TB/ssh/id_root -o ControlPath=$TB/cm/r%C"
+	TB_VOLREP_SSH=$TB_SSH_SERVE
+	# sshd insists on its privilege separation directory; the package
+	# creates it at boot on a real system
+	[ -d /run/sshd ] || mkdir -m 755 /run/sshd
+	test_when_finished testbed_teardown
+}
+
+_tb_env() { # print the node's environment as NAME=VALUE lines
+	printf '%s\n' "VOLREP_NODE=$1" "VOLREP_STATE_DIR=$TB/nodes/$1/state" \
+		"VOLREP_LOG_DIR=$TB/nodes/$1/log" "VOLREP_CONFIG_DIR=$TB/config" \
+		"VOLREP_SSH_CONTROL_DIR=$TB/cm" "PATH=$TOP/build:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+}
+
+# node_pid NAME: pid of the process holding the node's namespace
+node_pid() { cat "$TB/nodes/$1/holder.pid"; }
+# node_addr NAME: the node's address
+node_addr() { cat "$TB/nodes/$1/address"; }
+
+# node_exec NAME cmd [args...]: run cmd inside the node's mount namespace
+# with the node's environment (VOLREP_* and PATH with the build dir), and
+# VOLREP_SSH=$TB_VOLREP_SSH for calls to other nodes.
+node_exec() {
+	_n=$1; shift
+	_h=$(node_pid "$_n") || return 1
+	# shellcheck disable=SC2046
+	nsenter --mount="/proc/$_h/ns/mnt" -- env $(_tb_env "$_n") VOLREP_SSH="$TB_VOLREP_SSH" "$@"
+}
+
+# testbed_add_node NAME K: start node NAME on 127.0.1.K: a namespace
+# holder (setsid, own process group), the setup hook, then sshd.
+testbed_add_node() {
+	_n=$1; _k=$2; _d="$TB/nodes/$1"; _a="127.0.1.$2"
+	mkdir -p "$_d/state" "$_d/log" || return 1
+	echo "$_a" >"$_d/address"
+	ssh-keygen -q -t ed25519 -N '' -C "volrep-testbed-$_n" -f "$_d/ssh_host_ed25519_key" || return 1
+	echo "$_n,$_a $(cut -d' ' -f1,2 "$_d/ssh_host_ed25519_key.pub")" >>"$TB/ssh/known_hosts"
+	{
+		echo "ListenAddress $_a"
+		echo "Port 22"
+		echo "HostKey $_d/ssh_host_ed25519_key"
+		echo "PidFile $_d/sshd.pid"
+		echo "AuthorizedKeysFile $TB/ssh/authorized_keys"
+		echo "PermitRootLogin prohibit-password"
+		echo "PubkeyAuthentication yes"
+		echo "PasswordAuthentication no"
+		echo "KbdInteractiveAuthentication no"
+		echo "StrictModes no"
+		echo "UsePAM no"
+		echo "PrintMotd no"
+		echo "PrintLastLog no"
+		echo "MaxStartups 100"
+		echo "MaxSessions 64"
+		echo "LogLevel VERBOSE"
+		printf 'SetEnv'
+		_tb_env "$_n" | while read -r _kv; do printf ' "%s"' "$_kv"; done
+		printf ' "VOLREP_SSH=%s"\n' "$TB_VOLREP_SSH"
+	} >"$_d/sshd_config"
+	"$TB_SSHD" -t -f "$_d/sshd_config" || return 1
+	# The holder: a new session (so it and anything started there can be
+	# killed by process group) in a private mount namespace. setsid does
+	# not fork here (we are not a group leader), so $! is the holder.
+	setsid unshare --mount --propagation private -- sleep 2147483647 </dev/null >/dev/null 2>&1 &
+	echo $! >"$_d/holder.pid"
+	_i=0
+	while [ "$(readlink "/proc/$!/ns/mnt" 2>/dev/null)" = "$(readlink /proc/$$/ns/mnt)" ]; do
+		_i=$((_i + 1)); [ $_i -lt 100 ] || { echo "testbed: namespace of '$_n' did not appear" >&2; return 1; }
+		sleep 0.05
+	done
+	readlink "/proc/$!/ns/mnt" >"$_d/ns"
+	TB_NODES="$TB_NODES $_n"
+	testbed_node_setup_hook "$_n" || { echo "testbed: setup hook failed for '$_n'" >&2; return 1; }
+	node_exec "$_n" "$TB_SSHD" -D -f "$_d/sshd_config" -E "$_d/sshd.log" </dev/null >/dev/null 2>&1 &
+	_i=0
+	while ! [ -s "$_d/sshd.pid" ]; do
+		_i=$((_i + 1)); [ $_i -lt 100 ] || { echo "testbed: sshd of '$_n' did not start:" >&2; cat "$_d/sshd.log" >&2; return 1; }
+		sleep 0.05
+	done
+}
+
+# testbed_write_nodes_cfg: nodes.cfg for every node added so far.
+testbed_write_nodes_cfg() {
+	_first=1
+	for _n in $TB_NODES; do
+		[ $_first = 1 ] || echo
+		_first=0
+		printf 'node: %s\n\taddress %s\n' "$_n" "$(node_addr "$_n")"
+	done >"$TB/config/nodes.cfg"
+}
+
+_tb_ns_pids() { # pids of processes in the mount namespace $1 (an ns id)
+	for _p in /proc/[0-9]*; do
+		[ "$(readlink "$_p/ns/mnt" 2>/dev/null)" = "$1" ] && echo "${_p#/proc/}"
+	done
+}
+
+# testbed_node_kill NAME [SIG]: kill every process of the node (a node
+# that died: its sshd, connections, daemons, the namespace holder).
+# With SIG=STOP the node hangs instead (testbed_node_kill NAME CONT).
+testbed_node_kill() {
+	_ns=$(cat "$TB/nodes/$1/ns")
+	_sig=${2:-KILL}
+	# shellcheck disable=SC2046
+	[ -z "$(_tb_ns_pids "$_ns")" ] || kill "-$_sig" $(_tb_ns_pids "$_ns") 2>/dev/null
+	[ "$_sig" != KILL ] || rm -f "$TB/nodes/$1/sshd.pid"
+	return 0
+}
+
+# testbed_leftovers: print what the test bed would leave behind (processes
+# in its namespaces or mentioning $TB, mounts under $TB); empty = clean.
+testbed_leftovers() {
+	for _f in "$TB"/nodes/*/ns; do
+		[ -f "$_f" ] || continue
+		_tb_ns_pids "$(cat "$_f")" | sed 's/^/namespace process /'
+	done
+	for _p in /proc/[0-9]*; do
+		[ "${_p#/proc/}" != $$ ] || continue
+		tr '\0' ' ' <"$_p/cmdline" 2>/dev/null | grep -q -- "$TB/" && echo "process ${_p#/proc/}: $(tr '\0' ' ' <"$_p/cmdline")"
+	done
+	grep -F -- "$TB/" /proc/self/mountinfo | sed 's/^/mount /'
+	return 0
+}
+
+# testbed_teardown: stop ssh control masters, run the teardown hooks, kill
+# every process of every node and anything else still using $TB, remove
+# $TB. Safe to call twice.
+testbed_teardown() {
+	[ -n "$TB" ] && [ -d "$TB" ] || return 0
+	for _s in "$TB"/cm/*; do
+		[ -S "$_s" ] && ssh -o ControlPath="$_s" -O exit dummy >/dev/null 2>&1
+	done
+	for _n in $TB_NODES; do
+		testbed_node_teardown_hook "$_n" || echo "testbed: teardown hook failed for '$_n'" >&2
+	done
+	for _sig in TERM KILL; do
+		for _f in "$TB"/nodes/*/ns; do
+			[ -f "$_f" ] || continue
+			_ps=$(_tb_ns_pids "$(cat "$_f")")
+			# shellcheck disable=SC2086
+			[ -z "$_ps" ] || kill "-$_sig" $_ps 2>/dev/null
+		done
+		for _p in /proc/[0-9]*; do
+			_pid=${_p#/proc/}
+			[ "$_pid" != $$ ] || continue
+			tr '\0' ' ' <"$_p/cmdline" 2>/dev/null | grep -q -- "$TB/" && kill "-$_sig" "$_pid" 2>/dev/null
+		done
+		[ -n "$(testbed_leftovers)" ] || break
+		sleep 0.3
+	done
+	_left=$(testbed_leftovers)
+	[ -z "$_left" ] || { echo "testbed: left behind:" >&2; echo "$_left" >&2; }
+	wait 2>/dev/null
+	rm -rf "$TB"
+	TB_LAST=$TB
+	TB=""
+	TB_NODES=""
+	[ -z "$_left" ]
+}

@@ -1,0 +1,259 @@
+/* Rate limiter and relay (exec/ratelimit.h, exec/relay.h). Timing checks
+ * are short and loose (the +-5 % figure belongs to bench-ratelimit); they
+ * still fail when the limit is not applied at all or overshoots. */
+#include "unit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exec/ratelimit.h"
+#include "exec/relay.h"
+
+static void test_parse_mbps(void **state)
+{
+	uint64_t v = 7;
+
+	(void)state;
+	assert_int_equal(ratelimit_parse_mbps("10", &v), 0);
+	assert_int_equal(v, 10000000);
+	assert_int_equal(ratelimit_parse_mbps("2.5", &v), 0);
+	assert_int_equal(v, 2500000);
+	/* pvesr: int(1000000 * rate), truncating */
+	assert_int_equal(ratelimit_parse_mbps("0.0000015", &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(ratelimit_parse_mbps("2.3", &v), 0);
+	assert_int_equal(v, (uint64_t)(1000000 * 2.3));
+	v = 7;
+	assert_int_equal(ratelimit_parse_mbps("0", &v), -EINVAL);
+	assert_int_equal(ratelimit_parse_mbps("-1", &v), -EINVAL);
+	assert_int_equal(ratelimit_parse_mbps("abc", &v), -EINVAL);
+	assert_int_equal(ratelimit_parse_mbps("10M", &v), -EINVAL);
+	assert_int_equal(ratelimit_parse_mbps("", &v), -EINVAL);
+	assert_int_equal(ratelimit_parse_mbps("nan", &v), -EINVAL);
+	assert_int_equal(ratelimit_parse_mbps("0.0000001", &v), -ERANGE);
+	assert_int_equal(ratelimit_parse_mbps("1e300", &v), -ERANGE);
+	assert_int_equal(v, 7);
+}
+
+static void test_chunk(void **state)
+{
+	struct ratelimit rl;
+
+	(void)state;
+	ratelimit_init(&rl, 0, 131072);
+	assert_int_equal(ratelimit_chunk(&rl, 131072), 131072);
+	ratelimit_init(&rl, 1000, 131072);
+	assert_int_equal(ratelimit_chunk(&rl, 131072), 4096);
+	ratelimit_init(&rl, 1600000, 131072);
+	assert_int_equal(ratelimit_chunk(&rl, 131072), 100000);
+	ratelimit_init(&rl, 100000000, 131072);
+	assert_int_equal(ratelimit_chunk(&rl, 131072), 131072);
+}
+
+static void test_account_paces(void **state)
+{
+	struct ratelimit rl;
+	int64_t t0;
+	double el;
+
+	(void)state;
+	/* 2 MB at 4 MB/s: ~0.5 s, no matter how it is chunked */
+	ratelimit_init(&rl, 4000000, 65536);
+	t0 = mono_ns();
+	for (int i = 0; i < 200; i++)
+		ratelimit_account(&rl, 10000);
+	el = (double)(mono_ns() - t0) / 1e9;
+	assert_true(el > 0.47 && el < 0.7);
+	/* after an idle period at most one bucket (64 KiB = 16 ms) is free */
+	sleep_ns(200000000);
+	t0 = mono_ns();
+	ratelimit_account(&rl, 65536);
+	assert_true((double)(mono_ns() - t0) / 1e9 < 0.01);
+	ratelimit_account(&rl, 400000); /* 0.1 s worth */
+	el = (double)(mono_ns() - t0) / 1e9;
+	assert_true(el > 0.08 && el < 0.2);
+	/* unlimited never sleeps */
+	ratelimit_init(&rl, 0, 65536);
+	t0 = mono_ns();
+	ratelimit_account(&rl, 1ull << 40);
+	assert_true((double)(mono_ns() - t0) / 1e9 < 0.01);
+}
+
+struct prog {
+	int calls, done;
+	uint64_t last;
+};
+
+static void on_progress(const struct relay_progress *p, void *data)
+{
+	struct prog *pr = data;
+
+	pr->calls++;
+	pr->done += p->done;
+	assert_true(p->bytes >= pr->last);
+	pr->last = p->bytes;
+	if (p->done)
+		assert_true(p->eta == 0);
+}
+
+static void test_relay_rate_and_progress(void **state)
+{
+	struct relay_opts o = RELAY_OPTS_INIT;
+	struct relay_stats st;
+	struct prog pr = { 0, 0, 0 };
+	int zero = open("/dev/zero", O_RDONLY), null = open("/dev/null", O_WRONLY), p[2];
+	pid_t pid;
+
+	(void)state;
+	assert_true(zero >= 0 && null >= 0);
+	/* 1.2 MB from a pipe fed by a writer, at 1 MB/s: ~1.2 s; progress
+	 * every 0.25 s, so about 4 calls plus the final one */
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	if (pid == 0) {
+		static char buf[1200000];
+		ssize_t unused = write(p[1], buf, sizeof(buf));
+		(void)unused;
+		_exit(0);
+	}
+	close(p[1]);
+	o.rate = 1000000;
+	o.total = 1200000;
+	o.interval = 0.25;
+	o.progress = on_progress;
+	o.data = &pr;
+	assert_int_equal(relay_copy(p[0], null, &o, &st), 0);
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+	assert_int_equal(st.bytes, 1200000);
+	assert_true(st.elapsed > 1.1 && st.elapsed < 1.5);
+	assert_true(st.slept > 0.8);
+	assert_int_equal(pr.done, 1);
+	assert_true(pr.calls >= 4 && pr.calls <= 7);
+	assert_int_equal(pr.last, 1200000);
+	close(zero);
+	close(null);
+}
+
+static void test_relay_unlimited_splice(void **state)
+{
+	struct relay_opts o = RELAY_OPTS_INIT;
+	struct relay_stats st;
+	int a[2], b[2];
+	pid_t w, r;
+
+	(void)state;
+	assert_int_equal(pipe(a), 0);
+	assert_int_equal(pipe(b), 0);
+	w = fork();
+	if (w == 0) {
+		static char buf[1 << 20];
+		close(a[0]);
+		for (int i = 0; i < 8; i++)
+			if (write(a[1], buf, sizeof(buf)) < 0)
+				_exit(1);
+		_exit(0);
+	}
+	r = fork();
+	if (r == 0) {
+		static char buf[1 << 16];
+		ssize_t n, total = 0;
+		close(b[1]);
+		close(a[0]);
+		close(a[1]);
+		while ((n = read(b[0], buf, sizeof(buf))) > 0)
+			total += n;
+		_exit(total == 8 << 20 ? 0 : 1);
+	}
+	close(a[1]);
+	close(b[0]);
+	assert_int_equal(relay_copy(a[0], b[1], &o, &st), 0);
+	close(a[0]);
+	close(b[1]);
+	assert_int_equal(st.bytes, 8 << 20);
+	assert_int_equal(st.spliced, 1);
+	int status;
+	waitpid(w, NULL, 0);
+	waitpid(r, &status, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void test_relay_epipe(void **state)
+{
+	struct relay_opts o = RELAY_OPTS_INIT;
+	struct relay_stats st;
+	int zero = open("/dev/zero", O_RDONLY), p[2];
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(pipe(p), 0);
+	close(p[0]);
+	assert_int_equal(relay_copy(zero, p[1], &o, &st), -EPIPE);
+	close(p[1]);
+	close(zero);
+}
+
+static void test_pump_sides(void **state)
+{
+	struct relay_opts o = RELAY_OPTS_INIT;
+	struct relay_stats st;
+	struct strbuf out = STRBUF_INIT;
+	struct relay_side side;
+	int in[2], data[2], talk[2];
+	pid_t pid;
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(data), 0);
+	assert_int_equal(pipe(talk), 0);
+	/* a "remote" that reads 100 bytes, then talks a lot (more than a pipe
+	 * holds) and exits without reading the rest: the pump must keep
+	 * draining the talk while writing, then report EPIPE */
+	pid = fork();
+	if (pid == 0) {
+		static char buf[300000];
+		close(in[0]);
+		close(in[1]);
+		close(data[1]);
+		close(talk[0]);
+		if (read(data[0], buf, 100) < 0)
+			_exit(1);
+		memset(buf, 'e', sizeof(buf));
+		if (write(talk[1], buf, sizeof(buf)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(data[0]);
+	close(talk[1]);
+	int zero = open("/dev/zero", O_RDONLY);
+	side = (struct relay_side){ .fd = talk[0], .buf = &out, .max = 1000, .overflow = 0 };
+	assert_int_equal(relay_pump(zero, data[1], &o, &side, 1, &st), -EPIPE);
+	assert_int_equal(side.fd, -1);
+	assert_int_equal(out.len, 1000);
+	assert_int_equal(side.overflow, 1);
+	waitpid(pid, NULL, 0);
+	close(zero);
+	close(in[0]);
+	close(in[1]);
+	strbuf_release(&out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_mbps),
+		cmocka_unit_test(test_chunk),
+		cmocka_unit_test(test_account_paces),
+		cmocka_unit_test(test_relay_rate_and_progress),
+		cmocka_unit_test(test_relay_unlimited_splice),
+		cmocka_unit_test(test_relay_epipe),
+		cmocka_unit_test(test_pump_sides),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

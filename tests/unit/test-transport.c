@@ -1,0 +1,416 @@
+/* Transports (ssh argv, host checks, local runs, result messages) and the
+ * serve gate (transport/serve.h). */
+#include "unit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/quote.h"
+#include "exec/relay.h"
+#include "transport/local.h"
+#include "transport/serve.h"
+#include "transport/ssh.h"
+
+static void test_valid_address(void **state)
+{
+	static const char *const good[] = { "pve2", "node-1.example.com", "127.0.1.2", "10.0.0.1", "::1",
+					    "fe80::1", "2001:db8::42", "a", "A1.b2", NULL };
+	static const char *const bad[] = { "", "-oProxyCommand=x", "-1", "a b", "a;b", "root@host", "a..b",
+					   ".a", "a.", "-a.b", "a-.b", "1.2.3.999", "1.2.3", "1.2.3.4.5",
+					   "::g", "[::1]", "host:22", "a/b", "$(id)", "`id`", "a\nb", "\xc3\xa4",
+					   NULL };
+	char label[80];
+
+	(void)state;
+	for (size_t i = 0; good[i]; i++)
+		if (!ssh_valid_address(good[i])) {
+			fprintf(stderr, "refused '%s'\n", good[i]);
+			fail();
+		}
+	for (size_t i = 0; bad[i]; i++)
+		if (ssh_valid_address(bad[i])) {
+			fprintf(stderr, "accepted '%s'\n", bad[i]);
+			fail();
+		}
+	assert_false(ssh_valid_address(NULL));
+	memset(label, 'a', 64);
+	label[64] = '\0';
+	assert_false(ssh_valid_address(label)); /* label over 63 */
+	label[63] = '\0';
+	assert_true(ssh_valid_address(label));
+}
+
+static void expect_argv(const struct strvec *got, const char *const *want)
+{
+	size_t i;
+
+	for (i = 0; want[i]; i++) {
+		if (i >= got->nr || strcmp(got->v[i], want[i])) {
+			fprintf(stderr, "argv[%zu]: got '%s', want '%s'\n", i, i < got->nr ? got->v[i] : "(end)",
+				want[i]);
+			fail();
+		}
+	}
+	assert_int_equal(got->nr, i);
+}
+
+static void test_ssh_argv(void **state)
+{
+	struct transport t = TRANSPORT_INIT;
+	struct strvec av = STRVEC_INIT;
+	char dir[] = "/tmp/vr-ut.XXXXXX";
+	const char *cmd[] = { "volrep", "prepare-local-job", "100-0", "it's", NULL };
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	unsetenv("VOLREP_SSH_CONTROL_DIR");
+	setenv("VOLREP_SSH", " /usr/bin/ssh  -F /x/cfg\t-i /x/key ", 1);
+	assert_int_equal(transport_ssh_init(&t, "pve2", "10.0.0.2", dir), 0);
+	assert_int_equal(transport_build_argv(&t, cmd, &av), 0);
+	char cpath[64];
+	snprintf(cpath, sizeof(cpath), "ControlPath=%s/ssh/%%C", dir);
+	const char *want[] = { "/usr/bin/ssh", "-F", "/x/cfg", "-i", "/x/key",
+			       "-e", "none", "-T", "-x", "-a",
+			       "-o", "BatchMode=yes", "-o", "HostKeyAlias=pve2",
+			       "-o", "ConnectTimeout=5", "-o", "ServerAliveInterval=5",
+			       "-o", "ServerAliveCountMax=3", "-o", "ControlMaster=auto",
+			       "-o", "ControlPersist=60", "-o", cpath, "--", "root@10.0.0.2",
+			       "'volrep' 'prepare-local-job' '100-0' 'it'\\''s'", NULL };
+	expect_argv(&av, want);
+	/* the socket directory was made private */
+	snprintf(cpath, sizeof(cpath), "%s/ssh", dir);
+	assert_int_equal(stat(cpath, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	/* the remote command splits back to exactly cmd */
+	{
+		struct strvec back = STRVEC_INIT;
+
+		assert_int_equal(sq_split_strict(av.v[av.nr - 1], strlen(av.v[av.nr - 1]), &back, NULL), 4);
+		expect_argv(&back, cmd);
+		strvec_clear(&back);
+	}
+	strvec_clear(&av);
+
+	/* defaults: plain "ssh"; no multiplexing on request */
+	unsetenv("VOLREP_SSH");
+	setenv("VOLREP_SSH_CONTROL_DIR", "", 1);
+	assert_int_equal(transport_ssh_init(&t, "b", "::1", dir), 0);
+	const char *v[] = { "volrep", "version", NULL };
+	assert_int_equal(transport_build_argv(&t, v, &av), 0);
+	const char *want2[] = { "ssh", "-e", "none", "-T", "-x", "-a", "-o", "BatchMode=yes",
+				"-o", "HostKeyAlias=b", "-o", "ConnectTimeout=5", "-o", "ServerAliveInterval=5",
+				"-o", "ServerAliveCountMax=3", "-o", "ControlMaster=no", "-o", "ControlPath=none",
+				"--", "root@::1", "'volrep' 'version'", NULL };
+	expect_argv(&av, want2);
+	strvec_clear(&av);
+
+	/* a long state dir falls back to the short system path */
+	unsetenv("VOLREP_SSH_CONTROL_DIR");
+	assert_int_equal(transport_ssh_init(&t, "b", "b", "/a/very/long/state/directory/path/that/is/too/long/for/sockets"), 0);
+	assert_string_equal(t.control_dir, SSH_CONTROL_DIR_FALLBACK);
+	transport_release(&t);
+
+	/* invalid node, address, control dir */
+	assert_int_equal(transport_ssh_init(&t, "-b", "b", dir), -EINVAL);
+	assert_int_equal(transport_ssh_init(&t, "b", "-oProxyCommand=sh", dir), -EINVAL);
+	assert_int_equal(transport_ssh_init(&t, "b", "a b", dir), -EINVAL);
+	setenv("VOLREP_SSH_CONTROL_DIR", "relative/dir", 1);
+	assert_int_equal(transport_ssh_init(&t, "b", "b", dir), -EINVAL);
+	unsetenv("VOLREP_SSH_CONTROL_DIR");
+	assert_null(t.ops);
+	rmdir(cpath);
+	rmdir(dir);
+}
+
+static void test_private_dir(void **state)
+{
+	char dir[] = "/tmp/vr-ut.XXXXXX", sub[64], link[80];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/a/b/ssh", dir);
+	assert_int_equal(ssh_private_dir(sub), 0);
+	assert_int_equal(ssh_private_dir(sub), 0);
+	chmod(sub, 0755);
+	assert_int_equal(ssh_private_dir(sub), -EPERM);
+	chmod(sub, 0700);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	assert_int_equal(symlink(sub, link), 0);
+	assert_int_equal(ssh_private_dir(link), -EPERM);
+	assert_int_equal(ssh_private_dir("relative"), -EINVAL);
+	unlink(link);
+	rmdir(sub);
+	snprintf(sub, sizeof(sub), "%s/a/b", dir);
+	rmdir(sub);
+	snprintf(sub, sizeof(sub), "%s/a", dir);
+	rmdir(sub);
+	rmdir(dir);
+}
+
+static void test_ssh_exit_mapping_and_describe(void **state)
+{
+	struct transport t = TRANSPORT_INIT;
+	struct strbuf msg = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
+	const char *v[] = { "volrep", "prepare-local-job", "100-0", NULL };
+	char dir[] = "/tmp/vr-ut.XXXXXX", fake[80];
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* a fake "ssh" that fails the way ssh does: message + exit 255 */
+	snprintf(fake, sizeof(fake), "%s/fake-ssh", dir);
+	fd = open(fake, O_WRONLY | O_CREAT, 0755);
+	assert_true(fd >= 0);
+	dprintf(fd, "#!/bin/sh\necho 'ssh: connect to host 127.0.1.9 port 22: Connection refused' >&2\nexit 255\n");
+	close(fd);
+	setenv("VOLREP_SSH", fake, 1);
+	setenv("VOLREP_SSH_CONTROL_DIR", "", 1);
+	assert_int_equal(transport_ssh_init(&t, "nodeb", "127.0.1.9", NULL), 0);
+	assert_int_equal(transport_run(&t, v, NULL, 0, &out, &err, 4096), -ENOTCONN);
+	transport_describe(&t, v, -ENOTCONN, err.buf, &msg);
+	assert_string_equal(msg.buf, "ssh to 'nodeb' (127.0.1.9) failed: ssh: connect to host 127.0.1.9 port 22: Connection refused");
+	transport_describe(&t, v, 1, "line one\nbad \x1b[31m thing\n\n", &msg);
+	assert_string_equal(msg.buf, "command 'prepare-local-job' on 'nodeb' failed (exit code 1): bad ?[31m thing");
+	transport_describe(&t, v, -ENOENT, NULL, &msg);
+	assert_string_equal(msg.buf, "cannot run 'prepare-local-job' on 'nodeb': No such file or directory");
+	transport_describe(&t, v, -ENOTCONN, "", &msg);
+	assert_string_equal(msg.buf, "ssh to 'nodeb' (127.0.1.9) failed: connection failed");
+	/* no ssh binary at all */
+	setenv("VOLREP_SSH", "/nonexistent/ssh", 1);
+	assert_int_equal(transport_ssh_init(&t, "nodeb", "127.0.1.9", NULL), 0);
+	assert_int_equal(transport_run(&t, v, NULL, 0, NULL, NULL, 4096), -ENOENT);
+	unsetenv("VOLREP_SSH");
+	unsetenv("VOLREP_SSH_CONTROL_DIR");
+	transport_release(&t);
+	unlink(fake);
+	rmdir(dir);
+	strbuf_release(&msg);
+	strbuf_release(&out);
+	strbuf_release(&err);
+}
+
+static void test_local(void **state)
+{
+	struct transport t = TRANSPORT_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT, in = STRBUF_INIT;
+	struct strvec av = STRVEC_INIT;
+	const char *env_cmd[] = { "sh", "-c", "echo \"$VOLREP_NODE $VOLREP_STATE_DIR\"; echo oops >&2; exit 3", NULL };
+	const char *v[] = { "volrep", "version", NULL };
+	const char *wc[] = { "wc", "-c", NULL };
+	struct relay_opts o = RELAY_OPTS_INIT;
+	struct relay_stats st;
+	int p[2];
+
+	(void)state;
+	assert_int_equal(transport_local_init(&t, "bad name", NULL), -EINVAL);
+	assert_int_equal(transport_local_init(&t, "nodeb", "/opt/volrep"), 0);
+	assert_int_equal(transport_build_argv(&t, v, &av), 0);
+	const char *want[] = { "/opt/volrep", "version", NULL };
+	expect_argv(&av, want);
+	strvec_clear(&av);
+	strvec_push(&t.env, "VOLREP_STATE_DIR=/tmp/st-b");
+	assert_int_equal(transport_run(&t, env_cmd, NULL, 0, &out, &err, 4096), 3);
+	assert_string_equal(out.buf, "nodeb /tmp/st-b\n");
+	assert_string_equal(err.buf, "oops\n");
+
+	/* streaming: 1 MiB through a pipe into "wc -c" on the "target" */
+	strbuf_reset(&out);
+	strbuf_reset(&err);
+	assert_int_equal(pipe(p), 0);
+	strbuf_grow(&in, 1 << 20);
+	memset(in.buf, 'x', 1 << 20);
+	strbuf_setlen(&in, 1 << 20);
+	pid_t writer = fork();
+	if (writer == 0) {
+		close(p[0]);
+		ssize_t unused = write(p[1], in.buf, in.len);
+		(void)unused;
+		_exit(0);
+	}
+	close(p[1]);
+	assert_int_equal(transport_stream(&t, wc, p[0], &o, &out, &err, 4096, &st), 0);
+	close(p[0]);
+	waitpid(writer, NULL, 0);
+	assert_int_equal(st.bytes, 1 << 20);
+	assert_int_equal(strtol(out.buf, NULL, 10), 1 << 20);
+	transport_release(&t);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	strbuf_release(&in);
+}
+
+/* serve: accepted command lines and their argv */
+static void accept_cmd(const char *cmd, const char *const *want, int line)
+{
+	struct strvec av = STRVEC_INIT;
+	struct strbuf why = STRBUF_INIT;
+
+	if (serve_parse(cmd, strlen(cmd), &av, &why) != 0) {
+		fprintf(stderr, "line %d: refused (%s): %s\n", line, why.buf, cmd);
+		fail();
+	}
+	if (want)
+		expect_argv(&av, want);
+	strvec_clear(&av);
+	strbuf_release(&why);
+}
+#define ACCEPT(cmd, ...) accept_cmd((cmd), (const char *const[]){ __VA_ARGS__, NULL }, __LINE__)
+
+static void refuse_cmd(const char *cmd, const char *reason, int line)
+{
+	struct strvec av = STRVEC_INIT;
+	struct strbuf why = STRBUF_INIT;
+
+	if (serve_parse(cmd, strlen(cmd), &av, &why) != -EINVAL) {
+		fprintf(stderr, "line %d: accepted: %s\n", line, cmd);
+		fail();
+	}
+	assert_int_equal(av.nr, 0);
+	if (reason && !strstr(why.buf, reason)) {
+		fprintf(stderr, "line %d: reason '%s' lacks '%s'\n", line, why.buf, reason);
+		fail();
+	}
+	strvec_clear(&av);
+	strbuf_release(&why);
+}
+#define REFUSE(cmd, reason) refuse_cmd((cmd), (reason), __LINE__)
+
+static void test_serve_accepts(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	ACCEPT("'volrep' 'version'", "version");
+	ACCEPT("volrep version", "version");
+	ACCEPT("'volrep' 'prepare-local-job' '100-0' '--scan' 'local-zfs,tank2' 'local-zfs:vm-100-disk-0' "
+	       "'local-zfs:subvol-100-disk-1' '--last_sync' '1714564800' '--parent_snapname' '__migration__' '--force'",
+	       "prepare-local-job", "100-0", "--scan", "local-zfs,tank2", "local-zfs:vm-100-disk-0",
+	       "local-zfs:subvol-100-disk-1", "--last_sync", "1714564800", "--parent_snapname", "__migration__",
+	       "--force");
+	ACCEPT("'volrep' 'prepare-local-job' '100-0' '--last_sync' '0' '--force'", "prepare-local-job", "100-0",
+	       "--last_sync", "0", "--force");
+	ACCEPT("'volrep' 'finalize-local-job' '100-10' 'local-btrfs:100/vm-100-disk-0.raw' '--last_sync' '1714565700'",
+	       "finalize-local-job", "100-10", "local-btrfs:100/vm-100-disk-0.raw", "--last_sync", "1714565700");
+	ACCEPT("'volrep' 'import' 'local-zfs:vm-100-disk-0' '--snapshot' '__replicate_100-0_1714565700__' "
+	       "'--base' '__replicate_100-0_1714564800__' '--with-snapshots' '1' '--allow-rename' '0' '--format' 'zfs'",
+	       "import", "local-zfs:vm-100-disk-0", "--snapshot", "__replicate_100-0_1714565700__", "--base",
+	       "__replicate_100-0_1714564800__", "--with-snapshots", "1", "--allow-rename", "0", "--format", "zfs");
+	/* import's open option set: unknown names with safe values */
+	ACCEPT("'volrep' 'import' 'local-zfs:vm-100-disk-0' '--dataset-prefix' 'rpool/data'", "import",
+	       "local-zfs:vm-100-disk-0", "--dataset-prefix", "rpool/data");
+	ACCEPT("'volrep' 'set-state' '100' '{\"local/b\":{\"last_sync\":1,\"error\":\"it'\\''s ; $(x)\"}}'",
+	       "set-state", "100", "{\"local/b\":{\"last_sync\":1,\"error\":\"it's ; $(x)\"}}");
+	/* what the transport builds, serve accepts: round trip */
+	const char *argv[] = { "volrep", "set-state", "100", "{\"a\":\"'\\\"'\"}", NULL };
+	sq_quote_argv(&sb, argv);
+	ACCEPT(sb.buf, "set-state", "100", "{\"a\":\"'\\\"'\"}");
+	strbuf_release(&sb);
+}
+
+static void test_serve_refuses(void **state)
+{
+	char *big;
+
+	(void)state;
+	/* shell syntax of any kind */
+	REFUSE("'volrep' 'version'; id", "metacharacter");
+	REFUSE("'volrep' 'version' && id", "metacharacter");
+	REFUSE("'volrep' 'version' | sh", "metacharacter");
+	REFUSE("'volrep' 'version' > /tmp/x", "metacharacter");
+	REFUSE("'volrep' 'version' < /etc/shadow", "metacharacter");
+	REFUSE("'volrep' $(id)", "metacharacter");
+	REFUSE("'volrep' `id`", "metacharacter");
+	REFUSE("'volrep' 'version'\nid", "control");
+	REFUSE("'volrep' 'version'\n", "control");
+	REFUSE("'volrep' 'version", "unterminated");
+	REFUSE("", "empty");
+	REFUSE("   ", "empty");
+	/* not volrep, unknown verbs, target-side verbs only */
+	REFUSE("sh -c id", "not a volrep command");
+	REFUSE("/usr/sbin/volrep version", "not a volrep command");
+	REFUSE("'volrep'", "no verb");
+	REFUSE("'volrep' 'run'", "verb not allowed");
+	REFUSE("'volrep' 'delete' '100-0'", "verb not allowed");
+	REFUSE("'volrep' 'serve'", "verb not allowed");
+	REFUSE("'volrep' 'daemon'", "verb not allowed");
+	REFUSE("'volrep' '--config-dir' '/tmp/evil' 'version'", "verb not allowed");
+	REFUSE("'volrep' 'version' '--node' 'x'", "option not allowed");
+	REFUSE("'volrep' 'version' 'extra'", "too many arguments");
+	/* argument grammar */
+	REFUSE("'volrep' 'prepare-local-job'", "missing job id");
+	REFUSE("'volrep' 'prepare-local-job' '100'", "invalid job id");
+	REFUSE("'volrep' 'prepare-local-job' '100-00'", "invalid job id");
+	REFUSE("'volrep' 'prepare-local-job' '-100-0'", "invalid job id");
+	REFUSE("'volrep' 'prepare-local-job' '100-0' 'vm-100-disk-0'", "invalid volume id");
+	REFUSE("'volrep' 'prepare-local-job' '100-0' 'local-zfs:../etc'", "invalid volume id");
+	REFUSE("'volrep' 'prepare-local-job' '100-0' 'local-zfs:-rf'", "invalid volume id");
+	REFUSE("'volrep' 'prepare-local-job' '100-0' 'Local:vm-100-disk-0'", "invalid volume id");
+	REFUSE("'volrep' 'prepare-local-job' '100-0' 'local-zfs:vm 100'", "invalid volume id");
+	REFUSE("'volrep' 'prepare-local-job' '100-0' '--last_sync'", "needs a value");
+	REFUSE("'volrep' 'prepare-local-job' '100-0' '--last_sync' '-1'", "invalid number");
+	REFUSE("'volrep' 'prepare-local-job' '100-0' '--last_sync' '01'", "invalid number");
+	REFUSE("'volrep' 'prepare-local-job' '100-0' '--last_sync' '1e9'", "invalid number");
+	REFUSE("'volrep' 'prepare-local-job' '100-0' '--last_sync' '1' '--last_sync' '2'", "repeated option");
+	REFUSE("'volrep' 'prepare-local-job' '100-0' '--last_sync=1'", "option not allowed");
+	REFUSE("'volrep' 'prepare-local-job' '100-0' '--scan' 'a,,b'", "invalid storage list");
+	REFUSE("'volrep' 'prepare-local-job' '100-0' '--scan' ''", "invalid storage list");
+	REFUSE("'volrep' 'prepare-local-job' '100-0' '--parent_snapname' '-x'", "invalid snapshot name");
+	REFUSE("'volrep' 'prepare-local-job' '100-0' '--parent_snapname' 'a/b'", "invalid snapshot name");
+	REFUSE("'volrep' 'prepare-local-job' '100-0' '--force' '1'", "invalid volume id");
+	REFUSE("'volrep' 'prepare-local-job' '100-0' '--exec' 'x'", "option not allowed");
+	REFUSE("'volrep' 'finalize-local-job' '100-0' '--scan' 'a'", "option not allowed");
+	REFUSE("'volrep' 'import'", "missing volume id");
+	REFUSE("'volrep' 'import' 'local-zfs:vm-100-disk-0' 'second'", "too many arguments");
+	REFUSE("'volrep' 'import' 'local-zfs:vm-100-disk-0' '--with-snapshots' 'yes'", "invalid 0 or 1");
+	REFUSE("'volrep' 'import' 'local-zfs:vm-100-disk-0' '--format' 'ZFS'", "invalid word");
+	REFUSE("'volrep' 'import' 'local-zfs:vm-100-disk-0' '--snapshot' 'a b'", "invalid snapshot name");
+	REFUSE("'volrep' 'import' 'local-zfs:vm-100-disk-0' '--target' '../../etc'", "invalid value");
+	REFUSE("'volrep' 'import' 'local-zfs:vm-100-disk-0' '--target' '-x'", "invalid value");
+	REFUSE("'volrep' 'import' 'local-zfs:vm-100-disk-0' '--target' 'a;b'", "invalid value");
+	REFUSE("'volrep' 'import' 'local-zfs:vm-100-disk-0' '--Target' 'a'", "option not allowed");
+	REFUSE("'volrep' 'import' 'local-zfs:vm-100-disk-0' '---x' 'a'", "option not allowed");
+	REFUSE("'volrep' 'import' 'local-zfs:vm-100-disk-0' '--' 'a'", "option not allowed");
+	REFUSE("'volrep' 'set-state' '100'", "missing JSON object");
+	REFUSE("'volrep' 'set-state' '99' '{}'", "invalid guest id");
+	REFUSE("'volrep' 'set-state' '100' '[1]'", "invalid JSON object");
+	REFUSE("'volrep' 'set-state' '100' '{'", "invalid JSON object");
+	REFUSE("'volrep' 'set-state' '100' '{\"a\":1,\"a\":2}'", "invalid JSON object");
+	REFUSE("'volrep' 'set-state' '100' '{}' '{}'", "too many arguments");
+	/* offending values are shown shortened and printable */
+	big = malloc(2000);
+	memset(big, 'v', 1999);
+	big[1999] = '\0';
+	memcpy(big, "'volrep' '", 10);
+	big[1998] = '\'';
+	{
+		struct strvec av = STRVEC_INIT;
+		struct strbuf why = STRBUF_INIT;
+
+		assert_int_equal(serve_parse(big, strlen(big), &av, &why), -EINVAL);
+		assert_true(why.len < 120);
+		assert_non_null(strstr(why.buf, "...'"));
+		strbuf_release(&why);
+	}
+	free(big);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid_address),
+		cmocka_unit_test(test_ssh_argv),
+		cmocka_unit_test(test_private_dir),
+		cmocka_unit_test(test_ssh_exit_mapping_and_describe),
+		cmocka_unit_test(test_local),
+		cmocka_unit_test(test_serve_accepts),
+		cmocka_unit_test(test_serve_refuses),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
