@@ -114,12 +114,29 @@ zfs_pool_create() {
 	zfs create -o mountpoint="$_mp" "$_pool/data"
 }
 
+# zfs_retry_busy CMD...: run a zfs/zpool command, retrying for up to 5 s
+# while it fails (zfs-fuse reports a just-received filesystem as "dataset
+# is busy" for a moment).
+zfs_retry_busy() {
+	_i=0
+	while ! "$@" 2>"${TRASH:-/tmp}/.zfs-retry.err"; do
+		_i=$((_i + 1))
+		if [ $_i -ge 25 ] || ! grep -q busy "${TRASH:-/tmp}/.zfs-retry.err"; then
+			cat "${TRASH:-/tmp}/.zfs-retry.err" >&2
+			rm -f "${TRASH:-/tmp}/.zfs-retry.err"
+			return 1
+		fi
+		sleep 0.2
+	done
+	rm -f "${TRASH:-/tmp}/.zfs-retry.err"
+}
+
 # zfs_stop: destroy our pools, stop the daemon and wait for it to exit
 # (SIGKILL after 20 s).
 zfs_stop() {
 	storage_state
 	for _p in $(cat "$STORAGE_STATE/zfs-pools" 2>/dev/null); do
-		zpool destroy -f "$_p" >/dev/null 2>&1 || echo "zfs_stop: cannot destroy pool $_p" >&2
+		zfs_retry_busy zpool destroy -f "$_p" >/dev/null 2>&1 || echo "zfs_stop: cannot destroy pool $_p" >&2
 	done
 	rm -f "$STORAGE_STATE/zfs-pools"
 	[ -f "$STORAGE_STATE/zfs-fuse.pidfile" ] || return 0
@@ -128,7 +145,10 @@ zfs_stop() {
 	case "$_pid" in '' | *[!0-9]*) return 0 ;; esac
 	kill "$_pid" 2>/dev/null || return 0
 	_i=0
-	while kill -0 "$_pid" 2>/dev/null; do
+	# the daemon's parent is init, which may reap it late: a zombie has
+	# exited (and kill -0 would still succeed on it)
+	while kill -0 "$_pid" 2>/dev/null &&
+		[ "$(sed 's/^.*) \(.\).*/\1/' "/proc/$_pid/stat" 2>/dev/null)" != Z ]; do
 		if [ $_i -ge 1000 ]; then
 			echo "zfs_stop: zfs-fuse $_pid ignored SIGTERM, killing it" >&2
 			kill -9 "$_pid" 2>/dev/null
@@ -186,4 +206,34 @@ tree_sums() {
 	(cd "$1" && find . -type f ! -path './.zfs/*' | LC_ALL=C sort | while IFS= read -r _f; do
 		sha256sum "$_f"
 	done)
+}
+
+# --- Multi-node test bed (tests/lib/testbed.sh) -------------------------
+# Each node is a namespace; its storage is made inside it with node_exec,
+# state under $TB/nodes/<name>/storage, identical paths on every node:
+# pool rpool with rpool/data at /rpool/data, and a btrfs at /mnt/btrfs.
+
+# storage_node_setup NAME: start node NAME's zfs-fuse and pool, mount its
+# btrfs.
+storage_node_setup() {
+	_sd="$TB/nodes/$1/storage"
+	mkdir -p "$_sd" || return 1
+	node_exec "$1" env VOLREP_PRIVATE_NS=1 STORAGE_STATE="$_sd/state" sh -c '
+		. "$1" && zfs_start "$2/zfs" && zfs_pool_create rpool "$2/zfs" /rpool/data &&
+		btrfs_create "$2/btrfs.img" /mnt/btrfs' sh "$TOP/tests/lib/storage.sh" "$_sd"
+}
+
+# storage_node_teardown NAME: the reverse, inside the node.
+storage_node_teardown() {
+	_sd="$TB/nodes/$1/storage"
+	[ -d "$_sd/state" ] || return 0
+	node_exec "$1" env VOLREP_PRIVATE_NS=1 STORAGE_STATE="$_sd/state" sh -c '
+		. "$1" && storage_teardown' sh "$TOP/tests/lib/storage.sh"
+}
+
+# storage_testbed_hooks: after sourcing testbed.sh, make testbed_add_node
+# and testbed_teardown set up and tear down every node's storage.
+storage_testbed_hooks() {
+	testbed_node_setup_hook() { storage_node_setup "$1"; }
+	testbed_node_teardown_hook() { storage_node_teardown "$1"; }
 }
