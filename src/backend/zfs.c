@@ -456,6 +456,27 @@ out:
 	return r;
 }
 
+static int zfs_destroy_volume(struct backend *b, const char *volname)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf ds = STRBUF_INIT, err = STRBUF_INIT;
+	int r;
+
+	dataset_of(b, volname, &ds);
+	zfs_argv_destroy_volume(&argv, b->tool, ds.buf);
+	r = backend_run_status(b, &argv, NULL, &err);
+	if (r > 0 && strstr(err.buf, "busy"))
+		r = run_retry_busy(b, &argv) < 0 ? 1 : 0;
+	if (r > 0 && not_found_text(err.buf))
+		r = backend_fail(b, -ENOENT, "volume '%s' does not exist", ds.buf);
+	else if (r > 0)
+		r = backend_fail_tool(b, &argv, r, err.buf);
+	strvec_clear(&argv);
+	strbuf_release(&ds);
+	strbuf_release(&err);
+	return r;
+}
+
 static int zfs_free_space(struct backend *b, uint64_t *bytes)
 {
 	struct strvec argv = STRVEC_INIT;
@@ -490,4 +511,5 @@ const struct backend_ops backend_zfs_ops = {
 	.export_argv = zfs_export_argv,
 	.import = zfs_import,
 	.free_space = zfs_free_space,
+	.destroy_volume = zfs_destroy_volume,
 };
