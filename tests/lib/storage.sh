@@ -115,7 +115,11 @@ zfs_pool_create() {
 }
 
 # zfs_stop: destroy our pools, stop the daemon and wait for it to exit
-# (SIGKILL after 20 s).
+# (SIGKILL after 20 s). With STORAGE_FAST_STOP=1 the daemon gets SIGKILL
+# at once once the pools are gone (it has nothing left to write) and the
+# caller waits for it to go (the multi-node test bed kills and waits for
+# everything in a node's namespace anyway): zfs-fuse takes ~4 s to exit
+# on SIGTERM and still ~1.4 s on SIGKILL, which adds up over many nodes.
 zfs_stop() {
 	storage_state
 	for _p in $(cat "$STORAGE_STATE/zfs-pools" 2>/dev/null); do
@@ -126,6 +130,10 @@ zfs_stop() {
 	_pid=$(cat "$(cat "$STORAGE_STATE/zfs-fuse.pidfile")" 2>/dev/null)
 	rm -f "$STORAGE_STATE/zfs-fuse.pidfile"
 	case "$_pid" in '' | *[!0-9]*) return 0 ;; esac
+	if [ "${STORAGE_FAST_STOP:-0}" = 1 ]; then
+		kill -s KILL "$_pid" 2>/dev/null
+		return 0
+	fi
 	kill "$_pid" 2>/dev/null || return 0
 	_i=0
 	while kill -0 "$_pid" 2>/dev/null; do

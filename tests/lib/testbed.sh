@@ -204,7 +204,7 @@ testbed_leftovers() {
 	done
 	for _p in /proc/[0-9]*; do
 		[ "${_p#/proc/}" != $$ ] || continue
-		tr '\0' ' ' <"$_p/cmdline" 2>/dev/null | grep -q -- "$TB/" && echo "process ${_p#/proc/}: $(tr '\0' ' ' <"$_p/cmdline")"
+		{ tr '\0' ' ' <"$_p/cmdline"; } 2>/dev/null | grep -q -- "$TB/" && echo "process ${_p#/proc/}: $({ tr '\0' ' ' <"$_p/cmdline"; } 2>/dev/null)"
 	done
 	grep -F -- "$TB/" /proc/self/mountinfo | sed 's/^/mount /'
 	return 0
@@ -231,7 +231,7 @@ testbed_teardown() {
 		for _p in /proc/[0-9]*; do
 			_pid=${_p#/proc/}
 			[ "$_pid" != $$ ] || continue
-			tr '\0' ' ' <"$_p/cmdline" 2>/dev/null | grep -q -- "$TB/" && kill "-$_sig" "$_pid" 2>/dev/null
+			{ tr '\0' ' ' <"$_p/cmdline"; } 2>/dev/null | grep -q -- "$TB/" && kill "-$_sig" "$_pid" 2>/dev/null
 		done
 		[ -n "$(testbed_leftovers)" ] || break
 		sleep 0.3
