@@ -308,3 +308,94 @@ vr() {
 	_vn=$1; shift
 	node_exec "$_vn" volrep "$@"
 }
+
+# --- replication jobs -------------------------------------------------
+
+# e2e_have_engine: 0 when this volrep can run jobs (volrep run exists).
+e2e_have_engine() {
+	"$VOLREP" help run >/dev/null 2>&1
+}
+
+# job_run NODE ID [ARGS...]: volrep run --id ID on NODE. Successive runs
+# start in different seconds (a snapshot name holds the start second,
+# and a run must start after the last sync).
+job_run() {
+	_jn=$1 _jid=$2; shift 2
+	_last=$(cat "$TB/last-run" 2>/dev/null || echo 0)
+	while [ "$(date +%s)" -le "$_last" ]; do sleep 0.05; done
+	date +%s >"$TB/last-run"
+	vr "$_jn" run --id "$_jid" "$@"
+}
+
+# job_run_bg NODE PIDFILE ID [ARGS...]: job_run in the background; the pid
+# of the volrep process itself goes to PIDFILE (sh, nsenter and env exec
+# one another, so the pid stays the same).
+job_run_bg() {
+	_jn=$1 _pf=$2 _jid=$3; shift 3
+	_last=$(cat "$TB/last-run" 2>/dev/null || echo 0)
+	while [ "$(date +%s)" -le "$_last" ]; do sleep 0.05; done
+	date +%s >"$TB/last-run"
+	_h=$(node_pid "$_jn") || return 1
+	# shellcheck disable=SC2046
+	sh -c 'echo $$ >"$0"; exec "$@"' "$_pf" nsenter --mount="/proc/$_h/ns/mnt" -- \
+		env $(_tb_env "$_jn") VOLREP_SSH="$TB_VOLREP_SSH" volrep run --id "$_jid" "$@" &
+}
+
+# job_field NODE ID FIELD: a field of the job in `volrep status` JSON on
+# NODE (empty when absent).
+job_field() {
+	vr "$1" status --output-format json | jq -r --arg id "$2" --arg f "$3" \
+		'.[] | select(.id == $id) | .[$f] // empty'
+}
+
+# repl_snaps NODE VOLID JOBID: the job's replication snapshots of a volume.
+repl_snaps() {
+	vol_snaps "$1" "$2" | grep "^__replicate_$3_" || true
+}
+
+# assert_synced SRC TGT JOBID VOLID...: each volume has the same data on
+# both nodes, and exactly one replication snapshot of the job on each
+# side: the one of the last sync (`__replicate_<id>_<last_sync>__`).
+assert_synced() {
+	_src=$1 _tgt=$2 _id=$3; shift 3
+	_ls=$(job_field "$_src" "$_id" last_sync)
+	[ -n "$_ls" ] && [ "$_ls" != 0 ] || { echo "job $_id: no last_sync on $_src" >&2; return 1; }
+	_want="__replicate_${_id}_${_ls}__"
+	for _v in "$@"; do
+		_a=$(vol_sum "$_src" "$_v") && _b=$(vol_sum "$_tgt" "$_v") || return 1
+		[ "$_a" = "$_b" ] || { echo "$_v: data differs: $_src $_a, $_tgt $_b" >&2; return 1; }
+		for _n in "$_src" "$_tgt"; do
+			_s=$(repl_snaps "$_n" "$_v" "$_id")
+			[ "$_s" = "$_want" ] || {
+				echo "$_v on $_n: replication snapshots of $_id: '$(echo $_s)', expected '$_want'" >&2
+				return 1
+			}
+		done
+	done
+}
+
+# node_sshd_stop NODE: the node stops answering ssh (its sshd and every
+# session it serves are killed, so control masters to it die too); its
+# storage and state stay.
+node_sshd_stop() {
+	_ns=$(cat "$TB/nodes/$1/ns")
+	for _p in $(_tb_ns_pids "$_ns"); do
+		[ "$(cat "/proc/$_p/comm" 2>/dev/null)" = sshd ] && kill -9 "$_p" 2>/dev/null
+	done
+	rm -f "$TB/nodes/$1/sshd.pid"
+	for _s in "$TB"/cm/*; do
+		[ -S "$_s" ] && ssh -o ControlPath="$_s" -O exit dummy >/dev/null 2>&1
+	done
+	return 0
+}
+
+# node_sshd_start NODE: start the node's sshd again (after node_sshd_stop).
+node_sshd_start() {
+	_d="$TB/nodes/$1"
+	node_exec "$1" "$TB_SSHD" -D -f "$_d/sshd_config" -E "$_d/sshd.log" </dev/null >/dev/null 2>&1 &
+	_i=0
+	while ! [ -s "$_d/sshd.pid" ]; do
+		_i=$((_i + 1)); [ $_i -lt 100 ] || { echo "e2e: sshd of '$1' did not start" >&2; return 1; }
+		sleep 0.05
+	done
+}
