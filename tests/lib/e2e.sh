@@ -112,6 +112,26 @@ _e2e_free_k() {
 	echo "$_fk"
 }
 
+# _e2e_stop_bringup: when interrupted during e2e_start, stop the node
+# bring-ups still running (background jobs ignore SIGINT) before the
+# teardown, and make sure the teardown knows every node started so far.
+_e2e_stop_bringup() {
+	[ -n "${TB:-}" ] && [ -f "$TB/bringup.pids" ] || return 0
+	for _p in $(cat "$TB/bringup.pids"); do
+		kill -9 "$_p" 2>/dev/null
+	done
+	for _p in $(cat "$TB/bringup.pids"); do
+		wait "$_p" 2>/dev/null
+	done
+	rm -f "$TB/bringup.pids"
+	TB_NODES=""
+	for _f in "$TB"/nodes/*/ns; do
+		[ -f "$_f" ] || continue
+		_f=${_f%/ns}
+		TB_NODES="$TB_NODES ${_f##*/}"
+	done
+}
+
 # e2e_start NODE...: testbed_init, the nodes brought up in parallel, then
 # the cluster config. Addresses are 127.0.1.K from K = $E2E_ADDR_BASE
 # (default 100) on, skipping ones in use. Prints how long the bring-up
@@ -119,17 +139,21 @@ _e2e_free_k() {
 e2e_start() {
 	_t0=$(date +%s.%N)
 	testbed_init || return 1
+	# runs before testbed_teardown (cleanups run last registered first)
+	test_when_finished _e2e_stop_bringup
 	_k=$((${E2E_ADDR_BASE:-100} - 1))
 	_pids=""
 	for _n in "$@"; do
 		_k=$(_e2e_free_k $((_k + 1)))
 		testbed_add_node "$_n" "$_k" >"$TB/add-$_n.log" 2>&1 &
 		_pids="$_pids $!"
+		echo $! >>"$TB/bringup.pids"
 	done
 	_rc=0
 	for _p in $_pids; do
 		wait "$_p" || _rc=1
 	done
+	rm -f "$TB/bringup.pids"
 	# the subshells kept their own TB_NODES: collect them here
 	TB_NODES=""
 	for _n in "$@"; do
@@ -143,17 +167,8 @@ e2e_start() {
 # e2e_cluster_config: nodes.cfg, storage.cfg and the guest directories.
 e2e_cluster_config() {
 	testbed_write_nodes_cfg
-	cat >"$TB/config/storage.cfg" <<-'EOT'
-	zfspool: local-zfs
-		pool rpool/data
-		content images,rootdir
-		sparse 1
-
-	btrfs: local-btrfs
-		path /mnt/btrfs
-		content images,rootdir
-
-	EOT
+	printf '%s\n' "zfspool: local-zfs" "	pool rpool/data" "	content images,rootdir" "	sparse 1" "" \
+		"btrfs: local-btrfs" "	path /mnt/btrfs" "	content images,rootdir" "" >"$TB/config/storage.cfg"
 	for _n in $TB_NODES; do
 		mkdir -p "$TB/config/nodes/$_n/qemu-server" "$TB/config/nodes/$_n/lxc"
 	done

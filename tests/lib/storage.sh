@@ -122,8 +122,16 @@ zfs_pool_create() {
 # on SIGTERM and still ~1.4 s on SIGKILL, which adds up over many nodes.
 zfs_stop() {
 	storage_state
+	# zfs-fuse's "zpool destroy" unmounts the datasets but then may still
+	# find the pool busy: unmount first, and try again briefly
+	[ ! -s "$STORAGE_STATE/zfs-pools" ] || zfs umount -a >/dev/null 2>&1
 	for _p in $(cat "$STORAGE_STATE/zfs-pools" 2>/dev/null); do
-		zpool destroy -f "$_p" >/dev/null 2>&1 || echo "zfs_stop: cannot destroy pool $_p" >&2
+		_i=0
+		until zpool destroy -f "$_p" >/dev/null 2>&1; do
+			_i=$((_i + 1))
+			[ $_i -lt 10 ] || { echo "zfs_stop: cannot destroy pool $_p" >&2; break; }
+			sleep 0.1
+		done
 	done
 	rm -f "$STORAGE_STATE/zfs-pools"
 	[ -f "$STORAGE_STATE/zfs-fuse.pidfile" ] || return 0
