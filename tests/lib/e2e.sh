@@ -414,3 +414,15 @@ node_sshd_start() {
 		sleep 0.05
 	done
 }
+
+# zfs_destroy NODE DATASET: zfs destroy -r, retried while zfs-fuse still
+# finds the just-received or just-unmounted dataset busy.
+zfs_destroy() {
+	_zi=0
+	until node_exec "$1" zfs destroy -r -f "$2" 2>"$TB/zfs-destroy.err"; do
+		_zi=$((_zi + 1))
+		[ $_zi -lt 30 ] || { cat "$TB/zfs-destroy.err" >&2; return 1; }
+		node_exec "$1" zfs umount -f "$2" 2>/dev/null
+		sleep 0.1
+	done
+}
