@@ -354,6 +354,14 @@ int backend_import(struct backend *b, const char *volname, const char *snap,
 	return b->ops->import(b, volname, snap, base, in_fd);
 }
 
+int backend_destroy_volume(struct backend *b, const char *volname)
+{
+	CHECK_OPEN(b);
+	if (check_volname(b, volname) < 0)
+		return -EINVAL;
+	return b->ops->destroy_volume(b, volname);
+}
+
 int backend_free_space(struct backend *b, uint64_t *bytes)
 {
 	CHECK_OPEN(b);

@@ -107,6 +107,7 @@ struct backend_ops {
 	int (*import)(struct backend *b, const char *volname, const char *snap,
 		      const char *base, int in_fd);
 	int (*free_space)(struct backend *b, uint64_t *bytes);
+	int (*destroy_volume)(struct backend *b, const char *volname);
 };
 
 struct backend {
@@ -179,6 +180,9 @@ int backend_export_start(struct backend *b, const char *volname, const char *sna
  * or removed when the import created it. in_fd is not closed. */
 int backend_import(struct backend *b, const char *volname, const char *snap,
 		   const char *base, int in_fd);
+/* Destroy a volume with all its snapshots (pvesr vdisk_free; the target
+ * side of a job removal). -ENOENT when the volume does not exist. */
+int backend_destroy_volume(struct backend *b, const char *volname);
 /* Bytes available for new data on the storage. */
 int backend_free_space(struct backend *b, uint64_t *bytes);
 

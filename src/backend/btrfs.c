@@ -515,6 +515,48 @@ out:
 	return r;
 }
 
+/* The snapshots (<subvol>@*) first, read-only or not, then the volume. */
+static int btrfs_destroy_volume(struct backend *b, const char *volname)
+{
+	struct strbuf dir = STRBUF_INIT, sv = STRBUF_INIT, p = STRBUF_INIT;
+	struct strvec names = STRVEC_INIT;
+	int r;
+
+	btrfs_volume_dir(b->path, volname, &dir, &sv);
+	strbuf_addf(&p, "%s/%s", dir.buf, sv.buf);
+	r = is_subvolume(p.buf);
+	if (r == 0)
+		r = backend_fail(b, -ENOENT, "volume '%s' does not exist", p.buf);
+	else if (r < 0)
+		backend_fail(b, r, "'%s' is not a btrfs subvolume", p.buf);
+	if (r < 0)
+		goto out;
+	r = list_dir(dir.buf, &names);
+	if (r < 0) {
+		backend_fail(b, r, "cannot open '%s': %s", dir.buf, strerror(-r));
+		goto out;
+	}
+	for (size_t i = 0; i < names.nr && r == 0; i++) {
+		if (strncmp(names.v[i], sv.buf, sv.len) || names.v[i][sv.len] != '@')
+			continue;
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", dir.buf, names.v[i]);
+		if (is_subvolume(p.buf) == 1)
+			r = delete_subvolume(b, p.buf);
+	}
+	if (r == 0) {
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", dir.buf, sv.buf);
+		r = delete_subvolume(b, p.buf);
+	}
+out:
+	strvec_clear(&names);
+	strbuf_release(&dir);
+	strbuf_release(&sv);
+	strbuf_release(&p);
+	return r;
+}
+
 static int btrfs_free_space(struct backend *b, uint64_t *bytes)
 {
 	struct statvfs sv;
@@ -537,4 +579,5 @@ const struct backend_ops backend_btrfs_ops = {
 	.export_argv = btrfs_export_argv,
 	.import = btrfs_import,
 	.free_space = btrfs_free_space,
+	.destroy_volume = btrfs_destroy_volume,
 };

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backend/zfs-parse.h"
 #include "base/parse-util.h"
@@ -98,7 +99,10 @@ void zfs_argv_destroy_volume(struct strvec *argv, const char *tool, const char *
 {
 	strvec_push(argv, tool);
 	strvec_push(argv, "destroy");
+	/* -f: unmount even if busy (zfs-fuse reports a freshly received
+	 * filesystem as busy for a moment) */
 	strvec_push(argv, "-r");
+	strvec_push(argv, "-f");
 	strvec_push(argv, "--");
 	strvec_push(argv, ds);
 }
@@ -153,6 +157,33 @@ static int zfs_probe(struct backend *b, struct backend_caps *caps)
 out:
 	strvec_clear(&argv);
 	strbuf_release(&out);
+	strbuf_release(&err);
+	return r;
+}
+
+/* zfs-fuse reports a filesystem it has just received (and is still
+ * mounting) as "dataset is busy" for a moment: retry such failures for up
+ * to 5 s. */
+#define ZFS_BUSY_TRIES 25
+#define ZFS_BUSY_WAIT_NS 200000000L
+
+static int run_retry_busy(struct backend *b, const struct strvec *argv)
+{
+	struct strbuf err = STRBUF_INIT;
+	int r = 0;
+
+	for (int i = 0; i < ZFS_BUSY_TRIES; i++) {
+		struct timespec ts = { 0, ZFS_BUSY_WAIT_NS };
+
+		strbuf_reset(&err);
+		r = backend_run_status(b, argv, NULL, &err);
+		if (r <= 0 || !strstr(err.buf, "busy"))
+			break;
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+	if (r > 0)
+		r = backend_fail_tool(b, argv, r, err.buf);
 	strbuf_release(&err);
 	return r;
 }
@@ -277,6 +308,8 @@ static int zfs_delete_snapshot(struct backend *b, const char *volname, const cha
 	dataset_of(b, volname, &ds);
 	zfs_argv_destroy_snapshot(&argv, b->tool, ds.buf, snap);
 	r = backend_run_status(b, &argv, NULL, &err);
+	if (r > 0 && strstr(err.buf, "busy"))
+		r = run_retry_busy(b, &argv) < 0 ? 1 : 0;
 	if (r > 0 && not_found_text(err.buf))
 		r = backend_fail(b, -ENOENT, "snapshot '%s@%s' does not exist", ds.buf, snap);
 	else if (r > 0)
@@ -349,7 +382,7 @@ static int zfs_undo_import(struct backend *b, const char *ds, const char *base, 
 	} else {
 		return 0;
 	}
-	r = backend_run(b, &argv, NULL);
+	r = run_retry_busy(b, &argv);
 	if (r < 0)
 		strbuf_addf(msg, "; cleanup failed: %s", b->errmsg.buf);
 	strvec_clear(&argv);
@@ -423,6 +456,25 @@ out:
 	return r;
 }
 
+static int zfs_destroy_volume(struct backend *b, const char *volname)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf ds = STRBUF_INIT, err = STRBUF_INIT;
+	int r;
+
+	dataset_of(b, volname, &ds);
+	zfs_argv_destroy_volume(&argv, b->tool, ds.buf);
+	r = backend_run_status(b, &argv, NULL, &err);
+	if (r > 0 && not_found_text(err.buf))
+		r = backend_fail(b, -ENOENT, "volume '%s' does not exist", ds.buf);
+	else if (r > 0)
+		r = backend_fail_tool(b, &argv, r, err.buf);
+	strvec_clear(&argv);
+	strbuf_release(&ds);
+	strbuf_release(&err);
+	return r;
+}
+
 static int zfs_free_space(struct backend *b, uint64_t *bytes)
 {
 	struct strvec argv = STRVEC_INIT;
@@ -457,4 +509,5 @@ const struct backend_ops backend_zfs_ops = {
 	.export_argv = zfs_export_argv,
 	.import = zfs_import,
 	.free_space = zfs_free_space,
+	.destroy_volume = zfs_destroy_volume,
 };

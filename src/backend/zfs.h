@@ -28,7 +28,7 @@ void zfs_argv_list_volumes(struct strvec *argv, const char *tool, const char *po
 void zfs_argv_destroy_snapshot(struct strvec *argv, const char *tool, const char *ds, const char *snap);
 /* zfs rollback -r -- ds@snap */
 void zfs_argv_rollback(struct strvec *argv, const char *tool, const char *ds, const char *snap);
-/* zfs destroy -r -- ds */
+/* zfs destroy -r -f -- ds */
 void zfs_argv_destroy_volume(struct strvec *argv, const char *tool, const char *ds);
 
 /* Fill caps from the full usage text (`zfs help`) and whether `zfs list -t

@@ -18,16 +18,24 @@ int cmd_export(int argc, char **argv, struct context *ctx)
 	struct child c = CHILD_INIT;
 	char *volid = NULL;
 	char st[64];
+	struct storage_cfg sc = { 0 };
 	int r, ret = EXIT_FAILED;
 
-	(void)ctx;
 	if (volume_spec_parse(argc, argv, 1, &spec) < 0)
 		return EXIT_USAGE;
+	r = volume_spec_resolve(&spec, &sc, ctx);
+	if (r < 0) {
+		storage_cfg_release(&sc);
+		return r == -1 ? EXIT_USAGE : EXIT_FAILED;
+	}
 	if (isatty(STDOUT_FILENO)) {
 		error("refusing to write a stream to a terminal");
+		storage_cfg_release(&sc);
 		return EXIT_USAGE;
 	}
-	if (backend_open(&b, &spec.storage) < 0) {
+	r = backend_open(&b, &spec.storage);
+	storage_cfg_release(&sc); /* backend_open copied what it needs */
+	if (r < 0) {
 		error("%s", backend_errmsg(&b));
 		return EXIT_USAGE;
 	}

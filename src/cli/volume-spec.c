@@ -4,6 +4,7 @@
 
 #include "base/log.h"
 #include "base/validate.h"
+#include "engine/storemap.h"
 
 /* "--name VALUE" or "--name=VALUE": 1 and *val set when argv[*i] is the
  * option (advancing *i past a separate value), 0 when it is not, -1 when
@@ -125,12 +126,15 @@ int volume_spec_parse(int argc, char **argv, int allow_compressed, struct volume
 			error("invalid btrfs path '%s'", vals[1]);
 			return -1;
 		}
+	} else if (spec->storeid) {
+		/* mapped through storage.cfg by volume_spec_resolve() */
+		spec->from_config = 1;
 	} else {
-		error("no storage given for '%s' (use --zfs-pool or --btrfs-path)", arg);
+		error("no storage given for '%s' (use STOREID:VOLNAME, --zfs-pool or --btrfs-path)", arg);
 		return -1;
 	}
 	spec->storage.id = spec->storeid;
-	if (!backend_valid_volname(spec->storage.type, spec->volname, &vmid)) {
+	if (!spec->from_config && !backend_valid_volname(spec->storage.type, spec->volname, &vmid)) {
 		error("invalid volume name '%s'", spec->volname);
 		return -1;
 	}
@@ -152,5 +156,34 @@ int volume_spec_parse(int argc, char **argv, int allow_compressed, struct volume
 	}
 	spec->snapshot = vals[2];
 	spec->base = vals[3];
+	return 0;
+}
+
+int volume_spec_resolve(struct volume_spec *spec, struct storage_cfg *sc, const struct context *ctx)
+{
+	struct strbuf err = STRBUF_INIT;
+	const struct storage *st;
+	int r;
+
+	if (!spec->from_config)
+		return 0;
+	r = storage_cfg_load(sc, ctx->config_dir, NULL);
+	if (r < 0) {
+		error("unable to read '%s/storage.cfg' - %s", ctx->config_dir, strerror(-r));
+		return -2;
+	}
+	r = storage_check_replicatable(sc, spec->storeid, ctx->node, &st, &err);
+	if (r == 0)
+		r = storage_to_backend(st, &spec->storage, &err);
+	if (r < 0) {
+		error("%s", err.buf);
+		strbuf_release(&err);
+		return -1;
+	}
+	strbuf_release(&err);
+	if (!backend_valid_volname(spec->storage.type, spec->volname, NULL)) {
+		error("invalid volume name '%s'", spec->volname);
+		return -1;
+	}
 	return 0;
 }

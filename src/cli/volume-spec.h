@@ -5,14 +5,15 @@
  *   [storeid:]volname  (--zfs-pool POOL | --btrfs-path PATH)
  *   --snapshot SNAP [--base BASE]
  *
- * The storage is named by its type option for now; a "storeid:volname"
- * argument without one is where the configuration (storage.cfg) will be
- * looked up (volume_spec.storeid is kept for that), and with one it only
- * labels messages ("successfully imported 'local-zfs:vm-100-disk-0'"). */
+ * A "storeid:volname" argument without a storage option is looked up in
+ * storage.cfg (volume_spec_resolve); with one, the storage id only labels
+ * messages ("successfully imported 'local-zfs:vm-100-disk-0'"). */
 #ifndef VOLREP_CLI_VOLUME_SPEC_H
 #define VOLREP_CLI_VOLUME_SPEC_H
 
 #include "backend/backend.h"
+#include "config/context.h"
+#include "config/storage.h"
 
 struct volume_spec {
 	struct backend_storage storage; /* strings point into argv */
@@ -21,6 +22,7 @@ struct volume_spec {
 	const char *snapshot;
 	const char *base;               /* NULL: full stream */
 	int compressed;                 /* --compressed (export only) */
+	int from_config;                /* "storeid:volname" without a storage option */
 	char storeid_buf[65];
 };
 
@@ -28,5 +30,13 @@ struct volume_spec {
  * --compressed. On error prints one line naming the offending value and
  * returns -1 (the caller exits 2); nothing has run. */
 int volume_spec_parse(int argc, char **argv, int allow_compressed, struct volume_spec *spec);
+
+/* For from_config specs: look the storage id up in the storage.cfg of
+ * ctx's config dir (loaded into *sc, which the caller releases after the
+ * last use of spec) and check it as prepare-local-job does (exists,
+ * enabled, available on ctx->node, replicatable), then the volume name.
+ * Returns 0 (also for specs with an explicit storage), -1 bad input
+ * (message printed, exit 2) or -2 the config could not be read (exit 1). */
+int volume_spec_resolve(struct volume_spec *spec, struct storage_cfg *sc, const struct context *ctx);
 
 #endif

@@ -203,4 +203,19 @@ test_expect_success 'the fake btrfs used above does log the commands it sees' '
 	expect_grep "send" "$TRASH/btrfs-calls"
 '
 
+# the C API on the same storage: probing, listing, snapshot identities on
+# both sides, all-or-nothing snapshots, export piped into import
+for t in "$TOP/build/tests/test-backend-live" "$TOP/build/asan/tests/test-backend-live"; do
+	[ -x "$t" ] || continue
+	test_expect_success "backend API on real storage ($(basename "$(dirname "$(dirname "$t")")"))" '
+		for sv in /mnt/btrfs2/images/101/subvol-101-disk-0*; do
+			[ ! -e "$sv" ] || btrfs subvolume delete "$sv" >/dev/null || return 1
+		done &&
+		env VOLREP_TEST_TYPE=btrfs VOLREP_TEST_SRC=/mnt/btrfs VOLREP_TEST_DST=/mnt/btrfs2 \
+		VOLREP_TEST_VOL=100/vm-100-disk-0.raw VOLREP_TEST_VMID=100 VOLREP_TEST_VOL2=101/subvol-101-disk-0 VOLREP_TEST_VMID2=101 \
+		"'"$t"'" >live.out 2>&1 || { cat live.out; false; } &&
+		grep -q "PASSED  \] 5 test" live.out
+	'
+done
+
 test_done

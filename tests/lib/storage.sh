@@ -114,24 +114,38 @@ zfs_pool_create() {
 	zfs create -o mountpoint="$_mp" "$_pool/data"
 }
 
+# zfs_retry_busy CMD...: run a zfs/zpool command, retrying for up to 5 s
+# while it fails (zfs-fuse reports a just-received filesystem as "dataset
+# is busy" for a moment).
+zfs_retry_busy() {
+	# per storage state: several test-bed nodes may retry at once
+	_ef=${STORAGE_STATE:-${TRASH:-/tmp}}/.zfs-retry.err
+	_i=0
+	while ! "$@" 2>"$_ef"; do
+		_i=$((_i + 1))
+		if [ $_i -ge 25 ] || ! grep -q busy "$_ef"; then
+			cat "$_ef" >&2
+			rm -f "$_ef"
+			return 1
+		fi
+		sleep 0.2
+	done
+	rm -f "$_ef"
+}
+
 # zfs_stop: destroy our pools, stop the daemon and wait for it to exit
 # (SIGKILL after 20 s). With STORAGE_FAST_STOP=1 the daemon gets SIGKILL
 # at once once the pools are gone (it has nothing left to write) and the
 # caller waits for it to go (the multi-node test bed kills and waits for
 # everything in a node's namespace anyway): zfs-fuse takes ~4 s to exit
-# on SIGTERM and still ~1.4 s on SIGKILL, which adds up over many nodes.
+# on SIGTERM, which adds up over many nodes.
 zfs_stop() {
 	storage_state
 	# zfs-fuse's "zpool destroy" unmounts the datasets but then may still
 	# find the pool busy: unmount first, and try again briefly
 	[ ! -s "$STORAGE_STATE/zfs-pools" ] || zfs umount -a >/dev/null 2>&1
 	for _p in $(cat "$STORAGE_STATE/zfs-pools" 2>/dev/null); do
-		_i=0
-		until zpool destroy -f "$_p" >/dev/null 2>&1; do
-			_i=$((_i + 1))
-			[ $_i -lt 10 ] || { echo "zfs_stop: cannot destroy pool $_p" >&2; break; }
-			sleep 0.1
-		done
+		zfs_retry_busy zpool destroy -f "$_p" >/dev/null 2>&1 || echo "zfs_stop: cannot destroy pool $_p" >&2
 	done
 	rm -f "$STORAGE_STATE/zfs-pools"
 	[ -f "$STORAGE_STATE/zfs-fuse.pidfile" ] || return 0
@@ -144,7 +158,10 @@ zfs_stop() {
 	fi
 	kill "$_pid" 2>/dev/null || return 0
 	_i=0
-	while kill -0 "$_pid" 2>/dev/null; do
+	# the daemon's parent is init, which may reap it late: a zombie has
+	# exited (and kill -0 would still succeed on it)
+	while kill -0 "$_pid" 2>/dev/null &&
+		[ "$(sed 's/^.*) \(.\).*/\1/' "/proc/$_pid/stat" 2>/dev/null)" != Z ]; do
 		if [ $_i -ge 1000 ]; then
 			echo "zfs_stop: zfs-fuse $_pid ignored SIGTERM, killing it" >&2
 			kill -9 "$_pid" 2>/dev/null
@@ -202,4 +219,34 @@ tree_sums() {
 	(cd "$1" && find . -type f ! -path './.zfs/*' | LC_ALL=C sort | while IFS= read -r _f; do
 		sha256sum "$_f"
 	done)
+}
+
+# --- Multi-node test bed (tests/lib/testbed.sh) -------------------------
+# Each node is a namespace; its storage is made inside it with node_exec,
+# state under $TB/nodes/<name>/storage, identical paths on every node:
+# pool rpool with rpool/data at /rpool/data, and a btrfs at /mnt/btrfs.
+
+# storage_node_setup NAME: start node NAME's zfs-fuse and pool, mount its
+# btrfs.
+storage_node_setup() {
+	_sd="$TB/nodes/$1/storage"
+	mkdir -p "$_sd" || return 1
+	node_exec "$1" env VOLREP_PRIVATE_NS=1 STORAGE_STATE="$_sd/state" sh -c '
+		. "$1" && zfs_start "$2/zfs" && zfs_pool_create rpool "$2/zfs" /rpool/data &&
+		btrfs_create "$2/btrfs.img" /mnt/btrfs' sh "$TOP/tests/lib/storage.sh" "$_sd"
+}
+
+# storage_node_teardown NAME: the reverse, inside the node.
+storage_node_teardown() {
+	_sd="$TB/nodes/$1/storage"
+	[ -d "$_sd/state" ] || return 0
+	node_exec "$1" env VOLREP_PRIVATE_NS=1 STORAGE_STATE="$_sd/state" sh -c '
+		. "$1" && storage_teardown' sh "$TOP/tests/lib/storage.sh"
+}
+
+# storage_testbed_hooks: after sourcing testbed.sh, make testbed_add_node
+# and testbed_teardown set up and tear down every node's storage.
+storage_testbed_hooks() {
+	testbed_node_setup_hook() { storage_node_setup "$1"; }
+	testbed_node_teardown_hook() { storage_node_teardown "$1"; }
 }

@@ -235,7 +235,7 @@ static void test_argv(void **state)
 	zfs_argv_rollback(&v, "zfs", ds[0], "s1");
 	ASSERT_ARGV(&v, "zfs rollback -r -- rpool/data/vm-100-disk-0@s1");
 	zfs_argv_destroy_volume(&v, "zfs", ds[0]);
-	ASSERT_ARGV(&v, "zfs destroy -r -- rpool/data/vm-100-disk-0");
+	ASSERT_ARGV(&v, "zfs destroy -r -f -- rpool/data/vm-100-disk-0");
 }
 
 static void test_volnames(void **state)
