@@ -85,13 +85,15 @@ int cmd_migrate(int argc, char **argv, struct context *ctx)
 	if (err.len)
 		warning("%s", err.buf);
 	printf("migrated guest %" PRIu32 " from '%s' to '%s'\n", o.vmid, ctx->node, o.target);
-	if (res.synced)
-		printf("final sync: %s of %zu volume%s (%s), %" PRIu64 " bytes (%s) sent\n",
-		       res.full ? "full copy" : "delta", res.volumes.nr, res.volumes.nr == 1 ? "" : "s",
-		       res.full ? "the target held no replica" : "since the last replication", res.bytes_sent,
+	if (!res.synced)
+		printf("final sync: none (the guest has no replicated volumes)\n");
+	else if (res.full)
+		printf("final sync: full copy of %zu volume%s (the target held no replica), %" PRIu64 " bytes (%s) sent\n",
+		       res.volumes.nr, res.volumes.nr == 1 ? "" : "s", res.bytes_sent,
 		       human_bytes(res.bytes_sent, hb, sizeof(hb)));
 	else
-		printf("final sync: none (the guest has no replicated volumes)\n");
+		printf("final sync: job %s, %zu volume%s, %" PRIu64 " bytes (%s) sent\n", res.sync_job, res.volumes.nr,
+		       res.volumes.nr == 1 ? "" : "s", res.bytes_sent, human_bytes(res.bytes_sent, hb, sizeof(hb)));
 	for (size_t i = 0; i < res.jobs.nr; i++) {
 		struct strvec w = STRVEC_INIT;
 

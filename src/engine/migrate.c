@@ -260,6 +260,8 @@ int migrate_guest(const struct context *ctx, const struct migrate_opts *o, struc
 				goto out;
 		}
 		res->synced = 1;
+		if (job)
+			snprintf(res->sync_job, sizeof(res->sync_job), "%s", job->id);
 		for (size_t i = 0; i < vols.nr; i++)
 			strvec_push(&res->volumes, vols.v[i].volid);
 	}

@@ -44,10 +44,11 @@ struct migrate_result {
 	uint64_t bytes_sent;   /* streamed to the target by the final sync */
 	int full;              /* 1: the target held no replica, full copy */
 	int synced;            /* 0: the guest has no replicated volumes */
+	char sync_job[32];     /* the job of the final sync (not for a full copy) */
 	struct strvec volumes; /* the volumes synced */
 	struct strvec jobs;    /* "<id> <source> <target>" after the move */
 };
-#define MIGRATE_RESULT_INIT { .bytes_sent = 0, .full = 0, .synced = 0, .volumes = STRVEC_INIT, .jobs = STRVEC_INIT }
+#define MIGRATE_RESULT_INIT { .bytes_sent = 0, .full = 0, .synced = 0, .sync_job = "", .volumes = STRVEC_INIT, .jobs = STRVEC_INIT }
 void migrate_result_release(struct migrate_result *res);
 
 /* The refusals of step 1 that need no I/O beyond cc: returns 0 and *gp,
