@@ -13,6 +13,7 @@
 #include "engine/prepare.h"
 #include "engine/remote.h"
 #include "engine/storemap.h"
+#include "transport/serve.h"
 
 /* a list from "name:id:creation name:id:creation ..." */
 static void mklist(struct backend_snapshot_list *l, const char *spec)
@@ -397,6 +398,54 @@ static void test_switch_stolen(void **state)
 	strbuf_release(&err);
 }
 
+/* what the source sends passes the target's `volrep serve` whitelist */
+static void assert_serve_ok(const struct strvec *argv)
+{
+	struct strbuf why = STRBUF_INIT;
+
+	if (serve_check((const char *const *)argv->v, &why) < 0) {
+		char *j = joined(argv);
+
+		fail_msg("serve refused '%s': %s", j, why.buf);
+	}
+	strbuf_release(&why);
+}
+
+static void test_remote_argv_pass_serve(void **state)
+{
+	struct strvec a = STRVEC_INIT, scan = STRVEC_INIT, vols = STRVEC_INIT;
+
+	(void)state;
+	unsetenv("VOLREP_REMOTE_BIN");
+	strvec_push(&scan, "local-btrfs");
+	strvec_push(&scan, "local-zfs");
+	strvec_push(&vols, "local-zfs:vm-100-disk-0");
+	strvec_push(&vols, "local-btrfs:100/vm-100-disk-1.raw");
+	remote_prepare_argv(&a, "100-0", &scan, &vols, 1714564800, "snap1", 0);
+	assert_serve_ok(&a);
+	strvec_clear(&a);
+	remote_prepare_argv(&a, "100-0", &scan, NULL, 1, NULL, 1);
+	assert_serve_ok(&a);
+	strvec_clear(&a);
+	remote_prepare_argv(&a, "100-0", NULL, &vols, 0, NULL, 0);
+	assert_serve_ok(&a);
+	strvec_clear(&a);
+	remote_finalize_argv(&a, "100-0", &vols, 1714565700);
+	assert_serve_ok(&a);
+	strvec_clear(&a);
+	remote_import_argv(&a, "local-btrfs:100/vm-100-disk-1.raw", "__replicate_100-0_2__", "__replicate_100-0_1__");
+	assert_serve_ok(&a);
+	strvec_clear(&a);
+	remote_import_argv(&a, "local-zfs:vm-100-disk-0", "__replicate_100-0_2__", NULL);
+	assert_serve_ok(&a);
+	strvec_clear(&a);
+	remote_set_state_argv(&a, "100", "{\"local/pve1\":{\"last_sync\":5}}");
+	assert_serve_ok(&a);
+	strvec_clear(&a);
+	strvec_clear(&scan);
+	strvec_clear(&vols);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_no_base_error),
 		cmocka_unit_test(test_snap_map_json),
 		cmocka_unit_test(test_remote_argv),
+		cmocka_unit_test(test_remote_argv_pass_serve),
 		cmocka_unit_test(test_job_status),
 		cmocka_unit_test(test_switch_stolen),
 	};
