@@ -18,9 +18,9 @@
 #
 # Every node gets (inside its private mount namespace, so all nodes see the
 # same paths, as on a real cluster):
-#   zfs-fuse with pool rpool on $TB/nodes/<n>/zfs/rpool.vdev, dataset
-#   rpool/data at /rpool/data      (size $E2E_ZFS_SIZE, default 256M)
-#   btrfs on $TB/nodes/<n>/btrfs.img at /mnt/btrfs
+#   zfs-fuse with pool rpool on $TB/nodes/<n>/storage/zfs/rpool.vdev,
+#   dataset rpool/data at /rpool/data   (size $E2E_ZFS_SIZE, default 256M)
+#   btrfs on $TB/nodes/<n>/storage/btrfs.img at /mnt/btrfs
 #                                  (size $E2E_BTRFS_SIZE, default 256M)
 # Per-node sizes: E2E_ZFS_SIZE_<node>, E2E_BTRFS_SIZE_<node>.
 # The cluster config ($TB/config) holds nodes.cfg, storage.cfg (zfspool
@@ -53,47 +53,38 @@ _e2e_size() { # VAR NODE: the node's size override or the default
 }
 
 # _e2e_storage NODE CMDS...: run shell commands inside the node with
-# storage.sh loaded and its state kept in $TB/nodes/<n>/storage.
+# storage.sh loaded (tree_sums, ...).
 _e2e_storage() {
 	_sn=$1; shift
-	node_exec "$_sn" env VOLREP_PRIVATE_NS=1 STORAGE_STATE="$TB/nodes/$_sn/storage" \
+	node_exec "$_sn" env VOLREP_PRIVATE_NS=1 STORAGE_STATE="$TB/nodes/$_sn/storage/state" \
 		sh -c ". \"\$TOP/tests/lib/storage.sh\"; $*"
 }
 
-# Hooks of testbed.sh: storage up before sshd starts, down before the
-# node's processes are killed.
+# Hooks of testbed.sh (storage.sh's storage_node_setup/teardown): storage
+# up before sshd starts, down before the node's processes are killed.
+# A node also gets an empty home directory for root (a bind mount over
+# /root inside its namespace), as a fresh node has: the host's dotfiles
+# would otherwise run in every ssh session (bash reads ~/.bashrc for ssh
+# commands; a heavy one, such as "pyenv init", costs ~80 ms per remote
+# command and skews the benchmarks).
 testbed_node_setup_hook() {
-	_d="$TB/nodes/$1"
-	_zs=$(_e2e_size E2E_ZFS_SIZE "$1")
-	_bs=$(_e2e_size E2E_BTRFS_SIZE "$1")
-	_e2e_storage "$1" "zfs_start '$_d/zfs' &&
-		zfs_pool_create rpool '$_d/zfs' /rpool/data '$_zs' &&
-		btrfs_create '$_d/btrfs.img' /mnt/btrfs '$_bs'" </dev/null >"$_d/storage.log" 2>&1 || {
-		cat "$_d/storage.log" >&2
+	mkdir -p "$TB/nodes/$1/home" && chmod 700 "$TB/nodes/$1/home" &&
+		node_exec "$1" mount --bind "$TB/nodes/$1/home" /root || return 1
+	storage_node_setup "$1" "$(_e2e_size E2E_ZFS_SIZE "$1")" "$(_e2e_size E2E_BTRFS_SIZE "$1")" \
+		</dev/null >"$TB/nodes/$1/storage.log" 2>&1 || {
+		cat "$TB/nodes/$1/storage.log" >&2
 		return 1
 	}
 }
 
-_e2e_node_storage_down() {
-	# the node may already be dead (testbed_node_kill): the namespace is
-	# gone with its mounts, only loop devices can remain
-	if [ -e "/proc/$(node_pid "$1" 2>/dev/null)/ns/mnt" ]; then
-		_e2e_storage "$1" "STORAGE_FAST_STOP=1; storage_teardown" </dev/null
-	fi
-	for _dev in $(losetup -j "$TB/nodes/$1/btrfs.img" -l -O NAME -n 2>/dev/null); do
-		losetup -d "$_dev" 2>/dev/null
-	done
-	return 0
-}
-
 # Called for each node in turn; the first call takes every node's storage
-# down in parallel (zfs-fuse needs over a second to exit, even on SIGKILL).
+# down in parallel, with zfs-fuse killed at once (see zfs_stop).
 testbed_node_teardown_hook() {
 	[ ! -e "$TB/storage-down" ] || return 0
 	: >"$TB/storage-down"
 	_pids=""
 	for _n in $TB_NODES; do
-		_e2e_node_storage_down "$_n" &
+		STORAGE_FAST_STOP=1 storage_node_teardown "$_n" &
 		_pids="$_pids $!"
 	done
 	for _p in $_pids; do

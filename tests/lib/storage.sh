@@ -226,22 +226,36 @@ tree_sums() {
 # state under $TB/nodes/<name>/storage, identical paths on every node:
 # pool rpool with rpool/data at /rpool/data, and a btrfs at /mnt/btrfs.
 
-# storage_node_setup NAME: start node NAME's zfs-fuse and pool, mount its
-# btrfs.
+# storage_node_setup NAME [ZFS_SIZE [BTRFS_SIZE]]: start node NAME's
+# zfs-fuse and pool, mount its btrfs (sizes as zfs_pool_create and
+# btrfs_create take them; default 256M each). Files under
+# $TB/nodes/<name>/storage: zfs/ (daemon state, rpool.vdev), btrfs.img,
+# state/ (what storage_node_teardown needs).
 storage_node_setup() {
 	_sd="$TB/nodes/$1/storage"
 	mkdir -p "$_sd" || return 1
 	node_exec "$1" env VOLREP_PRIVATE_NS=1 STORAGE_STATE="$_sd/state" sh -c '
-		. "$1" && zfs_start "$2/zfs" && zfs_pool_create rpool "$2/zfs" /rpool/data &&
-		btrfs_create "$2/btrfs.img" /mnt/btrfs' sh "$TOP/tests/lib/storage.sh" "$_sd"
+		. "$1" && zfs_start "$2/zfs" && zfs_pool_create rpool "$2/zfs" /rpool/data "$3" &&
+		btrfs_create "$2/btrfs.img" /mnt/btrfs "$4"' sh "$TOP/tests/lib/storage.sh" "$_sd" \
+		"${2:-256M}" "${3:-256M}"
 }
 
-# storage_node_teardown NAME: the reverse, inside the node.
+# storage_node_teardown NAME: the reverse, inside the node (passes
+# STORAGE_FAST_STOP on to zfs_stop). A node whose namespace is already
+# gone (killed) has lost its mounts with it; only the loop device of its
+# btrfs image can remain, and is detached.
 storage_node_teardown() {
 	_sd="$TB/nodes/$1/storage"
 	[ -d "$_sd/state" ] || return 0
-	node_exec "$1" env VOLREP_PRIVATE_NS=1 STORAGE_STATE="$_sd/state" sh -c '
-		. "$1" && storage_teardown' sh "$TOP/tests/lib/storage.sh"
+	if [ -e "/proc/$(cat "$TB/nodes/$1/holder.pid" 2>/dev/null)/ns/mnt" ]; then
+		node_exec "$1" env VOLREP_PRIVATE_NS=1 STORAGE_STATE="$_sd/state" \
+			STORAGE_FAST_STOP="${STORAGE_FAST_STOP:-0}" sh -c '
+			. "$1" && storage_teardown' sh "$TOP/tests/lib/storage.sh" </dev/null
+	fi
+	for _dev in $(losetup -j "$_sd/btrfs.img" -l -O NAME -n 2>/dev/null); do
+		losetup -d "$_dev" 2>/dev/null
+	done
+	return 0
 }
 
 # storage_testbed_hooks: after sourcing testbed.sh, make testbed_add_node
