@@ -41,12 +41,17 @@ fingerprint() {
 	}
 }
 
+# zfs_fuse_pid NODE: the node's zfs-fuse daemon
 zfs_fuse_pid() {
-	cat "$TB/nodes/$1/zfs/zfs-fuse.pid"
+	for _p in $(_tb_ns_pids "$(cat "$TB/nodes/$1/ns")"); do
+		[ "$(cat "/proc/$_p/comm" 2>/dev/null)" = zfs-fuse ] && { echo "$_p"; return 0; }
+	done
+	echo "no zfs-fuse on $1" >&2
+	return 1
 }
 
 # the node comes back even when a test failed half-way
-test_when_finished 'kill -CONT $(zfs_fuse_pid a) 2>/dev/null'
+test_when_finished 'kill -CONT $(zfs_fuse_pid a 2>/dev/null) 2>/dev/null'
 
 test_expect_success 'guest 100 on a: job to b, then (fresher) job to c; more writes on a' '
 	mkdir -p "$TB/config/hooks" &&
@@ -83,7 +88,9 @@ test_expect_success 'refused while the guest'"'"'s node still answers (exit 1, n
 
 test_expect_success 'node a dies: sshd gone, storage frozen' '
 	node_sshd_stop a &&
-	kill -STOP "$(zfs_fuse_pid a)" &&
+	pid=$(zfs_fuse_pid a) &&
+	kill -STOP "$pid" &&
+	test "$(sed "s/^.*) \(.\).*/\1/" "/proc/$pid/stat")" = T &&
 	run_mustfail 255 node_exec b ssh -o ConnectTimeout=2 -o BatchMode=yes "$(node_addr a)" true 2>/dev/null
 '
 
