@@ -90,6 +90,10 @@ test_expect_success 'node a dies: sshd gone, storage frozen' '
 	node_sshd_stop a &&
 	pid=$(zfs_fuse_pid a) &&
 	kill -STOP "$pid" &&
+	i=0 &&
+	while [ "$(sed "s/^.*) \(.\).*/\1/" "/proc/$pid/stat")" != T ] && [ $i -lt 50 ]; do
+		i=$((i + 1)); sleep 0.02
+	done &&
 	test "$(sed "s/^.*) \(.\).*/\1/" "/proc/$pid/stat")" = T &&
 	run_mustfail 255 node_exec b ssh -o ConnectTimeout=2 -o BatchMode=yes "$(node_addr a)" true 2>/dev/null
 '
