@@ -465,6 +465,8 @@ static int zfs_destroy_volume(struct backend *b, const char *volname)
 	dataset_of(b, volname, &ds);
 	zfs_argv_destroy_volume(&argv, b->tool, ds.buf);
 	r = backend_run_status(b, &argv, NULL, &err);
+	if (r > 0 && strstr(err.buf, "busy"))
+		r = run_retry_busy(b, &argv) < 0 ? 1 : 0;
 	if (r > 0 && not_found_text(err.buf))
 		r = backend_fail(b, -ENOENT, "volume '%s' does not exist", ds.buf);
 	else if (r > 0)

@@ -30,6 +30,12 @@ write_cfg() { # DIR POOL
 snaps() { # POOL VOL
 	zfs list -H -o name -t snapshot -r "$1/data/$2" 2>/dev/null | sed 's/.*@//' | sort | tr '\n' ' '
 }
+zfs_destroy_retry() { # DATASET (zfs-fuse: "dataset is busy" for a moment)
+	_i=0
+	until zfs destroy -r "$1" 2>/dev/null; do
+		_i=$((_i + 1)); [ $_i -lt 50 ] || return 1; sleep 0.1
+	done
+}
 state_field() { # FIELD
 	sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" "$VOLREP_STATE_DIR/replication-state.json"
 }
@@ -123,7 +129,7 @@ test_expect_success 'a volume on the target without common base is not overwritt
 	sleep 1 &&
 	run_mustfail 1 "$VOLREP" run --id 100-0 2>err &&
 	expect_grep "No common base snapshot on volume(s) local-zfs:subvol-100-disk-2" err &&
-	zfs destroy -r tpool/data/subvol-100-disk-2 &&
+	zfs_destroy_retry tpool/data/subvol-100-disk-2 &&
 	sleep 1 &&
 	"$VOLREP" run --id 100-0 &&
 	"$VOLREP" log 100-0 >jl &&
@@ -142,14 +148,16 @@ test_expect_success 'removing a disk from the guest deletes its replica on the t
 
 test_expect_success 'volrep run (scheduled) runs the due job once and prints nothing' '
 	echo "{}" >"$VOLREP_STATE_DIR/replication-state.json" &&
+	sleep 1 &&
 	"$VOLREP" run >out 2>err &&
-	test_must_be_empty err 2>/dev/null || ! test -s err &&
+	! test -s err &&
 	test "$(state_field fail_count)" = 0
 '
 
 test_expect_success 'full removal deletes the snapshots here and the volumes there' '
 	"$VOLREP" delete 100-0 &&
 	cp "$VOLREP_CONFIG_DIR/replication.cfg" "$VOLREP_TARGET_CONFIG_DIR/" &&
+	sleep 1 &&
 	"$VOLREP" run &&
 	! grep -q "100-0" "$VOLREP_CONFIG_DIR/replication.cfg" &&
 	test -z "$(snaps rpool subvol-100-disk-0 | tr " " "\n" | grep __replicate_100-0_)" &&
