@@ -1,0 +1,450 @@
+#include "backend/backend.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/validate.h"
+#include "base/xalloc.h"
+
+/* Output of a metadata command (lists, usage texts) never needs more: a
+ * larger answer is a runaway or hostile tool. */
+#define BACKEND_CAPTURE_MAX (4u << 20)
+
+void backend_snapshot_list_clear(struct backend_snapshot_list *l)
+{
+	for (size_t i = 0; i < l->nr; i++) {
+		free(l->v[i].name);
+		free(l->v[i].id);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->nr = l->alloc = 0;
+}
+
+void backend_snapshot_list_add(struct backend_snapshot_list *l, const char *name,
+			       const char *id, int64_t creation)
+{
+	ALLOC_GROW(l->v, l->nr + 1, l->alloc);
+	l->v[l->nr].name = xstrdup(name);
+	l->v[l->nr].id = xstrdup(id ? id : "");
+	l->v[l->nr].creation = creation;
+	l->nr++;
+}
+
+const struct backend_snapshot *backend_snapshot_list_find(const struct backend_snapshot_list *l,
+							  const char *name)
+{
+	for (size_t i = 0; i < l->nr; i++)
+		if (!strcmp(l->v[i].name, name))
+			return &l->v[i];
+	return NULL;
+}
+
+int backend_fail(struct backend *b, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	strbuf_reset(&b->errmsg);
+	va_start(ap, fmt);
+	strbuf_vaddf(&b->errmsg, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+const char *backend_errmsg(const struct backend *b)
+{
+	return b->errmsg.buf;
+}
+
+int backend_open(struct backend *b, const struct backend_storage *st)
+{
+	strbuf_reset(&b->errmsg);
+	if (st->id && !valid_storage_id(st->id))
+		return backend_fail(b, -EINVAL, "invalid storage id '%s'", st->id);
+	if (st->tool && (!*st->tool || st->tool[0] == '-'))
+		return backend_fail(b, -EINVAL, "invalid tool '%s'", st->tool);
+	switch (st->type) {
+	case BACKEND_ZFSPOOL:
+		if (!valid_dataset(st->pool ? st->pool : "") || strchr(st->pool, '@'))
+			return backend_fail(b, -EINVAL, "invalid zfs pool '%s'", st->pool ? st->pool : "");
+		b->ops = &backend_zfs_ops;
+		break;
+	case BACKEND_BTRFS:
+		if (!valid_abs_path(st->path ? st->path : "") || strchr(st->path, '@'))
+			return backend_fail(b, -EINVAL, "invalid btrfs path '%s'", st->path ? st->path : "");
+		b->ops = &backend_btrfs_ops;
+		break;
+	default:
+		return backend_fail(b, -EINVAL, "unknown storage type %d", (int)st->type);
+	}
+	b->type = st->type;
+	b->id = st->id ? xstrdup(st->id) : NULL;
+	b->pool = st->pool && st->type == BACKEND_ZFSPOOL ? xstrdup(st->pool) : NULL;
+	b->path = st->path && st->type == BACKEND_BTRFS ? xstrdup(st->path) : NULL;
+	b->tool = xstrdup(st->tool ? st->tool : st->type == BACKEND_ZFSPOOL ? "zfs" : "btrfs");
+	b->caps_probed = 0;
+	if (b->ops->open) {
+		int r = b->ops->open(b);
+
+		if (r < 0) {
+			backend_close(b);
+			return r;
+		}
+	}
+	return 0;
+}
+
+void backend_close(struct backend *b)
+{
+	if (b->ops && b->ops->close)
+		b->ops->close(b);
+	free(b->id);
+	free(b->pool);
+	free(b->path);
+	free(b->tool);
+	b->id = b->pool = b->path = b->tool = NULL;
+	b->ops = NULL;
+	strbuf_release(&b->errmsg);
+}
+
+char *backend_volid(const struct backend *b, const char *volname)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (b->id)
+		strbuf_addf(&sb, "%s:", b->id);
+	strbuf_addstr(&sb, volname);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* "<prefix>-<vmid>-<name>": returns a pointer after the vmid's '-' and
+ * stores the vmid, or NULL. */
+static const char *match_owner(const char *s, const char *prefix, uint32_t *vmid)
+{
+	size_t pl = strlen(prefix), n;
+	char buf[16];
+
+	if (strncmp(s, prefix, pl) || s[pl] != '-')
+		return NULL;
+	s += pl + 1;
+	n = strspn(s, "0123456789");
+	if (!n || n >= sizeof(buf) || s[n] != '-')
+		return NULL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (!valid_vmid(buf))
+		return NULL;
+	*vmid = (uint32_t)strtoul(buf, NULL, 10);
+	return s + n + 1;
+}
+
+/* The free part of a volume name: [A-Za-z0-9_.-]+, no "..", bounded, and
+ * not ending in ".raw" only when raw is required. */
+static int valid_name_part(const char *s, size_t len)
+{
+	if (!len || len > 128 || s[0] == '.' || s[0] == '-')
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+			return 0;
+		if (s[i] == '.' && i + 1 < len && s[i + 1] == '.')
+			return 0;
+	}
+	return 1;
+}
+
+int backend_valid_volname(enum backend_type type, const char *volname, uint32_t *ret_vmid)
+{
+	static const char *const zfs_prefixes[] = { "vm", "subvol", "base", NULL };
+	uint32_t vmid = 0, dir_vmid;
+	const char *rest = NULL, *slash;
+	size_t n;
+
+	if (!volname || !valid_volname(volname))
+		return 0;
+	if (type == BACKEND_ZFSPOOL) {
+		if (strchr(volname, '/'))
+			return 0;
+		for (int i = 0; zfs_prefixes[i] && !rest; i++)
+			rest = match_owner(volname, zfs_prefixes[i], &vmid);
+		if (!rest || !valid_name_part(rest, strlen(rest)))
+			return 0;
+	} else if (type == BACKEND_BTRFS) {
+		char dir[16];
+
+		slash = strchr(volname, '/');
+		if (!slash || (size_t)(slash - volname) >= sizeof(dir) || strchr(slash + 1, '/'))
+			return 0;
+		memcpy(dir, volname, (size_t)(slash - volname));
+		dir[slash - volname] = '\0';
+		if (!valid_vmid(dir))
+			return 0;
+		dir_vmid = (uint32_t)strtoul(dir, NULL, 10);
+		if ((rest = match_owner(slash + 1, "subvol", &vmid))) {
+			n = strlen(rest);
+			if (n > 4 && !strcmp(rest + n - 4, ".raw"))
+				return 0;
+		} else if ((rest = match_owner(slash + 1, "vm", &vmid)) ||
+			   (rest = match_owner(slash + 1, "base", &vmid))) {
+			n = strlen(rest);
+			if (n <= 4 || strcmp(rest + n - 4, ".raw"))
+				return 0;
+			n -= 4;
+		} else {
+			return 0;
+		}
+		if (!valid_name_part(rest, n) || vmid != dir_vmid)
+			return 0;
+	} else {
+		return 0;
+	}
+	if (ret_vmid)
+		*ret_vmid = vmid;
+	return 1;
+}
+
+/* Each entry point: validate what the implementation cannot know about,
+ * reset the message, dispatch. */
+#define CHECK_OPEN(b)                                                   \
+	do {                                                            \
+		if (!(b)->ops)                                          \
+			return -EBADF;                                  \
+		strbuf_reset(&(b)->errmsg);                             \
+	} while (0)
+
+static int check_volname(struct backend *b, const char *volname)
+{
+	if (!backend_valid_volname(b->type, volname, NULL))
+		return backend_fail(b, -EINVAL, "invalid volume name '%s'", volname ? volname : "");
+	return 0;
+}
+
+int backend_valid_snapname(const char *snap)
+{
+	return valid_snapshot_name(snap) && snap[0] != '.';
+}
+
+static int check_snap(struct backend *b, const char *what, const char *snap)
+{
+	if (!backend_valid_snapname(snap))
+		return backend_fail(b, -EINVAL, "invalid %s name '%s'", what, snap ? snap : "");
+	return 0;
+}
+
+int backend_probe(struct backend *b, struct backend_caps *caps)
+{
+	int r;
+
+	CHECK_OPEN(b);
+	if (!b->caps_probed) {
+		memset(&b->caps, 0, sizeof(b->caps));
+		r = b->ops->probe(b, &b->caps);
+		if (r < 0)
+			return r;
+		b->caps_probed = 1;
+	}
+	if (caps)
+		*caps = b->caps;
+	return 0;
+}
+
+int backend_list_volumes(struct backend *b, const char *vmid, struct strvec *out)
+{
+	CHECK_OPEN(b);
+	if (!valid_vmid(vmid))
+		return backend_fail(b, -EINVAL, "invalid guest id '%s'", vmid ? vmid : "");
+	return b->ops->list_volumes(b, vmid, out);
+}
+
+int backend_volume_path(struct backend *b, const char *volname, struct strbuf *out)
+{
+	CHECK_OPEN(b);
+	if (check_volname(b, volname) < 0)
+		return -EINVAL;
+	return b->ops->volume_path(b, volname, out);
+}
+
+int backend_volume_exists(struct backend *b, const char *volname)
+{
+	CHECK_OPEN(b);
+	if (check_volname(b, volname) < 0)
+		return -EINVAL;
+	return b->ops->volume_exists(b, volname);
+}
+
+int backend_snapshot(struct backend *b, const char *const *volnames, size_t n, const char *snap)
+{
+	CHECK_OPEN(b);
+	if (!n)
+		return backend_fail(b, -EINVAL, "no volumes to snapshot");
+	for (size_t i = 0; i < n; i++) {
+		if (check_volname(b, volnames[i]) < 0)
+			return -EINVAL;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(volnames[i], volnames[j]))
+				return backend_fail(b, -EINVAL, "volume '%s' given twice", volnames[i]);
+	}
+	if (check_snap(b, "snapshot", snap) < 0)
+		return -EINVAL;
+	return b->ops->snapshot(b, volnames, n, snap);
+}
+
+int backend_delete_snapshot(struct backend *b, const char *volname, const char *snap)
+{
+	CHECK_OPEN(b);
+	if (check_volname(b, volname) < 0 || check_snap(b, "snapshot", snap) < 0)
+		return -EINVAL;
+	return b->ops->delete_snapshot(b, volname, snap);
+}
+
+int backend_list_snapshots(struct backend *b, const char *volname, struct backend_snapshot_list *out)
+{
+	CHECK_OPEN(b);
+	if (check_volname(b, volname) < 0)
+		return -EINVAL;
+	return b->ops->list_snapshots(b, volname, out);
+}
+
+int backend_export_argv(struct backend *b, const char *volname, const char *snap,
+			const char *base, unsigned flags, struct strvec *argv)
+{
+	CHECK_OPEN(b);
+	if (check_volname(b, volname) < 0 || check_snap(b, "snapshot", snap) < 0)
+		return -EINVAL;
+	if (base && check_snap(b, "base snapshot", base) < 0)
+		return -EINVAL;
+	if (base && !strcmp(base, snap))
+		return backend_fail(b, -EINVAL, "base snapshot '%s' is the snapshot itself", base);
+	return b->ops->export_argv(b, volname, snap, base, flags, argv);
+}
+
+int backend_export_start(struct backend *b, const char *volname, const char *snap,
+			 const char *base, unsigned flags, struct child *c)
+{
+	int r = backend_export_argv(b, volname, snap, base, flags, &c->args);
+
+	if (r < 0) {
+		strvec_clear(&c->args);
+		return r;
+	}
+	r = child_start(c);
+	if (r < 0) {
+		strvec_clear(&c->args);
+		return backend_fail(b, r, "cannot run '%s': %s", b->tool, strerror(-r));
+	}
+	return 0;
+}
+
+int backend_import(struct backend *b, const char *volname, const char *snap,
+		   const char *base, int in_fd)
+{
+	CHECK_OPEN(b);
+	if (check_volname(b, volname) < 0 || check_snap(b, "snapshot", snap) < 0)
+		return -EINVAL;
+	if (base && check_snap(b, "base snapshot", base) < 0)
+		return -EINVAL;
+	if (base && !strcmp(base, snap))
+		return backend_fail(b, -EINVAL, "base snapshot '%s' is the snapshot itself", base);
+	if (in_fd < 0)
+		return backend_fail(b, -EBADF, "no input stream");
+	return b->ops->import(b, volname, snap, base, in_fd);
+}
+
+int backend_destroy_volume(struct backend *b, const char *volname)
+{
+	CHECK_OPEN(b);
+	if (check_volname(b, volname) < 0)
+		return -EINVAL;
+	return b->ops->destroy_volume(b, volname);
+}
+
+int backend_free_space(struct backend *b, uint64_t *bytes)
+{
+	CHECK_OPEN(b);
+	return b->ops->free_space(b, bytes);
+}
+
+int backend_run_status(struct backend *b, const struct strvec *argv, struct strbuf *out,
+		       struct strbuf *err)
+{
+	int r = run_capture((const char *const *)argv->v, NULL, 0, out, err, BACKEND_CAPTURE_MAX);
+
+	if (r == -ENOENT)
+		return backend_fail(b, r, "cannot run '%s': program not found", argv->v[0]);
+	if (r < 0)
+		return backend_fail(b, r, "cannot run '%s': %s", argv->v[0], strerror(-r));
+	return r;
+}
+
+/* The first non-empty line of a tool's stderr, for a one-line message. */
+static void first_line(struct strbuf *dst, const char *text)
+{
+	while (*text == '\n' || *text == ' ' || *text == '\t')
+		text++;
+	size_t n = strcspn(text, "\n");
+	if (n > 400)
+		n = 400;
+	strbuf_add(dst, text, n);
+}
+
+int backend_fail_tool(struct backend *b, const struct strvec *argv, int code, const char *err)
+{
+	char buf[64];
+
+	strbuf_reset(&b->errmsg);
+	first_line(&b->errmsg, err ? err : "");
+	if (!b->errmsg.len)
+		strbuf_addf(&b->errmsg, "command '%s %s' failed: %s", argv->v[0],
+			    argv->nr > 1 ? argv->v[1] : "", exit_status_str(code, buf, sizeof(buf)));
+	return -EIO;
+}
+
+int backend_run(struct backend *b, const struct strvec *argv, struct strbuf *out)
+{
+	struct strbuf err = STRBUF_INIT;
+	int r = backend_run_status(b, argv, out, &err);
+
+	if (r > 0)
+		r = backend_fail_tool(b, argv, r, err.buf);
+	strbuf_release(&err);
+	return r;
+}
+
+/* Diagnostics of a receiving tool: enough for a message, bounded so that
+ * a chatty or hostile tool cannot grow our memory. */
+#define BACKEND_STDERR_MAX (64u << 10)
+
+int backend_run_stdin(struct backend *b, const struct strvec *argv, int in_fd, struct strbuf *err)
+{
+	struct child c = CHILD_INIT;
+	char buf[4096];
+	int r;
+
+	strvec_pushv(&c.args, (const char *const *)argv->v);
+	c.in = in_fd;
+	c.out = CHILD_NULL;
+	c.err = CHILD_PIPE;
+	r = child_start(&c);
+	if (r < 0) {
+		child_clear(&c);
+		if (r == -ENOENT)
+			return backend_fail(b, r, "cannot run '%s': program not found", argv->v[0]);
+		return backend_fail(b, r, "cannot run '%s': %s", argv->v[0], strerror(-r));
+	}
+	for (;;) {
+		ssize_t n = read(c.err, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (err && err->len < BACKEND_STDERR_MAX)
+			strbuf_add(err, buf, (size_t)n);
+	}
+	close(c.err);
+	return child_finish(&c);
+}

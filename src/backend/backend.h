@@ -1,0 +1,207 @@
+/* Storage backends: one ops struct per storage type (zfspool, btrfs).
+ *
+ * The backend layer knows storages only through the small descriptor below;
+ * it never reads storage.cfg (the engine maps a configured storage onto a
+ * struct backend_storage). Every operation drives the storage's own tools
+ * (zfs, btrfs) through exec/spawn.h with argv arrays, and validates every
+ * name it is given before any command runs: volume names, snapshot names,
+ * pools and paths arrive from ssh and must be treated as hostile.
+ *
+ * Calling sequence:
+ *   struct backend b = BACKEND_INIT;
+ *   struct backend_storage st = { .type = BACKEND_ZFSPOOL, .pool = "rpool/data" };
+ *   if (backend_open(&b, &st) < 0) ...;          -EINVAL: bad descriptor
+ *   r = backend_snapshot(&b, volnames, n, "snap");
+ *   if (r < 0) error("%s", backend_errmsg(&b));
+ *   backend_close(&b);
+ *
+ * Errors: every operation returns 0 (or a count) on success and a negative
+ * errno on failure; it then leaves a one-line, lower-case description in
+ * the backend (backend_errmsg()), e.g. "volume 'rpool/data/vm-100-disk-0'
+ * already exists" or the tool's own message. Operations do not print.
+ * Typical codes: -EINVAL invalid name (nothing ran), -ENOENT volume or
+ * snapshot missing, -EEXIST target exists, -EIO the tool failed,
+ * -ENOTSUP feature missing on this storage. */
+#ifndef VOLREP_BACKEND_BACKEND_H
+#define VOLREP_BACKEND_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/strbuf.h"
+#include "base/strvec.h"
+#include "exec/spawn.h"
+
+enum backend_type {
+	BACKEND_ZFSPOOL,
+	BACKEND_BTRFS,
+};
+
+/* A storage as the backend layer sees it. Strings are borrowed for the
+ * duration of backend_open() (which copies them). */
+struct backend_storage {
+	const char *id;      /* storage id (for messages and volids), may be NULL */
+	enum backend_type type;
+	const char *pool;    /* zfspool: dataset holding the volumes ("rpool/data") */
+	const char *path;    /* btrfs: absolute storage path ("/mnt/btrfs") */
+	const char *tool;    /* program to run; NULL: "zfs" / "btrfs" (test seam) */
+};
+
+/* One snapshot of a volume. */
+struct backend_snapshot {
+	char *name;          /* snapshot name without the volume part */
+	char *id;            /* identity shared by sender and receiver: the ZFS
+			      * guid (decimal), the btrfs received UUID or, for a
+			      * locally created snapshot, its UUID */
+	int64_t creation;    /* epoch seconds */
+};
+
+struct backend_snapshot_list {
+	struct backend_snapshot *v;
+	size_t nr, alloc;
+};
+#define BACKEND_SNAPSHOT_LIST_INIT { .v = NULL, .nr = 0, .alloc = 0 }
+void backend_snapshot_list_clear(struct backend_snapshot_list *l);
+/* Append (copies the strings). */
+void backend_snapshot_list_add(struct backend_snapshot_list *l, const char *name,
+			       const char *id, int64_t creation);
+/* Find by name; NULL if absent. */
+const struct backend_snapshot *backend_snapshot_list_find(const struct backend_snapshot_list *l,
+							  const char *name);
+
+/* What a storage's tools can do, probed once per backend (never required:
+ * volrep works with none of the optional features, as on zfs-fuse). */
+struct backend_caps {
+	unsigned list_parsable : 1;    /* zfs list -p */
+	unsigned multi_snapshot : 1;   /* several snapshots in one atomic call */
+	unsigned send_replicate : 1;   /* zfs send -R */
+	unsigned send_props : 1;       /* zfs send -p */
+	unsigned send_no_encrypt : 1;  /* zfs send -U */
+	unsigned send_compressed : 1;  /* zfs send -c / btrfs send --compressed-data */
+	unsigned send_raw : 1;         /* zfs send -w */
+	unsigned recv_exclude : 1;     /* zfs recv -x property */
+	unsigned resume_tokens : 1;    /* zfs recv -s / send -t */
+	unsigned bookmarks : 1;        /* feature@bookmarks on the pool */
+	unsigned zvols : 1;            /* block volumes (vm-* on zfspool) */
+	unsigned recv_chroot : 1;      /* btrfs receive -C */
+};
+
+/* Flags of backend_export_start(). */
+#define BACKEND_EXPORT_COMPRESSED 0x1 /* ask for a compressed stream if possible */
+
+struct backend;
+
+struct backend_ops {
+	const char *type_name; /* "zfspool", "btrfs" */
+	int (*open)(struct backend *b);
+	void (*close)(struct backend *b);
+	int (*probe)(struct backend *b, struct backend_caps *caps);
+	int (*list_volumes)(struct backend *b, const char *vmid, struct strvec *out);
+	int (*volume_path)(struct backend *b, const char *volname, struct strbuf *out);
+	int (*volume_exists)(struct backend *b, const char *volname);
+	int (*snapshot)(struct backend *b, const char *const *volnames, size_t n, const char *snap);
+	int (*delete_snapshot)(struct backend *b, const char *volname, const char *snap);
+	int (*list_snapshots)(struct backend *b, const char *volname, struct backend_snapshot_list *out);
+	int (*export_argv)(struct backend *b, const char *volname, const char *snap,
+			   const char *base, unsigned flags, struct strvec *argv);
+	int (*import)(struct backend *b, const char *volname, const char *snap,
+		      const char *base, int in_fd);
+	int (*free_space)(struct backend *b, uint64_t *bytes);
+	int (*destroy_volume)(struct backend *b, const char *volname);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+	char *id, *pool, *path, *tool;
+	enum backend_type type;
+	int caps_probed;
+	struct backend_caps caps;
+	struct strbuf errmsg;
+};
+#define BACKEND_INIT { .ops = NULL, .id = NULL, .pool = NULL, .path = NULL, .tool = NULL, \
+		       .caps_probed = 0, .errmsg = STRBUF_INIT }
+
+extern const struct backend_ops backend_zfs_ops;
+extern const struct backend_ops backend_btrfs_ops;
+
+/* Validate the descriptor (pool: valid_dataset; path: valid_abs_path; id:
+ * valid_storage_id when set) and bind the implementation. Returns 0 or
+ * -EINVAL (message in backend_errmsg). Nothing is run. */
+int backend_open(struct backend *b, const struct backend_storage *st);
+void backend_close(struct backend *b);
+/* The last operation's error description ("" when none). */
+const char *backend_errmsg(const struct backend *b);
+/* "<id>:<volname>" when the storage has an id, else volname (for messages
+ * such as "successfully imported '<volid>'"). Caller frees. */
+char *backend_volid(const struct backend *b, const char *volname);
+
+/* Name checks done before anything reaches a command line. A volume name
+ * must be one of this storage type's forms, owned by a guest id:
+ *   zfspool: (vm|subvol|base)-<vmid>-<name>          e.g. vm-100-disk-0
+ *   btrfs:   <vmid>/(vm|base)-<vmid>-<name>.raw      e.g. 100/vm-100-disk-0.raw
+ *            <vmid>/subvol-<vmid>-<name>             e.g. 100/subvol-100-disk-0
+ * where <name> is [A-Za-z0-9_.-]+ without "..". Returns 1 when valid and
+ * stores the guest id in *vmid (if non-NULL). */
+int backend_valid_volname(enum backend_type type, const char *volname, uint32_t *vmid);
+
+/* Snapshot names: valid_snapshot_name() and, as they become part of file
+ * names on btrfs, not starting with '.' (no hidden entries, no ".."). */
+int backend_valid_snapname(const char *snap);
+
+/* Probe the tools once (cached). Returns 0 or -errno. */
+int backend_probe(struct backend *b, struct backend_caps *caps);
+/* The guest's volume names on this storage, sorted. vmid: valid_vmid. */
+int backend_list_volumes(struct backend *b, const char *vmid, struct strvec *out);
+/* The dataset (zfs) or path (btrfs: the subvolume directory) of a volume. */
+int backend_volume_path(struct backend *b, const char *volname, struct strbuf *out);
+/* 1 if the volume exists, 0 if not, or -errno. */
+int backend_volume_exists(struct backend *b, const char *volname);
+/* Snapshot n volumes as snap. zfs: one `zfs snapshot` call for all of them
+ * (atomic) where the tool allows several arguments; otherwise (and on
+ * btrfs) one by one, removing the ones made so far when one fails. */
+int backend_snapshot(struct backend *b, const char *const *volnames, size_t n, const char *snap);
+/* Delete one snapshot; -ENOENT when it does not exist. */
+int backend_delete_snapshot(struct backend *b, const char *volname, const char *snap);
+/* The volume's snapshots, oldest first. -ENOENT when the volume is missing. */
+int backend_list_snapshots(struct backend *b, const char *volname, struct backend_snapshot_list *out);
+/* Build the argv of the export (send) command: the full stream of snap, or
+ * the incremental stream from base to snap when base is non-NULL. */
+int backend_export_argv(struct backend *b, const char *volname, const char *snap,
+			const char *base, unsigned flags, struct strvec *argv);
+/* Start the export. c must be CHILD_INIT with c->out (an fd, or CHILD_PIPE
+ * to read the stream from c->out afterwards) and c->err set; the caller
+ * relays the stream and calls child_finish(c) (exit code 0 = complete). */
+int backend_export_start(struct backend *b, const char *volname, const char *snap,
+			 const char *base, unsigned flags, struct child *c);
+/* Receive a stream from in_fd as volname@snap. With base, the volume must
+ * have snapshot base (else -ENOENT "base snapshot '<x>' doesn't exist");
+ * without, the volume must not exist (else -EEXIST "volume '<x>' already
+ * exists"). On failure the volume is left as before: rolled back to base,
+ * or removed when the import created it. in_fd is not closed. */
+int backend_import(struct backend *b, const char *volname, const char *snap,
+		   const char *base, int in_fd);
+/* Destroy a volume with all its snapshots (pvesr vdisk_free; the target
+ * side of a job removal). -ENOENT when the volume does not exist. */
+int backend_destroy_volume(struct backend *b, const char *volname);
+/* Bytes available for new data on the storage. */
+int backend_free_space(struct backend *b, uint64_t *bytes);
+
+/* For implementations: set the error message (returns r). */
+int backend_fail(struct backend *b, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* For implementations: run argv, capturing stdout into out (may be NULL)
+ * and stderr; on a non-zero exit store "<tool's first stderr line>" (or
+ * "command '<argv0> <argv1>' failed: exit code N") and return -EIO. */
+int backend_run(struct backend *b, const struct strvec *argv, struct strbuf *out);
+/* Like backend_run but returns the exit code and stderr instead of failing. */
+int backend_run_status(struct backend *b, const struct strvec *argv, struct strbuf *out,
+		       struct strbuf *err);
+/* For implementations: run argv with stdin from in_fd (a stream; stdout
+ * to /dev/null), keeping the first 64 KiB of its stderr in err. Returns
+ * the exit code or -errno (message set). */
+int backend_run_stdin(struct backend *b, const struct strvec *argv, int in_fd, struct strbuf *err);
+/* For implementations: the first line of a tool's stderr as the message,
+ * or "command '<argv0> <argv1>' failed: <status>" when it said nothing.
+ * Returns -EIO. */
+int backend_fail_tool(struct backend *b, const struct strvec *argv, int code, const char *err);
+
+#endif

@@ -1,0 +1,583 @@
+/* btrfs backend: disks are subvolumes under <path>/images/<vmid>/,
+ * snapshots read-only siblings <subvol>@<snap> (btrfs.h), moved with
+ * `btrfs send` / `btrfs receive`.
+ *
+ * Import: `btrfs receive` creates the read-only subvolume <subvol>@<snap>
+ * (the stream names it after the sender's snapshot, which has the same
+ * layout) next to the volume; it keeps its received UUID, which is what
+ * the next incremental receive looks for. The volume itself then becomes
+ * a writable snapshot of it, swapped in with RENAME_EXCHANGE so that the
+ * previous volume stays in place until the new one is complete. A failed
+ * receive deletes whatever it created and leaves the rest untouched. */
+#include "backend/btrfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "backend/btrfs-parse.h"
+#include "base/fileio.h"
+
+/* the inode number of every btrfs subvolume's root directory
+ * (BTRFS_FIRST_FREE_OBJECTID): how btrfs-progs tells a subvolume */
+#define BTRFS_SUBVOL_INO 256
+
+/* prefix of the writable snapshot being prepared during an import; a
+ * leading dot keeps it out of volume listings */
+#define IMPORT_TMP_PREFIX ".volrep-new-"
+
+void btrfs_volume_dir(const char *path, const char *volname, struct strbuf *dir, struct strbuf *subvol)
+{
+	const char *slash = strchr(volname, '/');
+	size_t n = strlen(slash + 1);
+
+	strbuf_addf(dir, "%s%simages/%.*s", path, path[strlen(path) - 1] == '/' ? "" : "/",
+		    (int)(slash - volname), volname);
+	if (n > 4 && !strcmp(slash + 1 + n - 4, ".raw"))
+		n -= 4;
+	strbuf_add(subvol, slash + 1, n);
+}
+
+void btrfs_argv_snapshot(struct strvec *argv, const char *tool, const char *sv, const char *snap)
+{
+	strvec_pushv(argv, (const char *const[]){ tool, "subvolume", "snapshot", "-r", "--", sv, NULL });
+	strvec_pushf(argv, "%s@%s", sv, snap);
+}
+
+void btrfs_argv_delete(struct strvec *argv, const char *tool, const char *path)
+{
+	strvec_pushv(argv, (const char *const[]){ tool, "subvolume", "delete", "--", path, NULL });
+}
+
+void btrfs_argv_send(struct strvec *argv, const char *tool, const struct backend_caps *caps,
+		     const char *sv, const char *snap, const char *base, unsigned flags)
+{
+	strvec_pushv(argv, (const char *const[]){ tool, "send", "-q", NULL });
+	if ((flags & BACKEND_EXPORT_COMPRESSED) && caps->send_compressed)
+		strvec_push(argv, "--compressed-data");
+	if (base) {
+		strvec_push(argv, "-p");
+		strvec_pushf(argv, "%s@%s", sv, base);
+	}
+	strvec_push(argv, "--");
+	strvec_pushf(argv, "%s@%s", sv, snap);
+}
+
+void btrfs_argv_receive(struct strvec *argv, const char *tool, const struct backend_caps *caps,
+			const char *dir)
+{
+	strvec_pushv(argv, (const char *const[]){ tool, "receive", "-q", NULL });
+	/* the stream names the paths it writes: confine them to dir */
+	if (caps->recv_chroot)
+		strvec_push(argv, "-C");
+	strvec_push(argv, "--");
+	strvec_push(argv, dir);
+}
+
+void btrfs_argv_show(struct strvec *argv, const char *tool, const char *path)
+{
+	strvec_pushv(argv, (const char *const[]){ tool, "subvolume", "show", "--", path, NULL });
+}
+
+/* 1 if path is a subvolume root, 0 if absent, -errno otherwise (also
+ * -ENOTDIR/-EEXIST-like conditions for something else in the way) */
+static int is_subvolume(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_ino != BTRFS_SUBVOL_INO)
+		return -ENOTDIR;
+	return 1;
+}
+
+static int btrfs_probe(struct backend *b, struct backend_caps *caps)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf out = STRBUF_INIT;
+	unsigned major = 0, minor = 0;
+	int r;
+
+	strvec_pushv(&argv, (const char *const[]){ b->tool, "--version", NULL });
+	r = backend_run(b, &argv, &out);
+	if (r == 0 && btrfs_parse_version(out.buf, &major, &minor) < 0)
+		r = backend_fail(b, -EINVAL, "cannot parse the version of '%s'", b->tool);
+	if (r == 0) {
+		/* receive -C exists since btrfs-progs 3.12; send
+		 * --compressed-data since 5.18 */
+		caps->recv_chroot = major >= 4;
+		caps->send_compressed = major > 5 || (major == 5 && minor >= 18);
+	}
+	strvec_clear(&argv);
+	strbuf_release(&out);
+	return r;
+}
+
+static int btrfs_volume_path(struct backend *b, const char *volname, struct strbuf *out)
+{
+	struct strbuf sv = STRBUF_INIT;
+
+	btrfs_volume_dir(b->path, volname, out, &sv);
+	strbuf_addf(out, "/%s", sv.buf);
+	strbuf_release(&sv);
+	return 0;
+}
+
+static int btrfs_volume_exists(struct backend *b, const char *volname)
+{
+	struct strbuf p = STRBUF_INIT;
+	int r;
+
+	btrfs_volume_path(b, volname, &p);
+	r = is_subvolume(p.buf);
+	if (r < 0)
+		backend_fail(b, r, "'%s' is not a btrfs subvolume", p.buf);
+	strbuf_release(&p);
+	return r;
+}
+
+static int btrfs_list_volumes(struct backend *b, const char *vmid, struct strvec *out)
+{
+	struct strbuf dir = STRBUF_INIT, p = STRBUF_INIT, vol = STRBUF_INIT;
+	struct strvec tmp = STRVEC_INIT;
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	strbuf_addf(&dir, "%s/images/%s", b->path, vmid);
+	d = opendir(dir.buf);
+	if (!d) {
+		r = errno == ENOENT ? 0 : backend_fail(b, -errno, "cannot open '%s': %s", dir.buf, strerror(errno));
+		goto out;
+	}
+	while ((de = readdir(d))) {
+		const char *name = de->d_name;
+		int raw = !strncmp(name, "vm-", 3) || !strncmp(name, "base-", 5);
+
+		if (strchr(name, '@') || name[0] == '.')
+			continue;
+		strbuf_reset(&vol);
+		strbuf_addf(&vol, "%s/%s%s", vmid, name, raw ? ".raw" : "");
+		if (!backend_valid_volname(BACKEND_BTRFS, vol.buf, NULL))
+			continue;
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", dir.buf, name);
+		if (is_subvolume(p.buf) != 1)
+			continue;
+		strvec_push(&tmp, vol.buf);
+	}
+	closedir(d);
+	strvec_sort_uniq(&tmp);
+	for (size_t i = 0; i < tmp.nr; i++)
+		strvec_push(out, tmp.v[i]);
+out:
+	strvec_clear(&tmp);
+	strbuf_release(&dir);
+	strbuf_release(&p);
+	strbuf_release(&vol);
+	return r;
+}
+
+static int delete_subvolume(struct backend *b, const char *path)
+{
+	struct strvec argv = STRVEC_INIT;
+	int r;
+
+	btrfs_argv_delete(&argv, b->tool, path);
+	r = backend_run(b, &argv, NULL);
+	strvec_clear(&argv);
+	return r;
+}
+
+static int btrfs_snapshot(struct backend *b, const char *const *volnames, size_t n, const char *snap)
+{
+	struct strvec made = STRVEC_INIT, argv = STRVEC_INIT;
+	struct strbuf sv = STRBUF_INIT;
+	int r = 0;
+
+	/* btrfs has no multi-subvolume snapshot: one by one, all or nothing */
+	for (size_t i = 0; i < n && r == 0; i++) {
+		strbuf_reset(&sv);
+		btrfs_volume_path(b, volnames[i], &sv);
+		r = is_subvolume(sv.buf);
+		if (r == 0)
+			r = backend_fail(b, -ENOENT, "volume '%s' does not exist", sv.buf);
+		else if (r < 0)
+			backend_fail(b, r, "'%s' is not a btrfs subvolume", sv.buf);
+		if (r < 0)
+			break;
+		btrfs_argv_snapshot(&argv, b->tool, sv.buf, snap);
+		r = backend_run(b, &argv, NULL);
+		if (r == 0)
+			strvec_push(&made, argv.v[argv.nr - 1]);
+		strvec_clear(&argv);
+	}
+	if (r < 0) {
+		struct strbuf msg = STRBUF_INIT;
+
+		strbuf_addstr(&msg, b->errmsg.buf);
+		for (size_t i = 0; i < made.nr; i++)
+			delete_subvolume(b, made.v[i]);
+		backend_fail(b, r, "%s", msg.buf);
+		strbuf_release(&msg);
+	}
+	strvec_clear(&made);
+	strbuf_release(&sv);
+	return r;
+}
+
+static int btrfs_delete_snapshot(struct backend *b, const char *volname, const char *snap)
+{
+	struct strbuf p = STRBUF_INIT;
+	int r;
+
+	btrfs_volume_path(b, volname, &p);
+	strbuf_addf(&p, "@%s", snap);
+	r = is_subvolume(p.buf);
+	if (r == 0)
+		r = backend_fail(b, -ENOENT, "snapshot '%s' does not exist", p.buf);
+	else if (r < 0)
+		backend_fail(b, r, "'%s' is not a btrfs subvolume", p.buf);
+	else
+		r = delete_subvolume(b, p.buf);
+	strbuf_release(&p);
+	return r;
+}
+
+/* Snapshot info of one sibling subvolume. */
+static int show(struct backend *b, const char *path, struct btrfs_subvol_info *info)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf out = STRBUF_INIT;
+	int r;
+
+	btrfs_argv_show(&argv, b->tool, path);
+	r = backend_run(b, &argv, &out);
+	if (r == 0 && btrfs_parse_subvolume_show(out.buf, info) < 0)
+		r = backend_fail(b, -EINVAL, "cannot parse 'btrfs subvolume show' of '%s'", path);
+	strvec_clear(&argv);
+	strbuf_release(&out);
+	return r;
+}
+
+static int btrfs_list_snapshots(struct backend *b, const char *volname, struct backend_snapshot_list *out)
+{
+	struct backend_snapshot_list tmp = BACKEND_SNAPSHOT_LIST_INIT;
+	struct strbuf dir = STRBUF_INIT, sv = STRBUF_INIT, p = STRBUF_INIT;
+	struct strvec names = STRVEC_INIT;
+	struct dirent *de;
+	DIR *d;
+	int r;
+
+	btrfs_volume_dir(b->path, volname, &dir, &sv);
+	strbuf_addf(&p, "%s/%s", dir.buf, sv.buf);
+	r = is_subvolume(p.buf);
+	if (r == 0)
+		r = backend_fail(b, -ENOENT, "volume '%s' does not exist", p.buf);
+	if (r < 0)
+		goto out;
+	d = opendir(dir.buf);
+	if (!d) {
+		r = backend_fail(b, -errno, "cannot open '%s': %s", dir.buf, strerror(errno));
+		goto out;
+	}
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, sv.buf, sv.len) && de->d_name[sv.len] == '@' &&
+		    backend_valid_snapname(de->d_name + sv.len + 1))
+			strvec_push(&names, de->d_name + sv.len + 1);
+	closedir(d);
+	strvec_sort_uniq(&names);
+	r = 0;
+	for (size_t i = 0; i < names.nr && r == 0; i++) {
+		struct btrfs_subvol_info info;
+
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s@%s", dir.buf, sv.buf, names.v[i]);
+		if (is_subvolume(p.buf) != 1)
+			continue;
+		r = show(b, p.buf, &info);
+		/* a writable sibling is not a snapshot we made or received */
+		if (r == 0 && info.readonly)
+			backend_snapshot_list_add(&tmp, names.v[i],
+						  *info.received_uuid ? info.received_uuid : info.uuid,
+						  info.creation);
+	}
+	if (r == 0) {
+		/* oldest first; names break ties so the order is stable */
+		for (size_t i = 1; i < tmp.nr; i++)
+			for (size_t j = i; j > 0 && tmp.v[j - 1].creation > tmp.v[j].creation; j--) {
+				struct backend_snapshot t = tmp.v[j];
+
+				tmp.v[j] = tmp.v[j - 1];
+				tmp.v[j - 1] = t;
+			}
+		for (size_t i = 0; i < tmp.nr; i++)
+			backend_snapshot_list_add(out, tmp.v[i].name, tmp.v[i].id, tmp.v[i].creation);
+	}
+out:
+	backend_snapshot_list_clear(&tmp);
+	strvec_clear(&names);
+	strbuf_release(&dir);
+	strbuf_release(&sv);
+	strbuf_release(&p);
+	return r;
+}
+
+static int btrfs_export_argv(struct backend *b, const char *volname, const char *snap,
+			     const char *base, unsigned flags, struct strvec *argv)
+{
+	struct strbuf p = STRBUF_INIT;
+	int r = backend_probe(b, NULL);
+
+	if (r < 0)
+		return r;
+	btrfs_volume_path(b, volname, &p);
+	btrfs_argv_send(argv, b->tool, &b->caps, p.buf, snap, base, flags);
+	strbuf_release(&p);
+	return 0;
+}
+
+/* Names in dir (NULL-terminated list in out). */
+static int list_dir(const char *dir, struct strvec *out)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			strvec_push(out, de->d_name);
+	closedir(d);
+	strvec_sort_uniq(out);
+	return 0;
+}
+
+/* Delete the entries of dir that were not in before (what a failed
+ * receive left behind). */
+static void delete_new_entries(struct backend *b, const char *dir, const struct strvec *before)
+{
+	struct strvec now = STRVEC_INIT;
+	struct strbuf p = STRBUF_INIT;
+
+	if (list_dir(dir, &now) < 0)
+		return;
+	for (size_t i = 0; i < now.nr; i++) {
+		if (strvec_find(before, now.v[i]) >= 0)
+			continue;
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", dir, now.v[i]);
+		if (is_subvolume(p.buf) == 1)
+			delete_subvolume(b, p.buf);
+	}
+	strvec_clear(&now);
+	strbuf_release(&p);
+}
+
+static int btrfs_import(struct backend *b, const char *volname, const char *snap,
+			const char *base, int in_fd)
+{
+	struct strbuf dir = STRBUF_INIT, sv = STRBUF_INIT, vol = STRBUF_INIT, target = STRBUF_INIT;
+	struct strbuf p = STRBUF_INIT, err = STRBUF_INIT, msg = STRBUF_INIT, tmp = STRBUF_INIT;
+	struct strvec before = STRVEC_INIT, argv = STRVEC_INIT, now = STRVEC_INIT;
+	struct btrfs_subvol_info info;
+	int r, vol_exists, made_dir = 0;
+
+	r = backend_probe(b, NULL);
+	if (r < 0)
+		return r;
+	btrfs_volume_dir(b->path, volname, &dir, &sv);
+	strbuf_addf(&vol, "%s/%s", dir.buf, sv.buf);
+	strbuf_addf(&target, "%s@%s", vol.buf, snap);
+	strbuf_addf(&tmp, "%s/" IMPORT_TMP_PREFIX "%s", dir.buf, sv.buf);
+
+	vol_exists = is_subvolume(vol.buf);
+	if (vol_exists < 0) {
+		r = backend_fail(b, vol_exists, "'%s' is not a btrfs subvolume", vol.buf);
+		goto out;
+	}
+	if (base) {
+		strbuf_addf(&p, "%s@%s", vol.buf, base);
+		if (is_subvolume(p.buf) != 1) {
+			r = backend_fail(b, -ENOENT, "base snapshot '%s' doesn't exist", p.buf);
+			goto out;
+		}
+	} else if (vol_exists) {
+		r = backend_fail(b, -EEXIST, "volume '%s' already exists", vol.buf);
+		goto out;
+	}
+	if (access(target.buf, F_OK) == 0) {
+		r = backend_fail(b, -EEXIST, "snapshot '%s' already exists", target.buf);
+		goto out;
+	}
+	/* a crashed earlier import may have left its writable copy */
+	if (is_subvolume(tmp.buf) == 1 && (r = delete_subvolume(b, tmp.buf)) < 0)
+		goto out;
+
+	if (access(dir.buf, F_OK) < 0) {
+		r = mkdir_p(dir.buf, 0755);
+		if (r < 0) {
+			r = backend_fail(b, r, "cannot create '%s': %s", dir.buf, strerror(-r));
+			goto out;
+		}
+		made_dir = 1;
+	}
+	r = list_dir(dir.buf, &before);
+	if (r < 0) {
+		r = backend_fail(b, r, "cannot read '%s': %s", dir.buf, strerror(-r));
+		goto out;
+	}
+
+	btrfs_argv_receive(&argv, b->tool, &b->caps, dir.buf);
+	r = backend_run_stdin(b, &argv, in_fd, &err);
+	if (r < 0)
+		goto fail;
+	if (r > 0) {
+		const char *e = err.buf;
+
+		/* drop btrfs-progs' "ERROR: " and the chroot notice */
+		if (!strncmp(e, "Chroot to ", 10) && strchr(e, '\n'))
+			e = strchr(e, '\n') + 1;
+		if (!strncmp(e, "ERROR: ", 7))
+			e += 7;
+		backend_fail_tool(b, &argv, r, e);
+		strbuf_addstr(&msg, b->errmsg.buf);
+		r = -EIO;
+		goto fail;
+	}
+	/* the stream is untrusted: exactly <subvol>@<snap>, read-only and
+	 * received, must have appeared */
+	r = list_dir(dir.buf, &now);
+	if (r == 0) {
+		size_t added = 0;
+
+		for (size_t i = 0; i < now.nr; i++)
+			added += strvec_find(&before, now.v[i]) < 0;
+		if (added != 1 || is_subvolume(target.buf) != 1 || show(b, target.buf, &info) < 0 ||
+		    !info.readonly || !*info.received_uuid)
+			r = -EIO;
+	}
+	if (r < 0) {
+		strbuf_addf(&msg, "stream did not contain snapshot '%s'", target.buf);
+		r = -EIO;
+		goto fail;
+	}
+	/* the volume becomes a writable copy of the received snapshot */
+	strvec_clear(&argv);
+	strvec_pushv(&argv, (const char *const[]){ b->tool, "subvolume", "snapshot", "--",
+						   target.buf, tmp.buf, NULL });
+	r = backend_run(b, &argv, NULL);
+	if (r < 0) {
+		strbuf_addstr(&msg, b->errmsg.buf);
+		goto fail;
+	}
+	if (vol_exists)
+		r = renameat2(AT_FDCWD, tmp.buf, AT_FDCWD, vol.buf, RENAME_EXCHANGE);
+	else
+		r = rename(tmp.buf, vol.buf);
+	if (r < 0) {
+		r = -errno;
+		strbuf_addf(&msg, "cannot move '%s' to '%s': %s", tmp.buf, vol.buf, strerror(-r));
+		goto fail;
+	}
+	/* tmp now holds the previous volume (or nothing) */
+	if (vol_exists && delete_subvolume(b, tmp.buf) < 0) {
+		r = backend_fail(b, -EIO, "imported '%s' but could not delete the previous copy '%s': %s",
+				 target.buf, tmp.buf, b->errmsg.buf);
+		goto out;
+	}
+	r = 0;
+	goto out;
+fail:
+	delete_new_entries(b, dir.buf, &before);
+	if (made_dir)
+		rmdir(dir.buf);
+	backend_fail(b, r, "cannot import '%s': %s", vol.buf, msg.len ? msg.buf : b->errmsg.buf);
+out:
+	strvec_clear(&before);
+	strvec_clear(&now);
+	strvec_clear(&argv);
+	strbuf_release(&dir);
+	strbuf_release(&sv);
+	strbuf_release(&vol);
+	strbuf_release(&target);
+	strbuf_release(&p);
+	strbuf_release(&err);
+	strbuf_release(&msg);
+	strbuf_release(&tmp);
+	return r;
+}
+
+/* The snapshots (<subvol>@*) first, read-only or not, then the volume. */
+static int btrfs_destroy_volume(struct backend *b, const char *volname)
+{
+	struct strbuf dir = STRBUF_INIT, sv = STRBUF_INIT, p = STRBUF_INIT;
+	struct strvec names = STRVEC_INIT;
+	int r;
+
+	btrfs_volume_dir(b->path, volname, &dir, &sv);
+	strbuf_addf(&p, "%s/%s", dir.buf, sv.buf);
+	r = is_subvolume(p.buf);
+	if (r == 0)
+		r = backend_fail(b, -ENOENT, "volume '%s' does not exist", p.buf);
+	else if (r < 0)
+		backend_fail(b, r, "'%s' is not a btrfs subvolume", p.buf);
+	if (r < 0)
+		goto out;
+	r = list_dir(dir.buf, &names);
+	if (r < 0) {
+		backend_fail(b, r, "cannot open '%s': %s", dir.buf, strerror(-r));
+		goto out;
+	}
+	for (size_t i = 0; i < names.nr && r == 0; i++) {
+		if (strncmp(names.v[i], sv.buf, sv.len) || names.v[i][sv.len] != '@')
+			continue;
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", dir.buf, names.v[i]);
+		if (is_subvolume(p.buf) == 1)
+			r = delete_subvolume(b, p.buf);
+	}
+	if (r == 0) {
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", dir.buf, sv.buf);
+		r = delete_subvolume(b, p.buf);
+	}
+out:
+	strvec_clear(&names);
+	strbuf_release(&dir);
+	strbuf_release(&sv);
+	strbuf_release(&p);
+	return r;
+}
+
+static int btrfs_free_space(struct backend *b, uint64_t *bytes)
+{
+	struct statvfs sv;
+
+	if (statvfs(b->path, &sv) < 0)
+		return backend_fail(b, -errno, "cannot stat '%s': %s", b->path, strerror(errno));
+	*bytes = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+	return 0;
+}
+
+const struct backend_ops backend_btrfs_ops = {
+	.type_name = "btrfs",
+	.probe = btrfs_probe,
+	.list_volumes = btrfs_list_volumes,
+	.volume_path = btrfs_volume_path,
+	.volume_exists = btrfs_volume_exists,
+	.snapshot = btrfs_snapshot,
+	.delete_snapshot = btrfs_delete_snapshot,
+	.list_snapshots = btrfs_list_snapshots,
+	.export_argv = btrfs_export_argv,
+	.import = btrfs_import,
+	.free_space = btrfs_free_space,
+	.destroy_volume = btrfs_destroy_volume,
+};

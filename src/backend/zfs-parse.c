@@ -1,0 +1,335 @@
+#include "backend/zfs-parse.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/parse-util.h"
+#include "base/strbuf.h"
+#include "base/validate.h"
+#include "base/xalloc.h"
+
+/* Line iterator over a text: sets *line and *len to the next line (without the
+ * '\n'). Returns 1 for a line, 0 at the end, -E2BIG for an overlong line. */
+static int next_line(const char **pos, const char **line, size_t *len)
+{
+	const char *p = *pos, *nl;
+
+	if (!*p)
+		return 0;
+	nl = strchr(p, '\n');
+	*line = p;
+	*len = nl ? (size_t)(nl - p) : strlen(p);
+	*pos = nl ? nl + 1 : p + *len;
+	if (*len > ZFS_LINE_MAX)
+		return -E2BIG;
+	return 1;
+}
+
+/* Split a line at tabs into at most max fields (copies, NUL-terminated).
+ * Returns the number of fields, or -EINVAL when there are more. */
+static int split_tabs(const char *line, size_t len, char **fields, int max)
+{
+	int n = 0;
+	size_t start = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && line[i] != '\t')
+			continue;
+		if (n == max) {
+			for (int k = 0; k < n; k++)
+				free(fields[k]);
+			return -EINVAL;
+		}
+		fields[n++] = xstrndup(line + start, i - start);
+		start = i + 1;
+	}
+	return n;
+}
+
+static void free_fields(char **fields, int n)
+{
+	for (int k = 0; k < n; k++)
+		free(fields[k]);
+}
+
+/* "<dataset>@<snap>" -> snap (pointer into name), or NULL when name is not
+ * a snapshot of exactly this dataset, or one whose name volrep would not
+ * accept (a user's snapshot "a b" must not break the listing; it cannot
+ * be a replication snapshot). */
+static const char *snap_of(const char *name, const char *dataset)
+{
+	size_t dl = strlen(dataset);
+
+	if (strncmp(name, dataset, dl) || name[dl] != '@')
+		return NULL;
+	if (!backend_valid_snapname(name + dl + 1))
+		return NULL;
+	return name + dl + 1;
+}
+
+static int valid_guid(const char *s)
+{
+	uint64_t v;
+
+	return parse_u64(s, &v) == 0;
+}
+
+/* Stable insertion sort by creation: listings are short (a volume has a
+ * handful of snapshots) and ties must keep the tool's order. */
+static void sort_by_creation(struct backend_snapshot_list *l, size_t from)
+{
+	for (size_t i = from + 1; i < l->nr; i++) {
+		struct backend_snapshot tmp = l->v[i];
+		size_t j = i;
+
+		while (j > from && l->v[j - 1].creation > tmp.creation) {
+			l->v[j] = l->v[j - 1];
+			j--;
+		}
+		l->v[j] = tmp;
+	}
+}
+
+static void move_all(struct backend_snapshot_list *dst, struct backend_snapshot_list *src)
+{
+	for (size_t i = 0; i < src->nr; i++)
+		backend_snapshot_list_add(dst, src->v[i].name, src->v[i].id, src->v[i].creation);
+	backend_snapshot_list_clear(src);
+}
+
+int zfs_parse_snapshot_list(const char *text, const char *dataset, struct backend_snapshot_list *out)
+{
+	struct backend_snapshot_list tmp = BACKEND_SNAPSHOT_LIST_INIT;
+	const char *pos = text, *line;
+	size_t len;
+	int r;
+
+	while ((r = next_line(&pos, &line, &len)) > 0) {
+		char *f[3];
+		const char *snap;
+		int64_t creation;
+		int n;
+
+		if (!len)
+			continue;
+		n = split_tabs(line, len, f, 3);
+		if (n != 3) {
+			if (n > 0)
+				free_fields(f, n);
+			r = -EINVAL;
+			break;
+		}
+		snap = snap_of(f[0], dataset);
+		if (snap && (!valid_guid(f[1]) || parse_i64(f[2], &creation) < 0 || creation < 0)) {
+			free_fields(f, 3);
+			r = -EINVAL;
+			break;
+		}
+		if (snap)
+			backend_snapshot_list_add(&tmp, snap, f[1], creation);
+		free_fields(f, 3);
+	}
+	if (r < 0) {
+		backend_snapshot_list_clear(&tmp);
+		return r;
+	}
+	sort_by_creation(&tmp, 0);
+	move_all(out, &tmp);
+	return 0;
+}
+
+int zfs_parse_snapshot_get(const char *text, const char *dataset, struct backend_snapshot_list *out)
+{
+	struct backend_snapshot_list tmp = BACKEND_SNAPSHOT_LIST_INIT;
+	const char *pos = text, *line;
+	size_t len;
+	int r;
+
+	/* creation -1 / id "" mark a property not seen yet */
+	while ((r = next_line(&pos, &line, &len)) > 0) {
+		char *f[3];
+		const char *snap;
+		struct backend_snapshot *s = NULL;
+		int n;
+
+		if (!len)
+			continue;
+		n = split_tabs(line, len, f, 3);
+		if (n != 3) {
+			if (n > 0)
+				free_fields(f, n);
+			r = -EINVAL;
+			break;
+		}
+		snap = snap_of(f[0], dataset);
+		if (!snap) {
+			free_fields(f, 3);
+			continue;
+		}
+		for (size_t i = 0; i < tmp.nr; i++)
+			if (!strcmp(tmp.v[i].name, snap))
+				s = &tmp.v[i];
+		if (!s) {
+			backend_snapshot_list_add(&tmp, snap, "", -1);
+			s = &tmp.v[tmp.nr - 1];
+		}
+		if (!strcmp(f[1], "guid")) {
+			if (!valid_guid(f[2]) || *s->id) {
+				free_fields(f, 3);
+				r = -EINVAL;
+				break;
+			}
+			free(s->id);
+			s->id = xstrdup(f[2]);
+		} else if (!strcmp(f[1], "creation")) {
+			int64_t c;
+
+			if (parse_i64(f[2], &c) < 0 || c < 0 || s->creation >= 0) {
+				free_fields(f, 3);
+				r = -EINVAL;
+				break;
+			}
+			s->creation = c;
+		}
+		free_fields(f, 3);
+	}
+	for (size_t i = 0; r == 0 && i < tmp.nr; i++)
+		if (!*tmp.v[i].id || tmp.v[i].creation < 0)
+			r = -EINVAL;
+	if (r < 0) {
+		backend_snapshot_list_clear(&tmp);
+		return r;
+	}
+	sort_by_creation(&tmp, 0);
+	move_all(out, &tmp);
+	return 0;
+}
+
+static int has_prefix(const char *s, const char *p)
+{
+	return !strncmp(s, p, strlen(p));
+}
+
+int zfs_parse_volume_list(const char *text, const char *pool, const char *vmid, struct strvec *out)
+{
+	struct strvec tmp = STRVEC_INIT;
+	const char *pos = text, *line;
+	size_t len, pl = strlen(pool);
+	int r;
+
+	while ((r = next_line(&pos, &line, &len)) > 0) {
+		char *f[2];
+		const char *vol;
+		uint32_t owner;
+		int n;
+
+		if (!len)
+			continue;
+		n = split_tabs(line, len, f, 2);
+		if (n != 2) {
+			if (n > 0)
+				free_fields(f, n);
+			r = -EINVAL;
+			break;
+		}
+		if (!valid_dataset(f[0]) || (strcmp(f[1], "filesystem") && strcmp(f[1], "volume"))) {
+			free_fields(f, 2);
+			r = -EINVAL;
+			break;
+		}
+		vol = f[0] + pl + 1;
+		if (strncmp(f[0], pool, pl) || f[0][pl] != '/' || strchr(vol, '/') ||
+		    !backend_valid_volname(BACKEND_ZFSPOOL, vol, &owner) ||
+		    (uint64_t)owner != strtoull(vmid, NULL, 10)) {
+			free_fields(f, 2);
+			continue;
+		}
+		/* Proxmox: vm-* are zvols, subvol-* filesystems */
+		if ((has_prefix(vol, "vm-") && strcmp(f[1], "volume")) ||
+		    (has_prefix(vol, "subvol-") && strcmp(f[1], "filesystem"))) {
+			free_fields(f, 2);
+			continue;
+		}
+		strvec_push(&tmp, vol);
+		free_fields(f, 2);
+	}
+	if (r < 0) {
+		strvec_clear(&tmp);
+		return r;
+	}
+	strvec_sort_uniq(&tmp);
+	for (size_t i = 0; i < tmp.nr; i++)
+		strvec_push(out, tmp.v[i]);
+	strvec_clear(&tmp);
+	return 0;
+}
+
+/* Usage lines start with a tab and the subcommand ("\tsend [-RDp] ..."),
+ * continuation lines with more whitespace. */
+static const char *usage_line_of(const char *line, size_t len, const char *subcmd)
+{
+	size_t sl = strlen(subcmd), i = 0;
+
+	while (i < len && (line[i] == '\t' || line[i] == ' '))
+		i++;
+	if (i == 0 || len - i < sl || strncmp(line + i, subcmd, sl))
+		return NULL;
+	if (i + sl < len && line[i + sl] != ' ')
+		return NULL;
+	return line + i + sl;
+}
+
+uint64_t zfs_usage_flags(const char *usage, const char *subcmd)
+{
+	const char *pos = usage, *line;
+	size_t len;
+	uint64_t flags = 0;
+	int in_cmd = 0;
+
+	while (next_line(&pos, &line, &len) > 0) {
+		const char *p = usage_line_of(line, len, subcmd), *end = line + len;
+
+		if (!p) {
+			/* a deeper-indented line continues the previous one */
+			if (!in_cmd || len < 2 || !isspace((unsigned char)line[0]) ||
+			    !isspace((unsigned char)line[1]))
+			{
+				in_cmd = 0;
+				continue;
+			}
+			p = line;
+		}
+		in_cmd = 1;
+		/* option groups: "-" right after '[', ' ' or '|', then letters */
+		for (; p < end; p++) {
+			if (*p != '-' || p + 1 >= end || !isalpha((unsigned char)p[1]))
+				continue;
+			if (p > line && !strchr("[ |", p[-1]))
+				continue;
+			if (p + 1 < end && p[1] == '-')
+				continue;
+			for (p++; p < end && isalpha((unsigned char)*p); p++)
+				flags |= ZFS_FLAG(*p);
+			p--;
+		}
+	}
+	return flags;
+}
+
+int zfs_usage_multi_snapshot(const char *usage)
+{
+	const char *pos = usage, *line;
+	size_t len;
+
+	while (next_line(&pos, &line, &len) > 0) {
+		if (!usage_line_of(line, len, "snapshot"))
+			continue;
+		while (len && isspace((unsigned char)line[len - 1]))
+			len--;
+		if (len >= 3 && !strncmp(line + len - 3, "...", 3))
+			return 1;
+	}
+	return 0;
+}

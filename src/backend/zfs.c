@@ -1,0 +1,515 @@
+/* zfspool backend: volumes are datasets directly below the storage's pool
+ * dataset (vm-* zvols, subvol-* filesystems), driven through the zfs tool.
+ *
+ * Works with OpenZFS and with zfs-fuse 0.7 (pool version 23), which lacks
+ * `zfs list -p`, several snapshots per `zfs snapshot` call, `send -U/-c/-w/-v`,
+ * `recv -x/-s`, bookmarks and zvols: backend_probe() reads the tool's usage
+ * text once and the commands below use only what is there (see
+ * docs/storage.md). */
+#include "backend/zfs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend/zfs-parse.h"
+#include "base/parse-util.h"
+#include "base/strbuf.h"
+
+void zfs_argv_snapshot(struct strvec *argv, const char *tool, const char *const *datasets,
+		       size_t n, const char *snap)
+{
+	strvec_push(argv, tool);
+	strvec_push(argv, "snapshot");
+	for (size_t i = 0; i < n; i++)
+		strvec_pushf(argv, "%s@%s", datasets[i], snap);
+}
+
+void zfs_argv_send(struct strvec *argv, const char *tool, const struct backend_caps *caps,
+		   const char *ds, const char *snap, const char *base, unsigned flags)
+{
+	strvec_push(argv, tool);
+	strvec_push(argv, "send");
+	strvec_push(argv, caps->send_no_encrypt ? "-RpU" : "-Rp");
+	if ((flags & BACKEND_EXPORT_COMPRESSED) && caps->send_compressed)
+		strvec_push(argv, "-c");
+	if (base) {
+		strvec_push(argv, "-I");
+		strvec_pushf(argv, "%s@%s", ds, base);
+	}
+	strvec_push(argv, "--");
+	strvec_pushf(argv, "%s@%s", ds, snap);
+}
+
+void zfs_argv_recv(struct strvec *argv, const char *tool, const struct backend_caps *caps,
+		   const char *ds)
+{
+	strvec_push(argv, tool);
+	strvec_push(argv, "recv");
+	strvec_push(argv, "-F");
+	if (caps->recv_exclude) {
+		strvec_push(argv, "-x");
+		strvec_push(argv, "encryption");
+	}
+	strvec_push(argv, "--");
+	strvec_push(argv, ds);
+}
+
+void zfs_argv_list_snapshots(struct strvec *argv, const char *tool, const struct backend_caps *caps,
+			     const char *ds)
+{
+	strvec_push(argv, tool);
+	if (caps->list_parsable) {
+		strvec_pushv(argv, (const char *const[]){ "list", "-Hp", "-t", "snapshot", "-o",
+							  "name,guid,creation", "-r", "--", NULL });
+	} else {
+		strvec_pushv(argv, (const char *const[]){ "get", "-Hp", "-r", "-o", "name,property,value",
+							  "guid,creation", "--", NULL });
+	}
+	strvec_push(argv, ds);
+}
+
+void zfs_argv_list_volumes(struct strvec *argv, const char *tool, const char *pool)
+{
+	strvec_push(argv, tool);
+	strvec_pushv(argv, (const char *const[]){ "list", "-H", "-o", "name,type", "-t",
+						  "filesystem,volume", "-d", "1", "--", NULL });
+	strvec_push(argv, pool);
+}
+
+void zfs_argv_destroy_snapshot(struct strvec *argv, const char *tool, const char *ds, const char *snap)
+{
+	strvec_push(argv, tool);
+	strvec_push(argv, "destroy");
+	strvec_push(argv, "--");
+	strvec_pushf(argv, "%s@%s", ds, snap);
+}
+
+void zfs_argv_rollback(struct strvec *argv, const char *tool, const char *ds, const char *snap)
+{
+	strvec_push(argv, tool);
+	strvec_push(argv, "rollback");
+	strvec_push(argv, "-r");
+	strvec_push(argv, "--");
+	strvec_pushf(argv, "%s@%s", ds, snap);
+}
+
+void zfs_argv_destroy_volume(struct strvec *argv, const char *tool, const char *ds)
+{
+	strvec_push(argv, tool);
+	strvec_push(argv, "destroy");
+	/* -f: unmount even if busy (zfs-fuse reports a freshly received
+	 * filesystem as busy for a moment) */
+	strvec_push(argv, "-r");
+	strvec_push(argv, "-f");
+	strvec_push(argv, "--");
+	strvec_push(argv, ds);
+}
+
+void zfs_caps_from_usage(struct backend_caps *caps, const char *usage, int bookmark_list_ok)
+{
+	uint64_t send = zfs_usage_flags(usage, "send");
+	uint64_t recv = zfs_usage_flags(usage, "receive");
+	uint64_t list = zfs_usage_flags(usage, "list");
+
+	caps->list_parsable = !!(list & ZFS_FLAG('p'));
+	caps->multi_snapshot = zfs_usage_multi_snapshot(usage);
+	caps->send_replicate = !!(send & ZFS_FLAG('R'));
+	caps->send_props = !!(send & ZFS_FLAG('p'));
+	caps->send_no_encrypt = !!(send & ZFS_FLAG('U'));
+	caps->send_compressed = !!(send & ZFS_FLAG('c'));
+	caps->send_raw = !!(send & ZFS_FLAG('w'));
+	/* `-x encryption` needs a zfs that knows the property: one that can
+	 * send raw (encrypted) streams */
+	caps->recv_exclude = !!(recv & ZFS_FLAG('x')) && caps->send_raw;
+	caps->resume_tokens = !!(recv & ZFS_FLAG('s')) && !!(send & ZFS_FLAG('t'));
+	caps->bookmarks = !!bookmark_list_ok;
+	/* no cheap probe for zvols short of creating one: every zfs with
+	 * zvols (ZoL/OpenZFS) has `list -p`, zfs-fuse has neither */
+	caps->zvols = caps->list_parsable;
+}
+
+static int zfs_probe(struct backend *b, struct backend_caps *caps)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	int r, bm;
+
+	/* `zfs help` prints every subcommand's usage (zfs-fuse: after
+	 * "unrecognized command", exit 2) */
+	strvec_pushv(&argv, (const char *const[]){ b->tool, "help", NULL });
+	r = backend_run_status(b, &argv, &out, &err);
+	if (r < 0)
+		goto out;
+	strbuf_addstr(&out, err.buf);
+	if (!zfs_usage_flags(out.buf, "send")) {
+		r = backend_fail_tool(b, &argv, r ? r : 1, err.buf);
+		goto out;
+	}
+	strvec_clear(&argv);
+	strvec_pushv(&argv, (const char *const[]){ b->tool, "list", "-H", "-o", "name", "-t", "bookmark",
+						   "-d", "1", "--", NULL });
+	strvec_push(&argv, b->pool);
+	bm = backend_run_status(b, &argv, NULL, NULL);
+	zfs_caps_from_usage(caps, out.buf, bm == 0);
+	r = 0;
+out:
+	strvec_clear(&argv);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return r;
+}
+
+/* zfs-fuse reports a filesystem it has just received (and is still
+ * mounting) as "dataset is busy" for a moment: retry such failures for up
+ * to 5 s. */
+#define ZFS_BUSY_TRIES 25
+#define ZFS_BUSY_WAIT_NS 200000000L
+
+static int run_retry_busy(struct backend *b, const struct strvec *argv)
+{
+	struct strbuf err = STRBUF_INIT;
+	int r = 0;
+
+	for (int i = 0; i < ZFS_BUSY_TRIES; i++) {
+		struct timespec ts = { 0, ZFS_BUSY_WAIT_NS };
+
+		strbuf_reset(&err);
+		r = backend_run_status(b, argv, NULL, &err);
+		if (r <= 0 || !strstr(err.buf, "busy"))
+			break;
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+	if (r > 0)
+		r = backend_fail_tool(b, argv, r, err.buf);
+	strbuf_release(&err);
+	return r;
+}
+
+static void dataset_of(struct backend *b, const char *volname, struct strbuf *sb)
+{
+	strbuf_addf(sb, "%s/%s", b->pool, volname);
+}
+
+static int zfs_volume_path(struct backend *b, const char *volname, struct strbuf *out)
+{
+	dataset_of(b, volname, out);
+	return 0;
+}
+
+static int not_found_text(const char *err)
+{
+	return strstr(err, "does not exist") || strstr(err, "could not find");
+}
+
+/* 1 exists, 0 does not, -errno on other failures. name: dataset or
+ * dataset@snap. */
+static int zfs_exists(struct backend *b, const char *name)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	int r;
+
+	strvec_pushv(&argv, (const char *const[]){ b->tool, "list", "-H", "-o", "name", "-t", "all", "--", NULL });
+	strvec_push(&argv, name);
+	r = backend_run_status(b, &argv, NULL, &err);
+	if (r == 0)
+		r = 1;
+	else if (r > 0 && not_found_text(err.buf))
+		r = 0;
+	else if (r > 0)
+		r = backend_fail_tool(b, &argv, r, err.buf);
+	strvec_clear(&argv);
+	strbuf_release(&err);
+	return r;
+}
+
+static int zfs_volume_exists(struct backend *b, const char *volname)
+{
+	struct strbuf ds = STRBUF_INIT;
+	int r;
+
+	dataset_of(b, volname, &ds);
+	r = zfs_exists(b, ds.buf);
+	strbuf_release(&ds);
+	return r;
+}
+
+static int zfs_list_volumes(struct backend *b, const char *vmid, struct strvec *out)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf text = STRBUF_INIT;
+	int r;
+
+	zfs_argv_list_volumes(&argv, b->tool, b->pool);
+	r = backend_run(b, &argv, &text);
+	if (r == 0) {
+		r = zfs_parse_volume_list(text.buf, b->pool, vmid, out);
+		if (r < 0)
+			backend_fail(b, r, "cannot parse the volume list of '%s'", b->pool);
+	}
+	strvec_clear(&argv);
+	strbuf_release(&text);
+	return r;
+}
+
+static int zfs_snapshot(struct backend *b, const char *const *volnames, size_t n, const char *snap)
+{
+	struct strvec ds = STRVEC_INIT, argv = STRVEC_INIT;
+	size_t done = 0;
+	int r;
+
+	r = backend_probe(b, NULL);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		strvec_pushf(&ds, "%s/%s", b->pool, volnames[i]);
+	if (b->caps.multi_snapshot || n == 1) {
+		/* one call: atomic, all volumes show the same instant */
+		zfs_argv_snapshot(&argv, b->tool, (const char *const *)ds.v, n, snap);
+		r = backend_run(b, &argv, NULL);
+		strvec_clear(&argv);
+		goto out;
+	}
+	/* zfs-fuse takes one snapshot per call: not atomic across volumes,
+	 * but all or nothing */
+	for (done = 0; done < n; done++) {
+		zfs_argv_snapshot(&argv, b->tool, (const char *const *)&ds.v[done], 1, snap);
+		r = backend_run(b, &argv, NULL);
+		strvec_clear(&argv);
+		if (r < 0)
+			break;
+	}
+	if (r < 0) {
+		struct strbuf msg = STRBUF_INIT;
+
+		strbuf_addstr(&msg, b->errmsg.buf);
+		while (done-- > 0) {
+			zfs_argv_destroy_snapshot(&argv, b->tool, ds.v[done], snap);
+			backend_run(b, &argv, NULL);
+			strvec_clear(&argv);
+		}
+		backend_fail(b, r, "%s", msg.buf);
+		strbuf_release(&msg);
+	}
+out:
+	strvec_clear(&ds);
+	return r;
+}
+
+static int zfs_delete_snapshot(struct backend *b, const char *volname, const char *snap)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf ds = STRBUF_INIT, err = STRBUF_INIT;
+	int r;
+
+	dataset_of(b, volname, &ds);
+	zfs_argv_destroy_snapshot(&argv, b->tool, ds.buf, snap);
+	r = backend_run_status(b, &argv, NULL, &err);
+	if (r > 0 && strstr(err.buf, "busy"))
+		r = run_retry_busy(b, &argv) < 0 ? 1 : 0;
+	if (r > 0 && not_found_text(err.buf))
+		r = backend_fail(b, -ENOENT, "snapshot '%s@%s' does not exist", ds.buf, snap);
+	else if (r > 0)
+		r = backend_fail_tool(b, &argv, r, err.buf);
+	strvec_clear(&argv);
+	strbuf_release(&ds);
+	strbuf_release(&err);
+	return r;
+}
+
+static int zfs_list_snapshots(struct backend *b, const char *volname, struct backend_snapshot_list *out)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf ds = STRBUF_INIT, text = STRBUF_INIT, err = STRBUF_INIT;
+	int r;
+
+	r = backend_probe(b, NULL);
+	if (r < 0)
+		return r;
+	dataset_of(b, volname, &ds);
+	zfs_argv_list_snapshots(&argv, b->tool, &b->caps, ds.buf);
+	r = backend_run_status(b, &argv, &text, &err);
+	if (r > 0 && not_found_text(err.buf))
+		r = backend_fail(b, -ENOENT, "volume '%s' does not exist", ds.buf);
+	else if (r > 0)
+		r = backend_fail_tool(b, &argv, r, err.buf);
+	if (r == 0) {
+		r = b->caps.list_parsable ? zfs_parse_snapshot_list(text.buf, ds.buf, out)
+					  : zfs_parse_snapshot_get(text.buf, ds.buf, out);
+		if (r < 0)
+			backend_fail(b, r, "cannot parse the snapshot list of '%s'", ds.buf);
+	}
+	strvec_clear(&argv);
+	strbuf_release(&ds);
+	strbuf_release(&text);
+	strbuf_release(&err);
+	return r;
+}
+
+static int zfs_export_argv(struct backend *b, const char *volname, const char *snap,
+			   const char *base, unsigned flags, struct strvec *argv)
+{
+	struct strbuf ds = STRBUF_INIT;
+	int r = backend_probe(b, NULL);
+
+	if (r < 0)
+		return r;
+	dataset_of(b, volname, &ds);
+	zfs_argv_send(argv, b->tool, &b->caps, ds.buf, snap, base, flags);
+	strbuf_release(&ds);
+	return 0;
+}
+
+/* After a failed receive: back to where we were. Returns 0 or -EIO, and
+ * appends to msg what went wrong. */
+static int zfs_undo_import(struct backend *b, const char *ds, const char *base, int created,
+			   struct strbuf *msg)
+{
+	struct strvec argv = STRVEC_INIT;
+	int r = 0;
+
+	if (base) {
+		zfs_argv_rollback(&argv, b->tool, ds, base);
+	} else if (created) {
+		int e = zfs_exists(b, ds);
+
+		if (e <= 0)
+			return e;
+		zfs_argv_destroy_volume(&argv, b->tool, ds);
+	} else {
+		return 0;
+	}
+	r = run_retry_busy(b, &argv);
+	if (r < 0)
+		strbuf_addf(msg, "; cleanup failed: %s", b->errmsg.buf);
+	strvec_clear(&argv);
+	return r;
+}
+
+static int zfs_import(struct backend *b, const char *volname, const char *snap,
+		      const char *base, int in_fd)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf ds = STRBUF_INIT, name = STRBUF_INIT, err = STRBUF_INIT, msg = STRBUF_INIT;
+	int r;
+
+	r = backend_probe(b, NULL);
+	if (r < 0)
+		return r;
+	dataset_of(b, volname, &ds);
+	if (base) {
+		strbuf_addf(&name, "%s@%s", ds.buf, base);
+		r = zfs_exists(b, name.buf);
+		if (r == 0)
+			r = backend_fail(b, -ENOENT, "base snapshot '%s' doesn't exist", name.buf);
+		if (r < 0)
+			goto out;
+		strbuf_reset(&name);
+		strbuf_addf(&name, "%s@%s", ds.buf, snap);
+		/* a failed receive rolls back to base, which would take an
+		 * existing newer snapshot with it: refuse up front */
+		r = zfs_exists(b, name.buf);
+		if (r > 0)
+			r = backend_fail(b, -EEXIST, "snapshot '%s' already exists", name.buf);
+		if (r < 0)
+			goto out;
+	} else {
+		r = zfs_exists(b, ds.buf);
+		if (r > 0)
+			r = backend_fail(b, -EEXIST, "volume '%s' already exists", ds.buf);
+		if (r < 0)
+			goto out;
+	}
+
+	zfs_argv_recv(&argv, b->tool, &b->caps, ds.buf);
+	r = backend_run_stdin(b, &argv, in_fd, &err);
+	if (r < 0)
+		goto out;
+	if (r > 0) {
+		backend_fail_tool(b, &argv, r, err.buf);
+		strbuf_addstr(&msg, b->errmsg.buf);
+		zfs_undo_import(b, ds.buf, base, 1, &msg);
+		r = backend_fail(b, -EIO, "cannot import '%s': %s", ds.buf, msg.buf);
+		goto out;
+	}
+	/* the stream is untrusted: it must have brought exactly the snapshot
+	 * the caller asked for */
+	strbuf_reset(&name);
+	strbuf_addf(&name, "%s@%s", ds.buf, snap);
+	r = zfs_exists(b, name.buf);
+	if (r == 0) {
+		strbuf_addf(&msg, "stream did not contain snapshot '%s'", name.buf);
+		zfs_undo_import(b, ds.buf, base, 1, &msg);
+		r = backend_fail(b, -EIO, "cannot import '%s': %s", ds.buf, msg.buf);
+	}
+	if (r > 0)
+		r = 0;
+out:
+	strvec_clear(&argv);
+	strbuf_release(&ds);
+	strbuf_release(&name);
+	strbuf_release(&err);
+	strbuf_release(&msg);
+	return r;
+}
+
+static int zfs_destroy_volume(struct backend *b, const char *volname)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf ds = STRBUF_INIT, err = STRBUF_INIT;
+	int r;
+
+	dataset_of(b, volname, &ds);
+	zfs_argv_destroy_volume(&argv, b->tool, ds.buf);
+	r = backend_run_status(b, &argv, NULL, &err);
+	if (r > 0 && strstr(err.buf, "busy"))
+		r = run_retry_busy(b, &argv) < 0 ? 1 : 0;
+	if (r > 0 && not_found_text(err.buf))
+		r = backend_fail(b, -ENOENT, "volume '%s' does not exist", ds.buf);
+	else if (r > 0)
+		r = backend_fail_tool(b, &argv, r, err.buf);
+	strvec_clear(&argv);
+	strbuf_release(&ds);
+	strbuf_release(&err);
+	return r;
+}
+
+static int zfs_free_space(struct backend *b, uint64_t *bytes)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf out = STRBUF_INIT;
+	uint64_t v;
+	int r;
+
+	strvec_pushv(&argv, (const char *const[]){ b->tool, "get", "-Hp", "-o", "value", "available", "--", NULL });
+	strvec_push(&argv, b->pool);
+	r = backend_run(b, &argv, &out);
+	if (r == 0) {
+		strbuf_rtrim(&out);
+		if (parse_u64(out.buf, &v) < 0)
+			r = backend_fail(b, -EINVAL, "cannot parse the free space of '%s': '%.40s'", b->pool, out.buf);
+		else
+			*bytes = v;
+	}
+	strvec_clear(&argv);
+	strbuf_release(&out);
+	return r;
+}
+
+const struct backend_ops backend_zfs_ops = {
+	.type_name = "zfspool",
+	.probe = zfs_probe,
+	.list_volumes = zfs_list_volumes,
+	.volume_path = zfs_volume_path,
+	.volume_exists = zfs_volume_exists,
+	.snapshot = zfs_snapshot,
+	.delete_snapshot = zfs_delete_snapshot,
+	.list_snapshots = zfs_list_snapshots,
+	.export_argv = zfs_export_argv,
+	.import = zfs_import,
+	.free_space = zfs_free_space,
+	.destroy_volume = zfs_destroy_volume,
+};

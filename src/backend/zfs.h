@@ -1,0 +1,38 @@
+/* zfspool backend internals, exposed for unit tests (the engine uses
+ * backend.h only). The argv builders are pure: they take names that the
+ * caller has already validated and append the exact command line. */
+#ifndef VOLREP_BACKEND_ZFS_H
+#define VOLREP_BACKEND_ZFS_H
+
+#include "backend/backend.h"
+#include "base/strvec.h"
+
+/* zfs snapshot ds1@snap ds2@snap ... (one atomic call) */
+void zfs_argv_snapshot(struct strvec *argv, const char *tool, const char *const *datasets,
+		       size_t n, const char *snap);
+/* zfs send -Rp[U] [-c] [-I ds@base] -- ds@snap: a replication stream, as
+ * pvesr's `zfs send -RpvU` minus the progress output; -U only where the
+ * tool has it, -c only when asked for and available. */
+void zfs_argv_send(struct strvec *argv, const char *tool, const struct backend_caps *caps,
+		   const char *ds, const char *snap, const char *base, unsigned flags);
+/* zfs recv -F [-x encryption] -- ds */
+void zfs_argv_recv(struct strvec *argv, const char *tool, const struct backend_caps *caps,
+		   const char *ds);
+/* zfs list -Hp -t snapshot -o name,guid,creation -r -- ds, or where list
+ * has no -p: zfs get -Hp -r -o name,property,value guid,creation -- ds */
+void zfs_argv_list_snapshots(struct strvec *argv, const char *tool, const struct backend_caps *caps,
+			     const char *ds);
+/* zfs list -H -o name,type -t filesystem,volume -d 1 -- pool */
+void zfs_argv_list_volumes(struct strvec *argv, const char *tool, const char *pool);
+/* zfs destroy -- ds@snap */
+void zfs_argv_destroy_snapshot(struct strvec *argv, const char *tool, const char *ds, const char *snap);
+/* zfs rollback -r -- ds@snap */
+void zfs_argv_rollback(struct strvec *argv, const char *tool, const char *ds, const char *snap);
+/* zfs destroy -r -f -- ds */
+void zfs_argv_destroy_volume(struct strvec *argv, const char *tool, const char *ds);
+
+/* Fill caps from the full usage text (`zfs help`) and whether `zfs list -t
+ * bookmark` worked. */
+void zfs_caps_from_usage(struct backend_caps *caps, const char *usage, int bookmark_list_ok);
+
+#endif

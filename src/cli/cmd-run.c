@@ -1,0 +1,99 @@
+/* volrep run [--id ID] [--verbose] and volrep log <id>
+ * (pvesr-behaviour.md §3.6, §3.7). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/strbuf.h"
+#include "cli/cmds.h"
+#include "cli/commands.h"
+#include "cli/opts.h"
+#include "config/jobs.h"
+#include "engine/joblog.h"
+#include "engine/runner.h"
+
+static void report(const char *jobid, const char *msg, void *data)
+{
+	(void)data;
+	fprintf(stderr, "%s: %s\n", jobid, msg);
+}
+
+int cmd_run(int argc, char **argv, struct context *ctx)
+{
+	struct opt_spec specs[] = {
+		{ "id", OPT_VALUE, NULL }, { "verbose", OPT_BOOL, NULL }, { NULL, OPT_VALUE, NULL },
+	};
+	struct strvec pos = STRVEC_INIT;
+	struct strbuf id = STRBUF_INIT, err = STRBUF_INIT;
+	FILE *echo = NULL;
+	int progress, r, ret = EXIT_USAGE;
+
+	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, NULL, 0) < 0)
+		goto out;
+	if (specs[1].value && !strcmp(specs[1].value, "1"))
+		echo = stdout;
+	progress = echo && isatty(STDERR_FILENO);
+	if (specs[0].value) {
+		if (job_id_parse(specs[0].value, &id, NULL, NULL, &err) < 0) {
+			error("%s", err.buf);
+			goto out;
+		}
+		r = run_single_job(ctx, id.buf, echo, progress, &err);
+		if (r < 0) {
+			error("%s", err.buf);
+			ret = r == -ENOENT ? EXIT_USAGE : EXIT_FAILED;
+			goto out;
+		}
+	} else {
+		r = run_jobs(ctx, 0, echo, progress, report, NULL, &err);
+		if (r < 0) {
+			error("%s", err.buf);
+			ret = EXIT_FAILED;
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	strvec_clear(&pos);
+	strbuf_release(&id);
+	strbuf_release(&err);
+	return ret;
+}
+
+int cmd_log(int argc, char **argv, struct context *ctx)
+{
+	static const char *const names[] = { "id" };
+	struct opt_spec none[] = { { NULL, OPT_VALUE, NULL } };
+	struct strvec pos = STRVEC_INIT;
+	struct strbuf id = STRBUF_INIT, err = STRBUF_INIT, text = STRBUF_INIT;
+	char path[4096];
+	int r, ret = EXIT_USAGE;
+
+	if (opts_parse(argc, argv, none, &pos) < 0 || opts_want_args(&pos, names, 1) < 0)
+		goto out;
+	if (job_id_parse(pos.v[0], &id, NULL, NULL, &err) < 0) {
+		error("%s", err.buf);
+		goto out;
+	}
+	ret = EXIT_FAILED;
+	joblog_path(path, sizeof(path), ctx->log_dir, id.buf);
+	r = strbuf_read_file(&text, path, 64u << 20);
+	if (r == -ENOENT) {
+		error("no log for job '%s' (it has not run on this node)", id.buf);
+		goto out;
+	} else if (r < 0) {
+		error("unable to read '%s' - %s", path, strerror(-r));
+		goto out;
+	}
+	fwrite(text.buf, 1, text.len, stdout);
+	ret = fflush(stdout) == 0 ? 0 : EXIT_FAILED;
+out:
+	strvec_clear(&pos);
+	strbuf_release(&id);
+	strbuf_release(&err);
+	strbuf_release(&text);
+	return ret;
+}

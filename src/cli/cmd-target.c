@@ -1,0 +1,209 @@
+/* The target-side verbs the source runs over ssh (pvesr-behaviour.md
+ * §4.5; contract in engine/remote.h):
+ *   volrep prepare-local-job <jobid> [--scan <sid,...>] [<volid> ...]
+ *          --last_sync <n> [--parent_snapname <name>] [--force]
+ *   volrep finalize-local-job <jobid> <volid>... --last_sync <n>
+ *   volrep set-state <vmid> <json>
+ * Messages go to stderr without volrep's prefix, as pvesr prints them: the
+ * source relays them into its job log. prepare-local-job prints one line
+ * of JSON on stdout, {"<volid>":{"<snap>":{"id":..,"timestamp":..}}}. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/parse-util.h"
+#include "base/validate.h"
+#include "cli/cmds.h"
+#include "cli/commands.h"
+#include "cli/opts.h"
+#include "config/cluster.h"
+#include "config/jobs.h"
+#include "engine/elog.h"
+#include "engine/target.h"
+#include "state/state.h"
+
+static int parse_last_sync(const char *s, int64_t *ret)
+{
+	*ret = 0;
+	if (s && (parse_i64(s, ret) < 0 || *ret < 0)) {
+		error("invalid last_sync '%s' - must be a non-negative integer", s);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_jobid(const char *s, struct strbuf *canon)
+{
+	struct strbuf err = STRBUF_INIT;
+	int r = job_id_parse(s, canon, NULL, NULL, &err);
+
+	if (r < 0)
+		error("%s", err.buf);
+	strbuf_release(&err);
+	return r;
+}
+
+static int load_config(struct cluster_config *cc, const struct context *ctx)
+{
+	struct strbuf err = STRBUF_INIT;
+	int r = cluster_config_load(cc, ctx->config_dir, 0, &err);
+
+	if (r < 0)
+		error("%s", err.buf);
+	strbuf_release(&err);
+	return r;
+}
+
+int cmd_prepare_local_job(int argc, char **argv, struct context *ctx)
+{
+	struct opt_spec specs[] = {
+		{ "scan", OPT_VALUE, NULL }, { "last_sync", OPT_VALUE, NULL },
+		{ "parent_snapname", OPT_VALUE, NULL }, { "force", OPT_BOOL, NULL },
+		{ NULL, OPT_VALUE, NULL },
+	};
+	struct strvec pos = STRVEC_INIT, scan = STRVEC_INIT, volids = STRVEC_INIT;
+	struct strbuf id = STRBUF_INIT, err = STRBUF_INIT;
+	struct cluster_config cc = CLUSTER_CONFIG_INIT;
+	struct snap_map out = SNAP_MAP_INIT;
+	struct target_prepare_args a = { 0 };
+	int r, ret = EXIT_USAGE;
+
+	log_set_prefix("");
+	if (opts_parse(argc, argv, specs, &pos) < 0)
+		goto out;
+	if (!pos.nr) {
+		error("missing argument 'id'");
+		goto out;
+	}
+	if (parse_jobid(pos.v[0], &id) < 0 || parse_last_sync(specs[1].value, &a.last_sync) < 0)
+		goto out;
+	if (specs[0].value) {
+		strvec_split(&scan, specs[0].value, ',');
+		for (size_t i = 0; i < scan.nr; i++)
+			if (!valid_storage_id(scan.v[i])) {
+				error("invalid storage id '%s' in --scan", scan.v[i]);
+				goto out;
+			}
+	}
+	if (specs[2].value && !valid_snapshot_name(specs[2].value)) {
+		error("invalid snapshot name '%s'", specs[2].value);
+		goto out;
+	}
+	for (size_t i = 1; i < pos.nr; i++)
+		strvec_push(&volids, pos.v[i]);
+	a.jobid = id.buf;
+	a.scan = &scan;
+	a.volids = &volids;
+	a.parent = specs[2].value;
+	a.force = specs[3].value && !strcmp(specs[3].value, "1");
+	ret = EXIT_FAILED;
+	if (load_config(&cc, ctx) < 0)
+		goto out;
+	r = target_prepare(&cc, ctx->node, &a, &elog_stderr, &out, &err);
+	if (r < 0) {
+		error("%s", err.buf);
+		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		goto out;
+	}
+	{
+		char *json = snap_map_to_json(&out);
+
+		printf("%s\n", json);
+		free(json);
+	}
+	ret = fflush(stdout) == 0 ? 0 : EXIT_FAILED;
+out:
+	snap_map_release(&out);
+	cluster_config_release(&cc);
+	strvec_clear(&pos);
+	strvec_clear(&scan);
+	strvec_clear(&volids);
+	strbuf_release(&id);
+	strbuf_release(&err);
+	return ret;
+}
+
+int cmd_finalize_local_job(int argc, char **argv, struct context *ctx)
+{
+	struct opt_spec specs[] = { { "last_sync", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL } };
+	struct strvec pos = STRVEC_INIT, volids = STRVEC_INIT;
+	struct strbuf id = STRBUF_INIT, err = STRBUF_INIT;
+	struct cluster_config cc = CLUSTER_CONFIG_INIT;
+	int64_t last_sync;
+	int r, ret = EXIT_USAGE;
+
+	log_set_prefix("");
+	if (opts_parse(argc, argv, specs, &pos) < 0)
+		goto out;
+	if (!pos.nr) {
+		error("missing argument 'id'");
+		goto out;
+	}
+	if (parse_jobid(pos.v[0], &id) < 0 || parse_last_sync(specs[0].value, &last_sync) < 0)
+		goto out;
+	for (size_t i = 1; i < pos.nr; i++)
+		strvec_push(&volids, pos.v[i]);
+	ret = EXIT_FAILED;
+	if (load_config(&cc, ctx) < 0)
+		goto out;
+	r = target_finalize(&cc, ctx->node, id.buf, &volids, last_sync, &elog_stderr, &err);
+	if (r < 0) {
+		error("%s", err.buf);
+		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		goto out;
+	}
+	ret = 0;
+out:
+	cluster_config_release(&cc);
+	strvec_clear(&pos);
+	strvec_clear(&volids);
+	strbuf_release(&id);
+	strbuf_release(&err);
+	return ret;
+}
+
+struct set_state_data {
+	uint32_t vmid;
+	const char *json;
+};
+
+static int set_state_fn(struct state *st, void *data, struct strbuf *err)
+{
+	struct set_state_data *sd = data;
+
+	return state_set_guest_json(st, sd->vmid, sd->json, err);
+}
+
+int cmd_set_state(int argc, char **argv, struct context *ctx)
+{
+	static const char *const names[] = { "vmid", "state" };
+	struct opt_spec none[] = { { NULL, OPT_VALUE, NULL } };
+	struct strvec pos = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct set_state_data sd;
+	uint64_t v;
+	int r, ret = EXIT_USAGE;
+
+	log_set_prefix("");
+	if (opts_parse(argc, argv, none, &pos) < 0 || opts_want_args(&pos, names, 2) < 0)
+		goto out;
+	if (!valid_vmid(pos.v[0]) || parse_u64(pos.v[0], &v) < 0) {
+		error("invalid guest id '%s'", pos.v[0]);
+		goto out;
+	}
+	sd.vmid = (uint32_t)v;
+	sd.json = pos.v[1];
+	r = state_update(ctx->state_dir, set_state_fn, &sd, &err);
+	if (r < 0) {
+		error("%s", err.buf);
+		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		goto out;
+	}
+	ret = 0;
+out:
+	strvec_clear(&pos);
+	strbuf_release(&err);
+	return ret;
+}

@@ -1,0 +1,86 @@
+#include "engine/joblog.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/fileio.h"
+#include "base/strbuf.h"
+#include "base/time-util.h"
+
+void joblog_path(char *buf, size_t size, const char *log_dir, const char *jobid)
+{
+	snprintf(buf, size, "%s/%s", log_dir, jobid);
+}
+
+int joblog_open(struct joblog *jl, const char *log_dir, const char *jobid, FILE *echo)
+{
+	char path[4096];
+	int fd, r;
+
+	memset(jl, 0, sizeof(*jl));
+	snprintf(jl->jobid, sizeof(jl->jobid), "%s", jobid);
+	jl->echo = echo;
+	r = mkdir_p(log_dir, 0755);
+	if (r < 0)
+		return r;
+	joblog_path(path, sizeof(path), log_dir, jobid);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	jl->f = fdopen(fd, "w");
+	if (!jl->f) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return 0;
+}
+
+static void emit_line(struct joblog *jl, const char *stamp, const char *line, size_t len)
+{
+	if (jl->f) {
+		fprintf(jl->f, "%s %s: %.*s\n", stamp, jl->jobid, (int)len, line);
+		fflush(jl->f);
+	}
+	if (jl->echo) {
+		fprintf(jl->echo, "%s %s: %.*s\n", stamp, jl->jobid, (int)len, line);
+		fflush(jl->echo);
+	}
+}
+
+void joblog_printf(struct joblog *jl, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char stamp[32];
+	const char *p;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	strbuf_rtrim(&sb);
+	/* the real clock: log lines tell when things happened, even when a
+	 * test moves the scheduler's "now" with VOLREP_NOW */
+	format_localtime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", (int64_t)time(NULL));
+	p = sb.buf;
+	do {
+		size_t n = strcspn(p, "\n");
+
+		emit_line(jl, stamp, p, n);
+		p += n;
+		if (*p == '\n')
+			p++;
+	} while (*p);
+	strbuf_release(&sb);
+}
+
+void joblog_close(struct joblog *jl)
+{
+	if (jl->f)
+		fclose(jl->f);
+	jl->f = NULL;
+}

@@ -1,0 +1,29 @@
+/* The per-job run log: <log_dir>/<jobid>, one file per job holding the last
+ * run only (pvesr truncates it at every start). Lines are
+ *   YYYY-MM-DD HH:MM:SS <jobid>: <message>
+ * in local time, like pvesr, so admins' habits and scripts carry over. */
+#ifndef VOLREP_ENGINE_JOBLOG_H
+#define VOLREP_ENGINE_JOBLOG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct joblog {
+	FILE *f;
+	char jobid[32];
+	/* also print each message to this stream (volrep run --verbose) */
+	FILE *echo;
+};
+
+/* Create the log dir if needed and truncate/open the job's log. Returns 0 or
+ * -errno (the caller reports "unable to open replication log '<file>'"). */
+int joblog_open(struct joblog *jl, const char *log_dir, const char *jobid, FILE *echo);
+/* Append one message; embedded newlines start new prefixed lines. Flushed
+ * at once so that `volrep log` and tail -f see progress. */
+void joblog_printf(struct joblog *jl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void joblog_close(struct joblog *jl);
+
+/* Path of a job's log file into buf. */
+void joblog_path(char *buf, size_t size, const char *log_dir, const char *jobid);
+
+#endif

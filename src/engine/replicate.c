@@ -1,0 +1,657 @@
+#include "engine/replicate.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "base/fileio.h"
+#include "base/validate.h"
+#include "base/xalloc.h"
+#include "engine/elog.h"
+#include "engine/joblog.h"
+#include "engine/plan.h"
+#include "engine/prepare.h"
+#include "engine/remote.h"
+#include "engine/storemap.h"
+#include "exec/ratelimit.h"
+#include "exec/relay.h"
+#include "state/state.h"
+#include "transport/transport.h"
+
+/* What we keep of a remote command's output: the JSON of a guest with
+ * many snapshots fits easily; anything bigger is not a volrep answer. */
+#define REMOTE_OUT_MAX (4u << 20)
+/* stderr of an export, for the error message */
+#define EXPORT_ERR_MAX 4096
+
+struct run {
+	const struct context *ctx;
+	const struct cluster_config *cc;
+	const struct repl_job *job;
+	const struct guest *g;
+	const struct run_opts *o;
+	struct joblog jl;
+	struct elog log;
+	struct job_state js;     /* the state as the run started */
+	struct strvec storeids;  /* storeid_list to persist */
+	int storeids_set;
+	struct storemap sm;
+	struct transport t;
+	int t_open;
+	struct volume_list vols;
+	struct strvec volids;
+	struct strbuf snap;      /* this run's snapshot name */
+	struct strvec made;      /* volids that got this run's snapshot */
+	const char *cur_volid;   /* for the progress line */
+	double t0;
+};
+
+void guest_lock_path(struct strbuf *sb, const char *state_dir, uint32_t vmid)
+{
+	strbuf_addf(sb, "%s/lock/guest-%" PRIu32 ".lck", state_dir, vmid);
+}
+
+static double now_s(void)
+{
+	return (double)mono_ns() / 1e9;
+}
+
+static void log_to_joblog(void *data, const char *msg)
+{
+	struct run *run = data;
+
+	joblog_printf(&run->jl, "%s", msg);
+}
+
+/* Log each line of untrusted remote text with a prefix; control
+ * characters become '?'. */
+static void log_lines(struct run *run, const char *prefix, const char *text)
+{
+	struct strbuf line = STRBUF_INIT;
+
+	while (text && *text) {
+		size_t n = strcspn(text, "\n");
+
+		strbuf_reset(&line);
+		for (size_t i = 0; i < n && i < 1000; i++) {
+			unsigned char c = (unsigned char)text[i];
+
+			strbuf_addch(&line, (c < 0x20 && c != '\t') || c == 0x7f ? '?' : (char)c);
+		}
+		strbuf_rtrim(&line);
+		if (line.len)
+			elog_printf(&run->log, "%s%s", prefix, line.buf);
+		text += n;
+		if (*text == '\n')
+			text++;
+	}
+	strbuf_release(&line);
+}
+
+/* ---- state updates ---- */
+
+static int start_fn(struct state *st, void *data, struct strbuf *err)
+{
+	struct run *run = data;
+	int r = state_record_job_start(st, run->job->guest, run->job->target, run->ctx->node, getpid(),
+				       run->o->start_time, run->o->iteration);
+
+	if (r == 0)
+		r = state_get_job(st, run->job->guest, run->job->target, &run->js);
+	if (r < 0) {
+		strbuf_addf(err, "unable to record the start of job '%s'", run->job->id);
+		return r;
+	}
+	return 0;
+}
+
+static int sync_end_fn(struct state *st, void *data, struct strbuf *err)
+{
+	struct run *run = data;
+	int r = state_record_sync_end(st, run->job->guest, run->job->target, run->o->start_time);
+
+	if (r == 0 && run->storeids_set)
+		r = state_set_storeids(st, run->job->guest, run->job->target, &run->storeids);
+	if (r < 0)
+		strbuf_addf(err, "unable to record the sync of job '%s'", run->job->id);
+	return r;
+}
+
+struct end_data {
+	struct run *run;
+	const char *errmsg;
+	double duration;
+};
+
+static int end_fn(struct state *st, void *data, struct strbuf *err)
+{
+	struct end_data *ed = data;
+	struct run *run = ed->run;
+	int r = 0;
+
+	if (run->storeids_set)
+		r = state_set_storeids(st, run->job->guest, run->job->target, &run->storeids);
+	if (r == 0)
+		r = state_record_job_end(st, run->job->guest, run->job->target, run->o->start_time, ed->duration,
+					 ed->errmsg, run->job->remove_job != REMOVE_NONE);
+	if (r < 0)
+		strbuf_addf(err, "unable to record the end of job '%s'", run->job->id);
+	return r;
+}
+
+/* ---- remote calls ---- */
+
+static int open_transport(struct run *run, struct strbuf *err)
+{
+	int r;
+
+	if (run->t_open)
+		return 0;
+	r = remote_open(&run->t, &run->cc->nodes, run->job->target, run->ctx->state_dir, err);
+	if (r == 0)
+		run->t_open = 1;
+	return r;
+}
+
+/* Run argv on the target, relaying its stderr into the log with prefix.
+ * Returns 0 with the output in out, or -1 with the message in err. */
+static int remote_call(struct run *run, const struct strvec *argv, const char *prefix, struct strbuf *out,
+		       struct strbuf *err)
+{
+	struct strbuf rerr = STRBUF_INIT;
+	int r = open_transport(run, err);
+
+	if (r < 0)
+		return r;
+	r = transport_run(&run->t, (const char *const *)argv->v, NULL, 0, out, &rerr, REMOTE_OUT_MAX);
+	log_lines(run, prefix, rerr.buf);
+	if (r != 0) {
+		struct strbuf msg = STRBUF_INIT;
+
+		transport_describe(&run->t, (const char *const *)argv->v, r, rerr.buf, &msg);
+		strbuf_add(err, msg.buf, msg.len);
+		strbuf_release(&msg);
+		r = -EIO;
+	}
+	strbuf_release(&rerr);
+	return r;
+}
+
+/* The target's prepare-local-job; its JSON (last line of stdout) into
+ * *remote. */
+static int remote_prepare(struct run *run, const struct strvec *scan, const struct strvec *volids,
+			  int64_t last_sync, const char *parent, int force, struct snap_map *remote,
+			  struct strbuf *err)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf out = STRBUF_INIT;
+	const char *json = NULL;
+	int r;
+
+	remote_prepare_argv(&argv, run->job->id, scan, volids, last_sync, parent, force);
+	r = remote_call(run, &argv, "(remote_prepare_local_job) ", &out, err);
+	if (r == 0) {
+		/* the last line that looks like a JSON object */
+		strbuf_rtrim(&out);
+		for (char *p = out.buf; p; p = strchr(p, '\n')) {
+			if (*p == '\n')
+				p++;
+			if (*p == '{')
+				json = p;
+		}
+		if (!json) {
+			strbuf_addstr(err, "prepare remote node failed - no result");
+			r = -EIO;
+		} else {
+			r = snap_map_from_json(json, strlen(json), remote, err);
+		}
+	}
+	strvec_clear(&argv);
+	strbuf_release(&out);
+	return r;
+}
+
+/* ---- snapshots ---- */
+
+/* Remove this run's snapshot from the volumes that got it. */
+static void remove_new_snapshots(struct run *run)
+{
+	for (size_t i = 0; i < run->made.nr; i++) {
+		char sid[STOREID_MAX + 1];
+		const char *volname;
+		struct backend *b;
+
+		elog_printf(&run->log, "delete previous replication snapshot '%s' on %s", run->snap.buf,
+			    run->made.v[i]);
+		if (volid_parse(run->made.v[i], sid, &volname, NULL) < 0 || storemap_get(&run->sm, sid, &b, NULL) < 0)
+			continue;
+		if (backend_delete_snapshot(b, volname, run->snap.buf) < 0)
+			elog_printf(&run->log, "delete replication snapshot error: %s", backend_errmsg(b));
+	}
+	strvec_clear(&run->made);
+}
+
+/* One backend_snapshot call per storage (volids are sorted, so the
+ * volumes of a storage are next to each other). */
+static int snapshot_all(struct run *run, struct strbuf *err)
+{
+	size_t i = 0;
+	int r = 0;
+
+	while (i < run->vols.nr && r == 0) {
+		const char *sid = run->vols.v[i].storage;
+		const char **names = NULL;
+		size_t n = 0, alloc = 0, first = i;
+		struct backend *b;
+
+		for (; i < run->vols.nr && !strcmp(run->vols.v[i].storage, sid); i++) {
+			elog_printf(&run->log, "create snapshot '%s' on %s", run->snap.buf, run->vols.v[i].volid);
+			ALLOC_GROW(names, n + 1, alloc);
+			names[n++] = run->vols.v[i].volname;
+		}
+		r = storemap_get(&run->sm, sid, &b, err);
+		if (r == 0) {
+			r = backend_snapshot(b, names, n, run->snap.buf);
+			if (r < 0)
+				strbuf_addstr(err, backend_errmsg(b));
+		}
+		if (r == 0)
+			for (size_t k = first; k < i; k++)
+				strvec_push(&run->made, run->vols.v[k].volid);
+		free(names);
+	}
+	return r;
+}
+
+/* ---- the transfer ---- */
+
+static void show_progress(const struct relay_progress *p, void *data)
+{
+	struct run *run = data;
+
+	fprintf(stderr, "\r%s: %.1f MB, %.1f s, %.2f MB/s", run->cur_volid, (double)p->bytes / 1e6, p->elapsed,
+		p->rate / 1e6);
+	if (p->eta >= 0)
+		fprintf(stderr, ", eta %.0f s", p->eta);
+	fputs(p->done ? "\n" : "   ", stderr);
+	fflush(stderr);
+}
+
+/* export volid@snap (from base) | rate limit | target: volrep import */
+static int transfer(struct run *run, const struct guest_volume *v, const char *base, uint64_t rate,
+		    struct strbuf *err)
+{
+	struct child c = CHILD_INIT;
+	struct relay_opts ro = RELAY_OPTS_INIT;
+	struct relay_stats stats;
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf out = STRBUF_INIT, rerr = STRBUF_INIT, xerr = STRBUF_INIT, want = STRBUF_INIT;
+	struct backend *b;
+	FILE *tf = NULL;
+	int r, ex;
+
+	r = storemap_get(&run->sm, v->storage, &b, err);
+	if (r < 0)
+		return r;
+	r = open_transport(run, err);
+	if (r < 0)
+		return r;
+	tf = tmpfile();
+	if (!tf) {
+		strbuf_addf(err, "cannot create a temporary file: %s", strerror(errno));
+		return -errno;
+	}
+	c.out = CHILD_PIPE;
+	c.err = fileno(tf);
+	r = backend_export_start(b, v->volname, run->snap.buf, base, 0, &c);
+	if (r < 0) {
+		strbuf_addstr(err, backend_errmsg(b));
+		goto out;
+	}
+	ro.rate = rate;
+	if (run->o->progress) {
+		ro.progress = show_progress;
+		ro.data = run;
+		run->cur_volid = v->volid;
+	}
+	remote_import_argv(&argv, v->volid, run->snap.buf, base);
+	r = transport_stream(&run->t, (const char *const *)argv.v, c.out, &ro, &out, &rerr, REMOTE_OUT_MAX,
+			     &stats);
+	close(c.out);
+	c.out = -1;
+	ex = child_finish(&c);
+	log_lines(run, "", rerr.buf);
+	log_lines(run, "", out.buf);
+	if (r != 0 && r != -EPIPE) {
+		transport_describe(&run->t, (const char *const *)argv.v, r, rerr.buf, err);
+		r = -EIO;
+		goto out;
+	}
+	if (ex != 0) {
+		char st[64], buf[EXPORT_ERR_MAX + 1];
+		size_t n;
+
+		rewind(tf);
+		n = fread(buf, 1, EXPORT_ERR_MAX, tf);
+		buf[n] = '\0';
+		strbuf_add(&xerr, buf, n);
+		strbuf_rtrim(&xerr);
+		log_lines(run, "", xerr.buf);
+		strbuf_addf(err, "export of '%s' failed (%s)", v->volid, exit_status_str(ex, st, sizeof(st)));
+		if (xerr.len) {
+			char *last = strrchr(xerr.buf, '\n');
+
+			strbuf_addf(err, ": %.200s", last ? last + 1 : xerr.buf);
+		}
+		r = -EIO;
+		goto out;
+	}
+	if (r == -EPIPE) {
+		transport_describe(&run->t, (const char *const *)argv.v, 1, rerr.buf, err);
+		r = -EIO;
+		goto out;
+	}
+	strbuf_addf(&want, "successfully imported '%s'", v->volid);
+	if (!strstr(out.buf, want.buf)) {
+		strbuf_addf(err, "unable to get ID of the migrated volume '%s' on '%s'", v->volid, run->job->target);
+		r = -EIO;
+		goto out;
+	}
+	r = 0;
+out:
+	if (c.pid > 0) {
+		if (c.out >= 0)
+			close(c.out);
+		child_kill(&c, SIGTERM);
+		child_finish(&c);
+	}
+	fclose(tf);
+	strvec_clear(&argv);
+	strbuf_release(&out);
+	strbuf_release(&rerr);
+	strbuf_release(&xerr);
+	strbuf_release(&want);
+	return r;
+}
+
+/* ---- the steps ---- */
+
+static void storage_ids_of(const struct volume_list *vols, struct strvec *out)
+{
+	for (size_t i = 0; i < vols->nr; i++)
+		strvec_push(out, vols->v[i].storage);
+	strvec_sort_uniq(out);
+}
+
+struct remove_data {
+	const char *id;
+};
+
+static int remove_job_fn(struct jobs_cfg *jc, void *data, struct strbuf *err)
+{
+	struct remove_data *rd = data;
+
+	(void)err;
+	return jobs_cfg_remove(jc, rd->id) ? 1 : 0;
+}
+
+/* pvesr §6: the job's snapshots (and, in full mode, its volumes on the
+ * target) go, then the job itself. */
+static int do_remove(struct run *run, struct strbuf *err)
+{
+	const struct repl_job *job = run->job;
+	struct snap_map local = SNAP_MAP_INIT, remote = SNAP_MAP_INIT;
+	struct strvec scan = STRVEC_INIT;
+	struct remove_data rd = { .id = job->id };
+	int r = 0;
+
+	elog_printf(&run->log, "start job removal - mode '%s'", remove_mode_name(job->remove_job));
+	if (job->remove_job == REMOVE_FULL && strcmp(job->target, run->ctx->node)) {
+		storage_ids_of(&run->vols, &scan);
+		for (size_t i = 0; i < run->storeids.nr; i++)
+			strvec_push(&scan, run->storeids.v[i]);
+		strvec_sort_uniq(&scan);
+		r = remote_prepare(run, &scan, NULL, 1, NULL, 1, &remote, err);
+	}
+	if (r == 0)
+		r = prepare_volumes(&run->sm, &run->volids, job->id, 1, NULL, &run->log, &local, NULL, err);
+	if (r == 0) {
+		r = jobs_cfg_modify(run->ctx->config_dir, remove_job_fn, &rd, NULL, err);
+		if (r >= 0) {
+			r = 0;
+			elog_printf(&run->log, "job removed");
+		}
+	}
+	snap_map_release(&local);
+	snap_map_release(&remote);
+	strvec_clear(&scan);
+	return r;
+}
+
+static int do_replicate(struct run *run, struct strbuf *err)
+{
+	const struct repl_job *job = run->job;
+	const int64_t last_sync = run->js.last_sync, start = run->o->start_time;
+	struct snap_map local = SNAP_MAP_INIT, remote = SNAP_MAP_INIT;
+	struct guest_conf gc = GUEST_CONF_INIT;
+	struct strbuf last = STRBUF_INIT, line = STRBUF_INIT;
+	struct strvec missing = STRVEC_INIT, bases = STRVEC_INIT, fargv = STRVEC_INIT;
+	const char *parent = NULL;
+	uint64_t rate = 0;
+	int r;
+
+	if (start <= last_sync) {
+		strbuf_addf(err, "start time before last sync (%" PRId64 " <= %" PRId64 ") - abort sync", start,
+			    last_sync);
+		return -EINVAL;
+	}
+	r = cluster_guest_volumes(run->cc, run->g, job->remove_job ? GUEST_VOL_CLEANUP : 0, &run->vols, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < run->vols.nr; i++) {
+		strvec_push(&run->volids, run->vols.v[i].volid);
+		strbuf_addf(&line, "%s%s", i ? "," : "", run->vols.v[i].volid);
+	}
+	elog_printf(&run->log, "guest => %s %" PRIu32 ", running => 0", run->g->type == GUEST_LXC ? "CT" : "VM",
+		    run->g->vmid);
+	elog_printf(&run->log, "volumes => %s", line.buf);
+	/* storages gone from storage.cfg would make the target fail forever */
+	for (size_t i = 0; i < run->js.storeid_list.nr; i++)
+		if (storage_cfg_find(&run->cc->storages, run->js.storeid_list.v[i]))
+			strvec_push(&run->storeids, run->js.storeid_list.v[i]);
+	run->storeids_set = 1;
+	if (job->remove_job) {
+		r = do_remove(run, err);
+		goto out;
+	}
+	if (!run->vols.nr) {
+		strbuf_addstr(err, "No replicatable volumes found");
+		r = -ENOENT;
+		goto out;
+	}
+	if (guest_conf_load(&gc, run->g, NULL) == 0) {
+		parent = guest_conf_get(&gc, "parent");
+		if (parent && !valid_snapshot_name(parent))
+			parent = NULL;
+	}
+	repl_snapname(&last, job->id, last_sync);
+
+	/* find_common_replication_snapshot: both sides clean up, then the
+	 * base of every volume */
+	r = prepare_volumes(&run->sm, &run->volids, job->id, last_sync, parent, &run->log, &local, NULL, err);
+	if (r < 0)
+		goto out;
+	r = remote_prepare(run, &run->storeids, &run->volids, last_sync, parent, 0, &remote, err);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < run->vols.nr; i++) {
+		const char *volid = run->vols.v[i].volid, *base = NULL;
+		const struct vol_snaps *rs = snap_map_find(&remote, volid);
+		int p = plan_base(&snap_map_find(&local, volid)->snaps, rs ? &rs->snaps : NULL, last.buf, parent, &base);
+
+		if (p < 0)
+			strvec_push(&missing, volid);
+		strvec_push(&bases, p > 0 ? base : "");
+	}
+	if (missing.nr) {
+		plan_no_base_error(err, &missing, job->id);
+		r = -ENOENT;
+		goto out;
+	}
+	strvec_clear(&run->storeids);
+	storage_ids_of(&run->vols, &run->storeids);
+
+	repl_snapname(&run->snap, job->id, start);
+	r = snapshot_all(run, err);
+	if (r < 0) {
+		remove_new_snapshots(run);
+		goto out;
+	}
+	if (job->rate && ratelimit_parse_mbps(job->rate, &rate) < 0)
+		rate = 0;
+	elog_printf(&run->log, "using secure transmission, rate limit: %s%s", job->rate && rate ? job->rate : "none",
+		    job->rate && rate ? " MByte/s" : "");
+	for (size_t i = 0; i < run->vols.nr; i++) {
+		const struct guest_volume *v = &run->vols.v[i];
+		const char *base = *bases.v[i] ? bases.v[i] : NULL;
+
+		if (base)
+			elog_printf(&run->log, "incremental sync '%s' (%s => %s)", v->volid, base, run->snap.buf);
+		else
+			elog_printf(&run->log, "full sync '%s' (%s)", v->volid, run->snap.buf);
+		if (rate)
+			elog_printf(&run->log, "using a bandwidth limit of %" PRIu64 " bytes per second for transferring '%s'",
+				    rate, v->volid);
+		r = transfer(run, v, base, rate, err);
+		if (r < 0) {
+			/* the target cleans up at its next prepare */
+			remove_new_snapshots(run);
+			goto out;
+		}
+	}
+
+	/* last_sync is on disk before the old base goes: a crash now leaves
+	 * the new snapshot as the recorded base on both sides */
+	r = state_update(run->ctx->state_dir, sync_end_fn, run, err);
+	if (r < 0)
+		goto out;
+	strvec_clear(&run->made);
+	if (last_sync != 0 && strcmp(last.buf, run->snap.buf)) {
+		for (size_t i = 0; i < run->vols.nr; i++) {
+			const struct guest_volume *v = &run->vols.v[i];
+			const struct vol_snaps *ls = snap_map_find(&local, v->volid);
+			struct backend *b;
+
+			if (!backend_snapshot_list_find(&ls->snaps, last.buf))
+				continue;
+			elog_printf(&run->log, "delete previous replication snapshot '%s' on %s", last.buf, v->volid);
+			if (storemap_get(&run->sm, v->storage, &b, NULL) == 0 &&
+			    backend_delete_snapshot(b, v->volname, last.buf) < 0)
+				elog_printf(&run->log, "delete previous replication snapshot error: %s", backend_errmsg(b));
+		}
+	}
+	remote_finalize_argv(&fargv, job->id, &run->volids, start);
+	{
+		struct strbuf out = STRBUF_INIT, ferr = STRBUF_INIT;
+
+		if (remote_call(run, &fargv, "(remote_finalize_local_job) ", &out, &ferr) < 0)
+			elog_printf(&run->log, "delete stale replication snapshot error: %s", ferr.buf);
+		strbuf_release(&out);
+		strbuf_release(&ferr);
+	}
+	r = 0;
+out:
+	snap_map_release(&local);
+	snap_map_release(&remote);
+	guest_conf_release(&gc);
+	strbuf_release(&last);
+	strbuf_release(&line);
+	strvec_clear(&missing);
+	strvec_clear(&bases);
+	strvec_clear(&fargv);
+	return r;
+}
+
+int run_replication(const struct context *ctx, const struct cluster_config *cc, const struct repl_job *job,
+		    const struct run_opts *o, struct strbuf *err)
+{
+	struct run run = {
+		.ctx = ctx, .cc = cc, .job = job, .o = o, .js = JOB_STATE_INIT, .storeids = STRVEC_INIT,
+		.sm = STOREMAP_INIT(&cc->storages, ctx->node), .t = TRANSPORT_INIT, .volids = STRVEC_INIT,
+		.snap = STRBUF_INIT, .made = STRVEC_INIT,
+	};
+	struct strbuf path = STRBUF_INIT, lerr = STRBUF_INIT, serr = STRBUF_INIT;
+	struct lock lk = LOCK_INIT;
+	struct end_data ed = { .run = &run, .errmsg = NULL, .duration = 0 };
+	int r;
+
+	run.g = guests_find(&cc->guests, job->guest);
+	if (!run.g) {
+		strbuf_addf(err, "no such guest '%" PRIu32 "'", job->guest);
+		return -ENOENT;
+	}
+	strbuf_addf(&path, "%s/lock", ctx->state_dir);
+	r = mkdir_p(path.buf, 0755);
+	strbuf_reset(&path);
+	guest_lock_path(&path, ctx->state_dir, job->guest);
+	if (r == 0)
+		r = lock_acquire(&lk, path.buf, o->lock_timeout_ms);
+	if (r == -ETIMEDOUT || r == -EWOULDBLOCK) {
+		strbuf_addf(err, "can't lock file '%s' - got timeout", path.buf);
+		r = -EBUSY;
+		goto out_unlocked;
+	} else if (r < 0) {
+		strbuf_addf(err, "can't lock file '%s' - %s", path.buf, strerror(-r));
+		goto out_unlocked;
+	}
+	r = state_update(ctx->state_dir, start_fn, &run, err);
+	if (r < 0)
+		goto out;
+	run.t0 = now_s();
+	run.log = (struct elog){ .fn = log_to_joblog, .data = &run };
+	r = joblog_open(&run.jl, ctx->log_dir, job->id, o->echo);
+	if (r < 0) {
+		char p[4096];
+
+		joblog_path(p, sizeof(p), ctx->log_dir, job->id);
+		strbuf_addf(&lerr, "unable to open replication log '%s' - %s", p, strerror(-r));
+	} else {
+		elog_printf(&run.log, "start replication job");
+		r = do_replicate(&run, &lerr);
+		if (r < 0 && !lerr.len)
+			strbuf_addf(&lerr, "%s", strerror(-r));
+		if (r < 0)
+			elog_printf(&run.log, "end replication job with error: %s", lerr.buf);
+		else
+			elog_printf(&run.log, "end replication job");
+	}
+	ed.errmsg = r < 0 ? lerr.buf : NULL;
+	ed.duration = now_s() - run.t0;
+	if (state_update(ctx->state_dir, end_fn, &ed, &serr) < 0 && r == 0) {
+		strbuf_add(&lerr, serr.buf, serr.len);
+		r = -EIO;
+	}
+	if (r < 0)
+		strbuf_add(err, lerr.buf, lerr.len);
+out:
+	lock_release(&lk);
+out_unlocked:
+	joblog_close(&run.jl);
+	if (run.t_open)
+		transport_release(&run.t);
+	storemap_release(&run.sm);
+	job_state_release(&run.js);
+	volume_list_release(&run.vols);
+	strvec_clear(&run.volids);
+	strvec_clear(&run.storeids);
+	strvec_clear(&run.made);
+	strbuf_release(&run.snap);
+	strbuf_release(&path);
+	strbuf_release(&lerr);
+	strbuf_release(&serr);
+	return r;
+}

@@ -1,0 +1,56 @@
+/* One replication run of a job (pvesr run_replication / replicate,
+ * pvesr-behaviour.md §4.1, §4.2, §6): the same code for `volrep run --id`,
+ * `volrep run` and the daemon.
+ *
+ *   struct run_opts o = RUN_OPTS_INIT;
+ *   o.iteration = o.start_time = volrep_now();
+ *   r = run_replication(ctx, &cc, job, &o, &err);
+ *
+ * What a run does, in order (all messages go to the job log
+ * <log_dir>/<jobid>, truncated at the start):
+ *   guest lock <state_dir>/lock/guest-<vmid>.lck (flock, o->lock_timeout_ms),
+ *   record_job_start, "start replication job", the guest/volumes lines,
+ *   local prepare, remote prepare (prepare-local-job over the transport),
+ *   base choice, one snapshot call per storage, one export -> rate limit ->
+ *   `volrep import` stream per volume, record_sync_end, removal of the
+ *   previous snapshot, finalize-local-job, "end replication job",
+ *   record_job_end. A job with remove_job set is removed instead (§6).
+ * On any failure this run's snapshots are removed again (the base stays),
+ * the error is recorded and fail_count grows. */
+#ifndef VOLREP_ENGINE_REPLICATE_H
+#define VOLREP_ENGINE_REPLICATE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/strbuf.h"
+#include "config/cluster.h"
+#include "config/context.h"
+
+/* How long `volrep run --id` waits for a busy guest (pvesr: 10 s for
+ * migration, which is what an admin's run competes with). */
+#define RUN_LOCK_TIMEOUT_MS 10000L
+
+struct run_opts {
+	int64_t iteration;     /* stamp of the scheduler run (last_iteration) */
+	int64_t start_time;    /* epoch of this run: snapshot name, last_try, last_sync */
+	long lock_timeout_ms;  /* guest lock wait; 0 = try once (scheduled runs) */
+	FILE *echo;            /* also print the log lines here (--verbose), may be NULL */
+	int progress;          /* print a progress line on stderr while streaming */
+};
+#define RUN_OPTS_INIT { .iteration = 0, .start_time = 0, .lock_timeout_ms = 0, .echo = NULL, .progress = 0 }
+
+/* Run (or remove) job, whose guest must live on ctx->node (the caller
+ * checks, see jobstatus.h). Returns
+ *   0        success (for a removal: the job is gone from replication.cfg),
+ *   -EBUSY   the guest lock was busy: nothing was done or written (err
+ *            holds "can't lock file '<path>' - got timeout"),
+ *   other <0 the run failed: err holds the error, which is also in the log
+ *            and the state. */
+int run_replication(const struct context *ctx, const struct cluster_config *cc, const struct repl_job *job,
+		    const struct run_opts *o, struct strbuf *err);
+
+/* Path of the guest lock of vmid into sb. */
+void guest_lock_path(struct strbuf *sb, const char *state_dir, uint32_t vmid);
+
+#endif

@@ -1,0 +1,35 @@
+/* Running jobs: pvesr's run_jobs (every due job of this node, one after
+ * another, in pick order) and run_single_job (`volrep run --id`),
+ * pvesr-behaviour.md §3.2, §3.4, §3.6. */
+#ifndef VOLREP_ENGINE_RUNNER_H
+#define VOLREP_ENGINE_RUNNER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/strbuf.h"
+#include "config/context.h"
+
+/* Called for every job that failed in run_jobs (jobid, one-line or
+ * multi-line error). */
+typedef void run_error_fn(const char *jobid, const char *msg, void *data);
+
+/* purge_old_states (keep only states of configured jobs whose guest is
+ * here), then repeatedly: reload the config, fix job sources
+ * (jobstatus.h), pick the first due job (config/schedule.h order; each
+ * job at most once per call: iteration = now) and run it. A job whose
+ * guest lock is busy is skipped until the next call. now: 0 = the clock
+ * (volrep_now()). echo: --verbose. Returns the number of jobs that
+ * failed (reported through fn), or -errno with err set when something
+ * global failed (config or state unreadable). */
+int run_jobs(const struct context *ctx, int64_t now, FILE *echo, int progress, run_error_fn *fn, void *data,
+	     struct strbuf *err);
+
+/* Run job id now, ignoring schedule and backoff. Errors in pvesr's order:
+ * "no such job '<id>'" (-ENOENT), "job '<id>' is disabled", "no such guest
+ * '<vmid>'", "guest '<vmid>' is not on local node", "unable to sync to
+ * local node" (-EINVAL for these four: nothing ran), else the run's
+ * error (-EIO, -EBUSY for a guest lock timeout). id must be canonical. */
+int run_single_job(const struct context *ctx, const char *id, FILE *echo, int progress, struct strbuf *err);
+
+#endif

@@ -1,0 +1,417 @@
+/* Unit tests of the zfspool backend: output parsers on captured zfs-fuse
+ * and OpenZFS output, capability probing from usage texts, exact argv of
+ * every command (zvols included: zfs-fuse has none, so this is their only
+ * coverage), and name validation before anything runs. */
+#include "unit.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "backend/zfs-parse.h"
+#include "backend/zfs.h"
+#include "base/strbuf.h"
+#include "base/strvec.h"
+
+static char *data(const char *name)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char path[256];
+
+	snprintf(path, sizeof(path), "tests/data/%s", name);
+	assert_int_equal(strbuf_read_file(&sb, path, 1 << 20), 0);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* argv as one string, words joined by single spaces */
+static char *joined(const struct strvec *v)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (size_t i = 0; i < v->nr; i++)
+		strbuf_addf(&sb, "%s%s", i ? " " : "", v->v[i]);
+	return strbuf_detach(&sb, NULL);
+}
+
+#define ASSERT_ARGV(v, expect)                          \
+	do {                                            \
+		char *j_ = joined(v);                   \
+		assert_string_equal(j_, expect);        \
+		free(j_);                               \
+		strvec_clear(v);                        \
+	} while (0)
+
+static void test_parse_get_zfs_fuse(void **state)
+{
+	struct backend_snapshot_list l = BACKEND_SNAPSHOT_LIST_INIT;
+	char *text = data("zfs-fuse-get-snapshots.txt");
+
+	(void)state;
+	assert_int_equal(zfs_parse_snapshot_get(text, "rpool/data/subvol-100-disk-0", &l), 0);
+	/* the dataset itself and the child's snapshot are not listed */
+	assert_int_equal(l.nr, 2);
+	assert_string_equal(l.v[0].name, "__replicate_100-0_1700000000__");
+	assert_string_equal(l.v[0].id, "5190097316003454345");
+	assert_int_equal(l.v[0].creation, 1795312333);
+	assert_string_equal(l.v[1].name, "before-upgrade");
+	assert_string_equal(l.v[1].id, "9774447218246250354");
+	assert_int_equal(l.v[1].creation, 1795312334);
+	assert_non_null(backend_snapshot_list_find(&l, "before-upgrade"));
+	assert_null(backend_snapshot_list_find(&l, "x"));
+	backend_snapshot_list_clear(&l);
+	/* a prefix of the name is another dataset */
+	assert_int_equal(zfs_parse_snapshot_get(text, "rpool/data/subvol-100-disk", &l), 0);
+	assert_int_equal(l.nr, 0);
+	free(text);
+}
+
+static void test_parse_list_openzfs(void **state)
+{
+	struct backend_snapshot_list l = BACKEND_SNAPSHOT_LIST_INIT;
+	char *text = data("openzfs-list-snapshots.txt");
+
+	(void)state;
+	assert_int_equal(zfs_parse_snapshot_list(text, "rpool/data/vm-100-disk-0", &l), 0);
+	/* sorted by creation; the child's and the blank-named one skipped */
+	assert_int_equal(l.nr, 2);
+	assert_string_equal(l.v[0].name, "first");
+	assert_string_equal(l.v[0].id, "17716286345577012344");
+	assert_int_equal(l.v[0].creation, 1714500000);
+	assert_string_equal(l.v[1].name, "__replicate_100-0_1714565700__");
+	backend_snapshot_list_clear(&l);
+	free(text);
+}
+
+static void test_parse_hostile(void **state)
+{
+	static const char *const bad_list[] = {
+		"rpool/v@a\t123\n",                  /* missing field */
+		"rpool/v@a\t123\t5\textra\n",        /* extra field */
+		"rpool/v@a\t12x\t5\n",               /* guid not a number */
+		"rpool/v@a\t-1\t5\n",                /* negative guid */
+		"rpool/v@a\t1\t-5\n",                /* negative time */
+		"rpool/v@a\t1\t\n",                  /* empty time */
+		"rpool/v@a\t99999999999999999999999\t5\n", /* guid overflow */
+		NULL,
+	};
+	static const char *const bad_get[] = {
+		"rpool/v@a\tguid\t1\n",                              /* no creation */
+		"rpool/v@a\tcreation\t1\n",                          /* no guid */
+		"rpool/v@a\tguid\t1\nrpool/v@a\tguid\t2\nrpool/v@a\tcreation\t1\n", /* twice */
+		"rpool/v@a\tguid\tx\nrpool/v@a\tcreation\t1\n",
+		"rpool/v@a\tguid\n",
+		NULL,
+	};
+	struct backend_snapshot_list l = BACKEND_SNAPSHOT_LIST_INIT;
+	struct strbuf longline = STRBUF_INIT;
+
+	(void)state;
+	backend_snapshot_list_add(&l, "keep", "1", 1);
+	for (int i = 0; bad_list[i]; i++) {
+		assert_int_equal(zfs_parse_snapshot_list(bad_list[i], "rpool/v", &l), -EINVAL);
+		assert_int_equal(l.nr, 1); /* untouched on failure */
+	}
+	for (int i = 0; bad_get[i]; i++) {
+		assert_int_equal(zfs_parse_snapshot_get(bad_get[i], "rpool/v", &l), -EINVAL);
+		assert_int_equal(l.nr, 1);
+	}
+	strbuf_addstr(&longline, "rpool/v@");
+	for (int i = 0; i < ZFS_LINE_MAX; i++)
+		strbuf_addch(&longline, 'a');
+	strbuf_addstr(&longline, "\t1\t1\n");
+	assert_int_equal(zfs_parse_snapshot_list(longline.buf, "rpool/v", &l), -E2BIG);
+	assert_int_equal(l.nr, 1);
+	/* empty output, blank lines, no trailing newline: fine */
+	assert_int_equal(zfs_parse_snapshot_list("", "rpool/v", &l), 0);
+	assert_int_equal(zfs_parse_snapshot_list("\nrpool/v@b\t7\t9", "rpool/v", &l), 0);
+	assert_int_equal(l.nr, 2);
+	assert_string_equal(l.v[1].name, "b");
+	strbuf_release(&longline);
+	backend_snapshot_list_clear(&l);
+}
+
+static void test_parse_volumes(void **state)
+{
+	struct strvec v = STRVEC_INIT;
+	char *fuse = data("zfs-fuse-list-volumes.txt"), *oz = data("openzfs-list-volumes.txt");
+
+	(void)state;
+	assert_int_equal(zfs_parse_volume_list(fuse, "rpool/data", "100", &v), 0);
+	ASSERT_ARGV(&v, "subvol-100-disk-0 subvol-100-disk-1");
+	assert_int_equal(zfs_parse_volume_list(oz, "rpool/data", "100", &v), 0);
+	/* vm-* must be zvols, subvol-* filesystems; vm-1000 is another guest,
+	 * rpool/data2 another pool */
+	ASSERT_ARGV(&v, "base-100-disk-0 subvol-100-disk-0 vm-100-disk-0 vm-100-disk-1 vm-100-state-snap1");
+	assert_int_equal(zfs_parse_volume_list(oz, "rpool/data", "1000", &v), 0);
+	ASSERT_ARGV(&v, "vm-1000-disk-0");
+	assert_int_equal(zfs_parse_volume_list("rpool/data/vm-100-disk-0\tbookmark\n", "rpool/data", "100", &v), -EINVAL);
+	assert_int_equal(zfs_parse_volume_list("rpool/data/vm-100-disk-0\n", "rpool/data", "100", &v), -EINVAL);
+	assert_int_equal(zfs_parse_volume_list("-x\tvolume\n", "rpool/data", "100", &v), -EINVAL);
+	assert_int_equal(v.nr, 0);
+	free(fuse);
+	free(oz);
+}
+
+static void test_usage_probe(void **state)
+{
+	char *fuse = data("zfs-fuse-help.txt"), *oz = data("openzfs-help.txt");
+	struct backend_caps c;
+	uint64_t f;
+
+	(void)state;
+	f = zfs_usage_flags(fuse, "send");
+	assert_true(f & ZFS_FLAG('R'));
+	assert_true(f & ZFS_FLAG('D'));
+	assert_true(f & ZFS_FLAG('p'));
+	assert_false(f & (ZFS_FLAG('U') | ZFS_FLAG('c') | ZFS_FLAG('w') | ZFS_FLAG('v')));
+	assert_int_equal(zfs_usage_flags(fuse, "receive"), ZFS_FLAG('v') | ZFS_FLAG('n') | ZFS_FLAG('F') | ZFS_FLAG('d'));
+	assert_false(zfs_usage_flags(fuse, "list") & ZFS_FLAG('p'));
+	assert_int_equal(zfs_usage_flags(fuse, "nosuchcmd"), 0);
+	memset(&c, 0xff, sizeof(c));
+	zfs_caps_from_usage(&c, fuse, 0);
+	assert_false(c.list_parsable);
+	assert_false(c.multi_snapshot);
+	assert_true(c.send_replicate);
+	assert_true(c.send_props);
+	assert_false(c.send_no_encrypt || c.send_compressed || c.send_raw || c.recv_exclude ||
+		     c.resume_tokens || c.bookmarks || c.zvols);
+
+	f = zfs_usage_flags(oz, "send");
+	/* continuation lines count: -R and -X are on the second line */
+	assert_true(f & ZFS_FLAG('R'));
+	assert_true(f & ZFS_FLAG('X'));
+	assert_true(f & ZFS_FLAG('t'));
+	assert_true(f & ZFS_FLAG('I'));
+	memset(&c, 0, sizeof(c));
+	zfs_caps_from_usage(&c, oz, 1);
+	assert_true(c.list_parsable);
+	assert_true(c.multi_snapshot);
+	assert_true(c.send_compressed && c.send_raw && c.recv_exclude && c.resume_tokens);
+	assert_true(c.bookmarks && c.zvols);
+	assert_false(c.send_no_encrypt);
+	free(fuse);
+	free(oz);
+}
+
+static void test_argv(void **state)
+{
+	struct backend_caps fuse = { .send_replicate = 1, .send_props = 1 };
+	struct backend_caps oz = { .list_parsable = 1, .multi_snapshot = 1, .send_replicate = 1,
+				   .send_props = 1, .send_no_encrypt = 1, .send_compressed = 1,
+				   .send_raw = 1, .recv_exclude = 1, .zvols = 1 };
+	const char *const ds[] = { "rpool/data/vm-100-disk-0", "rpool/data/vm-100-disk-1",
+				   "rpool/data/subvol-100-disk-0" };
+	struct strvec v = STRVEC_INIT;
+
+	(void)state;
+	zfs_argv_snapshot(&v, "zfs", ds, 3, "__replicate_100-0_1714565700__");
+	ASSERT_ARGV(&v, "zfs snapshot rpool/data/vm-100-disk-0@__replicate_100-0_1714565700__ "
+			"rpool/data/vm-100-disk-1@__replicate_100-0_1714565700__ "
+			"rpool/data/subvol-100-disk-0@__replicate_100-0_1714565700__");
+	zfs_argv_send(&v, "zfs", &fuse, ds[0], "s2", NULL, BACKEND_EXPORT_COMPRESSED);
+	ASSERT_ARGV(&v, "zfs send -Rp -- rpool/data/vm-100-disk-0@s2");
+	zfs_argv_send(&v, "zfs", &fuse, ds[0], "s2", "s1", 0);
+	ASSERT_ARGV(&v, "zfs send -Rp -I rpool/data/vm-100-disk-0@s1 -- rpool/data/vm-100-disk-0@s2");
+	zfs_argv_send(&v, "/sbin/zfs", &oz, ds[1], "s2", "s1", 0);
+	ASSERT_ARGV(&v, "/sbin/zfs send -RpU -I rpool/data/vm-100-disk-1@s1 -- rpool/data/vm-100-disk-1@s2");
+	zfs_argv_send(&v, "zfs", &oz, ds[1], "s2", NULL, BACKEND_EXPORT_COMPRESSED);
+	ASSERT_ARGV(&v, "zfs send -RpU -c -- rpool/data/vm-100-disk-1@s2");
+	zfs_argv_recv(&v, "zfs", &fuse, ds[0]);
+	ASSERT_ARGV(&v, "zfs recv -F -- rpool/data/vm-100-disk-0");
+	zfs_argv_recv(&v, "zfs", &oz, ds[0]);
+	ASSERT_ARGV(&v, "zfs recv -F -x encryption -- rpool/data/vm-100-disk-0");
+	zfs_argv_list_snapshots(&v, "zfs", &oz, ds[0]);
+	ASSERT_ARGV(&v, "zfs list -Hp -t snapshot -o name,guid,creation -r -- rpool/data/vm-100-disk-0");
+	zfs_argv_list_snapshots(&v, "zfs", &fuse, ds[2]);
+	ASSERT_ARGV(&v, "zfs get -Hp -r -o name,property,value guid,creation -- rpool/data/subvol-100-disk-0");
+	zfs_argv_list_volumes(&v, "zfs", "rpool/data");
+	ASSERT_ARGV(&v, "zfs list -H -o name,type -t filesystem,volume -d 1 -- rpool/data");
+	zfs_argv_destroy_snapshot(&v, "zfs", ds[0], "s1");
+	ASSERT_ARGV(&v, "zfs destroy -- rpool/data/vm-100-disk-0@s1");
+	zfs_argv_rollback(&v, "zfs", ds[0], "s1");
+	ASSERT_ARGV(&v, "zfs rollback -r -- rpool/data/vm-100-disk-0@s1");
+	zfs_argv_destroy_volume(&v, "zfs", ds[0]);
+	ASSERT_ARGV(&v, "zfs destroy -r -f -- rpool/data/vm-100-disk-0");
+}
+
+static void test_volnames(void **state)
+{
+	static const char *const good[] = { "vm-100-disk-0", "subvol-100-disk-12", "base-999999999-disk-0",
+					    "vm-100-state-snap_1.2", "vm-100-cloudinit", NULL };
+	static const char *const bad[] = { "", "vm-100-disk-0;ls", "vm-100-disk-0 x", "-vm-100-disk-0",
+					   "vm-99-disk-0", "vm-0100-disk-0", "vm-100-", "vm-100", "vm--disk-0",
+					   "vm-100-disk-0/x", "../vm-100-disk-0", "vm-100-..", "vm-100-a..b",
+					   "vm-100-disk-0@s", "vm-100-disk-0$(id)", "vm-100-disk-0`id`",
+					   "vm-100-disk-0|x", "vm-100-disk-0&", "vm-100-disk-0\n", "VM-100-disk-0",
+					   "foo-100-disk-0", "vm-1000000000-disk-0", "100/vm-100-disk-0.raw", NULL };
+	uint32_t vmid = 0;
+
+	(void)state;
+	for (int i = 0; good[i]; i++)
+		assert_true(backend_valid_volname(BACKEND_ZFSPOOL, good[i], NULL));
+	for (int i = 0; bad[i]; i++) {
+		if (backend_valid_volname(BACKEND_ZFSPOOL, bad[i], NULL))
+			fail_msg("accepted '%s'", bad[i]);
+	}
+	assert_true(backend_valid_volname(BACKEND_ZFSPOOL, "subvol-4242-disk-1", &vmid));
+	assert_int_equal(vmid, 4242);
+	assert_true(backend_valid_snapname("__replicate_100-0_1714565700__"));
+	assert_false(backend_valid_snapname(".."));
+	assert_false(backend_valid_snapname(".hidden"));
+	assert_false(backend_valid_snapname("-x"));
+	assert_false(backend_valid_snapname("a;b"));
+}
+
+/* A fake zfs that logs its argv and prints a chosen usage text: the API
+ * end to end without a pool. */
+static char fakedir[64];
+
+static void make_fake(const char *usage_file)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char cwd[512];
+	FILE *f;
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	strbuf_addf(&sb, "%s/zfs", fakedir);
+	f = fopen(sb.buf, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\necho \"$*\" >>%s/log\n"
+		   "case \"$1\" in help) cat %s/tests/data/%s; exit 2;; list) exit 1;; esac\nexit 0\n",
+		fakedir, cwd, usage_file);
+	fclose(f);
+	chmod(sb.buf, 0755);
+	strbuf_reset(&sb);
+	strbuf_addf(&sb, "%s/log", fakedir);
+	unlink(sb.buf);
+	strbuf_release(&sb);
+}
+
+static char *fake_log(void)
+{
+	struct strbuf sb = STRBUF_INIT, p = STRBUF_INIT;
+
+	strbuf_addf(&p, "%s/log", fakedir);
+	if (strbuf_read_file(&sb, p.buf, 1 << 16) < 0)
+		strbuf_reset(&sb);
+	strbuf_release(&p);
+	return strbuf_detach(&sb, NULL);
+}
+
+static int setup_fake(void **state)
+{
+	(void)state;
+	snprintf(fakedir, sizeof(fakedir), "/tmp/volrep-unit-zfs.XXXXXX");
+	return mkdtemp(fakedir) ? 0 : -1;
+}
+
+static int teardown_fake(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "%s/log", fakedir);
+	unlink(cmd);
+	snprintf(cmd, sizeof(cmd), "%s/zfs", fakedir);
+	unlink(cmd);
+	rmdir(fakedir);
+	return 0;
+}
+
+static void test_api_with_fake_tool(void **state)
+{
+	struct backend b = BACKEND_INIT;
+	struct backend_storage st = { .type = BACKEND_ZFSPOOL, .pool = "rpool/data", .id = "local-zfs" };
+	const char *const zvols[] = { "vm-100-disk-0", "vm-100-disk-1" };
+	const char *const bad[] = { "vm-100-disk-0", "vm-100-disk-1;reboot" };
+	struct strbuf tool = STRBUF_INIT;
+	struct strvec argv = STRVEC_INIT;
+	char *log, *volid;
+
+	(void)state;
+	strbuf_addf(&tool, "%s/zfs", fakedir);
+	st.tool = tool.buf;
+
+	/* OpenZFS: one atomic snapshot call for all zvols */
+	make_fake("openzfs-help.txt");
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_snapshot(&b, zvols, 2, "s1"), 0);
+	assert_int_equal(backend_export_argv(&b, "vm-100-disk-1", "s2", "s1", 0, &argv), 0);
+	{
+		struct strbuf want = STRBUF_INIT;
+
+		strbuf_addf(&want, "%s send -Rp -I rpool/data/vm-100-disk-1@s1 -- rpool/data/vm-100-disk-1@s2", tool.buf);
+		ASSERT_ARGV(&argv, want.buf);
+		strbuf_release(&want);
+	}
+	log = fake_log();
+	assert_string_equal(log, "help\nlist -H -o name -t bookmark -d 1 -- rpool/data\n"
+				 "snapshot rpool/data/vm-100-disk-0@s1 rpool/data/vm-100-disk-1@s1\n");
+	free(log);
+	volid = backend_volid(&b, "vm-100-disk-0");
+	assert_string_equal(volid, "local-zfs:vm-100-disk-0");
+	free(volid);
+
+	/* invalid names: -EINVAL before anything runs */
+	make_fake("openzfs-help.txt");
+	assert_int_equal(backend_snapshot(&b, bad, 2, "s1"), -EINVAL);
+	assert_non_null(strstr(backend_errmsg(&b), "vm-100-disk-1;reboot"));
+	assert_int_equal(backend_snapshot(&b, zvols, 2, "s1 x"), -EINVAL);
+	assert_int_equal(backend_snapshot(&b, (const char *const[]){ "vm-100-disk-0", "vm-100-disk-0" }, 2, "s"), -EINVAL);
+	assert_int_equal(backend_import(&b, "vm-100-disk-0", "s2", "$(id)", 0), -EINVAL);
+	assert_int_equal(backend_import(&b, "vm-100-disk-0", "s2", "s2", 0), -EINVAL);
+	assert_int_equal(backend_delete_snapshot(&b, "vm-100-disk-0", "-r"), -EINVAL);
+	assert_int_equal(backend_list_snapshots(&b, "../x", NULL), -EINVAL);
+	assert_int_equal(backend_list_volumes(&b, "99", NULL), -EINVAL);
+	assert_int_equal(backend_export_argv(&b, "vm-100-disk-0", "s", "-i", 0, &argv), -EINVAL);
+	log = fake_log();
+	assert_string_equal(log, "");
+	free(log);
+	backend_close(&b);
+
+	/* zfs-fuse: one call per dataset */
+	make_fake("zfs-fuse-help.txt");
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_snapshot(&b, zvols, 2, "s1"), 0);
+	log = fake_log();
+	assert_string_equal(log, "help\nlist -H -o name -t bookmark -d 1 -- rpool/data\n"
+				 "snapshot rpool/data/vm-100-disk-0@s1\nsnapshot rpool/data/vm-100-disk-1@s1\n");
+	free(log);
+	backend_close(&b);
+
+	/* bad descriptors */
+	st.pool = "rpool/data;x";
+	assert_int_equal(backend_open(&b, &st), -EINVAL);
+	backend_close(&b);
+	st.pool = "-rpool";
+	assert_int_equal(backend_open(&b, &st), -EINVAL);
+	backend_close(&b);
+	st.pool = "rpool/data@s";
+	assert_int_equal(backend_open(&b, &st), -EINVAL);
+	backend_close(&b);
+	st.pool = "rpool/data";
+	st.id = "Bad";
+	assert_int_equal(backend_open(&b, &st), -EINVAL);
+	backend_close(&b);
+	strbuf_release(&tool);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_get_zfs_fuse),
+		cmocka_unit_test(test_parse_list_openzfs),
+		cmocka_unit_test(test_parse_hostile),
+		cmocka_unit_test(test_parse_volumes),
+		cmocka_unit_test(test_usage_probe),
+		cmocka_unit_test(test_argv),
+		cmocka_unit_test(test_volnames),
+		cmocka_unit_test_setup_teardown(test_api_with_fake_tool, setup_fake, teardown_fake),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
