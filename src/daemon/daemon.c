@@ -225,10 +225,9 @@ static int spawn_worker(struct daemon *d, const struct jobinfo *j, double rate_c
 	strvec_pushv(&w->c.args, (const char *const[]){ d->worker_prog, "--config-dir", ctx->config_dir,
 							 "--state-dir", ctx->state_dir, "--log-dir",
 							 ctx->log_dir, "--node", ctx->node, "run", "--id", j->id,
-							 NULL });
-	strvec_push(&w->c.env, "VOLREP_SCHEDULED=1");
+							 "--scheduled", NULL });
 	if (rate_cap > 0 && d->cfg.bwlimit > 0)
-		strvec_pushf(&w->c.env, "VOLREP_RATE_CAP=%.6g", rate_cap);
+		strvec_pushf(&w->c.args, "--rate-cap=%.6g", rate_cap);
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		r = -errno;
 		goto fail;

@@ -13,11 +13,11 @@
  * on SIGHUP, and at least once a minute (config dirs on FUSE file systems
  * such as /etc/pve give no inotify events for remote changes).
  *
- * Environment handed to the workers:
- *   VOLREP_SCHEDULED=1     a scheduled run: if the guest lock is busy,
- *                          exit SCHED_EXIT_BUSY at once, recording nothing
- *   VOLREP_RATE_CAP=<MB/s> (only with bwlimit) the worker's share of the
- *                          node-wide cap; the engine uses min(job rate, cap)
+ * A worker is `volrep --config-dir .. --state-dir .. --log-dir .. --node ..
+ * run --id <jobid> --scheduled [--rate-cap=<MB/s>]` (daemon/worker.h):
+ * --scheduled skips a busy guest lock (exit SCHED_EXIT_BUSY, nothing
+ * recorded); --rate-cap, given only with bwlimit, is the worker's share of
+ * the node-wide cap, and the run uses min(job rate, cap).
  * Test seam: VOLREP_DAEMON_WORKER=<program> runs that program instead of
  * the own binary, with the same arguments.
  *

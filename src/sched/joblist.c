@@ -7,24 +7,13 @@
 #include "base/xalloc.h"
 #include "config/cluster.h"
 #include "config/schedule.h"
+#include "engine/jobstatus.h"
 
 static int jobinfo_cmp(const void *a, const void *b)
 {
 	const struct jobinfo *x = a, *y = b;
 
 	return strcmp(x->id, y->id);
-}
-
-/* pvesr job_status(get_disabled = 0), steps 1, 2, 5, 6. */
-static bool runs_here(const struct cluster_config *cc, const struct repl_job *job, const char *node)
-{
-	const struct guest *g = guests_find(&cc->guests, job->guest);
-
-	if (!g || strcmp(g->node, node))
-		return false;
-	if (job->remove_job != REMOVE_NONE)
-		return true;
-	return !job->disable && strcmp(job->target, node) != 0;
 }
 
 int64_t jobinfo_next_after(const struct jobinfo *j, int64_t last_try)
@@ -41,6 +30,7 @@ int joblist_load(struct joblist *jl, const char *config_dir, const char *state_d
 		 struct strvec *warnings, struct strbuf *err)
 {
 	struct cluster_config cc = CLUSTER_CONFIG_INIT;
+	struct job_status js = JOB_STATUS_INIT;
 	struct state *st = NULL;
 	int r;
 
@@ -49,39 +39,44 @@ int joblist_load(struct joblist *jl, const char *config_dir, const char *state_d
 		strvec_push(warnings, cc.warnings.v[i]);
 	if (r < 0)
 		goto out;
+	{
+		/* pvesr does this at every tick: set missing sources, switch
+		 * the jobs of a stolen guest. A read-only config must not
+		 * stop replication: a failure is only a warning. */
+		struct strbuf ferr = STRBUF_INIT;
+
+		if (job_status_fix_sources(&cc, config_dir, node, &ferr) < 0)
+			strvec_pushf(warnings, "%s", ferr.buf);
+		strbuf_release(&ferr);
+	}
 	r = state_load(state_dir, &st, err);
 	if (r < 0)
 		goto out;
-	for (size_t i = 0; i < cc.jobs.nr; i++) {
-		const struct repl_job *job = &cc.jobs.v[i];
-		struct jobinfo *j;
+	job_status_collect(&js, &cc, st, node, 0);
+	jl->v = xcalloc(js.nr ? js.nr : 1, sizeof(*jl->v));
+	jl->alloc = js.nr;
+	for (size_t i = 0; i < js.nr; i++) {
+		const struct job_entry *e = &js.v[i];
+		struct jobinfo *j = &jl->v[jl->nr++];
 
-		if (!runs_here(&cc, job, node))
-			continue;
-		if (jl->nr == jl->alloc) {
-			jl->alloc = jl->alloc ? 2 * jl->alloc : 16;
-			jl->v = xrealloc(jl->v, jl->alloc * sizeof(*jl->v));
-		}
-		j = &jl->v[jl->nr];
-		memset(j, 0, sizeof(*j));
-		j->state = (struct job_state)JOB_STATE_INIT;
-		if (state_get_job(st, job->guest, job->target, &j->state) < 0)
-			continue;
-		jl->nr++;
-		j->id = xstrdup(job->id);
-		j->guest = job->guest;
-		j->target = xstrdup(job->target);
-		j->schedule = job->schedule ? xstrdup(job->schedule) : NULL;
-		j->remove_job = job->remove_job;
-		j->rate_mbps = job->rate_mbps;
-		j->target_online = nodes_cfg_find(&cc.nodes, job->target) != NULL;
-		j->next_sync = jobinfo_next_after(j, j->state.last_try);
+		j->id = xstrdup(e->job->id);
+		j->guest = e->job->guest;
+		j->target = xstrdup(e->job->target);
+		j->schedule = e->job->schedule ? xstrdup(e->job->schedule) : NULL;
+		j->remove_job = e->job->remove_job;
+		j->rate_mbps = e->job->rate_mbps;
+		j->target_online = nodes_cfg_find(&cc.nodes, e->job->target) != NULL;
+		/* the state is moved over: js is released below */
+		j->state = e->state;
+		js.v[i].state = (struct job_state)JOB_STATE_INIT;
+		j->next_sync = e->next_sync;
 	}
 	qsort(jl->v, jl->nr, sizeof(*jl->v), jobinfo_cmp);
 	r = 0;
 out:
 	if (r < 0)
 		joblist_release(jl);
+	job_status_release(&js);
 	state_free(st);
 	cluster_config_release(&cc);
 	return r;

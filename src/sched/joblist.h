@@ -5,9 +5,10 @@
  * jobs and guests that moved to or from this node without any cache to
  * invalidate.
  *
- * This is the one place that decides which jobs exist for the daemon;
- * the engine's job_status module (engine/jobstatus.h) will replace the
- * body of joblist_load(), keeping this interface. */
+ * Which jobs belong here is the engine's job_status (engine/jobstatus.h,
+ * the same as `volrep status` and `volrep run`); this module copies what
+ * the scheduler needs out of it, so that its loop holds no pointers into
+ * a config it reloads at every pass. */
 #ifndef VOLREP_SCHED_JOBLIST_H
 #define VOLREP_SCHED_JOBLIST_H
 
@@ -40,8 +41,10 @@ struct joblist {
 
 /* Fill jl (empty on entry) with the jobs of config_dir whose guest lives
  * on node and that would run there: enabled, target not this node, or
- * marked for removal (then always). Sorted by job id. Parse warnings of
- * the config files are appended to warnings. Returns 0, or -errno with
+ * marked for removal (then always). Sorted by job id. Like pvesr's tick
+ * it first fixes job sources (sets missing ones, switches the jobs of a
+ * stolen guest; this writes replication.cfg when needed). Parse warnings
+ * of the config files are appended to warnings. Returns 0, or -errno with
  * the message in err (unreadable config or state; jl stays empty). */
 int joblist_load(struct joblist *jl, const char *config_dir, const char *state_dir, const char *node,
 		 struct strvec *warnings, struct strbuf *err);

@@ -70,6 +70,11 @@ test_when_finished 'for _p in $(cat "$TRASH/daemon.pids" 2>/dev/null); do kill -
 	for _p in $(awk "\$1 == \"start\" { print \$4 }" "$FAKE_EVENTS" 2>/dev/null); do kill -9 -$_p 2>/dev/null; done'
 
 start_daemon() {
+	# a daemon left over by a failed test would hold the lock
+	for _p in $(cat "$TRASH/daemon.pids" 2>/dev/null); do
+		kill -9 $_p 2>/dev/null
+		while kill -0 $_p 2>/dev/null; do sleep 0.05; done
+	done
 	"$VOLREP" daemon >"$DLOG" 2>&1 &
 	DPID=$!
 	echo "$DPID" >>"$TRASH/daemon.pids"
@@ -85,7 +90,8 @@ stop_daemon() {
 
 # count of lines "<kind> <jobid>" in the events
 nevents() {
-	grep -c "^$1 $2 " "$FAKE_EVENTS" 2>/dev/null || true
+	_c=$(grep -c "^$1 $2 " "$FAKE_EVENTS" 2>/dev/null) || :
+	echo "${_c:-0}"
 }
 
 # all started runs have ended

@@ -31,7 +31,7 @@ test_expect_success 'max-workers and max-per-target: 8 due jobs to 2 targets' '
 	[ "$(max_overlap " pve3 ")" -le 2 ] || fail "pve3 had $(max_overlap " pve3 ") at once" &&
 	expect_grep "100-0: started (target pve2)" "$DLOG" &&
 	expect_grep "100-0: finished in [0-9.]*s, 10.5 MB" "$DLOG" &&
-	grep " 1\$" "$FAKE_EVENTS" >/dev/null || fail "VOLREP_SCHEDULED=1 not passed" &&
+	[ "$(grep -c "^start .* 1\$" "$FAKE_EVENTS")" = 8 ] || fail "--scheduled not passed" &&
 	stop_daemon && [ "$drc" = 0 ]
 '
 

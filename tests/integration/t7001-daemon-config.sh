@@ -48,7 +48,9 @@ test_expect_success 'new, disabled and deleted jobs are picked up without a rest
 	sleep 1 &&
 	[ "$(nevents start 101-0)" = 0 ] &&
 	# enable it: edit the file in place, as an editor would
-	sed -i "/disable 1/d" "$CFG/replication.cfg" &&
+	# (the daemon wrote the file in pvesr layout, adding "source pve1")
+	expect_grep "^	source pve1" "$CFG/replication.cfg" &&
+	sed -i "/^	disable/d" "$CFG/replication.cfg" &&
 	wait_for 5 "[ \$(nevents end 101-0) = 1 ]" &&
 	expect_grep "101-0: finished in" "$DLOG" &&
 	# delete both; a job due every 2 seconds proves the daemon still runs
