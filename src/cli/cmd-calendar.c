@@ -36,8 +36,10 @@ static int print_text(const char *spec, const struct calendar *cal, const int64_
 		struct tm tm;
 		char buf[64];
 
-		if (!(calendar_is_utc(cal) ? gmtime_r(&tt, &tm) : localtime_r(&tt, &tm)) ||
-		    !strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %Z", &tm))
+		bool utc = calendar_is_utc(cal);
+
+		if (!(utc ? gmtime_r(&tt, &tm) : localtime_r(&tt, &tm)) ||
+		    !strftime(buf, sizeof(buf), utc ? "%Y-%m-%d %H:%M:%S UTC" : "%Y-%m-%d %H:%M:%S %Z", &tm))
 			snprintf(buf, sizeof(buf), "(not representable)");
 		printf("%s  %" PRId64 "\n", buf, ev[i]);
 	}

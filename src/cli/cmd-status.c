@@ -11,12 +11,13 @@
 #include "base/strbuf.h"
 #include "base/time-util.h"
 #include "base/validate.h"
+#include "base/xalloc.h"
 #include "cli/cmds.h"
 #include "cli/commands.h"
 #include "cli/jobs-output.h"
 #include "cli/opts.h"
 #include "config/cluster.h"
-#include "config/schedule.h"
+#include "engine/jobstatus.h"
 #include "state/state.h"
 
 static void fmt_time(char *buf, size_t size, int64_t t)
@@ -27,19 +28,14 @@ static void fmt_time(char *buf, size_t size, int64_t t)
 		format_localtime(buf, size, "%Y-%m-%d_%H:%M:%S", t);
 }
 
-/* pvesr job_status(get_disabled = 1) for one job: does it show on this
- * node? */
-static int job_on_node(const struct cluster_config *cc, const struct repl_job *job, const char *node,
-		       const struct guest **ret)
+/* pvesr prints the rows sorted by guest (numeric); ties keep job id order */
+static int cmp_entry(const void *a, const void *b)
 {
-	const struct guest *g = guests_find(&cc->guests, job->guest);
+	const struct job_entry *x = *(const struct job_entry *const *)a, *y = *(const struct job_entry *const *)b;
 
-	if (!g || strcmp(g->node, node))
-		return 0;
-	if (!strcmp(job->target, node) && !job->remove_job)
-		return 0;
-	*ret = g;
-	return 1;
+	if (x->job->guest != y->job->guest)
+		return x->job->guest < y->job->guest ? -1 : 1;
+	return strcmp(x->job->id, y->job->id);
 }
 
 int cmd_status(int argc, char **argv, struct context *ctx)
@@ -51,7 +47,8 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 	struct strbuf err = STRBUF_INIT;
 	struct cluster_config cc = CLUSTER_CONFIG_INIT;
 	struct state *st = NULL;
-	struct repl_job **sorted = NULL;
+	struct job_status js = JOB_STATUS_INIT;
+	const struct job_entry **sorted = NULL;
 	enum output_format fmt;
 	uint64_t filter = 0;
 	json_t *arr = NULL;
@@ -81,63 +78,65 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 		goto out;
 	}
 	now = volrep_now();
-	sorted = jobs_sorted(&cc.jobs);
+	/* pvesr's status calls job_status, which also records the source
+	 * node of new jobs and switches stolen guests; a read-only config
+	 * must not break the display */
+	if (job_status_fix_sources(&cc, ctx->config_dir, ctx->node, &err) < 0)
+		warning("%s", err.buf);
+	job_status_collect(&js, &cc, st, ctx->node, JOB_STATUS_DISABLED);
+	sorted = xcalloc(js.nr ? js.nr : 1, sizeof(*sorted));
+	for (size_t i = 0; i < js.nr; i++)
+		sorted[i] = &js.v[i];
+	qsort(sorted, js.nr, sizeof(*sorted), cmp_entry);
 	if (fmt == OUTPUT_TEXT)
 		printf("%-10s %-10s %-20s %20s %20s %10s %10s %s\n", "JobID", "Enabled", "Target", "LastSync",
 		       "NextSync", "Duration", "FailCount", "State");
 	else
 		arr = json_array();
-	for (size_t i = 0; i < cc.jobs.nr; i++) {
-		const struct repl_job *job = sorted[i];
-		const struct guest *g;
-		struct job_state js = JOB_STATE_INIT;
-		int64_t next;
+	for (size_t i = 0; i < js.nr; i++) {
+		const struct job_entry *e = sorted[i];
+		const struct repl_job *job = e->job;
+		const struct job_state *jst = &e->state;
+		int64_t next = e->next_sync;
 		int syncing;
 
-		if (!job_on_node(&cc, job, ctx->node, &g) || (filter && job->guest != filter))
+		if (filter && job->guest != filter)
 			continue;
-		if (state_get_job(st, job->guest, job->target, &js) < 0)
-			continue;
-		if (schedule_next_sync(job->schedule, job->remove_job != REMOVE_NONE,
-				       nodes_cfg_find(&cc.nodes, job->target) != NULL, js.fail_count, js.last_try,
-				       &next) < 0)
-			next = 0;
-		syncing = process_running(js.pid, js.ptime);
+		syncing = process_running(jst->pid, jst->ptime);
 		if (fmt == OUTPUT_TEXT) {
 			char last[32], nexts[32], dur[64], tgt[80];
 
-			fmt_time(last, sizeof(last), js.last_sync);
+			fmt_time(last, sizeof(last), jst->last_sync);
 			if (next == 0)
 				snprintf(nexts, sizeof(nexts), "-");
 			else if (next <= now)
 				snprintf(nexts, sizeof(nexts), "pending");
 			else
 				fmt_time(nexts, sizeof(nexts), next);
-			if (js.has_duration)
-				snprintf(dur, sizeof(dur), "%.15g", js.duration);
+			if (jst->has_duration)
+				snprintf(dur, sizeof(dur), "%.15g", jst->duration);
 			else
 				snprintf(dur, sizeof(dur), "-");
 			snprintf(tgt, sizeof(tgt), "local/%s", job->target);
 			printf("%-10s %-10s %-20s %20s %20s %10s %10lld %s\n", job->id, job->disable ? "No" : "Yes",
-			       tgt, last, nexts, dur, (long long)js.fail_count,
-			       syncing ? "SYNCING" : js.error ? js.error : "OK");
+			       tgt, last, nexts, dur, (long long)jst->fail_count,
+			       syncing ? "SYNCING" : jst->error ? jst->error : "OK");
 		} else {
 			json_t *o = job_to_json(job);
 
-			json_object_set_new(o, "vmtype", json_string(guest_type_name(g->type)));
+			json_object_set_new(o, "vmtype", json_string(guest_type_name(e->guest->type)));
 			json_object_set_new(o, "next_sync", json_integer(next));
-			json_object_set_new(o, "last_sync", json_integer(js.last_sync));
-			json_object_set_new(o, "last_try", json_integer(js.last_try));
-			json_object_set_new(o, "fail_count", json_integer(js.fail_count));
-			if (js.error)
-				json_object_set_new(o, "error", json_string(js.error));
-			if (js.has_duration)
-				json_object_set_new(o, "duration", json_real(js.duration));
+			json_object_set_new(o, "last_sync", json_integer(jst->last_sync));
+			json_object_set_new(o, "last_try", json_integer(jst->last_try));
+			json_object_set_new(o, "fail_count", json_integer(jst->fail_count));
+			if (jst->error)
+				json_object_set_new(o, "error", json_string(jst->error));
+			if (jst->has_duration)
+				json_object_set_new(o, "duration", json_real(jst->duration));
 			if (syncing)
-				json_object_set_new(o, "pid", json_integer(js.pid));
+				json_object_set_new(o, "pid", json_integer(jst->pid));
 			json_array_append_new(arr, o);
 		}
-		job_state_release(&js);
 	}
 	if (arr)
 		print_json(arr, fmt);
@@ -145,6 +144,7 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 out:
 	json_decref(arr);
 	free(sorted);
+	job_status_release(&js);
 	state_free(st);
 	cluster_config_release(&cc);
 	strvec_clear(&pos);

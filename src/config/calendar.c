@@ -50,6 +50,7 @@ struct calendar {
 	uint32_t wd_days[7];       /* for weekday w of the 1st: days 1..31 with a matching weekday */
 	uint16_t first_in_year[2][7]; /* [leap][weekday of Jan 1]: month << 5 | day of the first match, 0 none */
 	bool any_date;             /* some date matches in some year type */
+	uint64_t good_years[7];    /* bit y: year y mod 400 has a matching date */
 };
 
 /* ---------------------------------------------------------------- civil */
@@ -169,24 +170,38 @@ static unsigned first_of_year(const struct calendar *cal, int64_t y)
 	return cal->first_in_year[is_leap(y)][weekday_of(days_from_civil(y, 1, 1))];
 }
 
+static bool good_year(const struct calendar *cal, int64_t y)
+{
+	int64_t k = y - floor_div(y, 400) * 400;
+
+	return cal->good_years[k >> 6] >> (k & 63) & 1;
+}
+
+static int64_t gcd(int64_t a, int64_t b)
+{
+	while (b) {
+		int64_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
 /* The smallest year >= y0 that the year list allows and that has a
  * matching date; false if none. A year's dates depend only on y mod 400, so
- * each arithmetic progression of years is followed at most 400 steps. */
+ * an arithmetic progression of years with step r repeats itself after
+ * 400 / gcd(r, 400) steps. */
 static bool next_year(const struct calendar *cal, int64_t y0, int64_t *ret)
 {
 	if (!cal->any_date)
 		return false;
 	if (!cal->n_years) {
-		int wd = weekday_of(days_from_civil(y0, 1, 1));
-
-		for (int64_t y = y0; y <= y0 + 400; y++) {
-			bool leap = is_leap(y);
-
-			if (cal->first_in_year[leap][wd]) {
+		for (int64_t y = y0; y < y0 + 400; y++) {
+			if (good_year(cal, y)) {
 				*ret = y;
 				return true;
 			}
-			wd = (wd + (leap ? 366 : 365)) % 7;
 		}
 		return false;
 	}
@@ -195,12 +210,12 @@ static bool next_year(const struct calendar *cal, int64_t y0, int64_t *ret)
 
 	for (unsigned i = 0; i < cal->n_years; i++) {
 		const struct item *it = &cal->years[i];
-		int64_t v = it->start;
+		int64_t v = it->start, cycle = 400 / gcd(it->step, 400);
 
 		if (y0 > v)
 			v += (y0 - v + it->step - 1) / it->step * it->step;
-		for (int k = 0; k <= 400 && v <= it->end && (!found || v < best); k++, v += it->step) {
-			if (first_of_year(cal, v)) {
+		for (int64_t k = 0; k < cycle && v <= it->end && (!found || v < best); k++, v += it->step) {
+			if (good_year(cal, v)) {
 				best = v;
 				found = true;
 				break;
@@ -262,16 +277,18 @@ static int next_time(const struct calendar *cal, int sod)
 static bool next_naive(const struct calendar *cal, int64_t w, int64_t *ret)
 {
 	int64_t days = floor_div(w, 86400), found;
-	int sod = (int)(w - days * 86400), tod;
+	int sod = (int)(w % 86400 + (w % 86400 < 0 ? 86400 : 0)), tod;
 
 	if (!next_date(cal, days, &found))
 		return false;
 	tod = found == days ? next_time(cal, sod) : next_time(cal, 0);
 	if (tod < 0) {
-		if (!next_date(cal, days + 1, &found))
+		if (days == INT64_MAX / 86400 || !next_date(cal, days + 1, &found))
 			return false;
 		tod = next_time(cal, 0);
 	}
+	if (found == days)
+		return !__builtin_add_overflow(w, tod - sod, ret);
 	if (__builtin_mul_overflow(found, 86400, &found) || __builtin_add_overflow(found, tod, ret))
 		return false;
 	return true;
@@ -292,11 +309,28 @@ static bool utc_offset(int64_t t, int64_t *off)
 }
 
 /* lo has offset a, hi a different one: the first instant in (lo, hi] whose
- * offset differs from a (the transition, if there is only one). */
-static bool find_change(int64_t lo, int64_t hi, int64_t a, int64_t *ret)
+ * offset differs from a (the transition, if there is only one), and its
+ * offset. */
+static bool find_change(int64_t lo, int64_t hi, int64_t a, int64_t *ret, int64_t *ret_off)
 {
-	int64_t o;
+	int64_t o, o1;
 
+	/* transitions are nearly always on a whole hour UTC: try those first,
+	 * as localtime_r is slow past 2037 (computed from the zone's rule) */
+	for (int64_t x = floor_div(lo, 3600) * 3600 + 3600, k = 0; x <= hi && k < 2; x += 3600, k++) {
+		if (!utc_offset(x, &o) || !utc_offset(x - 1, &o1))
+			return false;
+		if (o1 == a && o != a) {
+			*ret = x;
+			*ret_off = o;
+			return true;
+		}
+		if (o1 != a) {
+			hi = x - 1;
+			break;
+		}
+		lo = x;
+	}
 	while (hi - lo > 1) {
 		int64_t mid = lo + (hi - lo) / 2;
 
@@ -308,7 +342,7 @@ static bool find_change(int64_t lo, int64_t hi, int64_t a, int64_t *ret)
 			hi = mid;
 	}
 	*ret = hi;
-	return true;
+	return utc_offset(hi, ret_off);
 }
 
 /* Longest lookback for a transition: larger than any UTC offset change. */
@@ -329,10 +363,12 @@ static int next_local(const struct calendar *cal, int64_t after, int64_t *next)
 		if (!utc_offset(t - (p - o), &q))
 			return 0;
 		if (q != o) {
-			if (!find_change(t - LOOK, t, p, &T) || !utc_offset(T - 1, &q))
+			/* walls up to T - 1 + off(T - 1) were shown, and
+			 * off(T - 1) == q as there is one transition */
+			if (!find_change(t - (p - o), t, q, &T, &o2))
 				return 0;
-			if (T - 1 + q + 1 > hw)
-				hw = T - 1 + q + 1;
+			if (T + q > hw)
+				hw = T + q;
 		}
 	}
 	for (int iter = 0; iter < 16; iter++) {
@@ -347,22 +383,24 @@ static int next_local(const struct calendar *cal, int64_t after, int64_t *next)
 				return 0;
 			if (o2 != oc) {
 				/* w does not exist (gap): go on at the end of the gap */
-				int64_t lo = c2 < c ? c2 : c, hi = c2 < c ? c : c2, a;
+				int64_t lo = c2 < c ? c2 : c, a = c2 < c ? o2 : oc;
+				int64_t hi = c2 < c ? c : c2, b = c2 < c ? oc : o2;
 
-				if (lo < t)
+				if (lo < t) {
 					lo = t;
-				if (!utc_offset(lo, &a) || !utc_offset(hi, &o2))
-					return 0;
-				if (a == o2 || !find_change(lo, hi, a, &T) || !utc_offset(T, &o))
+					a = o;
+				}
+				if (a == b || !find_change(lo, hi, a, &T, &o))
 					return 0;
 				t = T;
 				hw = T + o > w + 1 ? T + o : w + 1;
 				continue;
 			}
 			c = c2;
+			oc = o2;
 		}
 		/* an earlier occurrence of w, before a fall-back shortly before c? */
-		if (!utc_offset(c - LOOK, &p) || !utc_offset(c, &oc))
+		if (!utc_offset(c - LOOK, &p))
 			return 0;
 		if (p > oc && w - p < c && utc_offset(w - p, &q) && q == p)
 			c = w - p;
@@ -726,6 +764,14 @@ static void finish(struct calendar *cal)
 			cal->first_in_year[leap][w] = (uint16_t)md;
 			cal->any_date |= md != 0;
 		}
+	}
+	memset(cal->good_years, 0, sizeof(cal->good_years));
+	for (int y = 0, w = weekday_of(days_from_civil(0, 1, 1)); y < 400; y++) {
+		bool leap = is_leap(y);
+
+		if (cal->first_in_year[leap][w])
+			cal->good_years[y >> 6] |= 1ULL << (y & 63);
+		w = (w + (leap ? 366 : 365)) % 7;
 	}
 }
 

@@ -138,11 +138,16 @@ int snap_map_from_json(const char *text, size_t len, struct snap_map *m, struct 
 		}
 		vs = snap_map_get(m, volid);
 		json_object_foreach(vol, snap, o) {
-			json_t *id = json_is_object(o) ? json_object_get(o, "id") : NULL;
-			json_t *ts = json_is_object(o) ? json_object_get(o, "timestamp") : NULL;
+			json_t *id, *ts;
 			char idbuf[32];
 			const char *ids;
 
+			if (!json_is_object(o)) {
+				strbuf_addf(err, "invalid snapshot '%.64s' on '%s' from the target", snap, volid);
+				goto out;
+			}
+			id = json_object_get(o, "id");
+			ts = json_object_get(o, "timestamp");
 			if (!valid_snapshot_name(snap)) {
 				strbuf_addf(err, "invalid snapshot name '%.64s' on '%s' from the target", snap, volid);
 				goto out;

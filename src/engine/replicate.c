@@ -405,7 +405,7 @@ static int do_remove(struct run *run, struct strbuf *err)
 {
 	const struct repl_job *job = run->job;
 	struct snap_map local = SNAP_MAP_INIT, remote = SNAP_MAP_INIT;
-	struct strvec scan = STRVEC_INIT;
+	struct strvec scan = STRVEC_INIT, existing = STRVEC_INIT;
 	struct remove_data rd = { .id = job->id };
 	int r = 0;
 
@@ -417,8 +417,18 @@ static int do_remove(struct run *run, struct strbuf *err)
 		strvec_sort_uniq(&scan);
 		r = remote_prepare(run, &scan, NULL, 1, NULL, 1, &remote, err);
 	}
+	/* the job's snapshots on the volumes that still exist here (a
+	 * removal must not get stuck on a disk deleted meanwhile) */
+	for (size_t i = 0; r == 0 && i < run->vols.nr; i++) {
+		struct backend *b;
+
+		if (storemap_get(&run->sm, run->vols.v[i].storage, &b, NULL) == 0 &&
+		    backend_volume_exists(b, run->vols.v[i].volname) == 0)
+			continue;
+		strvec_push(&existing, run->vols.v[i].volid);
+	}
 	if (r == 0)
-		r = prepare_volumes(&run->sm, &run->volids, job->id, 1, NULL, &run->log, &local, NULL, err);
+		r = prepare_volumes(&run->sm, &existing, job->id, 1, NULL, &run->log, &local, NULL, err);
 	if (r == 0) {
 		r = jobs_cfg_modify(run->ctx->config_dir, remove_job_fn, &rd, NULL, err);
 		if (r >= 0) {
@@ -429,6 +439,7 @@ static int do_remove(struct run *run, struct strbuf *err)
 	snap_map_release(&local);
 	snap_map_release(&remote);
 	strvec_clear(&scan);
+	strvec_clear(&existing);
 	return r;
 }
 

@@ -15,7 +15,7 @@ test_expect_success 'two nodes come up, nodes.cfg written' '
 	testbed_add_node a 1 &&
 	testbed_add_node b 2 &&
 	testbed_write_nodes_cfg &&
-	printf "node: a\n\taddress 127.0.1.1\n\nnode: b\n\taddress 127.0.1.2\n" >expect &&
+	printf "node: a\n\taddress $TB_NET.1\n\nnode: b\n\taddress $TB_NET.2\n" >expect &&
 	test_cmp expect "$TB/config/nodes.cfg" &&
 	echo "$TB" >"$TRASH/tb" &&
 	cat "$TB"/nodes/*/ns >"$TRASH/namespaces" &&
@@ -28,7 +28,7 @@ test_when_finished testbed_teardown
 
 test_expect_success 'volrep version on node b from node a, through volrep serve' '
 	start=$(now) &&
-	node_exec a volrep remote-exec --address 127.0.1.2 b volrep version >out 2>err &&
+	node_exec a volrep remote-exec --address $TB_NET.2 b volrep version >out 2>err &&
 	first=$(elapsed $start) &&
 	echo "volrep 0.1.0" >expect &&
 	test_cmp expect out &&
@@ -39,7 +39,7 @@ test_expect_success 'volrep version on node b from node a, through volrep serve'
 '
 
 test_expect_success 'the remote side runs inside node b with its identity' '
-	TB_VOLREP_SSH=$TB_SSH_ROOT node_exec a volrep remote-exec --address 127.0.1.2 b \
+	TB_VOLREP_SSH=$TB_SSH_ROOT node_exec a volrep remote-exec --address $TB_NET.2 b \
 		sh -c "echo \$VOLREP_NODE \$VOLREP_STATE_DIR; command -v volrep" >out &&
 	printf "b %s\n%s\n" "$TB/nodes/b/state" "$TOP/build/volrep" >expect &&
 	test_cmp expect out
@@ -52,7 +52,7 @@ test_expect_success 'one control master is shared by later calls' '
 	sock=$(ls -t "$TB"/cm/* | head -1) &&
 	ssh -o ControlPath="$sock" -O check dummy 2>check1 &&
 	start=$(now) &&
-	node_exec a volrep remote-exec --address 127.0.1.2 b volrep version >out &&
+	node_exec a volrep remote-exec --address $TB_NET.2 b volrep version >out &&
 	second=$(elapsed $start) &&
 	ssh -o ControlPath="$sock" -O check dummy 2>check2 &&
 	test_cmp check1 check2 &&
@@ -61,17 +61,17 @@ test_expect_success 'one control master is shared by later calls' '
 '
 
 test_expect_success 'serve refuses forbidden commands through real ssh' '
-	run_mustfail 2 $TB_SSH_SERVE root@127.0.1.2 "rm -rf /tmp/x" 2>err &&
+	run_mustfail 2 $TB_SSH_SERVE root@$TB_NET.2 "rm -rf /tmp/x" 2>err &&
 	expect_grep "serve: refused: not a volrep command: .rm." err &&
-	run_mustfail 2 $TB_SSH_SERVE root@127.0.1.2 "volrep version; id" 2>err &&
+	run_mustfail 2 $TB_SSH_SERVE root@$TB_NET.2 "volrep version; id" 2>err &&
 	expect_grep "serve: refused: shell metacharacter" err &&
-	run_mustfail 2 $TB_SSH_SERVE root@127.0.1.2 "volrep run --id 100-0" 2>err &&
+	run_mustfail 2 $TB_SSH_SERVE root@$TB_NET.2 "volrep run --id 100-0" 2>err &&
 	expect_grep "verb not allowed: .run." err &&
-	run_mustfail 2 $TB_SSH_SERVE root@127.0.1.2 2>err </dev/null &&
+	run_mustfail 2 $TB_SSH_SERVE root@$TB_NET.2 2>err </dev/null &&
 	expect_grep "interactive login is not allowed" err &&
-	run_mustfail 2 node_exec a volrep remote-exec --address 127.0.1.2 b sh -c id 2>err &&
+	run_mustfail 2 node_exec a volrep remote-exec --address $TB_NET.2 b sh -c id 2>err &&
 	expect_grep "not a volrep command" err &&
-	run_mustfail 2 node_exec a volrep remote-exec --address 127.0.1.2 b volrep prepare-local-job "100-0;id" 2>err &&
+	run_mustfail 2 node_exec a volrep remote-exec --address $TB_NET.2 b volrep prepare-local-job "100-0;id" 2>err &&
 	expect_grep "invalid job id" err
 '
 
@@ -79,7 +79,7 @@ test_expect_success 'a rate-limited relay over ssh keeps to the limit' '
 	head -c 3000000 /dev/zero >data &&
 	start=$(now) &&
 	TB_VOLREP_SSH=$TB_SSH_ROOT node_exec a volrep remote-exec --stdin --rate 1.5 \
-		--address 127.0.1.2 b wc -c <data >out 2>err &&
+		--address $TB_NET.2 b wc -c <data >out 2>err &&
 	took=$(elapsed $start) &&
 	echo 3000000 >expect && test_cmp expect out &&
 	cat err && echo "3 MB at 1.5 MB/s took $took s" &&
@@ -90,22 +90,22 @@ test_expect_success 'a hung node fails within seconds' '
 	testbed_node_kill b STOP &&
 	for s in "$TB"/cm/*; do ssh -o ControlPath="$s" -O exit dummy 2>/dev/null; done;
 	start=$(now) &&
-	run_mustfail 1 node_exec a volrep remote-exec --address 127.0.1.2 b volrep version 2>err &&
+	run_mustfail 1 node_exec a volrep remote-exec --address $TB_NET.2 b volrep version 2>err &&
 	took=$(elapsed $start) &&
 	testbed_node_kill b CONT &&
 	cat err && echo "took $took s" &&
-	expect_grep "ssh to .b. (127.0.1.2) failed: " err &&
+	expect_grep "ssh to .b. ($TB_NET.2) failed: " err &&
 	awk "BEGIN { exit !($took < 8) }"
 '
 
 test_expect_success 'a dead node fails at once with a clear error' '
-	node_exec a volrep remote-exec --address 127.0.1.2 b volrep version >out &&
+	node_exec a volrep remote-exec --address $TB_NET.2 b volrep version >out &&
 	testbed_node_kill b &&
 	start=$(now) &&
-	run_mustfail 1 node_exec a volrep remote-exec --address 127.0.1.2 b volrep version 2>err &&
+	run_mustfail 1 node_exec a volrep remote-exec --address $TB_NET.2 b volrep version 2>err &&
 	took=$(elapsed $start) &&
 	cat err && echo "took $took s" &&
-	expect_grep "volrep: ssh to .b. (127.0.1.2) failed: .*refused" err &&
+	expect_grep "volrep: ssh to .b. ($TB_NET.2) failed: .*refused" err &&
 	awk "BEGIN { exit !($took < 5) }"
 '
 

@@ -1,15 +1,20 @@
 # Multi-node test bed on one machine (DESIGN.md §7): each "node" is a
-# private mount namespace with its own sshd on 127.0.1.<k>:22 (loopback
+# private mount namespace with its own sshd on $TB_NET.<k>:22 (loopback
 # only), whose SetEnv gives the node its identity.
+#
+# TB_NET is the loopback /24 the nodes live in: 127.0.1 when set so (the
+# demo does), otherwise one picked from this shell's pid, so that test
+# beds of test runs going on at the same time do not collide. Tests name
+# a node's address with node_addr NAME, never literally.
 #
 # Source after test-lib.sh (needs root, unshare, nsenter, sshd):
 #
 #   . "$TOP/tests/lib/testbed.sh"
 #   testbed_init                 # keys, client config; teardown on EXIT
-#   testbed_add_node a 1         # node "a" on 127.0.1.1
+#   testbed_add_node a 1         # node "a" on $TB_NET.1
 #   testbed_add_node b 2
 #   testbed_write_nodes_cfg      # $TB/config/nodes.cfg
-#   node_exec a volrep remote-exec --address 127.0.1.2 b volrep version
+#   node_exec a volrep remote-exec --address "$(node_addr b)" b volrep version
 #   testbed_teardown             # also runs at exit
 #
 # Layout ($TB is short, /tmp/vrtb.XXXXXX, because ssh control socket paths
@@ -116,10 +121,17 @@ node_exec() {
 	nsenter --mount="/proc/$_h/ns/mnt" -- env $(_tb_env "$_n") VOLREP_SSH="$TB_VOLREP_SSH" "$@"
 }
 
-# testbed_add_node NAME K: start node NAME on 127.0.1.K: a namespace
+TB_NET=${TB_NET:-127.0.$(($$ % 200 + 20))}
+
+# node_addr NAME: the node's ssh address
+node_addr() {
+	cat "$TB/nodes/$1/address"
+}
+
+# testbed_add_node NAME K: start node NAME on $TB_NET.K: a namespace
 # holder (setsid, own process group), the setup hook, then sshd.
 testbed_add_node() {
-	_n=$1; _k=$2; _d="$TB/nodes/$1"; _a="127.0.1.$2"
+	_n=$1; _k=$2; _d="$TB/nodes/$1"; _a="$TB_NET.$2"
 	mkdir -p "$_d/state" "$_d/log" || return 1
 	echo "$_a" >"$_d/address"
 	ssh-keygen -q -t ed25519 -N '' -C "volrep-testbed-$_n" -f "$_d/ssh_host_ed25519_key" || return 1
@@ -177,9 +189,12 @@ testbed_write_nodes_cfg() {
 	done >"$TB/config/nodes.cfg"
 }
 
-_tb_ns_pids() { # pids of processes in the mount namespace $1 (an ns id)
+_tb_ns_pids() { # pids of live processes in the mount namespace $1 (an ns id)
 	for _p in /proc/[0-9]*; do
-		[ "$(readlink "$_p/ns/mnt" 2>/dev/null)" = "$1" ] && echo "${_p#/proc/}"
+		[ "$(readlink "$_p/ns/mnt" 2>/dev/null)" = "$1" ] || continue
+		# a zombie has exited; this machine's init reaps orphans late
+		[ "$(sed 's/^.*) \(.\).*/\1/' "$_p/stat" 2>/dev/null)" != Z ] || continue
+		echo "${_p#/proc/}"
 	done
 }
 
@@ -204,7 +219,9 @@ testbed_leftovers() {
 	done
 	for _p in /proc/[0-9]*; do
 		[ "${_p#/proc/}" != $$ ] || continue
-		tr '\0' ' ' <"$_p/cmdline" 2>/dev/null | grep -q -- "$TB/" && echo "process ${_p#/proc/}: $(tr '\0' ' ' <"$_p/cmdline")"
+		# read once: the process may exit between two reads
+		_cmd=$(tr '\0' ' ' 2>/dev/null <"$_p/cmdline") || continue
+		case "$_cmd" in *"$TB/"*) echo "process ${_p#/proc/}: $_cmd" ;; esac
 	done
 	grep -F -- "$TB/" /proc/self/mountinfo | sed 's/^/mount /'
 	return 0
@@ -231,10 +248,16 @@ testbed_teardown() {
 		for _p in /proc/[0-9]*; do
 			_pid=${_p#/proc/}
 			[ "$_pid" != $$ ] || continue
-			tr '\0' ' ' <"$_p/cmdline" 2>/dev/null | grep -q -- "$TB/" && kill "-$_sig" "$_pid" 2>/dev/null
+			tr '\0' ' ' 2>/dev/null <"$_p/cmdline" | grep -q -- "$TB/" && kill "-$_sig" "$_pid" 2>/dev/null
+		done
+		# give the signal time to land: a FUSE daemon unmounting can take
+		# a few seconds to exit
+		_i=0
+		while [ -n "$(testbed_leftovers)" ] && [ $_i -lt 20 ]; do
+			sleep 0.25
+			_i=$((_i + 1))
 		done
 		[ -n "$(testbed_leftovers)" ] || break
-		sleep 0.3
 	done
 	_left=$(testbed_leftovers)
 	[ -z "$_left" ] || { echo "testbed: left behind:" >&2; echo "$_left" >&2; }

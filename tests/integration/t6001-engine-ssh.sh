@@ -1,0 +1,87 @@
+#!/bin/sh
+# The replication engine between two test bed nodes over real ssh, the
+# replication key restricted to `volrep serve`: a container with its
+# rootfs on zfs and a mount point on btrfs, full then incremental sync,
+# and a run killed with SIGKILL mid-stream after which the next run
+# still succeeds incrementally.
+. "$(dirname "$0")/../lib/test-lib.sh"
+. "$TOP/tests/lib/testbed.sh"
+. "$TOP/tests/lib/storage.sh"
+testbed_require
+command -v zfs-fuse >/dev/null 2>&1 || test_skip_all "needs zfs-fuse"
+command -v mkfs.btrfs >/dev/null 2>&1 || test_skip_all "needs btrfs-progs"
+storage_testbed_hooks
+
+test_expect_success 'two nodes with storage, a container on a, job 100-0 to b' '
+	testbed_init &&
+	testbed_add_node a 1 &&
+	testbed_add_node b 2 &&
+	echo "$TB" >"$TRASH/tb" &&
+	testbed_write_nodes_cfg &&
+	printf "zfspool: local-zfs\n\tpool rpool/data\n\nbtrfs: local-btrfs\n\tpath /mnt/btrfs\n" >"$TB/config/storage.cfg" &&
+	mkdir -p "$TB/config/nodes/a/lxc" "$TB/config/nodes/b" &&
+	printf "rootfs: local-zfs:subvol-100-disk-0,size=1G\nmp0: local-btrfs:100/subvol-100-disk-1,mp=/d,size=1G\n" \
+		>"$TB/config/nodes/a/lxc/100.conf" &&
+	node_exec a zfs create rpool/data/subvol-100-disk-0 &&
+	node_exec a sh -c "echo hello >/rpool/data/subvol-100-disk-0/f" &&
+	node_exec a sh -c "mkdir -p /mnt/btrfs/images/100 && btrfs subvolume create /mnt/btrfs/images/100/subvol-100-disk-1 >/dev/null && echo data >/mnt/btrfs/images/100/subvol-100-disk-1/g" &&
+	node_exec a volrep create-local-job 100-0 b
+'
+[ -s "$TRASH/tb" ] || test_skip_all "test bed did not start"
+testbed_vars "$(cat "$TRASH/tb")"
+test_when_finished testbed_teardown
+
+state_a() { cat "$TB/nodes/a/state/replication-state.json"; }
+
+test_expect_success 'full sync over ssh through volrep serve' '
+	node_exec a volrep run --id 100-0 &&
+	test "$(node_exec b cat /rpool/data/subvol-100-disk-0/f)" = hello &&
+	test "$(node_exec b cat /mnt/btrfs/images/100/subvol-100-disk-1/g)" = data &&
+	node_exec a volrep log 100-0 >jl &&
+	expect_grep "full sync .local-zfs:subvol-100-disk-0." jl &&
+	expect_grep "full sync .local-btrfs:100/subvol-100-disk-1." jl &&
+	expect_grep "end replication job$" jl
+'
+
+test_expect_success 'incremental sync' '
+	node_exec a sh -c "echo more >>/rpool/data/subvol-100-disk-0/f; echo more >>/mnt/btrfs/images/100/subvol-100-disk-1/g" &&
+	sleep 1 &&
+	node_exec a volrep run --id 100-0 &&
+	test "$(node_exec b cat /rpool/data/subvol-100-disk-0/f | tail -1)" = more &&
+	test "$(node_exec b cat /mnt/btrfs/images/100/subvol-100-disk-1/g | tail -1)" = more &&
+	node_exec a volrep log 100-0 >jl &&
+	expect_grep "incremental sync .local-zfs:subvol-100-disk-0." jl &&
+	expect_grep "incremental sync .local-btrfs:100/subvol-100-disk-1." jl &&
+	expect_grep "(remote_finalize_local_job) delete stale replication snapshot" jl
+'
+
+test_expect_success 'a run killed mid-stream leaves a state the next run recovers from' '
+	node_exec a sh -c "head -c 6000000 /dev/urandom >/rpool/data/subvol-100-disk-0/big" &&
+	node_exec a volrep update 100-0 --rate 1 &&
+	sleep 1 &&
+	{ node_exec a volrep run --id 100-0 >/dev/null 2>&1 & } &&
+	i=0 && until grep -q "incremental sync .local-zfs" "$TB/nodes/a/log/100-0" 2>/dev/null; do
+		i=$((i + 1)); test $i -lt 100; sleep 0.1; done &&
+	sleep 1 &&
+	pid=$(state_a | sed -n "s/.*\"pid\":\([0-9]*\).*/\1/p") &&
+	test -n "$pid" && kill -9 "$pid" &&
+	sleep 1 &&
+	! grep -q "end replication job" "$TB/nodes/a/log/100-0" &&
+	node_exec a volrep update 100-0 --delete rate &&
+	sleep 1 &&
+	node_exec a volrep run --id 100-0 &&
+	node_exec a volrep log 100-0 >jl &&
+	expect_grep "delete stale replication snapshot" jl &&
+	expect_grep "incremental sync .local-zfs:subvol-100-disk-0." jl &&
+	test "$(node_exec a sha256sum </dev/null /rpool/data/subvol-100-disk-0/big | cut -c1-64)" = \
+	     "$(node_exec b sha256sum </dev/null /rpool/data/subvol-100-disk-0/big | cut -c1-64)" &&
+	test "$(node_exec a zfs list -H -o name -t snapshot -r rpool/data | grep -c __replicate_100-0_)" = 1 &&
+	test "$(node_exec b zfs list -H -o name -t snapshot -r rpool/data | grep -c __replicate_100-0_)" = 1
+'
+
+test_expect_success 'volrep status shows the job OK on a' '
+	node_exec a volrep status >st &&
+	expect_grep "^100-0 .*local/b .* 0 OK$" st
+'
+
+test_done
