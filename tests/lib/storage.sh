@@ -118,23 +118,32 @@ zfs_pool_create() {
 # while it fails (zfs-fuse reports a just-received filesystem as "dataset
 # is busy" for a moment).
 zfs_retry_busy() {
+	# per storage state: several test-bed nodes may retry at once
+	_ef=${STORAGE_STATE:-${TRASH:-/tmp}}/.zfs-retry.err
 	_i=0
-	while ! "$@" 2>"${TRASH:-/tmp}/.zfs-retry.err"; do
+	while ! "$@" 2>"$_ef"; do
 		_i=$((_i + 1))
-		if [ $_i -ge 25 ] || ! grep -q busy "${TRASH:-/tmp}/.zfs-retry.err"; then
-			cat "${TRASH:-/tmp}/.zfs-retry.err" >&2
-			rm -f "${TRASH:-/tmp}/.zfs-retry.err"
+		if [ $_i -ge 25 ] || ! grep -q busy "$_ef"; then
+			cat "$_ef" >&2
+			rm -f "$_ef"
 			return 1
 		fi
 		sleep 0.2
 	done
-	rm -f "${TRASH:-/tmp}/.zfs-retry.err"
+	rm -f "$_ef"
 }
 
 # zfs_stop: destroy our pools, stop the daemon and wait for it to exit
-# (SIGKILL after 20 s).
+# (SIGKILL after 20 s). With STORAGE_FAST_STOP=1 the daemon gets SIGKILL
+# at once once the pools are gone (it has nothing left to write) and the
+# caller waits for it to go (the multi-node test bed kills and waits for
+# everything in a node's namespace anyway): zfs-fuse takes ~4 s to exit
+# on SIGTERM, which adds up over many nodes.
 zfs_stop() {
 	storage_state
+	# zfs-fuse's "zpool destroy" unmounts the datasets but then may still
+	# find the pool busy: unmount first, and try again briefly
+	[ ! -s "$STORAGE_STATE/zfs-pools" ] || zfs umount -a >/dev/null 2>&1
 	for _p in $(cat "$STORAGE_STATE/zfs-pools" 2>/dev/null); do
 		zfs_retry_busy zpool destroy -f "$_p" >/dev/null 2>&1 || echo "zfs_stop: cannot destroy pool $_p" >&2
 	done
@@ -143,6 +152,10 @@ zfs_stop() {
 	_pid=$(cat "$(cat "$STORAGE_STATE/zfs-fuse.pidfile")" 2>/dev/null)
 	rm -f "$STORAGE_STATE/zfs-fuse.pidfile"
 	case "$_pid" in '' | *[!0-9]*) return 0 ;; esac
+	if [ "${STORAGE_FAST_STOP:-0}" = 1 ]; then
+		kill -s KILL "$_pid" 2>/dev/null
+		return 0
+	fi
 	kill "$_pid" 2>/dev/null || return 0
 	_i=0
 	# the daemon's parent is init, which may reap it late: a zombie has
@@ -213,22 +226,36 @@ tree_sums() {
 # state under $TB/nodes/<name>/storage, identical paths on every node:
 # pool rpool with rpool/data at /rpool/data, and a btrfs at /mnt/btrfs.
 
-# storage_node_setup NAME: start node NAME's zfs-fuse and pool, mount its
-# btrfs.
+# storage_node_setup NAME [ZFS_SIZE [BTRFS_SIZE]]: start node NAME's
+# zfs-fuse and pool, mount its btrfs (sizes as zfs_pool_create and
+# btrfs_create take them; default 256M each). Files under
+# $TB/nodes/<name>/storage: zfs/ (daemon state, rpool.vdev), btrfs.img,
+# state/ (what storage_node_teardown needs).
 storage_node_setup() {
 	_sd="$TB/nodes/$1/storage"
 	mkdir -p "$_sd" || return 1
 	node_exec "$1" env VOLREP_PRIVATE_NS=1 STORAGE_STATE="$_sd/state" sh -c '
-		. "$1" && zfs_start "$2/zfs" && zfs_pool_create rpool "$2/zfs" /rpool/data &&
-		btrfs_create "$2/btrfs.img" /mnt/btrfs' sh "$TOP/tests/lib/storage.sh" "$_sd"
+		. "$1" && zfs_start "$2/zfs" && zfs_pool_create rpool "$2/zfs" /rpool/data "$3" &&
+		btrfs_create "$2/btrfs.img" /mnt/btrfs "$4"' sh "$TOP/tests/lib/storage.sh" "$_sd" \
+		"${2:-256M}" "${3:-256M}"
 }
 
-# storage_node_teardown NAME: the reverse, inside the node.
+# storage_node_teardown NAME: the reverse, inside the node (passes
+# STORAGE_FAST_STOP on to zfs_stop). A node whose namespace is already
+# gone (killed) has lost its mounts with it; only the loop device of its
+# btrfs image can remain, and is detached.
 storage_node_teardown() {
 	_sd="$TB/nodes/$1/storage"
 	[ -d "$_sd/state" ] || return 0
-	node_exec "$1" env VOLREP_PRIVATE_NS=1 STORAGE_STATE="$_sd/state" sh -c '
-		. "$1" && storage_teardown' sh "$TOP/tests/lib/storage.sh"
+	if [ -e "/proc/$(cat "$TB/nodes/$1/holder.pid" 2>/dev/null)/ns/mnt" ]; then
+		node_exec "$1" env VOLREP_PRIVATE_NS=1 STORAGE_STATE="$_sd/state" \
+			STORAGE_FAST_STOP="${STORAGE_FAST_STOP:-0}" sh -c '
+			. "$1" && storage_teardown' sh "$TOP/tests/lib/storage.sh" </dev/null
+	fi
+	for _dev in $(losetup -j "$_sd/btrfs.img" -l -O NAME -n 2>/dev/null); do
+		losetup -d "$_dev" 2>/dev/null
+	done
+	return 0
 }
 
 # storage_testbed_hooks: after sourcing testbed.sh, make testbed_add_node

@@ -1,0 +1,169 @@
+#!/bin/sh
+# Replication yardsticks (DESIGN.md §7a) on the two-node namespace test
+# bed (tests/lib/e2e.sh), measured in one run as ratios:
+#   1. per-job time of a no-change incremental run (`volrep run --id`) vs
+#      a hand-written minimal script doing the same with one ssh call per
+#      step: zfs snapshot; zfs send -i | ssh zfs recv; zfs destroy (both
+#      sides).                                             goal <= 0.5x
+#   2. full-sync throughput of volrep vs the raw
+#      `zfs send | ssh zfs recv` pipe (over an open ssh connection, as
+#      volrep's, so that both measure moving the data).    goal >= 0.95x
+# Needs root, zfs-fuse, btrfs-progs, sshd. Exits 1 when a goal is missed.
+# BENCH_RUNS (default 10) runs for 1, BENCH_MB (default 384) MB for 2.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+VOLREP="$TOP/build/volrep"
+export TOP VOLREP TZ=UTC
+RUNS=${BENCH_RUNS:-10}
+MB=${BENCH_MB:-384}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "skipped: needs root (namespaces, zfs-fuse, loop devices)"
+	exit 0
+fi
+
+# what tests/lib/*.sh expect from the test harness
+TRASH=$(mktemp -d /tmp/volrep-bench.XXXXXX)
+export TRASH
+_cleanups=""
+test_when_finished() { _cleanups="$1
+$_cleanups"; }
+test_skip_all() { echo "skipped: $1"; exit 0; }
+trap 'trap "" INT TERM; eval "$_cleanups"; rm -rf "$TRASH"' EXIT
+trap 'exit 130' INT TERM
+
+. "$TOP/tests/lib/testbed.sh"
+. "$TOP/tests/lib/storage.sh"
+. "$TOP/tests/lib/e2e.sh"
+e2e_require
+
+now() { date +%s.%N; }
+# median of the numbers on stdin
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# verdict VALUE OP GOAL: OK or MISSED (and remember the miss)
+MISSED=0
+verdict() {
+	if awk "BEGIN { exit !($1 $2 $3) }"; then echo OK; else MISSED=1; echo MISSED; fi
+}
+
+# pools large enough for two copies of the throughput volume
+E2E_ZFS_SIZE=$((MB * 3 + 256))M
+E2E_BTRFS_SIZE=128M
+e2e_start a b || exit 1
+TGT=$(node_addr b)
+SSH_ROOT=$TB_SSH_ROOT
+
+# ---- 1. no-change incremental run ------------------------------------
+echo
+echo "1. no-change incremental run, 1 guest with 1 volume (median of $RUNS runs)"
+V=local-zfs:subvol-900-disk-0
+guest_create a 900 lxc && guest_add_disk a 900 rootfs $V 64 && vol_write a $V 1 || exit 1
+vr a create-local-job 900-0 b >/dev/null || exit 1
+
+# the baseline's own volume, seeded with a full copy on b
+DS=rpool/data/subvol-901-disk-0
+guest_create a 901 lxc && guest_add_disk a 901 rootfs local-zfs:subvol-901-disk-0 64 &&
+	vol_write a local-zfs:subvol-901-disk-0 1 || exit 1
+node_exec a zfs snapshot $DS@b0 &&
+	node_exec a sh -c "zfs send $DS@b0 | $SSH_ROOT root@$TGT zfs recv $DS" || exit 1
+
+# the minimal script, run on node a: one ssh call per remote step, no
+# connection sharing (what a hand-written cron job does)
+cat >"$TRASH/minimal.sh" <<EOF
+set -e
+old=\$1 new=\$2
+zfs snapshot $DS@\$new
+zfs send -i @\$old $DS@\$new | $SSH_ROOT root@$TGT zfs recv -F $DS
+zfs destroy $DS@\$old
+$SSH_ROOT root@$TGT zfs destroy $DS@\$old
+EOF
+
+if e2e_have_engine; then
+	job_run a 900-0 >/dev/null 2>&1 || { echo "volrep run --id 900-0 (full sync) failed:"; vr a log 900-0; exit 1; }
+fi
+: >"$TRASH/t.volrep"
+: >"$TRASH/t.script"
+i=1
+while [ $i -le "$RUNS" ]; do
+	t0=$(now)
+	node_exec a sh "$TRASH/minimal.sh" b$((i - 1)) b$i || { echo "minimal script failed"; exit 1; }
+	echo "$(now) $t0" | awk '{ print $1 - $2 }' >>"$TRASH/t.script"
+	if e2e_have_engine; then
+		# a run starts in a later second than the last sync: wait for it
+		# outside the measured time
+		_last=$(cat "$TB/last-run")
+		while [ "$(date +%s)" -le "$_last" ]; do sleep 0.02; done
+		date +%s >"$TB/last-run"
+		t0=$(now)
+		vr a run --id 900-0 >/dev/null 2>&1 || { echo "volrep run --id 900-0 failed:"; vr a log 900-0; exit 1; }
+		echo "$(now) $t0" | awk '{ print $1 - $2 }' >>"$TRASH/t.volrep"
+	fi
+	i=$((i + 1))
+done
+ts=$(median <"$TRASH/t.script")
+printf '   minimal zfs+ssh script  %8.3f s\n' "$ts"
+if e2e_have_engine; then
+	vr a log 900-0 | grep -q "incremental sync" || { echo "volrep did not run an incremental sync:"; vr a log 900-0; exit 1; }
+	tv=$(median <"$TRASH/t.volrep")
+	printf '   volrep run --id         %8.3f s\n' "$tv"
+	r=$(echo "$tv $ts" | awk '{ printf "%.2f", $1 / $2 }')
+	printf '   ratio volrep/script     %8sx  (goal <= 0.5x) %s\n' "$r" "$(verdict "$r" "<=" 0.5)"
+else
+	echo "   volrep run --id         (volrep run is not built yet)"
+fi
+
+# ---- 2. full-sync throughput -----------------------------------------
+echo
+echo "2. full sync of $MB MB (ZFS, one volume)"
+V=local-zfs:subvol-902-disk-0
+DS=rpool/data/subvol-902-disk-0
+guest_create a 902 lxc && guest_add_disk a 902 rootfs $V $MB || exit 1
+t0=$(now)
+vol_write a $V "$MB" data || exit 1
+printf '   (writing the data took %.1f s)\n' "$(echo "$(now) $t0" | awk '{ print $1 - $2 }')"
+node_exec a zfs snapshot $DS@raw || exit 1
+# the raw pipe gets a warm ssh connection too (a control master, as
+# volrep's transport keeps one): both figures are about moving the data
+node_exec a $SSH_ROOT -o ControlMaster=yes -o ControlPersist=300 -f -N root@$TGT || exit 1
+
+raw_copy() { # one raw pipe into a scratch dataset on b, removed after
+	t0=$(now)
+	node_exec a sh -c "zfs send $DS@raw | $SSH_ROOT root@$TGT zfs recv rpool/data/subvol-903-disk-0" || return 1
+	echo "$(now) $t0" | awk '{ print $1 - $2 }' >>"$TRASH/t.raw"
+	zfs_destroy b rpool/data/subvol-903-disk-0
+}
+volrep_copy() { # job 902-N: a full sync; then the copy is removed by hand
+	_id=902-$1
+	vr a create-local-job $_id b >/dev/null || return 1
+	_last=$(cat "$TB/last-run" 2>/dev/null || echo 0)
+	while [ "$(date +%s)" -le "$_last" ]; do sleep 0.02; done
+	date +%s >"$TB/last-run"
+	t0=$(now)
+	vr a run --id $_id >/dev/null 2>&1 || { vr a log $_id; return 1; }
+	echo "$(now) $t0" | awk '{ print $1 - $2 }' >>"$TRASH/t.vfull"
+	vr a log $_id | grep -q "full sync" || { vr a log $_id; return 1; }
+	[ "$(vol_sum a $V)" = "$(vol_sum b $V)" ] || { echo "volrep's copy differs"; return 1; }
+	vr a delete $_id --force >/dev/null 2>&1
+	zfs_destroy b $DS &&
+		for _s in $(vol_snaps a $V | grep "^__replicate_"); do node_exec a zfs destroy "$DS@$_s" || return 1; done
+}
+: >"$TRASH/t.raw"
+: >"$TRASH/t.vfull"
+for round in 0 1; do
+	raw_copy || { echo "raw zfs send | ssh zfs recv failed"; exit 1; }
+	if e2e_have_engine; then
+		volrep_copy $round || { echo "volrep full sync failed"; exit 1; }
+	fi
+done
+tr=$(median <"$TRASH/t.raw")
+printf '   zfs send | ssh zfs recv %8.1f MB/s  (%.2f s, median of 2)\n' "$(echo "$MB $tr" | awk '{ print $1 / $2 }')" "$tr"
+if e2e_have_engine; then
+	tf=$(median <"$TRASH/t.vfull")
+	printf '   volrep run --id         %8.1f MB/s  (%.2f s, median of 2)\n' "$(echo "$MB $tf" | awk '{ print $1 / $2 }')" "$tf"
+	r=$(echo "$tr $tf" | awk '{ printf "%.2f", $1 / $2 }')
+	printf '   ratio volrep/raw        %8sx  (goal >= 0.95x) %s\n' "$r" "$(verdict "$r" ">=" 0.95)"
+else
+	echo "   volrep run --id         (volrep run is not built yet)"
+fi
+echo
+exit "$MISSED"
