@@ -8,7 +8,11 @@
  *  - a busy guest lock (a migration, an admin's run) is not waited for:
  *    the run is skipped and nothing is recorded (DESIGN.md §6);
  *  - the daemon's share of the node-wide bandwidth cap lowers the job's
- *    rate for this run (the log's "rate limit:" line shows it). */
+ *    rate for this run (the log's "rate limit:" line shows it);
+ *  - SIGTERM/SIGINT do not kill the worker itself: the daemon signals the
+ *    worker's process group, the transfer's processes die, and the run
+ *    fails through the engine's error path, which removes this run's
+ *    snapshots and records the error in the state and the job log. */
 #ifndef VOLREP_DAEMON_WORKER_H
 #define VOLREP_DAEMON_WORKER_H
 
