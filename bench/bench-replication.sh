@@ -91,9 +91,7 @@ while [ $i -le "$RUNS" ]; do
 	if e2e_have_engine; then
 		# a run starts in a later second than the last sync: wait for it
 		# outside the measured time
-		_last=$(cat "$TB/last-run")
-		while [ "$(date +%s)" -le "$_last" ]; do sleep 0.02; done
-		date +%s >"$TB/last-run"
+		_e2e_next_second
 		t0=$(now)
 		vr a run --id 900-0 >/dev/null 2>&1 || { echo "volrep run --id 900-0 failed:"; vr a log 900-0; exit 1; }
 		echo "$(now) $t0" | awk '{ print $1 - $2 }' >>"$TRASH/t.volrep"
@@ -135,9 +133,7 @@ raw_copy() { # one raw pipe into a scratch dataset on b, removed after
 volrep_copy() { # job 902-N: a full sync; then the copy is removed by hand
 	_id=902-$1
 	vr a create-local-job $_id b >/dev/null || return 1
-	_last=$(cat "$TB/last-run" 2>/dev/null || echo 0)
-	while [ "$(date +%s)" -le "$_last" ]; do sleep 0.02; done
-	date +%s >"$TB/last-run"
+	_e2e_next_second
 	t0=$(now)
 	vr a run --id $_id >/dev/null 2>&1 || { vr a log $_id; return 1; }
 	echo "$(now) $t0" | awk '{ print $1 - $2 }' >>"$TRASH/t.vfull"

@@ -55,7 +55,7 @@ test_expect_success 'teardown leaves no zfs-fuse daemon or loop device behind' '
 	imgs="$TB/nodes/a/storage/btrfs.img $TB/nodes/b/storage/btrfs.img" &&
 	tb=$TB &&
 	testbed_teardown &&
-	! pgrep -f "zfs-fuse.*$tb/" &&
+	! pgrep -f "zfs-fuse.*$tb" &&
 	for i in $imgs; do test -z "$(losetup -j "$i")" || return 1; done
 '
 

@@ -195,12 +195,14 @@ test_expect_success 'delete (full): marked, then the next run removes target vol
 	test "$(jq "has(\"100\")" "$TB/nodes/a/state/replication-state.json")" = false
 '
 
-test_expect_success 'delete --keep (local): the target keeps its copy' '
+test_expect_success 'delete --keep (local): the scheduler removes it, the target keeps its copy' '
 	sum=$(vol_sum c $CT) &&
 	tsnap=$(repl_snaps c $CT 200-1) &&
 	vr a delete 200-1 --keep 2>err &&
 	test "$(vr a read 200-1 | jq -r .remove_job)" = local &&
-	job_run a 200-1 &&
+	vr a status >out && cat out &&
+	expect_grep "^200-1 .* pending " out &&
+	jobs_run_due a &&
 	vr a log 200-1 >log &&
 	cat log &&
 	expect_grep "200-1: start job removal - mode .local.$" log &&

@@ -112,6 +112,8 @@ test_expect_success 'kill -9 of the run in the middle of a rate-limited stream' 
 	sleep 2 &&
 	pid=$(cat "$TRASH/run.pid") &&
 	kill -0 $pid &&
+	test "$(state_col 200-0)" = SYNCING &&
+	test "$(job_field a 200-0 pid)" = $pid &&
 	kill -9 $pid &&
 	sleep 0.5 &&
 	vr a log 200-0 >log && cat log &&

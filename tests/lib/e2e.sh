@@ -78,7 +78,10 @@ testbed_node_setup_hook() {
 }
 
 # Called for each node in turn; the first call takes every node's storage
-# down in parallel, with zfs-fuse killed at once (see zfs_stop).
+# down in parallel, with zfs-fuse killed at once (see zfs_stop), then
+# kills every process of the nodes and waits up to 10 s for them to go
+# (testbed_teardown only gives them a fraction of a second, too little on
+# a loaded machine for processes that were waiting on a FUSE mount).
 testbed_node_teardown_hook() {
 	[ ! -e "$TB/storage-down" ] || return 0
 	: >"$TB/storage-down"
@@ -90,6 +93,20 @@ testbed_node_teardown_hook() {
 	for _p in $_pids; do
 		wait "$_p"
 	done
+	_i=0
+	while :; do
+		_left=""
+		for _n in $TB_NODES; do
+			[ -f "$TB/nodes/$_n/ns" ] && _left="$_left $(_tb_ns_pids "$(cat "$TB/nodes/$_n/ns")")"
+		done
+		[ -n "$(echo $_left)" ] || break
+		# shellcheck disable=SC2086
+		kill -9 $_left 2>/dev/null
+		_i=$((_i + 1))
+		[ $_i -lt 100 ] || break
+		sleep 0.1
+	done
+	return 0
 }
 
 # _e2e_free_k K: the first K' >= K with nothing listening on 127.0.1.K':22
@@ -322,15 +339,28 @@ e2e_have_engine() {
 	"$VOLREP" help run >/dev/null 2>&1
 }
 
-# job_run NODE ID [ARGS...]: volrep run --id ID on NODE. Successive runs
-# start in different seconds (a snapshot name holds the start second,
-# and a run must start after the last sync).
-job_run() {
-	_jn=$1 _jid=$2; shift 2
+# _e2e_next_second: wait until the second after the last run's start.
+# Successive runs start in different seconds (a snapshot name holds the
+# start second, and a run must start after the last sync).
+_e2e_next_second() {
 	_last=$(cat "$TB/last-run" 2>/dev/null || echo 0)
 	while [ "$(date +%s)" -le "$_last" ]; do sleep 0.05; done
 	date +%s >"$TB/last-run"
+}
+
+# job_run NODE ID [ARGS...]: volrep run --id ID on NODE.
+job_run() {
+	_jn=$1 _jid=$2; shift 2
+	_e2e_next_second
 	vr "$_jn" run --id "$_jid" "$@"
+}
+
+# jobs_run_due NODE [ARGS...]: volrep run on NODE (the due jobs, as the
+# scheduler runs them).
+jobs_run_due() {
+	_jn=$1; shift
+	_e2e_next_second
+	vr "$_jn" run "$@"
 }
 
 # job_run_bg NODE PIDFILE ID [ARGS...]: job_run in the background; the pid
@@ -338,9 +368,7 @@ job_run() {
 # one another, so the pid stays the same).
 job_run_bg() {
 	_jn=$1 _pf=$2 _jid=$3; shift 3
-	_last=$(cat "$TB/last-run" 2>/dev/null || echo 0)
-	while [ "$(date +%s)" -le "$_last" ]; do sleep 0.05; done
-	date +%s >"$TB/last-run"
+	_e2e_next_second
 	_h=$(node_pid "$_jn") || return 1
 	# shellcheck disable=SC2046
 	sh -c 'echo $$ >"$0"; exec "$@"' "$_pf" nsenter --mount="/proc/$_h/ns/mnt" -- \
