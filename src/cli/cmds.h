@@ -6,6 +6,7 @@
 
 int cmd_calendar(int argc, char **argv, struct context *ctx);
 int cmd_create_local_job(int argc, char **argv, struct context *ctx);
+int cmd_daemon(int argc, char **argv, struct context *ctx);
 int cmd_delete(int argc, char **argv, struct context *ctx);
 int cmd_disable(int argc, char **argv, struct context *ctx);
 int cmd_enable(int argc, char **argv, struct context *ctx);

@@ -8,6 +8,7 @@
 const struct command commands[] = {
 	{ "calendar", cmd_calendar, "<spec> [--from EPOCH] [--iterations N] [--output-format text|json]", "show the next events of a schedule" },
 	{ "create-local-job", cmd_create_local_job, "<id> <target> [--schedule S] [--rate MBps] [--comment T] [--disable 0|1] [--source NODE]", "create a replication job" },
+	{ "daemon", cmd_daemon, "[--help]", "run the replication scheduler service (foreground)" },
 	{ "delete", cmd_delete, "<id> [--keep] [--force]", "mark a replication job for removal (--force: remove the entry at once)" },
 	{ "disable", cmd_disable, "<id>", "disable a replication job" },
 	{ "enable", cmd_enable, "<id>", "enable a replication job" },
