@@ -104,7 +104,7 @@ install: build/volrep
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
 		$(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(PREFIX)/share/doc/volrep
 	install -m 0755 build/volrep $(DESTDIR)$(PREFIX)/sbin/volrep
-	if [ -f man/volrep.8 ]; then install -m 0644 man/volrep.8 $(DESTDIR)$(PREFIX)/share/man/man8/volrep.8; fi
+	install -m 0644 man/volrep.8 $(DESTDIR)$(PREFIX)/share/man/man8/volrep.8
 	sed -e 's|/usr/local/|$(PREFIX)/|g' systemd/volrep.service >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/volrep.service
 	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/volrep.service
 	install -m 0644 docs/daemon.md $(DESTDIR)$(PREFIX)/share/doc/volrep/daemon.md
