@@ -95,13 +95,23 @@ bench: deps
 	@$(MAKE) --no-print-directory build/volrep $(BENCHES)
 	@bench/run.sh
 
+# The unit goes where the admin's own units live (/etc/systemd/system):
+# a /usr/local install is not the distribution's, so not /lib/systemd.
+# Override with SYSTEMD_UNIT_DIR. ExecStart is rewritten for PREFIX.
+SYSTEMD_UNIT_DIR ?= /etc/systemd/system
+
 install: build/volrep
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(PREFIX)/share/doc/volrep
 	install -m 0755 build/volrep $(DESTDIR)$(PREFIX)/sbin/volrep
-	install -m 0644 man/volrep.8 $(DESTDIR)$(PREFIX)/share/man/man8/volrep.8
+	if [ -f man/volrep.8 ]; then install -m 0644 man/volrep.8 $(DESTDIR)$(PREFIX)/share/man/man8/volrep.8; fi
+	sed -e 's|/usr/local/|$(PREFIX)/|g' systemd/volrep.service >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/volrep.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/volrep.service
+	install -m 0644 docs/daemon.md $(DESTDIR)$(PREFIX)/share/doc/volrep/daemon.md
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/volrep $(DESTDIR)$(PREFIX)/share/man/man8/volrep.8
+	rm -f $(DESTDIR)$(PREFIX)/sbin/volrep $(DESTDIR)$(PREFIX)/share/man/man8/volrep.8 \
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/volrep.service $(DESTDIR)$(PREFIX)/share/doc/volrep/daemon.md
 
 clean:
 	rm -rf build

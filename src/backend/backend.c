@@ -362,6 +362,14 @@ int backend_destroy_volume(struct backend *b, const char *volname)
 	return b->ops->destroy_volume(b, volname);
 }
 
+int backend_rollback(struct backend *b, const char *volname, const char *snap)
+{
+	CHECK_OPEN(b);
+	if (check_volname(b, volname) < 0 || check_snap(b, "snapshot", snap) < 0)
+		return -EINVAL;
+	return b->ops->rollback(b, volname, snap);
+}
+
 int backend_free_space(struct backend *b, uint64_t *bytes)
 {
 	CHECK_OPEN(b);

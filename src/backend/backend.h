@@ -108,6 +108,7 @@ struct backend_ops {
 		      const char *base, int in_fd);
 	int (*free_space)(struct backend *b, uint64_t *bytes);
 	int (*destroy_volume)(struct backend *b, const char *volname);
+	int (*rollback)(struct backend *b, const char *volname, const char *snap);
 };
 
 struct backend {
@@ -183,6 +184,13 @@ int backend_import(struct backend *b, const char *volname, const char *snap,
 /* Destroy a volume with all its snapshots (pvesr vdisk_free; the target
  * side of a job removal). -ENOENT when the volume does not exist. */
 int backend_destroy_volume(struct backend *b, const char *volname);
+/* Make the volume's data that of its snapshot snap again (failover to a
+ * replica: back to the newest snapshot every volume has). zfs: `zfs
+ * rollback -r`, which also destroys the snapshots newer than snap; btrfs:
+ * the volume is replaced by a writable snapshot of <subvol>@<snap>
+ * (swapped in atomically; later snapshots are kept). -ENOENT when the
+ * volume or the snapshot does not exist. */
+int backend_rollback(struct backend *b, const char *volname, const char *snap);
 /* Bytes available for new data on the storage. */
 int backend_free_space(struct backend *b, uint64_t *bytes);
 

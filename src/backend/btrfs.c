@@ -557,6 +557,58 @@ out:
 	return r;
 }
 
+/* A writable snapshot of <subvol>@<snap> is prepared next to the volume
+ * and exchanged with it, as an import does, so the volume is never
+ * missing; then the previous data goes. */
+static int btrfs_rollback(struct backend *b, const char *volname, const char *snap)
+{
+	struct strbuf dir = STRBUF_INIT, sv = STRBUF_INIT, vol = STRBUF_INIT, src = STRBUF_INIT, tmp = STRBUF_INIT;
+	struct strvec argv = STRVEC_INIT;
+	int r;
+
+	btrfs_volume_dir(b->path, volname, &dir, &sv);
+	strbuf_addf(&vol, "%s/%s", dir.buf, sv.buf);
+	strbuf_addf(&src, "%s@%s", vol.buf, snap);
+	strbuf_addf(&tmp, "%s/" IMPORT_TMP_PREFIX "%s", dir.buf, sv.buf);
+	r = is_subvolume(vol.buf);
+	if (r == 0)
+		r = backend_fail(b, -ENOENT, "volume '%s' does not exist", vol.buf);
+	else if (r < 0)
+		backend_fail(b, r, "'%s' is not a btrfs subvolume", vol.buf);
+	if (r < 0)
+		goto out;
+	r = is_subvolume(src.buf);
+	if (r == 0)
+		r = backend_fail(b, -ENOENT, "snapshot '%s' does not exist", src.buf);
+	else if (r < 0)
+		backend_fail(b, r, "'%s' is not a btrfs subvolume", src.buf);
+	if (r < 0)
+		goto out;
+	if (is_subvolume(tmp.buf) == 1 && (r = delete_subvolume(b, tmp.buf)) < 0)
+		goto out;
+	strvec_pushv(&argv, (const char *const[]){ b->tool, "subvolume", "snapshot", "--", src.buf, tmp.buf, NULL });
+	r = backend_run(b, &argv, NULL);
+	if (r < 0)
+		goto out;
+	if (renameat2(AT_FDCWD, tmp.buf, AT_FDCWD, vol.buf, RENAME_EXCHANGE) < 0) {
+		r = backend_fail(b, -errno, "cannot move '%s' to '%s': %s", tmp.buf, vol.buf, strerror(errno));
+		delete_subvolume(b, tmp.buf);
+		goto out;
+	}
+	r = delete_subvolume(b, tmp.buf);
+	if (r < 0)
+		r = backend_fail(b, -EIO, "rolled back '%s' but could not delete the previous copy '%s': %s", vol.buf,
+				 tmp.buf, b->errmsg.buf);
+out:
+	strvec_clear(&argv);
+	strbuf_release(&dir);
+	strbuf_release(&sv);
+	strbuf_release(&vol);
+	strbuf_release(&src);
+	strbuf_release(&tmp);
+	return r;
+}
+
 static int btrfs_free_space(struct backend *b, uint64_t *bytes)
 {
 	struct statvfs sv;
@@ -580,4 +632,5 @@ const struct backend_ops backend_btrfs_ops = {
 	.import = btrfs_import,
 	.free_space = btrfs_free_space,
 	.destroy_volume = btrfs_destroy_volume,
+	.rollback = btrfs_rollback,
 };

@@ -477,6 +477,27 @@ static int zfs_destroy_volume(struct backend *b, const char *volname)
 	return r;
 }
 
+static int zfs_rollback(struct backend *b, const char *volname, const char *snap)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf ds = STRBUF_INIT, name = STRBUF_INIT;
+	int r;
+
+	dataset_of(b, volname, &ds);
+	strbuf_addf(&name, "%s@%s", ds.buf, snap);
+	r = zfs_exists(b, name.buf);
+	if (r == 0)
+		r = backend_fail(b, -ENOENT, "snapshot '%s' does not exist", name.buf);
+	if (r > 0) {
+		zfs_argv_rollback(&argv, b->tool, ds.buf, snap);
+		r = run_retry_busy(b, &argv);
+	}
+	strvec_clear(&argv);
+	strbuf_release(&ds);
+	strbuf_release(&name);
+	return r;
+}
+
 static int zfs_free_space(struct backend *b, uint64_t *bytes)
 {
 	struct strvec argv = STRVEC_INIT;
@@ -512,4 +533,5 @@ const struct backend_ops backend_zfs_ops = {
 	.import = zfs_import,
 	.free_space = zfs_free_space,
 	.destroy_volume = zfs_destroy_volume,
+	.rollback = zfs_rollback,
 };

@@ -11,7 +11,10 @@
 #include "cli/cmds.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
+#include "base/parse-util.h"
 #include "config/jobs.h"
+#include "daemon/worker.h"
+#include "sched/sched.h"
 #include "engine/joblog.h"
 #include "engine/runner.h"
 
@@ -21,10 +24,31 @@ static void report(const char *jobid, const char *msg, void *data)
 	fprintf(stderr, "%s: %s\n", jobid, msg);
 }
 
+/* --scheduled: a run started by the daemon. Exit 0 ok, 1 failed,
+ * SCHED_EXIT_BUSY when the guest lock was busy (nothing done). */
+static int run_scheduled(const struct context *ctx, const char *id, const char *cap_arg)
+{
+	struct strbuf err = STRBUF_INIT;
+	double cap = 0;
+	int r;
+
+	if (cap_arg && (parse_double(cap_arg, &cap) < 0 || cap <= 0)) {
+		error("invalid rate cap '%s' - expected a positive number of MB/s", cap_arg);
+		return EXIT_USAGE;
+	}
+	r = worker_run(ctx, id, cap, &err);
+	if (r < 0)
+		error("%s", err.buf);
+	strbuf_release(&err);
+	return r == -EBUSY ? SCHED_EXIT_BUSY : r < 0 ? EXIT_FAILED : 0;
+}
+
 int cmd_run(int argc, char **argv, struct context *ctx)
 {
 	struct opt_spec specs[] = {
-		{ "id", OPT_VALUE, NULL }, { "verbose", OPT_BOOL, NULL }, { NULL, OPT_VALUE, NULL },
+		{ "id", OPT_VALUE, NULL }, { "verbose", OPT_BOOL, NULL },
+		/* the daemon's workers (src/daemon/worker.h) */
+		{ "scheduled", OPT_BOOL, NULL }, { "rate-cap", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL },
 	};
 	struct strvec pos = STRVEC_INIT;
 	struct strbuf id = STRBUF_INIT, err = STRBUF_INIT;
@@ -39,6 +63,10 @@ int cmd_run(int argc, char **argv, struct context *ctx)
 	if (specs[0].value) {
 		if (job_id_parse(specs[0].value, &id, NULL, NULL, &err) < 0) {
 			error("%s", err.buf);
+			goto out;
+		}
+		if (specs[2].value && !strcmp(specs[2].value, "1")) {
+			ret = run_scheduled(ctx, id.buf, specs[3].value);
 			goto out;
 		}
 		r = run_single_job(ctx, id.buf, echo, progress, &err);

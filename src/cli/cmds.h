@@ -6,18 +6,24 @@
 
 int cmd_calendar(int argc, char **argv, struct context *ctx);
 int cmd_create_local_job(int argc, char **argv, struct context *ctx);
+int cmd_daemon(int argc, char **argv, struct context *ctx);
 int cmd_delete(int argc, char **argv, struct context *ctx);
 int cmd_disable(int argc, char **argv, struct context *ctx);
 int cmd_enable(int argc, char **argv, struct context *ctx);
 int cmd_export(int argc, char **argv, struct context *ctx);
+int cmd_failover(int argc, char **argv, struct context *ctx);
 int cmd_finalize_local_job(int argc, char **argv, struct context *ctx);
+int cmd_guest_start(int argc, char **argv, struct context *ctx);
 int cmd_help(int argc, char **argv, struct context *ctx);
 int cmd_import(int argc, char **argv, struct context *ctx);
 int cmd_list(int argc, char **argv, struct context *ctx);
 int cmd_log(int argc, char **argv, struct context *ctx);
+int cmd_migrate(int argc, char **argv, struct context *ctx);
 int cmd_prepare_local_job(int argc, char **argv, struct context *ctx);
 int cmd_read(int argc, char **argv, struct context *ctx);
 int cmd_remote_exec(int argc, char **argv, struct context *ctx);
+int cmd_replica_rollback(int argc, char **argv, struct context *ctx);
+int cmd_replica_snapshots(int argc, char **argv, struct context *ctx);
 int cmd_run(int argc, char **argv, struct context *ctx);
 int cmd_schedule_now(int argc, char **argv, struct context *ctx);
 int cmd_serve(int argc, char **argv, struct context *ctx);

@@ -287,7 +287,7 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 {
 	struct child c = CHILD_INIT;
 	struct relay_opts ro = RELAY_OPTS_INIT;
-	struct relay_stats stats;
+	struct relay_stats stats = { 0 };
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf out = STRBUF_INIT, rerr = STRBUF_INIT, xerr = STRBUF_INIT, want = STRBUF_INIT;
 	struct backend *b;
@@ -323,6 +323,8 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 			     &stats);
 	close(c.out);
 	c.out = -1;
+	if (run->o->bytes_sent)
+		*run->o->bytes_sent += stats.bytes;
 	ex = child_finish(&c);
 	log_lines(run, "", rerr.buf);
 	log_lines(run, "", out.buf);
@@ -609,7 +611,7 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 	r = mkdir_p(path.buf, 0755);
 	strbuf_reset(&path);
 	guest_lock_path(&path, ctx->state_dir, job->guest);
-	if (r == 0)
+	if (r == 0 && !o->guest_locked)
 		r = lock_acquire(&lk, path.buf, o->lock_timeout_ms);
 	if (r == -ETIMEDOUT || r == -EWOULDBLOCK) {
 		strbuf_addf(err, "can't lock file '%s' - got timeout", path.buf);

@@ -37,8 +37,14 @@ struct run_opts {
 	long lock_timeout_ms;  /* guest lock wait; 0 = try once (scheduled runs) */
 	FILE *echo;            /* also print the log lines here (--verbose), may be NULL */
 	int progress;          /* print a progress line on stderr while streaming */
+	/* the caller already holds the guest lock (guest_lock_path; migration
+	 * holds it across the whole move): run without taking it again */
+	int guest_locked;
+	/* when non-NULL, the bytes streamed to the target are added here */
+	uint64_t *bytes_sent;
 };
-#define RUN_OPTS_INIT { .iteration = 0, .start_time = 0, .lock_timeout_ms = 0, .echo = NULL, .progress = 0 }
+#define RUN_OPTS_INIT { .iteration = 0, .start_time = 0, .lock_timeout_ms = 0, .echo = NULL, .progress = 0, \
+			.guest_locked = 0, .bytes_sent = NULL }
 
 /* Run (or remove) job, whose guest must live on ctx->node (the caller
  * checks, see jobstatus.h). Returns

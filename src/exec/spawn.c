@@ -198,6 +198,24 @@ int child_finish(struct child *c)
 	return WEXITSTATUS(status);
 }
 
+int child_try_finish(struct child *c, int *code)
+{
+	int status, r;
+
+	if (c->pid <= 0)
+		return -ECHILD;
+	while ((r = waitpid(c->pid, &status, WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (r < 0)
+		return -errno;
+	if (r == 0)
+		return 0;
+	c->pid = -1;
+	child_clear(c);
+	*code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	return 1;
+}
+
 int run_capture(const char *const *argv, const char *input, size_t inlen,
 		struct strbuf *out, struct strbuf *err, size_t max)
 {

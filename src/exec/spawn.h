@@ -43,6 +43,10 @@ int child_start(struct child *c);
 /* Wait for the child; returns its exit code, 128+signal if it was killed,
  * or -errno. Frees args/env. */
 int child_finish(struct child *c);
+/* child_finish() without blocking, for event loops (the daemon's workers):
+ * returns 1 and the exit code in *code (as child_finish; args/env freed)
+ * when the child has ended, 0 while it runs, or -errno. */
+int child_try_finish(struct child *c, int *code);
 /* Kill the child (SIGTERM to its process group if new_pgrp) */
 void child_kill(struct child *c, int sig);
 void child_clear(struct child *c);

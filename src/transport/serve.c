@@ -62,12 +62,15 @@ static const struct opt_rule import_opts[] = {
 	{ NULL, ARG_NONE },
 };
 
-/* The target-side verbs (pvesr-behaviour.md §4.5, §4.6) and "version" for
- * probing. Volume lists are bounded: a guest has at most a few dozen. */
+/* The target-side verbs (pvesr-behaviour.md §4.5, §4.6), those of failover
+ * (engine/replica.h, guest-start) and "version" for probing. Volume lists are bounded: a guest has at most a few dozen. */
 static const struct verb_rule verbs[] = {
 	{ "finalize-local-job", { ARG_JOBID, ARG_NONE }, ARG_VOLID, 256, finalize_opts, 0 },
+	{ "guest-start", { ARG_VMID, ARG_NONE }, ARG_NONE, 0, NULL, 0 },
 	{ "import", { ARG_VOLID, ARG_NONE }, ARG_NONE, 0, import_opts, 1 },
 	{ "prepare-local-job", { ARG_JOBID, ARG_NONE }, ARG_VOLID, 256, prepare_opts, 0 },
+	{ "replica-rollback", { ARG_VMID, ARG_SNAPNAME }, ARG_VOLID, 256, NULL, 0 },
+	{ "replica-snapshots", { ARG_VMID, ARG_NONE }, ARG_VOLID, 256, NULL, 0 },
 	{ "set-state", { ARG_VMID, ARG_JSON }, ARG_NONE, 0, NULL, 0 },
 	{ "version", { ARG_NONE, ARG_NONE }, ARG_NONE, 0, NULL, 0 },
 };

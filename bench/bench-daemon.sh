@@ -1,0 +1,133 @@
+#!/bin/sh
+# The daemon's worker pool (DESIGN.md §6, §7a "100 guests due at once")
+# on the two-node namespace test bed (tests/lib/e2e.sh): N guests (default
+# 100) with one small ZFS volume each, all due at once, replicated by
+# `volrep daemon` to the other node. Each round writes BENCH_DELTA_MB
+# (default 1) into every volume, marks every job due and times the daemon
+# from start until every job has synced (incremental runs, the same work
+# in every round):
+#   max-workers 1                     (pvesr's one-after-another)
+#   defaults (max-workers 4, max-per-target 2)
+#   max-workers 4, max-per-target 4   (all four workers on the one target)
+# printed as ratios to max-workers 1; goal <= 0.4x for the best of the
+# parallel settings. Needs root, zfs-fuse, btrfs-progs, sshd. Exits 1 when
+# the goal is missed.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+VOLREP="$TOP/build/volrep"
+export TOP VOLREP TZ=UTC
+N=${BENCH_GUESTS:-100}
+DELTA=${BENCH_DELTA_MB:-1}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "skipped: needs root (namespaces, zfs-fuse, loop devices)"
+	exit 0
+fi
+
+# what tests/lib/*.sh expect from the test harness
+TRASH=$(mktemp -d /tmp/volrep-bench.XXXXXX)
+export TRASH
+_cleanups=""
+test_when_finished() { _cleanups="$1
+$_cleanups"; }
+test_skip_all() { echo "skipped: $1"; exit 0; }
+trap 'trap "" INT TERM; eval "$_cleanups"; rm -rf "$TRASH"' EXIT
+trap 'exit 130' INT TERM
+
+. "$TOP/tests/lib/testbed.sh"
+. "$TOP/tests/lib/storage.sh"
+. "$TOP/tests/lib/e2e.sh"
+e2e_require
+e2e_have_engine || { echo "skipped: volrep run is not built yet"; exit 0; }
+
+now() { date +%s.%N; }
+
+E2E_ZFS_SIZE=$((N * 3 * DELTA + 512))M
+E2E_BTRFS_SIZE=128M
+e2e_start a b || exit 1
+DLOG="$TRASH/daemon.log"
+STATE="$TB/nodes/a/state/replication-state.json"
+DPID=
+test_when_finished '[ -n "$DPID" ] && kill -9 $DPID 2>/dev/null'
+
+start_daemon() {
+	_h=$(node_pid a) || return 1
+	# shellcheck disable=SC2046
+	sh -c 'exec "$@"' sh nsenter --mount="/proc/$_h/ns/mnt" -- \
+		env $(_tb_env a) VOLREP_SSH="$TB_VOLREP_SSH" volrep daemon >"$DLOG" 2>&1 &
+	DPID=$!
+}
+
+stop_daemon() {
+	kill -TERM "$DPID" && wait "$DPID" || { echo "daemon failed:"; cat "$DLOG"; exit 1; }
+	DPID=
+}
+
+# synced_since T: jobs whose last sync started at or after T
+synced_since() {
+	vr a status --output-format json | jq --argjson t "$1" '[.[] | select(.last_sync >= $t)] | length'
+}
+
+# round SETTINGS...: write the delta, make every job due, time the daemon
+round() {
+	printf '%s\n' "$@" >"$TB/config/volrep.cfg"
+	i=0
+	while [ $i -lt "$N" ]; do
+		vol_write a local-zfs:subvol-$((1000 + i))-disk-0 "$DELTA" || exit 1
+		i=$((i + 1))
+	done
+	# every job due at once (schedule-now for all, in one state write)
+	if [ -s "$STATE" ]; then
+		jq -c 'map_values(map_values(.last_try = 0))' "$STATE" >"$STATE.new" && mv "$STATE.new" "$STATE"
+	fi
+	# runs must start after the last sync's second
+	sleep 1
+	t0s=$(date +%s)
+	t0=$(now)
+	start_daemon
+	while [ "$(synced_since "$t0s")" != "$N" ]; do
+		sleep 0.1
+		kill -0 "$DPID" 2>/dev/null || { echo "daemon died:"; cat "$DLOG"; exit 1; }
+	done
+	t=$(echo "$(now) $t0" | awk '{ printf "%.2f", $1 - $2 }')
+	cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$DPID/stat")
+	stop_daemon
+	if grep -q ": failed " "$DLOG"; then
+		echo "some runs failed:"
+		grep ": failed " "$DLOG" | head -5
+		exit 1
+	fi
+	max=$(awk '/: started \(target/ { c++; if (c > m) m = c } /: (finished|failed) / { c-- } END { print m }' "$DLOG")
+	echo "$t $max $cpu"
+}
+
+echo
+echo "daemon: $N guests (one ZFS volume each) due at once, a -> b"
+t0=$(now)
+i=0
+while [ $i -lt "$N" ]; do
+	id=$((1000 + i))
+	guest_create a $id lxc && guest_add_disk a $id rootfs local-zfs:subvol-$id-disk-0 16 || exit 1
+	printf 'local: %s-0\n\ttarget b\n\tsource a\n\n' $id >>"$TB/config/replication.cfg"
+	i=$((i + 1))
+done
+printf '   (creating %d guests took %.1f s)\n' "$N" "$(echo "$(now) $t0" | awk '{ print $1 - $2 }')"
+
+set -- $(round "max-workers 4" "max-per-target 4")
+printf '   first (full) syncs, 4 workers    %7.2f s  (max %s at once, daemon cpu %s s)\n' "$1" "$2" "$3"
+set -- $(round "max-workers 1")
+t1=$1
+printf '   max-workers 1                    %7.2f s  (max %s at once, daemon cpu %s s)\n' "$1" "$2" "$3"
+set -- $(round)
+td=$1
+rd=$(echo "$td $t1" | awk '{ printf "%.2f", $1 / $2 }')
+printf '   defaults (4 workers, 2/target)   %7.2f s  (max %s at once, daemon cpu %s s)  %sx\n' "$1" "$2" "$3" "$rd"
+set -- $(round "max-workers 4" "max-per-target 4")
+t4=$1
+r4=$(echo "$t4 $t1" | awk '{ printf "%.2f", $1 / $2 }')
+printf '   max-workers 4, max-per-target 4  %7.2f s  (max %s at once, daemon cpu %s s)  %sx\n' "$1" "$2" "$3" "$r4"
+best=$(printf '%s\n%s\n' "$rd" "$r4" | sort -g | head -1)
+if awk "BEGIN { exit !($best <= 0.4) }"; then v=OK; rc=0; else v=MISSED; rc=1; fi
+printf '   best ratio to max-workers 1      %7sx  (goal <= 0.4x) %s\n' "$best" "$v"
+echo
+exit "$rc"

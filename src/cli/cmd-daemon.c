@@ -1,0 +1,45 @@
+/* `volrep daemon`: option handling; the service is in src/daemon/. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/strbuf.h"
+#include "cli/cmds.h"
+#include "cli/commands.h"
+#include "cli/opts.h"
+#include "config/volrepcfg.h"
+#include "daemon/daemon.h"
+
+static void daemon_help(void)
+{
+	struct strbuf s = STRBUF_INIT;
+
+	volrep_cfg_describe(&s);
+	printf("usage: volrep daemon\n"
+	       "  Run the replication scheduler in the foreground (a systemd service,\n"
+	       "  Type=notify): each job runs when due, as its own `volrep run --id`\n"
+	       "  process. Logs go to stderr. SIGHUP reloads; SIGTERM stops after the\n"
+	       "  running jobs (see shutdown-grace).\n"
+	       "\n"
+	       "settings in <config-dir>/%s, one \"key value\" per line:\n%s",
+	       VOLREP_CFG_NAME, s.buf);
+	strbuf_release(&s);
+}
+
+int cmd_daemon(int argc, char **argv, struct context *ctx)
+{
+	struct opt_spec specs[] = { { "help", OPT_BOOL, NULL }, { NULL, OPT_VALUE, NULL } };
+	struct strvec pos = STRVEC_INIT;
+	int ret = EXIT_USAGE;
+
+	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, NULL, 0) < 0)
+		goto out;
+	if (specs[0].value && strcmp(specs[0].value, "0")) {
+		daemon_help();
+		ret = 0;
+		goto out;
+	}
+	ret = daemon_run(ctx);
+out:
+	strvec_clear(&pos);
+	return ret;
+}

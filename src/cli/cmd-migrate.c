@@ -1,0 +1,287 @@
+/* Migration and failover (docs/migration.md):
+ *   volrep migrate <vmid> <target> [--online 0] [--verbose]
+ *   volrep failover <vmid> [--to NODE] [--dry-run] [--force]
+ * and the target-side verbs they use on other nodes (admitted by volrep
+ * serve):
+ *   volrep replica-snapshots <vmid> <volid>...
+ *   volrep replica-rollback <vmid> <snap> <volid>...
+ *   volrep guest-start <vmid>
+ * Exit status: 0 done; 2 refused before anything changed because of the
+ * arguments or the configuration; 1 refused because of the guest's or the
+ * cluster's state (running guest, old node still answering, no complete
+ * replica), or a step failed (the message says where things stand). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/parse-util.h"
+#include "base/validate.h"
+#include "cli/cmds.h"
+#include "cli/commands.h"
+#include "cli/opts.h"
+#include "config/cluster.h"
+#include "engine/elog.h"
+#include "engine/failover.h"
+#include "engine/hook.h"
+#include "engine/migrate.h"
+#include "engine/replica.h"
+
+static int parse_vmid(const char *s, uint32_t *vmid)
+{
+	uint64_t v;
+
+	if (!valid_vmid(s) || parse_u64(s, &v) < 0) {
+		error("invalid guest id '%s'", s);
+		return -1;
+	}
+	*vmid = (uint32_t)v;
+	return 0;
+}
+
+static const char *human_bytes(uint64_t n, char *buf, size_t size)
+{
+	if (n < 10000)
+		snprintf(buf, size, "%" PRIu64 " B", n);
+	else if (n < 10000000)
+		snprintf(buf, size, "%.1f KB", (double)n / 1e3);
+	else
+		snprintf(buf, size, "%.1f MB", (double)n / 1e6);
+	return buf;
+}
+
+int cmd_migrate(int argc, char **argv, struct context *ctx)
+{
+	static const char *const names[] = { "vmid", "target" };
+	struct opt_spec specs[] = {
+		{ "online", OPT_BOOL, NULL }, { "verbose", OPT_BOOL, NULL }, { NULL, OPT_VALUE, NULL },
+	};
+	struct strvec pos = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct migrate_opts o = { 0 };
+	struct migrate_result res = MIGRATE_RESULT_INIT;
+	char hb[32];
+	int r, ret = EXIT_USAGE;
+
+	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, names, 2) < 0)
+		goto out;
+	if (parse_vmid(pos.v[0], &o.vmid) < 0)
+		goto out;
+	if (!valid_node_name(pos.v[1])) {
+		error("invalid node name '%s'", pos.v[1]);
+		goto out;
+	}
+	o.target = pos.v[1];
+	o.online = specs[0].value && !strcmp(specs[0].value, "1");
+	o.echo = specs[1].value && !strcmp(specs[1].value, "1") ? stdout : NULL;
+	r = migrate_guest(ctx, &o, &res, &err);
+	if (r < 0) {
+		error("%s", err.buf);
+		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		goto out;
+	}
+	if (err.len)
+		warning("%s", err.buf);
+	printf("migrated guest %" PRIu32 " from '%s' to '%s'\n", o.vmid, ctx->node, o.target);
+	if (!res.synced)
+		printf("final sync: none (the guest has no replicated volumes)\n");
+	else if (res.full)
+		printf("final sync: full copy of %zu volume%s (the target held no replica), %" PRIu64 " bytes (%s) sent\n",
+		       res.volumes.nr, res.volumes.nr == 1 ? "" : "s", res.bytes_sent,
+		       human_bytes(res.bytes_sent, hb, sizeof(hb)));
+	else
+		printf("final sync: job %s, %zu volume%s, %" PRIu64 " bytes (%s) sent\n", res.sync_job, res.volumes.nr,
+		       res.volumes.nr == 1 ? "" : "s", res.bytes_sent, human_bytes(res.bytes_sent, hb, sizeof(hb)));
+	for (size_t i = 0; i < res.jobs.nr; i++) {
+		struct strvec w = STRVEC_INIT;
+
+		strvec_split(&w, res.jobs.v[i], ' ');
+		if (w.nr == 3)
+			printf("job %s: now %s -> %s\n", w.v[0], w.v[1], w.v[2]);
+		strvec_clear(&w);
+	}
+	if (res.synced)
+		printf("the volumes on '%s' are kept%s\n", ctx->node,
+		       res.full ? "" : " as the replica of the reversed job");
+	ret = 0;
+out:
+	migrate_result_release(&res);
+	strvec_clear(&pos);
+	strbuf_release(&err);
+	return ret;
+}
+
+int cmd_failover(int argc, char **argv, struct context *ctx)
+{
+	static const char *const names[] = { "vmid" };
+	struct opt_spec specs[] = {
+		{ "to", OPT_VALUE, NULL }, { "dry-run", OPT_BOOL, NULL }, { "force", OPT_BOOL, NULL },
+		{ NULL, OPT_VALUE, NULL },
+	};
+	struct strvec pos = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct failover_opts o = { 0 };
+	int r, ret = EXIT_USAGE;
+
+	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, names, 1) < 0)
+		goto out;
+	if (parse_vmid(pos.v[0], &o.vmid) < 0)
+		goto out;
+	if (specs[0].value && !valid_node_name(specs[0].value)) {
+		error("invalid node name '%s'", specs[0].value);
+		goto out;
+	}
+	o.to = specs[0].value;
+	o.dry_run = specs[1].value && !strcmp(specs[1].value, "1");
+	o.force = specs[2].value && !strcmp(specs[2].value, "1");
+	o.out = stdout;
+	r = failover_guest(ctx, &o, &err);
+	if (r < 0) {
+		error("%s", err.buf);
+		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		goto out;
+	}
+	ret = 0;
+out:
+	strvec_clear(&pos);
+	strbuf_release(&err);
+	return ret;
+}
+
+static int load_config(struct cluster_config *cc, const struct context *ctx)
+{
+	struct strbuf err = STRBUF_INIT;
+	int r = cluster_config_load(cc, ctx->config_dir, 0, &err);
+
+	if (r < 0)
+		error("%s", err.buf);
+	strbuf_release(&err);
+	return r;
+}
+
+/* <vmid> [<snap>] <volid>... */
+static int target_args(int argc, char **argv, int with_snap, struct strvec *pos, uint32_t *vmid,
+		       struct strvec *volids)
+{
+	struct opt_spec none[] = { { NULL, OPT_VALUE, NULL } };
+	size_t first = with_snap ? 2 : 1;
+
+	log_set_prefix("");
+	if (opts_parse(argc, argv, none, pos) < 0)
+		return -1;
+	if (pos->nr < first) {
+		error("missing argument '%s'", pos->nr ? "snapshot" : "vmid");
+		return -1;
+	}
+	if (parse_vmid(pos->v[0], vmid) < 0)
+		return -1;
+	if (with_snap && !valid_snapshot_name(pos->v[1])) {
+		error("invalid snapshot name '%s'", pos->v[1]);
+		return -1;
+	}
+	for (size_t i = first; i < pos->nr; i++)
+		strvec_push(volids, pos->v[i]);
+	return 0;
+}
+
+int cmd_replica_snapshots(int argc, char **argv, struct context *ctx)
+{
+	struct strvec pos = STRVEC_INIT, volids = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct cluster_config cc = CLUSTER_CONFIG_INIT;
+	struct snap_map out = SNAP_MAP_INIT;
+	uint32_t vmid;
+	int r, ret = EXIT_USAGE;
+
+	if (target_args(argc, argv, 0, &pos, &vmid, &volids) < 0)
+		goto out;
+	ret = EXIT_FAILED;
+	if (load_config(&cc, ctx) < 0)
+		goto out;
+	r = replica_list(&cc, ctx->node, vmid, &volids, &out, &err);
+	if (r < 0) {
+		error("%s", err.buf);
+		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		goto out;
+	}
+	{
+		char *json = snap_map_to_json(&out);
+
+		printf("%s\n", json);
+		free(json);
+	}
+	ret = fflush(stdout) == 0 ? 0 : EXIT_FAILED;
+out:
+	snap_map_release(&out);
+	cluster_config_release(&cc);
+	strvec_clear(&pos);
+	strvec_clear(&volids);
+	strbuf_release(&err);
+	return ret;
+}
+
+int cmd_replica_rollback(int argc, char **argv, struct context *ctx)
+{
+	struct strvec pos = STRVEC_INIT, volids = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct cluster_config cc = CLUSTER_CONFIG_INIT;
+	uint32_t vmid;
+	int r, ret = EXIT_USAGE;
+
+	if (target_args(argc, argv, 1, &pos, &vmid, &volids) < 0)
+		goto out;
+	ret = EXIT_FAILED;
+	if (load_config(&cc, ctx) < 0)
+		goto out;
+	r = replica_rollback(&cc, ctx->node, vmid, pos.v[1], &volids, &elog_stderr, &err);
+	if (r < 0) {
+		error("%s", err.buf);
+		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		goto out;
+	}
+	ret = 0;
+out:
+	cluster_config_release(&cc);
+	strvec_clear(&pos);
+	strvec_clear(&volids);
+	strbuf_release(&err);
+	return ret;
+}
+
+int cmd_guest_start(int argc, char **argv, struct context *ctx)
+{
+	static const char *const names[] = { "vmid" };
+	struct opt_spec none[] = { { NULL, OPT_VALUE, NULL } };
+	struct strvec pos = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct cluster_config cc = CLUSTER_CONFIG_INIT;
+	const struct guest *g;
+	uint32_t vmid;
+	int ret = EXIT_USAGE;
+
+	log_set_prefix("");
+	if (opts_parse(argc, argv, none, &pos) < 0 || opts_want_args(&pos, names, 1) < 0 ||
+	    parse_vmid(pos.v[0], &vmid) < 0)
+		goto out;
+	ret = EXIT_FAILED;
+	if (load_config(&cc, ctx) < 0)
+		goto out;
+	g = guests_find(&cc.guests, vmid);
+	if (!g || strcmp(g->node, ctx->node)) {
+		error("guest '%" PRIu32 "' is not on local node", vmid);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (guest_hook_start(ctx->config_dir, ctx->node, g->type, vmid, &err) < 0) {
+		error("%s", err.buf);
+		goto out;
+	}
+	ret = 0;
+out:
+	cluster_config_release(&cc);
+	strvec_clear(&pos);
+	strbuf_release(&err);
+	return ret;
+}

@@ -1,0 +1,66 @@
+/* <config_dir>/volrep.cfg: cluster-wide settings of the scheduler daemon.
+ *
+ * One setting per line, "key value", separated by blanks; '#' starts a
+ * comment line; blank lines are ignored:
+ *
+ *     # volrep daemon settings (same on every node)
+ *     max-workers 4
+ *     max-per-target 2
+ *     bwlimit 100
+ *     shutdown-grace 60
+ *
+ * Parsing is strict (openssh readconf style): unknown keys, missing or
+ * extra values, out-of-range numbers and a key given twice are errors of
+ * the form "<file>:<line>: <message>", and then nothing is applied. A
+ * missing file means all defaults. volrep_cfg_format() prints the
+ * canonical form, which parses back to the same settings. */
+#ifndef VOLREP_CONFIG_VOLREPCFG_H
+#define VOLREP_CONFIG_VOLREPCFG_H
+
+#include <stddef.h>
+
+#include "base/strbuf.h"
+
+#define VOLREP_CFG_NAME "volrep.cfg"
+/* A settings file is a handful of lines; anything larger is a mistake
+ * (or not our file), and refusing it bounds the parser's work. */
+#define VOLREP_CFG_MAX (64 * 1024)
+
+#define VOLREP_CFG_DEFAULT_MAX_WORKERS 4
+#define VOLREP_CFG_DEFAULT_MAX_PER_TARGET 2
+#define VOLREP_CFG_DEFAULT_SHUTDOWN_GRACE 60
+/* Upper bounds: more workers than this would only thrash the disks and
+ * exhaust ssh sessions; a grace longer than a day is surely a typo. */
+#define VOLREP_CFG_WORKERS_LIMIT 256
+#define VOLREP_CFG_GRACE_LIMIT 86400
+
+struct volrep_cfg {
+	unsigned max_workers;    /* jobs running at once on this node */
+	unsigned max_per_target; /* concurrent jobs to one target node */
+	double bwlimit;          /* node-wide MB/s (10^6 bytes) shared by running jobs; 0 = none */
+	unsigned shutdown_grace; /* seconds running jobs get to finish at shutdown */
+};
+
+/* The defaults above, bwlimit none. */
+void volrep_cfg_init(struct volrep_cfg *cfg);
+
+/* Parse text (len bytes; name is used in messages, normally the path).
+ * Returns 0 and fills *cfg (defaults for what is not given), or -EINVAL
+ * with "<name>:<line>: <message>" appended to err and *cfg untouched. */
+int volrep_cfg_parse(struct volrep_cfg *cfg, const char *name, const char *text, size_t len,
+		     struct strbuf *err);
+
+/* Read <config_dir>/volrep.cfg (missing: defaults). Returns 0, -EINVAL
+ * (parse error) or -errno (read error, -EFBIG over VOLREP_CFG_MAX), with
+ * the message in err; *cfg untouched on failure. */
+int volrep_cfg_load(struct volrep_cfg *cfg, const char *config_dir, struct strbuf *err);
+
+/* Append the canonical form (every setting, in table order; bwlimit only
+ * when set) to out. */
+void volrep_cfg_format(const struct volrep_cfg *cfg, struct strbuf *out);
+
+/* One line per setting for `volrep daemon --help`: "  key VALUE  help
+ * (default D)". */
+void volrep_cfg_describe(struct strbuf *out);
+
+#endif

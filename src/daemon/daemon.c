@@ -1,0 +1,895 @@
+#include "daemon/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/fileio.h"
+#include "base/log.h"
+#include "base/strbuf.h"
+#include "base/strvec.h"
+#include "base/time-util.h"
+#include "base/xalloc.h"
+#include "config/volrepcfg.h"
+#include "daemon/notify.h"
+#include "daemon/runinfo.h"
+#include "exec/spawn.h"
+#include "sched/joblist.h"
+#include "sched/sched.h"
+#include "state/state.h"
+
+/* The safety net: a pass at least this often, whatever inotify says. */
+#define SAFETY_WAKE_MS 60000
+/* Kept of a worker's stderr for the failure message; longer lines are cut. */
+#define LAST_LINE_MAX 1024
+
+struct worker {
+	struct child c;
+	char *id;
+	uint32_t guest;
+	char *target;
+	int64_t start;     /* wall clock at spawn, epoch seconds */
+	double mono_start;
+	int errfd;         /* read end of its stdout+stderr, -1 when closed */
+	struct strbuf partial;
+	struct strbuf last_line;
+	/* after the end */
+	bool ended;
+	int code;
+	double duration;
+	pid_t pid;
+};
+
+struct deferral {
+	char *id;
+	int64_t until;
+};
+
+struct daemon {
+	const struct context *ctx;
+	struct volrep_cfg cfg;
+	const char *worker_prog;
+	struct worker **w;
+	size_t nw, walloc;
+	struct deferral *defer;
+	size_t ndefer, dalloc;
+	int sigfd, inofd;
+	bool need_pass;
+	/* the last problems reported, so a pass a minute does not repeat them */
+	struct strbuf last_warnings, last_error, last_cfg_error;
+	/* shutdown */
+	bool stopping, termed, killed;
+	double grace_end, kill_end; /* mono seconds */
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void fmt_time(char *buf, size_t size, int64_t t)
+{
+	format_localtime(buf, size, "%Y-%m-%d %H:%M:%S", t);
+}
+
+static void cfg_summary(const struct volrep_cfg *cfg, struct strbuf *out)
+{
+	strbuf_addf(out, "max-workers %u, max-per-target %u, ", cfg->max_workers, cfg->max_per_target);
+	if (cfg->bwlimit > 0)
+		strbuf_addf(out, "bwlimit %g MB/s", cfg->bwlimit);
+	else
+		strbuf_addstr(out, "bwlimit none");
+	strbuf_addf(out, ", shutdown-grace %us", cfg->shutdown_grace);
+}
+
+/* --- deferrals: jobs held back in memory until their next due time --- */
+
+static int64_t deferral_get(const struct daemon *d, const char *id)
+{
+	for (size_t i = 0; i < d->ndefer; i++)
+		if (!strcmp(d->defer[i].id, id))
+			return d->defer[i].until;
+	return 0;
+}
+
+static void deferral_set(struct daemon *d, const char *id, int64_t until)
+{
+	for (size_t i = 0; i < d->ndefer; i++) {
+		if (!strcmp(d->defer[i].id, id)) {
+			d->defer[i].until = until;
+			return;
+		}
+	}
+	if (d->ndefer == d->dalloc) {
+		d->dalloc = d->dalloc ? 2 * d->dalloc : 16;
+		d->defer = xrealloc(d->defer, d->dalloc * sizeof(*d->defer));
+	}
+	d->defer[d->ndefer].id = xstrdup(id);
+	d->defer[d->ndefer++].until = until;
+}
+
+/* Drop deferrals that are over or whose job is gone. */
+static void deferral_prune(struct daemon *d, const struct joblist *jl, int64_t now)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < d->ndefer; i++) {
+		if (d->defer[i].until > now && joblist_find(jl, d->defer[i].id)) {
+			d->defer[out++] = d->defer[i];
+			continue;
+		}
+		free(d->defer[i].id);
+	}
+	d->ndefer = out;
+}
+
+/* --- workers --- */
+
+static struct worker *worker_find(const struct daemon *d, const char *id)
+{
+	for (size_t i = 0; i < d->nw; i++)
+		if (!strcmp(d->w[i]->id, id) && !d->w[i]->ended)
+			return d->w[i];
+	return NULL;
+}
+
+static void worker_free(struct worker *w)
+{
+	if (!w)
+		return;
+	if (w->errfd >= 0)
+		close(w->errfd);
+	child_clear(&w->c);
+	strbuf_release(&w->partial);
+	strbuf_release(&w->last_line);
+	free(w->id);
+	free(w->target);
+	free(w);
+}
+
+/* Log the complete lines of the worker's output as "<jobid>: <line>" and
+ * remember the last one. */
+static void worker_lines(struct worker *w, bool flush)
+{
+	char *start = w->partial.buf, *nl;
+
+	while ((nl = strchr(start, '\n')) || (flush && *start)) {
+		if (nl)
+			*nl = '\0';
+		if (*start) {
+			info("%s: %s", w->id, start);
+			strbuf_reset(&w->last_line);
+			strbuf_add(&w->last_line, start,
+				   strlen(start) > LAST_LINE_MAX ? LAST_LINE_MAX : strlen(start));
+		}
+		start = nl ? nl + 1 : start + strlen(start);
+	}
+	size_t rest = strlen(start);
+	memmove(w->partial.buf, start, rest);
+	strbuf_setlen(&w->partial, rest);
+	/* a worker printing an endless line must not grow us without bound */
+	if (w->partial.len > 4 * LAST_LINE_MAX) {
+		strbuf_addch(&w->partial, '\n');
+		worker_lines(w, false);
+	}
+}
+
+/* Read what the worker wrote; closes the pipe at EOF. Non-blocking. */
+static void worker_read(struct worker *w)
+{
+	char buf[4096];
+
+	while (w->errfd >= 0) {
+		ssize_t n = read(w->errfd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			close(w->errfd);
+			w->errfd = -1;
+			break;
+		}
+		strbuf_add(&w->partial, buf, (size_t)n);
+		worker_lines(w, false);
+	}
+}
+
+static int spawn_worker(struct daemon *d, const struct jobinfo *j, double rate_cap)
+{
+	const struct context *ctx = d->ctx;
+	struct worker *w = xcalloc(1, sizeof(*w));
+	int p[2] = { -1, -1 }, r;
+
+	w->c = (struct child)CHILD_INIT;
+	strbuf_init(&w->partial, 0);
+	strbuf_init(&w->last_line, 0);
+	w->errfd = -1;
+	w->id = xstrdup(j->id);
+	w->guest = j->guest;
+	w->target = xstrdup(j->target);
+	strvec_pushv(&w->c.args, (const char *const[]){ d->worker_prog, "--config-dir", ctx->config_dir,
+							 "--state-dir", ctx->state_dir, "--log-dir",
+							 ctx->log_dir, "--node", ctx->node, "run", "--id", j->id,
+							 "--scheduled", NULL });
+	if (rate_cap > 0 && d->cfg.bwlimit > 0)
+		strvec_pushf(&w->c.args, "--rate-cap=%.6g", rate_cap);
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	w->c.in = CHILD_NULL;
+	w->c.out = p[1];
+	w->c.err = p[1];
+	/* its own process group: a terminal's ^C reaches only the daemon,
+	 * and termination at shutdown reaches the worker's ssh and zfs too */
+	w->c.new_pgrp = 1;
+	w->start = (int64_t)time(NULL);
+	w->mono_start = mono_now();
+	r = child_start(&w->c);
+	close(p[1]);
+	if (r < 0) {
+		close(p[0]);
+		goto fail;
+	}
+	w->pid = w->c.pid;
+	w->errfd = p[0];
+	fcntl(w->errfd, F_SETFL, fcntl(w->errfd, F_GETFL) | O_NONBLOCK);
+	if (d->nw == d->walloc) {
+		d->walloc = d->walloc ? 2 * d->walloc : 8;
+		d->w = xrealloc(d->w, d->walloc * sizeof(*d->w));
+	}
+	d->w[d->nw++] = w;
+	if (rate_cap > 0 && d->cfg.bwlimit > 0)
+		info("%s: started (target %s, rate cap %.3g MB/s)", j->id, j->target, rate_cap);
+	else
+		info("%s: started (target %s)", j->id, j->target);
+	return 0;
+fail:
+	error("%s: cannot start worker '%s' - %s", j->id, d->worker_prog, strerror(-r));
+	worker_free(w);
+	return r;
+}
+
+/* Reap every worker that has ended (marks it; the next pass reports it). */
+static void reap_workers(struct daemon *d)
+{
+	for (size_t i = 0; i < d->nw; i++) {
+		struct worker *w = d->w[i];
+		int code, r;
+
+		if (w->ended)
+			continue;
+		r = child_try_finish(&w->c, &code);
+		if (r == 0)
+			continue;
+		w->ended = true;
+		w->code = r < 0 ? 128 + SIGKILL : code;
+		w->duration = mono_now() - w->mono_start;
+		/* what it wrote before exiting; children it left behind may
+		 * keep the pipe open, so no waiting for EOF */
+		worker_read(w);
+		if (w->errfd >= 0) {
+			close(w->errfd);
+			w->errfd = -1;
+		}
+		worker_lines(w, true);
+		d->need_pass = true;
+	}
+}
+
+static size_t workers_running(const struct daemon *d)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->nw; i++)
+		n += !d->w[i]->ended;
+	return n;
+}
+
+/* --- state repair: runs that ended without recording their end --- */
+
+struct interrupted {
+	uint32_t guest;
+	const char *target;
+	pid_t pid;
+	uint64_t ptime; /* 0: any */
+	double duration;
+	const char *msg;
+};
+
+static int mark_interrupted_fn(struct state *st, void *data, struct strbuf *err)
+{
+	struct interrupted *in = data;
+	struct job_state js = JOB_STATE_INIT;
+	int r = state_get_job(st, in->guest, in->target, &js);
+
+	(void)err;
+	/* still the same dead run? (checked again under the lock) */
+	if (r == 1 && js.pid == in->pid && (!in->ptime || js.ptime == in->ptime) &&
+	    !process_running(js.pid, js.ptime))
+		r = state_record_job_end(st, in->guest, in->target, js.last_try, in->duration, in->msg, false);
+	else
+		r = 0;
+	job_state_release(&js);
+	return r;
+}
+
+static void mark_interrupted(struct daemon *d, struct interrupted *in, const char *id)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	if (state_update(d->ctx->state_dir, mark_interrupted_fn, in, &err) < 0)
+		error("%s: cannot record the interrupted run - %s", id, err.buf);
+	strbuf_release(&err);
+}
+
+/* A run of a job that is not ours, found in the state with its process
+ * gone (a daemon or worker killed with -9, a crash): recorded as a
+ * failure, so that status shows it and the job backs off and retries,
+ * instead of looking fine with a run that never finished. */
+static bool repair_stale(struct daemon *d, const struct joblist *jl)
+{
+	bool changed = false;
+
+	for (size_t i = 0; i < jl->nr; i++) {
+		const struct jobinfo *j = &jl->v[i];
+		char msg[128];
+
+		if (!j->state.pid || worker_find(d, j->id) || process_running(j->state.pid, j->state.ptime))
+			continue;
+		snprintf(msg, sizeof(msg), "interrupted: replication worker %d ended without recording a result",
+			 (int)j->state.pid);
+		struct interrupted in = { .guest = j->guest, .target = j->target, .pid = j->state.pid,
+					  .ptime = j->state.ptime, .duration = 0, .msg = msg };
+		warning("%s: previous run (pid %d) was interrupted; recorded as failed", j->id, (int)j->state.pid);
+		mark_interrupted(d, &in, j->id);
+		changed = true;
+	}
+	return changed;
+}
+
+/* Our worker ended but the state still names it as running: it crashed or
+ * was killed before recording the end of its run. */
+static bool repair_ended(struct daemon *d, const struct joblist *jl)
+{
+	bool changed = false;
+
+	for (size_t i = 0; i < d->nw; i++) {
+		struct worker *w = d->w[i];
+		const struct jobinfo *j;
+		char msg[128], st[64];
+
+		if (!w->ended || !(j = joblist_find(jl, w->id)) || j->state.pid != w->pid)
+			continue;
+		snprintf(msg, sizeof(msg), "interrupted: replication worker %s",
+			 exit_status_str(w->code, st, sizeof(st)));
+		struct interrupted in = { .guest = w->guest, .target = w->target, .pid = w->pid,
+					  .duration = w->duration, .msg = msg };
+		mark_interrupted(d, &in, w->id);
+		changed = true;
+	}
+	return changed;
+}
+
+/* --- reporting the end of a run --- */
+
+static void report_end(struct daemon *d, struct worker *w, const struct joblist *jl, int64_t now)
+{
+	const struct jobinfo *j = joblist_find(jl, w->id);
+	bool recorded = j && j->state.last_try >= w->start && j->state.pid != w->pid;
+	char when[64], st[64];
+	int64_t next;
+
+	if (!j) {
+		info("%s: ended after %.1fs (%s); the job is no longer scheduled on this node", w->id, w->duration,
+		     exit_status_str(w->code, st, sizeof(st)));
+		return;
+	}
+	if (!recorded) {
+		/* nothing in the state moved: without a deferral the job would
+		 * be due again at once and we would spin on it */
+		next = jobinfo_next_after(j, w->start);
+		if (next <= now)
+			next = now + 60;
+		deferral_set(d, w->id, next);
+		fmt_time(when, sizeof(when), next);
+		if (w->code == SCHED_EXIT_BUSY)
+			info("%s: guest %u is locked by another operation; skipped until %s", w->id, w->guest, when);
+		else if (w->code == 0)
+			info("%s: ended after %.1fs without recording a run; next try %s", w->id, w->duration, when);
+		else
+			info("%s: failed after %.1fs: %s; next try %s", w->id, w->duration,
+			     w->last_line.len ? w->last_line.buf : exit_status_str(w->code, st, sizeof(st)), when);
+		return;
+	}
+	if (w->code == 0 && j->state.fail_count == 0 && !j->state.error) {
+		struct strbuf size = STRBUF_INIT;
+		uint64_t bytes;
+
+		if (runinfo_bytes(d->ctx->log_dir, w->id, &bytes) == 0)
+			runinfo_format_size(bytes, &size);
+		info("%s: finished in %.1fs%s%s", w->id, w->duration, size.len ? ", " : "", size.buf);
+		strbuf_release(&size);
+		return;
+	}
+	next = j->next_sync;
+	if (next == 0)
+		snprintf(when, sizeof(when), j->target_online ? "never (schedule ended)" : "when target is back");
+	else
+		fmt_time(when, sizeof(when), next);
+	info("%s: failed after %.1fs: %s; next try %s", w->id, w->duration,
+	     j->state.error ? j->state.error
+			    : w->last_line.len ? w->last_line.buf : exit_status_str(w->code, st, sizeof(st)),
+	     when);
+}
+
+/* --- one scheduler pass --- */
+
+static void report_problems(struct daemon *d, const struct strvec *warnings, const char *errmsg)
+{
+	struct strbuf all = STRBUF_INIT;
+
+	for (size_t i = 0; i < warnings->nr; i++)
+		strbuf_addf(&all, "%s\n", warnings->v[i]);
+	if (strcmp(all.buf, d->last_warnings.buf)) {
+		for (size_t i = 0; i < warnings->nr; i++)
+			warning("%s", warnings->v[i]);
+		strbuf_reset(&d->last_warnings);
+		strbuf_addstr(&d->last_warnings, all.buf);
+	}
+	if (strcmp(errmsg, d->last_error.buf)) {
+		if (*errmsg)
+			error("%s", errmsg);
+		strbuf_reset(&d->last_error);
+		strbuf_addstr(&d->last_error, errmsg);
+	}
+	strbuf_release(&all);
+}
+
+static void reload_settings(struct daemon *d)
+{
+	struct volrep_cfg cfg;
+	struct strbuf err = STRBUF_INIT, a = STRBUF_INIT, b = STRBUF_INIT;
+
+	if (volrep_cfg_load(&cfg, d->ctx->config_dir, &err) < 0) {
+		if (strcmp(err.buf, d->last_cfg_error.buf))
+			error("%s (keeping the previous settings)", err.buf);
+		strbuf_reset(&d->last_cfg_error);
+		strbuf_addstr(&d->last_cfg_error, err.buf);
+		goto out;
+	}
+	strbuf_reset(&d->last_cfg_error);
+	cfg_summary(&d->cfg, &a);
+	cfg_summary(&cfg, &b);
+	if (strcmp(a.buf, b.buf))
+		info("settings changed: %s", b.buf);
+	d->cfg = cfg;
+out:
+	strbuf_release(&err);
+	strbuf_release(&a);
+	strbuf_release(&b);
+}
+
+static void watch_dirs(struct daemon *d)
+{
+	const uint32_t cfg_mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE;
+	struct strbuf p = STRBUF_INIT;
+
+	if (d->inofd < 0)
+		return;
+	/* errors (a directory that does not exist yet) are fine: the
+	 * watch is added at a later pass, and the minute pass covers us */
+	inotify_add_watch(d->inofd, d->ctx->config_dir, cfg_mask);
+	inotify_add_watch(d->inofd, d->ctx->state_dir, IN_MOVED_TO | IN_CLOSE_WRITE);
+	strbuf_addf(&p, "%s/nodes", d->ctx->config_dir);
+	inotify_add_watch(d->inofd, p.buf, IN_CREATE | IN_MOVED_TO);
+	strbuf_addf(&p, "/%s", d->ctx->node);
+	inotify_add_watch(d->inofd, p.buf, cfg_mask);
+	size_t base = p.len;
+	strbuf_addstr(&p, "/qemu-server");
+	inotify_add_watch(d->inofd, p.buf, cfg_mask);
+	strbuf_setlen(&p, base);
+	strbuf_addstr(&p, "/lxc");
+	inotify_add_watch(d->inofd, p.buf, cfg_mask);
+	strbuf_release(&p);
+}
+
+/* Whether a file event matters: not lock files, temporary files of an
+ * atomic write (their rename is reported), or the daemon's own lock. */
+static bool event_relevant(const struct inotify_event *ev)
+{
+	size_t n;
+
+	if (ev->mask & (IN_Q_OVERFLOW | IN_IGNORED))
+		return true;
+	if (!ev->len)
+		return true;
+	n = strlen(ev->name);
+	if (n >= 4 && !strcmp(ev->name + n - 4, ".lck"))
+		return false;
+	if (strstr(ev->name, ".tmp."))
+		return false;
+	return true;
+}
+
+static void drain_inotify(struct daemon *d)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	for (;;) {
+		ssize_t n = read(d->inofd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			if (event_relevant(ev))
+				d->need_pass = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+}
+
+/* Load everything, report ended runs, start due jobs. Returns the epoch
+ * second of the next due job (0: none known). */
+static int64_t pass(struct daemon *d)
+{
+	struct joblist jl = JOBLIST_INIT;
+	struct strvec warnings = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct sched_job *sj = NULL;
+	size_t *picks = NULL, n = 0, npicks = 0, nrunning = 0;
+	int64_t now, wake = 0;
+	int r;
+
+	reload_settings(d);
+	watch_dirs(d);
+	r = joblist_load(&jl, d->ctx->config_dir, d->ctx->state_dir, d->ctx->node, &warnings, &err);
+	if (r >= 0 && (repair_ended(d, &jl) | repair_stale(d, &jl))) {
+		joblist_release(&jl);
+		strvec_clear(&warnings);
+		strbuf_reset(&err);
+		r = joblist_load(&jl, d->ctx->config_dir, d->ctx->state_dir, d->ctx->node, &warnings, &err);
+	}
+	report_problems(d, &warnings, r < 0 ? err.buf : "");
+	now = (int64_t)time(NULL);
+	/* ended workers: report them (this needs the fresh state), forget them */
+	for (size_t i = 0; i < d->nw;) {
+		struct worker *w = d->w[i];
+
+		if (!w->ended) {
+			i++;
+			continue;
+		}
+		if (r >= 0)
+			report_end(d, w, &jl, now);
+		else
+			info("%s: ended after %.1fs", w->id, w->duration);
+		worker_free(w);
+		d->w[i] = d->w[--d->nw];
+	}
+	if (r < 0)
+		goto out;
+	deferral_prune(d, &jl, now);
+
+	/* the scheduler's view: configured jobs plus runs of jobs that are
+	 * no longer configured here (they still hold a worker, a guest and
+	 * a target slot) */
+	sj = xcalloc(jl.nr + d->nw + 1, sizeof(*sj));
+	for (size_t i = 0; i < jl.nr; i++) {
+		const struct jobinfo *j = &jl.v[i];
+
+		sj[n++] = (struct sched_job){
+			.id = j->id,
+			.guest = j->guest,
+			.target = j->target,
+			.next_sync = j->next_sync,
+			.last_iteration = j->state.last_iteration,
+			.not_before = deferral_get(d, j->id),
+			.running = worker_find(d, j->id) || process_running(j->state.pid, j->state.ptime),
+		};
+	}
+	for (size_t i = 0; i < d->nw; i++) {
+		if (joblist_find(&jl, d->w[i]->id))
+			continue;
+		sj[n++] = (struct sched_job){ .id = d->w[i]->id, .guest = d->w[i]->guest,
+					      .target = d->w[i]->target, .running = true };
+	}
+	for (size_t i = 0; i < n; i++)
+		nrunning += sj[i].running;
+	if (!d->stopping) {
+		struct sched_limits lim = { d->cfg.max_workers, d->cfg.max_per_target };
+
+		picks = xcalloc(n + 1, sizeof(*picks));
+		npicks = sched_pick(sj, n, &lim, now, picks);
+		for (size_t k = 0; k < npicks; k++) {
+			const struct jobinfo *j = &jl.v[picks[k]];
+			double cap = sched_rate_share(d->cfg.bwlimit, j->rate_mbps, nrunning + npicks);
+
+			if (spawn_worker(d, j, cap) < 0)
+				deferral_set(d, j->id, now + 60);
+			else
+				sj[picks[k]].running = true;
+		}
+	}
+	wake = sched_next_wake(sj, n, now);
+	{
+		char status[128];
+
+		snprintf(status, sizeof(status), "STATUS=%zu job(s) running, %zu configured on this node",
+			 workers_running(d), jl.nr);
+		notify_send(status);
+	}
+out:
+	free(sj);
+	free(picks);
+	joblist_release(&jl);
+	strvec_clear(&warnings);
+	strbuf_release(&err);
+	return wake;
+}
+
+/* --- shutdown --- */
+
+static void begin_stop(struct daemon *d, int sig)
+{
+	size_t n = workers_running(d);
+
+	if (d->stopping) {
+		if (!d->termed && n) {
+			info("%s again: ending the grace period", strsignal(sig));
+			d->grace_end = mono_now();
+		}
+		return;
+	}
+	d->stopping = true;
+	d->grace_end = mono_now() + d->cfg.shutdown_grace;
+	notify_send("STOPPING=1");
+	if (n)
+		info("%s: stopping; waiting up to %us for %zu running job(s)", strsignal(sig), d->cfg.shutdown_grace,
+		     n);
+	else
+		info("%s: stopping", strsignal(sig));
+}
+
+static void stop_progress(struct daemon *d)
+{
+	double t = mono_now();
+
+	if (!d->termed && t >= d->grace_end) {
+		d->termed = true;
+		d->kill_end = t + DAEMON_KILL_TIMEOUT;
+		for (size_t i = 0; i < d->nw; i++) {
+			if (d->w[i]->ended)
+				continue;
+			info("%s: terminating the run (shutdown grace period over)", d->w[i]->id);
+			child_kill(&d->w[i]->c, SIGTERM);
+		}
+	}
+	if (d->termed && !d->killed && t >= d->kill_end) {
+		d->killed = true;
+		for (size_t i = 0; i < d->nw; i++) {
+			if (d->w[i]->ended)
+				continue;
+			warning("%s: worker did not stop within %ds; killing it", d->w[i]->id, DAEMON_KILL_TIMEOUT);
+			child_kill(&d->w[i]->c, SIGKILL);
+		}
+	}
+}
+
+/* --- setup and the loop --- */
+
+static int setup_signals(struct daemon *d, sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, old) < 0)
+		return -errno;
+	d->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return d->sigfd < 0 ? -errno : 0;
+}
+
+static void handle_signals(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap_workers(d);
+			break;
+		case SIGHUP:
+			info("SIGHUP: reloading the configuration");
+			/* report current problems again, once */
+			strbuf_reset(&d->last_warnings);
+			strbuf_reset(&d->last_error);
+			strbuf_reset(&d->last_cfg_error);
+			d->need_pass = true;
+			break;
+		case SIGTERM:
+		case SIGINT:
+			begin_stop(d, (int)si.ssi_signo);
+			d->need_pass = true;
+			break;
+		}
+	}
+}
+
+static int take_lock(const struct context *ctx, struct lock *lk)
+{
+	struct strbuf path = STRBUF_INIT, pid = STRBUF_INIT;
+	int r;
+
+	r = mkdir_p(ctx->state_dir, 0755);
+	if (r < 0) {
+		error("cannot create state directory '%s' - %s", ctx->state_dir, strerror(-r));
+		goto out;
+	}
+	strbuf_addf(&path, "%s/%s", ctx->state_dir, DAEMON_LOCK_NAME);
+	r = lock_acquire(lk, path.buf, 0);
+	if (r == -ETIMEDOUT) {
+		struct strbuf other = STRBUF_INIT;
+
+		strbuf_read_file(&other, path.buf, 64);
+		strbuf_rtrim(&other);
+		error("another volrep daemon is running for state directory '%s'%s%s%s", ctx->state_dir,
+		      other.len ? " (pid " : "", other.buf, other.len ? ")" : "");
+		strbuf_release(&other);
+		goto out;
+	}
+	if (r < 0) {
+		error("cannot lock '%s' - %s", path.buf, strerror(-r));
+		goto out;
+	}
+	strbuf_addf(&pid, "%d\n", (int)getpid());
+	if (ftruncate(lk->fd, 0) < 0 || pwrite(lk->fd, pid.buf, pid.len, 0) != (ssize_t)pid.len)
+		warning("cannot write the pid to '%s' - %s", path.buf, strerror(errno));
+out:
+	strbuf_release(&path);
+	strbuf_release(&pid);
+	return r;
+}
+
+int daemon_run(const struct context *ctx)
+{
+	struct daemon d = { .ctx = ctx, .sigfd = -1, .inofd = -1 };
+	struct lock lk = LOCK_INIT;
+	struct strbuf err = STRBUF_INIT, summary = STRBUF_INIT;
+	sigset_t oldmask;
+	int64_t wake = 0;
+	int ret = EXIT_FAILURE, r;
+
+	strbuf_init(&d.last_warnings, 0);
+	strbuf_init(&d.last_error, 0);
+	strbuf_init(&d.last_cfg_error, 0);
+	if (volrep_cfg_load(&d.cfg, ctx->config_dir, &err) < 0) {
+		error("%s", err.buf);
+		ret = 2;
+		goto out;
+	}
+	d.worker_prog = getenv("VOLREP_DAEMON_WORKER");
+	if (!d.worker_prog || !*d.worker_prog)
+		d.worker_prog = "/proc/self/exe";
+	if (take_lock(ctx, &lk) < 0)
+		goto out;
+	if (notify_init() < 0)
+		warning("ignoring unusable NOTIFY_SOCKET");
+	r = setup_signals(&d, &oldmask);
+	if (r < 0) {
+		error("cannot set up signal handling - %s", strerror(-r));
+		goto out;
+	}
+	d.inofd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (d.inofd < 0)
+		warning("inotify unavailable (%s); checking for changes once a minute", strerror(errno));
+	cfg_summary(&d.cfg, &summary);
+	info("daemon started on node '%s' (pid %d): %s", ctx->node, (int)getpid(), summary.buf);
+	d.need_pass = true;
+	notify_send("READY=1");
+	for (;;) {
+		struct pollfd *pfd;
+		size_t npfd = 0;
+		int64_t timeout;
+
+		if (d.need_pass) {
+			d.need_pass = false;
+			wake = pass(&d);
+		}
+		if (d.stopping) {
+			if (!workers_running(&d))
+				break;
+			stop_progress(&d);
+		}
+		/* sleep until the next due job (a few ms late, so that the
+		 * clock has surely reached it), a minute at most */
+		timeout = SAFETY_WAKE_MS;
+		if (wake) {
+			int64_t t = wake * 1000 + 5 - now_ms();
+
+			if (t < timeout)
+				timeout = t < 0 ? 0 : t;
+		}
+		if (d.stopping) {
+			double until = d.termed ? d.kill_end : d.grace_end;
+			int64_t t = (int64_t)((until - mono_now()) * 1000) + 1;
+
+			if (!d.killed && t < timeout)
+				timeout = t < 0 ? 0 : t;
+		}
+		pfd = xcalloc(d.nw + 2, sizeof(*pfd));
+		pfd[npfd++] = (struct pollfd){ .fd = d.sigfd, .events = POLLIN };
+		pfd[npfd++] = (struct pollfd){ .fd = d.inofd, .events = POLLIN };
+		for (size_t i = 0; i < d.nw; i++)
+			pfd[npfd++] = (struct pollfd){ .fd = d.w[i]->errfd, .events = POLLIN };
+		r = poll(pfd, npfd, (int)timeout);
+		if (r < 0 && errno != EINTR) {
+			error("poll failed - %s", strerror(errno));
+			free(pfd);
+			goto out;
+		}
+		if (r == 0)
+			d.need_pass = true;
+		for (size_t i = 2; i < npfd; i++)
+			if (pfd[i].revents && pfd[i].fd >= 0)
+				for (size_t k = 0; k < d.nw; k++)
+					if (d.w[k]->errfd == pfd[i].fd)
+						worker_read(d.w[k]);
+		free(pfd);
+		if (d.inofd >= 0)
+			drain_inotify(&d);
+		handle_signals(&d);
+		/* a SIGCHLD may have been merged with one we already read */
+		reap_workers(&d);
+	}
+	/* report the workers that ended since the last pass */
+	for (size_t i = 0; i < d.nw; i++)
+		if (d.w[i]->ended) {
+			pass(&d);
+			break;
+		}
+	info("stopped");
+	ret = 0;
+out:
+	for (size_t i = 0; i < d.nw; i++)
+		worker_free(d.w[i]);
+	free(d.w);
+	for (size_t i = 0; i < d.ndefer; i++)
+		free(d.defer[i].id);
+	free(d.defer);
+	if (d.sigfd >= 0) {
+		close(d.sigfd);
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	}
+	if (d.inofd >= 0)
+		close(d.inofd);
+	lock_release(&lk);
+	strbuf_release(&d.last_warnings);
+	strbuf_release(&d.last_error);
+	strbuf_release(&d.last_cfg_error);
+	strbuf_release(&err);
+	strbuf_release(&summary);
+	return ret;
+}

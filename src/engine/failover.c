@@ -1,0 +1,338 @@
+#include "engine/failover.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/time-util.h"
+#include "base/xalloc.h"
+#include "config/cluster.h"
+#include "engine/handover.h"
+#include "engine/hook.h"
+#include "engine/remote.h"
+#include "engine/replica.h"
+#include "state/state.h"
+
+struct fo {
+	const struct context *ctx;
+	const struct failover_opts *o;
+	struct cluster_config cc;
+	const struct guest *g;
+	struct volume_list vols;
+	struct strvec volids;
+	struct replica_candidate *cand;
+	size_t ncand;
+};
+
+static void out_line(const struct fo *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out_line(const struct fo *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!f->o->out)
+		return;
+	va_start(ap, fmt);
+	vfprintf(f->o->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', f->o->out);
+	fflush(f->o->out);
+}
+
+static void fmt_time(char *buf, size_t size, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!localtime_r(&tt, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(buf, size, "%" PRId64, t);
+}
+
+static void log_out(void *data, const char *msg)
+{
+	out_line(data, "  %s", msg);
+}
+
+/* ssh to node answers (whatever volrep says there): 1, 0 when it does
+ * not, with the reason in why. */
+static int node_answers(struct fo *f, const char *node, struct strbuf *why)
+{
+	struct transport t = TRANSPORT_INIT;
+	struct strvec argv = STRVEC_INIT;
+	int r = remote_open(&t, &f->cc.nodes, node, f->ctx->state_dir, why);
+
+	if (r < 0)
+		return 0;
+	strvec_push(&argv, remote_bin());
+	strvec_push(&argv, "version");
+	r = handover_call(&t, &argv, NULL, why);
+	transport_release(&t);
+	strvec_clear(&argv);
+	return r != -ENOTCONN;
+}
+
+/* Run a verb on node, or fail with the message in err. */
+static int call_node(struct fo *f, const char *node, const struct strvec *argv, struct strbuf *out,
+		     struct strbuf *err)
+{
+	struct transport t = TRANSPORT_INIT;
+	int r = remote_open(&t, &f->cc.nodes, node, f->ctx->state_dir, err);
+
+	if (r == 0) {
+		r = handover_call(&t, argv, out, err);
+		transport_release(&t);
+	}
+	return r;
+}
+
+static void add_candidate(struct fo *f, const char *node)
+{
+	for (size_t i = 0; i < f->ncand; i++)
+		if (!strcmp(f->cand[i].node, node))
+			return;
+	f->cand = xrealloc(f->cand, (f->ncand + 1) * sizeof(*f->cand));
+	f->cand[f->ncand++] = (struct replica_candidate){ .node = xstrdup(node), .snaps = SNAP_MAP_INIT };
+}
+
+static void query(struct fo *f, struct replica_candidate *c)
+{
+	struct strbuf e = STRBUF_INIT, out = STRBUF_INIT;
+	int r;
+
+	if (!strcmp(c->node, f->ctx->node)) {
+		r = replica_list(&f->cc, c->node, f->g->vmid, &f->volids, &c->snaps, &e);
+	} else {
+		struct strvec argv = STRVEC_INIT;
+
+		strvec_push(&argv, remote_bin());
+		strvec_push(&argv, "replica-snapshots");
+		strvec_pushf(&argv, "%" PRIu32, f->g->vmid);
+		for (size_t i = 0; i < f->volids.nr; i++)
+			strvec_push(&argv, f->volids.v[i]);
+		r = call_node(f, c->node, &argv, &out, &e);
+		if (r == 0) {
+			strbuf_rtrim(&out);
+			r = snap_map_from_json(out.buf, out.len, &c->snaps, &e);
+		}
+		strvec_clear(&argv);
+	}
+	c->reachable = r == 0;
+	if (r < 0)
+		c->error = strbuf_detach(&e, NULL);
+	strbuf_release(&e);
+	strbuf_release(&out);
+}
+
+static void print_plan(struct fo *f, int pick, int64_t now)
+{
+	const struct replica_candidate *p = &f->cand[pick];
+	char when[64];
+
+	out_line(f, "replicas of guest %" PRIu32 " (%zu volume%s):", f->g->vmid, f->volids.nr,
+		 f->volids.nr == 1 ? "" : "s");
+	for (size_t i = 0; i < f->ncand; i++) {
+		const struct replica_candidate *c = &f->cand[i];
+
+		if (!c->reachable) {
+			out_line(f, "  %-16s unreachable: %s", c->node, c->error);
+		} else if (!c->complete) {
+			out_line(f, "  %-16s no complete replica (no replication snapshot on every volume)", c->node);
+		} else {
+			fmt_time(when, sizeof(when), c->time);
+			out_line(f, "  %-16s %s  %s%s", c->node, when, c->snap, (int)i == pick ? "  <- chosen" : "");
+		}
+	}
+	fmt_time(when, sizeof(when), p->time);
+	out_line(f, "data-loss window: everything written on '%s' after %s (%" PRId64 " s ago) is lost", f->g->node, when,
+		 now - p->time);
+	out_line(f, "plan: roll back the volumes on '%s' to '%s', move the config from '%s' to '%s', rewrite the jobs, "
+		 "start the guest on '%s'", p->node, p->snap, f->g->node, p->node, p->node);
+}
+
+static int clear_state_fn(struct state *st, void *data, struct strbuf *err)
+{
+	(void)err;
+	return state_delete_guest(st, *(uint32_t *)data);
+}
+
+/* Steps 4: roll back and clear the state on the chosen node. */
+static int take_over_volumes(struct fo *f, const struct replica_candidate *p, struct strbuf *err)
+{
+	char vmidbuf[16];
+	int r;
+
+	snprintf(vmidbuf, sizeof(vmidbuf), "%" PRIu32, f->g->vmid);
+	if (!strcmp(p->node, f->ctx->node)) {
+		struct elog log = { .fn = log_out, .data = f };
+
+		r = replica_rollback(&f->cc, p->node, f->g->vmid, p->snap, &f->volids, &log, err);
+		if (r == 0)
+			r = state_update(f->ctx->state_dir, clear_state_fn, (void *)&f->g->vmid, err);
+	} else {
+		struct strvec argv = STRVEC_INIT;
+
+		strvec_push(&argv, remote_bin());
+		strvec_push(&argv, "replica-rollback");
+		strvec_push(&argv, vmidbuf);
+		strvec_push(&argv, p->snap);
+		for (size_t i = 0; i < f->volids.nr; i++)
+			strvec_push(&argv, f->volids.v[i]);
+		r = call_node(f, p->node, &argv, NULL, err);
+		if (r == 0) {
+			for (size_t i = 0; i < f->volids.nr; i++)
+				out_line(f, "  rollback '%s' to '%s'", f->volids.v[i], p->snap);
+			strvec_clear(&argv);
+			remote_set_state_argv(&argv, vmidbuf, "{}");
+			r = call_node(f, p->node, &argv, NULL, err);
+		}
+		strvec_clear(&argv);
+	}
+	return r;
+}
+
+/* Step 6 */
+static int start_guest(struct fo *f, const char *node, struct strbuf *err)
+{
+	struct strvec argv = STRVEC_INIT;
+	int r;
+
+	if (!strcmp(node, f->ctx->node))
+		return guest_hook_start(f->ctx->config_dir, node, f->g->type, f->g->vmid, err);
+	strvec_push(&argv, remote_bin());
+	strvec_push(&argv, "guest-start");
+	strvec_pushf(&argv, "%" PRIu32, f->g->vmid);
+	r = call_node(f, node, &argv, NULL, err);
+	strvec_clear(&argv);
+	return r;
+}
+
+static int execute(struct fo *f, int pick, struct strbuf *err)
+{
+	const struct replica_candidate *p = &f->cand[pick];
+	struct strvec jobs = STRVEC_INIT;
+	struct strbuf e = STRBUF_INIT;
+	char *old = xstrdup(f->g->node);
+	int r;
+
+	out_line(f, "rolling back the replica on '%s'", p->node);
+	r = take_over_volumes(f, p, &e);
+	if (r < 0) {
+		strbuf_addf(err, "rollback on '%s' failed, the guest stays on '%s': %s", p->node, old, e.buf);
+		goto out;
+	}
+	r = guest_hand_over(f->ctx->config_dir, f->g, old, p->node, &jobs, err);
+	if (r < 0)
+		goto out;
+	out_line(f, "guest %" PRIu32 " now lives on '%s'", f->g->vmid, p->node);
+	for (size_t i = 0; i < jobs.nr; i++) {
+		struct strvec w = STRVEC_INIT;
+
+		strvec_split(&w, jobs.v[i], ' ');
+		if (w.nr == 3)
+			out_line(f, "job %s: %s -> %s%s", w.v[0], w.v[1], w.v[2],
+				 !strcmp(w.v[2], old) ? " (resynced from the new owner when it is back)" : "");
+		strvec_clear(&w);
+	}
+	r = start_guest(f, p->node, &e);
+	if (r < 0) {
+		strbuf_addf(err, "guest %" PRIu32 " moved to '%s' but did not start: %s", f->g->vmid, p->node, e.buf);
+		goto out;
+	}
+	out_line(f, "guest %" PRIu32 " started on '%s'", f->g->vmid, p->node);
+out:
+	free(old);
+	strvec_clear(&jobs);
+	strbuf_release(&e);
+	return r;
+}
+
+int failover_guest(const struct context *ctx, const struct failover_opts *o, struct strbuf *err)
+{
+	struct fo f = { .ctx = ctx, .o = o, .cc = CLUSTER_CONFIG_INIT, .volids = STRVEC_INIT };
+	struct strbuf why = STRBUF_INIT;
+	int r, pick;
+
+	r = cluster_config_load(&f.cc, ctx->config_dir, 0, err);
+	if (r < 0)
+		goto out;
+	r = -EINVAL;
+	f.g = guests_find(&f.cc.guests, o->vmid);
+	if (!f.g) {
+		strbuf_addf(err, "no such guest '%" PRIu32 "'", o->vmid);
+		goto out;
+	}
+	if (o->to && !nodes_cfg_find(&f.cc.nodes, o->to)) {
+		strbuf_addf(err, "no such cluster node '%s'", o->to);
+		goto out;
+	}
+	if (o->to && !strcmp(o->to, f.g->node)) {
+		strbuf_addf(err, "guest '%" PRIu32 "' already lives on '%s'", o->vmid, o->to);
+		goto out;
+	}
+	if (!o->to && !strcmp(f.g->node, ctx->node)) {
+		strbuf_addf(err, "guest '%" PRIu32 "' lives on this node ('%s') - nothing to fail over", o->vmid,
+			    ctx->node);
+		goto out;
+	}
+	r = cluster_guest_volumes(&f.cc, f.g, 0, &f.vols, err);
+	if (r < 0) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (!f.vols.nr) {
+		strbuf_addf(err, "guest '%" PRIu32 "' has no replicated volumes", o->vmid);
+		r = -EINVAL;
+		goto out;
+	}
+	for (size_t i = 0; i < f.vols.nr; i++)
+		strvec_push(&f.volids, f.vols.v[i].volid);
+
+	if (node_answers(&f, f.g->node, &why)) {
+		if (!o->force) {
+			strbuf_addf(err, "node '%s' of guest %" PRIu32 " still answers on ssh - refusing to fail over "
+				    "(use migrate, or --force if it really is dead to its guests)", f.g->node, o->vmid);
+			r = -EEXIST;
+			goto out;
+		}
+		out_line(&f, "WARNING: node '%s' still answers: if guest %" PRIu32 " runs there, it will run twice "
+			 "(split brain) and writes on '%s' are lost", f.g->node, o->vmid, f.g->node);
+	} else {
+		out_line(&f, "node '%s' does not answer: %s", f.g->node, why.buf);
+	}
+
+	if (o->to) {
+		add_candidate(&f, o->to);
+	} else {
+		for (size_t i = 0; i < f.cc.jobs.nr; i++)
+			if (f.cc.jobs.v[i].guest == o->vmid && strcmp(f.cc.jobs.v[i].target, f.g->node))
+				add_candidate(&f, f.cc.jobs.v[i].target);
+	}
+	for (size_t i = 0; i < f.ncand; i++)
+		query(&f, &f.cand[i]);
+	pick = replica_choose(f.cand, f.ncand, o->vmid, &f.volids, o->to, ctx->node, err);
+	if (pick < 0) {
+		for (size_t i = 0; i < f.ncand; i++)
+			if (!f.cand[i].reachable)
+				strbuf_addf(err, "; '%s' unreachable: %s", f.cand[i].node, f.cand[i].error);
+		r = pick;
+		goto out;
+	}
+	print_plan(&f, pick, volrep_now());
+	r = 0;
+	if (o->dry_run)
+		out_line(&f, "dry run: nothing changed");
+	else
+		r = execute(&f, pick, err);
+out:
+	for (size_t i = 0; i < f.ncand; i++)
+		replica_candidate_release(&f.cand[i]);
+	free(f.cand);
+	volume_list_release(&f.vols);
+	strvec_clear(&f.volids);
+	cluster_config_release(&f.cc);
+	strbuf_release(&why);
+	return r;
+}

@@ -1,0 +1,43 @@
+/* Failover: start a guest from a replica when its node is gone
+ * (pvesr-behaviour.md §5.3, the docs' "Migrating a guest in case of
+ * Error"; docs/migration.md). Run on any surviving node:
+ *
+ *   1. the guest's node must not answer on ssh (else refused: both nodes
+ *      could run the guest, split brain), unless force;
+ *   2. every node that a job of the guest targets (or only `to`) is asked
+ *      for its replication snapshots (`replica-snapshots`); the freshest
+ *      complete replica wins (replica.h), or `to`;
+ *   3. the plan is printed: the replicas, the choice, the data-loss window
+ *      (now minus the time of the chosen snapshot); with dry_run that is
+ *      all;
+ *   4. on the chosen node: every volume is rolled back to that snapshot
+ *      (`replica-rollback`) and the guest's job state there is cleared
+ *      (last_sync 0: no run deletes a snapshot it cannot prove stale);
+ *   5. the config moves to the chosen node, the jobs are rewritten
+ *      (handover.h: the job to the chosen node now targets the old node,
+ *      which is resynced from the new owner when it returns);
+ *   6. the start hook runs on the chosen node (`guest-start`).
+ * Where the chosen node is this node, steps 4 and 6 run here directly. */
+#ifndef VOLREP_ENGINE_FAILOVER_H
+#define VOLREP_ENGINE_FAILOVER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/strbuf.h"
+#include "config/context.h"
+
+struct failover_opts {
+	uint32_t vmid;
+	const char *to;  /* the node to fail over to, NULL: the freshest */
+	int dry_run;
+	int force;       /* even when the guest's node still answers */
+	FILE *out;       /* the plan and the steps */
+};
+
+/* Returns 0; -EINVAL bad arguments (nothing changed); -EEXIST the guest's
+ * node still answers (refused); -ENOENT no complete replica; another
+ * -errno when a step failed (the message says which). */
+int failover_guest(const struct context *ctx, const struct failover_opts *o, struct strbuf *err);
+
+#endif

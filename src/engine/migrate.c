@@ -1,0 +1,289 @@
+#include "engine/migrate.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/fileio.h"
+#include "base/time-util.h"
+#include "engine/handover.h"
+#include "engine/hook.h"
+#include "engine/joblog.h"
+#include "engine/prepare.h"
+#include "engine/remote.h"
+#include "engine/replicate.h"
+#include "engine/storemap.h"
+#include "state/state.h"
+
+void migrate_result_release(struct migrate_result *res)
+{
+	strvec_clear(&res->volumes);
+	strvec_clear(&res->jobs);
+}
+
+int migrate_check(const struct cluster_config *cc, const char *node, uint32_t vmid, const char *target,
+		  int online, const struct guest **gp, struct strbuf *err)
+{
+	const struct guest *g = guests_find(&cc->guests, vmid);
+	const struct repl_job *job;
+
+	if (!g) {
+		strbuf_addf(err, "no such guest '%" PRIu32 "'", vmid);
+		return -EINVAL;
+	}
+	if (strcmp(g->node, node)) {
+		strbuf_addf(err, "guest '%" PRIu32 "' is not on local node '%s' (its config is on '%s')", vmid, node,
+			    g->node);
+		return -EINVAL;
+	}
+	if (!nodes_cfg_find(&cc->nodes, target)) {
+		strbuf_addf(err, "no such cluster node '%s'", target);
+		return -EINVAL;
+	}
+	if (!strcmp(target, node)) {
+		strbuf_addf(err, "target '%s' is the local node", target);
+		return -EINVAL;
+	}
+	if (online) {
+		strbuf_addstr(err, "online migration is not supported - stop the guest and migrate it offline");
+		return -EINVAL;
+	}
+	job = jobs_cfg_find_target(&cc->jobs, vmid, target);
+	if (job && job->remove_job) {
+		strbuf_addstr(err, "refusing to migrate replicated VM whose replication job is marked for removal");
+		return -EINVAL;
+	}
+	*gp = g;
+	return 0;
+}
+
+/* ---- steps ---- */
+
+/* A job id of the guest that no job uses, for the full copy. */
+static void free_job_id(const struct jobs_cfg *jc, uint32_t vmid, struct strbuf *id)
+{
+	for (uint32_t n = 0;; n++) {
+		strbuf_reset(id);
+		strbuf_addf(id, "%" PRIu32 "-%" PRIu32, vmid, n);
+		if (!jobs_cfg_find(jc, id->buf))
+			return;
+	}
+}
+
+struct drop_data {
+	uint32_t vmid;
+	const char *target;
+};
+
+/* Forget the state of (vmid, target): a record_job_end of a successful
+ * removal deletes exactly that entry. */
+static int drop_entry_fn(struct state *st, void *data, struct strbuf *err)
+{
+	struct drop_data *d = data;
+	struct job_state js = JOB_STATE_INIT;
+	int r = state_get_job(st, d->vmid, d->target, &js);
+
+	job_state_release(&js);
+	(void)err;
+	if (r <= 0)
+		return r;
+	return state_record_job_end(st, d->vmid, d->target, 0, 0, NULL, true);
+}
+
+static int drop_guest_fn(struct state *st, void *data, struct strbuf *err)
+{
+	(void)err;
+	return state_delete_guest(st, *(uint32_t *)data);
+}
+
+/* Wait (at most 2 s) until the clock is past last_sync: snapshot names
+ * hold the start second, and a run must start after the last sync. */
+static int64_t start_time_after(const struct context *ctx, uint32_t vmid, const char *target)
+{
+	struct state *st = NULL;
+	struct job_state js = JOB_STATE_INIT;
+	int64_t last = 0, now = volrep_now();
+
+	if (state_load(ctx->state_dir, &st, NULL) == 0 && state_get_job(st, vmid, target, &js) >= 0)
+		last = js.last_sync;
+	job_state_release(&js);
+	state_free(st);
+	for (int i = 0; i < 40 && now <= last; i++) {
+		struct timespec ts = { 0, 50000000L };
+
+		nanosleep(&ts, NULL);
+		now = volrep_now();
+	}
+	return now;
+}
+
+/* After a full copy: the temporary job's snapshots and log go. */
+static void drop_temp_job(const struct context *ctx, const struct cluster_config *cc, struct transport *t,
+			  const char *jobid, const struct volume_list *vols, int64_t start)
+{
+	struct storemap sm = STOREMAP_INIT(&cc->storages, ctx->node);
+	struct strbuf snap = STRBUF_INIT, e = STRBUF_INIT;
+	struct strvec argv = STRVEC_INIT, volids = STRVEC_INIT;
+	char path[4096];
+
+	repl_snapname(&snap, jobid, start);
+	for (size_t i = 0; i < vols->nr; i++) {
+		struct backend *b;
+
+		strvec_push(&volids, vols->v[i].volid);
+		if (storemap_get(&sm, vols->v[i].storage, &b, NULL) == 0)
+			backend_delete_snapshot(b, vols->v[i].volname, snap.buf);
+	}
+	/* last_sync 1: every snapshot of that job on the target */
+	remote_finalize_argv(&argv, jobid, &volids, 1);
+	handover_call(t, &argv, NULL, &e);
+	joblog_path(path, sizeof(path), ctx->log_dir, jobid);
+	unlink(path);
+	storemap_release(&sm);
+	strbuf_release(&snap);
+	strbuf_release(&e);
+	strvec_clear(&argv);
+	strvec_clear(&volids);
+}
+
+static int transfer_state(const struct context *ctx, struct transport *t, uint32_t vmid, const char *target,
+			  struct strbuf *err)
+{
+	struct state *st = NULL;
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf e = STRBUF_INIT;
+	char *json = NULL, vmidbuf[16];
+	int r = state_load(ctx->state_dir, &st, &e);
+
+	if (r == 0)
+		r = state_extract_guest(st, vmid, target, ctx->node, &json);
+	if (r == 0) {
+		snprintf(vmidbuf, sizeof(vmidbuf), "%" PRIu32, vmid);
+		remote_set_state_argv(&argv, vmidbuf, json);
+		r = handover_call(t, &argv, NULL, &e);
+	}
+	if (r < 0)
+		strbuf_addf(err, "transfer replication state failed - %s", e.buf);
+	strbuf_release(&e);
+	state_free(st);
+	free(json);
+	strvec_clear(&argv);
+	return r;
+}
+
+int migrate_guest(const struct context *ctx, const struct migrate_opts *o, struct migrate_result *res,
+		  struct strbuf *err)
+{
+	struct cluster_config cc = CLUSTER_CONFIG_INIT;
+	struct volume_list vols = { 0 };
+	struct transport t = TRANSPORT_INIT;
+	struct strbuf path = STRBUF_INIT, tmpid = STRBUF_INIT, e = STRBUF_INIT;
+	struct lock lk = LOCK_INIT;
+	const struct guest *g = NULL;
+	const struct repl_job *job;
+	int r, t_open = 0;
+
+	strbuf_addf(&path, "%s/lock", ctx->state_dir);
+	r = mkdir_p(path.buf, 0755);
+	strbuf_reset(&path);
+	guest_lock_path(&path, ctx->state_dir, o->vmid);
+	if (r == 0)
+		r = lock_acquire(&lk, path.buf, MIGRATE_LOCK_TIMEOUT_MS);
+	if (r < 0) {
+		strbuf_addf(err, "can't lock file '%s' - %s", path.buf,
+			    r == -ETIMEDOUT || r == -EWOULDBLOCK ? "got timeout" : strerror(-r));
+		strbuf_release(&path);
+		return -EBUSY;
+	}
+
+	r = cluster_config_load(&cc, ctx->config_dir, 0, err);
+	if (r < 0)
+		goto out;
+	r = migrate_check(&cc, ctx->node, o->vmid, o->target, o->online, &g, err);
+	if (r < 0)
+		goto out;
+	r = cluster_guest_volumes(&cc, g, 0, &vols, err);
+	if (r < 0) {
+		r = -EINVAL;
+		goto out;
+	}
+	r = guest_hook_running(ctx->config_dir, ctx->node, g->type, g->vmid, err);
+	if (r > 0) {
+		strbuf_addf(err, "guest '%" PRIu32 "' is running - stop it first (online migration is not supported)",
+			    g->vmid);
+		r = -EBUSY;
+	}
+	if (r < 0)
+		goto out;
+	r = remote_open(&t, &cc.nodes, o->target, ctx->state_dir, err);
+	if (r < 0)
+		goto out;
+	t_open = 1;
+
+	/* the final sync */
+	job = jobs_cfg_find_target(&cc.jobs, g->vmid, o->target);
+	if (vols.nr) {
+		struct repl_job tmp = { 0 };
+		struct run_opts ro = RUN_OPTS_INIT;
+
+		if (!job) {
+			struct drop_data dd = { .vmid = g->vmid, .target = o->target };
+
+			free_job_id(&cc.jobs, g->vmid, &tmpid);
+			tmp.id = tmpid.buf;
+			tmp.guest = g->vmid;
+			tmp.target = (char *)o->target;
+			/* no job to the target: an entry for it is stale */
+			r = state_update(ctx->state_dir, drop_entry_fn, &dd, err);
+			if (r < 0)
+				goto out;
+			res->full = 1;
+		}
+		ro.start_time = ro.iteration = start_time_after(ctx, g->vmid, o->target);
+		ro.guest_locked = 1;
+		ro.echo = o->echo;
+		ro.bytes_sent = &res->bytes_sent;
+		r = run_replication(ctx, &cc, job ? job : &tmp, &ro, &e);
+		if (r < 0) {
+			strbuf_addf(err, "final replication to '%s' failed: %s", o->target, e.buf);
+			goto out;
+		}
+		if (!job) {
+			struct drop_data dd = { .vmid = g->vmid, .target = o->target };
+
+			drop_temp_job(ctx, &cc, &t, tmpid.buf, &vols, ro.start_time);
+			r = state_update(ctx->state_dir, drop_entry_fn, &dd, err);
+			if (r < 0)
+				goto out;
+		}
+		res->synced = 1;
+		if (job)
+			snprintf(res->sync_job, sizeof(res->sync_job), "%s", job->id);
+		for (size_t i = 0; i < vols.nr; i++)
+			strvec_push(&res->volumes, vols.v[i].volid);
+	}
+
+	r = transfer_state(ctx, &t, g->vmid, o->target, err);
+	if (r < 0)
+		goto out;
+	r = guest_hand_over(ctx->config_dir, g, ctx->node, o->target, &res->jobs, err);
+	if (r < 0)
+		goto out;
+	strbuf_reset(&e);
+	if (state_update(ctx->state_dir, drop_guest_fn, (void *)&g->vmid, &e) < 0)
+		strbuf_addf(err, "migrated, but the local state could not be cleaned: %s", e.buf);
+	r = 0;
+out:
+	lock_release(&lk);
+	if (t_open)
+		transport_release(&t);
+	volume_list_release(&vols);
+	cluster_config_release(&cc);
+	strbuf_release(&path);
+	strbuf_release(&tmpid);
+	strbuf_release(&e);
+	return r;
+}

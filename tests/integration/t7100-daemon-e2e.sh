@@ -1,0 +1,157 @@
+#!/bin/sh
+# The daemon with the real engine on two namespace nodes (zfs-fuse, sshd):
+# 20 containers due at once are replicated in parallel within the worker
+# limits, a job fires at the second its schedule names and syncs
+# incrementally, and SIGTERM during a rate-limited transfer ends the run
+# cleanly (error recorded, this run's snapshot removed, daemon exits 0).
+. "$(dirname "$0")/../lib/test-lib.sh"
+. "$TOP/tests/lib/testbed.sh"
+. "$TOP/tests/lib/storage.sh"
+. "$TOP/tests/lib/e2e.sh"
+e2e_require
+e2e_have_engine || test_skip_all "volrep run is not built yet"
+export TZ=UTC
+NGUESTS=${NGUESTS:-20}
+DLOG="$TRASH/daemon.log"
+
+e2e_start a b >"$TRASH/start.log" 2>&1
+echo $? >"$TRASH/start.rc"
+test_expect_success 'two nodes come up' '
+	cat "$TRASH/start.log" && test "$(cat "$TRASH/start.rc")" = 0
+'
+[ "$(cat "$TRASH/start.rc")" = 0 ] || { test_done; exit 1; }
+test_when_finished 'for _p in $(cat "$TRASH/daemon.pids" 2>/dev/null); do kill -9 $_p 2>/dev/null; done'
+
+# start_daemon: `volrep daemon` inside node a (its pid: nsenter and env exec)
+start_daemon() {
+	_h=$(node_pid a) || return 1
+	# exec all the way down, so that $! is the daemon itself
+	# shellcheck disable=SC2046
+	sh -c 'exec "$@"' sh nsenter --mount="/proc/$_h/ns/mnt" -- \
+		env $(_tb_env a) VOLREP_SSH="$TB_VOLREP_SSH" volrep daemon >"$DLOG" 2>&1 &
+	DPID=$!
+	echo $DPID >>"$TRASH/daemon.pids"
+	_i=0
+	until grep -q "daemon started" "$DLOG"; do
+		_i=$((_i + 1)); [ $_i -lt 100 ] || { cat "$DLOG" >&2; return 1; }
+		sleep 0.05
+	done
+}
+
+stop_daemon() {
+	kill -TERM $DPID
+	drc=0
+	wait $DPID || drc=$?
+	[ "$drc" = 0 ] || { echo "daemon exited $drc" >&2; cat "$DLOG" >&2; return 1; }
+}
+
+# synced_count: jobs of node a with a last_sync
+synced_count() {
+	vr a status --output-format json | jq "[.[] | select(.last_sync > 0)] | length"
+}
+
+test_expect_success "$NGUESTS containers on ZFS with a job each" '
+	i=0 &&
+	while [ $i -lt $NGUESTS ]; do
+		id=$((100 + i)) &&
+		guest_create a $id lxc &&
+		guest_add_disk a $id rootfs local-zfs:subvol-$id-disk-0 16 &&
+		vol_write a local-zfs:subvol-$id-disk-0 1 &&
+		printf "local: %s-0\n\ttarget b\n\tsource a\n\n" $id >>"$TB/config/replication.cfg" &&
+		i=$((i + 1)) || return 1
+	done &&
+	printf "%s\n" "max-workers 4" "max-per-target 4" >"$TB/config/volrep.cfg" &&
+	[ "$(vr a list | wc -l)" = $((NGUESTS + 1)) ]
+'
+
+test_expect_success 'all due at once: replicated in parallel, at most 4 at a time' '
+	t0=$(date +%s) &&
+	start_daemon &&
+	i=0 &&
+	while [ "$(synced_count)" != $NGUESTS ]; do
+		i=$((i + 1)); [ $i -lt 600 ] || { cat "$DLOG"; return 1; }
+		sleep 0.2
+	done &&
+	echo "$NGUESTS guests synced in $(( $(date +%s) - t0 )) s" &&
+	# concurrency from the daemon log: +1 per start, -1 per end
+	awk "/: started \\(target/ { c++; if (c > m) m = c } /: (finished|failed) / { c-- } END { print m }" "$DLOG" >max &&
+	cat max &&
+	[ "$(cat max)" = 4 ] &&
+	[ "$(grep -c ": finished in " "$DLOG")" = $NGUESTS ] &&
+	! grep -q ": failed " "$DLOG" &&
+	i=0 &&
+	while [ $i -lt $NGUESTS ]; do
+		assert_synced a b $((100 + i))-0 local-zfs:subvol-$((100 + i))-disk-0 &&
+		i=$((i + 1)) || return 1
+	done
+'
+
+test_expect_success 'a job fires at the second its schedule names, incrementally' '
+	orig=$(job_field a 100-0 last_try) &&
+	vr a update 100-0 --schedule "*:*:0/10" &&
+	# wait for the run the new schedule brings (at most 10 s)
+	i=0 &&
+	until t1=$(job_field a 100-0 last_try) && [ "$t1" != "$orig" ] &&
+		[ "$(job_field a 100-0 last_sync)" = "$t1" ]; do
+		i=$((i + 1)); [ $i -lt 200 ] || { cat "$DLOG"; return 1; }
+		sleep 0.1
+	done &&
+	vol_write a local-zfs:subvol-100-disk-0 1 &&
+	# the next one: the first event strictly after that run started
+	ev=$(( (t1 / 10 + 1) * 10 )) &&
+	until t2=$(job_field a 100-0 last_try) && [ "$t2" != "$t1" ] &&
+		[ "$(job_field a 100-0 last_sync)" = "$t2" ]; do
+		i=$((i + 1)); [ $i -lt 400 ] || { cat "$DLOG"; return 1; }
+		sleep 0.1
+	done &&
+	echo "event $ev, started $t2" &&
+	[ "$t2" -ge "$ev" ] && [ "$t2" -le $((ev + 1)) ] &&
+	assert_synced a b 100-0 local-zfs:subvol-100-disk-0 &&
+	vr a log 100-0 >log &&
+	expect_grep "incremental sync .local-zfs:subvol-100-disk-0. (__replicate_100-0_${t1}__" log &&
+	vr a update 100-0 --delete schedule
+'
+
+test_expect_success 'SIGTERM during a transfer: the run fails cleanly, the daemon exits 0' '
+	# a rate-limited job with 8 MB to send takes ~8 s
+	vol_write a local-zfs:subvol-101-disk-0 8 &&
+	prev=$(job_field a 101-0 last_sync) &&
+	printf "%s\n" "shutdown-grace 0" >"$TB/config/volrep.cfg" &&
+	# the daemon of the tests above runs on (a test body is a subshell,
+	# so it is not our child): stop it, start one we can wait for
+	old=$(tail -1 "$TRASH/daemon.pids") &&
+	kill -TERM $old &&
+	while kill -0 $old 2>/dev/null; do sleep 0.1; done &&
+	expect_grep "stopped" "$DLOG" &&
+	vr a update 101-0 --rate 1 &&
+	vr a schedule-now 101-0 &&
+	start_daemon &&
+	i=0 &&
+	until grep -q "101-0: started" "$DLOG"; do
+		i=$((i + 1)); [ $i -lt 100 ] || { cat "$DLOG"; return 1; }
+		sleep 0.1
+	done &&
+	sleep 2 &&
+	stop_daemon &&
+	cat "$DLOG" | tail -5 &&
+	expect_grep "101-0: terminating the run" "$DLOG" &&
+	expect_grep "101-0: failed after" "$DLOG" &&
+	[ "$(job_field a 101-0 fail_count)" = 1 ] &&
+	[ -n "$(job_field a 101-0 error)" ] &&
+	[ -z "$(job_field a 101-0 pid)" ] &&
+	vr a log 101-0 >log &&
+	expect_grep "end replication job with error" log &&
+	# the base is intact, so the next run is incremental and brings the
+	# data over. (Snapshot pruning is not checked here: after a killed
+	# send, zfs-fuse reports the snapshots "busy" for a while, so the
+	# engine cannot always delete them at once; the next runs do.)
+	expect_grep "__replicate_101-0_${prev}__" log &&
+	vr a update 101-0 --delete rate &&
+	job_run a 101-0 &&
+	vr a log 101-0 >log &&
+	expect_grep "incremental sync .local-zfs:subvol-101-disk-0. (__replicate_101-0_${prev}__" log &&
+	[ "$(job_field a 101-0 fail_count)" = 0 ] &&
+	[ "$(vol_sum a local-zfs:subvol-101-disk-0)" = "$(vol_sum b local-zfs:subvol-101-disk-0)" ]
+'
+
+test_done

@@ -1,0 +1,198 @@
+/* Unit tests of volrep.cfg parsing (src/config/volrepcfg.c): defaults,
+ * values, strict errors with file:line, canonical round trip. */
+#include "unit.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/volrepcfg.h"
+
+static int parse(struct volrep_cfg *cfg, const char *text, struct strbuf *err)
+{
+	return volrep_cfg_parse(cfg, "volrep.cfg", text, strlen(text), err);
+}
+
+static void test_defaults(void **state)
+{
+	struct volrep_cfg cfg;
+	struct strbuf err = STRBUF_INIT;
+
+	(void)state;
+	memset(&cfg, 0xff, sizeof(cfg));
+	assert_int_equal(parse(&cfg, "", &err), 0);
+	assert_int_equal(cfg.max_workers, 4);
+	assert_int_equal(cfg.max_per_target, 2);
+	assert_true(cfg.bwlimit == 0);
+	assert_int_equal(cfg.shutdown_grace, 60);
+	assert_int_equal(parse(&cfg, "# only a comment\n\n   \n\t# indented comment\n", &err), 0);
+	assert_int_equal(cfg.max_workers, 4);
+	strbuf_release(&err);
+}
+
+static void test_values(void **state)
+{
+	struct volrep_cfg cfg;
+	struct strbuf err = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(parse(&cfg,
+			       "# settings\nmax-workers 8\n  max-per-target\t3  \nbwlimit 12.5\r\nshutdown-grace 0",
+			       &err),
+			 0);
+	assert_int_equal(cfg.max_workers, 8);
+	assert_int_equal(cfg.max_per_target, 3);
+	assert_true(cfg.bwlimit == 12.5);
+	assert_int_equal(cfg.shutdown_grace, 0);
+	assert_int_equal(parse(&cfg, "max-workers 1\nmax-per-target 256\nshutdown-grace 86400\nbwlimit 1\n", &err), 0);
+	assert_int_equal(cfg.max_workers, 1);
+	assert_int_equal(cfg.max_per_target, 256);
+	assert_int_equal(cfg.shutdown_grace, 86400);
+	assert_true(cfg.bwlimit == 1);
+	assert_int_equal(err.len, 0);
+	strbuf_release(&err);
+}
+
+static void test_errors(void **state)
+{
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+		{ "max-workers 0\n", "volrep.cfg:1: invalid value '0' for 'max-workers'" },
+		{ "max-workers 257\n", "volrep.cfg:1: invalid value '257' for 'max-workers'" },
+		{ "max-workers -1\n", "volrep.cfg:1: invalid value '-1' for 'max-workers'" },
+		{ "max-workers 4x\n", "volrep.cfg:1: invalid value '4x' for 'max-workers'" },
+		{ "max-workers 2.5\n", "volrep.cfg:1: invalid value '2.5' for 'max-workers'" },
+		{ "\n# c\nmax-workers\n", "volrep.cfg:3: setting 'max-workers' needs a value" },
+		{ "max-workers 4 5\n", "volrep.cfg:1: unexpected text '5' after the value of 'max-workers'" },
+		{ "max-workers 4\nmax-workers 5\n", "volrep.cfg:2: setting 'max-workers' given twice (first on line 1)" },
+		{ "max_workers 4\n", "volrep.cfg:1: unknown setting 'max_workers'" },
+		{ "Max-Workers 4\n", "volrep.cfg:1: unknown setting 'Max-Workers'" },
+		{ "max-workers: 4\n", "volrep.cfg:1: unknown setting 'max-workers:'" },
+		{ "max-workers=4\n", "volrep.cfg:1: unknown setting 'max-workers=4'" },
+		{ "bwlimit 0\n", "volrep.cfg:1: invalid value '0' for 'bwlimit'" },
+		{ "bwlimit 0.5\n", "volrep.cfg:1: invalid value '0.5' for 'bwlimit'" },
+		{ "bwlimit nan\n", "volrep.cfg:1: invalid value 'nan' for 'bwlimit'" },
+		{ "bwlimit 1e9\n", "volrep.cfg:1: invalid value '1e9' for 'bwlimit'" },
+		{ "shutdown-grace 86401\n", "volrep.cfg:1: invalid value '86401' for 'shutdown-grace'" },
+		{ "max-per-target 0\n", "volrep.cfg:1: invalid value '0' for 'max-per-target'" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct volrep_cfg cfg = { 99, 99, 99, 99 };
+		struct strbuf err = STRBUF_INIT;
+
+		if (parse(&cfg, bad[i].text, &err) != -EINVAL)
+			fail_msg("case %zu accepted: %s", i, bad[i].text);
+		if (strncmp(err.buf, bad[i].msg, strlen(bad[i].msg)))
+			fail_msg("case %zu: got '%s', want '%s...'", i, err.buf, bad[i].msg);
+		/* nothing applied */
+		assert_int_equal(cfg.max_workers, 99);
+		assert_int_equal(cfg.shutdown_grace, 99);
+		strbuf_release(&err);
+	}
+	/* a NUL byte in the middle of a line */
+	struct volrep_cfg cfg;
+	struct strbuf err = STRBUF_INIT;
+	assert_int_equal(volrep_cfg_parse(&cfg, "f", "max-workers 4\nmax\0-workers 2\n", 29, &err), -EINVAL);
+	assert_string_equal(err.buf, "f:2: line contains a NUL byte");
+	strbuf_release(&err);
+}
+
+static void test_round_trip(void **state)
+{
+	static const char *const inputs[] = {
+		"",
+		"bwlimit 33.3\nmax-workers 16\n",
+		"shutdown-grace 5\nmax-per-target 1\nmax-workers 2\n",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		struct volrep_cfg a, b;
+		struct strbuf err = STRBUF_INIT, t1 = STRBUF_INIT, t2 = STRBUF_INIT;
+
+		assert_int_equal(parse(&a, inputs[i], &err), 0);
+		volrep_cfg_format(&a, &t1);
+		assert_int_equal(parse(&b, t1.buf, &err), 0);
+		volrep_cfg_format(&b, &t2);
+		assert_string_equal(t1.buf, t2.buf);
+		assert_int_equal(a.max_workers, b.max_workers);
+		assert_int_equal(a.max_per_target, b.max_per_target);
+		assert_true(a.bwlimit == b.bwlimit);
+		assert_int_equal(a.shutdown_grace, b.shutdown_grace);
+		strbuf_release(&err);
+		strbuf_release(&t1);
+		strbuf_release(&t2);
+	}
+	struct volrep_cfg c;
+	struct strbuf err = STRBUF_INIT, t = STRBUF_INIT;
+	volrep_cfg_init(&c);
+	volrep_cfg_format(&c, &t);
+	assert_string_equal(t.buf, "max-workers 4\nmax-per-target 2\nshutdown-grace 60\n");
+	strbuf_release(&err);
+	strbuf_release(&t);
+}
+
+static void test_load(void **state)
+{
+	char dir[] = "/tmp/volrep-test-cfg.XXXXXX";
+	struct volrep_cfg cfg;
+	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* missing file: defaults */
+	cfg.max_workers = 0;
+	assert_int_equal(volrep_cfg_load(&cfg, dir, &err), 0);
+	assert_int_equal(cfg.max_workers, 4);
+	strbuf_addf(&path, "%s/volrep.cfg", dir);
+	f = fopen(path.buf, "w");
+	fputs("max-workers 7\nbogus 1\n", f);
+	fclose(f);
+	assert_int_equal(volrep_cfg_load(&cfg, dir, &err), -EINVAL);
+	assert_int_equal(cfg.max_workers, 4);
+	struct strbuf want = STRBUF_INIT;
+	strbuf_addf(&want, "%s:2: unknown setting 'bogus'", path.buf);
+	assert_string_equal(err.buf, want.buf);
+	/* too big */
+	f = fopen(path.buf, "w");
+	for (int i = 0; i < 70000; i++)
+		fputc('#', f);
+	fclose(f);
+	strbuf_reset(&err);
+	assert_int_equal(volrep_cfg_load(&cfg, dir, &err), -EFBIG);
+	assert_non_null(strstr(err.buf, "larger than 64 KiB"));
+	unlink(path.buf);
+	rmdir(dir);
+	strbuf_release(&err);
+	strbuf_release(&path);
+	strbuf_release(&want);
+}
+
+static void test_describe(void **state)
+{
+	struct strbuf s = STRBUF_INIT;
+
+	(void)state;
+	volrep_cfg_describe(&s);
+	assert_non_null(strstr(s.buf, "max-workers N"));
+	assert_non_null(strstr(s.buf, "(default 4)"));
+	assert_non_null(strstr(s.buf, "max-per-target N"));
+	assert_non_null(strstr(s.buf, "bwlimit MBPS"));
+	assert_non_null(strstr(s.buf, "shutdown-grace SECONDS"));
+	strbuf_release(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),  cmocka_unit_test(test_values), cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_round_trip), cmocka_unit_test(test_load),   cmocka_unit_test(test_describe),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
