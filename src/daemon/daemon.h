@@ -15,8 +15,8 @@
  *
  * A worker is `volrep --config-dir .. --state-dir .. --log-dir .. --node ..
  * run --id <jobid> --scheduled [--rate-cap=<MB/s>]` (daemon/worker.h):
- * --scheduled skips a busy guest lock (exit SCHED_EXIT_BUSY, nothing
- * recorded); --rate-cap, given only with bwlimit, is the worker's share of
+ * --scheduled skips a busy guest lock (exit RUN_EXIT_BUSY, defined by the
+ * engine in engine/replicate.h; nothing recorded); --rate-cap, given only with bwlimit, is the worker's share of
  * the node-wide cap, and the run uses min(job rate, cap).
  * Test seam: VOLREP_DAEMON_WORKER=<program> runs that program instead of
  * the own binary, with the same arguments.
