@@ -107,6 +107,22 @@ static int check_interrupt(struct strbuf *err)
 	return -EINTR;
 }
 
+/* A run that failed while a signal was pending failed because of it
+ * (a terminal's ^C also kills the ssh or zfs child that was running):
+ * say so first, keeping the step's own message after it. */
+static void interrupted_error(struct strbuf *err)
+{
+	struct strbuf msg = STRBUF_INIT;
+
+	interrupt_describe(interrupt_signal(), &msg);
+	if (strcmp(err->buf, msg.buf)) {
+		strbuf_addf(&msg, " (%s)", err->buf);
+		strbuf_reset(err);
+		strbuf_add(err, msg.buf, msg.len);
+	}
+	strbuf_release(&msg);
+}
+
 void run_format_size(uint64_t bytes, struct strbuf *out)
 {
 	if (bytes < 1000)
@@ -707,6 +723,8 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 		r = do_replicate(&run, &lerr);
 		if (r < 0 && !lerr.len)
 			strbuf_addf(&lerr, "%s", strerror(-r));
+		if (r < 0 && interrupt_signal())
+			interrupted_error(&lerr);
 		if (r < 0)
 			elog_printf(&run.log, "end replication job with error: %s", lerr.buf);
 		else
