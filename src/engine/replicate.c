@@ -82,6 +82,10 @@ static void log_lines(struct run *run, const char *prefix, const char *text)
 		for (size_t i = 0; i < n && i < 1000; i++) {
 			unsigned char c = (unsigned char)text[i];
 
+			/* ssh ends remote lines with \r\n on a tty-less session
+			 * now and then: a CR is line noise, not a character */
+			if (c == '\r')
+				continue;
 			strbuf_addch(&line, (c < 0x20 && c != '\t') || c == 0x7f ? '?' : (char)c);
 		}
 		strbuf_rtrim(&line);

@@ -79,9 +79,9 @@ testbed_node_setup_hook() {
 
 # Called for each node in turn; the first call takes every node's storage
 # down in parallel, with zfs-fuse killed at once (see zfs_stop), then
-# kills every process of the nodes and waits up to 10 s for them to go
-# (testbed_teardown only gives them a fraction of a second, too little on
-# a loaded machine for processes that were waiting on a FUSE mount).
+# kills every process of the nodes but their namespace holders and waits
+# up to 10 s for them to go (processes that were waiting on a FUSE mount
+# can be slow to die on a loaded machine).
 testbed_node_teardown_hook() {
 	[ ! -e "$TB/storage-down" ] || return 0
 	: >"$TB/storage-down"
@@ -97,7 +97,7 @@ testbed_node_teardown_hook() {
 	while :; do
 		_left=""
 		for _n in $TB_NODES; do
-			[ -f "$TB/nodes/$_n/ns" ] && _left="$_left $(_tb_ns_pids "$(cat "$TB/nodes/$_n/ns")")"
+			_left="$_left $(_tb_node_pids "$_n")"
 		done
 		[ -n "$(echo $_left)" ] || break
 		# shellcheck disable=SC2086
@@ -412,8 +412,7 @@ assert_synced() {
 # session it serves are killed, so control masters to it die too); its
 # storage and state stay.
 node_sshd_stop() {
-	_ns=$(cat "$TB/nodes/$1/ns")
-	for _p in $(_tb_ns_pids "$_ns"); do
+	for _p in $(_tb_node_pids "$1"); do
 		[ "$(cat "/proc/$_p/comm" 2>/dev/null)" = sshd ] && kill -9 "$_p" 2>/dev/null
 	done
 	rm -f "$TB/nodes/$1/sshd.pid"

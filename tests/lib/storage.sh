@@ -247,7 +247,7 @@ storage_node_setup() {
 storage_node_teardown() {
 	_sd="$TB/nodes/$1/storage"
 	[ -d "$_sd/state" ] || return 0
-	if [ -e "/proc/$(cat "$TB/nodes/$1/holder.pid" 2>/dev/null)/ns/mnt" ]; then
+	if _tb_node_ns "$1" >/dev/null; then
 		node_exec "$1" env VOLREP_PRIVATE_NS=1 STORAGE_STATE="$_sd/state" \
 			STORAGE_FAST_STOP="${STORAGE_FAST_STOP:-0}" sh -c '
 			. "$1" && storage_teardown' sh "$TOP/tests/lib/storage.sh" </dev/null

@@ -198,24 +198,52 @@ _tb_ns_pids() { # pids of live processes in the mount namespace $1 (an ns id)
 	done
 }
 
-# testbed_node_kill NAME [SIG]: kill every process of the node (a node
-# that died: its sshd, connections, daemons, the namespace holder).
-# With SIG=STOP the node hangs instead (testbed_node_kill NAME CONT).
-testbed_node_kill() {
-	_ns=$(cat "$TB/nodes/$1/ns")
-	_sig=${2:-KILL}
-	# shellcheck disable=SC2046
-	[ -z "$(_tb_ns_pids "$_ns")" ] || kill "-$_sig" $(_tb_ns_pids "$_ns") 2>/dev/null
-	[ "$_sig" != KILL ] || rm -f "$TB/nodes/$1/sshd.pid"
+# _tb_node_ns NAME: the node's mount namespace id, printed only while the
+# node's holder still lives in it. The kernel gives a namespace id (an
+# nsfs inode number) to the next new namespace as soon as the old one is
+# gone, so the stored id of a dead node may name a node of another test
+# bed running on this machine: never signal by a stale id.
+_tb_node_ns() {
+	_ns=$(cat "$TB/nodes/$1/ns" 2>/dev/null) && [ -n "$_ns" ] || return 1
+	[ "$(readlink "/proc/$(cat "$TB/nodes/$1/holder.pid" 2>/dev/null)/ns/mnt" 2>/dev/null)" = "$_ns" ] || return 1
+	echo "$_ns"
+}
+
+# _tb_node_pids NAME: the node's live processes except its holder (empty
+# once the holder is gone).
+_tb_node_pids() {
+	_ns=$(_tb_node_ns "$1") || return 0
+	_tb_ns_pids "$_ns" | grep -vx "$(cat "$TB/nodes/$1/holder.pid")"
 	return 0
 }
 
-# testbed_leftovers: print what the test bed would leave behind (processes
-# in its namespaces or mentioning $TB, mounts under $TB); empty = clean.
+# testbed_node_kill NAME [SIG]: kill every process of the node (a node
+# that died: its sshd, connections, daemons, the namespace holder last).
+# With SIG=STOP the node hangs instead (testbed_node_kill NAME CONT).
+testbed_node_kill() {
+	_sig=${2:-KILL}
+	_ps=$(_tb_node_pids "$1")
+	# shellcheck disable=SC2086
+	[ -z "$_ps" ] || kill "-$_sig" $_ps 2>/dev/null
+	if [ "$_sig" = KILL ]; then
+		_tb_node_ns "$1" >/dev/null && kill -KILL "$(cat "$TB/nodes/$1/holder.pid")" 2>/dev/null
+		rm -f "$TB/nodes/$1/sshd.pid"
+	fi
+	return 0
+}
+
+# testbed_leftovers [--no-holders]: print what the test bed would leave
+# behind (processes in its namespaces or mentioning $TB, mounts under
+# $TB); empty = clean. --no-holders: leave out the namespace holders.
 testbed_leftovers() {
 	for _f in "$TB"/nodes/*/ns; do
 		[ -f "$_f" ] || continue
-		_tb_ns_pids "$(cat "$_f")" | sed 's/^/namespace process /'
+		_n=${_f%/ns}; _n=${_n##*/}
+		if [ "${1:-}" = --no-holders ]; then
+			_tb_node_pids "$_n"
+		else
+			_ns=$(_tb_node_ns "$_n") && _tb_ns_pids "$_ns"
+		fi | sed 's/^/namespace process /'
 	done
 	for _p in /proc/[0-9]*; do
 		[ "${_p#/proc/}" != $$ ] || continue
@@ -228,8 +256,8 @@ testbed_leftovers() {
 }
 
 # testbed_teardown: stop ssh control masters, run the teardown hooks, kill
-# every process of every node and anything else still using $TB, remove
-# $TB. Safe to call twice.
+# every process of every node and anything else still using $TB, the
+# namespace holders last, remove $TB. Safe to call twice.
 testbed_teardown() {
 	[ -n "$TB" ] && [ -d "$TB" ] || return 0
 	for _s in "$TB"/cm/*; do
@@ -241,7 +269,8 @@ testbed_teardown() {
 	for _sig in TERM KILL; do
 		for _f in "$TB"/nodes/*/ns; do
 			[ -f "$_f" ] || continue
-			_ps=$(_tb_ns_pids "$(cat "$_f")")
+			_n=${_f%/ns}; _n=${_n##*/}
+			_ps=$(_tb_node_pids "$_n")
 			# shellcheck disable=SC2086
 			[ -z "$_ps" ] || kill "-$_sig" $_ps 2>/dev/null
 		done
@@ -253,11 +282,22 @@ testbed_teardown() {
 		# give the signal time to land: a FUSE daemon unmounting can take
 		# a few seconds to exit
 		_i=0
-		while [ -n "$(testbed_leftovers)" ] && [ $_i -lt 20 ]; do
+		while [ -n "$(testbed_leftovers --no-holders)" ] && [ $_i -lt 20 ]; do
 			sleep 0.25
 			_i=$((_i + 1))
 		done
-		[ -n "$(testbed_leftovers)" ] || break
+		[ -n "$(testbed_leftovers --no-holders)" ] || break
+	done
+	# the holders last: while one lives, its namespace id is ours
+	for _f in "$TB"/nodes/*/ns; do
+		[ -f "$_f" ] || continue
+		_n=${_f%/ns}; _n=${_n##*/}
+		_tb_node_ns "$_n" >/dev/null && kill -KILL "$(cat "$TB/nodes/$_n/holder.pid")" 2>/dev/null
+	done
+	_i=0
+	while [ -n "$(testbed_leftovers)" ] && [ $_i -lt 20 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
 	done
 	_left=$(testbed_leftovers)
 	[ -z "$_left" ] || { echo "testbed: left behind:" >&2; echo "$_left" >&2; }
