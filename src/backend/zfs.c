@@ -163,16 +163,20 @@ out:
 
 /* zfs-fuse reports a filesystem it has just received (and is still
  * mounting) as "dataset is busy" for a moment: retry such failures for up
- * to 5 s. */
+ * to 5 s. A snapshot whose `zfs send` was just killed stays busy longer
+ * (the send inside zfs-fuse runs on until it notices the closed pipe):
+ * up to 15 s for snapshot removal, which is what an interrupted run's
+ * cleanup does. */
 #define ZFS_BUSY_TRIES 25
+#define ZFS_SNAP_BUSY_TRIES 75
 #define ZFS_BUSY_WAIT_NS 200000000L
 
-static int run_retry_busy(struct backend *b, const struct strvec *argv)
+static int run_retry_busy_n(struct backend *b, const struct strvec *argv, int tries)
 {
 	struct strbuf err = STRBUF_INIT;
 	int r = 0;
 
-	for (int i = 0; i < ZFS_BUSY_TRIES; i++) {
+	for (int i = 0; i < tries; i++) {
 		struct timespec ts = { 0, ZFS_BUSY_WAIT_NS };
 
 		strbuf_reset(&err);
@@ -186,6 +190,11 @@ static int run_retry_busy(struct backend *b, const struct strvec *argv)
 		r = backend_fail_tool(b, argv, r, err.buf);
 	strbuf_release(&err);
 	return r;
+}
+
+static int run_retry_busy(struct backend *b, const struct strvec *argv)
+{
+	return run_retry_busy_n(b, argv, ZFS_BUSY_TRIES);
 }
 
 static void dataset_of(struct backend *b, const char *volname, struct strbuf *sb)
@@ -308,12 +317,16 @@ static int zfs_delete_snapshot(struct backend *b, const char *volname, const cha
 	dataset_of(b, volname, &ds);
 	zfs_argv_destroy_snapshot(&argv, b->tool, ds.buf, snap);
 	r = backend_run_status(b, &argv, NULL, &err);
-	if (r > 0 && strstr(err.buf, "busy"))
-		r = run_retry_busy(b, &argv) < 0 ? 1 : 0;
+	if (r > 0 && strstr(err.buf, "busy")) {
+		/* the retry sets the message of a final failure itself */
+		r = run_retry_busy_n(b, &argv, ZFS_SNAP_BUSY_TRIES);
+		goto out;
+	}
 	if (r > 0 && not_found_text(err.buf))
 		r = backend_fail(b, -ENOENT, "snapshot '%s@%s' does not exist", ds.buf, snap);
 	else if (r > 0)
 		r = backend_fail_tool(b, &argv, r, err.buf);
+out:
 	strvec_clear(&argv);
 	strbuf_release(&ds);
 	strbuf_release(&err);

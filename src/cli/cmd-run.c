@@ -14,8 +14,9 @@
 #include "base/parse-util.h"
 #include "config/jobs.h"
 #include "daemon/worker.h"
-#include "sched/sched.h"
+#include "engine/interrupt.h"
 #include "engine/joblog.h"
+#include "engine/replicate.h"
 #include "engine/runner.h"
 #include "engine/xferslot.h"
 
@@ -26,7 +27,7 @@ static void report(const char *jobid, const char *msg, void *data)
 }
 
 /* --scheduled: a run started by the daemon. Exit 0 ok, 1 failed,
- * SCHED_EXIT_BUSY when the guest lock was busy (nothing done). */
+ * RUN_EXIT_BUSY when the guest lock was busy (nothing done). */
 static int run_scheduled(const struct context *ctx, const char *id, const char *cap_arg, const char *slots_arg)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -46,7 +47,7 @@ static int run_scheduled(const struct context *ctx, const char *id, const char *
 	if (r < 0)
 		error("%s", err.buf);
 	strbuf_release(&err);
-	return r == -EBUSY ? SCHED_EXIT_BUSY : r < 0 ? EXIT_FAILED : 0;
+	return r == -EBUSY ? RUN_EXIT_BUSY : r < 0 ? EXIT_FAILED : 0;
 }
 
 int cmd_run(int argc, char **argv, struct context *ctx)
@@ -64,6 +65,12 @@ int cmd_run(int argc, char **argv, struct context *ctx)
 
 	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, NULL, 0) < 0)
 		goto out;
+	/* SIGTERM/SIGINT/SIGHUP abort the run cleanly (engine/interrupt.h) */
+	if (interrupt_install() < 0) {
+		error("cannot install the signal handlers: %s", strerror(errno));
+		ret = EXIT_FAILED;
+		goto out;
+	}
 	if (specs[1].value && !strcmp(specs[1].value, "1"))
 		echo = stdout;
 	progress = echo && isatty(STDERR_FILENO);

@@ -22,7 +22,7 @@
 #include "base/xalloc.h"
 #include "config/volrepcfg.h"
 #include "daemon/notify.h"
-#include "daemon/runinfo.h"
+#include "engine/replicate.h"
 #include "exec/spawn.h"
 #include "sched/joblist.h"
 #include "sched/sched.h"
@@ -409,7 +409,7 @@ static void report_end(struct daemon *d, struct worker *w, const struct joblist 
 			next = now + 60;
 		deferral_set(d, w->id, next);
 		fmt_time(when, sizeof(when), next);
-		if (w->code == SCHED_EXIT_BUSY)
+		if (w->code == RUN_EXIT_BUSY)
 			info("%s: guest %u is locked by another operation; skipped until %s", w->id, w->guest, when);
 		else if (w->code == 0)
 			info("%s: ended after %.1fs without recording a run; next try %s", w->id, w->duration, when);
@@ -420,10 +420,11 @@ static void report_end(struct daemon *d, struct worker *w, const struct joblist 
 	}
 	if (w->code == 0 && j->state.fail_count == 0 && !j->state.error) {
 		struct strbuf size = STRBUF_INIT;
-		uint64_t bytes;
 
-		if (runinfo_bytes(d->ctx->log_dir, w->id, &bytes) == 0)
-			runinfo_format_size(bytes, &size);
+		/* the run's total from its state entry (0: not recorded, e.g.
+		 * by an older volrep) */
+		if (j->state.bytes)
+			run_format_size(j->state.bytes, &size);
 		info("%s: finished in %.1fs%s%s", w->id, w->duration, size.len ? ", " : "", size.buf);
 		strbuf_release(&size);
 		return;

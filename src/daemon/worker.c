@@ -1,7 +1,6 @@
 #include "daemon/worker.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,27 +11,6 @@
 #include "engine/jobstatus.h"
 #include "engine/replicate.h"
 #include "state/state.h"
-
-/* At shutdown the daemon sends SIGTERM to the worker's whole process
- * group: the engine's zfs/btrfs send and ssh die of it, and the run fails
- * through its ordinary error path (this run's snapshots removed, the error
- * recorded). The worker itself must survive the signal to do that
- * cleanup, so it only notes it. */
-static void note_signal(int sig)
-{
-	(void)sig;
-}
-
-static void survive_termination(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = note_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-}
 
 int worker_run(const struct context *ctx, const char *id, double rate_cap, unsigned transfer_slots,
 	       struct strbuf *err)
@@ -74,7 +52,6 @@ int worker_run(const struct context *ctx, const char *id, double rate_cap, unsig
 		job->rate = xstrdup(buf);
 		job->rate_mbps = rate_cap;
 	}
-	survive_termination();
 	o.iteration = o.start_time = volrep_now();
 	o.lock_timeout_ms = 0;
 	o.transfer_slots = transfer_slots;

@@ -10,10 +10,11 @@
  *  - the daemon's share of the node-wide bandwidth cap lowers the job's
  *    rate for this run (the log's "rate limit:" line shows it);
  *  - the daemon's max-per-target is the number of transfer slots;
- *  - SIGTERM/SIGINT do not kill the worker itself: the daemon signals the
- *    worker's process group, the transfer's processes die, and the run
- *    fails through the engine's error path, which removes this run's
- *    snapshots and records the error in the state and the job log. */
+ *  - stopping: the daemon sends SIGTERM to the worker's process group;
+ *    the engine's interruption handling (engine/interrupt.h, installed by
+ *    `volrep run`) aborts the run: the transfer's processes are killed,
+ *    this run's snapshots removed, "interrupted by SIGTERM" recorded in
+ *    the state and the job log, and the worker exits 1. */
 #ifndef VOLREP_DAEMON_WORKER_H
 #define VOLREP_DAEMON_WORKER_H
 

@@ -13,6 +13,7 @@
 #include "base/xalloc.h"
 #include "config/volrepcfg.h"
 #include "engine/elog.h"
+#include "engine/interrupt.h"
 #include "engine/joblog.h"
 #include "engine/plan.h"
 #include "engine/prepare.h"
@@ -50,6 +51,7 @@ struct run {
 	struct strvec made;      /* volids that got this run's snapshot */
 	const char *cur_volid;   /* for the progress line */
 	double t0;
+	uint64_t bytes;          /* streamed to the target by this run */
 };
 
 void guest_lock_path(struct strbuf *sb, const char *state_dir, uint32_t vmid)
@@ -82,6 +84,10 @@ static void log_lines(struct run *run, const char *prefix, const char *text)
 		for (size_t i = 0; i < n && i < 1000; i++) {
 			unsigned char c = (unsigned char)text[i];
 
+			/* ssh ends remote lines with \r\n on a tty-less session
+			 * now and then: a CR is line noise, not a character */
+			if (c == '\r')
+				continue;
 			strbuf_addch(&line, (c < 0x20 && c != '\t') || c == 0x7f ? '?' : (char)c);
 		}
 		strbuf_rtrim(&line);
@@ -92,6 +98,47 @@ static void log_lines(struct run *run, const char *prefix, const char *text)
 			text++;
 	}
 	strbuf_release(&line);
+}
+
+/* A signal asked the run to stop (engine/interrupt.h): sets err and
+ * returns -EINTR, else 0. */
+static int check_interrupt(struct strbuf *err)
+{
+	int sig = interrupt_signal();
+
+	if (!sig)
+		return 0;
+	if (!err->len)
+		interrupt_describe(sig, err);
+	return -EINTR;
+}
+
+/* A run that failed while a signal was pending failed because of it
+ * (a terminal's ^C also kills the ssh or zfs child that was running):
+ * say so first, keeping the step's own message after it. */
+static void interrupted_error(struct strbuf *err)
+{
+	struct strbuf msg = STRBUF_INIT;
+
+	interrupt_describe(interrupt_signal(), &msg);
+	if (strcmp(err->buf, msg.buf)) {
+		strbuf_addf(&msg, " (%s)", err->buf);
+		strbuf_reset(err);
+		strbuf_add(err, msg.buf, msg.len);
+	}
+	strbuf_release(&msg);
+}
+
+void run_format_size(uint64_t bytes, struct strbuf *out)
+{
+	if (bytes < 1000)
+		strbuf_addf(out, "%u B", (unsigned)bytes);
+	else if (bytes < 1000000)
+		strbuf_addf(out, "%.1f kB", (double)bytes / 1e3);
+	else if (bytes < 1000000000)
+		strbuf_addf(out, "%.1f MB", (double)bytes / 1e6);
+	else
+		strbuf_addf(out, "%.2f GB", (double)bytes / 1e9);
 }
 
 /* ---- state updates ---- */
@@ -137,6 +184,8 @@ static int end_fn(struct state *st, void *data, struct strbuf *err)
 
 	if (run->storeids_set)
 		r = state_set_storeids(st, run->job->guest, run->job->target, &run->storeids);
+	if (r == 0)
+		r = state_set_bytes(st, run->job->guest, run->job->target, run->bytes);
 	if (r == 0)
 		r = state_record_job_end(st, run->job->guest, run->job->target, run->o->start_time, ed->duration,
 					 ed->errmsg, run->job->remove_job != REMOVE_NONE);
@@ -283,6 +332,9 @@ static void show_progress(const struct relay_progress *p, void *data)
 	fflush(stderr);
 }
 
+/* How long an export whose reader went away may take to notice it. */
+#define EXPORT_STOP_WAIT_MS 3000
+
 /* export volid@snap (from base) | rate limit | target: volrep import */
 static int transfer(struct run *run, const struct guest_volume *v, const char *base, uint64_t rate,
 		    struct strbuf *err)
@@ -309,12 +361,15 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 	}
 	c.out = CHILD_PIPE;
 	c.err = fileno(tf);
+	/* its own process group: an interrupted run kills it as a whole */
+	c.new_pgrp = 1;
 	r = backend_export_start(b, v->volname, run->snap.buf, base, 0, &c);
 	if (r < 0) {
 		strbuf_addstr(err, backend_errmsg(b));
 		goto out;
 	}
 	ro.rate = rate;
+	ro.abort_flag = interrupt_flag();
 	if (run->o->progress) {
 		ro.progress = show_progress;
 		ro.data = run;
@@ -325,8 +380,19 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 			     &stats);
 	close(c.out);
 	c.out = -1;
+	run->bytes += stats.bytes;
 	if (run->o->bytes_sent)
 		*run->o->bytes_sent += stats.bytes;
+	if (r == -EINTR) {
+		/* the import side is gone already (transport_stream); the
+		 * export sees its pipe closed and ends by itself (killing a
+		 * zfs-fuse `zfs send` client leaves the snapshots "busy" in the
+		 * daemon for a long time), else it is killed */
+		child_stop(&c, EXPORT_STOP_WAIT_MS);
+		log_lines(run, "", rerr.buf);
+		check_interrupt(err);
+		goto out;
+	}
 	ex = child_finish(&c);
 	log_lines(run, "", rerr.buf);
 	log_lines(run, "", out.buf);
@@ -365,6 +431,15 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 		r = -EIO;
 		goto out;
 	}
+	{
+		struct strbuf size = STRBUF_INIT, speed = STRBUF_INIT;
+
+		run_format_size(stats.bytes, &size);
+		run_format_size(stats.elapsed > 0 ? (uint64_t)((double)stats.bytes / stats.elapsed) : stats.bytes, &speed);
+		elog_printf(&run->log, "transferred %s in %.1fs (%s/s)", size.buf, stats.elapsed, speed.buf);
+		strbuf_release(&size);
+		strbuf_release(&speed);
+	}
 	r = 0;
 out:
 	if (c.pid > 0) {
@@ -400,7 +475,11 @@ static int take_transfer_slot(struct run *run, struct lock *lk, struct strbuf *e
 		strbuf_release(&cerr);
 		n = cfg.max_per_target;
 	}
-	r = xfer_slot_acquire(lk, run->ctx->state_dir, run->job->target, n, &slot, &waited);
+	r = check_interrupt(err);
+	if (r == 0)
+		r = xfer_slot_acquire(lk, run->ctx->state_dir, run->job->target, n, &slot, &waited);
+	if (r == -EINTR && check_interrupt(err) < 0)
+		return r;
 	if (r < 0) {
 		strbuf_addf(err, "unable to get a transfer slot for node '%s' - %s", run->job->target,
 			    r == -EINTR ? "interrupted" : strerror(-r));
@@ -531,7 +610,11 @@ static int do_replicate(struct run *run, struct strbuf *err)
 	r = prepare_volumes(&run->sm, &run->volids, job->id, last_sync, parent, &run->log, &local, NULL, err);
 	if (r < 0)
 		goto out;
-	r = remote_prepare(run, &run->storeids, &run->volids, last_sync, parent, 0, &remote, err);
+	r = check_interrupt(err);
+	if (r == 0)
+		r = remote_prepare(run, &run->storeids, &run->volids, last_sync, parent, 0, &remote, err);
+	if (r == 0)
+		r = check_interrupt(err);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < run->vols.nr; i++) {
@@ -553,6 +636,8 @@ static int do_replicate(struct run *run, struct strbuf *err)
 
 	repl_snapname(&run->snap, job->id, start);
 	r = snapshot_all(run, err);
+	if (r == 0)
+		r = check_interrupt(err);
 	if (r < 0) {
 		remove_new_snapshots(run);
 		goto out;
@@ -577,7 +662,9 @@ static int do_replicate(struct run *run, struct strbuf *err)
 		if (rate)
 			elog_printf(&run->log, "using a bandwidth limit of %" PRIu64 " bytes per second for transferring '%s'",
 				    rate, v->volid);
-		r = transfer(run, v, base, rate, err);
+		r = check_interrupt(err);
+		if (r == 0)
+			r = transfer(run, v, base, rate, err);
 		if (r < 0) {
 			/* the target cleans up at its next prepare */
 			remove_new_snapshots(run);
@@ -586,6 +673,13 @@ static int do_replicate(struct run *run, struct strbuf *err)
 	}
 	lock_release(&slot);
 
+	/* the last point to give up: once last_sync is recorded the run
+	 * completes (a few quick steps) */
+	r = check_interrupt(err);
+	if (r < 0) {
+		remove_new_snapshots(run);
+		goto out;
+	}
 	/* last_sync is on disk before the old base goes: a crash now leaves
 	 * the new snapshot as the recorded base on both sides */
 	r = state_update(run->ctx->state_dir, sync_end_fn, run, err);
@@ -677,6 +771,8 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 		r = do_replicate(&run, &lerr);
 		if (r < 0 && !lerr.len)
 			strbuf_addf(&lerr, "%s", strerror(-r));
+		if (r < 0 && interrupt_signal())
+			interrupted_error(&lerr);
 		if (r < 0)
 			elog_printf(&run.log, "end replication job with error: %s", lerr.buf);
 		else

@@ -17,7 +17,18 @@
  *   previous snapshot, finalize-local-job, "end replication job",
  *   record_job_end. A job with remove_job set is removed instead (§6).
  * On any failure this run's snapshots are removed again (the base stays),
- * the error is recorded and fail_count grows. */
+ * the error is recorded and fail_count grows.
+ *
+ * Each transferred volume is logged as
+ *   transferred 10.5 MB in 3.2s (3.3 MB/s)
+ * and the run's total goes to the state entry's "bytes" (state/state.h).
+ *
+ * Signals: once the command called interrupt_install()
+ * (engine/interrupt.h), SIGTERM/SIGINT/SIGHUP abort the run at the next
+ * step, or at once during a transfer (the export and the target's import
+ * are killed, process group and all): this run's snapshots are removed,
+ * the run fails with "interrupted by SIGTERM" (state, log) and -EINTR is
+ * returned. Once last_sync is recorded the run completes instead. */
 #ifndef VOLREP_ENGINE_REPLICATE_H
 #define VOLREP_ENGINE_REPLICATE_H
 
@@ -31,6 +42,14 @@
 /* How long `volrep run --id` waits for a busy guest (pvesr: 10 s for
  * migration, which is what an admin's run competes with). */
 #define RUN_LOCK_TIMEOUT_MS 10000L
+
+/* Exit status of a scheduled run (`volrep run --id X --scheduled`, the
+ * daemon's worker) that found the guest lock busy (a migration, a manual
+ * run) and did nothing (run_replication returned -EBUSY): the daemon
+ * lets the job wait for its next due time instead of retrying it in a
+ * loop (pvesr retried every 2 s). The value is sysexits' EX_TEMPFAIL.
+ * Any other non-zero status is a failed run (recorded in the state). */
+#define RUN_EXIT_BUSY 75
 
 struct run_opts {
 	int64_t iteration;     /* stamp of the scheduler run (last_iteration) */
@@ -59,6 +78,10 @@ struct run_opts {
  *            and the state. */
 int run_replication(const struct context *ctx, const struct cluster_config *cc, const struct repl_job *job,
 		    const struct run_opts *o, struct strbuf *err);
+
+/* "0 B", "512 B", "10.5 MB", "1.20 GB" (decimal units, as the rates)
+ * appended to out. */
+void run_format_size(uint64_t bytes, struct strbuf *out);
 
 /* Path of the guest lock of vmid into sb. */
 void guest_lock_path(struct strbuf *sb, const char *state_dir, uint32_t vmid);

@@ -10,6 +10,7 @@
 #include "base/xalloc.h"
 #include "config/cluster.h"
 #include "config/schedule.h"
+#include "engine/interrupt.h"
 #include "engine/jobstatus.h"
 #include "engine/replicate.h"
 #include "state/state.h"
@@ -131,6 +132,12 @@ int run_jobs(const struct context *ctx, int64_t now, FILE *echo, int progress, r
 		strbuf_release(&jerr);
 		if (!e)
 			break;
+		if (interrupt_signal()) {
+			interrupt_describe(interrupt_signal(), err);
+			strbuf_addstr(err, " - the remaining jobs wait for the next run");
+			r = -EINTR;
+			break;
+		}
 	}
 out:
 	strvec_clear(&skipped);

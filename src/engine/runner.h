@@ -21,7 +21,8 @@ typedef void run_error_fn(const char *jobid, const char *msg, void *data);
  * guest lock is busy is skipped until the next call. now: 0 = the clock
  * (volrep_now()). echo: --verbose. Returns the number of jobs that
  * failed (reported through fn), or -errno with err set when something
- * global failed (config or state unreadable). */
+ * global failed (config or state unreadable), or -EINTR after a run that
+ * a signal interrupted (engine/interrupt.h; no further job is started). */
 int run_jobs(const struct context *ctx, int64_t now, FILE *echo, int progress, run_error_fn *fn, void *data,
 	     struct strbuf *err);
 

@@ -172,6 +172,10 @@ int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *s
 	for (;;) {
 		int active = 0;
 
+		if (o->abort_flag && *o->abort_flag) {
+			r = -EINTR;
+			break;
+		}
 		pfd[0].fd = out >= 0 && !in_eof && have == off ? in : -1;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = out >= 0 && have > off ? out : -1;
@@ -188,7 +192,7 @@ int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *s
 		}
 		if (out < 0 && !active)
 			break;
-		if (poll(pfd, 2 + nsides, -1) < 0) {
+		if (poll(pfd, 2 + nsides, o->abort_flag ? RELAY_ABORT_POLL_MS : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			r = -errno;

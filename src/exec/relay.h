@@ -12,6 +12,7 @@
 #ifndef VOLREP_EXEC_RELAY_H
 #define VOLREP_EXEC_RELAY_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,9 +38,18 @@ struct relay_opts {
 	 * EOF with done = 1; may be NULL */
 	void (*progress)(const struct relay_progress *p, void *data);
 	void *data;
+	/* when non-NULL and *abort_flag becomes non-zero (a signal handler
+	 * sets it: see engine/interrupt.h), relay_pump stops within about
+	 * RELAY_ABORT_POLL_MS and returns -EINTR */
+	const volatile sig_atomic_t *abort_flag;
 };
 #define RELAY_OPTS_INIT { .rate = 0, .total = 0, .interval = 1.0, .no_splice = 0, \
-			  .progress = NULL, .data = NULL }
+			  .progress = NULL, .data = NULL, .abort_flag = NULL }
+
+/* With an abort_flag, the poll loop wakes up at least this often: a signal
+ * that arrives just before poll() (so poll does not see EINTR) is noticed
+ * this late at most. */
+#define RELAY_ABORT_POLL_MS 200
 
 struct relay_stats {
 	uint64_t bytes;
@@ -67,7 +77,9 @@ struct relay_side {
  * streams. out is closed at EOF of in (so the reader sees EOF) or when
  * writing fails; then the sides are drained to EOF (the command's last
  * words explain why it stopped reading). out is switched to non-blocking
- * mode. Returns 0 or -errno of the copy (-EPIPE: the reader went away). */
+ * mode. Returns 0 or -errno of the copy (-EPIPE: the reader went away),
+ * or -EINTR when o->abort_flag was raised: then out and the sides are
+ * closed at once, without draining (the caller kills the command). */
 int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *sides,
 	       size_t nsides, struct relay_stats *stats);
 

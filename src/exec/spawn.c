@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/xalloc.h"
@@ -214,6 +215,33 @@ int child_try_finish(struct child *c, int *code)
 	child_clear(c);
 	*code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	return 1;
+}
+
+int child_stop(struct child *c, long wait_ms)
+{
+	struct timespec now, end;
+	int code, r;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += wait_ms / 1000;
+	end.tv_nsec += (wait_ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	for (;;) {
+		struct timespec ts = { 0, 20000000L };
+
+		r = child_try_finish(c, &code);
+		if (r != 0)
+			return r < 0 ? r : code;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+			break;
+		nanosleep(&ts, NULL);
+	}
+	child_kill(c, SIGTERM);
+	return child_finish(c);
 }
 
 int run_capture(const char *const *argv, const char *input, size_t inlen,

@@ -19,13 +19,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Exit status of a scheduled worker (`volrep run --id` with
- * VOLREP_SCHEDULED=1) that found the guest lock busy (a migration, a
- * manual run) and did nothing: the job waits for its next due time
- * instead of being retried in a loop (pvesr retried every 2 s). The
- * value is sysexits' EX_TEMPFAIL. */
-#define SCHED_EXIT_BUSY 75
-
 /* One job as the scheduler sees it. Strings are borrowed. */
 struct sched_job {
 	const char *id;         /* "<vmid>-<jobnum>" */

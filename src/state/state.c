@@ -58,7 +58,7 @@ static void add_quoted(struct strbuf *sb, const char *s)
 
 /* ---- fields ------------------------------------------------------------ */
 
-enum field_type { F_TIME, F_COUNT, F_PID, F_PTIME, F_DURATION, F_STRING, F_NODE, F_STOREIDS };
+enum field_type { F_TIME, F_COUNT, F_PID, F_PTIME, F_BYTES, F_DURATION, F_STRING, F_NODE, F_STOREIDS };
 
 static const struct field {
 	const char *name;
@@ -67,7 +67,7 @@ static const struct field {
 	{ "last_sync", F_TIME },	{ "last_try", F_TIME },	    { "last_iteration", F_TIME },
 	{ "fail_count", F_COUNT },	{ "duration", F_DURATION }, { "error", F_STRING },
 	{ "last_node", F_NODE },	{ "storeid_list", F_STOREIDS }, { "pid", F_PID },
-	{ "ptime", F_PTIME },
+	{ "ptime", F_PTIME },		{ "bytes", F_BYTES },
 };
 
 static const struct field *find_field(const char *name)
@@ -126,6 +126,7 @@ static int check_field(const struct field *f, const json_t *v, bool lenient, str
 	case F_COUNT:
 	case F_PID:
 	case F_PTIME:
+	case F_BYTES:
 		if (json_to_int(v, lenient, int_max_of(f->type), &i) < 0) {
 			strbuf_addf(why, "field '%s' must be an integer from 0 to %lld", f->name,
 				    (long long)int_max_of(f->type));
@@ -596,6 +597,7 @@ static void fill_job_state(const json_t *entry, struct job_state *js)
 	js->fail_count = get_int(entry, "fail_count");
 	js->pid = (pid_t)get_int(entry, "pid");
 	js->ptime = (uint64_t)get_int(entry, "ptime");
+	js->bytes = (uint64_t)get_int(entry, "bytes");
 	v = json_object_get(entry, "duration");
 	if (json_is_number(v)) {
 		js->has_duration = true;
@@ -708,6 +710,14 @@ int state_set_storeids(struct state *st, uint32_t vmid, const char *target, cons
 		json_array_append_new(arr, json_string(sorted.v[i]));
 	json_object_set_new(job_entry(st, vmid, target, true), "storeid_list", arr);
 	strvec_clear(&sorted);
+	return 0;
+}
+
+int state_set_bytes(struct state *st, uint32_t vmid, const char *target, uint64_t bytes)
+{
+	if (!valid_args(vmid, target) || bytes > (uint64_t)INT64_MAX)
+		return -EINVAL;
+	set_int(job_entry(st, vmid, target, true), "bytes", (int64_t)bytes);
 	return 0;
 }
 

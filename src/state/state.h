@@ -6,7 +6,12 @@
  *   {"<vmid>": {"local/<node>": {"last_sync": 0, "last_try": 0,
  *     "last_iteration": 0, "fail_count": 0, "error": "...",
  *     "duration": 3.52, "last_node": "pve1", "storeid_list": ["local-zfs"],
- *     "pid": 1234, "ptime": 5678}}}
+ *     "pid": 1234, "ptime": 5678, "bytes": 1048576}}}
+ *
+ * "bytes" is volrep's own (pvesr ignores it): what the last run streamed
+ * to the target, written at the end of every run (a failed one too: the
+ * bytes sent before it failed). The daemon shows it in its end-of-job
+ * line. It is not carried over by a migration (state_extract_guest).
  *
  * The file is untrusted input: it is read with a 1 MiB cap (as pvesr),
  * must be a JSON object, every vmid key must be a canonical guest id, every
@@ -75,6 +80,7 @@ struct job_state {
 	struct strvec storeid_list; /* storage ids, empty when unset */
 	pid_t pid;              /* worker pid while running, else 0 */
 	uint64_t ptime;         /* its /proc/<pid>/stat starttime, else 0 */
+	uint64_t bytes;         /* streamed by the last run, 0 when unset */
 };
 #define JOB_STATE_INIT { .storeid_list = STRVEC_INIT }
 
@@ -141,6 +147,10 @@ int state_record_job_start(struct state *st, uint32_t vmid, const char *target, 
 /* Replace storeid_list by ids (sorted, duplicates dropped; each must be a
  * valid storage id, else -EINVAL and nothing changes). */
 int state_set_storeids(struct state *st, uint32_t vmid, const char *target, const struct strvec *ids);
+
+/* Set "bytes" (volrep's own field, see the top of this file). Returns 0
+ * or -EINVAL. */
+int state_set_bytes(struct state *st, uint32_t vmid, const char *target, uint64_t bytes);
 
 /* pvesr record_sync_end, right after the data transfer: last_sync =
  * start_time. Returns 0 or -EINVAL. */

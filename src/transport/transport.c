@@ -6,6 +6,9 @@
 
 #include "exec/relay.h"
 
+/* How long an aborted stream's command may take to end by itself. */
+#define TRANSPORT_STOP_WAIT_MS 3000
+
 void transport_release(struct transport *t)
 {
 	free(t->node);
@@ -130,12 +133,22 @@ int transport_stream(struct transport *t, const char *const *argv, int in_fd,
 	int r, copy;
 
 	c.in = c.out = c.err = CHILD_PIPE;
+	/* its own process group: an aborted stream kills ssh (or the local
+	 * import and its zfs/btrfs receive) as a whole */
+	c.new_pgrp = 1;
 	r = transport_start(t, argv, &c);
 	if (r < 0)
 		return r;
 	sides[0] = (struct relay_side){ .fd = c.out, .buf = out, .max = max, .overflow = 0 };
 	sides[1] = (struct relay_side){ .fd = c.err, .buf = err, .max = max, .overflow = 0 };
 	copy = relay_pump(in_fd, c.in, o, sides, 2, stats);
+	if (copy == -EINTR) {
+		/* its stdin is closed: a receive that sees the stream end
+		 * cleans up by itself, which is gentler than a kill (zfs-fuse
+		 * keeps a killed client's datasets busy) */
+		child_stop(&c, TRANSPORT_STOP_WAIT_MS);
+		return -EINTR;
+	}
 	r = transport_finish(t, &c);
 	if (r == 0 && copy < 0)
 		r = copy;

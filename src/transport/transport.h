@@ -82,7 +82,10 @@ int transport_finish(struct transport *t, struct child *c);
  * its stdout/stderr into out/err (may be NULL; at most max bytes each,
  * the rest is discarded). in_fd is not closed. stats may be NULL.
  * Returns as transport_run; when the command exits 0 but the copy failed
- * (e.g. -EPIPE) the copy's error is returned. */
+ * (e.g. -EPIPE) the copy's error is returned. The command runs in its own
+ * process group; when o->abort_flag stops the copy (-EINTR from
+ * relay_pump) its stdin is closed, it gets a few seconds to end by itself
+ * before its group gets SIGTERM (child_stop), and -EINTR is returned. */
 struct relay_opts;
 struct relay_stats;
 int transport_stream(struct transport *t, const char *const *argv, int in_fd,

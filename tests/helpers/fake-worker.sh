@@ -6,8 +6,8 @@
 # It behaves like the engine as far as the scheduler can see: records the
 # start and the end of the run in the state (pid/ptime, last_try,
 # last_iteration; last_sync or error/fail_count) under the state lock,
-# writes a job log with a "transferred N bytes" line, and on SIGTERM
-# records a failure and exits 1. Timestamps go to $FAKE_EVENTS:
+# writes a job log with a "transferred" line and "bytes": 10500000 to
+# the state, and on SIGTERM records a failure and exits 1. Timestamps go to $FAKE_EVENTS:
 #   start <jobid> <epoch.ns> <pid> <rate cap or -> <1 if --scheduled, or -> <transfer slots or ->
 #   end <jobid> <epoch.ns> ok|fail|term
 # Per-job behaviour from the environment (jobid with '-' as '_'):
@@ -71,8 +71,8 @@ echo "$(date '+%Y-%m-%d %H:%M:%S') $id: start replication job" >"$log/$id"
 finish() { # ok|fail|term, message
 	dur=$(( $(date +%s) - start ))
 	if [ "$1" = ok ]; then
-		echo "$(date '+%Y-%m-%d %H:%M:%S') $id: transferred 10500000 bytes in ${dur}s" >>"$log/$id"
-		FILTER='del(.pid, .ptime, .error) | .last_sync = $s | .fail_count = 0 | .duration = $d' \
+		echo "$(date '+%Y-%m-%d %H:%M:%S') $id: transferred 10.5 MB in ${dur}.0s (10.5 MB/s)" >>"$log/$id"
+		FILTER='del(.pid, .ptime, .error) | .last_sync = $s | .fail_count = 0 | .duration = $d | .bytes = 10500000' \
 			update --argjson s "$start" --argjson d "$dur.0"
 	else
 		FILTER='del(.pid, .ptime) | .fail_count = ((.fail_count // 0) + 1) | .error = $e | .duration = $d' \

@@ -52,6 +52,7 @@ test_expect_success 'target down: the run fails, the error is recorded' '
 	vr a log 200-0 >log &&
 	cat log &&
 	expect_grep "200-0: end replication job with error: .*\(127.0.1.[0-9]*\|.b.\).*refused" log &&
+	! grep -n "?$" log &&
 	test "$(job_field a 200-0 fail_count)" = 1 &&
 	test -n "$(job_field a 200-0 error)" &&
 	lt=$(job_field a 200-0 last_try) && ls=$(job_field a 200-0 last_sync) &&

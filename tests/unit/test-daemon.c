@@ -1,5 +1,6 @@
 /* Unit tests of the daemon's small parts: the sd_notify datagrams
- * (src/daemon/notify.c) and the run report (src/daemon/runinfo.c). */
+ * (src/daemon/notify.c) and the size in its end-of-run line
+ * (run_format_size, engine/replicate.h). */
 #include "unit.h"
 
 #include <errno.h>
@@ -11,7 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/notify.h"
-#include "daemon/runinfo.h"
+#include "engine/replicate.h"
 
 static void test_notify_disabled(void **state)
 {
@@ -82,35 +83,7 @@ static void test_notify_path_and_abstract(void **state)
 	assert_int_equal(notify_send("READY=1"), 0);
 }
 
-static void test_runinfo_parse(void **state)
-{
-	uint64_t b = 7;
-
-	(void)state;
-	assert_int_equal(runinfo_parse_bytes("2024-05-01 12:00:00 100-0: start replication job\n"
-					     "2024-05-01 12:00:01 100-0: transferred 1000 bytes in 1.0s\n"
-					     "2024-05-01 12:00:02 100-0: transferred 2500 bytes in 1.0s\n"
-					     "2024-05-01 12:00:03 100-0: end replication job\n",
-					     "100-0", &b),
-			 0);
-	assert_int_equal(b, 3500);
-	/* another job's lines, prefixes of the id, junk: not counted */
-	b = 7;
-	assert_int_equal(runinfo_parse_bytes("2024-05-01 12:00:01 100-10: transferred 1000 bytes\n"
-					     "2024-05-01 12:00:01 100-1: transferred x bytes\n"
-					     "2024-05-01 12:00:01 100-1: transferred 12\n"
-					     "2024-05-01 12:00:01 100-1: transferred 99999999999999999999999 bytes\n"
-					     "short\n",
-					     "100-1", &b),
-			 -ENOENT);
-	assert_int_equal(b, 7);
-	assert_int_equal(runinfo_parse_bytes("", "100-1", &b), -ENOENT);
-	assert_int_equal(runinfo_parse_bytes("2024-05-01 12:00:01 100-1: transferred 0 bytes", "100-1", &b), 0);
-	assert_int_equal(b, 0);
-	assert_int_equal(runinfo_bytes("/nonexistent", "100-1", &b), -ENOENT);
-}
-
-static void test_runinfo_size(void **state)
+static void test_format_size(void **state)
 {
 	static const struct {
 		uint64_t v;
@@ -124,7 +97,7 @@ static void test_runinfo_size(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct strbuf s = STRBUF_INIT;
 
-		runinfo_format_size(cases[i].v, &s);
+		run_format_size(cases[i].v, &s);
 		assert_string_equal(s.buf, cases[i].s);
 		strbuf_release(&s);
 	}
@@ -135,8 +108,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_notify_disabled),
 		cmocka_unit_test(test_notify_path_and_abstract),
-		cmocka_unit_test(test_runinfo_parse),
-		cmocka_unit_test(test_runinfo_size),
+		cmocka_unit_test(test_format_size),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

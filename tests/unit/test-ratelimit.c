@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "engine/interrupt.h"
 #include "exec/ratelimit.h"
 #include "exec/relay.h"
 
@@ -244,6 +246,87 @@ static void test_pump_sides(void **state)
 	strbuf_release(&out);
 }
 
+static double now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The abort flag of engine/interrupt.h stops a pump that waits for data
+ * (an idle export): a signal arriving while poll() blocks, and a flag
+ * raised before the call (the race poll() alone would miss). */
+static void test_pump_abort(void **state)
+{
+	struct relay_opts o = RELAY_OPTS_INIT;
+	struct relay_stats st;
+	struct strbuf out = STRBUF_INIT;
+	struct relay_side side;
+	int in[2], data[2], talk[2];
+	double t0;
+	pid_t pid;
+
+	(void)state;
+	o.abort_flag = interrupt_flag();
+	interrupt_reset();
+	assert_int_equal(interrupt_install(), 0);
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(data), 0);
+	assert_int_equal(pipe(talk), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct timespec ts = { 0, 200000000L };
+
+		nanosleep(&ts, NULL);
+		kill(getppid(), SIGHUP);
+		_exit(0);
+	}
+	side = (struct relay_side){ .fd = talk[0], .buf = &out, .max = 1000, .overflow = 0 };
+	t0 = now_sec();
+	/* in[1] stays open: without the signal this would wait forever */
+	assert_int_equal(relay_pump(in[0], data[1], &o, &side, 1, &st), -EINTR);
+	assert_true(now_sec() - t0 < 2.0);
+	assert_int_equal(interrupt_signal(), SIGHUP);
+	assert_int_equal(side.fd, -1); /* closed without draining */
+	waitpid(pid, NULL, 0);
+	{
+		struct strbuf d = STRBUF_INIT;
+
+		interrupt_describe(SIGHUP, &d);
+		assert_string_equal(d.buf, "interrupted by SIGHUP");
+		strbuf_reset(&d);
+		interrupt_describe(SIGTERM, &d);
+		assert_string_equal(d.buf, "interrupted by SIGTERM");
+		strbuf_release(&d);
+	}
+
+	/* raised before the call: returns at once, nothing copied */
+	assert_int_equal(pipe(data), 0);
+	assert_int_equal(pipe(talk), 0);
+	interrupt_raise_flag(SIGTERM);
+	side = (struct relay_side){ .fd = talk[0], .buf = &out, .max = 1000, .overflow = 0 };
+	t0 = now_sec();
+	assert_int_equal(relay_pump(in[0], data[1], &o, &side, 1, &st), -EINTR);
+	assert_true(now_sec() - t0 < 1.0);
+	assert_int_equal(st.bytes, 0);
+
+	/* no flag: the pump copies to EOF as before */
+	interrupt_reset();
+	assert_int_equal(pipe(data), 0);
+	assert_int_equal(write(in[1], "abc", 3), 3);
+	close(in[1]);
+	assert_int_equal(relay_pump(in[0], data[1], &o, NULL, 0, &st), 0);
+	assert_int_equal(st.bytes, 3);
+	close(in[0]);
+	close(data[0]);
+	close(talk[1]);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	strbuf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_relay_unlimited_splice),
 		cmocka_unit_test(test_relay_epipe),
 		cmocka_unit_test(test_pump_sides),
+		cmocka_unit_test(test_pump_abort),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -293,6 +293,8 @@ static const struct bad_file {
 	{ "{\"100\":{\"local/pve2\":{\"pid\":{}}}}", -EINVAL, "field 'pid'" },
 	{ "{\"100\":{\"local/pve2\":{\"pid\":\"-5\"}}}", -EINVAL, "field 'pid'" },
 	{ "{\"100\":{\"local/pve2\":{\"ptime\":\"12a\"}}}", -EINVAL, "field 'ptime'" },
+	{ "{\"100\":{\"local/pve2\":{\"bytes\":-1}}}", -EINVAL, "field 'bytes'" },
+	{ "{\"100\":{\"local/pve2\":{\"bytes\":1.5}}}", -EINVAL, "field 'bytes'" },
 	{ "{\"100\":{},\"100\":{}}", -EINVAL, "duplicate" },
 	{ "{\"100\":{\"local/pve2\":{\"error\":\"a\\u0000b\"}}}", -EINVAL, "invalid json" },
 	{ "{\"100\":{\"local/pve2\":{\"error\":\"\xff\"}}}", -EINVAL, "invalid json" },
@@ -438,19 +440,28 @@ static void test_record_transitions(void **state)
 	assert_int_equal(js.last_sync, 0);
 	job_state_release(&js);
 
+	/* bytes: volrep's own field, kept across the end of a run */
+	assert_int_equal(state_set_bytes(st, 100, "pve2", 10500000), 0);
+	assert_int_equal(state_set_bytes(st, 100, "bad node", 1), -EINVAL);
+	assert_int_equal(state_record_job_end(st, 100, "pve2", 1300, 0.5, "again", false), 0);
+	assert_int_equal(state_get_job(st, 100, "pve2", &js), 1);
+	assert_int_equal(js.bytes, 10500000);
+	assert_int_equal(js.fail_count, 3);
+	job_state_release(&js);
+
 	/* sync end sets last_sync only */
 	assert_int_equal(state_record_job_start(st, 100, "pve2", "pve1", getpid(), 2000, 2000), 0);
 	assert_int_equal(state_record_sync_end(st, 100, "pve2", 2000), 0);
 	assert_int_equal(state_get_job(st, 100, "pve2", &js), 1);
 	assert_int_equal(js.last_sync, 2000);
-	assert_int_equal(js.fail_count, 2);
+	assert_int_equal(js.fail_count, 3);
 	assert_string_equal(js.error, "again");
 	assert_int_equal(js.pid, getpid());
 	job_state_release(&js);
 
 	/* success: last_sync = start, fail_count 0, error removed */
 	assert_int_equal(state_record_job_end(st, 100, "pve2", 2000, 3.521842, NULL, false), 0);
-	assert_format(st, "{\"100\":{\"local/pve2\":{\"duration\":3.521842,\"fail_count\":0,"
+	assert_format(st, "{\"100\":{\"local/pve2\":{\"bytes\":10500000,\"duration\":3.521842,\"fail_count\":0,"
 			  "\"last_iteration\":2000,\"last_node\":\"pve1\",\"last_sync\":2000,"
 			  "\"last_try\":2000,\"storeid_list\":[\"local-zfs\",\"tank\"]}}}");
 
