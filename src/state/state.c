@@ -630,12 +630,11 @@ int state_get_job(const struct state *st, uint32_t vmid, const char *target, str
 	return entry ? 1 : 0;
 }
 
-int proc_starttime(pid_t pid, uint64_t *ret)
+/* Fields 3.. of /proc/<pid>/stat (after comm), or -ESRCH. */
+static int proc_stat_fields(pid_t pid, struct strvec *f)
 {
 	struct strbuf path = STRBUF_INIT, sb = STRBUF_INIT;
-	struct strvec f = STRVEC_INIT;
 	const char *p;
-	uint64_t v;
 	int r = -ESRCH;
 
 	if (pid <= 0)
@@ -649,24 +648,41 @@ int proc_starttime(pid_t pid, uint64_t *ret)
 	if (!p)
 		goto out;
 	strbuf_rtrim(&sb);
-	strvec_split(&f, p + 1, ' ');
-	/* f.v[0] is field 3 (state), so starttime (field 22) is f.v[19] */
-	if (f.nr < 20 || parse_u64(f.v[19], &v) < 0)
-		goto out;
-	*ret = v;
-	r = 0;
+	strvec_split(f, p + 1, ' ');
+	/* f->v[0] is field 3 (state), starttime (field 22) is f->v[19] */
+	r = f->nr < 20 ? -ESRCH : 0;
 out:
-	strvec_clear(&f);
 	strbuf_release(&sb);
 	strbuf_release(&path);
 	return r;
 }
 
+int proc_starttime(pid_t pid, uint64_t *ret)
+{
+	struct strvec f = STRVEC_INIT;
+	uint64_t v;
+	int r = proc_stat_fields(pid, &f);
+
+	if (r == 0 && parse_u64(f.v[19], &v) < 0)
+		r = -ESRCH;
+	if (r == 0)
+		*ret = v;
+	strvec_clear(&f);
+	return r;
+}
+
 bool process_running(pid_t pid, uint64_t ptime)
 {
+	struct strvec f = STRVEC_INIT;
 	uint64_t t;
+	bool running;
 
-	return pid > 0 && proc_starttime(pid, &t) == 0 && t == ptime;
+	/* a zombie has exited: only its parent has not reaped it yet (an
+	 * orphan's may be late, depending on the init) */
+	running = proc_stat_fields(pid, &f) == 0 && strcmp(f.v[0], "Z") &&
+		  parse_u64(f.v[19], &t) == 0 && t == ptime;
+	strvec_clear(&f);
+	return running;
 }
 
 int state_record_job_start(struct state *st, uint32_t vmid, const char *target, const char *node,

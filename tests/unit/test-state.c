@@ -686,6 +686,19 @@ static void test_process_running(void **state)
 	assert_int_equal(waitpid(child, &status, 0), child);
 	assert_int_equal(proc_starttime(child, &t), -ESRCH);
 	assert_false(process_running(child, t));
+	/* an exited child not reaped yet (a zombie) is not running either */
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(proc_starttime(child, &t), 0);
+	assert_true(process_running(child, t));
+	kill(child, SIGKILL);
+	assert_int_equal(waitid(P_PID, (id_t)child, NULL, WEXITED | WNOWAIT), 0);
+	assert_false(process_running(child, t));
+	assert_int_equal(waitpid(child, &status, 0), child);
 }
 
 static void test_lock_timeout(void **state)
