@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/xalloc.h"
 
@@ -378,7 +379,9 @@ int config_read_file(const char *dir, const char *name, struct strbuf *out)
 	strbuf_reset(out);
 	strbuf_addf(&path, "%s/%s", dir, name);
 	r = strbuf_read_file(out, path.buf, SECTIONCFG_MAX_FILE);
-	if (r == -ENOENT) {
+	/* a missing file is an empty one (a new cluster); a missing
+	 * directory is a mistyped --config-dir or a node not set up yet */
+	if (r == -ENOENT && access(dir, X_OK) == 0) {
 		strbuf_reset(out);
 		r = 0;
 	}

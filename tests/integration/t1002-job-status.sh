@@ -118,4 +118,11 @@ test_expect_success 'schedule-now errors' '
 	expect_bad_input "invalid replication job id '\''1-0'\'' (guest IDs < 100 are reserved)" schedule-now 1-0
 '
 
+test_expect_success 'a missing config directory is an error, not an empty cluster' '
+	for cmd in list status run; do
+		run_mustfail 1 "$VOLREP" --config-dir "$TRASH/no-such-dir" $cmd 2>err &&
+		expect_grep "unable to read '\''$TRASH/no-such-dir/.*'\'' - No such file or directory" err || return 1
+	done
+'
+
 test_done
