@@ -81,7 +81,7 @@ struct backend_caps {
 	unsigned send_raw : 1;         /* zfs send -w */
 	unsigned recv_exclude : 1;     /* zfs recv -x property */
 	unsigned resume_tokens : 1;    /* zfs recv -s / send -t */
-	unsigned bookmarks : 1;        /* feature@bookmarks on the pool */
+	unsigned bookmarks : 1;        /* the tool has `zfs bookmark` (pool feature not probed) */
 	unsigned zvols : 1;            /* block volumes (vm-* on zfspool) */
 	unsigned recv_chroot : 1;      /* btrfs receive -C */
 };

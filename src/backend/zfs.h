@@ -31,8 +31,8 @@ void zfs_argv_rollback(struct strvec *argv, const char *tool, const char *ds, co
 /* zfs destroy -r -f -- ds */
 void zfs_argv_destroy_volume(struct strvec *argv, const char *tool, const char *ds);
 
-/* Fill caps from the full usage text (`zfs help`) and whether `zfs list -t
- * bookmark` worked. */
+/* Fill caps from the full usage text (`zfs help`) and whether bookmarks
+ * are there (the probe passes: the usage lists `zfs bookmark`). */
 void zfs_caps_from_usage(struct backend_caps *caps, const char *usage, int bookmark_list_ok);
 
 #endif

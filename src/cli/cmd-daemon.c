@@ -19,6 +19,10 @@ static void daemon_help(void)
 	       "  Type=notify): each job runs when due, as its own `volrep run --id`\n"
 	       "  process. Logs go to stderr. SIGHUP reloads; SIGTERM stops after the\n"
 	       "  running jobs (see shutdown-grace).\n"
+	       "  Up to max-workers runs at once, whatever their target, never two\n"
+	       "  of one guest; max-per-target limits only their transfers: each run\n"
+	       "  holds one of the target's transfer slots (flock on\n"
+	       "  <state-dir>/lock/transfer-<target>.<k>.lck) while it streams.\n"
 	       "\n"
 	       "settings in <config-dir>/%s, one \"key value\" per line:\n%s",
 	       VOLREP_CFG_NAME, s.buf);

@@ -18,6 +18,7 @@
 #include "engine/joblog.h"
 #include "engine/replicate.h"
 #include "engine/runner.h"
+#include "engine/xferslot.h"
 
 static void report(const char *jobid, const char *msg, void *data)
 {
@@ -27,17 +28,22 @@ static void report(const char *jobid, const char *msg, void *data)
 
 /* --scheduled: a run started by the daemon. Exit 0 ok, 1 failed,
  * RUN_EXIT_BUSY when the guest lock was busy (nothing done). */
-static int run_scheduled(const struct context *ctx, const char *id, const char *cap_arg)
+static int run_scheduled(const struct context *ctx, const char *id, const char *cap_arg, const char *slots_arg)
 {
 	struct strbuf err = STRBUF_INIT;
 	double cap = 0;
+	uint64_t slots = 0;
 	int r;
 
 	if (cap_arg && (parse_double(cap_arg, &cap) < 0 || cap <= 0)) {
 		error("invalid rate cap '%s' - expected a positive number of MB/s", cap_arg);
 		return EXIT_USAGE;
 	}
-	r = worker_run(ctx, id, cap, &err);
+	if (slots_arg && (parse_uint_range(slots_arg, 1, XFER_SLOTS_MAX, &slots) < 0)) {
+		error("invalid transfer slots '%s' - expected 1..%d", slots_arg, XFER_SLOTS_MAX);
+		return EXIT_USAGE;
+	}
+	r = worker_run(ctx, id, cap, (unsigned)slots, &err);
 	if (r < 0)
 		error("%s", err.buf);
 	strbuf_release(&err);
@@ -49,7 +55,8 @@ int cmd_run(int argc, char **argv, struct context *ctx)
 	struct opt_spec specs[] = {
 		{ "id", OPT_VALUE, NULL }, { "verbose", OPT_BOOL, NULL },
 		/* the daemon's workers (src/daemon/worker.h) */
-		{ "scheduled", OPT_BOOL, NULL }, { "rate-cap", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL },
+		{ "scheduled", OPT_BOOL, NULL }, { "rate-cap", OPT_VALUE, NULL },
+		{ "transfer-slots", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL },
 	};
 	struct strvec pos = STRVEC_INIT;
 	struct strbuf id = STRBUF_INIT, err = STRBUF_INIT;
@@ -73,7 +80,7 @@ int cmd_run(int argc, char **argv, struct context *ctx)
 			goto out;
 		}
 		if (specs[2].value && !strcmp(specs[2].value, "1")) {
-			ret = run_scheduled(ctx, id.buf, specs[3].value);
+			ret = run_scheduled(ctx, id.buf, specs[3].value, specs[4].value);
 			goto out;
 		}
 		r = run_single_job(ctx, id.buf, echo, progress, &err);

@@ -15,7 +15,7 @@ static const struct {
 	const char *help;
 } keys[K_COUNT] = {
 	[K_MAX_WORKERS] = { "max-workers", "N", "replication jobs running at once on this node, 1..256" },
-	[K_MAX_PER_TARGET] = { "max-per-target", "N", "concurrent jobs sending to one target node, 1..256" },
+	[K_MAX_PER_TARGET] = { "max-per-target", "N", "concurrent transfers (streams) to one target node, 1..256" },
 	[K_BWLIMIT] = { "bwlimit", "MBPS", "node-wide bandwidth cap in MB/s (>= 1), shared by the running jobs" },
 	[K_SHUTDOWN_GRACE] = { "shutdown-grace", "SECONDS",
 			       "at shutdown, time running jobs get to finish before they are terminated, 0..86400" },

@@ -36,7 +36,7 @@
 
 struct volrep_cfg {
 	unsigned max_workers;    /* jobs running at once on this node */
-	unsigned max_per_target; /* concurrent jobs to one target node */
+	unsigned max_per_target; /* concurrent transfers to one target node (engine/xferslot.h) */
 	double bwlimit;          /* node-wide MB/s (10^6 bytes) shared by running jobs; 0 = none */
 	unsigned shutdown_grace; /* seconds running jobs get to finish at shutdown */
 };

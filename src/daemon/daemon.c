@@ -226,6 +226,7 @@ static int spawn_worker(struct daemon *d, const struct jobinfo *j, double rate_c
 							 "--state-dir", ctx->state_dir, "--log-dir",
 							 ctx->log_dir, "--node", ctx->node, "run", "--id", j->id,
 							 "--scheduled", NULL });
+	strvec_pushf(&w->c.args, "--transfer-slots=%u", d->cfg.max_per_target);
 	if (rate_cap > 0 && d->cfg.bwlimit > 0)
 		strvec_pushf(&w->c.args, "--rate-cap=%.6g", rate_cap);
 	if (pipe2(p, O_CLOEXEC) < 0) {
@@ -592,8 +593,7 @@ static int64_t pass(struct daemon *d)
 	deferral_prune(d, &jl, now);
 
 	/* the scheduler's view: configured jobs plus runs of jobs that are
-	 * no longer configured here (they still hold a worker, a guest and
-	 * a target slot) */
+	 * no longer configured here (they still hold a worker and a guest) */
 	sj = xcalloc(jl.nr + d->nw + 1, sizeof(*sj));
 	for (size_t i = 0; i < jl.nr; i++) {
 		const struct jobinfo *j = &jl.v[i];
@@ -617,7 +617,7 @@ static int64_t pass(struct daemon *d)
 	for (size_t i = 0; i < n; i++)
 		nrunning += sj[i].running;
 	if (!d->stopping) {
-		struct sched_limits lim = { d->cfg.max_workers, d->cfg.max_per_target };
+		struct sched_limits lim = { d->cfg.max_workers };
 
 		picks = xcalloc(n + 1, sizeof(*picks));
 		npicks = sched_pick(sj, n, &lim, now, picks);

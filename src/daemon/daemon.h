@@ -14,10 +14,14 @@
  * such as /etc/pve give no inotify events for remote changes).
  *
  * A worker is `volrep --config-dir .. --state-dir .. --log-dir .. --node ..
- * run --id <jobid> --scheduled [--rate-cap=<MB/s>]` (daemon/worker.h):
- * --scheduled skips a busy guest lock (exit RUN_EXIT_BUSY, defined by the
- * engine in engine/replicate.h; nothing recorded); --rate-cap, given only with bwlimit, is the worker's share of
- * the node-wide cap, and the run uses min(job rate, cap).
+ * run --id <jobid> --scheduled --transfer-slots=<max-per-target>
+ * [--rate-cap=<MB/s>]` (daemon/worker.h): --scheduled skips a busy guest
+ * lock (exit RUN_EXIT_BUSY, defined by the engine in engine/replicate.h;
+ * nothing recorded); --transfer-slots is how many runs stream to one
+ * target at once (engine/xferslot.h; the daemon itself starts up to
+ * max-workers runs whatever their target); --rate-cap, given only with
+ * bwlimit, is the worker's share of the node-wide cap, and the run uses
+ * min(job rate, cap).
  * Test seam: VOLREP_DAEMON_WORKER=<program> runs that program instead of
  * the own binary, with the same arguments.
  *

@@ -12,7 +12,8 @@
 #include "engine/replicate.h"
 #include "state/state.h"
 
-int worker_run(const struct context *ctx, const char *id, double rate_cap, struct strbuf *err)
+int worker_run(const struct context *ctx, const char *id, double rate_cap, unsigned transfer_slots,
+	       struct strbuf *err)
 {
 	struct cluster_config cc = CLUSTER_CONFIG_INIT;
 	struct job_status js = JOB_STATUS_INIT;
@@ -53,6 +54,7 @@ int worker_run(const struct context *ctx, const char *id, double rate_cap, struc
 	}
 	o.iteration = o.start_time = volrep_now();
 	o.lock_timeout_ms = 0;
+	o.transfer_slots = transfer_slots;
 	r = run_replication(ctx, &cc, job, &o, err);
 out:
 	job_status_release(&js);

@@ -1,6 +1,6 @@
 /* The worker side of the daemon: what `volrep run --id <jobid> --scheduled
- * [--rate-cap MBPS]` does in the process the daemon spawns. The run
- * itself is the engine's run_replication(), the code path of every run;
+ * [--rate-cap MBPS] [--transfer-slots N]` does in the process the daemon
+ * spawns. The run itself is the engine's run_replication(), the code path of every run;
  * this only adds what a scheduled run needs:
  *  - the job must still be one of this node's jobs (engine/jobstatus.h:
  *    enabled, or marked for removal, which runs even when disabled); the
@@ -9,6 +9,7 @@
  *    the run is skipped and nothing is recorded (DESIGN.md §6);
  *  - the daemon's share of the node-wide bandwidth cap lowers the job's
  *    rate for this run (the log's "rate limit:" line shows it);
+ *  - the daemon's max-per-target is the number of transfer slots;
  *  - stopping: the daemon sends SIGTERM to the worker's process group;
  *    the engine's interruption handling (engine/interrupt.h, installed by
  *    `volrep run`) aborts the run: the transfer's processes are killed,
@@ -20,11 +21,14 @@
 #include "base/strbuf.h"
 #include "config/context.h"
 
-/* Run job id (canonical) as a scheduled run. rate_cap in MB/s, 0 = none.
+/* Run job id (canonical) as a scheduled run. rate_cap in MB/s, 0 = none;
+ * transfer_slots: the daemon's max-per-target (engine/xferslot.h), 0 =
+ * volrep.cfg's.
  * Returns 0 on success, -EBUSY when the guest lock was busy (nothing done
  * or written), -ENOENT when the job is not (any more) to run on this node
  * (nothing done), or another negative errno when the run failed (the
  * error is also in the job log and the state). err gets the message. */
-int worker_run(const struct context *ctx, const char *id, double rate_cap, struct strbuf *err);
+int worker_run(const struct context *ctx, const char *id, double rate_cap, unsigned transfer_slots,
+	       struct strbuf *err);
 
 #endif

@@ -11,6 +11,7 @@
 #include "base/fileio.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
+#include "config/volrepcfg.h"
 #include "engine/elog.h"
 #include "engine/interrupt.h"
 #include "engine/joblog.h"
@@ -18,6 +19,7 @@
 #include "engine/prepare.h"
 #include "engine/remote.h"
 #include "engine/storemap.h"
+#include "engine/xferslot.h"
 #include "exec/ratelimit.h"
 #include "exec/relay.h"
 #include "state/state.h"
@@ -455,6 +457,36 @@ out:
 	return r;
 }
 
+/* One of the target's transfer slots into lk (max-per-target streams to
+ * one node at once); a wait is logged. */
+static int take_transfer_slot(struct run *run, struct lock *lk, struct strbuf *err)
+{
+	unsigned n = run->o->transfer_slots, slot;
+	double waited;
+	int r;
+
+	if (!n) {
+		struct volrep_cfg cfg;
+		struct strbuf cerr = STRBUF_INIT;
+
+		volrep_cfg_init(&cfg);
+		if (volrep_cfg_load(&cfg, run->ctx->config_dir, &cerr) < 0)
+			elog_printf(&run->log, "%s; using max-per-target %u", cerr.buf, cfg.max_per_target);
+		strbuf_release(&cerr);
+		n = cfg.max_per_target;
+	}
+	r = xfer_slot_acquire(lk, run->ctx->state_dir, run->job->target, n, &slot, &waited);
+	if (r < 0) {
+		strbuf_addf(err, "unable to get a transfer slot for node '%s' - %s", run->job->target,
+			    r == -EINTR ? "interrupted" : strerror(-r));
+		return r;
+	}
+	if (waited > 0)
+		elog_printf(&run->log, "waited %.1fs for a transfer slot to node '%s' (max-per-target %u)", waited,
+			    run->job->target, n);
+	return 0;
+}
+
 /* ---- the steps ---- */
 
 static void storage_ids_of(const struct volume_list *vols, struct strvec *out)
@@ -528,6 +560,7 @@ static int do_replicate(struct run *run, struct strbuf *err)
 	struct guest_conf gc = GUEST_CONF_INIT;
 	struct strbuf last = STRBUF_INIT, line = STRBUF_INIT;
 	struct strvec missing = STRVEC_INIT, bases = STRVEC_INIT, fargv = STRVEC_INIT;
+	struct lock slot = LOCK_INIT;
 	const char *parent = NULL;
 	uint64_t rate = 0;
 	int r;
@@ -609,6 +642,11 @@ static int do_replicate(struct run *run, struct strbuf *err)
 		rate = 0;
 	elog_printf(&run->log, "using secure transmission, rate limit: %s%s", job->rate && rate ? job->rate : "none",
 		    job->rate && rate ? " MByte/s" : "");
+	r = take_transfer_slot(run, &slot, err);
+	if (r < 0) {
+		remove_new_snapshots(run);
+		goto out;
+	}
 	for (size_t i = 0; i < run->vols.nr; i++) {
 		const struct guest_volume *v = &run->vols.v[i];
 		const char *base = *bases.v[i] ? bases.v[i] : NULL;
@@ -629,6 +667,7 @@ static int do_replicate(struct run *run, struct strbuf *err)
 			goto out;
 		}
 	}
+	lock_release(&slot);
 
 	/* the last point to give up: once last_sync is recorded the run
 	 * completes (a few quick steps) */
@@ -668,6 +707,7 @@ static int do_replicate(struct run *run, struct strbuf *err)
 	}
 	r = 0;
 out:
+	lock_release(&slot);
 	snap_map_release(&local);
 	snap_map_release(&remote);
 	guest_conf_release(&gc);

@@ -11,8 +11,9 @@
  *   guest lock <state_dir>/lock/guest-<vmid>.lck (flock, o->lock_timeout_ms),
  *   record_job_start, "start replication job", the guest/volumes lines,
  *   local prepare, remote prepare (prepare-local-job over the transport),
- *   base choice, one snapshot call per storage, one export -> rate limit ->
- *   `volrep import` stream per volume, record_sync_end, removal of the
+ *   base choice, one snapshot call per storage, a transfer slot of the
+ *   target (engine/xferslot.h), one export -> rate limit -> `volrep import`
+ *   stream per volume, the slot released, record_sync_end, removal of the
  *   previous snapshot, finalize-local-job, "end replication job",
  *   record_job_end. A job with remove_job set is removed instead (§6).
  * On any failure this run's snapshots are removed again (the base stays),
@@ -61,9 +62,12 @@ struct run_opts {
 	int guest_locked;
 	/* when non-NULL, the bytes streamed to the target are added here */
 	uint64_t *bytes_sent;
+	/* transfer slots of the target (engine/xferslot.h) the streams wait
+	 * for; 0 = volrep.cfg's max-per-target (the daemon passes its own) */
+	unsigned transfer_slots;
 };
 #define RUN_OPTS_INIT { .iteration = 0, .start_time = 0, .lock_timeout_ms = 0, .echo = NULL, .progress = 0, \
-			.guest_locked = 0, .bytes_sent = NULL }
+			.guest_locked = 0, .bytes_sent = NULL, .transfer_slots = 0 }
 
 /* Run (or remove) job, whose guest must live on ctx->node (the caller
  * checks, see jobstatus.h). Returns

@@ -27,30 +27,17 @@ static int order_cmp(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-/* Count of entries of set (length n) equal to s. */
-static unsigned count_str(const char *const *set, size_t n, const char *s)
-{
-	unsigned c = 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(set[i], s))
-			c++;
-	return c;
-}
-
 size_t sched_pick(const struct sched_job *jobs, size_t n, const struct sched_limits *lim, int64_t now,
 		  size_t *picks)
 {
 	struct order *due = xcalloc(n ? n : 1, sizeof(*due));
-	/* busy guests and the target of every run, running or picked */
+	/* the guest of every run, running or picked */
 	uint32_t *guests = xcalloc(n ? n : 1, sizeof(*guests));
-	const char **targets = xcalloc(n ? n : 1, sizeof(*targets));
 	size_t ndue = 0, nbusy = 0, npicked = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (jobs[i].running) {
-			guests[nbusy] = jobs[i].guest;
-			targets[nbusy++] = jobs[i].target;
+			guests[nbusy++] = jobs[i].guest;
 		} else if (sched_job_due(&jobs[i], now)) {
 			due[ndue].key = (struct schedule_key){ .last_iteration = jobs[i].last_iteration,
 							       .next_sync = jobs[i].next_sync,
@@ -67,15 +54,13 @@ size_t sched_pick(const struct sched_job *jobs, size_t n, const struct sched_lim
 		for (size_t b = 0; b < nbusy; b++)
 			if (guests[b] == j->guest)
 				guest_busy = true;
-		if (guest_busy || count_str(targets, nbusy, j->target) >= lim->max_per_target)
+		if (guest_busy)
 			continue;
-		guests[nbusy] = j->guest;
-		targets[nbusy++] = j->target;
+		guests[nbusy++] = j->guest;
 		picks[npicked++] = due[d].index;
 	}
 	free(due);
 	free(guests);
-	free(targets);
 	return npicked;
 }
 

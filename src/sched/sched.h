@@ -6,9 +6,12 @@
  *
  * Where volrep differs from pvesr (DESIGN.md §6): pvesr runs the due jobs
  * of a node one after another; here up to max_workers run at once, never
- * two of one guest, at most max_per_target to one target node. Among due
- * jobs the pick order is still pvesr's (config/schedule.h), but a job held
- * back by the guest or target limit does not hold back the jobs after it. */
+ * two of one guest. Among due jobs the pick order is still pvesr's
+ * (config/schedule.h), but a job held back by the guest limit does not
+ * hold back the jobs after it. max-per-target is not a scheduling limit:
+ * it bounds the concurrent transfers to one node, which the runs enforce
+ * themselves (engine/xferslot.h), so runs to one target still overlap in
+ * everything but their streams. */
 #ifndef VOLREP_SCHED_SCHED_H
 #define VOLREP_SCHED_SCHED_H
 
@@ -30,8 +33,7 @@ struct sched_job {
 };
 
 struct sched_limits {
-	unsigned max_workers;    /* >= 1 */
-	unsigned max_per_target; /* >= 1 */
+	unsigned max_workers; /* >= 1 */
 };
 
 /* Whether j should start at now, limits aside: not running, next_sync
@@ -39,10 +41,10 @@ struct sched_limits {
 bool sched_job_due(const struct sched_job *j, int64_t now);
 
 /* Choose the jobs to start at now. Running entries of jobs[] (running =
- * true; include runs of jobs no longer configured) occupy workers, their
- * guest and a slot of their target. Due jobs are taken in pvesr's order;
- * one that would exceed max_workers ends the choice, one whose guest is
- * busy or whose target is at max_per_target is passed over. Writes the
+ * true; include runs of jobs no longer configured) occupy workers and
+ * their guest. Due jobs are taken in pvesr's order; one that would exceed
+ * max_workers ends the choice, one whose guest is busy is passed over.
+ * Writes the
  * indexes of the chosen jobs, in start order, to picks (room for n) and
  * returns their count. */
 size_t sched_pick(const struct sched_job *jobs, size_t n, const struct sched_limits *lim, int64_t now,

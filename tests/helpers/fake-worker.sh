@@ -2,13 +2,13 @@
 # Stand-in for `volrep run --id <jobid>` in the daemon tests
 # (VOLREP_DAEMON_WORKER). Called with the daemon's worker arguments
 # ("--config-dir D --state-dir S --log-dir L --node N run --id <jobid>
-# --scheduled [--rate-cap=MBPS]").
+# --scheduled --transfer-slots=N [--rate-cap=MBPS]").
 # It behaves like the engine as far as the scheduler can see: records the
 # start and the end of the run in the state (pid/ptime, last_try,
 # last_iteration; last_sync or error/fail_count) under the state lock,
 # writes a job log with a "transferred" line and "bytes": 10500000 to
 # the state, and on SIGTERM records a failure and exits 1. Timestamps go to $FAKE_EVENTS:
-#   start <jobid> <epoch.ns> <pid> <rate cap or -> <1 if --scheduled, or ->
+#   start <jobid> <epoch.ns> <pid> <rate cap or -> <1 if --scheduled, or -> <transfer slots or ->
 #   end <jobid> <epoch.ns> ok|fail|term
 # Per-job behaviour from the environment (jobid with '-' as '_'):
 #   FAKE_SLEEP_<id>=SECONDS (default FAKE_SLEEP, else 1)
@@ -16,7 +16,7 @@
 #   FAKE_BUSY_<id>=1         guest lock busy: exit 75, record nothing
 #   FAKE_NOSTATE=1           record nothing at all (a worker that dies early)
 set -u
-cfg= state= log= node= id= cap=- sched=-
+cfg= state= log= node= id= cap=- sched=- slots=-
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--config-dir) cfg=$2; shift ;;
@@ -25,6 +25,7 @@ while [ $# -gt 0 ]; do
 	--node) node=$2; shift ;;
 	--id) id=$2; shift ;;
 	--rate-cap=*) cap=${1#--rate-cap=} ;;
+	--transfer-slots=*) slots=${1#--transfer-slots=} ;;
 	--scheduled) sched=1 ;;
 	esac
 	shift
@@ -61,7 +62,7 @@ update() {
 
 start=$(date +%s)
 ptime=$(awk '{print $22}' /proc/$$/stat)
-echo "start $id $(now) $$ $cap $sched" >>"$events"
+echo "start $id $(now) $$ $cap $sched $slots" >>"$events"
 FILTER='.pid = $pid | .ptime = $ptime | .last_try = $s | .last_iteration = $s | .last_node = $n' \
 	update --argjson pid $$ --argjson ptime "$ptime" --argjson s "$start" --arg n "$node"
 mkdir -p "$log"
