@@ -227,6 +227,7 @@ static uint64_t stream_size(struct backend *b, const char *volname, const char *
  * real stream (these volumes hold 1 MiB of random data). */
 static void assert_near(uint64_t est, uint64_t real)
 {
+	print_message("estimate %llu, stream %llu\n", (unsigned long long)est, (unsigned long long)real);
 	if (est < real / 2 || est > real * 2)
 		fail_msg("estimate %llu is not near the real size %llu", (unsigned long long)est,
 			 (unsigned long long)real);
