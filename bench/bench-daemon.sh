@@ -12,6 +12,28 @@
 # printed as ratios to max-workers 1; goal <= 0.4x for the best of the
 # parallel settings. Needs root, zfs-fuse, btrfs-progs, sshd. Exits 1 when
 # the goal is missed.
+#
+# Why 0.4x is out of reach on a 2-core machine (two runs, 2026-11, 100
+# guests, 1 MB each; "machine cpu" is all CPUs' busy time from /proc/stat
+# during the round, so it includes both nodes' zfs-fuse, ssh and sshd, and
+# any other load on the machine, which also makes the figures vary by
+# +-20% between runs):
+#   max-workers 1   15.4-16.6 s wall, 18.4-20.2 s cpu = 60-61% of 2 cores
+#   defaults         9.1-12.2 s wall, 17.6-24.1 s cpu = 96-99%
+#   4 per target     9.6-13.1 s wall, 18.3-26.2 s cpu = 96-100%
+# A run is a chain of short processes on both nodes (zfs and ssh calls,
+# `volrep` on the target for prepare, import, finalize) costing ~0.18-0.20
+# CPU-s; one at a time it already keeps 1.2 cores busy, because export,
+# ssh, sshd, the target's import and both zfs-fuse daemons (one process
+# per pool, serialising its calls) work as a pipeline. Parallel runs
+# saturate both cores (96-100%), and a job's CPU does not shrink under
+# contention (it grows, up to 0.26 s). So the parallel round cannot go
+# below cpu / 2 cores = ~9 s, a ratio of ~0.59 for the sequential 15.4 s;
+# 0.4x would need 6.2 s, i.e. the whole job - both nodes' share, as the
+# test bed runs source and target on the same two cores - under 0.125
+# CPU-s, or more cores. Cutting per-job CPU speeds up both rounds alike
+# and barely moves the ratio (dropping a zfs call per volrep process took
+# max-workers 1 from 20.5 s to 15.4-16.6 s).
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 VOLREP="$TOP/build/volrep"
@@ -41,6 +63,13 @@ e2e_require
 e2e_have_engine || { echo "skipped: volrep run is not built yet"; exit 0; }
 
 now() { date +%s.%N; }
+# busy_s: CPU seconds all CPUs spent busy since boot (user, nice, system,
+# irq, softirq, steal of /proc/stat): whole-machine load, zfs-fuse and
+# the target's sshd included
+busy_s() {
+	awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / hz; exit }' /proc/stat
+}
+NCPU=$(nproc)
 
 E2E_ZFS_SIZE=$((N * 3 * DELTA + 512))M
 E2E_BTRFS_SIZE=128M
@@ -84,12 +113,14 @@ round() {
 	sleep 1
 	t0s=$(date +%s)
 	t0=$(now)
+	b0=$(busy_s)
 	start_daemon
 	while [ "$(synced_since "$t0s")" != "$N" ]; do
 		sleep 0.1
 		kill -0 "$DPID" 2>/dev/null || { echo "daemon died:"; cat "$DLOG"; exit 1; }
 	done
 	t=$(echo "$(now) $t0" | awk '{ printf "%.2f", $1 - $2 }')
+	busy=$(echo "$(busy_s) $b0" | awk '{ printf "%.1f", $1 - $2 }')
 	cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$DPID/stat")
 	stop_daemon
 	if grep -q ": failed " "$DLOG"; then
@@ -98,7 +129,8 @@ round() {
 		exit 1
 	fi
 	max=$(awk '/: started \(target/ { c++; if (c > m) m = c } /: (finished|failed) / { c-- } END { print m }' "$DLOG")
-	echo "$t $max $cpu"
+	util=$(echo "$busy $t $NCPU" | awk '{ printf "%.0f", 100 * $1 / ($2 * $3) }')
+	echo "$t $max $cpu $busy $util"
 }
 
 echo
@@ -114,18 +146,18 @@ done
 printf '   (creating %d guests took %.1f s)\n' "$N" "$(echo "$(now) $t0" | awk '{ print $1 - $2 }')"
 
 set -- $(round "max-workers 4" "max-per-target 4")
-printf '   first (full) syncs, 4 workers    %7.2f s  (max %s at once, daemon cpu %s s)\n' "$1" "$2" "$3"
+printf '   first (full) syncs, 4 workers    %7.2f s  (max %s at once, daemon cpu %s s, machine cpu %s s = %s%%)\n' "$1" "$2" "$3" "$4" "$5"
 set -- $(round "max-workers 1")
 t1=$1
-printf '   max-workers 1                    %7.2f s  (max %s at once, daemon cpu %s s)\n' "$1" "$2" "$3"
+printf '   max-workers 1                    %7.2f s  (max %s at once, daemon cpu %s s, machine cpu %s s = %s%%)\n' "$1" "$2" "$3" "$4" "$5"
 set -- $(round)
 td=$1
 rd=$(echo "$td $t1" | awk '{ printf "%.2f", $1 / $2 }')
-printf '   defaults (4 workers, 2/target)   %7.2f s  (max %s at once, daemon cpu %s s)  %sx\n' "$1" "$2" "$3" "$rd"
+printf '   defaults (4 workers, 2/target)   %7.2f s  (max %s at once, daemon cpu %s s, machine cpu %s s = %s%%)  %sx\n' "$1" "$2" "$3" "$4" "$5" "$rd"
 set -- $(round "max-workers 4" "max-per-target 4")
 t4=$1
 r4=$(echo "$t4 $t1" | awk '{ printf "%.2f", $1 / $2 }')
-printf '   max-workers 4, max-per-target 4  %7.2f s  (max %s at once, daemon cpu %s s)  %sx\n' "$1" "$2" "$3" "$r4"
+printf '   max-workers 4, max-per-target 4  %7.2f s  (max %s at once, daemon cpu %s s, machine cpu %s s = %s%%)  %sx\n' "$1" "$2" "$3" "$4" "$5" "$r4"
 best=$(printf '%s\n%s\n' "$rd" "$r4" | sort -g | head -1)
 if awk "BEGIN { exit !($best <= 0.4) }"; then v=OK; rc=0; else v=MISSED; rc=1; fi
 printf '   best ratio to max-workers 1      %7sx  (goal <= 0.4x) %s\n' "$best" "$v"

@@ -18,27 +18,12 @@ int cmd_export(int argc, char **argv, struct context *ctx)
 	struct child c = CHILD_INIT;
 	char *volid = NULL;
 	char st[64];
-	struct storage_cfg sc = { 0 };
-	int r, ret = EXIT_FAILED;
+	int r, ret;
 
-	if (volume_spec_parse(argc, argv, 1, &spec) < 0)
-		return EXIT_USAGE;
-	r = volume_spec_resolve(&spec, &sc, ctx);
-	if (r < 0) {
-		storage_cfg_release(&sc);
-		return r == -1 ? EXIT_USAGE : EXIT_FAILED;
-	}
-	if (isatty(STDOUT_FILENO)) {
-		error("refusing to write a stream to a terminal");
-		storage_cfg_release(&sc);
-		return EXIT_USAGE;
-	}
-	r = backend_open(&b, &spec.storage);
-	storage_cfg_release(&sc); /* backend_open copied what it needs */
-	if (r < 0) {
-		error("%s", backend_errmsg(&b));
-		return EXIT_USAGE;
-	}
+	ret = volume_spec_open(argc, argv, 1, STDOUT_FILENO, ctx, &spec, &b);
+	if (ret)
+		return ret;
+	ret = EXIT_FAILED;
 	volid = backend_volid(&b, spec.volname);
 	r = backend_volume_exists(&b, spec.volname);
 	if (r <= 0) {

@@ -18,27 +18,11 @@ int cmd_import(int argc, char **argv, struct context *ctx)
 	struct volume_spec spec;
 	struct backend b = BACKEND_INIT;
 	char *volid;
-	struct storage_cfg sc = { 0 };
 	int r;
 
-	if (volume_spec_parse(argc, argv, 0, &spec) < 0)
-		return EXIT_USAGE;
-	r = volume_spec_resolve(&spec, &sc, ctx);
-	if (r < 0) {
-		storage_cfg_release(&sc);
-		return r == -1 ? EXIT_USAGE : EXIT_FAILED;
-	}
-	if (isatty(STDIN_FILENO)) {
-		error("refusing to read a stream from a terminal");
-		storage_cfg_release(&sc);
-		return EXIT_USAGE;
-	}
-	r = backend_open(&b, &spec.storage);
-	storage_cfg_release(&sc); /* backend_open copied what it needs */
-	if (r < 0) {
-		error("%s", backend_errmsg(&b));
-		return EXIT_USAGE;
-	}
+	r = volume_spec_open(argc, argv, 0, STDIN_FILENO, ctx, &spec, &b);
+	if (r)
+		return r;
 	volid = backend_volid(&b, spec.volname);
 	r = backend_import(&b, spec.volname, spec.snapshot, spec.base, STDIN_FILENO);
 	if (r < 0)

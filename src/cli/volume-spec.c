@@ -1,8 +1,10 @@
 #include "cli/volume-spec.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "base/log.h"
+#include "cli/commands.h"
 #include "base/validate.h"
 #include "engine/storemap.h"
 
@@ -184,6 +186,34 @@ int volume_spec_resolve(struct volume_spec *spec, struct storage_cfg *sc, const 
 	if (!backend_valid_volname(spec->storage.type, spec->volname, NULL)) {
 		error("invalid volume name '%s'", spec->volname);
 		return -1;
+	}
+	return 0;
+}
+
+int volume_spec_open(int argc, char **argv, int allow_compressed, int stream_fd,
+		     const struct context *ctx, struct volume_spec *spec, struct backend *b)
+{
+	struct storage_cfg sc = { 0 };
+	int r;
+
+	if (volume_spec_parse(argc, argv, allow_compressed, spec) < 0)
+		return EXIT_USAGE;
+	r = volume_spec_resolve(spec, &sc, ctx);
+	if (r < 0) {
+		storage_cfg_release(&sc);
+		return r == -1 ? EXIT_USAGE : EXIT_FAILED;
+	}
+	if (isatty(stream_fd)) {
+		error(stream_fd == STDIN_FILENO ? "refusing to read a stream from a terminal"
+						: "refusing to write a stream to a terminal");
+		storage_cfg_release(&sc);
+		return EXIT_USAGE;
+	}
+	r = backend_open(b, &spec->storage);
+	storage_cfg_release(&sc); /* backend_open copied what it needs */
+	if (r < 0) {
+		error("%s", backend_errmsg(b));
+		return EXIT_USAGE;
 	}
 	return 0;
 }

@@ -39,4 +39,11 @@ int volume_spec_parse(int argc, char **argv, int allow_compressed, struct volume
  * (message printed, exit 2) or -2 the config could not be read (exit 1). */
 int volume_spec_resolve(struct volume_spec *spec, struct storage_cfg *sc, const struct context *ctx);
 
+/* parse + resolve + backend_open in one step, for the verbs: stream_fd
+ * (the stream's end: stdout for export, stdin for import) must not be a
+ * terminal. Returns 0 with *b open (the caller closes it), or the exit
+ * code to return (EXIT_USAGE / EXIT_FAILED; message printed). */
+int volume_spec_open(int argc, char **argv, int allow_compressed, int stream_fd,
+		     const struct context *ctx, struct volume_spec *spec, struct backend *b);
+
 #endif

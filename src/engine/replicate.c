@@ -520,7 +520,11 @@ static int take_transfer_slot(struct run *run, struct lock *lk, struct strbuf *e
 		strbuf_release(&cerr);
 		n = cfg.max_per_target;
 	}
-	r = xfer_slot_acquire(lk, run->ctx->state_dir, run->job->target, n, &slot, &waited);
+	r = check_interrupt(err);
+	if (r == 0)
+		r = xfer_slot_acquire(lk, run->ctx->state_dir, run->job->target, n, &slot, &waited);
+	if (r == -EINTR && check_interrupt(err) < 0)
+		return r;
 	if (r < 0) {
 		strbuf_addf(err, "unable to get a transfer slot for node '%s' - %s", run->job->target,
 			    r == -EINTR ? "interrupted" : strerror(-r));

@@ -66,14 +66,16 @@ int xfer_slot_acquire(struct lock *lk, const char *state_dir, const char *target
 		if (fds[k] < 0)
 			r = -errno;
 	}
-	/* SIGTERM/SIGINT stay blocked except while sleeping (ppoll swaps
-	 * the mask atomically): one that comes during a try is pending and
-	 * ends the next sleep, so a stop request is never lost. A process
-	 * that catches them (the daemon's worker, without SA_RESTART) gets
-	 * -EINTR; one that does not dies of them as before. */
+	/* SIGTERM/SIGINT/SIGHUP stay blocked except while sleeping (ppoll
+	 * swaps the mask atomically): one that comes during a try is pending
+	 * and ends the next sleep, so a stop request is never lost. A process
+	 * that catches them (engine/interrupt.h, without SA_RESTART) gets
+	 * -EINTR, its handler already run; one that does not dies of them as
+	 * before. */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGHUP);
 	sigprocmask(SIG_BLOCK, &stop, &old);
 	while (r == 0) {
 		const struct timespec ts = { 0, XFER_POLL_NS };

@@ -25,8 +25,8 @@ void xfer_slot_path(struct strbuf *sb, const char *state_dir, const char *target
  * every 10 ms until one is free. On success lk holds the slot (release it
  * with lock_release()), *slot is its index and *waited the seconds spent
  * waiting (0 when one was free at once). Returns 0, -EINVAL (bad target
- * or n), -EINTR when SIGTERM or SIGINT, caught by a handler (the daemon's
- * worker at shutdown), came during the wait (no signal is lost: they are
+ * or n), -EINTR when SIGTERM, SIGINT or SIGHUP, caught by a handler
+ * (engine/interrupt.h), came during the wait (no signal is lost: they are
  * blocked except while sleeping), or another -errno from creating or
  * opening the lock files. */
 int xfer_slot_acquire(struct lock *lk, const char *state_dir, const char *target, unsigned n, unsigned *slot,
