@@ -370,6 +370,21 @@ int backend_rollback(struct backend *b, const char *volname, const char *snap)
 	return b->ops->rollback(b, volname, snap);
 }
 
+int backend_estimate_send_size(struct backend *b, const char *volname, const char *snap,
+			       const char *base, uint64_t *bytes)
+{
+	CHECK_OPEN(b);
+	if (check_volname(b, volname) < 0 || check_snap(b, "snapshot", snap) < 0)
+		return -EINVAL;
+	if (base && check_snap(b, "base snapshot", base) < 0)
+		return -EINVAL;
+	if (base && !strcmp(base, snap))
+		return backend_fail(b, -EINVAL, "base snapshot '%s' is the snapshot itself", base);
+	if (!b->ops->estimate_send_size)
+		return backend_fail(b, -ENOTSUP, "no size estimates on %s storage", b->ops->type_name);
+	return b->ops->estimate_send_size(b, volname, snap, base, bytes);
+}
+
 int backend_free_space(struct backend *b, uint64_t *bytes)
 {
 	CHECK_OPEN(b);

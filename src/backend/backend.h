@@ -84,6 +84,8 @@ struct backend_caps {
 	unsigned bookmarks : 1;        /* the tool has `zfs bookmark` (pool feature not probed) */
 	unsigned zvols : 1;            /* block volumes (vm-* on zfspool) */
 	unsigned recv_chroot : 1;      /* btrfs receive -C */
+	unsigned send_estimate : 1;    /* zfs send -nP: dry run printing the size */
+	unsigned get_parsable : 1;     /* zfs get -p: sizes in bytes */
 };
 
 /* Flags of backend_export_start(). */
@@ -109,6 +111,9 @@ struct backend_ops {
 	int (*free_space)(struct backend *b, uint64_t *bytes);
 	int (*destroy_volume)(struct backend *b, const char *volname);
 	int (*rollback)(struct backend *b, const char *volname, const char *snap);
+	/* may be NULL: no estimates on this storage type */
+	int (*estimate_send_size)(struct backend *b, const char *volname, const char *snap,
+				  const char *base, uint64_t *bytes);
 };
 
 struct backend {
@@ -191,6 +196,21 @@ int backend_destroy_volume(struct backend *b, const char *volname);
  * (swapped in atomically; later snapshots are kept). -ENOENT when the
  * volume or the snapshot does not exist. */
 int backend_rollback(struct backend *b, const char *volname, const char *snap);
+/* An estimate of the size of the stream that backend_export_start()
+ * (flags 0) would produce, for a progress display: never required, and
+ * only as good as the storage can tell cheaply. Stores the bytes and
+ * returns 0, or -ENOTSUP when no honest estimate is available (message
+ * set), or another -errno (-EINVAL bad name, -ENOENT snapshot missing,
+ * -EIO the tool failed). Nothing is changed on the storage.
+ *   zfspool: `zfs send -nP` with the export's options where the tool has
+ *            it; else, for a full stream, the snapshot's `referenced`
+ *            (too low when older snapshots go along in the replication
+ *            stream); else -ENOTSUP.
+ *   btrfs:   full stream: the space allocated to the snapshot's files
+ *            (st_blocks, a bounded walk that stays within the subvolume);
+ *            incremental: -ENOTSUP. */
+int backend_estimate_send_size(struct backend *b, const char *volname, const char *snap,
+			       const char *base, uint64_t *bytes);
 /* Bytes available for new data on the storage. */
 int backend_free_space(struct backend *b, uint64_t *bytes);
 

@@ -609,6 +609,112 @@ out:
 	return r;
 }
 
+/* Sum st_blocks below the directory dirfd (which is closed), staying on
+ * dev; *left counts down the entries still allowed. */
+static int allocated_below(int dfd, dev_t dev, int depth, size_t *left, uint64_t *sum)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirent *de;
+	int r = 0;
+
+	if (!d) {
+		r = -errno;
+		close(dfd);
+		return r;
+	}
+	while (r == 0 && (errno = 0, de = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (!*left) {
+			r = -E2BIG;
+			break;
+		}
+		(*left)--;
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = -errno;
+			break;
+		}
+		/* a nested subvolume (its own st_dev) is not part of the
+		 * snapshot's stream */
+		if (st.st_dev != dev)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			int fd;
+
+			if (!depth) {
+				r = -E2BIG;
+				break;
+			}
+			fd = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0) {
+				r = -errno;
+				break;
+			}
+			r = allocated_below(fd, dev, depth - 1, left, sum);
+		} else {
+			*sum += (uint64_t)st.st_blocks * 512;
+		}
+	}
+	if (r == 0 && errno)
+		r = -errno;
+	closedir(d);
+	return r;
+}
+
+int btrfs_allocated_size(const char *path, size_t max_entries, uint64_t *bytes)
+{
+	struct stat st;
+	uint64_t sum = 0;
+	size_t left = max_entries;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	r = allocated_below(fd, st.st_dev, BTRFS_ESTIMATE_MAX_DEPTH, &left, &sum);
+	if (r == 0)
+		*bytes = sum;
+	return r;
+}
+
+static int btrfs_estimate_send_size(struct backend *b, const char *volname, const char *snap,
+				    const char *base, uint64_t *bytes)
+{
+	struct strbuf p = STRBUF_INIT;
+	int r;
+
+	btrfs_volume_path(b, volname, &p);
+	if (base) {
+		/* what changed since base is known only to the send itself */
+		r = backend_fail(b, -ENOTSUP, "no size estimate for an incremental stream of '%s'", p.buf);
+		goto out;
+	}
+	strbuf_addf(&p, "@%s", snap);
+	r = is_subvolume(p.buf);
+	if (r == 0) {
+		r = backend_fail(b, -ENOENT, "snapshot '%s' does not exist", p.buf);
+		goto out;
+	}
+	if (r < 0) {
+		backend_fail(b, r, "'%s' is not a btrfs subvolume", p.buf);
+		goto out;
+	}
+	r = btrfs_allocated_size(p.buf, BTRFS_ESTIMATE_MAX_ENTRIES, bytes);
+	if (r == -E2BIG)
+		r = backend_fail(b, -ENOTSUP, "'%s' has too many entries for a size estimate", p.buf);
+	else if (r < 0)
+		backend_fail(b, r, "cannot read '%s': %s", p.buf, strerror(-r));
+out:
+	strbuf_release(&p);
+	return r;
+}
+
 static int btrfs_free_space(struct backend *b, uint64_t *bytes)
 {
 	struct statvfs sv;
@@ -633,4 +739,5 @@ const struct backend_ops backend_btrfs_ops = {
 	.free_space = btrfs_free_space,
 	.destroy_volume = btrfs_destroy_volume,
 	.rollback = btrfs_rollback,
+	.estimate_send_size = btrfs_estimate_send_size,
 };

@@ -31,4 +31,16 @@ void btrfs_argv_receive(struct strvec *argv, const char *tool, const struct back
 /* btrfs subvolume show -- <path> */
 void btrfs_argv_show(struct strvec *argv, const char *tool, const char *path);
 
+/* The size estimate of a full send walks the snapshot: VM disks are one
+ * file (disk.raw), containers a whole tree. Past these bounds the walk
+ * would cost more than the progress line is worth: no estimate. */
+#define BTRFS_ESTIMATE_MAX_ENTRIES 100000
+#define BTRFS_ESTIMATE_MAX_DEPTH 64
+
+/* The space allocated to the files below the directory path (st_blocks *
+ * 512, summed), without following symlinks or entering other file systems
+ * or nested subvolumes (another st_dev). Returns 0, -E2BIG past
+ * max_entries entries or BTRFS_ESTIMATE_MAX_DEPTH levels, or -errno. */
+int btrfs_allocated_size(const char *path, size_t max_entries, uint64_t *bytes);
+
 #endif

@@ -333,3 +333,108 @@ int zfs_usage_multi_snapshot(const char *usage)
 	}
 	return 0;
 }
+
+/* zfs prints sizes with at most a few significant digits ("40.1M");
+ * more fraction digits than this are not zfs talking */
+#define ZFS_SIZE_FRAC_MAX 4
+
+int zfs_parse_size(const char *s, uint64_t *out)
+{
+	static const char units[] = "KMGTPE";
+	uint64_t ipart = 0, frac = 0, fdiv = 1, mult = 1, v;
+	size_t nd = 0, nf = 0;
+	const char *p = s, *u;
+
+	if (!s)
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++, nd++) {
+		if (__builtin_mul_overflow(ipart, 10, &ipart) ||
+		    __builtin_add_overflow(ipart, (uint64_t)(*p - '0'), &ipart))
+			return -ERANGE;
+	}
+	if (!nd)
+		return -EINVAL;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, nf++) {
+			if (nf == ZFS_SIZE_FRAC_MAX)
+				return -EINVAL;
+			frac = frac * 10 + (uint64_t)(*p - '0');
+			fdiv *= 10;
+		}
+		if (!nf)
+			return -EINVAL;
+	}
+	if (!*p) {
+		/* a plain byte count has no fraction */
+		if (nf)
+			return -EINVAL;
+		*out = ipart;
+		return 0;
+	}
+	/* "512B": bytes as newer zfs versions print them */
+	if (p[0] == 'B' && !p[1]) {
+		if (nf)
+			return -EINVAL;
+		*out = ipart;
+		return 0;
+	}
+	u = strchr(units, *p);
+	if (!u || !*u || p[1])
+		return -EINVAL;
+	for (const char *k = units; k <= u; k++)
+		mult <<= 10;
+	if (__builtin_mul_overflow(ipart, mult, &v) ||
+	    __builtin_add_overflow(v, frac * (mult / fdiv) + frac * (mult % fdiv) / fdiv, &v))
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int zfs_parse_property_size(const char *text, uint64_t *out)
+{
+	size_t len = strlen(text);
+	char *v;
+	int r;
+
+	/* one value and its newline, nothing else */
+	if (len && text[len - 1] == '\n')
+		len--;
+	if (!len || len > 64 || memchr(text, '\n', len) || memchr(text, '\t', len))
+		return -EINVAL;
+	v = xstrndup(text, len);
+	r = zfs_parse_size(v, out);
+	free(v);
+	return r;
+}
+
+int zfs_parse_send_estimate(const char *text, uint64_t *out)
+{
+	const char *pos = text, *line;
+	size_t len;
+	uint64_t size = 0;
+	int r, found = 0;
+
+	while ((r = next_line(&pos, &line, &len)) > 0) {
+		char *f[3];
+		int n;
+
+		if (len < 5 || strncmp(line, "size\t", 5))
+			continue;
+		n = split_tabs(line, len, f, 3);
+		if (n != 2) {
+			free_fields(f, n > 0 ? n : 0);
+			return -EINVAL;
+		}
+		r = parse_u64(f[1], &size);
+		free_fields(f, n);
+		if (r < 0)
+			return -EINVAL;
+		found = 1;
+	}
+	if (r < 0)
+		return r;
+	if (!found)
+		return -EINVAL;
+	*out = size;
+	return 0;
+}

@@ -46,4 +46,21 @@ uint64_t zfs_usage_flags(const char *usage, const char *subcmd);
  * "<filesystem@snapname|volume@snapname>"). */
 int zfs_usage_multi_snapshot(const char *usage);
 
+/* A size as zfs prints it: a byte count ("5365760", "512B"), or without
+ * `-p` a human-readable one with a binary unit K, M, G, T, P or E and at
+ * most 4 fraction digits ("40.1M" = 40.1 * 2^20, rounded down). Nothing
+ * else: no sign, space, lower-case unit or fraction of bytes. Returns 0,
+ * -EINVAL or -ERANGE (too big for 64 bits). */
+int zfs_parse_size(const char *s, uint64_t *out);
+
+/* The output of `zfs get -H [-p] -o value <size property> <name>`: one
+ * size (zfs_parse_size) on one line. */
+int zfs_parse_property_size(const char *text, uint64_t *out);
+
+/* The output of `zfs send -nP ...` (a dry run): the line "size\t<bytes>"
+ * with the estimated stream size (the last one when there are several);
+ * the "full"/"incremental" lines before it are skipped. -EINVAL when there
+ * is no well-formed size line. */
+int zfs_parse_send_estimate(const char *text, uint64_t *out);
+
 #endif

@@ -26,11 +26,13 @@ void zfs_argv_snapshot(struct strvec *argv, const char *tool, const char *const 
 		strvec_pushf(argv, "%s@%s", datasets[i], snap);
 }
 
-void zfs_argv_send(struct strvec *argv, const char *tool, const struct backend_caps *caps,
-		   const char *ds, const char *snap, const char *base, unsigned flags)
+static void argv_send(struct strvec *argv, const char *tool, const struct backend_caps *caps,
+		      const char *ds, const char *snap, const char *base, unsigned flags, int dry_run)
 {
 	strvec_push(argv, tool);
 	strvec_push(argv, "send");
+	if (dry_run)
+		strvec_push(argv, "-nP");
 	strvec_push(argv, caps->send_no_encrypt ? "-RpU" : "-Rp");
 	if ((flags & BACKEND_EXPORT_COMPRESSED) && caps->send_compressed)
 		strvec_push(argv, "-c");
@@ -40,6 +42,27 @@ void zfs_argv_send(struct strvec *argv, const char *tool, const struct backend_c
 	}
 	strvec_push(argv, "--");
 	strvec_pushf(argv, "%s@%s", ds, snap);
+}
+
+void zfs_argv_send(struct strvec *argv, const char *tool, const struct backend_caps *caps,
+		   const char *ds, const char *snap, const char *base, unsigned flags)
+{
+	argv_send(argv, tool, caps, ds, snap, base, flags, 0);
+}
+
+void zfs_argv_send_estimate(struct strvec *argv, const char *tool, const struct backend_caps *caps,
+			    const char *ds, const char *snap, const char *base)
+{
+	argv_send(argv, tool, caps, ds, snap, base, 0, 1);
+}
+
+void zfs_argv_get_size(struct strvec *argv, const char *tool, const struct backend_caps *caps,
+		       const char *property, const char *name)
+{
+	strvec_push(argv, tool);
+	strvec_push(argv, "get");
+	strvec_push(argv, caps->get_parsable ? "-Hp" : "-H");
+	strvec_pushv(argv, (const char *const[]){ "-o", "value", property, "--", name, NULL });
 }
 
 void zfs_argv_recv(struct strvec *argv, const char *tool, const struct backend_caps *caps,
@@ -112,6 +135,7 @@ void zfs_caps_from_usage(struct backend_caps *caps, const char *usage, int bookm
 	uint64_t send = zfs_usage_flags(usage, "send");
 	uint64_t recv = zfs_usage_flags(usage, "receive");
 	uint64_t list = zfs_usage_flags(usage, "list");
+	uint64_t get = zfs_usage_flags(usage, "get");
 
 	caps->list_parsable = !!(list & ZFS_FLAG('p'));
 	caps->multi_snapshot = zfs_usage_multi_snapshot(usage);
@@ -125,6 +149,8 @@ void zfs_caps_from_usage(struct backend_caps *caps, const char *usage, int bookm
 	caps->recv_exclude = !!(recv & ZFS_FLAG('x')) && caps->send_raw;
 	caps->resume_tokens = !!(recv & ZFS_FLAG('s')) && !!(send & ZFS_FLAG('t'));
 	caps->bookmarks = !!bookmark_list_ok;
+	caps->send_estimate = (send & (ZFS_FLAG('n') | ZFS_FLAG('P'))) == (ZFS_FLAG('n') | ZFS_FLAG('P'));
+	caps->get_parsable = !!(get & ZFS_FLAG('p'));
 	/* no cheap probe for zvols short of creating one: every zfs with
 	 * zvols (ZoL/OpenZFS) has `list -p`, zfs-fuse has neither */
 	caps->zvols = caps->list_parsable;
@@ -533,6 +559,55 @@ static int zfs_free_space(struct backend *b, uint64_t *bytes)
 	return r;
 }
 
+static int zfs_estimate_send_size(struct backend *b, const char *volname, const char *snap,
+				  const char *base, uint64_t *bytes)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf ds = STRBUF_INIT, name = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
+	uint64_t v = 0;
+	int r = backend_probe(b, NULL);
+
+	if (r < 0)
+		return r;
+	dataset_of(b, volname, &ds);
+	if (b->caps.send_estimate) {
+		/* the export's own options: the estimate of exactly that
+		 * stream (some versions print it on stderr) */
+		zfs_argv_send_estimate(&argv, b->tool, &b->caps, ds.buf, snap, base);
+		r = backend_run_status(b, &argv, &out, &err);
+		if (r > 0) {
+			r = not_found_text(err.buf) ? -ENOENT : -EIO;
+			backend_fail_tool(b, &argv, 1, err.buf);
+		} else if (r == 0) {
+			strbuf_addstr(&out, err.buf);
+			if (zfs_parse_send_estimate(out.buf, &v) < 0)
+				r = backend_fail(b, -EIO, "cannot parse the size estimate of '%s@%s'", ds.buf, snap);
+		}
+	} else if (base) {
+		/* without a dry run an incremental stream has no cheap size:
+		 * `written@<base>` is missing where `send -nP` is (zfs-fuse) */
+		r = backend_fail(b, -ENOTSUP, "no size estimate for an incremental stream of '%s'", ds.buf);
+	} else {
+		strbuf_addf(&name, "%s@%s", ds.buf, snap);
+		zfs_argv_get_size(&argv, b->tool, &b->caps, "referenced", name.buf);
+		r = backend_run_status(b, &argv, &out, &err);
+		if (r > 0) {
+			r = not_found_text(err.buf) ? -ENOENT : -EIO;
+			backend_fail_tool(b, &argv, 1, err.buf);
+		} else if (r == 0 && zfs_parse_property_size(out.buf, &v) < 0) {
+			r = backend_fail(b, -EIO, "cannot parse the size of '%s': '%.40s'", name.buf, out.buf);
+		}
+	}
+	if (r == 0)
+		*bytes = v;
+	strvec_clear(&argv);
+	strbuf_release(&ds);
+	strbuf_release(&name);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return r;
+}
+
 const struct backend_ops backend_zfs_ops = {
 	.type_name = "zfspool",
 	.probe = zfs_probe,
@@ -547,4 +622,5 @@ const struct backend_ops backend_zfs_ops = {
 	.free_space = zfs_free_space,
 	.destroy_volume = zfs_destroy_volume,
 	.rollback = zfs_rollback,
+	.estimate_send_size = zfs_estimate_send_size,
 };

@@ -15,6 +15,13 @@ void zfs_argv_snapshot(struct strvec *argv, const char *tool, const char *const 
  * tool has it, -c only when asked for and available. */
 void zfs_argv_send(struct strvec *argv, const char *tool, const struct backend_caps *caps,
 		   const char *ds, const char *snap, const char *base, unsigned flags);
+/* zfs send -nP <zfs_argv_send's options, flags 0> -- ds@snap: the dry run
+ * that prints the stream's size (where caps->send_estimate) */
+void zfs_argv_send_estimate(struct strvec *argv, const char *tool, const struct backend_caps *caps,
+			    const char *ds, const char *snap, const char *base);
+/* zfs get -H[p] -o value <property> -- name (-p where caps->get_parsable) */
+void zfs_argv_get_size(struct strvec *argv, const char *tool, const struct backend_caps *caps,
+		       const char *property, const char *name);
 /* zfs recv -F [-x encryption] -- ds */
 void zfs_argv_recv(struct strvec *argv, const char *tool, const struct backend_caps *caps,
 		   const char *ds);

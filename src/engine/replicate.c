@@ -320,16 +320,55 @@ static int snapshot_all(struct run *run, struct strbuf *err)
 
 /* ---- the transfer ---- */
 
+/* "3s", "2m05s", "1h02m" */
+static void format_eta(double secs, struct strbuf *out)
+{
+	uint64_t t = secs < 0 ? 0 : secs > 359999 ? 359999 : (uint64_t)(secs + 0.5);
+
+	if (t < 60)
+		strbuf_addf(out, "%us", (unsigned)t);
+	else if (t < 3600)
+		strbuf_addf(out, "%um%02us", (unsigned)(t / 60), (unsigned)(t % 60));
+	else
+		strbuf_addf(out, "%uh%02um", (unsigned)(t / 3600), (unsigned)(t % 3600 / 60));
+}
+
+void run_format_progress(const char *volid, const struct relay_progress *p, struct strbuf *out)
+{
+	strbuf_addf(out, "%s: ", volid);
+	run_format_size(p->bytes, out);
+	if (p->done) {
+		/* the real size now: the estimate has served its purpose */
+		strbuf_addf(out, " in %.1fs, %.2f MB/s", p->elapsed, p->rate / 1e6);
+		return;
+	}
+	if (!p->total) {
+		strbuf_addf(out, ", %.1fs, %.2f MB/s", p->elapsed, p->rate / 1e6);
+		return;
+	}
+	strbuf_addstr(out, " of ~");
+	run_format_size(p->total, out);
+	/* an estimate exceeded says nothing about the rest: hold at 99%
+	 * (100% is for the end) and give no ETA */
+	strbuf_addf(out, " (%u%%), %.2f MB/s, ETA ",
+		    p->bytes >= p->total ? 99u : (unsigned)(p->bytes * 100.0 / (double)p->total),
+		    p->rate / 1e6);
+	if (p->bytes < p->total && p->rate > 0 && p->eta >= 0)
+		format_eta(p->eta, out);
+	else
+		strbuf_addch(out, '?');
+}
+
 static void show_progress(const struct relay_progress *p, void *data)
 {
 	struct run *run = data;
+	struct strbuf line = STRBUF_INIT;
 
-	fprintf(stderr, "\r%s: %.1f MB, %.1f s, %.2f MB/s", run->cur_volid, (double)p->bytes / 1e6, p->elapsed,
-		p->rate / 1e6);
-	if (p->eta >= 0)
-		fprintf(stderr, ", eta %.0f s", p->eta);
-	fputs(p->done ? "\n" : "   ", stderr);
+	run_format_progress(run->cur_volid, p, &line);
+	/* "\r" + line, cleared to the end of the terminal line */
+	fprintf(stderr, "\r%s\033[K%s", line.buf, p->done ? "\n" : "");
 	fflush(stderr);
+	strbuf_release(&line);
 }
 
 /* How long an export whose reader went away may take to notice it. */
@@ -358,6 +397,12 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 	if (!tf) {
 		strbuf_addf(err, "cannot create a temporary file: %s", strerror(errno));
 		return -errno;
+	}
+	if (run->o->progress) {
+		/* for the ETA only: a storage without an estimate (or with a
+		 * failing one) just shows no total */
+		if (backend_estimate_send_size(b, v->volname, run->snap.buf, base, &ro.total) < 0)
+			ro.total = 0;
 	}
 	c.out = CHILD_PIPE;
 	c.err = fileno(tf);

@@ -38,6 +38,7 @@
 #include "base/strbuf.h"
 #include "config/cluster.h"
 #include "config/context.h"
+#include "exec/relay.h"
 
 /* How long `volrep run --id` waits for a busy guest (pvesr: 10 s for
  * migration, which is what an admin's run competes with). */
@@ -82,6 +83,15 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 /* "0 B", "512 B", "10.5 MB", "1.20 GB" (decimal units, as the rates)
  * appended to out. */
 void run_format_size(uint64_t bytes, struct strbuf *out);
+
+/* The progress line of a transfer (`volrep run --verbose` on a terminal)
+ * appended to out, without "\r" or newline:
+ *   "<volid>: 12.0 MB of ~40.1 MB (30%), 8.00 MB/s, ETA 3s"  total known
+ *   "<volid>: 12.0 MB, 1.5s, 8.00 MB/s"                       no total
+ *   "<volid>: 40.2 MB in 5.0s, 8.04 MB/s"                     done
+ * The total is an estimate: past it the percentage holds at 99% and the
+ * ETA is "?". */
+void run_format_progress(const char *volid, const struct relay_progress *p, struct strbuf *out);
 
 /* Path of the guest lock of vmid into sb. */
 void guest_lock_path(struct strbuf *sb, const char *state_dir, uint32_t vmid);

@@ -215,7 +215,8 @@ test_expect_success 'bad arguments of the verbs' '
 '
 
 # the C API on the same storage: probing, listing, snapshot identities on
-# both sides, all-or-nothing snapshots, export piped into import
+# both sides, all-or-nothing snapshots, send size estimates, export piped
+# into import
 for t in "$TOP/build/tests/test-backend-live" "$TOP/build/asan/tests/test-backend-live"; do
 	[ -x "$t" ] || continue
 	test_expect_success "backend API on real storage ($(basename "$(dirname "$(dirname "$t")")"))" '
@@ -224,7 +225,7 @@ for t in "$TOP/build/tests/test-backend-live" "$TOP/build/asan/tests/test-backen
 		env VOLREP_TEST_TYPE=zfspool VOLREP_TEST_SRC=rpool/data VOLREP_TEST_DST=tpool/data \
 		VOLREP_TEST_VOL=subvol-100-disk-0 VOLREP_TEST_VMID=100 VOLREP_TEST_VOL2=subvol-102-disk-0 VOLREP_TEST_VMID2=102 \
 		"'"$t"'" >live.out 2>&1 || { cat live.out; false; } &&
-		grep -q "PASSED  \] 5 test" live.out
+		grep -q "PASSED  \] 6 test" live.out
 	'
 done
 

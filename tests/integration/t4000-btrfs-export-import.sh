@@ -204,7 +204,8 @@ test_expect_success 'the fake btrfs used above does log the commands it sees' '
 '
 
 # the C API on the same storage: probing, listing, snapshot identities on
-# both sides, all-or-nothing snapshots, export piped into import
+# both sides, all-or-nothing snapshots, send size estimates, export piped
+# into import
 for t in "$TOP/build/tests/test-backend-live" "$TOP/build/asan/tests/test-backend-live"; do
 	[ -x "$t" ] || continue
 	test_expect_success "backend API on real storage ($(basename "$(dirname "$(dirname "$t")")"))" '
@@ -214,7 +215,7 @@ for t in "$TOP/build/tests/test-backend-live" "$TOP/build/asan/tests/test-backen
 		env VOLREP_TEST_TYPE=btrfs VOLREP_TEST_SRC=/mnt/btrfs VOLREP_TEST_DST=/mnt/btrfs2 \
 		VOLREP_TEST_VOL=100/vm-100-disk-0.raw VOLREP_TEST_VMID=100 VOLREP_TEST_VOL2=101/subvol-101-disk-0 VOLREP_TEST_VMID2=101 \
 		"'"$t"'" >live.out 2>&1 || { cat live.out; false; } &&
-		grep -q "PASSED  \] 5 test" live.out
+		grep -q "PASSED  \] 6 test" live.out
 	'
 done
 

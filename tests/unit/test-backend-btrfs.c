@@ -4,9 +4,13 @@
 #include "unit.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "backend/backend.h"
 #include "backend/btrfs-parse.h"
@@ -214,6 +218,113 @@ static void test_open(void **state)
 	strbuf_release(&p);
 }
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static uint64_t allocated(const char *dir, const char *name)
+{
+	struct strbuf p = STRBUF_INIT;
+	struct stat st;
+
+	strbuf_addf(&p, "%s/%s", dir, name);
+	assert_int_equal(lstat(p.buf, &st), 0);
+	strbuf_release(&p);
+	return (uint64_t)st.st_blocks * 512;
+}
+
+static void write_file(const char *path, size_t len, off_t size)
+{
+	char buf[4096];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(fd >= 0);
+	memset(buf, 'x', sizeof(buf));
+	for (size_t n = 0; n < len; n += sizeof(buf))
+		assert_true(write(fd, buf, len - n < sizeof(buf) ? len - n : sizeof(buf)) > 0);
+	if (size)
+		assert_int_equal(ftruncate(fd, size), 0);
+	assert_int_equal(fsync(fd), 0);
+	close(fd);
+}
+
+/* The walk behind the estimate of a full btrfs send, on any file system:
+ * allocated blocks, not apparent sizes; symlinks not followed; bounded. */
+static void test_allocated_size(void **state)
+{
+	char dir[] = "/tmp/volrep-unit-btrfs.XXXXXX";
+	struct strbuf p = STRBUF_INIT;
+	uint64_t v = 1, want;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	strbuf_addf(&p, "%s/disk.raw", dir);
+	write_file(p.buf, 8192, 64 << 20); /* sparse: 8 KiB of 64 MiB written */
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/sub", dir);
+	assert_int_equal(mkdir(p.buf, 0700), 0);
+	strbuf_addstr(&p, "/f");
+	write_file(p.buf, 100000, 0);
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/link", dir);
+	assert_int_equal(symlink("/usr", p.buf), 0);
+	want = allocated(dir, "disk.raw") + allocated(dir, "sub/f") + allocated(dir, "link");
+	assert_int_equal(btrfs_allocated_size(dir, 100, &v), 0);
+	assert_int_equal(v, want);
+	assert_true(v >= 100000 && v < (16 << 20));
+	/* past the entry bound: no estimate */
+	v = 1;
+	assert_int_equal(btrfs_allocated_size(dir, 3, &v), -E2BIG);
+	assert_int_equal(btrfs_allocated_size(dir, 4, &v), 0);
+	assert_int_equal(v, want);
+	/* past the depth bound */
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(fd >= 0);
+	for (int i = 0; i <= BTRFS_ESTIMATE_MAX_DEPTH; i++) {
+		int sub;
+
+		assert_int_equal(mkdirat(fd, "d", 0700), 0);
+		sub = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+		assert_true(sub >= 0);
+		close(fd);
+		fd = sub;
+	}
+	close(fd);
+	assert_int_equal(btrfs_allocated_size(dir, 1000, &v), -E2BIG);
+	assert_int_equal(btrfs_allocated_size("/nonexistent-volrep", 1000, &v), -ENOENT);
+	assert_int_equal(btrfs_allocated_size(dir, 1000, &v), -E2BIG);
+	assert_int_equal(v, want);
+
+	/* the backend op: only a subvolume snapshot is walked */
+	{
+		struct backend b = BACKEND_INIT;
+		struct backend_storage st = { .type = BACKEND_BTRFS, .path = dir };
+
+		assert_int_equal(backend_open(&b, &st), 0);
+		assert_int_equal(backend_estimate_send_size(&b, "100/vm-100-disk-0.raw", "s2", "s1", &v), -ENOTSUP);
+		assert_non_null(strstr(backend_errmsg(&b), "incremental"));
+		assert_int_equal(backend_estimate_send_size(&b, "100/vm-100-disk-0.raw", "s2", NULL, &v), -ENOENT);
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/images", dir);
+		assert_int_equal(mkdir(p.buf, 0700), 0);
+		strbuf_addstr(&p, "/100");
+		assert_int_equal(mkdir(p.buf, 0700), 0);
+		strbuf_addstr(&p, "/vm-100-disk-0@s2");
+		assert_int_equal(mkdir(p.buf, 0700), 0);
+		/* a plain directory is not a snapshot */
+		assert_int_equal(backend_estimate_send_size(&b, "100/vm-100-disk-0.raw", "s2", NULL, &v), -ENOTDIR);
+		assert_int_equal(backend_estimate_send_size(&b, "100/vm-100-disk-0.raw", "s2;x", NULL, &v), -EINVAL);
+		assert_int_equal(v, want);
+		backend_close(&b);
+	}
+	assert_int_equal(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+	strbuf_release(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_layout_and_argv),
 		cmocka_unit_test(test_volnames),
 		cmocka_unit_test(test_open),
+		cmocka_unit_test(test_allocated_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -156,6 +156,91 @@ static void test_parse_volumes(void **state)
 	free(oz);
 }
 
+static void test_parse_size(void **state)
+{
+	static const struct {
+		const char *in;
+		uint64_t want;
+	} good[] = {
+		{ "0", 0 }, { "5365760", 5365760 }, { "512B", 512 }, { "1K", 1024 },
+		{ "40.1M", 42047897 },          /* 40.1 * 2^20 = 42047897.6, rounded down */
+		{ "7.12M", 7465861 }, { "1.50G", 1610612736 }, { "2T", 2199023255552ULL },
+		{ "0.5K", 512 }, { "1.0001K", 1024 }, { "15E", 15ULL << 60 },
+		{ "18446744073709551615", UINT64_MAX },
+	};
+	static const char *const bad[] = {
+		"", "-", "none", "-1", "+1", " 1", "1 ", "1M ", "1.5", "1.5B", "1m", "1KB", "1MiB",
+		".5M", "5.M", "1.00001K", "1Z", "1X", "0x10", "1e3", "1,5M", "1\n", "1M\n", "M",
+	};
+	uint64_t v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		v = 1;
+		if (zfs_parse_size(good[i].in, &v) < 0 || v != good[i].want)
+			fail_msg("'%s': got %llu, want %llu", good[i].in, (unsigned long long)v,
+				 (unsigned long long)good[i].want);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 7;
+		if (zfs_parse_size(bad[i], &v) != -EINVAL || v != 7)
+			fail_msg("accepted '%s'", bad[i]);
+	}
+	/* too big for 64 bits */
+	assert_int_equal(zfs_parse_size("18446744073709551616", &v), -ERANGE);
+	assert_int_equal(zfs_parse_size("16E", &v), -ERANGE);
+	assert_int_equal(zfs_parse_size("17179869184G", &v), -ERANGE);
+	assert_int_equal(v, 7);
+
+	/* `zfs get -H -o value` output: one value, one line */
+	assert_int_equal(zfs_parse_property_size("5365760\n", &v), 0);
+	assert_int_equal(v, 5365760);
+	assert_int_equal(zfs_parse_property_size("40.1M\n", &v), 0);
+	assert_int_equal(v, 42047897);
+	assert_int_equal(zfs_parse_property_size("5\n6\n", &v), -EINVAL);
+	assert_int_equal(zfs_parse_property_size("5\t6\n", &v), -EINVAL);
+	assert_int_equal(zfs_parse_property_size("\n", &v), -EINVAL);
+	assert_int_equal(zfs_parse_property_size("-\n", &v), -EINVAL);
+	assert_int_equal(v, 42047897);
+}
+
+static void test_parse_send_estimate(void **state)
+{
+	uint64_t v = 3;
+
+	(void)state;
+	/* OpenZFS `zfs send -nP -Rp ...`: a line per stream, then the total */
+	assert_int_equal(zfs_parse_send_estimate("full\trpool/data/vm-100-disk-0@s1\t5266532\n"
+						 "size\t5266532\n", &v), 0);
+	assert_int_equal(v, 5266532);
+	assert_int_equal(zfs_parse_send_estimate("incremental\ts1\trpool/data/vm-100-disk-0@s2\t1000\n"
+						 "incremental\ts2\trpool/data/vm-100-disk-0@s3\t2000\n"
+						 "size\t3000", &v), 0);
+	assert_int_equal(v, 3000);
+	/* no size line, malformed ones */
+	v = 3;
+	assert_int_equal(zfs_parse_send_estimate("full\trpool/data/vm-100-disk-0@s1\t5266532\n", &v), -EINVAL);
+	assert_int_equal(zfs_parse_send_estimate("", &v), -EINVAL);
+	assert_int_equal(zfs_parse_send_estimate("size\t\n", &v), -EINVAL);
+	assert_int_equal(zfs_parse_send_estimate("size\t12M\n", &v), -EINVAL);
+	assert_int_equal(zfs_parse_send_estimate("size\t-1\n", &v), -EINVAL);
+	assert_int_equal(zfs_parse_send_estimate("size\t1\t2\n", &v), -EINVAL);
+	assert_int_equal(zfs_parse_send_estimate("size\t99999999999999999999\n", &v), -EINVAL);
+	assert_int_equal(v, 3);
+	/* "sizes" is not "size" */
+	assert_int_equal(zfs_parse_send_estimate("sizes\t1\n", &v), -EINVAL);
+	{
+		struct strbuf big = STRBUF_INIT;
+
+		strbuf_addstr(&big, "size\t");
+		for (int i = 0; i < ZFS_LINE_MAX; i++)
+			strbuf_addch(&big, '1');
+		assert_int_equal(zfs_parse_send_estimate(big.buf, &v), -E2BIG);
+		strbuf_release(&big);
+	}
+	assert_int_equal(v, 3);
+}
+
 static void test_usage_probe(void **state)
 {
 	char *fuse = data("zfs-fuse-help.txt"), *oz = data("openzfs-help.txt");
@@ -179,6 +264,9 @@ static void test_usage_probe(void **state)
 	assert_true(c.send_props);
 	assert_false(c.send_no_encrypt || c.send_compressed || c.send_raw || c.recv_exclude ||
 		     c.resume_tokens || c.bookmarks || c.zvols);
+	/* zfs-fuse: `get -p` yes, `send -nP` no */
+	assert_true(c.get_parsable);
+	assert_false(c.send_estimate);
 
 	f = zfs_usage_flags(oz, "send");
 	/* continuation lines count: -R and -X are on the second line */
@@ -192,6 +280,7 @@ static void test_usage_probe(void **state)
 	assert_true(c.multi_snapshot);
 	assert_true(c.send_compressed && c.send_raw && c.recv_exclude && c.resume_tokens);
 	assert_true(c.bookmarks && c.zvols);
+	assert_true(c.send_estimate && c.get_parsable);
 	assert_false(c.send_no_encrypt);
 	free(fuse);
 	free(oz);
@@ -202,7 +291,8 @@ static void test_argv(void **state)
 	struct backend_caps fuse = { .send_replicate = 1, .send_props = 1 };
 	struct backend_caps oz = { .list_parsable = 1, .multi_snapshot = 1, .send_replicate = 1,
 				   .send_props = 1, .send_no_encrypt = 1, .send_compressed = 1,
-				   .send_raw = 1, .recv_exclude = 1, .zvols = 1 };
+				   .send_raw = 1, .recv_exclude = 1, .zvols = 1, .send_estimate = 1,
+				   .get_parsable = 1 };
 	const char *const ds[] = { "rpool/data/vm-100-disk-0", "rpool/data/vm-100-disk-1",
 				   "rpool/data/subvol-100-disk-0" };
 	struct strvec v = STRVEC_INIT;
@@ -220,6 +310,14 @@ static void test_argv(void **state)
 	ASSERT_ARGV(&v, "/sbin/zfs send -RpU -I rpool/data/vm-100-disk-1@s1 -- rpool/data/vm-100-disk-1@s2");
 	zfs_argv_send(&v, "zfs", &oz, ds[1], "s2", NULL, BACKEND_EXPORT_COMPRESSED);
 	ASSERT_ARGV(&v, "zfs send -RpU -c -- rpool/data/vm-100-disk-1@s2");
+	zfs_argv_send_estimate(&v, "zfs", &oz, ds[1], "s2", NULL);
+	ASSERT_ARGV(&v, "zfs send -nP -RpU -- rpool/data/vm-100-disk-1@s2");
+	zfs_argv_send_estimate(&v, "zfs", &oz, ds[0], "s2", "s1");
+	ASSERT_ARGV(&v, "zfs send -nP -RpU -I rpool/data/vm-100-disk-0@s1 -- rpool/data/vm-100-disk-0@s2");
+	zfs_argv_get_size(&v, "zfs", &oz, "referenced", "rpool/data/vm-100-disk-0@s2");
+	ASSERT_ARGV(&v, "zfs get -Hp -o value referenced -- rpool/data/vm-100-disk-0@s2");
+	zfs_argv_get_size(&v, "zfs", &fuse, "referenced", "rpool/data/subvol-100-disk-0@s2");
+	ASSERT_ARGV(&v, "zfs get -H -o value referenced -- rpool/data/subvol-100-disk-0@s2");
 	zfs_argv_recv(&v, "zfs", &fuse, ds[0]);
 	ASSERT_ARGV(&v, "zfs recv -F -- rpool/data/vm-100-disk-0");
 	zfs_argv_recv(&v, "zfs", &oz, ds[0]);
@@ -281,7 +379,9 @@ static void make_fake(const char *usage_file)
 	f = fopen(sb.buf, "w");
 	assert_non_null(f);
 	fprintf(f, "#!/bin/sh\necho \"$*\" >>%s/log\n"
-		   "case \"$1\" in help) cat %s/tests/data/%s; exit 2;; list) exit 1;; esac\nexit 0\n",
+		   "case \"$1\" in help) cat %s/tests/data/%s; exit 2;; list) exit 1;;\n"
+		   "get) echo 5365760;; send) [ \"$2\" != -nP ] || printf 'full\\tx@s2\\t9\\nsize\\t123456\\n';; esac\n"
+		   "exit 0\n",
 		fakedir, cwd, usage_file);
 	fclose(f);
 	chmod(sb.buf, 0755);
@@ -331,6 +431,7 @@ static void test_api_with_fake_tool(void **state)
 	struct strbuf tool = STRBUF_INIT;
 	struct strvec argv = STRVEC_INIT;
 	char *log, *volid;
+	uint64_t est = 0;
 
 	(void)state;
 	strbuf_addf(&tool, "%s/zfs", fakedir);
@@ -352,6 +453,13 @@ static void test_api_with_fake_tool(void **state)
 	assert_string_equal(log, "help\n"
 				 "snapshot rpool/data/vm-100-disk-0@s1 rpool/data/vm-100-disk-1@s1\n");
 	free(log);
+	/* a size estimate: the dry run of the export */
+	make_fake("openzfs-help.txt");
+	assert_int_equal(backend_estimate_send_size(&b, "vm-100-disk-1", "s2", "s1", &est), 0);
+	assert_int_equal(est, 123456);
+	log = fake_log();
+	assert_string_equal(log, "send -nP -Rp -I rpool/data/vm-100-disk-1@s1 -- rpool/data/vm-100-disk-1@s2\n");
+	free(log);
 	volid = backend_volid(&b, "vm-100-disk-0");
 	assert_string_equal(volid, "local-zfs:vm-100-disk-0");
 	free(volid);
@@ -368,6 +476,10 @@ static void test_api_with_fake_tool(void **state)
 	assert_int_equal(backend_list_snapshots(&b, "../x", NULL), -EINVAL);
 	assert_int_equal(backend_list_volumes(&b, "99", NULL), -EINVAL);
 	assert_int_equal(backend_export_argv(&b, "vm-100-disk-0", "s", "-i", 0, &argv), -EINVAL);
+	assert_int_equal(backend_estimate_send_size(&b, "vm-100-disk-0", "s", "-i", &est), -EINVAL);
+	assert_int_equal(backend_estimate_send_size(&b, "vm-100-disk-0;x", "s", NULL, &est), -EINVAL);
+	assert_int_equal(backend_estimate_send_size(&b, "vm-100-disk-0", "s", "s", &est), -EINVAL);
+	assert_int_equal(est, 123456);
 	log = fake_log();
 	assert_string_equal(log, "");
 	free(log);
@@ -380,6 +492,16 @@ static void test_api_with_fake_tool(void **state)
 	log = fake_log();
 	assert_string_equal(log, "help\n"
 				 "snapshot rpool/data/vm-100-disk-0@s1\nsnapshot rpool/data/vm-100-disk-1@s1\n");
+	free(log);
+	/* no dry run: a full stream from `referenced`, none for an incremental */
+	make_fake("zfs-fuse-help.txt");
+	assert_int_equal(backend_estimate_send_size(&b, "subvol-100-disk-0", "s2", NULL, &est), 0);
+	assert_int_equal(est, 5365760);
+	assert_int_equal(backend_estimate_send_size(&b, "subvol-100-disk-0", "s2", "s1", &est), -ENOTSUP);
+	assert_non_null(strstr(backend_errmsg(&b), "incremental"));
+	assert_int_equal(est, 5365760);
+	log = fake_log();
+	assert_string_equal(log, "get -Hp -o value referenced -- rpool/data/subvol-100-disk-0@s2\n");
 	free(log);
 	backend_close(&b);
 
@@ -407,6 +529,8 @@ int main(void)
 		cmocka_unit_test(test_parse_list_openzfs),
 		cmocka_unit_test(test_parse_hostile),
 		cmocka_unit_test(test_parse_volumes),
+		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_parse_send_estimate),
 		cmocka_unit_test(test_usage_probe),
 		cmocka_unit_test(test_argv),
 		cmocka_unit_test(test_volnames),

@@ -12,6 +12,7 @@
 #include "engine/plan.h"
 #include "engine/prepare.h"
 #include "engine/remote.h"
+#include "engine/replicate.h"
 #include "engine/storemap.h"
 #include "transport/serve.h"
 
@@ -446,6 +447,48 @@ static void test_remote_argv_pass_serve(void **state)
 	strvec_clear(&vols);
 }
 
+static void expect_progress(int line, uint64_t bytes, uint64_t total, double elapsed, double eta, int done,
+			    const char *want)
+{
+	struct relay_progress p = { .bytes = bytes, .total = total, .elapsed = elapsed,
+				    .rate = elapsed > 0 ? (double)bytes / elapsed : 0, .eta = eta, .done = done };
+	struct strbuf sb = STRBUF_INIT;
+
+	run_format_progress("local-zfs:subvol-200-disk-0", &p, &sb);
+	if (strcmp(sb.buf, want))
+		fail_msg("line %d: got '%s', want '%s'", line, sb.buf, want);
+	strbuf_release(&sb);
+}
+
+/* The --verbose progress line with and without a size estimate. */
+static void test_progress_line(void **state)
+{
+	(void)state;
+	/* the estimate known: percent and ETA */
+	expect_progress(__LINE__, 12000000, 40100000, 1.5, 3.5125, 0,
+			"local-zfs:subvol-200-disk-0: 12.0 MB of ~40.1 MB (29%), 8.00 MB/s, ETA 4s");
+	expect_progress(__LINE__, 0, 40100000, 0, -1, 0,
+			"local-zfs:subvol-200-disk-0: 0 B of ~40.1 MB (0%), 0.00 MB/s, ETA ?");
+	expect_progress(__LINE__, 1000000, 2000000000, 1, 1999, 0,
+			"local-zfs:subvol-200-disk-0: 1.0 MB of ~2.00 GB (0%), 1.00 MB/s, ETA 33m19s");
+	expect_progress(__LINE__, 1000000, 20000000000ULL, 1, 19999, 0,
+			"local-zfs:subvol-200-disk-0: 1.0 MB of ~20.00 GB (0%), 1.00 MB/s, ETA 5h33m");
+	expect_progress(__LINE__, 39999999, 40000000, 5, 0.0000001, 0,
+			"local-zfs:subvol-200-disk-0: 40.0 MB of ~40.0 MB (99%), 8.00 MB/s, ETA 0s");
+	/* the estimate exceeded: held at 99%, no ETA (the relay says 0 s) */
+	expect_progress(__LINE__, 40000000, 40000000, 5, 0, 0,
+			"local-zfs:subvol-200-disk-0: 40.0 MB of ~40.0 MB (99%), 8.00 MB/s, ETA ?");
+	expect_progress(__LINE__, 50000000, 40000000, 5, 0, 0,
+			"local-zfs:subvol-200-disk-0: 50.0 MB of ~40.0 MB (99%), 10.00 MB/s, ETA ?");
+	/* no estimate */
+	expect_progress(__LINE__, 12000000, 0, 1.5, -1, 0,
+			"local-zfs:subvol-200-disk-0: 12.0 MB, 1.5s, 8.00 MB/s");
+	/* the end: the real size, with or without the estimate */
+	expect_progress(__LINE__, 50000000, 40000000, 5, 0, 1,
+			"local-zfs:subvol-200-disk-0: 50.0 MB in 5.0s, 10.00 MB/s");
+	expect_progress(__LINE__, 512, 0, 0, -1, 1, "local-zfs:subvol-200-disk-0: 512 B in 0.0s, 0.00 MB/s");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_remote_argv_pass_serve),
 		cmocka_unit_test(test_job_status),
 		cmocka_unit_test(test_switch_stolen),
+		cmocka_unit_test(test_progress_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
