@@ -218,6 +218,19 @@ static int valid_open_opt_name(const char *s)
 	return n <= 32 && strspn(s + 2, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
 
+/* Options of the verbs that name a storage location outright instead of
+ * a storage of storage.cfg: a caller of the gate would choose where data
+ * lands (any pool, any directory), bypassing the node's storage checks. */
+static const char *const location_opts[] = { "--zfs-pool", "--btrfs-path", NULL };
+
+static int location_opt(const char *a)
+{
+	for (size_t k = 0; location_opts[k]; k++)
+		if (!strcmp(location_opts[k], a))
+			return 1;
+	return 0;
+}
+
 static int check_verb(const struct verb_rule *vr, const char *const *args, struct strbuf *why)
 {
 	const char *seen[64];
@@ -239,7 +252,7 @@ static int check_verb(const struct verb_rule *vr, const char *const *args, struc
 					o = &vr->opts[k];
 			if (o)
 				kind = o->kind;
-			else if (vr->open_opts && valid_open_opt_name(a))
+			else if (vr->open_opts && valid_open_opt_name(a) && !location_opt(a))
 				kind = ARG_TOKEN;
 			else {
 				strbuf_addf(&msg, "option not allowed for '%s':", vr->name);

@@ -376,6 +376,10 @@ static void test_serve_refuses(void **state)
 	REFUSE("'volrep' 'import' 'local-zfs:vm-100-disk-0' '--target' 'a;b'", "invalid value");
 	REFUSE("'volrep' 'import' 'local-zfs:vm-100-disk-0' '--Target' 'a'", "option not allowed");
 	REFUSE("'volrep' 'import' 'local-zfs:vm-100-disk-0' '---x' 'a'", "option not allowed");
+	/* the volume goes where storage.cfg says, never to a caller's pool or path */
+	REFUSE("'volrep' 'import' 'local-zfs:vm-100-disk-0' '--snapshot' 's' '--zfs-pool' 'rpool/data/subvol-200-disk-0'",
+	       "option not allowed");
+	REFUSE("'volrep' 'import' 'local-btrfs:vm-100-disk-0' '--btrfs-path' '/root'", "option not allowed");
 	REFUSE("'volrep' 'import' 'local-zfs:vm-100-disk-0' '--' 'a'", "option not allowed");
 	REFUSE("'volrep' 'set-state' '100'", "missing JSON object");
 	REFUSE("'volrep' 'set-state' '99' '{}'", "invalid guest id");
