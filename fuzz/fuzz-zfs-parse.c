@@ -5,7 +5,8 @@
  * Invariants checked (abort on violation):
  *  - snapshot lists hold only valid snapshot names with decimal ids,
  *    the `list` form sorted by creation, no snapshot twice in `get`;
- *  - volume lists hold only valid volume names of the vmid, sorted;
+ *  - volume lists hold only valid volume names of the vmid, sorted and
+ *    without duplicates;
  *  - a failed parse leaves the output untouched;
  *  - sizes: a byte count formatted in decimal parses back to itself, and
  *    "<n>.<f><U>" lies within [<n><U>, <n+1><U>). */
@@ -63,12 +64,10 @@ static void volume_parser(const char *text, const char *pool, const char *vmid)
 	if (zfs_parse_volume_list(text, pool, vmid, &v) == 0) {
 		for (size_t i = 0; i < v.nr; i++) {
 			uint32_t id;
-			char want[16];
 
-			if (!backend_valid_volname(BACKEND_ZFSPOOL, v.v[i], &id))
-				abort();
-			snprintf(want, sizeof(want), "%" PRIu32, id);
-			if (strcmp(want, vmid))
+			/* vmid may come with leading zeros here; compare values */
+			if (!backend_valid_volname(BACKEND_ZFSPOOL, v.v[i], &id) ||
+			    id != strtoull(vmid, NULL, 10))
 				abort();
 			if (i && strcmp(v.v[i - 1], v.v[i]) >= 0)
 				abort();
