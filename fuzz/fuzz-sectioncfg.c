@@ -1,11 +1,14 @@
 /* Fuzz target: the section-config parser and the typed parsers on top of
  * it (replication.cfg, storage.cfg, nodes.cfg). Also checks the writer's
- * round trip: write(parse(write(parse(x)))) == write(parse(x)). */
+ * round trip: write(parse(write(parse(x)))) == write(parse(x)), and that
+ * what storage.cfg / nodes.cfg accept has valid storage ids, node names
+ * and addresses. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
+#include "base/validate.h"
 #include "config/jobs.h"
 #include "config/nodes.h"
 #include "config/sectioncfg.h"
@@ -46,10 +49,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	jobs_cfg_release(&jc2);
 
 	struct storage_cfg stc = { 0 };
-	storage_cfg_parse(&stc, text, size, &w);
+	if (storage_cfg_parse(&stc, text, size, &w) == 0) {
+		for (size_t i = 0; i < stc.nr; i++)
+			if (!valid_storage_id(stc.v[i].id))
+				BUG("storage.cfg accepted an invalid storage id");
+	}
 	storage_cfg_release(&stc);
 	struct nodes_cfg nc = { 0 };
-	nodes_cfg_parse(&nc, text, size, &w);
+	if (nodes_cfg_parse(&nc, text, size, &w) == 0) {
+		for (size_t i = 0; i < nc.nr; i++)
+			if (!valid_node_name(nc.v[i].name) || !valid_host_address(nc.v[i].address))
+				BUG("nodes.cfg accepted an invalid node name or address");
+	}
 	nodes_cfg_release(&nc);
 
 	strvec_clear(&w);
