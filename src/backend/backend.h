@@ -79,7 +79,8 @@ struct backend_caps {
 	unsigned send_no_encrypt : 1;  /* zfs send -U */
 	unsigned send_compressed : 1;  /* zfs send -c / btrfs send --compressed-data */
 	unsigned send_raw : 1;         /* zfs send -w */
-	unsigned recv_exclude : 1;     /* zfs recv -x property */
+	unsigned recv_exclude : 1;     /* zfs recv -x encryption */
+	unsigned recv_exclude_props : 1; /* zfs recv -x property */
 	unsigned resume_tokens : 1;    /* zfs recv -s / send -t */
 	unsigned bookmarks : 1;        /* the tool has `zfs bookmark` (pool feature not probed) */
 	unsigned zvols : 1;            /* block volumes (vm-* on zfspool) */
