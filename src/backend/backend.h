@@ -115,6 +115,8 @@ struct backend_ops {
 	/* may be NULL: no estimates on this storage type */
 	int (*estimate_send_size)(struct backend *b, const char *volname, const char *snap,
 				  const char *base, uint64_t *bytes);
+	/* may be NULL: nothing an interrupted import can leave behind */
+	int (*clean_stale)(struct backend *b, const char *volname);
 };
 
 struct backend {
@@ -212,6 +214,11 @@ int backend_rollback(struct backend *b, const char *volname, const char *snap);
  *            incremental: -ENOTSUP. */
 int backend_estimate_send_size(struct backend *b, const char *volname, const char *snap,
 			       const char *base, uint64_t *bytes);
+/* Remove what killed imports of the volume's guest left behind (btrfs:
+ * staging directories no running import holds; zfs: nothing, a killed
+ * receive leaves no dataset). Safe while other imports run. Returns 0
+ * or -errno (message set). */
+int backend_clean_stale(struct backend *b, const char *volname);
 /* Bytes available for new data on the storage. */
 int backend_free_space(struct backend *b, uint64_t *bytes);
 
