@@ -6,7 +6,7 @@
 
 #include "base/parse-util.h"
 
-enum cfg_key { K_MAX_WORKERS, K_MAX_PER_TARGET, K_BWLIMIT, K_SHUTDOWN_GRACE, K_COUNT };
+enum cfg_key { K_MAX_WORKERS, K_MAX_PER_TARGET, K_BWLIMIT, K_SHUTDOWN_GRACE, K_STALL_TIMEOUT, K_COUNT };
 
 /* The keyword table: name, value word for --help, help text. */
 static const struct {
@@ -19,6 +19,8 @@ static const struct {
 	[K_BWLIMIT] = { "bwlimit", "MBPS", "node-wide bandwidth cap in MB/s (>= 1), shared by the running jobs" },
 	[K_SHUTDOWN_GRACE] = { "shutdown-grace", "SECONDS",
 			       "at shutdown, time running jobs get to finish before they are terminated, 0..86400" },
+	[K_STALL_TIMEOUT] = { "stall-timeout", "SECONDS",
+			      "a remote call or stream that moves no data for this long is killed, 1..86400" },
 };
 
 void volrep_cfg_init(struct volrep_cfg *cfg)
@@ -27,6 +29,7 @@ void volrep_cfg_init(struct volrep_cfg *cfg)
 	cfg->max_per_target = VOLREP_CFG_DEFAULT_MAX_PER_TARGET;
 	cfg->bwlimit = 0;
 	cfg->shutdown_grace = VOLREP_CFG_DEFAULT_SHUTDOWN_GRACE;
+	cfg->stall_timeout = VOLREP_CFG_DEFAULT_STALL_TIMEOUT;
 }
 
 static int lookup(const char *name)
@@ -57,6 +60,11 @@ static int set_value(struct volrep_cfg *cfg, int k, const char *value, struct st
 		if (parse_uint_range(value, 0, VOLREP_CFG_GRACE_LIMIT, &u) < 0)
 			goto range;
 		cfg->shutdown_grace = (unsigned)u;
+		return 0;
+	case K_STALL_TIMEOUT:
+		if (parse_uint_range(value, 1, VOLREP_CFG_GRACE_LIMIT, &u) < 0)
+			goto range;
+		cfg->stall_timeout = (unsigned)u;
 		return 0;
 	case K_BWLIMIT:
 		/* as a job's rate: at least 1 MB/s; a sanity upper bound
@@ -171,6 +179,7 @@ void volrep_cfg_format(const struct volrep_cfg *cfg, struct strbuf *out)
 	if (cfg->bwlimit > 0)
 		strbuf_addf(out, "%s %.17g\n", keys[K_BWLIMIT].name, cfg->bwlimit);
 	strbuf_addf(out, "%s %u\n", keys[K_SHUTDOWN_GRACE].name, cfg->shutdown_grace);
+	strbuf_addf(out, "%s %u\n", keys[K_STALL_TIMEOUT].name, cfg->stall_timeout);
 }
 
 void volrep_cfg_describe(struct strbuf *out)
@@ -180,6 +189,7 @@ void volrep_cfg_describe(struct strbuf *out)
 		[K_MAX_PER_TARGET] = "2",
 		[K_BWLIMIT] = "none",
 		[K_SHUTDOWN_GRACE] = "60",
+		[K_STALL_TIMEOUT] = "300",
 	};
 
 	for (int k = 0; k < K_COUNT; k++) {

@@ -8,6 +8,7 @@
  *     max-per-target 2
  *     bwlimit 100
  *     shutdown-grace 60
+ *     stall-timeout 300
  *
  * Parsing is strict (openssh readconf style): unknown keys, missing or
  * extra values, out-of-range numbers and a key given twice are errors of
@@ -29,6 +30,10 @@
 #define VOLREP_CFG_DEFAULT_MAX_WORKERS 4
 #define VOLREP_CFG_DEFAULT_MAX_PER_TARGET 2
 #define VOLREP_CFG_DEFAULT_SHUTDOWN_GRACE 60
+/* Five minutes without a byte: far beyond a busy pool's pauses (a
+ * zfs-fuse snapshot removal retries for 15 s), short enough that a hung
+ * target does not hold a guest's lock for long. */
+#define VOLREP_CFG_DEFAULT_STALL_TIMEOUT 300
 /* Upper bounds: more workers than this would only thrash the disks and
  * exhaust ssh sessions; a grace longer than a day is surely a typo. */
 #define VOLREP_CFG_WORKERS_LIMIT 256
@@ -39,6 +44,7 @@ struct volrep_cfg {
 	unsigned max_per_target; /* concurrent transfers to one target node (engine/xferslot.h) */
 	double bwlimit;          /* node-wide MB/s (10^6 bytes) shared by running jobs; 0 = none */
 	unsigned shutdown_grace; /* seconds running jobs get to finish at shutdown */
+	unsigned stall_timeout;  /* seconds without data before a remote call or stream is killed */
 };
 
 /* The defaults above, bwlimit none. */

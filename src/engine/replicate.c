@@ -203,8 +203,19 @@ static int open_transport(struct run *run, struct strbuf *err)
 	if (run->t_open)
 		return 0;
 	r = remote_open(&run->t, &run->cc->nodes, run->job->target, run->ctx->state_dir, err);
-	if (r == 0)
+	if (r == 0) {
+		struct volrep_cfg cfg;
+		struct strbuf cerr = STRBUF_INIT;
+
+		/* every call and stream to the target is bounded by
+		 * inactivity: a hung target must not hold the guest's lock */
+		volrep_cfg_init(&cfg);
+		if (volrep_cfg_load(&cfg, run->ctx->config_dir, &cerr) < 0)
+			elog_printf(&run->log, "%s; using stall-timeout %u", cerr.buf, cfg.stall_timeout);
+		strbuf_release(&cerr);
+		run->t.stall_timeout = cfg.stall_timeout;
 		run->t_open = 1;
+	}
 	return r;
 }
 
@@ -428,6 +439,16 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 	run->bytes += stats.bytes;
 	if (run->o->bytes_sent)
 		*run->o->bytes_sent += stats.bytes;
+	if (r == -ETIMEDOUT) {
+		/* the import side was killed; the export may be the one
+		 * that hangs: it gets its closed pipe and a moment, then a
+		 * kill */
+		child_stop(&c, EXPORT_STOP_WAIT_MS);
+		log_lines(run, "", rerr.buf);
+		transport_describe(&run->t, (const char *const *)argv.v, r, rerr.buf, err);
+		r = -EIO;
+		goto out;
+	}
 	if (r == -EINTR) {
 		/* the import side is gone already (transport_stream); the
 		 * export sees its pipe closed and ends by itself (killing a

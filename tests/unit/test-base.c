@@ -196,6 +196,29 @@ static void test_spawn(void **state)
 	assert_int_equal(r, 128 + 9);
 	assert_string_equal(exit_status_str(r, buf, sizeof(buf)), "killed by signal 9");
 	strbuf_reset(&out);
+	/* a child that stalls (no output, never ends): killed after the
+	 * stall timeout, what it said before kept; one that keeps talking
+	 * is not */
+	{
+		struct child c = CHILD_INIT;
+
+		strvec_pushv(&c.args, (const char *const[]){ "sh", "-c", "echo started; exec sleep 60", NULL });
+		c.stall_timeout_ms = 300;
+		strbuf_reset(&out);
+		assert_int_equal(child_capture(&c, NULL, 0, &out, NULL, 1024), -ETIMEDOUT);
+		assert_string_equal(out.buf, "started\n");
+		strvec_pushv(&c.args, (const char *const[]){ "sh", "-c", "for i in 1 2 3 4 5 6; do echo $i; sleep 0.1; done",
+							      NULL });
+		c.stall_timeout_ms = 2000;
+		strbuf_reset(&out);
+		assert_int_equal(child_capture(&c, NULL, 0, &out, NULL, 1024), 0);
+		assert_string_equal(out.buf, "1\n2\n3\n4\n5\n6\n");
+		/* a grandchild holding the pipes open does not keep us */
+		strvec_pushv(&c.args, (const char *const[]){ "sh", "-c", "sleep 60 & wait", NULL });
+		c.new_pgrp = 1;
+		c.stall_timeout_ms = 200;
+		assert_int_equal(child_capture(&c, NULL, 0, NULL, NULL, 1024), -ETIMEDOUT);
+	}
 	const char *big[] = { "head", "-c", "100000", "/dev/zero", NULL };
 	assert_int_equal(run_capture(big, NULL, 0, &out, NULL, 1000), -EFBIG);
 	strbuf_release(&out);

@@ -78,11 +78,14 @@ static void test_errors(void **state)
 		{ "bwlimit 1e9\n", "volrep.cfg:1: invalid value '1e9' for 'bwlimit'" },
 		{ "shutdown-grace 86401\n", "volrep.cfg:1: invalid value '86401' for 'shutdown-grace'" },
 		{ "max-per-target 0\n", "volrep.cfg:1: invalid value '0' for 'max-per-target'" },
+		{ "stall-timeout 0\n", "volrep.cfg:1: invalid value '0' for 'stall-timeout'" },
+		{ "stall-timeout 86401\n", "volrep.cfg:1: invalid value '86401' for 'stall-timeout'" },
+		{ "stall-timeout 5s\n", "volrep.cfg:1: invalid value '5s' for 'stall-timeout'" },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct volrep_cfg cfg = { 99, 99, 99, 99 };
+		struct volrep_cfg cfg = { 99, 99, 99, 99, 99 };
 		struct strbuf err = STRBUF_INIT;
 
 		if (parse(&cfg, bad[i].text, &err) != -EINVAL)
@@ -92,6 +95,7 @@ static void test_errors(void **state)
 		/* nothing applied */
 		assert_int_equal(cfg.max_workers, 99);
 		assert_int_equal(cfg.shutdown_grace, 99);
+		assert_int_equal(cfg.stall_timeout, 99);
 		strbuf_release(&err);
 	}
 	/* a NUL byte in the middle of a line */
@@ -108,6 +112,7 @@ static void test_round_trip(void **state)
 		"",
 		"bwlimit 33.3\nmax-workers 16\n",
 		"shutdown-grace 5\nmax-per-target 1\nmax-workers 2\n",
+		"stall-timeout 7\n",
 	};
 
 	(void)state;
@@ -124,6 +129,7 @@ static void test_round_trip(void **state)
 		assert_int_equal(a.max_per_target, b.max_per_target);
 		assert_true(a.bwlimit == b.bwlimit);
 		assert_int_equal(a.shutdown_grace, b.shutdown_grace);
+		assert_int_equal(a.stall_timeout, b.stall_timeout);
 		strbuf_release(&err);
 		strbuf_release(&t1);
 		strbuf_release(&t2);
@@ -132,7 +138,9 @@ static void test_round_trip(void **state)
 	struct strbuf err = STRBUF_INIT, t = STRBUF_INIT;
 	volrep_cfg_init(&c);
 	volrep_cfg_format(&c, &t);
-	assert_string_equal(t.buf, "max-workers 4\nmax-per-target 2\nshutdown-grace 60\n");
+	assert_string_equal(t.buf, "max-workers 4\nmax-per-target 2\nshutdown-grace 60\nstall-timeout 300\n");
+	assert_int_equal(parse(&c, "stall-timeout 2\n", &err), 0);
+	assert_int_equal(c.stall_timeout, 2);
 	strbuf_release(&err);
 	strbuf_release(&t);
 }
@@ -185,6 +193,8 @@ static void test_describe(void **state)
 	assert_non_null(strstr(s.buf, "max-per-target N"));
 	assert_non_null(strstr(s.buf, "bwlimit MBPS"));
 	assert_non_null(strstr(s.buf, "shutdown-grace SECONDS"));
+	assert_non_null(strstr(s.buf, "stall-timeout SECONDS"));
+	assert_non_null(strstr(s.buf, "(default 300)"));
 	strbuf_release(&s);
 }
 
