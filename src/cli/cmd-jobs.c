@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fileio.h"
 #include "base/log.h"
 #include "base/strbuf.h"
 #include "base/strvec.h"
@@ -417,7 +418,7 @@ int cmd_list(int argc, char **argv, struct context *ctx)
 	r = jobs_cfg_load(&jc, ctx->config_dir, &warnings);
 	print_warnings(&warnings);
 	if (r < 0) {
-		error("unable to read '%s/replication.cfg' - %s", ctx->config_dir, strerror(-r));
+		error("unable to read '%s/replication.cfg' - %s", ctx->config_dir, file_strerror(-r));
 		ret = EXIT_FAILED;
 		goto out;
 	}
@@ -468,7 +469,7 @@ int cmd_read(int argc, char **argv, struct context *ctx)
 	r = jobs_cfg_load(&jc, ctx->config_dir, &warnings);
 	print_warnings(&warnings);
 	if (r < 0) {
-		error("unable to read '%s/replication.cfg' - %s", ctx->config_dir, strerror(-r));
+		error("unable to read '%s/replication.cfg' - %s", ctx->config_dir, file_strerror(-r));
 		ret = EXIT_FAILED;
 		goto out;
 	}

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fileio.h"
 #include "base/log.h"
 #include "base/strbuf.h"
 #include "cli/cmds.h"
@@ -127,7 +128,7 @@ int cmd_log(int argc, char **argv, struct context *ctx)
 		error("no log for job '%s' (it has not run on this node)", id.buf);
 		goto out;
 	} else if (r < 0) {
-		error("unable to read '%s' - %s", path, strerror(-r));
+		error("unable to read '%s' - %s", path, file_strerror(-r));
 		goto out;
 	}
 	fwrite(text.buf, 1, text.len, stdout);

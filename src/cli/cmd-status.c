@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fileio.h"
 #include "base/log.h"
 #include "base/parse-util.h"
 #include "base/strbuf.h"
@@ -187,7 +188,7 @@ int cmd_schedule_now(int argc, char **argv, struct context *ctx)
 	for (size_t i = 0; i < warnings.nr; i++)
 		warning("%s", warnings.v[i]);
 	if (r < 0) {
-		error("unable to read '%s/replication.cfg' - %s", ctx->config_dir, strerror(-r));
+		error("unable to read '%s/replication.cfg' - %s", ctx->config_dir, file_strerror(-r));
 		ret = EXIT_FAILED;
 		goto out;
 	}

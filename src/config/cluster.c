@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/fileio.h"
 #include "base/xalloc.h"
 
 int cluster_guest_volumes(const struct cluster_config *cc, const struct guest *g, unsigned flags,
@@ -13,7 +14,7 @@ int cluster_guest_volumes(const struct cluster_config *cc, const struct guest *g
 
 	r = guest_conf_load(&gc, g, NULL);
 	if (r < 0) {
-		strbuf_addf(err, "unable to read config of guest '%u' - %s", g->vmid, strerror(-r));
+		strbuf_addf(err, "unable to read config of guest '%u' - %s", g->vmid, file_strerror(-r));
 		goto out;
 	}
 	r = guest_replicatable_volumes(&cc->storages, g->vmid, g->type, &gc, flags, out, err);
@@ -24,7 +25,7 @@ out:
 
 static int load_err(int r, struct strbuf *err, const char *dir, const char *file)
 {
-	strbuf_addf(err, "unable to read '%s/%s' - %s", dir, file, strerror(-r));
+	strbuf_addf(err, "unable to read '%s/%s' - %s", dir, file, file_strerror(-r));
 	return r;
 }
 

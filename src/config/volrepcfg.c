@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "base/fileio.h"
 #include "base/parse-util.h"
 
 enum cfg_key { K_MAX_WORKERS, K_MAX_PER_TARGET, K_BWLIMIT, K_SHUTDOWN_GRACE, K_STALL_TIMEOUT, K_COUNT };
@@ -163,7 +164,7 @@ int volrep_cfg_load(struct volrep_cfg *cfg, const char *config_dir, struct strbu
 		r = 0;
 	} else if (r < 0) {
 		strbuf_addf(err, "unable to read '%s' - %s", path.buf,
-			    r == -EFBIG ? "file larger than 64 KiB" : strerror(-r));
+			    r == -EFBIG ? "file larger than 64 KiB" : file_strerror(r));
 	} else {
 		r = volrep_cfg_parse(cfg, path.buf, text.buf, text.len, err);
 	}

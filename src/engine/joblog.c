@@ -28,9 +28,16 @@ int joblog_open(struct joblog *jl, const char *log_dir, const char *jobid, FILE 
 	if (r < 0)
 		return r;
 	joblog_path(path, sizeof(path), log_dir, jobid);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* a symlink planted as the log would truncate its target, a FIFO
+	 * hang the run: a regular file only, truncated once it is open */
+	fd = open_regular(path, O_WRONLY | O_CREAT, 0644, 1);
 	if (fd < 0)
-		return -errno;
+		return fd;
+	if (ftruncate(fd, 0) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
 	jl->f = fdopen(fd, "w");
 	if (!jl->f) {
 		r = -errno;

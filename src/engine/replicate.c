@@ -809,6 +809,12 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 	}
 	strbuf_addf(&path, "%s/lock", ctx->state_dir);
 	r = mkdir_p(path.buf, 0755);
+	/* others able to write there could plant the lock files */
+	if (r == 0 && (check_private_dir(ctx->state_dir, "state directory", err) < 0 ||
+		       check_private_dir(path.buf, "lock directory", err) < 0)) {
+		r = -EPERM;
+		goto out_unlocked;
+	}
 	strbuf_reset(&path);
 	guest_lock_path(&path, ctx->state_dir, job->guest);
 	if (r == 0 && !o->guest_locked)
@@ -818,7 +824,7 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 		r = -EBUSY;
 		goto out_unlocked;
 	} else if (r < 0) {
-		strbuf_addf(err, "can't lock file '%s' - %s", path.buf, strerror(-r));
+		strbuf_addf(err, "can't lock file '%s' - %s", path.buf, file_strerror(r));
 		goto out_unlocked;
 	}
 	r = state_update(ctx->state_dir, start_fn, &run, err);
@@ -826,13 +832,22 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 		goto out;
 	run.t0 = now_s();
 	run.log = (struct elog){ .fn = log_to_joblog, .data = &run };
-	r = joblog_open(&run.jl, ctx->log_dir, job->id, o->echo);
-	if (r < 0) {
+	/* a log directory others can write to would let them plant the
+	 * log file (a symlink, a FIFO) */
+	r = mkdir_p(ctx->log_dir, 0755);
+	if (r < 0)
+		strbuf_addf(&lerr, "cannot create log directory '%s' - %s", ctx->log_dir, strerror(-r));
+	else
+		r = check_private_dir(ctx->log_dir, "log directory", &lerr);
+	if (r == 0)
+		r = joblog_open(&run.jl, ctx->log_dir, job->id, o->echo);
+	if (r < 0 && !lerr.len) {
 		char p[4096];
 
 		joblog_path(p, sizeof(p), ctx->log_dir, job->id);
-		strbuf_addf(&lerr, "unable to open replication log '%s' - %s", p, strerror(-r));
-	} else {
+		strbuf_addf(&lerr, "unable to open replication log '%s' - %s", p, file_strerror(r));
+	}
+	if (r == 0) {
 		elog_printf(&run.log, "start replication job");
 		r = do_replicate(&run, &lerr);
 		if (r < 0 && !lerr.len)

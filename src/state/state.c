@@ -335,7 +335,7 @@ static int load_path(const char *path, struct state **ret, struct strbuf *err)
 		err_addf(err, "state file '%s' is larger than %d bytes", path, STATE_FILE_MAX);
 		goto out;
 	} else if (r < 0) {
-		err_addf(err, "cannot read '%s': %s", path, strerror(-r));
+		err_addf(err, "cannot read '%s': %s", path, file_strerror(r));
 		goto out;
 	}
 	r = state_parse(sb.buf, sb.len, path, &st, err);
@@ -356,10 +356,28 @@ static char *state_file_path(const char *state_dir, const char *name)
 	return strbuf_detach(&sb, NULL);
 }
 
+/* The state directory must be private (base/fileio.h); a missing one is
+ * fine for readers (nothing recorded yet). */
+static int check_state_dir(const char *state_dir, int must_exist, struct strbuf *err)
+{
+	struct strbuf why = STRBUF_INIT;
+	int r = check_private_dir(state_dir, "state directory", &why);
+
+	if (r == -ENOENT && !must_exist)
+		r = 0;
+	else if (r < 0)
+		err_addf(err, "%s", why.buf);
+	strbuf_release(&why);
+	return r;
+}
+
 int state_load(const char *state_dir, struct state **ret, struct strbuf *err)
 {
 	char *path = state_file_path(state_dir, STATE_FILE_NAME);
-	int r = load_path(path, ret, err);
+	int r = check_state_dir(state_dir, 0, err);
+
+	if (r == 0)
+		r = load_path(path, ret, err);
 
 	free(path);
 	return r;
@@ -378,12 +396,15 @@ int state_open_locked(const char *state_dir, long timeout_ms, struct state **ret
 		err_addf(err, "cannot create state directory '%s': %s", state_dir, strerror(-r));
 		goto out;
 	}
+	r = check_state_dir(state_dir, 1, err);
+	if (r < 0)
+		goto out;
 	r = lock_acquire(&lk, lck, timeout_ms);
 	if (r == -ETIMEDOUT) {
 		err_addf(err, "can't lock file '%s' - got timeout", lck);
 		goto out;
 	} else if (r < 0) {
-		err_addf(err, "can't lock file '%s' - %s", lck, strerror(-r));
+		err_addf(err, "can't lock file '%s' - %s", lck, file_strerror(r));
 		goto out;
 	}
 	r = load_path(path, &st, err);

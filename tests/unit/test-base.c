@@ -15,6 +15,7 @@
 #include "base/strbuf.h"
 #include "base/strvec.h"
 #include "base/validate.h"
+#include "engine/joblog.h"
 #include "exec/spawn.h"
 
 static void test_strbuf(void **state)
@@ -136,6 +137,90 @@ static void test_validate(void **state)
 	assert_false(valid_abs_path("/mnt/a b"));
 }
 
+/* Symlinks and special files where volrep keeps files: never followed,
+ * never blocked on; directories others can write to are refused. */
+static void test_special_files(void **state)
+{
+	char dir[] = "/tmp/volrep-unit-special.XXXXXX";
+	struct strbuf p = STRBUF_INIT, q = STRBUF_INIT, sb = STRBUF_INIT, err = STRBUF_INIT;
+	struct lock lk = LOCK_INIT;
+	struct joblog jl;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* a FIFO: read, lock, log - all refused at once */
+	strbuf_addf(&p, "%s/fifo", dir);
+	assert_int_equal(mkfifo(p.buf, 0600), 0);
+	assert_int_equal(strbuf_read_file(&sb, p.buf, 1024), -VOLREP_ENOTREG);
+	assert_int_equal(lock_acquire(&lk, p.buf, 0), -VOLREP_ENOTREG);
+	assert_int_equal(open_regular(p.buf, O_WRONLY, 0, 0), -VOLREP_ENOTREG);
+	assert_string_equal(file_strerror(-VOLREP_ENOTREG), "not a regular file");
+	assert_string_equal(file_strerror(VOLREP_ENOTREG), "not a regular file");
+	assert_string_equal(file_strerror(-ELOOP), "is a symbolic link");
+	assert_string_equal(file_strerror(-ENOENT), strerror(ENOENT));
+	/* a directory is not a file to read */
+	assert_int_equal(strbuf_read_file(&sb, dir, 1024), -VOLREP_ENOTREG);
+	/* a symlink as a lock: not followed, its target not created */
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/lock", dir);
+	strbuf_addf(&q, "%s/target", dir);
+	assert_int_equal(symlink(q.buf, p.buf), 0);
+	assert_int_equal(lock_acquire(&lk, p.buf, 0), -ELOOP);
+	assert_int_equal(access(q.buf, F_OK), -1);
+	/* a symlink as a job log: its target is not truncated */
+	assert_int_equal(write_file_atomic(q.buf, "precious", 8, 0644), 0);
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/log", dir);
+	assert_int_equal(mkdir(p.buf, 0755), 0);
+	strbuf_addstr(&p, "/100-0");
+	assert_int_equal(symlink(q.buf, p.buf), 0);
+	strbuf_setlen(&p, p.len - strlen("/100-0"));
+	assert_int_equal(joblog_open(&jl, p.buf, "100-0", NULL), -ELOOP);
+	assert_int_equal(strbuf_read_file(&sb, q.buf, 1024), 0);
+	assert_string_equal(sb.buf, "precious");
+	/* a regular log file is truncated and written */
+	strbuf_addstr(&p, "/100-0");
+	assert_int_equal(unlink(p.buf), 0);
+	assert_int_equal(write_file_atomic(p.buf, "old run\n", 8, 0644), 0);
+	strbuf_setlen(&p, p.len - strlen("/100-0"));
+	assert_int_equal(joblog_open(&jl, p.buf, "100-0", NULL), 0);
+	joblog_printf(&jl, "new");
+	joblog_close(&jl);
+	strbuf_addstr(&p, "/100-0");
+	strbuf_reset(&sb);
+	assert_int_equal(strbuf_read_file(&sb, p.buf, 1024), 0);
+	assert_null(strstr(sb.buf, "old run"));
+	assert_non_null(strstr(sb.buf, " 100-0: new\n"));
+	/* private directories */
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_int_equal(check_private_dir(dir, "state directory", &err), 0);
+	assert_string_equal(err.buf, "");
+	assert_int_equal(chmod(dir, 01777), 0);
+	assert_int_equal(check_private_dir(dir, "state directory", &err), -EPERM);
+	assert_non_null(strstr(err.buf, "is writable by group or others (mode 1777)"));
+	strbuf_reset(&err);
+	assert_int_equal(chmod(dir, 0775), 0);
+	assert_int_equal(check_private_dir(dir, "log directory", &err), -EPERM);
+	assert_non_null(strstr(err.buf, "log directory '"));
+	strbuf_reset(&err);
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_int_equal(check_private_dir(q.buf, "state directory", &err), -ENOTDIR);
+	strbuf_reset(&err);
+	assert_int_equal(check_private_dir("/nonexistent-volrep-dir", "state directory", &err), -ENOENT);
+	strbuf_reset(&err);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(dir, 12345, 0), 0);
+		assert_int_equal(check_private_dir(dir, "state directory", &err), -EPERM);
+		assert_non_null(strstr(err.buf, "owned by uid 12345"));
+		assert_int_equal(chown(dir, 0, 0), 0);
+	}
+	assert_int_equal(run_capture((const char *const[]){ "rm", "-rf", dir, NULL }, NULL, 0, NULL, NULL, 1024), 0);
+	strbuf_release(&p);
+	strbuf_release(&q);
+	strbuf_release(&sb);
+	strbuf_release(&err);
+}
+
 static void test_atomic_write_and_lock(void **state)
 {
 	char dir[] = "/tmp/volrep-unit.XXXXXX";
@@ -233,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_parse_numbers),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_atomic_write_and_lock),
+		cmocka_unit_test(test_special_files),
 		cmocka_unit_test(test_spawn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
