@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/sanitize.h"
+
 enum log_level log_max_level = LOG_LVL_INFO;
 static const char *log_prefix = "volrep: ";
 
@@ -24,10 +26,18 @@ static void vlog(enum log_level lvl, const char *tag, const char *fmt, va_list a
 {
 	if (lvl > log_max_level)
 		return;
-	/* one fprintf per line keeps lines whole when several workers log */
+	/* one fprintf per line keeps lines whole when several workers log;
+	 * messages quote remote and file text: no control characters, C1
+	 * or invalid UTF-8 reach the terminal or the journal */
 	char line[4096];
-	vsnprintf(line, sizeof(line), fmt, ap);
-	fprintf(stderr, "%s%s%s\n", log_prefix, tag, line);
+	struct strbuf clean = STRBUF_INIT;
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+
+	if (n < 0)
+		n = 0;
+	strbuf_add_sanitized(&clean, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1, 0);
+	fprintf(stderr, "%s%s%s\n", log_prefix, tag, clean.buf);
+	strbuf_release(&clean);
 }
 
 int error(const char *fmt, ...)

@@ -9,6 +9,7 @@
 #include "base/fileio.h"
 #include "base/log.h"
 #include "base/parse-util.h"
+#include "base/sanitize.h"
 #include "base/strbuf.h"
 #include "base/time-util.h"
 #include "base/validate.h"
@@ -45,7 +46,7 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 		{ "guest", OPT_VALUE, NULL }, { "output-format", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL },
 	};
 	struct strvec pos = STRVEC_INIT;
-	struct strbuf err = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, errtext = STRBUF_INIT;
 	struct cluster_config cc = CLUSTER_CONFIG_INIT;
 	struct state *st = NULL;
 	struct job_status js = JOB_STATUS_INIT;
@@ -88,7 +89,8 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 	sorted = xcalloc(js.nr ? js.nr : 1, sizeof(*sorted));
 	for (size_t i = 0; i < js.nr; i++)
 		sorted[i] = &js.v[i];
-	qsort(sorted, js.nr, sizeof(*sorted), cmp_entry);
+	if (js.nr > 1)
+		qsort(sorted, js.nr, sizeof(*sorted), cmp_entry);
 	if (fmt == OUTPUT_TEXT)
 		printf("%-10s %-10s %-20s %20s %20s %10s %10s %s\n", "JobID", "Enabled", "Target", "LastSync",
 		       "NextSync", "Duration", "FailCount", "State");
@@ -119,9 +121,12 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 			else
 				snprintf(dur, sizeof(dur), "-");
 			snprintf(tgt, sizeof(tgt), "local/%s", job->target);
+			strbuf_reset(&errtext);
+			if (jst->error)
+				strbuf_add_sanitized(&errtext, jst->error, strlen(jst->error), 0);
 			printf("%-10s %-10s %-20s %20s %20s %10s %10lld %s\n", job->id, job->disable ? "No" : "Yes",
 			       tgt, last, nexts, dur, (long long)jst->fail_count,
-			       syncing ? "SYNCING" : jst->error ? jst->error : "OK");
+			       syncing ? "SYNCING" : jst->error ? errtext.buf : "OK");
 		} else {
 			json_t *o = job_to_json(job);
 
@@ -130,8 +135,13 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 			json_object_set_new(o, "last_sync", json_integer(jst->last_sync));
 			json_object_set_new(o, "last_try", json_integer(jst->last_try));
 			json_object_set_new(o, "fail_count", json_integer(jst->fail_count));
-			if (jst->error)
-				json_object_set_new(o, "error", json_string(jst->error));
+			/* the state file is not ours alone to write (set-state
+			 * from a peer): what it says is shown sanitized */
+			if (jst->error) {
+				strbuf_reset(&errtext);
+				strbuf_add_sanitized(&errtext, jst->error, strlen(jst->error), 0);
+				json_object_set_new(o, "error", json_string(errtext.buf));
+			}
 			if (jst->has_duration)
 				json_object_set_new(o, "duration", json_real(jst->duration));
 			if (syncing)
@@ -149,6 +159,7 @@ out:
 	state_free(st);
 	cluster_config_release(&cc);
 	strvec_clear(&pos);
+	strbuf_release(&errtext);
 	strbuf_release(&err);
 	return ret;
 }

@@ -78,6 +78,7 @@ struct repl_job **jobs_sorted(const struct jobs_cfg *jc)
 
 	for (size_t i = 0; i < jc->nr; i++)
 		v[i] = &jc->v[i];
-	qsort(v, jc->nr, sizeof(*v), cmp_job);
+	if (jc->nr > 1)
+		qsort(v, jc->nr, sizeof(*v), cmp_job);
 	return v;
 }

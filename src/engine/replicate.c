@@ -9,6 +9,7 @@
 
 #include "backend/backend.h"
 #include "base/fileio.h"
+#include "base/sanitize.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
 #include "config/volrepcfg.h"
@@ -81,15 +82,10 @@ static void log_lines(struct run *run, const char *prefix, const char *text)
 		size_t n = strcspn(text, "\n");
 
 		strbuf_reset(&line);
-		for (size_t i = 0; i < n && i < 1000; i++) {
-			unsigned char c = (unsigned char)text[i];
-
-			/* ssh ends remote lines with \r\n on a tty-less session
-			 * now and then: a CR is line noise, not a character */
-			if (c == '\r')
-				continue;
-			strbuf_addch(&line, (c < 0x20 && c != '\t') || c == 0x7f ? '?' : (char)c);
-		}
+		/* ssh ends remote lines with \r\n on a tty-less session now
+		 * and then: a CR at the end is line noise, not a character;
+		 * anything else unprintable becomes '?' (base/sanitize.h) */
+		strbuf_add_sanitized(&line, text, n > 1000 ? 1000 : (n && text[n - 1] == '\r' ? n - 1 : n), 0);
 		strbuf_rtrim(&line);
 		if (line.len)
 			elog_printf(&run->log, "%s%s", prefix, line.buf);

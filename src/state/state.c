@@ -11,6 +11,7 @@
 #include "base/fileio.h"
 #include "base/log.h"
 #include "base/parse-util.h"
+#include "base/sanitize.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
 
@@ -559,41 +560,20 @@ static void set_int(json_t *entry, const char *key, int64_t v)
  * error texts carry arbitrary command output. */
 static void add_utf8_sanitized(struct strbuf *sb, const char *s, size_t len, size_t max)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
+	struct strbuf tmp = STRBUF_INIT;
+	size_t n;
 
-	while (i < len) {
-		unsigned c = p[i];
-		size_t n = 0;
-		uint32_t cp = 0, min = 0;
-
-		if (c < 0x80)
-			n = 1, cp = c;
-		else if ((c & 0xe0) == 0xc0)
-			n = 2, cp = c & 0x1f, min = 0x80;
-		else if ((c & 0xf0) == 0xe0)
-			n = 3, cp = c & 0x0f, min = 0x800;
-		else if ((c & 0xf8) == 0xf0)
-			n = 4, cp = c & 0x07, min = 0x10000;
-		bool ok = n > 0 && i + n <= len;
-		for (size_t k = 1; ok && k < n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				ok = false;
-			else
-				cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if (ok && (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0))
-			ok = false;
-		if (!ok)
-			n = 1;
-		if (sb->len + n > max)
-			break;
-		if (ok)
-			strbuf_add(sb, p + i, n);
-		else
-			strbuf_addch(sb, '?');
-		i += n;
+	/* what status shows later: no control characters (C0, DEL, C1),
+	 * valid UTF-8 only (base/sanitize.h), cut at a character boundary */
+	strbuf_add_sanitized(&tmp, s, len, 0);
+	n = tmp.len;
+	if (sb->len + n > max) {
+		n = max > sb->len ? max - sb->len : 0;
+		while (n > 0 && ((unsigned char)tmp.buf[n] & 0xc0) == 0x80)
+			n--;
 	}
+	strbuf_add(sb, tmp.buf, n);
+	strbuf_release(&tmp);
 }
 
 void job_state_release(struct job_state *js)
@@ -808,7 +788,7 @@ int state_record_job_end(struct state *st, uint32_t vmid, const char *target, in
 		size_t len = strlen(errmsg);
 		int64_t fc = get_int(entry, "fail_count");
 
-		if (len && errmsg[len - 1] == '\n')
+		while (len && errmsg[len - 1] == '\n')
 			len--;
 		add_utf8_sanitized(&sb, errmsg, len, STATE_ERROR_MAX);
 		if (!sb.len)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/sanitize.h"
 #include "exec/relay.h"
 
 /* How long an aborted stream's command may take to end by itself. */
@@ -91,11 +92,7 @@ static void last_line(const char *err, struct strbuf *dst)
 		start--;
 	if (end - start > 200)
 		end = start + 200;
-	for (const char *p = start; p < end; p++) {
-		unsigned char ch = (unsigned char)*p;
-
-		strbuf_addch(dst, ch < 0x20 || ch == 0x7f ? '?' : (char)ch);
-	}
+	strbuf_add_sanitized(dst, start, (size_t)(end - start), 0);
 }
 
 void transport_describe(const struct transport *t, const char *const *argv, int r,

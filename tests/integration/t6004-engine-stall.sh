@@ -28,7 +28,12 @@ cat >"$TRASH/bin/fake-ssh" <<EOS
 # the remote command is the last argument, quoted for a shell
 for last; do :; done
 case "\$last" in
-*prepare-local-job*) [ ! -e "$TRASH/stall-prepare" ] || { echo \$\$ >"$TRASH/stalled.pid"; exec sleep 3600; } ;;
+*prepare-local-job*)
+	if [ -e "$TRASH/hostile-prepare" ]; then
+		printf 'evil \233[31m \302\233[1m \033]0;x\007 caf\303\251\n' >&2
+		exit 1
+	fi
+	[ ! -e "$TRASH/stall-prepare" ] || { echo \$\$ >"$TRASH/stalled.pid"; exec sleep 3600; } ;;
 *"'import'"*) [ ! -e "$TRASH/stall-import" ] || { echo \$\$ >"$TRASH/stalled.pid"; exec sleep 3600; } ;;
 esac
 PATH="$TRASH/bin:\$PATH" VOLREP_CONFIG_DIR="$TRASH/tcfg" VOLREP_STATE_DIR="$TRASH/tstate" \
@@ -79,6 +84,22 @@ test_expect_success 'an import that stops reading: the run fails with the stall'
 	"$VOLREP" log 100-0 >jl &&
 	expect_grep "no data for 2 s from .import. on .pve2. - transfer stalled" jl &&
 	! kill -0 "$(cat "$TRASH/stalled.pid")" 2>/dev/null
+'
+
+test_expect_success 'control bytes from the target reach neither the job log nor status' '
+	touch "$TRASH/hostile-prepare" &&
+	run_job &&
+	rm -f "$TRASH/hostile-prepare" &&
+	test $rc != 0 &&
+	"$VOLREP" log 100-0 >jl &&
+	"$VOLREP" status >st &&
+	for f in jl st; do
+		! LC_ALL=C grep -q "$(printf "\\233")" $f || return 1
+		! LC_ALL=C grep -q "$(printf "\\033")" $f || return 1
+		! LC_ALL=C grep -q "$(printf "\\007")" $f || return 1
+	done &&
+	expect_grep "evil ?\[31m ?\[1m ?\]0;x? caf$(printf "\\303\\251")" jl &&
+	expect_grep "evil ?\[31m" st
 '
 
 test_expect_success 'the lock was released: the next run succeeds' '

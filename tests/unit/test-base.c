@@ -12,6 +12,7 @@
 
 #include "base/fileio.h"
 #include "base/parse-util.h"
+#include "base/sanitize.h"
 #include "base/strbuf.h"
 #include "base/strvec.h"
 #include "base/validate.h"
@@ -221,6 +222,46 @@ static void test_special_files(void **state)
 	strbuf_release(&err);
 }
 
+/* What may reach a log, a warning or status from remote or file text. */
+static void test_sanitize(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "plain text\twith tab", "plain text\twith tab" },
+		{ "esc\x1b[2J bell\a cr\r del\x7f nl\n", "esc?[2J bell? cr? del? nl?" },
+		{ "raw csi \x9b" "31m", "raw csi ?31m" },              /* a lone C1 byte: invalid UTF-8 */
+		{ "utf8 c1 \xc2\x9b" "31m \xc2\x85", "utf8 c1 ?31m ?" }, /* U+009B, U+0085 */
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+		{ "nbsp \xc2\xa0 kept", "nbsp \xc2\xa0 kept" },       /* U+00A0: after the C1 range */
+		{ "overlong \xc0\xaf \xe0\x80\xaf", "overlong ?? ???" },
+		{ "surrogate \xed\xa0\x80", "surrogate ???" },
+		{ "too big \xf4\x90\x80\x80 \xf5", "too big ???? ?" },
+		{ "cut \xe2\x82", "cut ??" },
+		{ "stray \x80\xbf", "stray ??" },
+		{ "bidi \xe2\x80\xae" "evil \xe2\x81\xa6", "bidi ?evil ?" },
+		{ "", "" },
+	};
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		strbuf_reset(&sb);
+		strbuf_add_sanitized(&sb, cases[i].in, strlen(cases[i].in), 0);
+		if (strcmp(sb.buf, cases[i].out))
+			fail_msg("case %zu: got '%s', want '%s'", i, sb.buf, cases[i].out);
+	}
+	/* NUL bytes inside the length, newline kept on request */
+	strbuf_reset(&sb);
+	strbuf_add_sanitized(&sb, "a\0b\nc", 5, SANITIZE_KEEP_NEWLINE);
+	assert_string_equal(sb.buf, "a?b\nc");
+	strbuf_reset(&sb);
+	strbuf_addstr(&sb, "x\x9by");
+	strbuf_sanitize(&sb, 0);
+	assert_string_equal(sb.buf, "x?y");
+	strbuf_release(&sb);
+}
+
 static void test_atomic_write_and_lock(void **state)
 {
 	char dir[] = "/tmp/volrep-unit.XXXXXX";
@@ -319,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_atomic_write_and_lock),
 		cmocka_unit_test(test_special_files),
+		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_spawn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
