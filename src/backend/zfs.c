@@ -712,6 +712,41 @@ out:
 	return r;
 }
 
+/* After a crash between a receive and its property reset (zfs-fuse has
+ * no recv -x), a volume may still carry values the stream set: their
+ * source is "received" (no one else makes such values). prepare calls
+ * this before every run: one `zfs get` per volume, the reset only when
+ * needed. */
+static int zfs_clean_stale(struct backend *b, const char *volname)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf ds = STRBUF_INIT, props = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
+	struct strbuf msg = STRBUF_INIT;
+	int r;
+
+	dataset_of(b, volname, &ds);
+	for (size_t i = 0; zfs_unsafe_props[i]; i++)
+		strbuf_addf(&props, "%s%s", i ? "," : "", zfs_unsafe_props[i]);
+	strbuf_addstr(&props, ",canmount");
+	strvec_pushv(&argv, (const char *const[]){ b->tool, "get", "-H", "-o", "source", props.buf, "--", ds.buf,
+						   NULL });
+	r = backend_run_status(b, &argv, &out, &err);
+	if (r > 0 && (not_found_text(err.buf) || strstr(err.buf, "invalid property")))
+		r = 0; /* no volume (yet), or a zfs without one of them */
+	else if (r > 0)
+		r = backend_fail_tool(b, &argv, r, err.buf);
+	else if (r == 0 && strstr(out.buf, "received") &&
+		 (r = zfs_secure_filesystem(b, ds.buf, &msg)) < 0)
+		r = backend_fail(b, -EIO, "cannot reset the received properties of '%s': %s", ds.buf, msg.buf);
+	strvec_clear(&argv);
+	strbuf_release(&ds);
+	strbuf_release(&props);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	strbuf_release(&msg);
+	return r;
+}
+
 static int zfs_destroy_volume(struct backend *b, const char *volname)
 {
 	struct strvec argv = STRVEC_INIT;
@@ -840,4 +875,5 @@ const struct backend_ops backend_zfs_ops = {
 	.destroy_volume = zfs_destroy_volume,
 	.rollback = zfs_rollback,
 	.estimate_send_size = zfs_estimate_send_size,
+	.clean_stale = zfs_clean_stale,
 };

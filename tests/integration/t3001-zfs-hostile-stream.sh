@@ -109,4 +109,25 @@ test_expect_success 'incremental stream adding a child: refused, the volume roll
 		"$TDATA/subvol-301-disk-0 inherited from tpool/data"
 '
 
+test_expect_success 'interrupted before the reset: the next prepare resets received values' '
+	zfs create -o mountpoint="$EVIL/crash" -o setuid=on rpool/data/subvol-303-disk-0 &&
+	zfs snapshot rpool/data/subvol-303-disk-0@s1 &&
+	export_to h303.s1 subvol-303-disk-0 s1 &&
+	zfs_retry_busy zfs umount rpool/data/subvol-303-disk-0 &&
+	# what a receive killed right after `zfs recv -u` leaves
+	zfs recv -u -F tpool/data/subvol-303-disk-0 <h303.s1 &&
+	test "$(prop mountpoint tpool/data/subvol-303-disk-0)" = "$EVIL/crash received" &&
+	mkdir -p cfg &&
+	printf "node: pve2\n\taddress 127.0.1.2\n\n" >cfg/nodes.cfg &&
+	printf "zfspool: local-zfs\n\tpool tpool/data\n\tcontent images,rootdir\n\n" >cfg/storage.cfg &&
+	VOLREP_CONFIG_DIR=$PWD/cfg VOLREP_NODE=pve2 VOLREP_STATE_DIR=$PWD/state VOLREP_LOG_DIR=$PWD/log \
+		"$VOLREP" prepare-local-job 303-0 local-zfs:subvol-303-disk-0 --last_sync 0 >prep.out &&
+	grep -q "\"s1\"" prep.out &&
+	test "$(prop mountpoint tpool/data/subvol-303-disk-0)" = \
+		"$TDATA/subvol-303-disk-0 inherited from tpool/data" &&
+	test "$(prop setuid tpool/data/subvol-303-disk-0)" = "off inherited from tpool/data" &&
+	not_mounted_at "$EVIL" &&
+	test "$(zfs get -H -o value mounted tpool/data/subvol-303-disk-0)" = yes
+'
+
 test_done
