@@ -241,6 +241,9 @@ int child_stop(struct child *c, long wait_ms)
 		nanosleep(&ts, NULL);
 	}
 	child_kill(c, SIGTERM);
+	/* a stopped child (SIGSTOP, a stalled export) would keep SIGTERM
+	 * pending and child_finish wait forever */
+	child_kill(c, SIGCONT);
 	return child_finish(c);
 }
 

@@ -54,7 +54,8 @@ int child_finish(struct child *c);
 int child_try_finish(struct child *c, int *code);
 /* Stop a child whose input was closed (an aborted stream): give it up to
  * wait_ms to exit by itself (it sees EOF or EPIPE and cleans up), then
- * child_kill(SIGTERM) and wait. Returns as child_finish. */
+ * child_kill(SIGTERM), SIGCONT (so that a stopped child gets it) and
+ * wait. Returns as child_finish. */
 int child_stop(struct child *c, long wait_ms);
 /* Kill the child (SIGTERM to its process group if new_pgrp) */
 void child_kill(struct child *c, int sig);

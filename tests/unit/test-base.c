@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,6 +345,12 @@ static void test_spawn(void **state)
 		c.new_pgrp = 1;
 		c.stall_timeout_ms = 200;
 		assert_int_equal(child_capture(&c, NULL, 0, NULL, NULL, 1024), -ETIMEDOUT);
+		/* child_stop ends a stopped child too (SIGTERM + SIGCONT) */
+		strvec_pushv(&c.args, (const char *const[]){ "sh", "-c", "kill -STOP $$; sleep 60", NULL });
+		c.new_pgrp = 0;
+		c.in = c.out = c.err = CHILD_NULL; /* child_capture left its closed pipe fds */
+		assert_int_equal(child_start(&c), 0);
+		assert_int_equal(child_stop(&c, 100), 128 + SIGTERM);
 	}
 	const char *big[] = { "head", "-c", "100000", "/dev/zero", NULL };
 	assert_int_equal(run_capture(big, NULL, 0, &out, NULL, 1000), -EFBIG);
