@@ -34,7 +34,7 @@ case "\$last" in
 		exit 1
 	fi
 	[ ! -e "$TRASH/stall-prepare" ] || { echo \$\$ >"$TRASH/stalled.pid"; exec sleep 3600; } ;;
-*"'import'"*) [ ! -e "$TRASH/stall-import" ] || { echo \$\$ >"$TRASH/stalled.pid"; exec sleep 3600; } ;;
+*"'import'"*) [ ! -e "$TRASH/stall-import" ] || { echo \$\$ >"$TRASH/stalled.pid"; kill -STOP \$\$; } ;;
 esac
 PATH="$TRASH/bin:\$PATH" VOLREP_CONFIG_DIR="$TRASH/tcfg" VOLREP_STATE_DIR="$TRASH/tstate" \
 	VOLREP_LOG_DIR="$TRASH/tlog" VOLREP_NODE=pve2 VOLREP_SSH= eval "exec \$last"
@@ -76,13 +76,15 @@ test_expect_success 'a prepare that never answers: the run fails with the stall'
 	! kill -0 "$(cat "$TRASH/stalled.pid")" 2>/dev/null
 '
 
-test_expect_success 'an import that stops reading: the run fails with the stall' '
+test_expect_success 'an import stopped with SIGSTOP: the run fails with the stall' '
 	touch "$TRASH/stall-import" &&
 	run_job &&
 	rm -f "$TRASH/stall-import" &&
 	test $rc != 0 && test $rc != 124 &&
 	"$VOLREP" log 100-0 >jl &&
 	expect_grep "no data for 2 s from .import. on .pve2. - transfer stalled" jl &&
+	"$VOLREP" status >st &&
+	expect_grep "100-0 .* no data for 2 s from .import. on .pve2. - transfer stalled" st &&
 	! kill -0 "$(cat "$TRASH/stalled.pid")" 2>/dev/null
 '
 
