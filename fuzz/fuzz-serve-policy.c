@@ -25,11 +25,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct cluster_config cc = CLUSTER_CONFIG_INIT;
+static struct state *st;
 static char *fixture_dir;
 
 static void cleanup(void)
 {
 	cluster_config_release(&cc);
+	state_free(st);
 	serve_fixture_remove(fixture_dir);
 	free(fixture_dir);
 }
@@ -39,7 +41,8 @@ static void load(void)
 	if (fixture_dir)
 		return;
 	fixture_dir = serve_fixture_write();
-	if (!fixture_dir || cluster_config_load(&cc, fixture_dir, 0, NULL) < 0)
+	if (!fixture_dir || cluster_config_load(&cc, fixture_dir, 0, NULL) < 0 ||
+	    state_parse(serve_fixture_state, strlen(serve_fixture_state), "fixture", &st, NULL) < 0)
 		abort();
 	/* the policy reads the guest configs again: the directory lives
 	 * as long as the process */
@@ -150,8 +153,8 @@ static void check_accepted(const char *peer, const struct serve_cmd *c, const st
 			violated("import of a foreign volume or snapshot", peer, av);
 	}
 	if (!strcmp(verb, "guest-start")) {
-		if (strcmp(owner, "b"))
-			violated("guest-start of a guest not on this node", peer, av);
+		if (strcmp(owner, "b") || vmid == 300 || vmid == 800)
+			violated("guest-start of a guest not on this node or not failed over", peer, av);
 		return;
 	}
 	if (!strcmp(owner, "b"))
@@ -170,7 +173,7 @@ static void check_accepted(const char *peer, const struct serve_cmd *c, const st
 
 static void one(const char *peer, const uint8_t *data, size_t size)
 {
-	struct serve_policy p = { .cc = &cc, .self = "b", .peer = peer };
+	struct serve_policy p = { .cc = &cc, .self = "b", .peer = peer, .state = st };
 	struct serve_cmd c = SERVE_CMD_INIT, c2 = SERVE_CMD_INIT;
 	struct strvec av = STRVEC_INIT, av2 = STRVEC_INIT, back = STRVEC_INIT;
 	struct strbuf why = STRBUF_INIT, q = STRBUF_INIT;

@@ -8,7 +8,7 @@
  *   400    c     local-zfs:vm-400-disk-0      400-0 c->b, 400-1 c->a
  *   500    a     local-zfs:vm-500-disk-0      500-0 a->c   (no job here)
  *   600    c     local-zfs:vm-600-disk-0      600-0 c->b   (no replica on a)
- *   700    b     local-zfs:vm-700-disk-0      700-0 b->a   (failed over here)
+ *   700    b     local-zfs:vm-700-disk-0      700-0 b->a   (failed over here: no state)
  *   800    b     local-zfs:vm-800-disk-0      800-0 b->c
  *
  * serve_fixture_owner() says which node a guest lives on, independently
@@ -46,6 +46,11 @@ static const char serve_fixture_jobs[] =
 	"local: 600-0\n\ttarget b\n\n"
 	"local: 700-0\n\ttarget a\n\n"
 	"local: 800-0\n\ttarget c\n";
+
+/* this node's replication state: 300 and 800 run jobs from here, 700
+ * was just failed over (no state) */
+static const char serve_fixture_state[] =
+	"{\"300\":{\"local/a\":{\"last_sync\":5}},\"800\":{\"local/c\":{\"last_sync\":5}}}";
 
 static const char serve_fixture_nodes[] =
 	"node: a\n\taddress 127.0.0.1\n\nnode: b\n\taddress 127.0.0.2\n\nnode: c\n\taddress 127.0.0.3\n";

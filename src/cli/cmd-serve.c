@@ -25,6 +25,7 @@
 #include "cli/commands.h"
 #include "config/cluster.h"
 #include "exec/spawn.h"
+#include "state/state.h"
 #include "transport/local.h"
 #include "transport/serve.h"
 
@@ -105,7 +106,8 @@ int cmd_serve(int argc, char **argv, struct context *ctx)
 	struct serve_policy pol = { .cc = NULL, .self = ctx->node, .peer = NULL };
 	struct strbuf why = STRBUF_INIT, exe = STRBUF_INIT, e = STRBUF_INIT;
 	struct child c = CHILD_INIT;
-	char st[64];
+	struct state *st = NULL;
+	char stbuf[64];
 	int r, any;
 
 	if (parse_serve_args(argc, argv, &peer, &any) < 0)
@@ -131,6 +133,12 @@ int cmd_serve(int argc, char **argv, struct context *ctx)
 			goto out;
 		}
 		pol.cc = &cc;
+		if (!strcmp(sc.name, "guest-start") && state_load(ctx->state_dir, &st, &e) < 0) {
+			error("serve: refused: cannot read this node's state: %s", e.buf);
+			r = EXIT_FAILED;
+			goto out;
+		}
+		pol.state = st;
 	}
 	if (serve_policy_check(&pol, &sc, &why) < 0) {
 		error("serve: refused: %s: %s (peer '%s')", sc.name, why.buf, peer);
@@ -162,12 +170,13 @@ int cmd_serve(int argc, char **argv, struct context *ctx)
 	}
 	r = child_finish(&c);
 	if (r < 0) {
-		error("serve: '%s' failed: %s", sc.name, exit_status_str(r, st, sizeof(st)));
+		error("serve: '%s' failed: %s", sc.name, exit_status_str(r, stbuf, sizeof(stbuf)));
 		r = EXIT_FAILED;
 	}
 out:
 	serve_cmd_release(&sc);
 	cluster_config_release(&cc);
+	state_free(st);
 	strbuf_release(&why);
 	strbuf_release(&exe);
 	strbuf_release(&e);

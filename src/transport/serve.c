@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/parse-util.h"
@@ -643,11 +644,15 @@ static int policy_replica_rollback(const struct serve_policy *p, const struct se
 
 /* guest-start (failover's last step): a guest the config now places on
  * this node, with a job to the peer (after the failover's rewrite, the
- * peer's replica job starts here). */
+ * peer's replica job starts here), and without any replication state
+ * here: the failover cleared it (set-state '{}') before it moved the
+ * config. A guest that has been running jobs from here is not one that
+ * was just failed over. */
 static int policy_guest_start(const struct serve_policy *p, const struct serve_cmd *c, struct strbuf *why)
 {
 	uint32_t vmid = vmid_of(c->pos[0]);
 	const struct guest *g;
+	char *json = NULL;
 	int r = find_guest(p, vmid, &g, why);
 
 	if (r < 0)
@@ -656,7 +661,12 @@ static int policy_guest_start(const struct serve_policy *p, const struct serve_c
 		return deny(why, "guest '%" PRIu32 "' does not live on this node", vmid);
 	if (!has_job_to(p, vmid, p->peer))
 		return deny(why, "guest '%" PRIu32 "' has no job to peer '%s'", vmid, p->peer);
-	return 0;
+	if (!p->state)
+		return deny(why, "no replication state of this node");
+	if (state_extract_guest(p->state, vmid, p->peer, p->peer, &json) < 0 || strcmp(json, "{}"))
+		r = deny(why, "guest '%" PRIu32 "' has replication state here: it was not just failed over", vmid);
+	free(json);
+	return r;
 }
 
 int serve_verb_needs_config(const struct serve_cmd *c)

@@ -29,6 +29,7 @@
 #include "base/strbuf.h"
 #include "base/strvec.h"
 #include "config/cluster.h"
+#include "state/state.h"
 
 #define SERVE_MAX_OPTS 8
 #define SERVE_MAX_VOLUMES 256
@@ -65,6 +66,7 @@ struct serve_policy {
 	const struct cluster_config *cc; /* this node's own view */
 	const char *self;                /* this node */
 	const char *peer;                /* the key's node; NULL: --any-peer (no ownership checks) */
+	const struct state *state;       /* this node's replication state (guest-start); NULL: unknown */
 };
 
 /* May p->peer run c on this node? 0, or -EACCES with the reason in why. */

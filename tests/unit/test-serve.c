@@ -12,6 +12,7 @@
 
 static char *dir;
 static struct cluster_config cc = CLUSTER_CONFIG_INIT;
+static struct state *st;
 
 static int setup(void **state)
 {
@@ -19,7 +20,8 @@ static int setup(void **state)
 
 	(void)state;
 	dir = serve_fixture_write();
-	if (!dir || cluster_config_load(&cc, dir, 0, &err) < 0) {
+	if (!dir || cluster_config_load(&cc, dir, 0, &err) < 0 ||
+	    state_parse(serve_fixture_state, strlen(serve_fixture_state), "fixture", &st, &err) < 0) {
 		fprintf(stderr, "fixture: %s\n", err.buf);
 		return -1;
 	}
@@ -31,6 +33,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	cluster_config_release(&cc);
+	state_free(st);
 	serve_fixture_remove(dir);
 	free(dir);
 	return 0;
@@ -39,7 +42,7 @@ static int teardown(void **state)
 /* check cmd as peer's: want NULL = allowed, else the reason must contain it */
 static void check(const char *peer, const char *cmd, const char *want, int line)
 {
-	struct serve_policy p = { .cc = &cc, .self = "b", .peer = peer };
+	struct serve_policy p = { .cc = &cc, .self = "b", .peer = peer, .state = st };
 	struct serve_cmd c = SERVE_CMD_INIT;
 	struct strbuf why = STRBUF_INIT;
 	int r = serve_parse_cmd(cmd, strlen(cmd), &c, &why);
@@ -141,7 +144,8 @@ static void test_migrate_failover(void **state)
 	NO("volrep replica-snapshots 500 local-zfs:vm-500-disk-0", "no job to this node");
 	/* guest-start: only a guest now on this node with a job to the peer */
 	OK("volrep guest-start 700");
-	OK("volrep guest-start 300");
+	/* this node's own guest, running jobs from here: not a failover's */
+	NO("volrep guest-start 300", "has replication state here");
 	NO("volrep guest-start 800", "no job to peer 'a'");
 	NO("volrep guest-start 100", "does not live on this node");
 	NO("volrep guest-start 400", "does not live on this node");
