@@ -70,6 +70,15 @@ test_expect_success 'global options never reach the verb: injected --node/--conf
 	expect_grep "verb not allowed: .--node." err
 '
 
+test_expect_success 'global options count only before the command name, for every command' '
+	run_mustfail 2 "$VOLREP" status --node pve1 2>err &&
+	expect_grep "unknown option .--node." err &&
+	run_mustfail 2 "$VOLREP" import local-zfs:vm-101-disk-0 --snapshot s --node pve1 </dev/null 2>err &&
+	! grep "on local node" err &&
+	run_mustfail 2 "$VOLREP" --node pve2 import local-zfs:vm-101-disk-0 --snapshot s </dev/null 2>err &&
+	expect_grep "guest .101. is on local node" err
+'
+
 test_expect_success 'the peer may not touch this node'"'"'s guests: one line naming the peer, exit 2' '
 	state_before=$(cat "$VOLREP_STATE_DIR/replication-state.json" 2>/dev/null || :) &&
 	for c in "volrep import local-zfs:vm-101-disk-0 --snapshot __replicate_101-0_9__" \
