@@ -31,6 +31,17 @@ static void fmt_time(char *buf, size_t size, int64_t t)
 }
 
 /* pvesr prints the rows sorted by guest (numeric); ties keep job id order */
+/* An error text of the state file (which a migration's peer may have
+ * handed over): shown sanitized (base/sanitize.h: control characters,
+ * C1 controls such as 0x9b - escapes on some terminals - and invalid
+ * UTF-8 as '?'), so that status never prints a terminal escape. */
+static void printable(struct strbuf *sb, const char *s)
+{
+	strbuf_reset(sb);
+	if (s)
+		strbuf_add_sanitized(sb, s, strlen(s), 0);
+}
+
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct job_entry *x = *(const struct job_entry *const *)a, *y = *(const struct job_entry *const *)b;
@@ -121,9 +132,7 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 			else
 				snprintf(dur, sizeof(dur), "-");
 			snprintf(tgt, sizeof(tgt), "local/%s", job->target);
-			strbuf_reset(&errtext);
-			if (jst->error)
-				strbuf_add_sanitized(&errtext, jst->error, strlen(jst->error), 0);
+			printable(&errtext, jst->error);
 			printf("%-10s %-10s %-20s %20s %20s %10s %10lld %s\n", job->id, job->disable ? "No" : "Yes",
 			       tgt, last, nexts, dur, (long long)jst->fail_count,
 			       syncing ? "SYNCING" : jst->error ? errtext.buf : "OK");
@@ -135,11 +144,8 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 			json_object_set_new(o, "last_sync", json_integer(jst->last_sync));
 			json_object_set_new(o, "last_try", json_integer(jst->last_try));
 			json_object_set_new(o, "fail_count", json_integer(jst->fail_count));
-			/* the state file is not ours alone to write (set-state
-			 * from a peer): what it says is shown sanitized */
 			if (jst->error) {
-				strbuf_reset(&errtext);
-				strbuf_add_sanitized(&errtext, jst->error, strlen(jst->error), 0);
+				printable(&errtext, jst->error);
 				json_object_set_new(o, "error", json_string(errtext.buf));
 			}
 			if (jst->has_duration)
