@@ -418,11 +418,13 @@ static int staging_remove(struct backend *b, const char *staging)
 }
 
 /* Remove what killed imports left in dir (a guest's images directory):
- * staging directories nobody holds the lock of, and the writable copy
- * an import of an earlier version prepared next to the volume. A
- * staging directory in use (flock held by its import, or by the
- * receive still running after its import was killed) is left alone. */
-static int clean_stale(struct backend *b, const char *dir)
+ * staging directories nobody holds the lock of, and with old_copies the
+ * writable copy an import of an earlier version (or a rollback) prepared
+ * next to the volume: only an import, which owns the volume, removes
+ * those (they carry no lock). A staging directory in use (flock held by
+ * its import, or by the receive still running after its import was
+ * killed) is left alone. */
+static int clean_stale(struct backend *b, const char *dir, int old_copies)
 {
 	struct strvec names = STRVEC_INIT;
 	struct strbuf p = STRBUF_INIT;
@@ -438,7 +440,7 @@ static int clean_stale(struct backend *b, const char *dir)
 		strbuf_reset(&p);
 		strbuf_addf(&p, "%s/%s", dir, names.v[i]);
 		if (!strncmp(names.v[i], IMPORT_TMP_PREFIX, strlen(IMPORT_TMP_PREFIX))) {
-			if (is_subvolume(p.buf) == 1)
+			if (old_copies && is_subvolume(p.buf) == 1)
 				r = delete_subvolume(b, p.buf);
 			continue;
 		}
@@ -489,7 +491,7 @@ static int clean_stale_of(struct backend *b, const char *volname)
 	int r;
 
 	btrfs_volume_dir(b->path, volname, &dir, &sv);
-	r = clean_stale(b, dir.buf);
+	r = clean_stale(b, dir.buf, 0);
 	strbuf_release(&dir);
 	strbuf_release(&sv);
 	return r;
@@ -545,7 +547,7 @@ static int btrfs_import(struct backend *b, const char *volname, const char *snap
 		}
 		made_dir = 1;
 	}
-	r = clean_stale(b, dir.buf);
+	r = clean_stale(b, dir.buf, 1);
 	if (r == 0)
 		r = staging_create(b, dir.buf, &staging, &lockfd);
 	if (r < 0)
