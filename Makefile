@@ -11,8 +11,11 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 VERSION := 0.1.0
 
-PKG_CFLAGS := $(shell pkg-config --cflags jansson nettle 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs jansson nettle 2>/dev/null || echo -ljansson -lnettle)
+# libcurl: webhook notifications (src/notify/webhook.c); libmicrohttpd:
+# the HTTP server of /metrics (src/http/server.c)
+PKG_CFLAGS := $(shell pkg-config --cflags jansson nettle libcurl libmicrohttpd 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs jansson nettle libcurl libmicrohttpd 2>/dev/null || \
+		echo -ljansson -lnettle -lcurl -lmicrohttpd)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wvla -Wwrite-strings -Wmissing-prototypes \
            -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral

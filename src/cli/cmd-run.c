@@ -56,15 +56,23 @@ int cmd_run(int argc, char **argv, struct context *ctx)
 		{ "id", OPT_VALUE, NULL }, { "verbose", OPT_BOOL, NULL },
 		/* the daemon's workers (src/daemon/worker.h) */
 		{ "scheduled", OPT_BOOL, NULL }, { "rate-cap", OPT_VALUE, NULL },
-		{ "transfer-slots", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL },
+		{ "transfer-slots", OPT_VALUE, NULL },
+		/* pvesr's: notify failures (volrep.cfg's targets) */
+		{ "mail", OPT_BOOL, NULL }, { NULL, OPT_VALUE, NULL },
 	};
 	struct strvec pos = STRVEC_INIT;
 	struct strbuf id = STRBUF_INIT, err = STRBUF_INIT;
 	FILE *echo = NULL;
-	int progress, r, ret = EXIT_USAGE;
+	int progress, mail, r, ret = EXIT_USAGE;
 
 	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, NULL, 0) < 0)
 		goto out;
+	mail = specs[5].value && !strcmp(specs[5].value, "1");
+	if (mail && specs[0].value) {
+		/* pvesr's rule: a manual run reports to the admin who ran it */
+		error("Mail and id are mutually exclusive!");
+		goto out;
+	}
 	/* SIGTERM/SIGINT/SIGHUP abort the run cleanly (engine/interrupt.h) */
 	if (interrupt_install() < 0) {
 		error("cannot install the signal handlers: %s", strerror(errno));
@@ -90,7 +98,7 @@ int cmd_run(int argc, char **argv, struct context *ctx)
 			goto out;
 		}
 	} else {
-		r = run_jobs(ctx, 0, echo, progress, report, NULL, &err);
+		r = run_jobs(ctx, 0, echo, progress, mail, report, NULL, &err);
 		if (r < 0) {
 			error("%s", err.buf);
 			ret = EXIT_FAILED;
