@@ -101,6 +101,47 @@ test_expect_success 'promtool accepts the exposition; HELP and TYPE for every me
 	expect_grep "^volrep_replication_info{id=\"200-0\",guest=\"200\",vmtype=\"lxc\"," m
 '
 
+test_expect_success 'the alert rules of docs/monitoring.md are valid, and the rule for a stale replica fires' '
+	awk "/^...yaml\$/ { f = 1; n++; next } /^...\$/ { f = 0 } f && n == 1" "$TOP/docs/monitoring.md" >rules.yml &&
+	expect_grep "alert: ReplicationStale" rules.yml &&
+	promtool check rules rules.yml &&
+	cat >rules-test.yml <<-\EOT &&
+	rule_files: [rules.yml]
+	evaluation_interval: 1m
+	tests:
+	  - interval: 1m
+	    input_series:
+	      - series: volrep_replication_last_sync_timestamp_seconds{id="100-0"}
+	        values: 0+0x60
+	      - series: volrep_replication_interval_seconds{id="100-0"}
+	        values: 900+0x60
+	      - series: volrep_replication_failed_syncs{id="100-0"}
+	        values: 1+0x60
+	      - series: volrep_replication_last_sync_timestamp_seconds{id="101-0"}
+	        values: 60+0x60
+	      - series: volrep_replication_interval_seconds{id="101-0"}
+	        values: 900+0x60
+	    alert_rule_test:
+	      - eval_time: 20m
+	        alertname: ReplicationStale
+	        exp_alerts: []
+	      - eval_time: 40m
+	        alertname: ReplicationStale
+	        exp_alerts:
+	          - exp_labels: {id: "101-0", severity: warning}
+	            exp_annotations:
+	              summary: "replica of job 101-0 is stale"
+	              description: "no successful sync of 101-0 for 39m 0s"
+	      - eval_time: 40m
+	        alertname: ReplicationNeverSynced
+	        exp_alerts:
+	          - exp_labels: {id: "100-0", severity: warning}
+	            exp_annotations:
+	              summary: "job 100-0 has failed every run so far"
+	EOT
+	promtool test rules rules-test.yml
+'
+
 test_expect_success 'the values are those of status --output-format json and of volrep metrics' '
 	"$VOLREP" status --output-format json >st &&
 	for id in 100-0 200-0; do
