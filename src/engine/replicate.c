@@ -178,7 +178,9 @@ struct end_data {
 	struct run *run;
 	const char *errmsg;
 	double duration;
-	/* the notification decided under the lock, and the state it reports */
+	/* notifications wanted and configured; then the one decided under
+	 * the lock, and the state it reports */
+	bool notify;
 	enum notify_kind kind;
 	struct job_state after;
 };
@@ -217,7 +219,7 @@ static int end_fn(struct state *st, void *data, struct strbuf *err)
 	if (r == 0)
 		r = state_record_job_end(st, run->job->guest, run->job->target, run->o->start_time, ed->duration,
 					 ed->errmsg, run->job->remove_job != REMOVE_NONE);
-	if (r == 0 && run->o->notify)
+	if (r == 0 && ed->notify)
 		r = decide_notice(st, ed);
 	if (r < 0)
 		strbuf_addf(err, "unable to record the end of job '%s'", run->job->id);
@@ -849,7 +851,7 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 	};
 	struct strbuf path = STRBUF_INIT, lerr = STRBUF_INIT, serr = STRBUF_INIT;
 	struct lock lk = LOCK_INIT;
-	struct end_data ed = { .run = &run, .errmsg = NULL, .duration = 0, .kind = NOTIFY_NONE,
+	struct end_data ed = { .run = &run, .errmsg = NULL, .duration = 0, .notify = false, .kind = NOTIFY_NONE,
 			       .after = JOB_STATE_INIT };
 	struct volrep_cfg cfg;
 	struct strbuf cerr = STRBUF_INIT;
@@ -886,6 +888,9 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 	r = joblog_open(&run.jl, ctx->log_dir, job->id, o->echo);
 	if (cerr.len)
 		elog_printf(&run.log, "%s; using the default settings", cerr.buf);
+	/* without targets nothing is decided or remembered: a target added
+	 * later must not get a "recovered" for a failure it never heard of */
+	ed.notify = o->notify && notify_configured(&cfg);
 	if (r < 0) {
 		char p[4096];
 

@@ -170,6 +170,47 @@ test_expect_success 'a failing and a hanging webhook: logged, bounded by notify-
 	echo ok >"$RCV/mode"
 '
 
+test_expect_success 'ntfy and Gotify presets: ntfy gets the topic in the body at the server root' '
+	rm -f "$RCV/requests" &&
+	cat >"$CFG/volrep.cfg" <<-EOT &&
+	notify-webhook http://127.0.0.1:$PORT/volrep-alerts format=ntfy
+	notify-webhook http://127.0.0.1:$PORT/message?token=secret format=gotify header-file=$TRASH/hdr
+	EOT
+	run_check "$VOLREP" notify-test >out &&
+	expect_grep "^notification webhook .http://127.0.0.1:$PORT/volrep-alerts. delivered$" out &&
+	# the query (a token) is not shown
+	expect_grep "^notification webhook .http://127.0.0.1:$PORT/message?.... delivered$" out &&
+	! grep -q secret out &&
+	jq -r ".path" "$RCV/requests" >paths &&
+	printf "/
+/message?token=secret
+" >expect &&
+	test_cmp expect paths &&
+	bodies >b &&
+	test "$(head -n 1 b | jq -r ".topic")" = volrep-alerts &&
+	head -n 1 b | jq -r ".title" | grep -q "^volrep notification test from " &&
+	test "$(tail -n 1 b | jq -r ".priority")" = 4 &&
+	test "$(tail -n 1 "$RCV/requests" | jq -r ".headers.Authorization")" = "Bearer test-token" &&
+	cat >"$CFG/volrep.cfg" <<-EOT
+	notify-mail root,ops@example.com
+	notify-sendmail-command $TRASH/sendmail
+	notify-webhook http://127.0.0.1:$PORT/hook header-file=$TRASH/hdr
+	notify-timeout 3
+	log-keep 3
+	EOT
+'
+
+test_expect_success 'without targets nothing is remembered (no recovery notice later for it)' '
+	printf "log-keep 3
+" >"$CFG/volrep.cfg.new" && cp "$CFG/volrep.cfg" cfg.saved &&
+	mv "$CFG/volrep.cfg.new" "$CFG/volrep.cfg" &&
+	rm "$VOLREP_STATE_DIR/replication-state.json" &&
+	VOLREP_NOW=$T0 "$VOLREP" run --mail 2>err &&
+	expect_grep "\"fail_count\":1," "$VOLREP_STATE_DIR/replication-state.json" &&
+	! grep -q notified "$VOLREP_STATE_DIR/replication-state.json" &&
+	cp cfg.saved "$CFG/volrep.cfg"
+'
+
 test_expect_success 'a webhook that is down: connection refused is logged' '
 	kill $RPID && wait $RPID 2>/dev/null;
 	rm "$VOLREP_STATE_DIR/replication-state.json" &&
