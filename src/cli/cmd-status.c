@@ -68,10 +68,15 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 
 	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, NULL, 0) < 0)
 		goto out;
-	if (specs[1].value && !strcmp(specs[1].value, "pvesr"))
+	if (specs[1].value && !strcmp(specs[1].value, "pvesr")) {
 		pvesr = 1;
-	else if (output_format_parse(specs[1].value, &fmt) < 0)
+	} else if (specs[1].value && strcmp(specs[1].value, "text") && strcmp(specs[1].value, "json") &&
+		   strcmp(specs[1].value, "json-pretty")) {
+		error("invalid output-format '%s' - value must be one of text, json, json-pretty, pvesr", specs[1].value);
 		goto out;
+	} else if (output_format_parse(specs[1].value, &fmt) < 0) {
+		goto out;
+	}
 	if (specs[0].value) {
 		if (!valid_vmid(specs[0].value) || parse_u64(specs[0].value, &filter) < 0) {
 			error("invalid guest '%s' - value does not look like a valid VM ID", specs[0].value);

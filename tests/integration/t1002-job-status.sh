@@ -113,7 +113,7 @@ test_expect_success 'status on another node shows that node'\''s guests' '
 
 test_expect_success 'status: bad arguments' '
 	expect_bad_input "invalid guest '\''99'\''" status --guest 99 &&
-	expect_bad_input "invalid output-format '\''yaml'\''" status --output-format yaml
+	expect_bad_input "invalid output-format '\''yaml'\'' - value must be one of text, json, json-pretty, pvesr" status --output-format yaml
 '
 
 test_expect_success 'status: a corrupt state file fails with exit 1' '
