@@ -141,9 +141,10 @@ int volrep_cfg_parse_listen(const char *s, struct sockaddr_storage *ss, unsigned
 	char host[64];
 	const char *colon;
 	uint64_t port;
+	bool v6 = s[0] == '[';
 	size_t n;
 
-	if (s[0] == '[') {
+	if (v6) {
 		const char *end = strchr(s, ']');
 
 		if (!end || end[1] != ':')
@@ -161,7 +162,7 @@ int volrep_cfg_parse_listen(const char *s, struct sockaddr_storage *ss, unsigned
 		return -EINVAL;
 	memcpy(host, s, n);
 	host[n] = '\0';
-	if (s[-1] == '[') {
+	if (v6) {
 		struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
 
 		if (inet_pton(AF_INET6, host, &a6.sin6_addr) != 1)
