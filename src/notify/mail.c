@@ -46,6 +46,7 @@ int mail_send(const char *sendmail, const char *message, unsigned timeout_s, str
 	close(p[1]);
 	if (r < 0) {
 		close(p[0]);
+		child_clear(&c);
 		strbuf_addf(err, "cannot run '%s' - %s", sendmail, strerror(-r));
 		return r;
 	}
