@@ -111,10 +111,12 @@ install: build/volrep
 	sed -e 's|/usr/local/|$(PREFIX)/|g' systemd/volrep.service >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/volrep.service
 	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/volrep.service
 	install -m 0644 docs/daemon.md $(DESTDIR)$(PREFIX)/share/doc/volrep/daemon.md
+	install -m 0644 docs/monitoring.md $(DESTDIR)$(PREFIX)/share/doc/volrep/monitoring.md
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/volrep $(DESTDIR)$(PREFIX)/share/man/man8/volrep.8 \
-		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/volrep.service $(DESTDIR)$(PREFIX)/share/doc/volrep/daemon.md
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/volrep.service $(DESTDIR)$(PREFIX)/share/doc/volrep/daemon.md \
+		$(DESTDIR)$(PREFIX)/share/doc/volrep/monitoring.md
 
 clean:
 	rm -rf build
