@@ -184,7 +184,19 @@ static void worker_lines(struct worker *w, bool flush)
 		if (nl)
 			*nl = '\0';
 		if (*start) {
-			info("%s: %s", w->id, start);
+			static const char warn[] = "volrep: warning: ";
+
+			/* the worker's warnings stay warnings in the journal */
+			if (!strncmp(start, warn, sizeof(warn) - 1)) {
+				const char *rest = start + sizeof(warn) - 1;
+				size_t n = strlen(w->id);
+
+				/* "<id>: " once is enough */
+				if (!strncmp(rest, w->id, n) && !strncmp(rest + n, ": ", 2))
+					rest += n + 2;
+				warning("%s: %s", w->id, rest);
+			} else
+				info("%s: %s", w->id, start);
 			strbuf_reset(&w->last_line);
 			strbuf_add(&w->last_line, start,
 				   strlen(start) > LAST_LINE_MAX ? LAST_LINE_MAX : strlen(start));

@@ -10,6 +10,7 @@
 
 #include "backend/backend.h"
 #include "base/fileio.h"
+#include "base/log.h"
 #include "base/time-util.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
@@ -804,8 +805,10 @@ static void log_notice(bool ok, const char *msg, void *data)
 {
 	struct run *run = data;
 
-	(void)ok;
 	elog_printf(&run->log, "%s", msg);
+	/* also where an admin looks: the terminal, or the daemon's journal */
+	if (!ok)
+		warning("%s: %s", run->job->id, msg);
 }
 
 /* Send the notification decided at the end of the run (no lock held). */

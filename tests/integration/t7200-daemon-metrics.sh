@@ -83,7 +83,9 @@ test_expect_success 'after notify-timeout the worker ends; the failure is an err
 	expect_grep "^<6>volrep: daemon started on node .pve1." "$DLOG" &&
 	expect_grep "^<6>volrep: metrics: serving GET /metrics on 127.0.0.1:$MPORT$" "$DLOG" &&
 	"$VOLREP" log 100-0 >l &&
-	expect_grep "notification webhook .* failed: .*timed out" l
+	expect_grep "notification webhook .* failed: .*timed out" l &&
+	# a warning of the worker is a warning in the journal too
+	expect_grep "^<4>volrep: warning: 100-0: notification webhook .* failed: .*timed out" "$DLOG"
 '
 
 test_expect_success 'promtool accepts the exposition; HELP and TYPE for every metric' '
