@@ -70,6 +70,7 @@ struct daemon {
 	/* GET /metrics (volrep.cfg metrics-listen); NULL when off */
 	struct http_server *http;
 	char http_listen[sizeof(((struct volrep_cfg *)0)->metrics_listen)];
+	struct strbuf last_http_error;
 	struct http_view view;
 	struct volrep_cfg cfg;
 	const char *worker_prog;
@@ -514,22 +515,30 @@ static void apply_http(struct daemon *d)
 	struct http_route rt[1];
 	struct strbuf err = STRBUF_INIT;
 
-	if (!strcmp(d->http_listen, d->cfg.metrics_listen))
+	if (!strcmp(d->http_listen, d->cfg.metrics_listen) && (d->http || !d->http_listen[0]))
 		return;
 	if (d->http) {
 		http_server_stop(d->http);
 		d->http = NULL;
 		info("metrics: stopped listening on %s", d->http_listen);
 	}
+	if (strcmp(d->http_listen, d->cfg.metrics_listen))
+		strbuf_reset(&d->last_http_error);
 	snprintf(d->http_listen, sizeof(d->http_listen), "%s", d->cfg.metrics_listen);
 	if (!d->http_listen[0])
 		return;
 	memcpy(rt, routes, sizeof(rt));
 	rt[0].data = &d->view;
-	if (http_server_start(&d->http, d->http_listen, rt, 1, &err) < 0)
-		error("metrics: %s", err.buf);
-	else
+	/* a port in use is tried again at every pass, reported once */
+	if (http_server_start(&d->http, d->http_listen, rt, 1, &err) < 0) {
+		if (strcmp(err.buf, d->last_http_error.buf))
+			error("metrics: %s (trying again)", err.buf);
+		strbuf_reset(&d->last_http_error);
+		strbuf_addstr(&d->last_http_error, err.buf);
+	} else {
 		info("metrics: serving GET /metrics on %s", d->http_listen);
+		strbuf_reset(&d->last_http_error);
+	}
 	strbuf_release(&err);
 }
 
@@ -858,6 +867,7 @@ int daemon_run(const struct context *ctx)
 	strbuf_init(&d.last_warnings, 0);
 	strbuf_init(&d.last_error, 0);
 	strbuf_init(&d.last_cfg_error, 0);
+	strbuf_init(&d.last_http_error, 0);
 	d.view.ctx = ctx;
 	atomic_init(&d.view.workers_running, 0);
 	/* under systemd, stderr lines carry their syslog priority */
@@ -970,6 +980,7 @@ out:
 	strbuf_release(&d.last_warnings);
 	strbuf_release(&d.last_error);
 	strbuf_release(&d.last_cfg_error);
+	strbuf_release(&d.last_http_error);
 	strbuf_release(&err);
 	strbuf_release(&summary);
 	return ret;

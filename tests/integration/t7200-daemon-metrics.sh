@@ -181,4 +181,28 @@ test_expect_success 'the daemon stops cleanly, the port is closed' '
 	! curl -sf --max-time 2 "$URL" >/dev/null
 '
 
+# a port in use at start: reported once, taken at a later pass
+/usr/bin/python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sleep(600)' "$MPORT" &
+BPID=$!
+test_when_finished "kill $BPID 2>/dev/null"
+sleep 0.5
+: >"$DLOG"
+"$VOLREP" daemon >>"$DLOG" 2>&1 &
+DPID=$!
+
+test_expect_success 'metrics-listen on a port in use: one error, then served once the port is free' '
+	wait_for 10 "grep -q \"metrics: cannot listen on .127.0.0.1:$MPORT. - .* (trying again)\" \"$DLOG\"" &&
+	kill -HUP $DPID && sleep 0.5 && kill -HUP $DPID &&
+	sleep 0.5 &&
+	test "$(grep -c "metrics: cannot listen" "$DLOG")" = 1 &&
+	kill $BPID && wait $BPID 2>/dev/null;
+	sleep 0.2 && kill -HUP $DPID &&
+	wait_for 10 "grep -q \"metrics: serving GET /metrics on 127.0.0.1:$MPORT\" \"$DLOG\"" &&
+	curl -sf --max-time 5 "$URL" | grep -q "^volrep_up 1$" &&
+	kill -TERM $DPID &&
+	wait_for 20 "! kill -0 $DPID 2>/dev/null"
+'
+
 test_done
