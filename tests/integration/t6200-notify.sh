@@ -158,13 +158,11 @@ test_expect_success 'a failing and a hanging webhook: logged, bounded by notify-
 	"$VOLREP" log 100-0 >l &&
 	expect_grep "notification webhook .* failed: server answered HTTP 500" l &&
 	echo hang >"$RCV/mode" &&
-	start=$(date +%s) &&
-	VOLREP_NOW=$((T0 + 7200)) "$VOLREP" run --mail 2>err &&
-	end=$(date +%s) &&
+	# the receiver would hang for an hour; timeout(1) only bounds the test
+	VOLREP_NOW=$((T0 + 7200)) timeout 120 "$VOLREP" run --mail 2>err &&
 	"$VOLREP" log 100-0 >l &&
-	expect_grep "notification webhook .* failed: .*timed out after 3" l &&
-	# notify-timeout 3: far less than the hour the receiver would hang
-	test $((end - start)) -lt 30 &&
+	# notify-timeout 3 ended it
+	expect_grep "notification webhook .* failed: .*timed out after 3[0-9][0-9][0-9] milliseconds" l &&
 	"$VOLREP" status --output-format json >st &&
 	expect_grep "\"fail_count\":3," st &&
 	echo ok >"$RCV/mode"

@@ -48,7 +48,7 @@ test_expect_success 'setup: one failing job, metrics on loopback, a hanging webh
 	max-workers 2
 	metrics-listen 127.0.0.1:$MPORT
 	notify-webhook http://127.0.0.1:$HPORT/hook
-	notify-timeout 8
+	notify-timeout 20
 	EOT
 '
 
@@ -71,14 +71,14 @@ test_expect_success 'the first failure notice hangs in the webhook; the endpoint
 test_expect_success 'the next job runs while the first worker still waits for the webhook' '
 	"$VOLREP" create-local-job 200-0 pve2 &&
 	wait_for 10 "\"$VOLREP\" status --guest 200 --output-format json | grep -q \"\\\"fail_count\\\":1\"" &&
-	# 100-0 is still in its notification (notify-timeout 8s)
+	# 100-0 is still in its notification (notify-timeout 20s)
 	! grep -q "100-0: failed after" "$DLOG" &&
 	curl -sf --max-time 5 "$URL" >m &&
 	expect_grep "^volrep_daemon_jobs_configured 2$" m
 '
 
 test_expect_success 'after notify-timeout the worker ends; the failure is an error line for the journal' '
-	wait_for 20 "grep -q \"100-0: failed after\" \"$DLOG\"" &&
+	wait_for 60 "grep -q \"100-0: failed after\" \"$DLOG\"" &&
 	expect_grep "^<3>volrep: 100-0: failed after .* volume .* does not exist; next try " "$DLOG" &&
 	expect_grep "^<6>volrep: daemon started on node .pve1." "$DLOG" &&
 	expect_grep "^<6>volrep: metrics: serving GET /metrics on 127.0.0.1:$MPORT$" "$DLOG" &&
