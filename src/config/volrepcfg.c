@@ -192,7 +192,7 @@ static int set_webhook(struct volrep_cfg *cfg, char *words, struct strbuf *why)
 {
 	struct volrep_webhook wh;
 	char *save = NULL, *w;
-	int first = 1;
+	int first = 1, seen_format = 0, seen_header = 0;
 
 	memset(&wh, 0, sizeof(wh));
 	if (cfg->nwebhooks == VOLREP_CFG_WEBHOOKS_MAX) {
@@ -209,6 +209,10 @@ static int set_webhook(struct volrep_cfg *cfg, char *words, struct strbuf *why)
 		} else if (!strncmp(w, "format=", 7)) {
 			int f = -1;
 
+			if (seen_format++) {
+				strbuf_addstr(why, "option 'format' given twice for 'notify-webhook'");
+				return -EINVAL;
+			}
 			for (int i = 0; i < 3; i++)
 				if (!strcmp(w + 7, webhook_formats[i]))
 					f = i;
@@ -218,7 +222,10 @@ static int set_webhook(struct volrep_cfg *cfg, char *words, struct strbuf *why)
 			}
 			wh.format = (enum webhook_format)f;
 		} else if (!strncmp(w, "header-file=", 12)) {
-			if (!valid_abs_path(w + 12, sizeof(wh.header_file))) {
+			if (seen_header++) {
+				strbuf_addstr(why, "option 'header-file' given twice for 'notify-webhook'");
+				return -EINVAL;
+			}			if (!valid_abs_path(w + 12, sizeof(wh.header_file))) {
 				strbuf_addf(why, "invalid header-file '%s' for 'notify-webhook' - expected an absolute path", w + 12);
 				return -EINVAL;
 			}

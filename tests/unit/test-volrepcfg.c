@@ -89,6 +89,9 @@ static void test_errors(void **state)
 		{ "notify-webhook https://x/ format=slack\n", "volrep.cfg:1: invalid format 'slack'" },
 		{ "notify-webhook https://x/ header-file=rel\n", "volrep.cfg:1: invalid header-file 'rel'" },
 		{ "notify-webhook https://x/ token=1\n", "volrep.cfg:1: unknown option 'token=1'" },
+		{ "notify-webhook https://x/ header-file=/a header-file=/b\n",
+		  "volrep.cfg:1: option 'header-file' given twice for 'notify-webhook'" },
+		{ "notify-webhook https://x/ format=ntfy format=json\n", "volrep.cfg:1: option 'format' given twice" },
 		{ "notify-webhook\n", "volrep.cfg:1: setting 'notify-webhook' needs a value" },
 		{ "notify-webhook http://a/\nnotify-webhook http://a/\nnotify-webhook http://a/\nnotify-webhook http://a/\n"
 		  "notify-webhook http://a/\nnotify-webhook http://a/\nnotify-webhook http://a/\nnotify-webhook http://a/\n"
