@@ -54,7 +54,7 @@ static const struct {
 
 void volrep_cfg_init(struct volrep_cfg *cfg)
 {
-	/* also zeroes the padding: settings are compared with memcmp */
+	/* also zeroes the padding: equal settings are equal bytes (memcmp) */
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_workers = VOLREP_CFG_DEFAULT_MAX_WORKERS;
 	cfg->max_per_target = VOLREP_CFG_DEFAULT_MAX_PER_TARGET;
@@ -281,6 +281,8 @@ static int set_value(struct volrep_cfg *cfg, int k, const char *value, struct st
 				    keys[k].name);
 			return -EINVAL;
 		}
+		/* nothing of an earlier value behind the NUL (equal settings are equal bytes) */
+		memset(cfg->notify_mail, 0, sizeof(cfg->notify_mail));
 		snprintf(cfg->notify_mail, sizeof(cfg->notify_mail), "%s", value);
 		return 0;
 	case K_SENDMAIL:
@@ -288,6 +290,8 @@ static int set_value(struct volrep_cfg *cfg, int k, const char *value, struct st
 			strbuf_addf(why, "invalid value '%s' for '%s' - expected an absolute path", value, keys[k].name);
 			return -EINVAL;
 		}
+		/* nothing of an earlier value behind the NUL (equal settings are equal bytes) */
+		memset(cfg->sendmail, 0, sizeof(cfg->sendmail));
 		snprintf(cfg->sendmail, sizeof(cfg->sendmail), "%s", value);
 		return 0;
 	case K_NOTIFY_TIMEOUT:
@@ -298,6 +302,8 @@ static int set_value(struct volrep_cfg *cfg, int k, const char *value, struct st
 	case K_METRICS_LISTEN:
 		if (strlen(value) >= sizeof(cfg->metrics_listen) || volrep_cfg_parse_listen(value, NULL, NULL) < 0)
 			goto range;
+		/* nothing of an earlier value behind the NUL (equal settings are equal bytes) */
+		memset(cfg->metrics_listen, 0, sizeof(cfg->metrics_listen));
 		snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen), "%s", value);
 		return 0;
 	case K_MAX_LAG:
