@@ -5,10 +5,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
 #include "base/fileio.h"
+#include "base/time-util.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
 #include "config/volrepcfg.h"
@@ -768,9 +770,36 @@ out:
 	return r;
 }
 
-int run_replication(const struct context *ctx, const struct cluster_config *cc, const struct repl_job *job,
-		    const struct run_opts *o, struct strbuf *err)
+/* Snapshot names hold the start second and a run must start after the
+ * last sync: a run in the same second as the previous one (two quick
+ * `run --id`, or one that waited for the guest lock) waits for the next
+ * second, at most 2 s, instead of failing. Called under the guest lock. */
+static int64_t start_after_last_sync(const struct context *ctx, const struct repl_job *job, int64_t start)
 {
+	struct state *st = NULL;
+	struct job_state js = JOB_STATE_INIT;
+	int64_t last = 0, now = start;
+
+	if (state_load(ctx->state_dir, &st, NULL) == 0 && state_get_job(st, job->guest, job->target, &js) >= 0)
+		last = js.last_sync;
+	job_state_release(&js);
+	state_free(st);
+	if (start > last || last - start > 2)
+		return start;
+	for (int i = 0; i < 60 && now <= last; i++) {
+		struct timespec ts = { 0, 50000000L };
+
+		nanosleep(&ts, NULL);
+		now = volrep_now();
+	}
+	return now > start ? now : start;
+}
+
+int run_replication(const struct context *ctx, const struct cluster_config *cc, const struct repl_job *job,
+		    const struct run_opts *o_in, struct strbuf *err)
+{
+	struct run_opts oc = *o_in;
+	const struct run_opts *o = &oc;
 	struct run run = {
 		.ctx = ctx, .cc = cc, .job = job, .o = o, .js = JOB_STATE_INIT, .storeids = STRVEC_INIT,
 		.sm = STOREMAP_INIT(&cc->storages, ctx->node), .t = TRANSPORT_INIT, .volids = STRVEC_INIT,
@@ -800,6 +829,8 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 		strbuf_addf(err, "can't lock file '%s' - %s", path.buf, strerror(-r));
 		goto out_unlocked;
 	}
+	if (!job->remove_job)
+		oc.start_time = start_after_last_sync(ctx, job, oc.start_time);
 	r = state_update(ctx->state_dir, start_fn, &run, err);
 	if (r < 0)
 		goto out;
