@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/backend.h"
 #include "base/parse-util.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
@@ -35,14 +36,14 @@ static int is_blank(int c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
-static void warn_conf(struct strvec *w, const char *what, const char *line, size_t len)
+static void warn_conf(struct strvec *w, const char *what, unsigned lineno, const char *line, size_t len)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t n = len > 80 ? 80 : len;
 
 	if (!w)
 		return;
-	strbuf_addf(&sb, "%s - unable to parse config: ", what);
+	strbuf_addf(&sb, "%s line %u (ignored; expected 'key: value') - unable to parse config: ", what, lineno);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)line[i];
 		strbuf_addch(&sb, (c < 0x20 || c == 0x7f) ? '?' : (char)c);
@@ -56,6 +57,7 @@ int guest_conf_parse(struct guest_conf *gc, const char *what, const char *text, 
 		     struct strvec *warnings)
 {
 	size_t pos = 0;
+	unsigned lineno = 0;
 
 	if (len > GUEST_CONF_MAX)
 		return -EFBIG;
@@ -66,6 +68,7 @@ int guest_conf_parse(struct guest_conf *gc, const char *what, const char *text, 
 		size_t i = 0, k1, v0, v1;
 
 		pos += llen + (nl ? 1 : 0);
+		lineno++;
 		while (i < llen && is_blank(line[i]))
 			i++;
 		if (i == llen || line[i] == '#')
@@ -73,12 +76,12 @@ int guest_conf_parse(struct guest_conf *gc, const char *what, const char *text, 
 		if (line[0] == '[') /* [snapshot], [PENDING], [special:cloudinit] */
 			break;
 		if (memchr(line, '\0', llen)) {
-			warn_conf(warnings, what, line, llen);
+			warn_conf(warnings, what, lineno, line, llen);
 			continue;
 		}
 		i = 0;
 		if (!islower((unsigned char)line[0])) {
-			warn_conf(warnings, what, line, llen);
+			warn_conf(warnings, what, lineno, line, llen);
 			continue;
 		}
 		while (i < llen && (islower((unsigned char)line[i]) || line[i] == '_'))
@@ -87,7 +90,7 @@ int guest_conf_parse(struct guest_conf *gc, const char *what, const char *text, 
 			i++;
 		k1 = i;
 		if (i >= llen || line[i] != ':' || k1 > 64) {
-			warn_conf(warnings, what, line, llen);
+			warn_conf(warnings, what, lineno, line, llen);
 			continue;
 		}
 		i++;
@@ -381,6 +384,8 @@ static int test_volume(const struct storage_cfg *sc, uint32_t vmid, enum guest_t
 	if (!st) {
 		if (!cleanup) {
 			strbuf_addf(err, "storage '%s' does not exist", sid);
+			if (sc->missing_path)
+				strbuf_addf(err, " - there is no storage.cfg (looked for '%s')", sc->missing_path);
 			r = -EINVAL;
 		}
 		goto out;
@@ -409,6 +414,22 @@ static int test_volume(const struct storage_cfg *sc, uint32_t vmid, enum guest_t
 	if (!storage_can_replicate(st)) {
 		if (!cleanup) {
 			strbuf_addf(err, "missing replicate feature on volume '%s'", d->volume);
+			r = -EINVAL;
+		}
+		goto out;
+	}
+	/* the grammar every run applies (backend.c): refuse now what would
+	 * fail at each run */
+	enum backend_type bt = st->kind == STORAGE_BTRFS ? BACKEND_BTRFS : BACKEND_ZFSPOOL;
+	if (!backend_valid_volname(bt, volname, NULL)) {
+		if (!cleanup) {
+			struct strbuf hint = STRBUF_INIT;
+
+			strbuf_addf(err, "invalid volume name '%s' of volume '%s' - on %s storage '%s' it must be %s",
+				    volname, d->volume, st->type, sid, backend_volname_form(bt));
+			if (backend_volname_suggest(bt, volname, &hint))
+				strbuf_addf(err, ", here '%s:%s'", sid, hint.buf);
+			strbuf_release(&hint);
 			r = -EINVAL;
 		}
 		goto out;
@@ -581,7 +602,7 @@ int guest_conf_load(struct guest_conf *gc, const struct guest *g, struct strvec 
 
 	r = strbuf_read_file(&sb, g->conf_path, GUEST_CONF_MAX);
 	if (!r) {
-		strbuf_addf(&what, "%s %u", g->type == GUEST_LXC ? "CT" : "VM", g->vmid);
+		strbuf_addf(&what, "%s %u: file %s", g->type == GUEST_LXC ? "CT" : "VM", g->vmid, g->conf_path);
 		r = guest_conf_parse(gc, what.buf, sb.buf, sb.len, warnings);
 	}
 	strbuf_release(&sb);

@@ -73,13 +73,14 @@ static void test_sc_parse_warnings(void **state)
 
 	(void)state;
 	assert_int_equal(sectioncfg_parse(&sc, "replication.cfg", text, strlen(text), &w), 0);
-	assert_int_equal(sc.nr, 1);
+	assert_int_equal(sc.nr, 2);
 	assert_string_equal(sc_section_get(&sc.sections[0], "target"), "pve2");
 	assert_true(has_warning(&w, "file replication.cfg line 1 - ignore config line: garbage line"));
 	assert_true(has_warning(&w, "file replication.cfg line 4 (section '100-0') - unable to parse value of 'target': duplicate attribute"));
-	/* a header without a blank line before it belongs to the section */
-	assert_true(has_warning(&w, "file replication.cfg line 5 (section '100-0') - ignore config line: local: 100-1"));
-	assert_true(has_warning(&w, "line 6 (section '100-0') - ignore config line (value contains a carriage return)"));
+	/* a header without a blank line before it starts a section, with one warning */
+	assert_true(has_warning(&w, "file replication.cfg line 5 - no blank line between section '100-0' and 'local: 100-1' (read as a new section; add a blank line)"));
+	assert_string_equal(sc.sections[1].id, "100-1");
+	assert_true(has_warning(&w, "line 6 (section '100-1') - ignore config line (value contains a carriage return)"));
 	assert_true(has_warning(&w, "file replication.cfg line 8 - ignore config line:  indented: header"));
 	assert_int_equal(w.nr, 5);
 	sectioncfg_release(&sc);
@@ -129,7 +130,7 @@ static void test_sc_writer_layout(void **state)
 				 "\tdisable 1\n"
 				 "\trate 10\n"
 				 "\tcomment DB%3A nightly copy\n"
-				 "local: ignored-header-line\n"
+				 "local: header-without-blank-line\n"
 				 "\n"
 				 "local: 100-1\n"
 				 "\tdisable 0\n"
@@ -142,6 +143,8 @@ static void test_sc_writer_layout(void **state)
 				   "\trate 10\n"
 				   "\tschedule */5\n"
 				   "\tsource pve1\n"
+				   "\n"
+				   "local: header-without-blank-line\n"
 				   "\n"
 				   "local: 100-1\n"
 				   "\ttarget pve3\n"
@@ -343,7 +346,8 @@ static void test_job_options(void **state)
 	assert_string_equal(job.rate, "2.5");
 	strbuf_reset(&e);
 	assert_int_equal(job_set_option(&job, "rate", "fast", &e), -EINVAL);
-	assert_string_equal(e.buf, "invalid rate 'fast' - type check ('number') failed");
+	assert_string_equal(e.buf, "invalid rate 'fast' - type check ('number') failed: expected a number of "
+				  "megabytes per second (MB/s), at least 1, e.g. 50 or 12.5");
 	strbuf_reset(&e);
 	assert_int_equal(job_set_option(&job, "schedule", "*/61", &e), -EINVAL);
 	assert_string_equal(e.buf, "invalid calendar event '*/61' - repetition '61' out of range");
@@ -515,7 +519,7 @@ static void test_guest_conf_parse(void **state)
 	assert_string_equal(guest_conf_get(&gc, "name"), "db2");
 	assert_null(guest_conf_get(&gc, "scsi1"));
 	assert_int_equal(w.nr, 2);
-	assert_true(has_warning(&w, "VM 100 - unable to parse config: Bad: line"));
+	assert_true(has_warning(&w, "VM 100 line 4 (ignored; expected 'key: value') - unable to parse config: Bad: line"));
 	guest_conf_release(&gc);
 	strvec_clear(&w);
 }
@@ -533,7 +537,6 @@ static void test_guest_volumes_vm(void **state)
 				 "sata0: ceph:vm-100-disk-2\n"
 				 "sata1: nfsdir:100/vm-100-disk-3.qcow2\n"
 				 "scsi3: local-zfs:vm-100-disk-4,replicate=0\n"
-				 "scsi4: local-zfs:base-90-disk-0/vm-100-disk-5\n"
 				 "scsi5: local-zfs:base-90-disk-0\n"
 				 "efidisk0: local-zfs:vm-100-disk-6,efitype=4m\n"
 				 "tpmstate0: local-zfs:vm-100-disk-7,version=v2.0\n"
@@ -541,7 +544,7 @@ static void test_guest_volumes_vm(void **state)
 				 "scsi31: local-zfs:vm-100-disk-99\n"
 				 "net0: virtio=AA:BB:CC:DD:EE:FF,bridge=vmbr0\n",
 				 0, &res), 0);
-	assert_string_equal(res.buf, "local-btrfs:100/vm-100-disk-1.raw local-zfs:base-90-disk-0/vm-100-disk-5 "
+	assert_string_equal(res.buf, "local-btrfs:100/vm-100-disk-1.raw "
 				     "local-zfs:vm-100-disk-0 local-zfs:vm-100-disk-6 local-zfs:vm-100-disk-7 "
 				     "local-zfs:vm-100-disk-8");
 	/* cleanup includes replicate=0 disks */
@@ -550,6 +553,15 @@ static void test_guest_volumes_vm(void **state)
 	assert_int_equal(vols_of(GUEST_QEMU, 100, "scsi3: local-zfs:vm-100-disk-4,replicate=0\n", 0, &res), 0);
 	assert_string_equal(res.buf, "");
 	/* errors */
+	/* the backend's grammar decides: a linked clone of a zfs template, a
+	 * btrfs volume without its <vmid>/ directory */
+	assert_int_equal(vols_of(GUEST_QEMU, 100, "scsi4: local-zfs:base-90-disk-0/vm-100-disk-5\n", 0, &res), -EINVAL);
+	assert_non_null(strstr(res.buf, "invalid volume name 'base-90-disk-0/vm-100-disk-5' of volume "
+					"'local-zfs:base-90-disk-0/vm-100-disk-5' - on zfspool storage 'local-zfs' it must be"));
+	assert_int_equal(vols_of(GUEST_QEMU, 100, "scsi4: local-btrfs:vm-100-disk-5.raw\n", 0, &res), -EINVAL);
+	assert_non_null(strstr(res.buf, ", here 'local-btrfs:100/vm-100-disk-5.raw'"));
+	assert_int_equal(vols_of(GUEST_LXC, 100, "rootfs: local-btrfs:100/subvol-100-disk-5.raw\n", 0, &res), -EINVAL);
+	assert_non_null(strstr(res.buf, ", here 'local-btrfs:100/subvol-100-disk-5'"));
 	assert_int_equal(vols_of(GUEST_QEMU, 100, "scsi0: local:100/vm-100-disk-0.qcow2\n", 0, &res), -EINVAL);
 	assert_string_equal(res.buf, "missing replicate feature on volume 'local:100/vm-100-disk-0.qcow2'");
 	assert_int_equal(vols_of(GUEST_QEMU, 100, "scsi0: /dev/sdb\n", 0, &res), -EINVAL);
@@ -579,11 +591,11 @@ static void test_guest_volumes_ct(void **state)
 	assert_int_equal(vols_of(GUEST_LXC, 200,
 				 "rootfs: local-zfs:subvol-200-disk-0,size=8G\n"
 				 "mp0: local-zfs:subvol-200-disk-1,mp=/a,replicate=0\n"
-				 "mp1: volume=local-btrfs:subvol-200-disk-2,mp=/b\n"
+				 "mp1: volume=local-btrfs:200/subvol-200-disk-2,mp=/b\n"
 				 "mp2: /srv/x,mp=/c,replicate=0\n"
 				 "scsi0: local-zfs:vm-200-disk-9\n",
 				 0, &res), 0);
-	assert_string_equal(res.buf, "local-btrfs:subvol-200-disk-2 local-zfs:subvol-200-disk-0");
+	assert_string_equal(res.buf, "local-btrfs:200/subvol-200-disk-2 local-zfs:subvol-200-disk-0");
 	assert_int_equal(vols_of(GUEST_LXC, 200, "rootfs: local-zfs:subvol-200-disk-0\nmp0: /srv/x,mp=/c\n", 0, &res), -EINVAL);
 	assert_string_equal(res.buf, "unable to replicate mountpoint type 'bind'");
 	assert_int_equal(vols_of(GUEST_LXC, 200, "mp0: /dev/sdc,mp=/c\n", 0, &res), -EINVAL);
