@@ -34,49 +34,62 @@ ASAN_UNITS := $(UNIT_SRCS:tests/unit/%.c=build/asan/tests/%)
 FUZZERS   := $(FUZZ_SRCS:fuzz/%.c=build/asan/fuzz/%)
 BENCHES   := $(BENCH_SRCS:bench/%.c=build/bench/%)
 
+# Quiet build: "CC file" per object; V=1 shows the full commands.
+ifeq ($(V),1)
+Q :=
+QCC :=
+QAR :=
+QLD :=
+else
+Q := @
+QCC = @printf '  CC      %s\n' $<;
+QAR = @printf '  AR      %s\n' $@;
+QLD = @printf '  LD      %s\n' $@;
+endif
+
 .PHONY: all check demo bench install uninstall clean deps test-bins
 all: build/volrep
 
 build/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(QCC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 build/asan/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+	$(QCC)$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
 
 build/libvolrep.a: $(OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(QAR)ar rcs $@ $^
 
 build/asan/libvolrep.a: $(ASAN_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(QAR)ar rcs $@ $^
 
 build/volrep: build/obj/src/cli/main.o build/libvolrep.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	$(QLD)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 build/asan/volrep: build/asan/obj/src/cli/main.o build/asan/libvolrep.a
-	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(LIBS)
+	$(QLD)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(LIBS)
 
 build/tests/%: tests/unit/%.c tests/unit/unit.h build/libvolrep.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< build/libvolrep.a $(LIBS) -lcmocka
+	$(QLD)$(CC) $(ALL_CFLAGS) -o $@ $< build/libvolrep.a $(LIBS) -lcmocka
 
 build/asan/tests/%: tests/unit/%.c tests/unit/unit.h build/asan/libvolrep.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< build/asan/libvolrep.a $(LIBS) -lcmocka
+	$(QLD)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< build/asan/libvolrep.a $(LIBS) -lcmocka
 
 # Fuzz targets: built with gcc+ASan around a plain main that replays the
 # corpus (fuzz/fuzz-main.c); build with clang -fsanitize=fuzzer for real
 # fuzzing (see fuzz/README.md).
 build/asan/fuzz/%: fuzz/%.c fuzz/fuzz-main.c build/asan/libvolrep.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< fuzz/fuzz-main.c build/asan/libvolrep.a $(LIBS)
+	$(QLD)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< fuzz/fuzz-main.c build/asan/libvolrep.a $(LIBS)
 
 build/bench/%: bench/%.c build/libvolrep.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -O2 -o $@ $< build/libvolrep.a $(LIBS)
+	$(QLD)$(CC) $(ALL_CFLAGS) -O2 -o $@ $< build/libvolrep.a $(LIBS)
 
 test-bins: build/volrep build/asan/volrep $(UNITS) $(ASAN_UNITS) $(FUZZERS)
 
