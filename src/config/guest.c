@@ -56,8 +56,10 @@ static void warn_conf(struct strvec *w, const char *what, unsigned lineno, const
 int guest_conf_parse(struct guest_conf *gc, const char *what, const char *text, size_t len,
 		     struct strvec *warnings)
 {
+	struct strbuf section = STRBUF_INIT;
 	size_t pos = 0;
 	unsigned lineno = 0;
+	int skip_section = 0;
 
 	if (len > GUEST_CONF_MAX)
 		return -EFBIG;
@@ -73,8 +75,26 @@ int guest_conf_parse(struct guest_conf *gc, const char *what, const char *text, 
 			i++;
 		if (i == llen || line[i] == '#')
 			continue;
-		if (line[0] == '[') /* [snapshot], [PENDING], [special:cloudinit] */
-			break;
+		if (line[0] == '[') { /* [snapshot], [PENDING], [special:cloudinit] */
+			const char *close = memchr(line, ']', llen);
+			size_t n = close ? (size_t)(close - line - 1) : 0;
+
+			skip_section = 0;
+			strbuf_reset(&section);
+			if (!close || !n || n > 64 || memchr(line + 1, '\0', n)) {
+				warn_conf(warnings, what, lineno, line, llen);
+				skip_section = 1;
+			} else if (n == 7 && !memcmp(line + 1, "PENDING", 7)) {
+				strbuf_addstr(&section, GUEST_SECTION_PENDING);
+			} else if (n > 8 && !memcmp(line + 1, "special:", 8)) {
+				skip_section = 1;
+			} else {
+				strbuf_add(&section, line + 1, n);
+			}
+			continue;
+		}
+		if (skip_section)
+			continue;
 		if (memchr(line, '\0', llen)) {
 			warn_conf(warnings, what, lineno, line, llen);
 			continue;
@@ -103,16 +123,18 @@ int guest_conf_parse(struct guest_conf *gc, const char *what, const char *text, 
 		char *key = xstrndup(line, k1), *val = xstrndup(line + v0, v1 - v0);
 		strvec_push(&gc->keys, key);
 		strvec_push(&gc->values, val);
+		strvec_push(&gc->sections, section.buf);
 		free(key);
 		free(val);
 	}
+	strbuf_release(&section);
 	return 0;
 }
 
 const char *guest_conf_get(const struct guest_conf *gc, const char *key)
 {
 	for (size_t i = gc->keys.nr; i > 0; i--)
-		if (!strcmp(gc->keys.v[i - 1], key))
+		if (!*gc->sections.v[i - 1] && !strcmp(gc->keys.v[i - 1], key))
 			return gc->values.v[i - 1];
 	return NULL;
 }
@@ -121,6 +143,7 @@ void guest_conf_release(struct guest_conf *gc)
 {
 	strvec_clear(&gc->keys);
 	strvec_clear(&gc->values);
+	strvec_clear(&gc->sections);
 }
 
 /* "<prefix><n>" with n in [0, max] written canonically */
@@ -441,22 +464,86 @@ out:
 	return r;
 }
 
+/* Which references count (see guest.h): VMs everywhere (vmstate too),
+ * containers' rootfs/mpN also in snapshots, their unusedN only now. */
+static int counts(enum guest_type t, const char *key, const char *section)
+{
+	if (t == GUEST_QEMU)
+		return is_disk_key(t, key) || !strcmp(key, "vmstate");
+	if (!*section)
+		return is_disk_key(t, key);
+	return strcmp(section, GUEST_SECTION_PENDING) && is_disk_key(t, key) && strncmp(key, "unused", 6);
+}
+
+static void disk_of(const char *key, const char *value, struct disk_ref *d)
+{
+	if (!strcmp(key, "vmstate")) { /* a bare volume id */
+		memset(d, 0, sizeof(*d));
+		d->volume = xstrdup(value);
+		d->replicate = 1;
+		return;
+	}
+	parse_disk(value, d);
+	if (!strncmp(key, "unused", 6))
+		d->cdrom = 0;
+}
+
+/* VMs: the references of one volume merged, as foreach_volid does: a
+ * cdrom only if every reference is one, replicated if any reference is. */
+static void merge_refs(const struct guest_conf *gc, struct disk_ref **refs, size_t *nr)
+{
+	size_t alloc = 0;
+
+	*refs = NULL;
+	*nr = 0;
+	for (size_t i = 0; i < gc->keys.nr; i++) {
+		struct disk_ref d;
+		size_t j;
+
+		if (!counts(GUEST_QEMU, gc->keys.v[i], gc->sections.v[i]))
+			continue;
+		disk_of(gc->keys.v[i], gc->values.v[i], &d);
+		if (!d.volume) {
+			continue;
+		}
+		for (j = 0; j < *nr; j++)
+			if (!strcmp((*refs)[j].volume, d.volume))
+				break;
+		if (j < *nr) {
+			(*refs)[j].cdrom = (*refs)[j].cdrom && d.cdrom;
+			(*refs)[j].replicate = (*refs)[j].replicate || d.replicate;
+			free(d.volume);
+			continue;
+		}
+		ALLOC_GROW(*refs, *nr + 1, alloc);
+		(*refs)[(*nr)++] = d;
+	}
+}
+
 int guest_replicatable_volumes(const struct storage_cfg *sc, uint32_t vmid, enum guest_type t,
 			       const struct guest_conf *gc, unsigned flags, struct volume_list *out,
 			       struct strbuf *err)
 {
 	struct volume_list tmp = { 0 };
+	struct disk_ref *refs = NULL;
+	size_t nrefs = 0, alloc = 0;
 	int r = 0;
 
-	for (size_t i = 0; i < gc->keys.nr; i++) {
-		struct disk_ref d;
+	if (t == GUEST_QEMU) {
+		merge_refs(gc, &refs, &nrefs);
+	} else {
+		for (size_t i = 0; i < gc->keys.nr; i++) {
+			if (!counts(t, gc->keys.v[i], gc->sections.v[i]))
+				continue;
+			ALLOC_GROW(refs, nrefs + 1, alloc);
+			disk_of(gc->keys.v[i], gc->values.v[i], &refs[nrefs++]);
+		}
+	}
+	for (size_t i = 0; i < nrefs; i++) {
+		struct disk_ref d = refs[i];
 		struct strbuf e = STRBUF_INIT;
 
-		if (!is_disk_key(t, gc->keys.v[i]))
-			continue;
-		parse_disk(gc->values.v[i], &d);
-		if (!strncmp(gc->keys.v[i], "unused", 6))
-			d.cdrom = 0;
+		refs[i].volume = NULL;
 		r = test_volume(sc, vmid, t, &d, flags, &e);
 		if (r < 0) {
 			strbuf_addstr(err, e.buf);
@@ -476,6 +563,9 @@ int guest_replicatable_volumes(const struct storage_cfg *sc, uint32_t vmid, enum
 	for (size_t i = 0; i < tmp.nr; i++)
 		vl_add(out, tmp.v[i].storage, tmp.v[i].volname);
 out:
+	for (size_t i = 0; i < nrefs; i++)
+		free(refs[i].volume);
+	free(refs);
 	volume_list_release(&tmp);
 	return r;
 }

@@ -583,6 +583,51 @@ static void test_guest_volumes_vm(void **state)
 	strbuf_release(&res);
 }
 
+/* Volumes only a snapshot, a pending change or a saved VM state refers
+ * to go along: a rollback on the target needs them (foreach_volid). */
+static void test_guest_volumes_sections(void **state)
+{
+	struct strbuf res = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(vols_of(GUEST_QEMU, 100,
+				 "scsi0: local-zfs:vm-100-disk-0,size=8G\n"
+				 "ide2: local-zfs:vm-100-disk-5,media=cdrom\n"
+				 "scsi4: local-zfs:vm-100-disk-6,replicate=0\n"
+				 "\n[PENDING]\n"
+				 "scsi1: local-zfs:vm-100-disk-1,size=1G\n"
+				 "delete: scsi9\n"
+				 "\n[before-upgrade]\n"
+				 "scsi2: local-btrfs:100/vm-100-disk-2.raw,size=1G\n"
+				 "vmstate: local-zfs:vm-100-state-before-upgrade\n"
+				 "ide2: local-zfs:vm-100-disk-5\n"
+				 "scsi4: local-zfs:vm-100-disk-6\n"
+				 "unused0: local-zfs:vm-100-disk-7\n"
+				 "\n[special:cloudinit]\n"
+				 "scsi3: local-zfs:vm-100-disk-3\n",
+				 0, &res), 0);
+	/* disk-5: a cdrom now but a disk in the snapshot; disk-6: replicate=0
+	 * now but replicated in the snapshot; disk-3: cloud-init state, not a
+	 * snapshot */
+	assert_string_equal(res.buf, "local-btrfs:100/vm-100-disk-2.raw local-zfs:vm-100-disk-0 "
+				     "local-zfs:vm-100-disk-1 local-zfs:vm-100-disk-5 local-zfs:vm-100-disk-6 "
+				     "local-zfs:vm-100-disk-7 local-zfs:vm-100-state-before-upgrade");
+	/* the snapshot's bad volume is an error too */
+	assert_int_equal(vols_of(GUEST_QEMU, 100, "scsi0: local-zfs:vm-100-disk-0\n[s1]\nscsi1: local:100/vm-100-disk-1.qcow2\n",
+				 0, &res), -EINVAL);
+	assert_string_equal(res.buf, "missing replicate feature on volume 'local:100/vm-100-disk-1.qcow2'");
+	/* containers: rootfs/mpN of snapshots count, their unusedN and
+	 * pending do not (pve-container) */
+	assert_int_equal(vols_of(GUEST_LXC, 200,
+				 "rootfs: local-zfs:subvol-200-disk-0,size=8G\n"
+				 "[snap]\n"
+				 "mp0: local-btrfs:200/subvol-200-disk-1,mp=/a\n"
+				 "unused0: local-zfs:subvol-200-disk-2\n",
+				 0, &res), 0);
+	assert_string_equal(res.buf, "local-btrfs:200/subvol-200-disk-1 local-zfs:subvol-200-disk-0");
+	strbuf_release(&res);
+}
+
 static void test_guest_volumes_ct(void **state)
 {
 	struct strbuf res = STRBUF_INIT;
@@ -751,6 +796,7 @@ int main(void)
 		cmocka_unit_test(test_guest_conf_parse),
 		cmocka_unit_test(test_guest_volumes_vm),
 		cmocka_unit_test(test_guest_volumes_ct),
+		cmocka_unit_test(test_guest_volumes_sections),
 		cmocka_unit_test(test_volname_parse),
 		cmocka_unit_test(test_cluster_load),
 	};
