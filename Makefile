@@ -112,19 +112,25 @@ bench: deps
 # a /usr/local install is not the distribution's, so not /lib/systemd.
 # Override with SYSTEMD_UNIT_DIR. ExecStart is rewritten for PREFIX.
 SYSTEMD_UNIT_DIR ?= /etc/systemd/system
+# bash-completion loads completions/<command> on demand from here
+BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
 
 install: build/volrep
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
-		$(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(PREFIX)/share/doc/volrep
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(PREFIX)/share/doc/volrep \
+		$(DESTDIR)$(BASH_COMPLETION_DIR)
 	install -m 0755 build/volrep $(DESTDIR)$(PREFIX)/sbin/volrep
 	install -m 0644 man/volrep.8 $(DESTDIR)$(PREFIX)/share/man/man8/volrep.8
 	sed -e 's|/usr/local/|$(PREFIX)/|g' systemd/volrep.service >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/volrep.service
 	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/volrep.service
 	install -m 0644 docs/daemon.md $(DESTDIR)$(PREFIX)/share/doc/volrep/daemon.md
+	install -m 0644 docs/quickstart.md $(DESTDIR)$(PREFIX)/share/doc/volrep/quickstart.md
+	install -m 0644 completion/volrep.bash $(DESTDIR)$(BASH_COMPLETION_DIR)/volrep
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/volrep $(DESTDIR)$(PREFIX)/share/man/man8/volrep.8 \
-		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/volrep.service $(DESTDIR)$(PREFIX)/share/doc/volrep/daemon.md
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/volrep.service $(DESTDIR)$(PREFIX)/share/doc/volrep/daemon.md \
+		$(DESTDIR)$(PREFIX)/share/doc/volrep/quickstart.md $(DESTDIR)$(BASH_COMPLETION_DIR)/volrep
 
 clean:
 	rm -rf build

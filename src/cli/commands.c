@@ -41,7 +41,7 @@ const struct command commands[] = {
 	{ "serve", cmd_serve, "", "forced command for authorized_keys: run only target-side verbs" },
 	{ "set-state", cmd_set_state, "<vmid> <json>", "target side: replace a guest's replication state (migration)" },
 	{ "status", cmd_status, "[--guest VMID] [--output-format text|json|json-pretty]", "show the state of this node's replication jobs" },
-	{ "update", cmd_update, "<id> [--schedule S] [--rate N] [--comment T] [--disable 0|1] [--delete opt,...] [--digest D]", "change a replication job" },
+	{ "update", cmd_update, "<vmid>-<jobnum> [--schedule S] [--rate MBps] [--comment T] [--disable 0|1] [--source NODE] [--delete opt,...] [--digest D]", "change a replication job" },
 	{ "version", cmd_version, "", "print the version" },
 	{ NULL, NULL, NULL, NULL },
 };
