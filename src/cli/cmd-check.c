@@ -10,7 +10,8 @@
  *                  present here: the zfs pool dataset, the btrfs path
  *   jobs           each job of a guest on this node: target known, the
  *                  guest's volumes replicatable (the rules of a run)
- *   remote         (--remote) each target of this node's jobs: ssh login
+ *   remote         (--remote [NODE...]) the nodes named, else each target
+ *                  of this node's jobs, else every other node: ssh login
  *                  with BatchMode under the node-name host key alias and
  *                  the remote `volrep version`
  * Exit 0 when no error was found, 1 otherwise. */
@@ -26,11 +27,13 @@
 #include "base/log.h"
 #include "base/strbuf.h"
 #include "base/strvec.h"
+#include "base/validate.h"
 #include "cli/cmds.h"
 #include "cli/commands.h"
 #include "cli/jobs-output.h"
 #include "cli/opts.h"
 #include "config/cluster.h"
+#include "config/volrepcfg.h"
 #include "engine/remote.h"
 #include "exec/spawn.h"
 #include "transport/ssh.h"
@@ -170,7 +173,11 @@ static void check_remote(struct report *rp, const struct context *ctx, const str
 	int r;
 
 	strbuf_addf(&what, "ssh to '%s'", target);
-	if (!n || remote_open(&t, &cc->nodes, target, ctx->state_dir, &msg) < 0) {
+	if (!n) {
+		add(rp, CHECK_ERROR, what.buf, "'%s' is not in nodes.cfg", target);
+		goto out;
+	}
+	if (remote_open(&t, &cc->nodes, target, ctx->state_dir, &msg) < 0) {
 		add(rp, CHECK_ERROR, what.buf, "%s", msg.len ? msg.buf : "not in nodes.cfg");
 		goto out;
 	}
@@ -215,9 +222,18 @@ int cmd_check(int argc, char **argv, struct context *ctx)
 	struct stat st;
 	int ret = EXIT_USAGE;
 
-	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, NULL, 0) < 0 ||
-	    output_format_parse(specs[1].value, &rp.fmt) < 0)
+	if (opts_parse(argc, argv, specs, &pos) < 0 || output_format_parse(specs[1].value, &rp.fmt) < 0)
 		goto out;
+	for (size_t i = 0; i < pos.nr; i++) {
+		if (!valid_node_name(pos.v[i])) {
+			error("invalid node name '%s'", pos.v[i]);
+			goto out;
+		}
+	}
+	if (pos.nr && !(specs[0].value && !strcmp(specs[0].value, "1"))) {
+		error("node names are only taken with --remote (volrep check --remote [NODE...])");
+		goto out;
+	}
 	rp.items = json_array();
 	if (stat(ctx->config_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		add(&rp, CHECK_ERROR, "config dir", "'%s' (from %s) is not a directory", ctx->config_dir,
@@ -232,6 +248,14 @@ int cmd_check(int argc, char **argv, struct context *ctx)
 	}
 	for (size_t i = 0; i < cc.warnings.nr; i++)
 		add(&rp, CHECK_WARN, "config", "%s", cc.warnings.v[i]);
+	{
+		struct volrep_cfg vc;
+		struct strbuf e = STRBUF_INIT;
+
+		if (volrep_cfg_load(&vc, ctx->config_dir, &e) < 0)
+			add(&rp, CHECK_ERROR, VOLREP_CFG_NAME, "%s", e.buf);
+		strbuf_release(&e);
+	}
 	strbuf_reset(&err);
 	if (nodes_cfg_check_self(&cc.nodes, ctx, &err))
 		add(&rp, CHECK_ERROR, "identity", "%s", err.buf);
@@ -239,9 +263,21 @@ int cmd_check(int argc, char **argv, struct context *ctx)
 		add(&rp, CHECK_OK, "identity", "this node is '%s' (from %s)", ctx->node, ctx->node_from);
 	check_storages(&rp, &cc, ctx->node);
 	check_jobs(&rp, &cc, ctx->node, &targets);
-	if (specs[0].value && !strcmp(specs[0].value, "1"))
+	if (specs[0].value && !strcmp(specs[0].value, "1")) {
+		/* the nodes named, else the targets of the jobs, else (a node
+		 * being set up) every other node */
+		if (pos.nr) {
+			strvec_clear(&targets);
+			for (size_t i = 0; i < pos.nr; i++)
+				strvec_push(&targets, pos.v[i]);
+		} else if (!targets.nr) {
+			for (size_t i = 0; i < cc.nodes.nr; i++)
+				if (strcmp(cc.nodes.v[i].name, ctx->node))
+					strvec_push(&targets, cc.nodes.v[i].name);
+		}
 		for (size_t i = 0; i < targets.nr; i++)
 			check_remote(&rp, ctx, &cc, targets.v[i]);
+	}
 report:
 	if (rp.fmt != OUTPUT_TEXT) {
 		json_t *o = json_object();

@@ -7,7 +7,7 @@
 /* Keep sorted by name: "volrep help" lists them in this order. */
 const struct command commands[] = {
 	{ "calendar", cmd_calendar, "<spec> [--from EPOCH] [--iterations N] [--output-format text|json]", "show the next events of a schedule" },
-	{ "check", cmd_check, "[--remote] [--output-format text|json|json-pretty]",
+	{ "check", cmd_check, "[--remote [NODE...]] [--output-format text|json|json-pretty]",
 	  "validate this node's configuration (and, with --remote, ssh to its targets)" },
 	{ "create-local-job", cmd_create_local_job, "<vmid>-<jobnum> <target> [--schedule S] [--rate MBps] [--comment T] [--disable 0|1] [--source NODE]", "create a replication job" },
 	{ "daemon", cmd_daemon, "[--help]", "run the replication scheduler service (foreground)" },
