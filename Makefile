@@ -34,7 +34,8 @@ ASAN_UNITS := $(UNIT_SRCS:tests/unit/%.c=build/asan/tests/%)
 FUZZERS   := $(FUZZ_SRCS:fuzz/%.c=build/asan/fuzz/%)
 BENCHES   := $(BENCH_SRCS:bench/%.c=build/bench/%)
 
-# Quiet build: "CC file" per object; V=1 shows the full commands.
+# Quiet build: "CC file" per object; V=1 shows the full commands, SILENT=1
+# nothing at all (make demo: its first screen is the demo, not the build).
 ifeq ($(V),1)
 Q :=
 QCC :=
@@ -45,6 +46,11 @@ Q := @
 QCC = @printf '  CC      %s\n' $<;
 QAR = @printf '  AR      %s\n' $@;
 QLD = @printf '  LD      %s\n' $@;
+endif
+ifeq ($(SILENT),1)
+QCC := @
+QAR := @
+QLD := @
 endif
 
 .PHONY: all check demo bench install uninstall clean deps test-bins
@@ -101,7 +107,8 @@ check: deps
 	@tests/run-all.sh
 
 demo: deps
-	@$(MAKE) --no-print-directory build/volrep
+	@echo "building build/volrep (quietly; 'make V=1 build/volrep' shows the commands)"
+	@$(MAKE) --no-print-directory SILENT=1 build/volrep
 	@scripts/demo.sh
 
 bench: deps

@@ -222,6 +222,27 @@ static void test_nodes(void **state)
 	assert_true(has_warning(&w, "unknown type 'host'"));
 	assert_true(valid_host_address("fe80::1"));
 	assert_false(valid_host_address("a b"));
+	assert_int_equal(nodes_cfg_find(&nc, "pve1")->port, 0);
+	nodes_cfg_release(&nc);
+	strvec_clear(&w);
+
+	/* port, host:port, unknown keys */
+	static const char text2[] = "node: a\n\taddress 10.0.0.1\n\tport 2222\n\n"
+				    "node: b\n\taddress 10.0.0.2:22\n\n"
+				    "node: c\n\tport 65536\n\n"
+				    "node: d\n\tadress 10.0.0.4\n\n"
+				    "node: e\n\taddress fe80::1\n";
+	assert_int_equal(nodes_cfg_parse(&nc, text2, strlen(text2), &w), 0);
+	assert_int_equal(nc.nr, 3);
+	assert_int_equal(nodes_cfg_find(&nc, "a")->port, 2222);
+	assert_null(nodes_cfg_find(&nc, "b"));
+	assert_null(nodes_cfg_find(&nc, "c"));
+	assert_string_equal(nodes_cfg_find(&nc, "d")->address, "d");
+	assert_string_equal(nodes_cfg_find(&nc, "e")->address, "fe80::1");
+	assert_true(has_warning(&w, "file nodes.cfg line 5 (skip section 'b'): invalid address '10.0.0.2:22' - expected a host name or an IP address; give the port on its own line: 'port 22'"));
+	assert_true(has_warning(&w, "(skip section 'c'): invalid port '65536' - expected a number from 1 to 65535"));
+	assert_true(has_warning(&w, "file nodes.cfg line 12 (section 'd') - unknown key 'adress' (ignored; known keys: address, port, comment)"));
+	assert_int_equal(w.nr, 3);
 	nodes_cfg_release(&nc);
 	strvec_clear(&w);
 }
