@@ -829,8 +829,7 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 		strbuf_addf(err, "can't lock file '%s' - %s", path.buf, strerror(-r));
 		goto out_unlocked;
 	}
-	if (!job->remove_job)
-		oc.start_time = start_after_last_sync(ctx, job, oc.start_time);
+	oc.start_time = start_after_last_sync(ctx, job, oc.start_time);
 	r = state_update(ctx->state_dir, start_fn, &run, err);
 	if (r < 0)
 		goto out;

@@ -96,7 +96,10 @@ test_expect_success 'step 6: keys; check names what is missing at each stage' '
 	run_block "$(block_with "volrep check --remote")" &&
 	vq pve1 check --remote pve2 pve3 >out &&
 	expect_grep "^ok    ssh to .pve2.: .pve2. answers at $(node_addr pve2) (volrep " out &&
-	expect_grep "^ok    ssh to .pve3.: " out
+	expect_grep "^ok    ssh to .pve3.: " out &&
+	# remote-exec finds the address in nodes.cfg too
+	vq pve1 remote-exec pve2 volrep version >out &&
+	expect_grep "^volrep " out
 '
 
 test_expect_success 'check --remote: a missing key and a wrong forced command are told apart' '
