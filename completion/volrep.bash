@@ -123,6 +123,9 @@ _volrep()
 	remote-exec)
 		((nargs == 0)) && COMPREPLY=($(compgen -W "$(_volrep_nodes)" -- "$cur"))
 		;;
+	check)
+		COMPREPLY=($(compgen -W "$(_volrep_nodes)" -- "$cur"))
+		;;
 	esac
 }
 

@@ -92,6 +92,29 @@ test_expect_success 'status and run name this node when it is not in nodes.cfg' 
 	expect_grep "warning: this node .pve8. (from VOLREP_NODE) is not in" err
 '
 
+test_expect_success 'check: every problem on one line, exit 1, JSON for scripts' '
+	command -v jq >/dev/null || { echo "skipping: no jq"; return 0; }
+	mkdir -p chk/nodes/pve1/lxc chk/btrfs &&
+	printf "node: pve1\n\nnode: pve2\n\tadress x\n" >chk/nodes.cfg &&
+	printf "zfspool: local-zfs\n\tpool nosuchpool/data\n\nbtrfs: local-btrfs\n\tpath $TRASH/chk/btrfs\n" >chk/storage.cfg &&
+	printf "rootfs: local-btrfs:subvol-300-disk-0\n" >chk/nodes/pve1/lxc/300.conf &&
+	printf "local: 300-0\n\ttarget pve2\n\nlocal: 301-0\n\ttarget pve9\n" >chk/replication.cfg &&
+	dir_sums >sums.before &&
+	expect_exit 1 --config-dir "$TRASH/chk" check --output-format json &&
+	dir_sums >sums.after && test_cmp sums.before sums.after &&
+	jq -e ".node == \"pve1\" and .errors == 2 and .warnings == 2" out &&
+	jq -e ".checks[] | select(.check == \"storage '"'"'local-zfs'"'"'\" and .level == \"error\")" out &&
+	jq -e ".checks[] | select(.check == \"storage '"'"'local-btrfs'"'"'\" and .level == \"ok\")" out &&
+	jq -r ".checks[] | select(.check == \"job '"'"'300-0'"'"'\") | .message" out >msg &&
+	expect_grep "^invalid volume name .subvol-300-disk-0. of volume" msg &&
+	jq -r ".checks[] | select(.level == \"warn\") | .message" out >warn &&
+	expect_grep "unknown key .adress." warn &&
+	expect_grep "guest 301 has no config" warn &&
+	expect_exit 1 --config-dir "$TRASH/chk" --node pve7 check &&
+	expect_grep "^error identity: this node .pve7. (from --node) is not in" out &&
+	expect_grep "^2 error(s), 2 warning(s)$" out
+'
+
 test_expect_success '--help on every command prints its help, exit 0' '
 	for c in $("$VOLREP" help | sed -n "s/^  \([a-z][a-z-]*\)  .*/\1/p"); do
 		"$VOLREP" "$c" --help >out 2>err || { echo "$c --help failed"; cat err; return 1; }

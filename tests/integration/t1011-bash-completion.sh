@@ -57,6 +57,8 @@ test_expect_success 'node names from nodes.cfg, also of --config-dir' '
 	complete_words migrate 100 --online 0 pve3 >out &&
 	printf "pve3\n" >expect && test_cmp expect out &&
 	mkdir other && printf "node: alpha\n\nnode: beta\n" >other/nodes.cfg &&
+	complete_words check --remote pve2 p >out &&
+	printf "pve1\npve2\npve3\n" >expect && test_cmp expect out &&
 	complete_words --config-dir other status --node "" >out &&
 	printf "alpha\nbeta\n" >expect && test_cmp expect out
 '
