@@ -170,6 +170,38 @@ static int is_disk_key(enum guest_type t, const char *key)
 	       !strcmp(key, "efidisk0") || !strcmp(key, "tpmstate0");
 }
 
+/* "<letters><digits>" whose letters are a disk prefix of type t: a key
+ * meant as a disk, e.g. scsi31 or mp256 (not one, so not replicated). */
+static int disk_like_key(enum guest_type t, const char *key)
+{
+	static const char *const vm[] = { "scsi", "virtio", "sata", "ide", "unused", "efidisk", "tpmstate", NULL };
+	static const char *const ct[] = { "mp", "unused", NULL };
+
+	for (const char *const *p = t == GUEST_LXC ? ct : vm; *p; p++) {
+		size_t n = strlen(*p);
+
+		if (!strncmp(key, *p, n) && key[n] && strspn(key + n, "0123456789") == strlen(key + n))
+			return 1;
+	}
+	return 0;
+}
+
+void guest_conf_check_keys(const struct guest_conf *gc, enum guest_type t, const char *what,
+			   struct strvec *warnings)
+{
+	for (size_t i = 0; warnings && i < gc->keys.nr; i++) {
+		const char *k = gc->keys.v[i];
+
+		if (is_disk_key(t, k) || !disk_like_key(t, k))
+			continue;
+		strvec_pushf(warnings, "%s - '%s' is not a disk key of a %s (%s): its volume is not replicated",
+			     what, k, t == GUEST_LXC ? "container" : "VM",
+			     t == GUEST_LXC ? "rootfs, mp0-mp255, unused0-unused255"
+					    : "scsi0-scsi30, virtio0-virtio15, sata0-sata5, ide0-ide3, efidisk0, "
+					      "tpmstate0, unused0-unused255");
+	}
+}
+
 static int parse_bool_word(const char *v, int dflt)
 {
 	if (!strcmp(v, "1") || !strcasecmp(v, "yes") || !strcasecmp(v, "on") || !strcasecmp(v, "true"))
@@ -694,6 +726,8 @@ int guest_conf_load(struct guest_conf *gc, const struct guest *g, struct strvec 
 	if (!r) {
 		strbuf_addf(&what, "%s %u: file %s", g->type == GUEST_LXC ? "CT" : "VM", g->vmid, g->conf_path);
 		r = guest_conf_parse(gc, what.buf, sb.buf, sb.len, warnings);
+		if (!r)
+			guest_conf_check_keys(gc, g->type, what.buf, warnings);
 	}
 	strbuf_release(&sb);
 	strbuf_release(&what);

@@ -61,6 +61,11 @@ struct guest_conf {
  * skipped with a warning naming what (may be NULL). Returns 0 or -EFBIG. */
 int guest_conf_parse(struct guest_conf *gc, const char *what, const char *text, size_t len,
 		     struct strvec *warnings);
+/* Warn (to *warnings, may be NULL) about keys that look like disks of
+ * type t but are not disk keys (scsi31, mp256, ...): their volumes would
+ * be silently left out. what prefixes the message ("VM 100: file ..."). */
+void guest_conf_check_keys(const struct guest_conf *gc, enum guest_type t, const char *what,
+			   struct strvec *warnings);
 /* Value of key in the current state (the last one when repeated), or NULL. */
 const char *guest_conf_get(const struct guest_conf *gc, const char *key);
 void guest_conf_release(struct guest_conf *gc);

@@ -74,10 +74,13 @@ test_expect_success 'storage.cfg: a section without a blank line before it, one 
 	test "$(grep -c warning err)" = 2
 '
 
-test_expect_success 'a guest config line without its colon is warned, not dropped silently' '
+test_expect_success 'a guest config line without its colon, a disk key out of range: warned' '
 	printf "name x\nscsi0: local-zfs:vm-250-disk-0\n" >"$CFG/nodes/pve1/qemu-server/250.conf" &&
 	"$VOLREP" create-local-job 250-0 pve2 >out 2>err &&
-	expect_grep "warning: VM 250: file $CFG/nodes/pve1/qemu-server/250.conf line 1 (ignored; expected .key: value.) - unable to parse config: name x" err
+	expect_grep "warning: VM 250: file $CFG/nodes/pve1/qemu-server/250.conf line 1 (ignored; expected .key: value.) - unable to parse config: name x" err &&
+	printf "scsi0: local-zfs:vm-251-disk-0\nscsi31: local-zfs:vm-251-disk-1\n" >"$CFG/nodes/pve1/qemu-server/251.conf" &&
+	"$VOLREP" create-local-job 251-0 pve2 >out 2>err &&
+	expect_grep "warning: VM 251: file $CFG/nodes/pve1/qemu-server/251.conf - .scsi31. is not a disk key of a VM (scsi0-scsi30, " err
 '
 
 test_expect_success 'create/update show the normalized schedule and the next run' '

@@ -649,6 +649,27 @@ static void test_guest_volumes_sections(void **state)
 	strbuf_release(&res);
 }
 
+static void test_guest_disk_like_keys(void **state)
+{
+	static const char text[] = "scsi0: local-zfs:vm-100-disk-0\nscsi31: local-zfs:vm-100-disk-1\n"
+				   "mp0: local-zfs:subvol-100-disk-2\nscsihw: virtio-scsi-pci\nunused256: x\n";
+	struct guest_conf gc = GUEST_CONF_INIT;
+	struct strvec w = STRVEC_INIT;
+
+	(void)state;
+	assert_int_equal(guest_conf_parse(&gc, "VM 100", text, strlen(text), NULL), 0);
+	guest_conf_check_keys(&gc, GUEST_QEMU, "VM 100", &w);
+	assert_int_equal(w.nr, 2);
+	assert_true(has_warning(&w, "VM 100 - 'scsi31' is not a disk key of a VM (scsi0-scsi30, "));
+	assert_true(has_warning(&w, "VM 100 - 'unused256' is not a disk key"));
+	strvec_clear(&w);
+	guest_conf_check_keys(&gc, GUEST_LXC, "CT 100", &w);
+	assert_int_equal(w.nr, 1);
+	assert_true(has_warning(&w, "CT 100 - 'unused256' is not a disk key of a container (rootfs, mp0-mp255, unused0-unused255)"));
+	strvec_clear(&w);
+	guest_conf_release(&gc);
+}
+
 static void test_guest_volumes_ct(void **state)
 {
 	struct strbuf res = STRBUF_INIT;
@@ -818,6 +839,7 @@ int main(void)
 		cmocka_unit_test(test_guest_volumes_vm),
 		cmocka_unit_test(test_guest_volumes_ct),
 		cmocka_unit_test(test_guest_volumes_sections),
+		cmocka_unit_test(test_guest_disk_like_keys),
 		cmocka_unit_test(test_volname_parse),
 		cmocka_unit_test(test_cluster_load),
 	};
