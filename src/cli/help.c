@@ -50,6 +50,9 @@ static const struct details details[] = {
 	  "                     node-name alias, and the remote volrep answering\n"
 	  "                     'version'\n"
 	  "  --output-format    text (default), json or json-pretty\n"
+	  "ssh checks a target's host key under its node name (HostKeyAlias=<node>),\n"
+	  "not its address: add it with\n"
+	  "  ssh-keyscan ADDRESS | sed 's/^[^ ]*/NODE/' >>/root/.ssh/known_hosts\n"
 	  "exit status: 0 all good, 1 a problem was found (each printed on one line)\n"
 	  "example: volrep check --remote\n" },
 	{ "create-local-job",
@@ -91,6 +94,16 @@ static const struct details details[] = {
 	  "  --verbose          print the replication log\n"
 	  "example: volrep migrate 100 pve2\n" },
 	{ "read", ID_FORM "example: volrep read 100-0\n" },
+	{ "remote-exec",
+	  "  <node>             a node of nodes.cfg: its address and port are used\n"
+	  "  --address ADDR     connect here instead\n"
+	  "  --local            run the command here (the local transport)\n"
+	  "  --stdin            stream this command's stdin to the remote command\n"
+	  "  --rate MBPS        limit that stream, megabytes per second\n"
+	  "  --progress         print the stream's progress on stderr\n"
+	  "The ssh options are the ones of a replication run: BatchMode=yes and\n"
+	  "HostKeyAlias=<node> (the host key must be known under the node name).\n"
+	  "example: volrep remote-exec pve2 volrep version\n" },
 	{ "run",
 	  "  --id ID            run this job now, ignoring its schedule and backoff\n"
 	  "                     (ID: <vmid>-<jobnum>, e.g. 100-0)\n"
@@ -136,6 +149,8 @@ void help_overview(FILE *f)
 	fprintf(f, "\nglobal options (also VOLREP_CONFIG_DIR, VOLREP_STATE_DIR, VOLREP_LOG_DIR,\n"
 		   "VOLREP_NODE; defaults /etc/volrep, /var/lib/volrep, /var/log/volrep, hostname -s)\n"
 		   "may stand anywhere before '--'.\n"
+		   "Between nodes volrep runs ssh with HostKeyAlias=<node name>: host keys\n"
+		   "are looked up under node names ('volrep help check').\n"
 		   "'volrep help <command>' or 'volrep <command> --help' explains a command.\n");
 }
 
