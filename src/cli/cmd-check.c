@@ -9,7 +9,8 @@
  *   storages       every replicatable storage available on this node is
  *                  present here: the zfs pool dataset, the btrfs path
  *   jobs           each job of a guest on this node: target known, the
- *                  guest's volumes replicatable (the rules of a run)
+ *                  guest's volumes replicatable (the rules of a run); the
+ *                  jobs replicating to this node (what it holds)
  *   remote         (--remote [NODE...]) the nodes named, else each target
  *                  of this node's jobs, else every other node: ssh login
  *                  with BatchMode under the node-name host key alias and
@@ -147,7 +148,10 @@ static void check_jobs(struct report *rp, const struct cluster_config *cc, const
 		if (!g) {
 			add(rp, CHECK_WARN, what.buf, "guest %u has no config under nodes/*/", j->guest);
 		} else if (strcmp(g->node, node)) {
-			/* another node's job: checked there */
+			/* another node's job: checked there; a target says what it holds */
+			if (!strcmp(j->target, node))
+				add(rp, CHECK_OK, what.buf, "this node holds the replica of guest %u from '%s'%s",
+				    j->guest, g->node, j->disable ? " (job disabled)" : "");
 		} else if (!nodes_cfg_find(&cc->nodes, j->target)) {
 			add(rp, CHECK_ERROR, what.buf, "target '%s' is not in nodes.cfg", j->target);
 		} else if (cluster_guest_volumes(cc, g, j->remove_job ? GUEST_VOL_CLEANUP : 0, &vols, &err) < 0) {

@@ -113,6 +113,8 @@ test_expect_success 'check: every problem on one line, exit 1, JSON for scripts'
 	jq -r ".checks[] | select(.level == \"warn\") | .message" out >warn &&
 	expect_grep "unknown key .adress." warn &&
 	expect_grep "guest 301 has no config" warn &&
+	expect_exit 1 --config-dir "$TRASH/chk" --node pve2 check &&
+	expect_grep "^ok    job .300-0.: this node holds the replica of guest 300 from .pve1.$" out &&
 	expect_exit 1 --config-dir "$TRASH/chk" --node pve7 check &&
 	expect_grep "^error identity: this node .pve7. (from --node) is not in" out &&
 	expect_grep "^2 error(s), 2 warning(s)$" out
