@@ -39,7 +39,7 @@ _volrep()
 	((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 	COMPREPLY=()
 	# the command is the first word that is neither a global option nor
-	# its value; count the positional words after it
+	# its value (they go before it); count the positional words after it
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
 		--config-dir | --state-dir | --log-dir | --node) ((i++)) ;;
@@ -104,7 +104,7 @@ _volrep()
 	if [[ $cur == -* ]]; then
 		local opts
 		opts=$("$prog" help "$cmd" 2>/dev/null | sed -n '1s/^usage: volrep [a-z-]* //p' | grep -o -- '--[a-z_-]*' | sort -u)
-		COMPREPLY=($(compgen -W "$opts --help $globals" -- "$cur"))
+		COMPREPLY=($(compgen -W "$opts --help" -- "$cur"))
 		return
 	fi
 	case $cmd in

@@ -29,6 +29,17 @@ static void fmt_time(char *buf, size_t size, int64_t t)
 }
 
 /* pvesr prints the rows sorted by guest (numeric); ties keep job id order */
+/* An error text of the state file (which a migration's peer may have
+ * handed over): shown with every control character and every byte
+ * outside ASCII as '?' (C1 controls such as 0x9b are escapes on some
+ * terminals), so that status never prints a terminal escape. */
+static void printable(struct strbuf *sb, const char *s)
+{
+	strbuf_reset(sb);
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
+		strbuf_addch(sb, *p < 0x20 || *p >= 0x7f ? '?' : (char)*p);
+}
+
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct job_entry *x = *(const struct job_entry *const *)a, *y = *(const struct job_entry *const *)b;
@@ -44,7 +55,7 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 		{ "guest", OPT_VALUE, NULL }, { "output-format", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL },
 	};
 	struct strvec pos = STRVEC_INIT;
-	struct strbuf err = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, errtext = STRBUF_INIT;
 	struct cluster_config cc = CLUSTER_CONFIG_INIT;
 	struct state *st = NULL;
 	struct job_status js = JOB_STATUS_INIT;
@@ -121,9 +132,10 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 			else
 				snprintf(dur, sizeof(dur), "-");
 			snprintf(tgt, sizeof(tgt), "local/%s", job->target);
+			printable(&errtext, jst->error);
 			printf("%-10s %-10s %-20s %20s %20s %10s %10lld %s\n", job->id, job->disable ? "No" : "Yes",
 			       tgt, last, nexts, dur, (long long)jst->fail_count,
-			       syncing ? "SYNCING" : jst->error ? jst->error : "OK");
+			       syncing ? "SYNCING" : jst->error ? errtext.buf : "OK");
 		} else {
 			json_t *o = job_to_json(job);
 
@@ -132,8 +144,10 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 			json_object_set_new(o, "last_sync", json_integer(jst->last_sync));
 			json_object_set_new(o, "last_try", json_integer(jst->last_try));
 			json_object_set_new(o, "fail_count", json_integer(jst->fail_count));
-			if (jst->error)
-				json_object_set_new(o, "error", json_string(jst->error));
+			if (jst->error) {
+				printable(&errtext, jst->error);
+				json_object_set_new(o, "error", json_string(errtext.buf));
+			}
 			if (jst->has_duration)
 				json_object_set_new(o, "duration", json_real(jst->duration));
 			if (syncing)
@@ -151,6 +165,7 @@ out:
 	state_free(st);
 	cluster_config_release(&cc);
 	strvec_clear(&pos);
+	strbuf_release(&errtext);
 	strbuf_release(&err);
 	return ret;
 }

@@ -38,7 +38,7 @@ const struct command commands[] = {
 	  "target side: list a replica's replication snapshots as JSON (failover)" },
 	{ "run", cmd_run, "[--id ID] [--verbose]", "run the due replication jobs now (or one job, ignoring its schedule); exit 1 if one failed" },
 	{ "schedule-now", cmd_schedule_now, "<id>", "run a replication job at the next scheduler tick" },
-	{ "serve", cmd_serve, "", "forced command for authorized_keys: run only target-side verbs" },
+	{ "serve", cmd_serve, "--peer NODE | --any-peer", "forced command for authorized_keys: run only the target-side verbs of NODE's jobs" },
 	{ "set-state", cmd_set_state, "<vmid> <json>", "target side: replace a guest's replication state (migration)" },
 	{ "status", cmd_status, "[--guest VMID] [--output-format text|json|json-pretty]", "show the state of this node's replication jobs" },
 	{ "update", cmd_update, "<vmid>-<jobnum> [--schedule S] [--rate MBps] [--comment T] [--disable 0|1] [--source NODE] [--delete opt,...] [--digest D]", "change a replication job" },

@@ -148,7 +148,7 @@ void help_overview(FILE *f)
 	print_section(f, 1);
 	fprintf(f, "\nglobal options (also VOLREP_CONFIG_DIR, VOLREP_STATE_DIR, VOLREP_LOG_DIR,\n"
 		   "VOLREP_NODE; defaults /etc/volrep, /var/lib/volrep, /var/log/volrep, hostname -s)\n"
-		   "may stand anywhere before '--'.\n"
+		   "go before the command: 'volrep --node pve1 status'.\n"
 		   "Between nodes volrep runs ssh with HostKeyAlias=<node name>: host keys\n"
 		   "are looked up under node names ('volrep help check').\n"
 		   "'volrep help <command>' or 'volrep <command> --help' explains a command.\n");

@@ -28,23 +28,21 @@ int cmd_version(int argc, char **argv, struct context *ctx)
 
 static const char *const global_opts[] = { "--config-dir", "--state-dir", "--log-dir", "--node", NULL };
 
-/* Take the global options out of argv wherever they stand (before a "--"),
- * so that both "volrep --node a list" and "volrep list --node a" work. */
+/* Take the global options from the front of argv, before the command
+ * name: "volrep --node a list". After the command name every word
+ * belongs to the command, so that nothing a command's caller passes as
+ * its arguments (volrep serve's child above all) can change who this
+ * node is or where its config and state live. */
 static int strip_global_options(int *argc, char **argv, struct context *ctx)
 {
 	char **fields[] = { &ctx->config_dir, &ctx->state_dir, &ctx->log_dir, &ctx->node };
-	int out = 1;
+	int i = 1, out = 1;
 
-	for (int i = 1; i < *argc; i++) {
+	for (; i < *argc; i++) {
 		const char *a = argv[i];
 		int matched = -1;
 		const char *val = NULL;
 
-		if (!strcmp(a, "--")) {
-			while (i < *argc)
-				argv[out++] = argv[i++];
-			break;
-		}
 		for (int k = 0; global_opts[k]; k++) {
 			size_t n = strlen(global_opts[k]);
 
@@ -54,10 +52,8 @@ static int strip_global_options(int *argc, char **argv, struct context *ctx)
 				break;
 			}
 		}
-		if (matched < 0) {
-			argv[out++] = argv[i];
-			continue;
-		}
+		if (matched < 0)
+			break;
 		if (!val) {
 			if (i + 1 >= *argc) {
 				error("option '%s' needs a value", a);
@@ -72,6 +68,8 @@ static int strip_global_options(int *argc, char **argv, struct context *ctx)
 		free(*fields[matched]);
 		*fields[matched] = xstrdup(val);
 	}
+	while (i < *argc)
+		argv[out++] = argv[i++];
 	*argc = out;
 	argv[out] = NULL;
 	return 0;
@@ -101,7 +99,7 @@ int main(int argc, char **argv)
 		argv[1] = version_cmd;
 	else if (argv[1][0] == '-') {
 		error("unknown global option '%s' (the global options are --config-dir DIR, --state-dir DIR, "
-		      "--log-dir DIR and --node NAME, before or after the command)", argv[1]);
+		      "--log-dir DIR and --node NAME, before the command)", argv[1]);
 		context_release(&ctx);
 		return EXIT_USAGE;
 	}

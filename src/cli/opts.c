@@ -31,8 +31,20 @@ static int is_bool_lookalike(const char *s)
 	return 0;
 }
 
-/* The global options are taken out by main.c wherever they stand; an
- * unknown option that looks like one was probably meant as one. */
+static const char *const global_names[] = { "config-dir", "state-dir", "log-dir", "node", NULL };
+
+/* A global option given after the command (main.c takes them only
+ * before it). */
+static int is_global(const char *name, size_t len)
+{
+	for (const char *const *g = global_names; *g; g++)
+		if (strlen(*g) == len && !strncmp(*g, name, len))
+			return 1;
+	return 0;
+}
+
+/* An unknown option that looks like a global one was probably meant as
+ * one. */
 static int looks_global(const char *name, size_t len)
 {
 	static const char *const hints[] = { "dir", "node", "conf", NULL };
@@ -69,9 +81,12 @@ int opts_parse(int argc, char **argv, struct opt_spec *specs, struct strvec *pos
 		if (!s) {
 			int n = eq ? (int)(eq - a) : (int)strlen(a);
 
-			if (looks_global(a + 2, (size_t)n - 2))
-				error("unknown option '%.*s' (see 'volrep help %s'; the global options are "
-				      "--config-dir, --state-dir, --log-dir and --node)", n, a, argv[0]);
+			if (is_global(a + 2, (size_t)n - 2))
+				error("unknown option '%.*s' of '%s': it is a global option, give it before the "
+				      "command ('volrep %.*s ... %s ...')", n, a, argv[0], n, a, argv[0]);
+			else if (looks_global(a + 2, (size_t)n - 2))
+				error("unknown option '%.*s' (see 'volrep help %s'; the global options --config-dir, "
+				      "--state-dir, --log-dir and --node go before the command)", n, a, argv[0]);
 			else
 				error("unknown option '%.*s' (see 'volrep help %s')", n, a, argv[0]);
 			return -1;

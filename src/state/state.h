@@ -195,7 +195,10 @@ int state_extract_guest(const struct state *st, uint32_t vmid, const char *old_t
  * entries of vmid by json, which is validated strictly: one JSON object of
  * at most STATE_FILE_MAX bytes, keys "local/<valid node>", values objects
  * with known fields only, each of its exact type (integers as JSON
- * integers), no duplicate keys. "{}" deletes the guest's state. Returns 0,
+ * integers), no duplicate keys, no pid/ptime (a running job of another
+ * node), error texts of at most STATE_ERROR_MAX bytes whose control
+ * characters and non-ASCII bytes are stored as '?'. "{}" deletes the
+ * guest's state. Returns 0,
  * or -EINVAL with a message in err (state unchanged). */
 int state_set_guest_json(struct state *st, uint32_t vmid, const char *json, struct strbuf *err);
 

@@ -58,4 +58,11 @@ int transport_ssh_set_port(struct transport *t, unsigned port);
  * (-EPERM when it exists with the wrong owner or mode). */
 int ssh_private_dir(const char *dir);
 
+/* Whether ssh's stderr (of a call that exited 255) says the host could
+ * not be reached at all: no route to host, connection refused, connection
+ * timed out. Everything else ssh fails with (a changed host key, a
+ * refused key, an unknown name, a dropped connection) says nothing about
+ * whether the node is down: 0. */
+int ssh_unreachable(const char *err);
+
 #endif

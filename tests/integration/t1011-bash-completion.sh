@@ -37,7 +37,9 @@ test_expect_success 'commands' '
 
 test_expect_success 'options of a command, from its usage line' '
 	complete_words update 100-0 --s >out &&
-	printf -- "--schedule\n--source\n--state-dir\n" >expect && test_cmp expect out &&
+	printf -- "--schedule\n--source\n" >expect && test_cmp expect out &&
+	complete_words --st >out &&
+	printf -- "--state-dir\n" >expect && test_cmp expect out &&
 	complete_words run --i >out &&
 	printf -- "--id\n" >expect && test_cmp expect out
 '
@@ -59,7 +61,7 @@ test_expect_success 'node names from nodes.cfg, also of --config-dir' '
 	mkdir other && printf "node: alpha\n\nnode: beta\n" >other/nodes.cfg &&
 	complete_words check --remote pve2 p >out &&
 	printf "pve1\npve2\npve3\n" >expect && test_cmp expect out &&
-	complete_words --config-dir other status --node "" >out &&
+	complete_words --config-dir other --node "" >out &&
 	printf "alpha\nbeta\n" >expect && test_cmp expect out
 '
 

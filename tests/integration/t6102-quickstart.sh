@@ -51,10 +51,6 @@ run_block() {
 	sed -e "s|192\.0\.2\.11|$(node_addr pve1)|g" -e "s|192\.0\.2\.12|$(node_addr pve2)|g" \
 		-e "s|192\.0\.2\.13|$(node_addr pve3)|g" -e "s|/etc/volrep|$TB/config|g" \
 		"blocks/$1.sh" >"blocks/$1.run"
-	# until serve learns --peer (it is being added), the key is restricted
-	# to plain "volrep serve"
-	"$VOLREP" help serve | grep -q -- --peer ||
-		sed -i "s|volrep serve --peer [a-z0-9-]*|volrep serve|" "blocks/$1.run"
 	for _bn in $(cat "blocks/$1.nodes"); do
 		echo "== block $1 on $_bn"
 		TB_VOLREP_SSH="ssh -i /root/.ssh/id_volrep" node_exec "$_bn" env VOLREP_SSH_CONTROL_DIR= \

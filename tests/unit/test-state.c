@@ -643,6 +643,11 @@ static void test_set_state_validation(void **state)
 		{ "{\"local/a\":{\"fail_count\":1e3}}", "field 'fail_count'" },
 		{ "{\"local/a\":{\"storeid_list\":[\"UP\"]}}", "field 'storeid_list'" },
 		{ "{\"local/a\":{},\"local/a\":{}}", "duplicate" },
+		/* a running job of another node is never handed over */
+		{ "{\"local/a\":{\"pid\":1}}", "field 'pid' cannot be set" },
+		{ "{\"local/a\":{\"ptime\":1}}", "field 'ptime' cannot be set" },
+		{ "{\"local/a\":{\"fail_count\":-1}}", "field 'fail_count'" },
+		{ "{\"local/a\":{\"last_sync\":99999999999999}}", "field 'last_sync'" },
 	};
 	struct state *st = parse("{\"100\":{\"local/a\":{\"last_sync\":5}}}");
 	struct strbuf err = STRBUF_INIT;
@@ -661,6 +666,28 @@ static void test_set_state_validation(void **state)
 	assert_int_equal(state_set_guest_json(st, 200, "{\"local/b\":{\"last_sync\":7,\"error\":\"e\"}}", NULL), 0);
 	assert_format(st, "{\"100\":{\"local/a\":{\"last_sync\":5}},"
 			  "\"200\":{\"local/b\":{\"error\":\"e\",\"last_sync\":7}}}");
+	/* error texts: no terminal escapes stored, bounded */
+	assert_int_equal(state_set_guest_json(st, 300, "{\"local/b\":{\"error\":\"a\\u001b[31mb\\u009bc\\nd\\u00e9\"}}",
+					      NULL), 0);
+	{
+		char *j = state_format(st);
+
+		if (!strstr(j, "\"error\":\"a?[31mb??c?d??\""))
+			fail_msg("%s", j);
+		free(j);
+	}
+	{
+		struct strbuf big = STRBUF_INIT;
+
+		strbuf_addstr(&big, "{\"local/b\":{\"error\":\"");
+		for (int i = 0; i < STATE_ERROR_MAX + 1; i++)
+			strbuf_addch(&big, 'x');
+		strbuf_addstr(&big, "\"}}");
+		strbuf_reset(&err);
+		assert_int_equal(state_set_guest_json(st, 300, big.buf, &err), -EINVAL);
+		assert_non_null(strstr(err.buf, "longer than"));
+		strbuf_release(&big);
+	}
 	state_free(st);
 	strbuf_release(&err);
 }
