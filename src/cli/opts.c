@@ -23,7 +23,7 @@ static int is_bool_word(const char *s)
  * about an unexpected argument 'yes'. */
 static int is_bool_lookalike(const char *s)
 {
-	static const char *const words[] = { "yes", "no", "true", "false", "on", "off", "y", "n", NULL };
+	static const char *const words[] = { "yes", "no", "true", "false", "on", "off", NULL };
 
 	for (const char *const *w = words; *w; w++)
 		if (!strcasecmp(s, *w))
