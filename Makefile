@@ -4,7 +4,9 @@
 #                   also under ASan+UBSan, fuzz corpora replayed, integration)
 #   make demo       a two-node replication on loop-file storage, explained
 #   make bench      benchmarks, printed as figures
-#   make install    /usr/local (PREFIX, DESTDIR)
+#   make install    /usr/local (PREFIX, DESTDIR): binary, man page, systemd
+#                   unit, docs, bash completion (BASH_COMPLETION_DIR)
+#   make V=1        show the compiler commands (default: "  CC file")
 
 CC      ?= gcc
 PREFIX  ?= /usr/local
