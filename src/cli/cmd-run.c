@@ -14,6 +14,7 @@
 #include "base/parse-util.h"
 #include "config/jobs.h"
 #include "config/volrepcfg.h"
+#include "config/nodes.h"
 #include "daemon/worker.h"
 #include "engine/interrupt.h"
 #include "engine/joblog.h"
@@ -51,6 +52,18 @@ static int run_scheduled(const struct context *ctx, const char *id, const char *
 	return r == -EBUSY ? RUN_EXIT_BUSY : r < 0 ? EXIT_FAILED : 0;
 }
 
+/* Under a name not in nodes.cfg a run finds no guests of its own: say so. */
+static void warn_identity(const struct context *ctx)
+{
+	struct nodes_cfg nc = { 0 };
+	struct strbuf msg = STRBUF_INIT;
+
+	if (nodes_cfg_load(&nc, ctx->config_dir, NULL) == 0 && nodes_cfg_check_self(&nc, ctx, &msg))
+		warning("%s", msg.buf);
+	nodes_cfg_release(&nc);
+	strbuf_release(&msg);
+}
+
 int cmd_run(int argc, char **argv, struct context *ctx)
 {
 	struct opt_spec specs[] = {
@@ -80,11 +93,13 @@ int cmd_run(int argc, char **argv, struct context *ctx)
 		ret = EXIT_FAILED;
 		goto out;
 	}
+	if (!(specs[2].value && !strcmp(specs[2].value, "1")))
+		warn_identity(ctx);
 	if (specs[1].value && !strcmp(specs[1].value, "1"))
 		echo = stdout;
 	progress = echo && isatty(STDERR_FILENO);
 	if (specs[0].value) {
-		if (job_id_parse(specs[0].value, &id, NULL, NULL, &err) < 0) {
+		if (job_id_parse_existing(specs[0].value, &id, NULL, &err) < 0) {
 			error("%s", err.buf);
 			goto out;
 		}
@@ -102,6 +117,11 @@ int cmd_run(int argc, char **argv, struct context *ctx)
 		r = run_jobs(ctx, 0, echo, progress, mail, report, NULL, &err);
 		if (r < 0) {
 			error("%s", err.buf);
+			ret = EXIT_FAILED;
+			goto out;
+		}
+		/* cron and monitoring must see a failed job (each was reported) */
+		if (r > 0) {
 			ret = EXIT_FAILED;
 			goto out;
 		}
@@ -143,6 +163,21 @@ static void list_run(unsigned k, const struct strbuf *text)
 	strbuf_release(&result);
 }
 
+/* A job without a log: a job that has not run here, or no job at all. */
+static int no_log(const struct context *ctx, const char *id)
+{
+	struct jobs_cfg jc = { 0 };
+	int known = jobs_cfg_load(&jc, ctx->config_dir, NULL) < 0 || jobs_cfg_find(&jc, id);
+
+	jobs_cfg_release(&jc);
+	if (!known) {
+		error("no such replication job '%s' (see 'volrep list')", id);
+		return EXIT_USAGE;
+	}
+	error("no log for job '%s' (it has not run on this node)", id);
+	return EXIT_FAILED;
+}
+
 int cmd_log(int argc, char **argv, struct context *ctx)
 {
 	static const char *const names[] = { "id" };
@@ -155,7 +190,7 @@ int cmd_log(int argc, char **argv, struct context *ctx)
 
 	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, names, 1) < 0)
 		goto out;
-	if (job_id_parse(pos.v[0], &id, NULL, NULL, &err) < 0) {
+	if (job_id_parse_existing(pos.v[0], &id, NULL, &err) < 0) {
 		error("%s", err.buf);
 		goto out;
 	}
@@ -187,7 +222,7 @@ int cmd_log(int argc, char **argv, struct context *ctx)
 			n++;
 		}
 		if (!n) {
-			error("no log for job '%s' (it has not run on this node)", id.buf);
+			ret = no_log(ctx, id.buf);
 			goto out;
 		}
 		ret = fflush(stdout) == 0 ? 0 : EXIT_FAILED;
@@ -199,7 +234,7 @@ int cmd_log(int argc, char **argv, struct context *ctx)
 		error("no log of run %u for job '%s' (see volrep log %s --list)", (unsigned)k, id.buf, id.buf);
 		goto out;
 	} else if (r == -ENOENT) {
-		error("no log for job '%s' (it has not run on this node)", id.buf);
+		ret = no_log(ctx, id.buf);
 		goto out;
 	} else if (r < 0) {
 		error("unable to read '%s' - %s", path, strerror(-r));

@@ -102,6 +102,9 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 		error("%s", err.buf);
 		goto out;
 	}
+	if (nodes_cfg_check_self(&cc.nodes, ctx, &err)) /* else an empty list looks like "no jobs" */
+		warning("%s", err.buf);
+	strbuf_reset(&err);
 	r = state_load(ctx->state_dir, &st, &err);
 	if (r < 0) {
 		error("%s", err.buf);

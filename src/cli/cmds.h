@@ -4,9 +4,11 @@
 
 #include "config/context.h"
 
+int cmd_check(int argc, char **argv, struct context *ctx);
 int cmd_calendar(int argc, char **argv, struct context *ctx);
 int cmd_create_local_job(int argc, char **argv, struct context *ctx);
 int cmd_daemon(int argc, char **argv, struct context *ctx);
+void cmd_daemon_help(void);
 int cmd_delete(int argc, char **argv, struct context *ctx);
 int cmd_disable(int argc, char **argv, struct context *ctx);
 int cmd_enable(int argc, char **argv, struct context *ctx);

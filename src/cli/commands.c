@@ -7,7 +7,9 @@
 /* Keep sorted by name: "volrep help" lists them in this order. */
 const struct command commands[] = {
 	{ "calendar", cmd_calendar, "<spec> [--from EPOCH] [--iterations N] [--output-format text|json]", "show the next events of a schedule" },
-	{ "create-local-job", cmd_create_local_job, "<id> <target> [--schedule S] [--rate MBps] [--comment T] [--disable 0|1] [--source NODE]", "create a replication job" },
+	{ "check", cmd_check, "[--remote [NODE...]] [--output-format text|json|json-pretty]",
+	  "validate this node's configuration (and, with --remote, ssh to its targets)" },
+	{ "create-local-job", cmd_create_local_job, "<vmid>-<jobnum> <target> [--schedule S] [--rate MBps] [--comment T] [--disable 0|1] [--source NODE]", "create a replication job" },
 	{ "daemon", cmd_daemon, "[--help]", "run the replication scheduler service (foreground)" },
 	{ "delete", cmd_delete, "<id> [--keep] [--force]", "mark a replication job for removal (--force: remove the entry at once)" },
 	{ "disable", cmd_disable, "<id>", "disable a replication job" },
@@ -36,12 +38,12 @@ const struct command commands[] = {
 	  "target side: roll a replica's volumes back to a replication snapshot (failover)" },
 	{ "replica-snapshots", cmd_replica_snapshots, "<vmid> <volid>...",
 	  "target side: list a replica's replication snapshots as JSON (failover)" },
-	{ "run", cmd_run, "[--id ID] [--verbose] [--mail]", "run the due replication jobs now (or one job, ignoring its schedule)" },
+	{ "run", cmd_run, "[--id ID] [--verbose] [--mail]", "run the due replication jobs now (or one job, ignoring its schedule); exit 1 if one failed" },
 	{ "schedule-now", cmd_schedule_now, "<id>", "run a replication job at the next scheduler tick" },
 	{ "serve", cmd_serve, "--peer NODE | --any-peer", "forced command for authorized_keys: run only the target-side verbs of NODE's jobs" },
 	{ "set-state", cmd_set_state, "<vmid> <json>", "target side: replace a guest's replication state (migration)" },
 	{ "status", cmd_status, "[--guest VMID] [--output-format text|json|json-pretty|pvesr]", "show the state of this node's replication jobs" },
-	{ "update", cmd_update, "<id> [--schedule S] [--rate N] [--comment T] [--disable 0|1] [--delete opt,...] [--digest D]", "change a replication job" },
+	{ "update", cmd_update, "<vmid>-<jobnum> [--schedule S] [--rate MBps] [--comment T] [--disable 0|1] [--source NODE] [--delete opt,...] [--digest D]", "change a replication job" },
 	{ "version", cmd_version, "", "print the version" },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
@@ -844,9 +845,36 @@ static void send_notice(struct run *run, const struct volrep_cfg *cfg, struct en
 	notify_send_all(cfg, &ev, log_notice, run);
 }
 
-int run_replication(const struct context *ctx, const struct cluster_config *cc, const struct repl_job *job,
-		    const struct run_opts *o, struct strbuf *err)
+/* Snapshot names hold the start second and a run must start after the
+ * last sync: a run in the same second as the previous one (two quick
+ * `run --id`, or one that waited for the guest lock) waits for the next
+ * second, at most 2 s, instead of failing. Called under the guest lock. */
+static int64_t start_after_last_sync(const struct context *ctx, const struct repl_job *job, int64_t start)
 {
+	struct state *st = NULL;
+	struct job_state js = JOB_STATE_INIT;
+	int64_t last = 0, now = start;
+
+	if (state_load(ctx->state_dir, &st, NULL) == 0 && state_get_job(st, job->guest, job->target, &js) >= 0)
+		last = js.last_sync;
+	job_state_release(&js);
+	state_free(st);
+	if (start > last || last - start > 2)
+		return start;
+	for (int i = 0; i < 60 && now <= last; i++) {
+		struct timespec ts = { 0, 50000000L };
+
+		nanosleep(&ts, NULL);
+		now = volrep_now();
+	}
+	return now > start ? now : start;
+}
+
+int run_replication(const struct context *ctx, const struct cluster_config *cc, const struct repl_job *job,
+		    const struct run_opts *o_in, struct strbuf *err)
+{
+	struct run_opts oc = *o_in;
+	const struct run_opts *o = &oc;
 	struct run run = {
 		.ctx = ctx, .cc = cc, .job = job, .o = o, .js = JOB_STATE_INIT, .storeids = STRVEC_INIT,
 		.sm = STOREMAP_INIT(&cc->storages, ctx->node), .t = TRANSPORT_INIT, .volids = STRVEC_INIT,
@@ -879,6 +907,7 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 		strbuf_addf(err, "can't lock file '%s' - %s", path.buf, strerror(-r));
 		goto out_unlocked;
 	}
+	oc.start_time = start_after_last_sync(ctx, job, oc.start_time);
 	r = state_update(ctx->state_dir, start_fn, &run, err);
 	if (r < 0)
 		goto out;
