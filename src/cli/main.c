@@ -10,36 +10,12 @@
 #include "base/xalloc.h"
 #include "cli/cmds.h"
 #include "cli/commands.h"
+#include "cli/help.h"
 #include "config/context.h"
 
 #ifndef VOLREP_VERSION
 #define VOLREP_VERSION "0.1.0"
 #endif
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: volrep [--config-dir DIR] [--state-dir DIR] [--log-dir DIR] [--node NAME] <command> [args]\n\ncommands:\n");
-	for (const struct command *c = commands; c->name; c++)
-		fprintf(f, "  %-20s %s\n", c->name, c->help);
-	fprintf(f, "\n'volrep help <command>' shows a command's arguments.\n");
-}
-
-int cmd_help(int argc, char **argv, struct context *ctx)
-{
-	(void)ctx;
-	if (argc < 2) {
-		usage(stdout);
-		return 0;
-	}
-	for (const struct command *c = commands; c->name; c++) {
-		if (!strcmp(c->name, argv[1])) {
-			printf("usage: volrep %s %s\n  %s\n", c->name, c->usage, c->help);
-			return 0;
-		}
-	}
-	error("unknown command '%s'", argv[1]);
-	return EXIT_USAGE;
-}
 
 int cmd_version(int argc, char **argv, struct context *ctx)
 {
@@ -112,7 +88,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (argc < 2) {
-		usage(stderr);
+		help_overview(stderr);
 		context_release(&ctx);
 		return EXIT_USAGE;
 	}
@@ -121,6 +97,12 @@ int main(int argc, char **argv)
 		argv[1] = help_cmd;
 	else if (!strcmp(argv[1], "--version"))
 		argv[1] = version_cmd;
+	else if (argv[1][0] == '-') {
+		error("unknown global option '%s' (the global options are --config-dir DIR, --state-dir DIR, "
+		      "--log-dir DIR and --node NAME, before the command)", argv[1]);
+		context_release(&ctx);
+		return EXIT_USAGE;
+	}
 	if (context_resolve(&ctx) < 0) {
 		error("invalid node name '%s'", ctx.node);
 		context_release(&ctx);
@@ -128,7 +110,7 @@ int main(int argc, char **argv)
 	}
 	for (const struct command *c = commands; c->name; c++) {
 		if (!strcmp(c->name, argv[1])) {
-			ret = c->fn(argc - 1, argv + 1, &ctx);
+			ret = help_wanted(argc - 1, argv + 1) ? help_command(c->name) : c->fn(argc - 1, argv + 1, &ctx);
 			context_release(&ctx);
 			return ret;
 		}

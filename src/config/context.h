@@ -8,6 +8,11 @@ struct context {
 	char *state_dir;  /* --state-dir, VOLREP_STATE_DIR, /var/lib/volrep */
 	char *log_dir;    /* --log-dir, VOLREP_LOG_DIR, /var/log/volrep */
 	char *node;       /* --node, VOLREP_NODE, hostname -s */
+	/* where config_dir and node came from, for messages: "--config-dir",
+	 * "VOLREP_CONFIG_DIR", "the default" / "--node", "VOLREP_NODE",
+	 * "hostname -s" (static strings, set by context_resolve) */
+	const char *config_dir_from;
+	const char *node_from;
 };
 
 /* Fill unset fields from the environment and defaults. Returns 0, or

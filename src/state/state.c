@@ -68,7 +68,7 @@ static const struct field {
 	{ "last_sync", F_TIME },	{ "last_try", F_TIME },	    { "last_iteration", F_TIME },
 	{ "fail_count", F_COUNT },	{ "duration", F_DURATION }, { "error", F_STRING },
 	{ "last_node", F_NODE },	{ "storeid_list", F_STOREIDS }, { "pid", F_PID },
-	{ "ptime", F_PTIME },		{ "bytes", F_BYTES },
+	{ "ptime", F_PTIME },		{ "bytes", F_BYTES },		{ "notified", F_COUNT },
 };
 
 static const struct field *find_field(const char *name)
@@ -611,6 +611,7 @@ static void fill_job_state(const json_t *entry, struct job_state *js)
 	js->pid = (pid_t)get_int(entry, "pid");
 	js->ptime = (uint64_t)get_int(entry, "ptime");
 	js->bytes = (uint64_t)get_int(entry, "bytes");
+	js->notified = (int)get_int(entry, "notified");
 	v = json_object_get(entry, "duration");
 	if (json_is_number(v)) {
 		js->has_duration = true;
@@ -747,6 +748,22 @@ int state_set_bytes(struct state *st, uint32_t vmid, const char *target, uint64_
 	if (!valid_args(vmid, target) || bytes > (uint64_t)INT64_MAX)
 		return -EINVAL;
 	set_int(job_entry(st, vmid, target, true), "bytes", (int64_t)bytes);
+	return 0;
+}
+
+int state_set_notified(struct state *st, uint32_t vmid, const char *target, int notified)
+{
+	json_t *entry;
+
+	if (!valid_args(vmid, target) || notified < 0)
+		return -EINVAL;
+	entry = job_entry(st, vmid, target, notified != 0);
+	if (!entry)
+		return 0;
+	if (notified)
+		set_int(entry, "notified", notified);
+	else
+		json_object_del(entry, "notified");
 	return 0;
 }
 

@@ -222,3 +222,13 @@ int transport_ssh_init(struct transport *t, const char *node, const char *addres
 	}
 	return 0;
 }
+
+int transport_ssh_set_port(struct transport *t, unsigned port)
+{
+	if (t->ops != &ssh_transport_ops || port < 1 || port > 65535)
+		return -EINVAL;
+	/* after VOLREP_SSH's words: a -p given there comes first and wins */
+	strvec_push(&t->cmd, "-p");
+	strvec_pushf(&t->cmd, "%u", port);
+	return 0;
+}

@@ -48,6 +48,10 @@ int ssh_valid_address(const char *s);
 int transport_ssh_init(struct transport *t, const char *node, const char *address,
 		       const char *state_dir);
 
+/* Connect to port (1..65535, nodes.cfg "port") instead of ssh's default:
+ * "-p <port>" after the VOLREP_SSH words. Returns 0 or -EINVAL. */
+int transport_ssh_set_port(struct transport *t, unsigned port);
+
 /* Make sure dir exists, is a real directory (not a symlink), owned by the
  * effective uid with no group/other permissions; creates it (and missing
  * parents, 0755 for those) with mode 0700. Returns 0 or -errno

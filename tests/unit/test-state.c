@@ -864,6 +864,36 @@ static int ok_update(struct state *st, void *data, struct strbuf *err)
 	return state_record_sync_end(st, 100, "pve2", 456) == 0 ? 7 : -1;
 }
 
+static void test_notified(void **state)
+{
+	struct state *st = parse("{\"100\":{\"local/pve2\":{\"fail_count\":1}}}");
+	struct job_state js = JOB_STATE_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct state *bad = NULL;
+
+	(void)state;
+	assert_int_equal(state_get_job(st, 100, "pve2", &js), 1);
+	assert_int_equal(js.notified, 0);
+	job_state_release(&js);
+	assert_int_equal(state_set_notified(st, 100, "pve2", STATE_NOTIFIED_FAILURE), 0);
+	assert_format(st, "{\"100\":{\"local/pve2\":{\"fail_count\":1,\"notified\":1}}}");
+	assert_int_equal(state_get_job(st, 100, "pve2", &js), 1);
+	assert_int_equal(js.notified, STATE_NOTIFIED_FAILURE);
+	job_state_release(&js);
+	assert_int_equal(state_set_notified(st, 100, "pve2", 0), 0);
+	assert_format(st, "{\"100\":{\"local/pve2\":{\"fail_count\":1}}}");
+	/* clearing where there is no entry creates none */
+	assert_int_equal(state_set_notified(st, 101, "pve2", 0), 0);
+	assert_format(st, "{\"100\":{\"local/pve2\":{\"fail_count\":1}}}");
+	assert_int_equal(state_set_notified(st, 100, "pve2", -1), -EINVAL);
+	/* a wrong type is an error naming the field */
+	static const char badjson[] = "{\"100\":{\"local/pve2\":{\"notified\":\"yes\"}}}";
+	assert_int_equal(state_parse(badjson, strlen(badjson), "t", &bad, &err), -EINVAL);
+	assert_non_null(strstr(err.buf, "'notified'"));
+	strbuf_release(&err);
+	state_free(st);
+}
+
 static void test_update_helper(void **state)
 {
 	struct fixture *fx = *state;
@@ -904,6 +934,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_updates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_helper, setup, teardown),
+		cmocka_unit_test(test_notified),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -111,6 +111,19 @@ static void test_ssh_argv(void **state)
 	expect_argv(&av, want2);
 	strvec_clear(&av);
 
+	/* nodes.cfg's port: -p after the VOLREP_SSH words, before ours */
+	assert_int_equal(transport_ssh_init(&t, "b", "::1", dir), 0);
+	assert_int_equal(transport_ssh_set_port(&t, 2222), 0);
+	assert_int_equal(transport_build_argv(&t, v, &av), 0);
+	assert_string_equal(av.v[0], "ssh");
+	assert_string_equal(av.v[1], "-p");
+	assert_string_equal(av.v[2], "2222");
+	assert_string_equal(av.v[3], "-e");
+	strvec_clear(&av);
+	assert_int_equal(transport_ssh_set_port(&t, 0), -EINVAL);
+	assert_int_equal(transport_ssh_set_port(&t, 65536), -EINVAL);
+	transport_release(&t);
+
 	/* a long state dir falls back to the short system path */
 	unsetenv("VOLREP_SSH_CONTROL_DIR");
 	assert_int_equal(transport_ssh_init(&t, "b", "b", "/a/very/long/state/directory/path/that/is/too/long/for/sockets"), 0);
