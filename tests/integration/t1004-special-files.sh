@@ -47,14 +47,25 @@ test_expect_success 'a FIFO as volrep.cfg: the run does not hang' '
 	rm -f "$CFG/volrep.cfg"
 '
 
-test_expect_success 'a symlink as the job log: not followed, its target intact' '
+test_expect_success 'a symlink as the job log (no rotation): not followed, its target intact' '
 	echo precious >"$TRASH/victim" &&
+	printf "log-keep 0\n" >"$CFG/volrep.cfg" &&
 	rm -f "$VOLREP_LOG_DIR/100-0" && ln -s "$TRASH/victim" "$VOLREP_LOG_DIR/100-0" &&
 	bounded run --id 100-0 &&
+	rm "$CFG/volrep.cfg" &&
 	test $rc != 0 &&
 	expect_grep "unable to open replication log .* - is a symbolic link" err &&
 	test "$(cat "$TRASH/victim")" = precious &&
 	rm "$VOLREP_LOG_DIR/100-0"
+'
+
+test_expect_success 'a symlink as the job log (rotated away): its target intact, a new log' '
+	rm -f "$VOLREP_LOG_DIR"/100-0* && ln -s "$TRASH/victim" "$VOLREP_LOG_DIR/100-0" &&
+	bounded run --id 100-0 &&
+	test "$(cat "$TRASH/victim")" = precious &&
+	test -f "$VOLREP_LOG_DIR/100-0" && ! test -L "$VOLREP_LOG_DIR/100-0" &&
+	expect_grep "start replication job" "$VOLREP_LOG_DIR/100-0" &&
+	rm -f "$VOLREP_LOG_DIR"/100-0*
 '
 
 test_expect_success 'a symlink as the guest lock file: not followed, nothing created' '
