@@ -11,15 +11,15 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 VERSION := 0.1.0
 
-PKG_CFLAGS := $(shell pkg-config --cflags jansson nettle 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs jansson nettle 2>/dev/null || echo -ljansson -lnettle)
+PKG_CFLAGS := $(shell pkg-config --cflags jansson nettle libcurl 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs jansson nettle libcurl 2>/dev/null || echo -ljansson -lnettle -lcurl)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wvla -Wwrite-strings -Wmissing-prototypes \
            -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c17 -D_GNU_SOURCE -DVOLREP_VERSION='"$(VERSION)"' $(WARN) -Isrc $(PKG_CFLAGS) $(CFLAGS)
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-LIBS    := $(PKG_LIBS) -lm
+LIBS    := $(PKG_LIBS) -lm -pthread
 
 LIB_SRCS  := $(sort $(filter-out src/cli/main.c,$(wildcard src/*/*.c)))
 HDRS      := $(wildcard src/*/*.h)

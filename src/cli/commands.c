@@ -7,6 +7,8 @@
 /* Keep sorted by name: "volrep help" lists them in this order. */
 const struct command commands[] = {
 	{ "calendar", cmd_calendar, "<spec> [--from EPOCH] [--iterations N] [--output-format text|json]", "show the next events of a schedule" },
+	{ "cluster", cmd_cluster, "status [--output-format text|json|json-pretty] | import DIR | export DIR | lock NAME [--ttl S] [--timeout MS] [--hold S]",
+	  "the cluster store: quorum, endpoints and node liveness; load or save a config dir" },
 	{ "create-local-job", cmd_create_local_job, "<id> <target> [--schedule S] [--rate MBps] [--comment T] [--disable 0|1] [--source NODE]", "create a replication job" },
 	{ "daemon", cmd_daemon, "[--help]", "run the replication scheduler service (foreground)" },
 	{ "delete", cmd_delete, "<id> [--keep] [--force]", "mark a replication job for removal (--force: remove the entry at once)" },

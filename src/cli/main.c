@@ -18,7 +18,7 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: volrep [--config-dir DIR] [--state-dir DIR] [--log-dir DIR] [--node NAME] <command> [args]\n\ncommands:\n");
+	fprintf(f, "usage: volrep [--config-dir DIR] [--state-dir DIR] [--log-dir DIR] [--node NAME] [--cluster URL] <command> [args]\n\ncommands:\n");
 	for (const struct command *c = commands; c->name; c++)
 		fprintf(f, "  %-20s %s\n", c->name, c->help);
 	fprintf(f, "\n'volrep help <command>' shows a command's arguments.\n");
@@ -50,13 +50,13 @@ int cmd_version(int argc, char **argv, struct context *ctx)
 	return 0;
 }
 
-static const char *const global_opts[] = { "--config-dir", "--state-dir", "--log-dir", "--node", NULL };
+static const char *const global_opts[] = { "--config-dir", "--state-dir", "--log-dir", "--node", "--cluster", NULL };
 
 /* Take the global options out of argv wherever they stand (before a "--"),
  * so that both "volrep --node a list" and "volrep list --node a" work. */
 static int strip_global_options(int *argc, char **argv, struct context *ctx)
 {
-	char **fields[] = { &ctx->config_dir, &ctx->state_dir, &ctx->log_dir, &ctx->node };
+	char **fields[] = { &ctx->config_dir, &ctx->state_dir, &ctx->log_dir, &ctx->node, &ctx->cluster };
 	int out = 1;
 
 	for (int i = 1; i < *argc; i++) {
@@ -125,6 +125,10 @@ int main(int argc, char **argv)
 		argv[1] = version_cmd;
 	if (context_resolve(&ctx) < 0) {
 		error("invalid node name '%s'", ctx.node);
+		context_release(&ctx);
+		return EXIT_USAGE;
+	}
+	if (context_open_cluster(&ctx) < 0) {
 		context_release(&ctx);
 		return EXIT_USAGE;
 	}

@@ -8,11 +8,17 @@ struct context {
 	char *state_dir;  /* --state-dir, VOLREP_STATE_DIR, /var/lib/volrep */
 	char *log_dir;    /* --log-dir, VOLREP_LOG_DIR, /var/log/volrep */
 	char *node;       /* --node, VOLREP_NODE, hostname -s */
+	char *cluster;    /* --cluster, VOLREP_CLUSTER, unset: dir mode (cluster/store.h) */
 };
 
 /* Fill unset fields from the environment and defaults. Returns 0, or
  * -EINVAL when the node name is not a valid node name. */
 int context_resolve(struct context *ctx);
 void context_release(struct context *ctx);
+
+/* With a cluster URL, open the etcd store and make it the process's
+ * cluster store (store_set_cluster). Returns 0, or -EINVAL after printing
+ * "invalid cluster URL ..." */
+int context_open_cluster(struct context *ctx);
 
 #endif
