@@ -16,7 +16,7 @@ const struct command commands[] = {
 	{ "enable", cmd_enable, "<id>", "enable a replication job" },
 	{ "export", cmd_export, "(STOREID:VOLNAME | (--zfs-pool POOL | --btrfs-path PATH) [STOREID:]VOLNAME) --snapshot SNAP [--base BASE] [--compressed]",
 	  "write a volume snapshot stream to stdout" },
-	{ "failover", cmd_failover, "<vmid> [--to NODE] [--dry-run] [--force]",
+	{ "failover", cmd_failover, "<vmid> [--to NODE] [--dry-run] [--force [--confirm-down NODE]]",
 	  "start a guest from its freshest replica when its node is gone" },
 	{ "finalize-local-job", cmd_finalize_local_job, "<id> <volid>... --last_sync N", "target side: remove the job's older snapshots (over ssh)" },
 	{ "guest-start", cmd_guest_start, "<vmid>", "target side: start a guest of this node through its hook (failover)" },
