@@ -54,11 +54,10 @@ static int cluster_status(int argc, char **argv, struct context *ctx)
 	ret = EXIT_FAILED;
 	quorate = store_quorate(st, &why);
 	r = cluster_config_load(&cc, ctx->config_dir, 0, &err);
-	if (r < 0) {
-		error("%s", err.buf);
-		goto out;
-	}
-	for (size_t i = 0; i < cc.nodes.nr; i++)
+	/* the store's own state is worth showing even without the node list */
+	if (r < 0)
+		warning("cannot read the node list: %s", err.buf);
+	for (size_t i = 0; r == 0 && i < cc.nodes.nr; i++)
 		strvec_push(&names, cc.nodes.v[i].name);
 	if (st->kind == STORE_ETCD) {
 		store_endpoint_health(st, &health);

@@ -329,6 +329,11 @@ int etcd_client_init(struct etcd_client *c, const char *hosts, int tls, struct s
 	const char *v;
 
 	strvec_split(&parts, hosts, ',');
+	if (!*hosts || *hosts == ',' || hosts[strlen(hosts) - 1] == ',' || strstr(hosts, ",,")) {
+		strbuf_addstr(err, "empty etcd endpoint in the list");
+		strvec_clear(&parts);
+		return -EINVAL;
+	}
 	if (!parts.nr) {
 		strbuf_addstr(err, "no etcd endpoint given");
 		strvec_clear(&parts);
