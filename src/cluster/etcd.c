@@ -183,6 +183,10 @@ int etcd_kvs_parse(const json_t *reply, struct etcd_kvs *out, struct strbuf *err
 		return -EINVAL;
 	}
 	out->more = json_is_true(json_object_get(reply, "more"));
+	if (etcd_int64(json_object_get(reply, "count"), &out->count) < 0 || out->count < 0) {
+		strbuf_addstr(err, "etcd answer: invalid count");
+		return -EINVAL;
+	}
 	kvs = json_object_get(reply, "kvs");
 	if (!kvs)
 		return 0;

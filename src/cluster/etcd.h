@@ -80,6 +80,7 @@ struct etcd_kvs {
 	struct etcd_kv *v;
 	size_t nr, alloc;
 	int64_t revision; /* header.revision of the answer */
+	int64_t count;    /* "count": keys in the range (more than nr with a limit) */
 	int more;
 };
 #define ETCD_KVS_INIT { 0 }

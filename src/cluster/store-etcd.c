@@ -25,7 +25,7 @@
 #include "cluster/etcd.h"
 
 #define CACHE_NAME "cluster-cache"
-#define CACHE_MAGIC "volrep-cluster-cache 1"
+#define CACHE_MAGIC "volrep-cluster-cache 2"
 #define CACHE_MAX (64u << 20)
 #define LOCK_TTL_DEFAULT 10
 #define MAX_HELD 8
@@ -45,6 +45,7 @@ struct etcd_store {
 	char *state_dir;
 	struct etcd_kvs snap; /* keys relative to the prefix, sorted, no dot names */
 	int have_snap;
+	int64_t snap_count, snap_maxrev; /* of the file range when loaded */
 	struct held held[MAX_HELD];
 	size_t nheld;
 	int64_t hb_lease;
@@ -102,35 +103,74 @@ static int call(struct etcd_store *e, const char *method, json_t *req, int idemp
 	return r;
 }
 
-/* ---- snapshot and its cache ---- */
+/* ---- snapshot and its cache ----
+ *
+ * Files are the keys from <prefix>0 to the end of the prefix (names start
+ * with a letter or digit; the dot keys sort before). The cache holds the
+ * last snapshot with the number of keys and the highest mod_revision in
+ * that range: a load first asks etcd (linearizably) for just those two,
+ * and when they match, nothing was written, deleted or created since, and
+ * the cache is exactly what a full range would return. */
+
+static void files_range(struct etcd_store *e, json_t *req)
+{
+	struct strbuf k = STRBUF_INIT, end = STRBUF_INIT;
+
+	strbuf_addf(&k, "%s0", e->prefix);
+	etcd_prefix_end(e->prefix, e->plen, &end);
+	json_object_set_new(req, "key", etcd_b64_json(k.buf, k.len));
+	json_object_set_new(req, "range_end", etcd_b64_json(end.buf, end.len));
+	strbuf_release(&k);
+	strbuf_release(&end);
+}
 
 static void cache_path(struct etcd_store *e, struct strbuf *out)
 {
 	strbuf_addf(out, "%s/%s", e->state_dir, CACHE_NAME);
 }
 
-static void cache_header(struct etcd_store *e, int64_t rev, struct strbuf *out)
+static void cache_header(struct etcd_store *e, int64_t count, int64_t maxrev, struct strbuf *out)
 {
-	strbuf_addf(out, "%s %" PRId64 " %s\n", CACHE_MAGIC, rev, e->prefix);
+	strbuf_addf(out, "%s %" PRId64 " %" PRId64 " %s\n", CACHE_MAGIC, count, maxrev, e->prefix);
 }
 
-/* Rewrite the cache only when the snapshot is newer than what it holds. */
-static void cache_save(struct etcd_store *e)
+/* The cache's header: 0 and its count and highest revision, or -errno. */
+static int cache_peek(struct etcd_store *e, int64_t *count, int64_t *maxrev)
 {
-	struct strbuf path = STRBUF_INIT, head = STRBUF_INIT, old = STRBUF_INIT, text = STRBUF_INIT;
-	int fd;
+	struct strbuf path = STRBUF_INIT, magic = STRBUF_INIT;
+	char buf[700], pfx[600];
+	ssize_t n;
+	int fd, r = -EINVAL;
 
 	cache_path(e, &path);
-	cache_header(e, e->snap.revision, &head);
 	fd = open(path.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0) {
-		strbuf_grow(&old, head.len);
-		ssize_t n = read(fd, old.buf, head.len);
-		close(fd);
-		if (n == (ssize_t)head.len && !memcmp(old.buf, head.buf, head.len))
-			goto out;
+	strbuf_release(&path);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 0) {
+		buf[n] = '\0';
+		strbuf_addf(&magic, "%s ", CACHE_MAGIC);
+		if (!strncmp(buf, magic.buf, magic.len) && strchr(buf, '\n') &&
+		    sscanf(buf + magic.len, "%" SCNd64 " %" SCNd64 " %599s", count, maxrev, pfx) == 3 &&
+		    !strcmp(pfx, e->prefix))
+			r = 0;
 	}
-	strbuf_add(&text, head.buf, head.len);
+	strbuf_release(&magic);
+	return r;
+}
+
+/* Rewrite the cache only when the snapshot differs from what it holds. */
+static void cache_save(struct etcd_store *e)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	int64_t c, m;
+
+	if (cache_peek(e, &c, &m) == 0 && c == e->snap_count && m == e->snap_maxrev)
+		return;
+	cache_path(e, &path);
+	cache_header(e, e->snap_count, e->snap_maxrev, &text);
 	for (size_t i = 0; i < e->snap.nr; i++) {
 		const struct etcd_kv *kv = &e->snap.v[i];
 
@@ -141,10 +181,7 @@ static void cache_save(struct etcd_store *e)
 	}
 	if (mkdir_p(e->state_dir, 0755) == 0)
 		write_file_atomic(path.buf, text.buf, text.len, 0600);
-out:
 	strbuf_release(&path);
-	strbuf_release(&head);
-	strbuf_release(&old);
 	strbuf_release(&text);
 }
 
@@ -164,10 +201,11 @@ static int cache_load(struct etcd_store *e, struct strbuf *err)
 	end = text.buf + text.len;
 	const char *nl = memchr(p, '\n', text.len);
 	strbuf_addf(&magic, "%s ", CACHE_MAGIC);
-	int64_t rev = 0;
-	char pfx[520];
-	if (!nl || strncmp(p, magic.buf, magic.len) ||
-	    sscanf(p + magic.len, "%" SCNd64 " %519s", &rev, pfx) != 2 || strcmp(pfx, e->prefix))
+	int64_t count = 0, maxrev = 0;
+	char pfx[600];
+	if (!nl || (size_t)(nl - p) >= 600 || strncmp(p, magic.buf, magic.len) ||
+	    sscanf(p + magic.len, "%" SCNd64 " %" SCNd64 " %599s", &count, &maxrev, pfx) != 3 ||
+	    strcmp(pfx, e->prefix))
 		goto bad;
 	p = nl + 1;
 	etcd_kvs_release(&e->snap);
@@ -194,7 +232,8 @@ static int cache_load(struct etcd_store *e, struct strbuf *err)
 		kv->mod_rev = mr;
 		p += kl + vl + 1;
 	}
-	e->snap.revision = rev;
+	e->snap_count = count;
+	e->snap_maxrev = maxrev;
 	e->have_snap = 1;
 	r = 0;
 	goto out;
@@ -251,20 +290,82 @@ static int range(struct etcd_store *e, const char *sub, int prefix, int serializ
 	return r;
 }
 
-static int es_load(struct store *st, unsigned flags, struct strbuf *err)
+/* Linearizable: how many files, and the highest mod_revision among them. */
+static int files_check(struct etcd_store *e, int64_t *count, int64_t *maxrev, int64_t *rev, struct strbuf *err)
 {
-	struct etcd_store *e = es_of(st);
-	struct etcd_kvs raw = ETCD_KVS_INIT;
-	struct strbuf e2 = STRBUF_INIT;
+	json_t *req = json_object(), *reply = NULL;
+	struct etcd_kvs kvs = ETCD_KVS_INIT;
 	int r;
 
-	r = range(e, "", 1, 0, 0, &raw, &e2);
+	files_range(e, req);
+	json_object_set_new(req, "limit", json_string("1"));
+	json_object_set_new(req, "sort_order", json_string("DESCEND"));
+	json_object_set_new(req, "sort_target", json_string("MOD"));
+	json_object_set_new(req, "keys_only", json_true());
+	r = call(e, "kv/range", req, 1, &reply, err);
+	if (r == 0)
+		r = etcd_kvs_parse(reply, &kvs, err);
 	if (r == 0) {
+		*count = kvs.count;
+		*maxrev = kvs.nr ? kvs.v[0].mod_rev : 0;
+		*rev = kvs.revision;
+	}
+	etcd_kvs_release(&kvs);
+	json_decref(reply);
+	return r;
+}
+
+static int files_load(struct etcd_store *e, struct strbuf *err)
+{
+	json_t *req = json_object(), *reply = NULL;
+	struct etcd_kvs raw = ETCD_KVS_INIT;
+	int r;
+
+	files_range(e, req);
+	r = call(e, "kv/range", req, 1, &reply, err);
+	if (r == 0)
+		r = etcd_kvs_parse(reply, &raw, err);
+	json_decref(reply);
+	if (r == 0) {
+		e->snap_count = (int64_t)raw.nr;
+		e->snap_maxrev = 0;
+		for (size_t i = 0; i < raw.nr; i++)
+			if (raw.v[i].mod_rev > e->snap_maxrev)
+				e->snap_maxrev = raw.v[i].mod_rev;
 		etcd_kvs_release(&e->snap);
 		take_files(e, &raw, &e->snap);
 		e->have_snap = 1;
-		st->stale = 0;
 		cache_save(e);
+	}
+	etcd_kvs_release(&raw);
+	return r;
+}
+
+static int es_load(struct store *st, unsigned flags, struct strbuf *err)
+{
+	struct etcd_store *e = es_of(st);
+	struct strbuf e2 = STRBUF_INIT;
+	int64_t pc, pm, count = 0, maxrev = 0, rev = 0;
+	int r;
+
+	if (cache_peek(e, &pc, &pm) == 0) {
+		r = files_check(e, &count, &maxrev, &rev, &e2);
+		if (r == 0 && count == pc && maxrev == pm && cache_load(e, &e2) == 0) {
+			/* unchanged since the cache was written: no need to send it all again */
+			e->snap.revision = rev;
+			st->stale = 0;
+			strbuf_release(&e2);
+			return 0;
+		}
+		if (r == 0)
+			strbuf_reset(&e2);
+	} else {
+		r = 0;
+	}
+	if (r == 0)
+		r = files_load(e, &e2);
+	if (r == 0) {
+		st->stale = 0;
 	} else if (r == -ENOTCONN && (flags & STORE_ALLOW_STALE) && cache_load(e, &e2) == 0) {
 		/* replication goes on with what it last knew; writes will not */
 		free(st->stale_why);
@@ -274,7 +375,6 @@ static int es_load(struct store *st, unsigned flags, struct strbuf *err)
 	} else {
 		strbuf_add(err, e2.buf, e2.len);
 	}
-	etcd_kvs_release(&raw);
 	strbuf_release(&e2);
 	return r;
 }

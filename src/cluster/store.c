@@ -27,7 +27,9 @@ int store_valid_name(const char *name)
 	while (*p) {
 		const char *s = p;
 
-		if (*p == '.')
+		/* a name starts with a letter or digit: dot names are the store's
+		 * own keys, and a file range starts at <prefix>0 */
+		if (!isalnum((unsigned char)*p))
 			return 0;
 		while (*p && *p != '/') {
 			if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
