@@ -159,6 +159,27 @@ test_expect_success 'a daemon keeps its liveness key; it goes at a clean stop' '
 '
 test_when_finished 'kill $(cat "$TRASH/daemon.pid" 2>/dev/null) 2>/dev/null'
 
+# The daemon of c polls the store's revision: a job created on b for a
+# guest on c is started there at once, not at the next minute's pass.
+# (The run itself fails here: there is no storage; its start is what counts.)
+test_expect_success 'a job created on another node starts on the owner within seconds' '
+	{ on_bg c daemon >daemon.c.log 2>&1 & dp=$!; } &&
+	echo $dp >daemon.pid &&
+	for t in $(seq 300); do
+		[ "$(grep -c ": failed after\|: ended after" daemon.c.log)" -ge 17 ] && break
+		sleep 0.1
+	done &&
+	[ "$(grep -c ": failed after\|: ended after" daemon.c.log)" -ge 17 ] &&
+	etcdctl_ put /volrep/nodes/c/lxc/2000.conf "rootfs: local-zfs:subvol-2000-disk-0,size=1G" >/dev/null &&
+	on b create-local-job 2000-0 a &&
+	t0=$(date +%s%N) &&
+	for t in $(seq 100); do grep -q "2000-0: started" daemon.c.log && break; sleep 0.1; done &&
+	t1=$(date +%s%N) &&
+	grep "2000-0: started" daemon.c.log &&
+	echo "started $(( (t1 - t0) / 1000000 )) ms after create-local-job returned" &&
+	kill -TERM $dp && wait $dp
+'
+
 test_expect_success 'without quorum: writes, migrate and failover are refused, status says so' '
 	etcdctl_ get /volrep/replication.cfg -w json | sed -n "s/.*\"mod_revision\":\([0-9]*\).*/\1/p" >rev.before &&
 	[ -s rev.before ] &&

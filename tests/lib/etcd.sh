@@ -38,13 +38,17 @@ etcd_start_member() {
 	_state=${2:-existing}
 	_ip=$(etcd_addr "$_i")
 	mkdir -p "$ETCD_DIR/n$_i" || return 1
-	ETCD_UNSUPPORTED_ARCH= setsid etcd --name "n$_i" --data-dir "$ETCD_DIR/n$_i/data" \
+	# started from a subshell, so that etcd is not a child of the test
+	# script: a bare `wait` in a teardown (testbed.sh) must not wait for it
+	(
+	setsid etcd --name "n$_i" --data-dir "$ETCD_DIR/n$_i/data" \
 		--listen-peer-urls "http://$_ip:2380" --initial-advertise-peer-urls "http://$_ip:2380" \
 		--listen-client-urls "http://$_ip:2379" --advertise-client-urls "http://$_ip:2379" \
 		--initial-cluster-token "vrt-$$" --initial-cluster "$(_etcd_initial_cluster)" \
 		--initial-cluster-state "$_state" --heartbeat-interval 50 --election-timeout 500 \
 		--log-level warn >>"$ETCD_DIR/n$_i/log" 2>&1 </dev/null &
 	echo $! >"$ETCD_DIR/n$_i/pid"
+	)
 }
 
 etcd_stop_member() {
