@@ -39,9 +39,13 @@ int cluster_config_load(struct cluster_config *cc, const char *config_dir, unsig
 	 * last good snapshot, so that replication goes on (store.h) */
 	if ((r = store_load(st, STORE_ALLOW_STALE, err)) < 0)
 		return r;
-	if (st->stale)
-		strvec_pushf(&cc->warnings, "cluster not quorate: using the last configuration read (%s)",
-			     st->stale_why ? st->stale_why : "");
+	if (st->stale) {
+		const char *why = st->stale_why ? st->stale_why : "";
+
+		if (!strncmp(why, "cluster not quorate: ", 21))
+			why += 21;
+		strvec_pushf(&cc->warnings, "cluster not quorate: using the last configuration read (%s)", why);
+	}
 	if ((r = nodes_cfg_load(&cc->nodes, config_dir, &cc->warnings)) < 0)
 		return load_err(r, err, config_dir, "nodes.cfg");
 	if ((r = storage_cfg_load(&cc->storages, config_dir, &cc->warnings)) < 0)
