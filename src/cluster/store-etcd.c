@@ -27,7 +27,7 @@
 #define CACHE_NAME "cluster-cache"
 #define CACHE_MAGIC "volrep-cluster-cache 2"
 #define CACHE_MAX (64u << 20)
-#define LOCK_TTL_DEFAULT 10
+#define LOCK_TTL_DEFAULT 5
 #define MAX_HELD 8
 
 struct held {

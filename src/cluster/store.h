@@ -129,7 +129,7 @@ int store_move(struct store *st, const char *from, const void *data, size_t len,
 	       struct strbuf *err);
 /* Take the cluster lock name (letters, digits, '-', '_', '.'), waiting up
  * to timeout_ms. ttl: seconds an etcd lock outlives a crashed holder (0:
- * the default, 10). While held, every commit of this process also checks
+ * the default, 5; renewed by a thread while held). While held, every commit of this process also checks
  * the lock is still ours. -ETIMEDOUT "can't lock ... - got timeout". */
 int store_lock(struct store *st, const char *name, long timeout_ms, int ttl, struct store_lock *lk,
 	       struct strbuf *err);
