@@ -235,12 +235,13 @@ static int spawn_worker(struct daemon *d, const struct jobinfo *j, double rate_c
 	w->target = xstrdup(j->target);
 	strvec_pushv(&w->c.args, (const char *const[]){ d->worker_prog, "--config-dir", ctx->config_dir,
 							 "--state-dir", ctx->state_dir, "--log-dir",
-							 ctx->log_dir, "--node", ctx->node, "run", "--id", j->id,
-							 "--scheduled", NULL });
+							 ctx->log_dir, "--node", ctx->node, NULL });
+	/* global options go before the command name */
 	if (ctx->cluster) {
 		strvec_push(&w->c.args, "--cluster");
 		strvec_push(&w->c.args, ctx->cluster);
 	}
+	strvec_pushv(&w->c.args, (const char *const[]){ "run", "--id", j->id, "--scheduled", NULL });
 	strvec_pushf(&w->c.args, "--transfer-slots=%u", d->cfg.max_per_target);
 	if (rate_cap > 0 && d->cfg.bwlimit > 0)
 		strvec_pushf(&w->c.args, "--rate-cap=%.6g", rate_cap);
