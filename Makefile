@@ -4,15 +4,20 @@
 #                   also under ASan+UBSan, fuzz corpora replayed, integration)
 #   make demo       a two-node replication on loop-file storage, explained
 #   make bench      benchmarks, printed as figures
-#   make install    /usr/local (PREFIX, DESTDIR)
+#   make install    /usr/local (PREFIX, DESTDIR): binary, man page, systemd
+#                   unit, docs, bash completion (BASH_COMPLETION_DIR)
+#   make V=1        show the compiler commands (default: "  CC file")
 
 CC      ?= gcc
 PREFIX  ?= /usr/local
 DESTDIR ?=
 VERSION := 0.1.0
 
-PKG_CFLAGS := $(shell pkg-config --cflags jansson nettle libcurl 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs jansson nettle libcurl 2>/dev/null || echo -ljansson -lnettle -lcurl)
+# libcurl: webhook notifications (src/notify/webhook.c); libmicrohttpd:
+# the HTTP server of /metrics (src/http/server.c)
+PKG_CFLAGS := $(shell pkg-config --cflags jansson nettle libcurl libmicrohttpd 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs jansson nettle libcurl libmicrohttpd 2>/dev/null || \
+		echo -ljansson -lnettle -lcurl -lmicrohttpd)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wvla -Wwrite-strings -Wmissing-prototypes \
            -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
@@ -34,49 +39,68 @@ ASAN_UNITS := $(UNIT_SRCS:tests/unit/%.c=build/asan/tests/%)
 FUZZERS   := $(FUZZ_SRCS:fuzz/%.c=build/asan/fuzz/%)
 BENCHES   := $(BENCH_SRCS:bench/%.c=build/bench/%)
 
+# Quiet build: "CC file" per object; V=1 shows the full commands, SILENT=1
+# nothing at all (make demo: its first screen is the demo, not the build).
+ifeq ($(V),1)
+Q :=
+QCC :=
+QAR :=
+QLD :=
+else
+Q := @
+QCC = @printf '  CC      %s\n' $<;
+QAR = @printf '  AR      %s\n' $@;
+QLD = @printf '  LD      %s\n' $@;
+endif
+ifeq ($(SILENT),1)
+QCC := @
+QAR := @
+QLD := @
+endif
+
 .PHONY: all check demo bench install uninstall clean deps test-bins
 all: build/volrep
 
 build/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(QCC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 build/asan/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+	$(QCC)$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
 
 build/libvolrep.a: $(OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(QAR)ar rcs $@ $^
 
 build/asan/libvolrep.a: $(ASAN_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(QAR)ar rcs $@ $^
 
 build/volrep: build/obj/src/cli/main.o build/libvolrep.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	$(QLD)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 build/asan/volrep: build/asan/obj/src/cli/main.o build/asan/libvolrep.a
-	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(LIBS)
+	$(QLD)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(LIBS)
 
 build/tests/%: tests/unit/%.c tests/unit/unit.h build/libvolrep.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< build/libvolrep.a $(LIBS) -lcmocka
+	$(QLD)$(CC) $(ALL_CFLAGS) -o $@ $< build/libvolrep.a $(LIBS) -lcmocka
 
 build/asan/tests/%: tests/unit/%.c tests/unit/unit.h build/asan/libvolrep.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< build/asan/libvolrep.a $(LIBS) -lcmocka
+	$(QLD)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< build/asan/libvolrep.a $(LIBS) -lcmocka
 
 # Fuzz targets: built with gcc+ASan around a plain main that replays the
 # corpus (fuzz/fuzz-main.c); build with clang -fsanitize=fuzzer for real
 # fuzzing (see fuzz/README.md).
 build/asan/fuzz/%: fuzz/%.c fuzz/fuzz-main.c build/asan/libvolrep.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< fuzz/fuzz-main.c build/asan/libvolrep.a $(LIBS)
+	$(QLD)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< fuzz/fuzz-main.c build/asan/libvolrep.a $(LIBS)
 
 build/bench/%: bench/%.c build/libvolrep.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -O2 -o $@ $< build/libvolrep.a $(LIBS)
+	$(QLD)$(CC) $(ALL_CFLAGS) -O2 -o $@ $< build/libvolrep.a $(LIBS)
 
 test-bins: build/volrep build/asan/volrep $(UNITS) $(ASAN_UNITS) $(FUZZERS)
 
@@ -88,7 +112,8 @@ check: deps
 	@tests/run-all.sh
 
 demo: deps
-	@$(MAKE) --no-print-directory build/volrep
+	@echo "building build/volrep (quietly; 'make V=1 build/volrep' shows the commands)"
+	@$(MAKE) --no-print-directory SILENT=1 build/volrep
 	@scripts/demo.sh
 
 bench: deps
@@ -99,19 +124,27 @@ bench: deps
 # a /usr/local install is not the distribution's, so not /lib/systemd.
 # Override with SYSTEMD_UNIT_DIR. ExecStart is rewritten for PREFIX.
 SYSTEMD_UNIT_DIR ?= /etc/systemd/system
+# bash-completion loads completions/<command> on demand from here
+BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
 
 install: build/volrep
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
-		$(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(PREFIX)/share/doc/volrep
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(PREFIX)/share/doc/volrep \
+		$(DESTDIR)$(BASH_COMPLETION_DIR)
 	install -m 0755 build/volrep $(DESTDIR)$(PREFIX)/sbin/volrep
 	install -m 0644 man/volrep.8 $(DESTDIR)$(PREFIX)/share/man/man8/volrep.8
 	sed -e 's|/usr/local/|$(PREFIX)/|g' systemd/volrep.service >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/volrep.service
 	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/volrep.service
 	install -m 0644 docs/daemon.md $(DESTDIR)$(PREFIX)/share/doc/volrep/daemon.md
+	install -m 0644 docs/monitoring.md $(DESTDIR)$(PREFIX)/share/doc/volrep/monitoring.md
+	install -m 0644 docs/quickstart.md $(DESTDIR)$(PREFIX)/share/doc/volrep/quickstart.md
+	install -m 0644 completion/volrep.bash $(DESTDIR)$(BASH_COMPLETION_DIR)/volrep
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/volrep $(DESTDIR)$(PREFIX)/share/man/man8/volrep.8 \
-		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/volrep.service $(DESTDIR)$(PREFIX)/share/doc/volrep/daemon.md
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/volrep.service $(DESTDIR)$(PREFIX)/share/doc/volrep/daemon.md \
+		$(DESTDIR)$(PREFIX)/share/doc/volrep/monitoring.md \
+		$(DESTDIR)$(PREFIX)/share/doc/volrep/quickstart.md $(DESTDIR)$(BASH_COMPLETION_DIR)/volrep
 
 clean:
 	rm -rf build

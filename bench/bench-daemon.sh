@@ -83,7 +83,7 @@ start_daemon() {
 	_h=$(node_pid a) || return 1
 	# shellcheck disable=SC2046
 	sh -c 'exec "$@"' sh nsenter --mount="/proc/$_h/ns/mnt" -- \
-		env $(_tb_env a) VOLREP_SSH="$TB_VOLREP_SSH" volrep daemon >"$DLOG" 2>&1 &
+		env $(_tb_env a) VOLREP_SSH="$(_tb_volrep_ssh a)" volrep daemon >"$DLOG" 2>&1 &
 	DPID=$!
 }
 

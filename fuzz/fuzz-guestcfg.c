@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "backend/backend.h"
 #include "base/log.h"
 #include "base/validate.h"
 #include "config/guest.h"
@@ -33,6 +34,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					for (size_t i = 0; i < vl.nr; i++)
 						if (!valid_storage_id(vl.v[i].storage) || !valid_volname(vl.v[i].volname))
 							BUG("unsafe volume '%s'", vl.v[i].volid);
+					/* and it is a name every run accepts (one grammar) */
+					for (size_t i = 0; i < vl.nr; i++) {
+						const char *sid = vl.v[i].storage;
+						enum backend_type bt = !strcmp(sid, "local-btrfs") ? BACKEND_BTRFS : BACKEND_ZFSPOOL;
+
+						if (!backend_valid_volname(bt, vl.v[i].volname, NULL))
+							BUG("volume '%s' accepted but no run would take it", vl.v[i].volid);
+					}
 				}
 				volume_list_release(&vl);
 				strbuf_release(&err);

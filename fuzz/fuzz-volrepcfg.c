@@ -26,6 +26,9 @@ static void check_limits(const struct volrep_cfg *c)
 	/* none, or 1..1e6 MB/s (never NaN or infinite) */
 	if (c->bwlimit != 0 && !(c->bwlimit >= 1 && c->bwlimit <= 1e6))
 		abort();
+	if (c->nwebhooks > VOLREP_CFG_WEBHOOKS_MAX || c->log_keep > VOLREP_CFG_LOG_KEEP_LIMIT ||
+	    c->notify_timeout < 1 || c->notify_timeout > VOLREP_CFG_NOTIFY_TIMEOUT_LIMIT || c->max_lag < 0)
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -43,7 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (volrep_cfg_parse(&again, "fuzz.cfg", out.buf, out.len, NULL) != 0)
 			abort();
 		if (again.max_workers != cfg.max_workers || again.max_per_target != cfg.max_per_target ||
-		    again.bwlimit != cfg.bwlimit || again.shutdown_grace != cfg.shutdown_grace)
+		    again.bwlimit != cfg.bwlimit || again.shutdown_grace != cfg.shutdown_grace ||
+		    memcmp(&again, &cfg, sizeof(cfg)))
 			abort();
 		volrep_cfg_format(&again, &out2);
 		if (strcmp(out.buf, out2.buf))

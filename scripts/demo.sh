@@ -204,3 +204,20 @@ else
 	echo "demo: the replicas differ!" >&2
 	exit 1
 fi
+
+step "How far behind is each replica?" \
+	"Age is the time since the last good sync; a job whose replica is older" \
+	"than twice its schedule's interval shows 'stale'. JSON has it as 'lag'."
+on pve1 volrep status
+on pve1 volrep status --output-format json-pretty --guest 200
+
+DEMO_METRICS=$TRASH/metrics
+step "The same as Prometheus metrics (volrep metrics; the daemon serves GET /metrics)" \
+	"Alert when time() - last_sync > 2 * interval: docs/monitoring.md has the rules."
+printf '%s[pve1]# volrep metrics | grep -v "^#"%s\n' "$C" "$N"
+node_exec pve1 volrep metrics >"$DEMO_METRICS" || exit 1
+grep -E '^volrep_(up|replication_(info|last_sync|failed_syncs|last_bytes|interval|stale))' "$DEMO_METRICS"
+grep -qE '^volrep_replication_last_sync_timestamp_seconds\{id="100-0"\} [1-9]' "$DEMO_METRICS" || {
+	echo "demo: no last sync in the metrics!" >&2
+	exit 1
+}

@@ -207,6 +207,45 @@ int backend_valid_volname(enum backend_type type, const char *volname, uint32_t 
 	return 1;
 }
 
+const char *backend_volname_form(enum backend_type type)
+{
+	if (type == BACKEND_BTRFS)
+		return "'<vmid>/vm-<vmid>-disk-<n>.raw' (VM disk) or '<vmid>/subvol-<vmid>-disk-<n>' (container)";
+	return "'vm-<vmid>-disk-<n>' (VM disk) or 'subvol-<vmid>-disk-<n>' (container)";
+}
+
+int backend_volname_suggest(enum backend_type type, const char *volname, struct strbuf *out)
+{
+	const char *name = strrchr(volname, '/');
+	uint32_t vmid = 0;
+	size_t n;
+
+	name = name ? name + 1 : volname;
+	n = strlen(name);
+	strbuf_reset(out);
+	if (type == BACKEND_ZFSPOOL) {
+		strbuf_addstr(out, name);
+		if (n > 4 && !strcmp(name + n - 4, ".raw"))
+			strbuf_setlen(out, out->len - 4);
+	} else if (type == BACKEND_BTRFS) {
+		const char *rest = match_owner(name, "subvol", &vmid);
+
+		if (!rest && !(rest = match_owner(name, "vm", &vmid)) && !(rest = match_owner(name, "base", &vmid)))
+			return 0;
+		strbuf_addf(out, "%u/%s", vmid, name);
+		if (!strncmp(name, "subvol-", 7)) {
+			if (n > 4 && !strcmp(name + n - 4, ".raw"))
+				strbuf_setlen(out, out->len - 4);
+		} else if (n <= 4 || strcmp(name + n - 4, ".raw")) {
+			strbuf_addstr(out, ".raw");
+		}
+	}
+	if (out->len && strcmp(out->buf, volname) && backend_valid_volname(type, out->buf, NULL))
+		return 1;
+	strbuf_reset(out);
+	return 0;
+}
+
 /* Each entry point: validate what the implementation cannot know about,
  * reset the message, dispatch. */
 #define CHECK_OPEN(b)                                                   \

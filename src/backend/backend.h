@@ -149,6 +149,13 @@ char *backend_volid(const struct backend *b, const char *volname);
  * where <name> is [A-Za-z0-9_.-]+ without "..". Returns 1 when valid and
  * stores the guest id in *vmid (if non-NULL). */
 int backend_valid_volname(enum backend_type type, const char *volname, uint32_t *vmid);
+/* The accepted forms above as one line for messages, e.g. for btrfs
+ * "'<vmid>/vm-<vmid>-disk-<n>.raw' or '<vmid>/subvol-<vmid>-disk-<n>'". */
+const char *backend_volname_form(enum backend_type type);
+/* A valid volume name close to volname (the "<vmid>/" directory or the
+ * ".raw" suffix of btrfs added or dropped) into *out, for a "did you
+ * mean" hint. Returns 1 when one was found. */
+int backend_volname_suggest(enum backend_type type, const char *volname, struct strbuf *out);
 
 /* Snapshot names: valid_snapshot_name() and, as they become part of file
  * names on btrfs, not starting with '.' (no hidden entries, no ".."). */

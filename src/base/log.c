@@ -3,9 +3,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 enum log_level log_max_level = LOG_LVL_INFO;
 static const char *log_prefix = "volrep: ";
+static int log_priority;
+
+void log_set_priority_prefix(int on)
+{
+	log_priority = on;
+}
+
+int log_priority_prefix_auto(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat sb;
+	char c;
+
+	if (!js || sscanf(js, "%llu:%llu%c", &dev, &ino, &c) != 2 || fstat(STDERR_FILENO, &sb) < 0 ||
+	    (unsigned long long)sb.st_dev != dev || (unsigned long long)sb.st_ino != ino)
+		return 0;
+	log_priority = 1;
+	return 1;
+}
 
 void log_init(void)
 {
@@ -25,9 +47,11 @@ static void vlog(enum log_level lvl, const char *tag, const char *fmt, va_list a
 	if (lvl > log_max_level)
 		return;
 	/* one fprintf per line keeps lines whole when several workers log */
+	static const char *const prio[] = { [LOG_LVL_ERROR] = "<3>", [LOG_LVL_WARN] = "<4>",
+					    [LOG_LVL_INFO] = "<6>", [LOG_LVL_DEBUG] = "<7>" };
 	char line[4096];
 	vsnprintf(line, sizeof(line), fmt, ap);
-	fprintf(stderr, "%s%s%s\n", log_prefix, tag, line);
+	fprintf(stderr, "%s%s%s%s\n", log_priority ? prio[lvl] : "", log_prefix, tag, line);
 }
 
 int error(const char *fmt, ...)

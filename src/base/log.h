@@ -19,6 +19,16 @@ void log_init(void);
  * print pvesr-style plain messages). */
 void log_set_prefix(const char *prefix);
 
+/* Start every line with its syslog priority, "<3>" errors, "<4>"
+ * warnings, "<6>" info, "<7>" debug (systemd's SyslogLevelPrefix, on by
+ * default: journald files the line under that priority and strips the
+ * prefix, so `journalctl -p err -u volrep` shows the failures). */
+void log_set_priority_prefix(int on);
+/* Turn the priority prefix on when stderr is the journal: JOURNAL_STREAM
+ * ("<dev>:<inode>", set by systemd) names stderr's file. Returns 1 when
+ * turned on. */
+int log_priority_prefix_auto(void);
+
 /* All return -1 so that "return error(...)" works. */
 int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "base/parse-util.h"
+#include "base/strbuf.h"
 
 int64_t volrep_now(void)
 {
@@ -31,4 +32,27 @@ char *format_localtime(char *buf, size_t size, const char *fmt, int64_t t)
 	if (!localtime_r(&tt, &tm) || !strftime(buf, size, fmt, &tm))
 		buf[0] = '\0';
 	return buf;
+}
+
+void format_age(int64_t secs, struct strbuf *out)
+{
+	static const struct {
+		int64_t len;
+		char unit;
+	} u[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
+
+	if (secs < 60) {
+		strbuf_addf(out, "%llds", (long long)(secs < 0 ? 0 : secs));
+		return;
+	}
+	for (size_t i = 0; i < 3; i++) {
+		if (secs >= u[i].len) {
+			int64_t rest = (secs % u[i].len) / u[i + 1].len;
+
+			strbuf_addf(out, "%lld%c", (long long)(secs / u[i].len), u[i].unit);
+			if (rest)
+				strbuf_addf(out, "%lld%c", (long long)rest, u[i + 1].unit);
+			return;
+		}
+	}
 }

@@ -13,4 +13,9 @@ double mono_now(void);
 /* Format t in local time with strftime fmt into buf. Returns buf. */
 char *format_localtime(char *buf, size_t size, const char *fmt, int64_t t);
 
+/* A span of seconds for people, the two largest units: "45s", "3m12s",
+ * "2h5m", "3d4h" (negative spans as 0s), appended to out. */
+struct strbuf;
+void format_age(int64_t secs, struct strbuf *out);
+
 #endif

@@ -6,10 +6,12 @@
 #include "cli/cmds.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
+#include "base/log.h"
+#include "config/nodes.h"
 #include "config/volrepcfg.h"
 #include "daemon/daemon.h"
 
-static void daemon_help(void)
+void cmd_daemon_help(void)
 {
 	struct strbuf s = STRBUF_INIT;
 
@@ -38,9 +40,24 @@ int cmd_daemon(int argc, char **argv, struct context *ctx)
 	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, NULL, 0) < 0)
 		goto out;
 	if (specs[0].value && strcmp(specs[0].value, "0")) {
-		daemon_help();
+		cmd_daemon_help();
 		ret = 0;
 		goto out;
+	}
+	/* a daemon under the wrong name runs nothing, silently: refuse */
+	{
+		struct nodes_cfg nc = { 0 };
+		struct strbuf msg = STRBUF_INIT;
+		int bad = nodes_cfg_load(&nc, ctx->config_dir, NULL) < 0 || nodes_cfg_check_self(&nc, ctx, &msg);
+
+		if (bad)
+			error("%s", msg.len ? msg.buf : "unable to read nodes.cfg");
+		nodes_cfg_release(&nc);
+		strbuf_release(&msg);
+		if (bad) {
+			ret = EXIT_FAILED;
+			goto out;
+		}
 	}
 	ret = daemon_run(ctx);
 out:

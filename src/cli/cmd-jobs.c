@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/log.h"
 #include "base/strbuf.h"
@@ -16,6 +17,8 @@
 #include "cli/commands.h"
 #include "cli/jobs-output.h"
 #include "cli/opts.h"
+#include "base/time-util.h"
+#include "config/calendar.h"
 #include "config/cluster.h"
 
 /* User errors (nothing changed) exit 2, everything else 1. */
@@ -87,6 +90,35 @@ static const struct opt_spec *spec_get(const struct opt_spec *specs, const char 
 		if (!strcmp(s->name, name))
 			return s;
 	return NULL;
+}
+
+/* What a schedule means, on stderr after create/update: "25:00" is
+ * stored as typed, so show its normalized form and the next run. */
+static void show_schedule(const struct opt_spec *specs)
+{
+	const struct opt_spec *s = spec_get(specs, "schedule");
+	struct calendar *cal = NULL;
+	struct strbuf norm = STRBUF_INIT;
+	char reason[256];
+	int64_t next;
+
+	if (!s || !s->value || calendar_parse(s->value, &cal, reason, sizeof(reason)) < 0)
+		return;
+	calendar_format(cal, &norm);
+	if (calendar_next(cal, volrep_now(), &next)) {
+		time_t tt = (time_t)next;
+		struct tm tm;
+		char buf[64] = "?";
+		int utc = calendar_is_utc(cal);
+
+		if (utc ? gmtime_r(&tt, &tm) : localtime_r(&tt, &tm))
+			strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %Z", &tm);
+		info("schedule '%s' means '%s'; next run %s", s->value, norm.buf, buf);
+	} else {
+		info("schedule '%s' means '%s'; it has no future event", s->value, norm.buf);
+	}
+	strbuf_release(&norm);
+	calendar_free(cal);
 }
 
 /* ---- create-local-job ---- */
@@ -165,6 +197,8 @@ int cmd_create_local_job(int argc, char **argv, struct context *ctx)
 	}
 	if (!nodes_cfg_find(&cc.nodes, target)) {
 		strbuf_addf(&err, "Target '%s' does not exist.", target);
+		if (cc.nodes.missing_path)
+			strbuf_addf(&err, " There is no nodes.cfg (looked for '%s').", cc.nodes.missing_path);
 		ret = fail(-ENOENT, &err);
 		goto out;
 	}
@@ -181,7 +215,13 @@ int cmd_create_local_job(int argc, char **argv, struct context *ctx)
 		ret = fail(-EINVAL, &err);
 		goto out;
 	}
-	r = cluster_guest_volumes(&cc, g, 0, &vols, &err);
+	{
+		size_t shown = cc.warnings.nr;
+
+		r = cluster_guest_volumes_w(&cc, g, 0, &vols, &err, &cc.warnings);
+		for (size_t i = shown; i < cc.warnings.nr; i++)
+			warning("%s", cc.warnings.v[i]);
+	}
 	if (r < 0) {
 		ret = fail(r == -EINVAL ? r : -EIO, &err);
 		goto out;
@@ -194,6 +234,8 @@ int cmd_create_local_job(int argc, char **argv, struct context *ctx)
 	struct create_data cd = { .id = id.buf, .target = target, .source = source, .specs = specs };
 	r = jobs_cfg_modify(ctx->config_dir, create_fn, &cd, NULL, &err);
 	ret = r < 0 ? fail(r, &err) : 0;
+	if (!ret)
+		show_schedule(specs);
 out:
 	volume_list_release(&vols);
 	cluster_config_release(&cc);
@@ -243,7 +285,7 @@ static int run_update(struct context *ctx, const char *raw_id, const char *diges
 	struct strvec warnings = STRVEC_INIT;
 	int r, ret;
 
-	if ((r = job_id_parse(raw_id, &id, NULL, NULL, &err)) < 0 || (r = check_options(specs, &err)) < 0) {
+	if ((r = job_id_parse_existing(raw_id, &id, NULL, &err)) < 0 || (r = check_options(specs, &err)) < 0) {
 		ret = fail(r, &err);
 		goto out;
 	}
@@ -259,6 +301,8 @@ static int run_update(struct context *ctx, const char *raw_id, const char *diges
 	r = jobs_cfg_modify(ctx->config_dir, update_fn, &ud, &warnings, &err);
 	print_warnings(&warnings);
 	ret = r < 0 ? fail(r, &err) : 0;
+	if (!ret)
+		show_schedule(specs);
 out:
 	strvec_clear(&warnings);
 	strbuf_release(&err);
@@ -291,6 +335,11 @@ int cmd_update(int argc, char **argv, struct context *ctx)
 		error("invalid digest '%.64s...' - value may only be 64 characters long", v);
 		goto out;
 	}
+	/* a typo must not read as "file changed by other user" */
+	if (v && (strlen(v) != 40 || strspn(v, "0123456789abcdef") != 40)) {
+		error("invalid digest '%s' - expected the 40 lower-case hex digits 'volrep read' prints", v);
+		goto out;
+	}
 	if ((v = spec_get(specs, "delete")->value)) {
 		/* PVE::Tools::split_list: separators , ; and white space */
 		struct strbuf norm = STRBUF_INIT;
@@ -300,6 +349,15 @@ int cmd_update(int argc, char **argv, struct context *ctx)
 				*p = ',';
 		strvec_split(&del, norm.buf, ',');
 		strbuf_release(&norm);
+		for (size_t i = 0; i < del.nr; i++) {
+			const struct opt_spec *s = spec_get(specs, del.v[i]);
+
+			if (s && s->value && strcmp(s->name, "delete") && strcmp(s->name, "digest")) {
+				error("option '%s' is both set (--%s) and deleted (--delete %s) - give one of them",
+				      del.v[i], del.v[i], del.v[i]);
+				goto out;
+			}
+		}
 	}
 	ret = run_update(ctx, pos.v[0], spec_get(specs, "digest")->value, &del, specs);
 out:
@@ -378,7 +436,7 @@ int cmd_delete(int argc, char **argv, struct context *ctx)
 		error("keep: conflicts with parameter 'force'");
 		goto out;
 	}
-	if ((r = job_id_parse(pos.v[0], &id, NULL, NULL, &err)) < 0) {
+	if ((r = job_id_parse_existing(pos.v[0], &id, NULL, &err)) < 0) {
 		ret = fail(r, &err);
 		goto out;
 	}
@@ -461,7 +519,7 @@ int cmd_read(int argc, char **argv, struct context *ctx)
 
 	if (opts_parse(argc, argv, none, &pos) < 0 || opts_want_args(&pos, args, 1) < 0)
 		goto out;
-	if ((r = job_id_parse(pos.v[0], &id, NULL, NULL, &err)) < 0) {
+	if ((r = job_id_parse_existing(pos.v[0], &id, NULL, &err)) < 0) {
 		ret = fail(r, &err);
 		goto out;
 	}

@@ -3,7 +3,8 @@
  * ssh tests use):
  *   volrep remote-exec [--address ADDR] [--local] [--stdin [--rate MBPS]
  *                      [--progress]] <node> <command> [args...]
- * The address defaults to the node name. With --stdin this command's
+ * The address (and port) default to the node's in nodes.cfg, else the
+ * node name. With --stdin this command's
  * stdin is streamed to the remote command through the rate limiter.
  * Remote stdout/stderr are printed; the exit code is the remote command's,
  * 1 with a message when the link failed. */
@@ -14,6 +15,8 @@
 #include "base/log.h"
 #include "cli/cmds.h"
 #include "cli/commands.h"
+#include "config/nodes.h"
+#include "base/validate.h"
 #include "exec/ratelimit.h"
 #include "exec/relay.h"
 #include "transport/local.h"
@@ -69,14 +72,32 @@ int cmd_remote_exec(int argc, char **argv, struct context *ctx)
 	}
 	node = argv[i];
 	rargv = (const char *const *)argv + i + 1;
+	/* the address and port of nodes.cfg, as a run uses them; --address wins */
+	unsigned port = 0;
+	if (!local && !address && valid_node_name(node)) {
+		struct nodes_cfg nc = { 0 };
+		const struct cluster_node *n;
+
+		if (nodes_cfg_load(&nc, ctx->config_dir, NULL) == 0 && (n = nodes_cfg_find(&nc, node))) {
+			strbuf_addstr(&msg, n->address);
+			address = msg.buf;
+			port = n->port;
+		}
+		nodes_cfg_release(&nc);
+	}
 	if (local)
 		r = transport_local_init(&t, node, NULL);
 	else
 		r = transport_ssh_init(&t, node, address ? address : node, ctx->state_dir);
+	if (r == 0 && port)
+		r = transport_ssh_set_port(&t, port);
 	if (r < 0) {
 		error("invalid node '%s' or address '%s'", node, address ? address : node);
+		strbuf_release(&msg);
 		return EXIT_USAGE;
 	}
+	address = NULL;
+	strbuf_reset(&msg);
 	if (use_stdin)
 		r = transport_stream(&t, rargv, STDIN_FILENO, &o, &out, &err, REMOTE_OUTPUT_MAX, &stats);
 	else

@@ -1,4 +1,4 @@
-/* volrep run [--id ID] [--verbose] and volrep log <id>
+/* volrep run [--id ID] [--verbose] [--mail] and volrep log <id> [--run K | --list]
  * (pvesr-behaviour.md §3.6, §3.7). */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +13,8 @@
 #include "cli/opts.h"
 #include "base/parse-util.h"
 #include "config/jobs.h"
+#include "config/volrepcfg.h"
+#include "config/nodes.h"
 #include "daemon/worker.h"
 #include "engine/interrupt.h"
 #include "engine/joblog.h"
@@ -50,32 +52,54 @@ static int run_scheduled(const struct context *ctx, const char *id, const char *
 	return r == -EBUSY ? RUN_EXIT_BUSY : r < 0 ? EXIT_FAILED : 0;
 }
 
+/* Under a name not in nodes.cfg a run finds no guests of its own: say so. */
+static void warn_identity(const struct context *ctx)
+{
+	struct nodes_cfg nc = { 0 };
+	struct strbuf msg = STRBUF_INIT;
+
+	if (nodes_cfg_load(&nc, ctx->config_dir, NULL) == 0 && nodes_cfg_check_self(&nc, ctx, &msg))
+		warning("%s", msg.buf);
+	nodes_cfg_release(&nc);
+	strbuf_release(&msg);
+}
+
 int cmd_run(int argc, char **argv, struct context *ctx)
 {
 	struct opt_spec specs[] = {
 		{ "id", OPT_VALUE, NULL }, { "verbose", OPT_BOOL, NULL },
 		/* the daemon's workers (src/daemon/worker.h) */
 		{ "scheduled", OPT_BOOL, NULL }, { "rate-cap", OPT_VALUE, NULL },
-		{ "transfer-slots", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL },
+		{ "transfer-slots", OPT_VALUE, NULL },
+		/* pvesr's: notify failures (volrep.cfg's targets) */
+		{ "mail", OPT_BOOL, NULL }, { NULL, OPT_VALUE, NULL },
 	};
 	struct strvec pos = STRVEC_INIT;
 	struct strbuf id = STRBUF_INIT, err = STRBUF_INIT;
 	FILE *echo = NULL;
-	int progress, r, ret = EXIT_USAGE;
+	int progress, mail, r, ret = EXIT_USAGE;
 
 	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, NULL, 0) < 0)
 		goto out;
+	mail = specs[5].value && !strcmp(specs[5].value, "1");
+	if (mail && specs[0].value) {
+		/* pvesr's rule: a manual run reports to the admin who ran it */
+		error("Mail and id are mutually exclusive!");
+		goto out;
+	}
 	/* SIGTERM/SIGINT/SIGHUP abort the run cleanly (engine/interrupt.h) */
 	if (interrupt_install() < 0) {
 		error("cannot install the signal handlers: %s", strerror(errno));
 		ret = EXIT_FAILED;
 		goto out;
 	}
+	if (!(specs[2].value && !strcmp(specs[2].value, "1")))
+		warn_identity(ctx);
 	if (specs[1].value && !strcmp(specs[1].value, "1"))
 		echo = stdout;
 	progress = echo && isatty(STDERR_FILENO);
 	if (specs[0].value) {
-		if (job_id_parse(specs[0].value, &id, NULL, NULL, &err) < 0) {
+		if (job_id_parse_existing(specs[0].value, &id, NULL, &err) < 0) {
 			error("%s", err.buf);
 			goto out;
 		}
@@ -90,9 +114,14 @@ int cmd_run(int argc, char **argv, struct context *ctx)
 			goto out;
 		}
 	} else {
-		r = run_jobs(ctx, 0, echo, progress, report, NULL, &err);
+		r = run_jobs(ctx, 0, echo, progress, mail, report, NULL, &err);
 		if (r < 0) {
 			error("%s", err.buf);
+			ret = EXIT_FAILED;
+			goto out;
+		}
+		/* cron and monitoring must see a failed job (each was reported) */
+		if (r > 0) {
 			ret = EXIT_FAILED;
 			goto out;
 		}
@@ -105,26 +134,107 @@ out:
 	return ret;
 }
 
+/* One line of `volrep log --list`: run k, its start (the stamp of its
+ * first line) and how it ended (its "end replication job" line). */
+static void list_run(unsigned k, const struct strbuf *text)
+{
+	const char *end = NULL, *p = text->buf;
+	char start[20] = "-";
+	struct strbuf result = STRBUF_INIT;
+
+	if (text->len >= 19)
+		snprintf(start, sizeof(start), "%.19s", text->buf);
+	while ((p = strstr(p, ": end replication job"))) {
+		end = p;
+		p++;
+	}
+	static const char failed[] = ": end replication job with error: ";
+	const size_t flen = sizeof(failed) - 1;
+
+	if (end && !strncmp(end, failed, flen))
+		strbuf_addf(&result, "error: %.*s", (int)strcspn(end + flen, "\n"), end + flen);
+	else if (end)
+		strbuf_addstr(&result, "OK");
+	else if (strstr(text->buf, ": job removed\n"))
+		strbuf_addstr(&result, "removed");
+	else
+		strbuf_addstr(&result, "no end recorded (running, or interrupted)");
+	printf("%-4u %-19s  %s\n", k, start, result.buf);
+	strbuf_release(&result);
+}
+
+/* A job without a log: a job that has not run here, or no job at all. */
+static int no_log(const struct context *ctx, const char *id)
+{
+	struct jobs_cfg jc = { 0 };
+	int known = jobs_cfg_load(&jc, ctx->config_dir, NULL) < 0 || jobs_cfg_find(&jc, id);
+
+	jobs_cfg_release(&jc);
+	if (!known) {
+		error("no such replication job '%s' (see 'volrep list')", id);
+		return EXIT_USAGE;
+	}
+	error("no log for job '%s' (it has not run on this node)", id);
+	return EXIT_FAILED;
+}
+
 int cmd_log(int argc, char **argv, struct context *ctx)
 {
 	static const char *const names[] = { "id" };
-	struct opt_spec none[] = { { NULL, OPT_VALUE, NULL } };
+	struct opt_spec specs[] = { { "run", OPT_VALUE, NULL }, { "list", OPT_BOOL, NULL }, { NULL, OPT_VALUE, NULL } };
 	struct strvec pos = STRVEC_INIT;
 	struct strbuf id = STRBUF_INIT, err = STRBUF_INIT, text = STRBUF_INIT;
 	char path[4096];
-	int r, ret = EXIT_USAGE;
+	uint64_t k = 0;
+	int list, r, ret = EXIT_USAGE;
 
-	if (opts_parse(argc, argv, none, &pos) < 0 || opts_want_args(&pos, names, 1) < 0)
+	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, names, 1) < 0)
 		goto out;
-	if (job_id_parse(pos.v[0], &id, NULL, NULL, &err) < 0) {
+	if (job_id_parse_existing(pos.v[0], &id, NULL, &err) < 0) {
 		error("%s", err.buf);
 		goto out;
 	}
+	list = specs[1].value && !strcmp(specs[1].value, "1");
+	if (specs[0].value && (list || parse_uint_range(specs[0].value, 0, VOLREP_CFG_LOG_KEEP_LIMIT, &k) < 0)) {
+		if (list)
+			error("--run and --list are mutually exclusive");
+		else
+			error("invalid run '%s' - expected 0 (the last run) to %d", specs[0].value,
+			      VOLREP_CFG_LOG_KEEP_LIMIT);
+		goto out;
+	}
 	ret = EXIT_FAILED;
-	joblog_path(path, sizeof(path), ctx->log_dir, id.buf);
+	if (list) {
+		unsigned n = 0;
+
+		printf("%-4s %-19s  %s\n", "Run", "Started", "Result");
+		for (unsigned i = 0; i <= VOLREP_CFG_LOG_KEEP_LIMIT; i++) {
+			joblog_run_path(path, sizeof(path), ctx->log_dir, id.buf, i);
+			strbuf_reset(&text);
+			r = strbuf_read_file(&text, path, 64u << 20);
+			if (r == -ENOENT)
+				break;
+			if (r < 0) {
+				error("unable to read '%s' - %s", path, strerror(-r));
+				goto out;
+			}
+			list_run(i, &text);
+			n++;
+		}
+		if (!n) {
+			ret = no_log(ctx, id.buf);
+			goto out;
+		}
+		ret = fflush(stdout) == 0 ? 0 : EXIT_FAILED;
+		goto out;
+	}
+	joblog_run_path(path, sizeof(path), ctx->log_dir, id.buf, (unsigned)k);
 	r = strbuf_read_file(&text, path, 64u << 20);
-	if (r == -ENOENT) {
-		error("no log for job '%s' (it has not run on this node)", id.buf);
+	if (r == -ENOENT && k) {
+		error("no log of run %u for job '%s' (see volrep log %s --list)", (unsigned)k, id.buf, id.buf);
+		goto out;
+	} else if (r == -ENOENT) {
+		ret = no_log(ctx, id.buf);
 		goto out;
 	} else if (r < 0) {
 		error("unable to read '%s' - %s", path, strerror(-r));

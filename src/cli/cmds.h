@@ -4,10 +4,12 @@
 
 #include "config/context.h"
 
+int cmd_check(int argc, char **argv, struct context *ctx);
 int cmd_calendar(int argc, char **argv, struct context *ctx);
 int cmd_cluster(int argc, char **argv, struct context *ctx);
 int cmd_create_local_job(int argc, char **argv, struct context *ctx);
 int cmd_daemon(int argc, char **argv, struct context *ctx);
+void cmd_daemon_help(void);
 int cmd_delete(int argc, char **argv, struct context *ctx);
 int cmd_disable(int argc, char **argv, struct context *ctx);
 int cmd_enable(int argc, char **argv, struct context *ctx);
@@ -19,7 +21,9 @@ int cmd_help(int argc, char **argv, struct context *ctx);
 int cmd_import(int argc, char **argv, struct context *ctx);
 int cmd_list(int argc, char **argv, struct context *ctx);
 int cmd_log(int argc, char **argv, struct context *ctx);
+int cmd_metrics(int argc, char **argv, struct context *ctx);
 int cmd_migrate(int argc, char **argv, struct context *ctx);
+int cmd_notify_test(int argc, char **argv, struct context *ctx);
 int cmd_prepare_local_job(int argc, char **argv, struct context *ctx);
 int cmd_read(int argc, char **argv, struct context *ctx);
 int cmd_remote_exec(int argc, char **argv, struct context *ctx);

@@ -10,36 +10,12 @@
 #include "base/xalloc.h"
 #include "cli/cmds.h"
 #include "cli/commands.h"
+#include "cli/help.h"
 #include "config/context.h"
 
 #ifndef VOLREP_VERSION
 #define VOLREP_VERSION "0.1.0"
 #endif
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: volrep [--config-dir DIR] [--state-dir DIR] [--log-dir DIR] [--node NAME] [--cluster URL] <command> [args]\n\ncommands:\n");
-	for (const struct command *c = commands; c->name; c++)
-		fprintf(f, "  %-20s %s\n", c->name, c->help);
-	fprintf(f, "\n'volrep help <command>' shows a command's arguments.\n");
-}
-
-int cmd_help(int argc, char **argv, struct context *ctx)
-{
-	(void)ctx;
-	if (argc < 2) {
-		usage(stdout);
-		return 0;
-	}
-	for (const struct command *c = commands; c->name; c++) {
-		if (!strcmp(c->name, argv[1])) {
-			printf("usage: volrep %s %s\n  %s\n", c->name, c->usage, c->help);
-			return 0;
-		}
-	}
-	error("unknown command '%s'", argv[1]);
-	return EXIT_USAGE;
-}
 
 int cmd_version(int argc, char **argv, struct context *ctx)
 {
@@ -52,23 +28,21 @@ int cmd_version(int argc, char **argv, struct context *ctx)
 
 static const char *const global_opts[] = { "--config-dir", "--state-dir", "--log-dir", "--node", "--cluster", NULL };
 
-/* Take the global options out of argv wherever they stand (before a "--"),
- * so that both "volrep --node a list" and "volrep list --node a" work. */
+/* Take the global options from the front of argv, before the command
+ * name: "volrep --node a list". After the command name every word
+ * belongs to the command, so that nothing a command's caller passes as
+ * its arguments (volrep serve's child above all) can change who this
+ * node is or where its config and state live. */
 static int strip_global_options(int *argc, char **argv, struct context *ctx)
 {
 	char **fields[] = { &ctx->config_dir, &ctx->state_dir, &ctx->log_dir, &ctx->node, &ctx->cluster };
-	int out = 1;
+	int i = 1, out = 1;
 
-	for (int i = 1; i < *argc; i++) {
+	for (; i < *argc; i++) {
 		const char *a = argv[i];
 		int matched = -1;
 		const char *val = NULL;
 
-		if (!strcmp(a, "--")) {
-			while (i < *argc)
-				argv[out++] = argv[i++];
-			break;
-		}
 		for (int k = 0; global_opts[k]; k++) {
 			size_t n = strlen(global_opts[k]);
 
@@ -78,10 +52,8 @@ static int strip_global_options(int *argc, char **argv, struct context *ctx)
 				break;
 			}
 		}
-		if (matched < 0) {
-			argv[out++] = argv[i];
-			continue;
-		}
+		if (matched < 0)
+			break;
 		if (!val) {
 			if (i + 1 >= *argc) {
 				error("option '%s' needs a value", a);
@@ -96,6 +68,8 @@ static int strip_global_options(int *argc, char **argv, struct context *ctx)
 		free(*fields[matched]);
 		*fields[matched] = xstrdup(val);
 	}
+	while (i < *argc)
+		argv[out++] = argv[i++];
 	*argc = out;
 	argv[out] = NULL;
 	return 0;
@@ -114,7 +88,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (argc < 2) {
-		usage(stderr);
+		help_overview(stderr);
 		context_release(&ctx);
 		return EXIT_USAGE;
 	}
@@ -123,6 +97,12 @@ int main(int argc, char **argv)
 		argv[1] = help_cmd;
 	else if (!strcmp(argv[1], "--version"))
 		argv[1] = version_cmd;
+	else if (argv[1][0] == '-') {
+		error("unknown global option '%s' (the global options are --config-dir DIR, --state-dir DIR, "
+		      "--log-dir DIR, --node NAME and --cluster URL, before the command)", argv[1]);
+		context_release(&ctx);
+		return EXIT_USAGE;
+	}
 	if (context_resolve(&ctx) < 0) {
 		error("invalid node name '%s'", ctx.node);
 		context_release(&ctx);
@@ -134,7 +114,7 @@ int main(int argc, char **argv)
 	}
 	for (const struct command *c = commands; c->name; c++) {
 		if (!strcmp(c->name, argv[1])) {
-			ret = c->fn(argc - 1, argv + 1, &ctx);
+			ret = help_wanted(argc - 1, argv + 1) ? help_command(c->name) : c->fn(argc - 1, argv + 1, &ctx);
 			context_release(&ctx);
 			return ret;
 		}

@@ -1,6 +1,7 @@
 #include "cli/opts.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "base/log.h"
 
@@ -15,6 +16,43 @@ static struct opt_spec *find_spec(struct opt_spec *specs, const char *name, size
 static int is_bool_word(const char *s)
 {
 	return !strcmp(s, "0") || !strcmp(s, "1");
+}
+
+/* Words people write for a boolean that the API does not take: caught so
+ * that "--disable yes" names the accepted form instead of complaining
+ * about an unexpected argument 'yes'. */
+static int is_bool_lookalike(const char *s)
+{
+	static const char *const words[] = { "yes", "no", "true", "false", "on", "off", NULL };
+
+	for (const char *const *w = words; *w; w++)
+		if (!strcasecmp(s, *w))
+			return 1;
+	return 0;
+}
+
+static const char *const global_names[] = { "config-dir", "state-dir", "log-dir", "node", NULL };
+
+/* A global option given after the command (main.c takes them only
+ * before it). */
+static int is_global(const char *name, size_t len)
+{
+	for (const char *const *g = global_names; *g; g++)
+		if (strlen(*g) == len && !strncmp(*g, name, len))
+			return 1;
+	return 0;
+}
+
+/* An unknown option that looks like a global one was probably meant as
+ * one. */
+static int looks_global(const char *name, size_t len)
+{
+	static const char *const hints[] = { "dir", "node", "conf", NULL };
+
+	for (const char *const *h = hints; *h; h++)
+		if (memmem(name, len, *h, strlen(*h)))
+			return 1;
+	return 0;
 }
 
 int opts_parse(int argc, char **argv, struct opt_spec *specs, struct strvec *pos)
@@ -41,7 +79,16 @@ int opts_parse(int argc, char **argv, struct opt_spec *specs, struct strvec *pos
 		eq = strchr(a + 2, '=');
 		s = find_spec(specs, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
 		if (!s) {
-			error("unknown option '%.*s'", eq ? (int)(eq - a) : (int)strlen(a), a);
+			int n = eq ? (int)(eq - a) : (int)strlen(a);
+
+			if (is_global(a + 2, (size_t)n - 2))
+				error("unknown option '%.*s' of '%s': it is a global option, give it before the "
+				      "command ('volrep %.*s ... %s ...')", n, a, argv[0], n, a, argv[0]);
+			else if (looks_global(a + 2, (size_t)n - 2))
+				error("unknown option '%.*s' (see 'volrep help %s'; the global options --config-dir, "
+				      "--state-dir, --log-dir and --node go before the command)", n, a, argv[0]);
+			else
+				error("unknown option '%.*s' (see 'volrep help %s')", n, a, argv[0]);
 			return -1;
 		}
 		if (s->value) {
@@ -51,7 +98,8 @@ int opts_parse(int argc, char **argv, struct opt_spec *specs, struct strvec *pos
 		if (eq) {
 			val = eq + 1;
 		} else if (s->kind == OPT_BOOL) {
-			val = (i + 1 < argc && is_bool_word(argv[i + 1])) ? argv[++i] : one;
+			val = (i + 1 < argc && (is_bool_word(argv[i + 1]) || is_bool_lookalike(argv[i + 1])))
+				      ? argv[++i] : one;
 		} else {
 			if (i + 1 >= argc) {
 				error("option '--%s' needs a value", s->name);
@@ -60,7 +108,8 @@ int opts_parse(int argc, char **argv, struct opt_spec *specs, struct strvec *pos
 			val = argv[++i];
 		}
 		if (s->kind == OPT_BOOL && !is_bool_word(val)) {
-			error("invalid %s '%s' - type check ('boolean') failed", s->name, val);
+			error("invalid %s '%s' - type check ('boolean') failed: expected 0 or 1 "
+			      "(a bare '--%s' means 1)", s->name, val, s->name);
 			return -1;
 		}
 		s->value = val;

@@ -9,10 +9,16 @@
 int cluster_guest_volumes(const struct cluster_config *cc, const struct guest *g, unsigned flags,
 			  struct volume_list *out, struct strbuf *err)
 {
+	return cluster_guest_volumes_w(cc, g, flags, out, err, NULL);
+}
+
+int cluster_guest_volumes_w(const struct cluster_config *cc, const struct guest *g, unsigned flags,
+			    struct volume_list *out, struct strbuf *err, struct strvec *warnings)
+{
 	struct guest_conf gc = GUEST_CONF_INIT;
 	int r;
 
-	r = guest_conf_load(&gc, g, NULL);
+	r = guest_conf_load(&gc, g, warnings);
 	if (r < 0) {
 		strbuf_addf(err, "unable to read config of guest '%u' - %s", g->vmid, strerror(-r));
 		goto out;
@@ -26,6 +32,9 @@ out:
 static int load_err(int r, struct strbuf *err, const char *dir, const char *file)
 {
 	strbuf_addf(err, "unable to read '%s/%s' - %s", dir, file, strerror(-r));
+	if (r == -ENOENT)
+		strbuf_addf(err, " (the config dir '%s' does not exist: give it with --config-dir DIR or "
+			    "VOLREP_CONFIG_DIR)", dir);
 	return r;
 }
 
@@ -60,7 +69,7 @@ int cluster_config_load(struct cluster_config *cc, const char *config_dir, unsig
 		struct guest *g = &cc->guests.v[i];
 		struct strbuf e = STRBUF_INIT;
 
-		if (cluster_guest_volumes(cc, g, 0, &g->volumes, &e) < 0) {
+		if (cluster_guest_volumes_w(cc, g, 0, &g->volumes, &e, &cc->warnings) < 0) {
 			volume_list_release(&g->volumes);
 			g->vol_error = strbuf_detach(&e, NULL);
 		}

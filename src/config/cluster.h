@@ -45,5 +45,9 @@ void cluster_config_release(struct cluster_config *cc);
  * the message in *err. */
 int cluster_guest_volumes(const struct cluster_config *cc, const struct guest *g, unsigned flags,
 			  struct volume_list *out, struct strbuf *err);
+/* The same, with the guest config's parse warnings (lines that are not
+ * "key: value", with file and line) appended to *warnings (may be NULL). */
+int cluster_guest_volumes_w(const struct cluster_config *cc, const struct guest *g, unsigned flags,
+			    struct volume_list *out, struct strbuf *err, struct strvec *warnings);
 
 #endif

@@ -11,14 +11,16 @@
 #include "cluster/store.h"
 #include "base/xalloc.h"
 
-static void fill(char **field, const char *env, const char *dflt)
+/* Returns where the value came from: NULL (an option), env or dflt_from. */
+static const char *fill(char **field, const char *env, const char *dflt, const char *dflt_from)
 {
 	const char *v;
 
 	if (*field)
-		return;
+		return NULL;
 	v = getenv(env);
 	*field = xstrdup(v && *v ? v : dflt);
+	return v && *v ? env : dflt_from;
 }
 
 int context_resolve(struct context *ctx)
@@ -31,10 +33,14 @@ int context_resolve(struct context *ctx)
 		memcpy(host, u.nodename, sizeof(host));
 		host[strcspn(host, ".")] = '\0';
 	}
-	fill(&ctx->config_dir, "VOLREP_CONFIG_DIR", "/etc/volrep");
-	fill(&ctx->state_dir, "VOLREP_STATE_DIR", "/var/lib/volrep");
-	fill(&ctx->log_dir, "VOLREP_LOG_DIR", "/var/log/volrep");
-	fill(&ctx->node, "VOLREP_NODE", host);
+	const char *from;
+
+	from = fill(&ctx->config_dir, "VOLREP_CONFIG_DIR", "/etc/volrep", "the default");
+	ctx->config_dir_from = from ? from : "--config-dir";
+	fill(&ctx->state_dir, "VOLREP_STATE_DIR", "/var/lib/volrep", NULL);
+	fill(&ctx->log_dir, "VOLREP_LOG_DIR", "/var/log/volrep", NULL);
+	from = fill(&ctx->node, "VOLREP_NODE", host, "hostname -s");
+	ctx->node_from = from ? from : "--node";
 	if (!ctx->cluster && getenv("VOLREP_CLUSTER") && *getenv("VOLREP_CLUSTER"))
 		ctx->cluster = xstrdup(getenv("VOLREP_CLUSTER"));
 	if (!valid_node_name(ctx->node))

@@ -9,6 +9,11 @@ struct context {
 	char *log_dir;    /* --log-dir, VOLREP_LOG_DIR, /var/log/volrep */
 	char *node;       /* --node, VOLREP_NODE, hostname -s */
 	char *cluster;    /* --cluster, VOLREP_CLUSTER, unset: dir mode (cluster/store.h) */
+	/* where config_dir and node came from, for messages: "--config-dir",
+	 * "VOLREP_CONFIG_DIR", "the default" / "--node", "VOLREP_NODE",
+	 * "hostname -s" (static strings, set by context_resolve) */
+	const char *config_dir_from;
+	const char *node_from;
 };
 
 /* Fill unset fields from the environment and defaults. Returns 0, or

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/backend.h"
 #include "base/parse-util.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
@@ -36,14 +37,14 @@ static int is_blank(int c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
-static void warn_conf(struct strvec *w, const char *what, const char *line, size_t len)
+static void warn_conf(struct strvec *w, const char *what, unsigned lineno, const char *line, size_t len)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t n = len > 80 ? 80 : len;
 
 	if (!w)
 		return;
-	strbuf_addf(&sb, "%s - unable to parse config: ", what);
+	strbuf_addf(&sb, "%s line %u (ignored; expected 'key: value') - unable to parse config: ", what, lineno);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)line[i];
 		strbuf_addch(&sb, (c < 0x20 || c == 0x7f) ? '?' : (char)c);
@@ -56,7 +57,10 @@ static void warn_conf(struct strvec *w, const char *what, const char *line, size
 int guest_conf_parse(struct guest_conf *gc, const char *what, const char *text, size_t len,
 		     struct strvec *warnings)
 {
+	struct strbuf section = STRBUF_INIT;
 	size_t pos = 0;
+	unsigned lineno = 0;
+	int skip_section = 0;
 
 	if (len > GUEST_CONF_MAX)
 		return -EFBIG;
@@ -67,19 +71,38 @@ int guest_conf_parse(struct guest_conf *gc, const char *what, const char *text, 
 		size_t i = 0, k1, v0, v1;
 
 		pos += llen + (nl ? 1 : 0);
+		lineno++;
 		while (i < llen && is_blank(line[i]))
 			i++;
 		if (i == llen || line[i] == '#')
 			continue;
-		if (line[0] == '[') /* [snapshot], [PENDING], [special:cloudinit] */
-			break;
+		if (line[0] == '[') { /* [snapshot], [PENDING], [special:cloudinit] */
+			const char *close = memchr(line, ']', llen);
+			size_t n = close ? (size_t)(close - line - 1) : 0;
+
+			skip_section = 0;
+			strbuf_reset(&section);
+			if (!close || !n || n > 64 || memchr(line + 1, '\0', n)) {
+				warn_conf(warnings, what, lineno, line, llen);
+				skip_section = 1;
+			} else if (n == 7 && !memcmp(line + 1, "PENDING", 7)) {
+				strbuf_addstr(&section, GUEST_SECTION_PENDING);
+			} else if (n > 8 && !memcmp(line + 1, "special:", 8)) {
+				skip_section = 1;
+			} else {
+				strbuf_add(&section, line + 1, n);
+			}
+			continue;
+		}
+		if (skip_section)
+			continue;
 		if (memchr(line, '\0', llen)) {
-			warn_conf(warnings, what, line, llen);
+			warn_conf(warnings, what, lineno, line, llen);
 			continue;
 		}
 		i = 0;
 		if (!islower((unsigned char)line[0])) {
-			warn_conf(warnings, what, line, llen);
+			warn_conf(warnings, what, lineno, line, llen);
 			continue;
 		}
 		while (i < llen && (islower((unsigned char)line[i]) || line[i] == '_'))
@@ -88,7 +111,7 @@ int guest_conf_parse(struct guest_conf *gc, const char *what, const char *text, 
 			i++;
 		k1 = i;
 		if (i >= llen || line[i] != ':' || k1 > 64) {
-			warn_conf(warnings, what, line, llen);
+			warn_conf(warnings, what, lineno, line, llen);
 			continue;
 		}
 		i++;
@@ -101,16 +124,18 @@ int guest_conf_parse(struct guest_conf *gc, const char *what, const char *text, 
 		char *key = xstrndup(line, k1), *val = xstrndup(line + v0, v1 - v0);
 		strvec_push(&gc->keys, key);
 		strvec_push(&gc->values, val);
+		strvec_push(&gc->sections, section.buf);
 		free(key);
 		free(val);
 	}
+	strbuf_release(&section);
 	return 0;
 }
 
 const char *guest_conf_get(const struct guest_conf *gc, const char *key)
 {
 	for (size_t i = gc->keys.nr; i > 0; i--)
-		if (!strcmp(gc->keys.v[i - 1], key))
+		if (!*gc->sections.v[i - 1] && !strcmp(gc->keys.v[i - 1], key))
 			return gc->values.v[i - 1];
 	return NULL;
 }
@@ -119,6 +144,7 @@ void guest_conf_release(struct guest_conf *gc)
 {
 	strvec_clear(&gc->keys);
 	strvec_clear(&gc->values);
+	strvec_clear(&gc->sections);
 }
 
 /* "<prefix><n>" with n in [0, max] written canonically */
@@ -143,6 +169,38 @@ static int is_disk_key(enum guest_type t, const char *key)
 	return numbered_key(key, "scsi", 30) || numbered_key(key, "virtio", 15) ||
 	       numbered_key(key, "sata", 5) || numbered_key(key, "ide", 3) ||
 	       !strcmp(key, "efidisk0") || !strcmp(key, "tpmstate0");
+}
+
+/* "<letters><digits>" whose letters are a disk prefix of type t: a key
+ * meant as a disk, e.g. scsi31 or mp256 (not one, so not replicated). */
+static int disk_like_key(enum guest_type t, const char *key)
+{
+	static const char *const vm[] = { "scsi", "virtio", "sata", "ide", "unused", "efidisk", "tpmstate", NULL };
+	static const char *const ct[] = { "mp", "unused", NULL };
+
+	for (const char *const *p = t == GUEST_LXC ? ct : vm; *p; p++) {
+		size_t n = strlen(*p);
+
+		if (!strncmp(key, *p, n) && key[n] && strspn(key + n, "0123456789") == strlen(key + n))
+			return 1;
+	}
+	return 0;
+}
+
+void guest_conf_check_keys(const struct guest_conf *gc, enum guest_type t, const char *what,
+			   struct strvec *warnings)
+{
+	for (size_t i = 0; warnings && i < gc->keys.nr; i++) {
+		const char *k = gc->keys.v[i];
+
+		if (is_disk_key(t, k) || !disk_like_key(t, k))
+			continue;
+		strvec_pushf(warnings, "%s - '%s' is not a disk key of a %s (%s): its volume is not replicated",
+			     what, k, t == GUEST_LXC ? "container" : "VM",
+			     t == GUEST_LXC ? "rootfs, mp0-mp255, unused0-unused255"
+					    : "scsi0-scsi30, virtio0-virtio15, sata0-sata5, ide0-ide3, efidisk0, "
+					      "tpmstate0, unused0-unused255");
+	}
 }
 
 static int parse_bool_word(const char *v, int dflt)
@@ -382,6 +440,8 @@ static int test_volume(const struct storage_cfg *sc, uint32_t vmid, enum guest_t
 	if (!st) {
 		if (!cleanup) {
 			strbuf_addf(err, "storage '%s' does not exist", sid);
+			if (sc->missing_path)
+				strbuf_addf(err, " - there is no storage.cfg (looked for '%s')", sc->missing_path);
 			r = -EINVAL;
 		}
 		goto out;
@@ -414,6 +474,22 @@ static int test_volume(const struct storage_cfg *sc, uint32_t vmid, enum guest_t
 		}
 		goto out;
 	}
+	/* the grammar every run applies (backend.c): refuse now what would
+	 * fail at each run */
+	enum backend_type bt = st->kind == STORAGE_BTRFS ? BACKEND_BTRFS : BACKEND_ZFSPOOL;
+	if (!backend_valid_volname(bt, volname, NULL)) {
+		if (!cleanup) {
+			struct strbuf hint = STRBUF_INIT;
+
+			strbuf_addf(err, "invalid volume name '%s' of volume '%s' - on %s storage '%s' it must be %s",
+				    volname, d->volume, st->type, sid, backend_volname_form(bt));
+			if (backend_volname_suggest(bt, volname, &hint))
+				strbuf_addf(err, ", here '%s:%s'", sid, hint.buf);
+			strbuf_release(&hint);
+			r = -EINVAL;
+		}
+		goto out;
+	}
 	r = 1;
 out:
 	free(sid);
@@ -421,22 +497,86 @@ out:
 	return r;
 }
 
+/* Which references count (see guest.h): VMs everywhere (vmstate too),
+ * containers' rootfs/mpN also in snapshots, their unusedN only now. */
+static int counts(enum guest_type t, const char *key, const char *section)
+{
+	if (t == GUEST_QEMU)
+		return is_disk_key(t, key) || !strcmp(key, "vmstate");
+	if (!*section)
+		return is_disk_key(t, key);
+	return strcmp(section, GUEST_SECTION_PENDING) && is_disk_key(t, key) && strncmp(key, "unused", 6);
+}
+
+static void disk_of(const char *key, const char *value, struct disk_ref *d)
+{
+	if (!strcmp(key, "vmstate")) { /* a bare volume id */
+		memset(d, 0, sizeof(*d));
+		d->volume = xstrdup(value);
+		d->replicate = 1;
+		return;
+	}
+	parse_disk(value, d);
+	if (!strncmp(key, "unused", 6))
+		d->cdrom = 0;
+}
+
+/* VMs: the references of one volume merged, as foreach_volid does: a
+ * cdrom only if every reference is one, replicated if any reference is. */
+static void merge_refs(const struct guest_conf *gc, struct disk_ref **refs, size_t *nr)
+{
+	size_t alloc = 0;
+
+	*refs = NULL;
+	*nr = 0;
+	for (size_t i = 0; i < gc->keys.nr; i++) {
+		struct disk_ref d;
+		size_t j;
+
+		if (!counts(GUEST_QEMU, gc->keys.v[i], gc->sections.v[i]))
+			continue;
+		disk_of(gc->keys.v[i], gc->values.v[i], &d);
+		if (!d.volume) {
+			continue;
+		}
+		for (j = 0; j < *nr; j++)
+			if (!strcmp((*refs)[j].volume, d.volume))
+				break;
+		if (j < *nr) {
+			(*refs)[j].cdrom = (*refs)[j].cdrom && d.cdrom;
+			(*refs)[j].replicate = (*refs)[j].replicate || d.replicate;
+			free(d.volume);
+			continue;
+		}
+		ALLOC_GROW(*refs, *nr + 1, alloc);
+		(*refs)[(*nr)++] = d;
+	}
+}
+
 int guest_replicatable_volumes(const struct storage_cfg *sc, uint32_t vmid, enum guest_type t,
 			       const struct guest_conf *gc, unsigned flags, struct volume_list *out,
 			       struct strbuf *err)
 {
 	struct volume_list tmp = { 0 };
+	struct disk_ref *refs = NULL;
+	size_t nrefs = 0, alloc = 0;
 	int r = 0;
 
-	for (size_t i = 0; i < gc->keys.nr; i++) {
-		struct disk_ref d;
+	if (t == GUEST_QEMU) {
+		merge_refs(gc, &refs, &nrefs);
+	} else {
+		for (size_t i = 0; i < gc->keys.nr; i++) {
+			if (!counts(t, gc->keys.v[i], gc->sections.v[i]))
+				continue;
+			ALLOC_GROW(refs, nrefs + 1, alloc);
+			disk_of(gc->keys.v[i], gc->values.v[i], &refs[nrefs++]);
+		}
+	}
+	for (size_t i = 0; i < nrefs; i++) {
+		struct disk_ref d = refs[i];
 		struct strbuf e = STRBUF_INIT;
 
-		if (!is_disk_key(t, gc->keys.v[i]))
-			continue;
-		parse_disk(gc->values.v[i], &d);
-		if (!strncmp(gc->keys.v[i], "unused", 6))
-			d.cdrom = 0;
+		refs[i].volume = NULL;
 		r = test_volume(sc, vmid, t, &d, flags, &e);
 		if (r < 0) {
 			strbuf_addstr(err, e.buf);
@@ -456,6 +596,9 @@ int guest_replicatable_volumes(const struct storage_cfg *sc, uint32_t vmid, enum
 	for (size_t i = 0; i < tmp.nr; i++)
 		vl_add(out, tmp.v[i].storage, tmp.v[i].volname);
 out:
+	for (size_t i = 0; i < nrefs; i++)
+		free(refs[i].volume);
+	free(refs);
 	volume_list_release(&tmp);
 	return r;
 }
@@ -569,8 +712,10 @@ int guest_conf_load(struct guest_conf *gc, const struct guest *g, struct strvec 
 		r = strbuf_read_file(&sb, g->conf_path, GUEST_CONF_MAX);
 	}
 	if (!r) {
-		strbuf_addf(&what, "%s %u", g->type == GUEST_LXC ? "CT" : "VM", g->vmid);
+		strbuf_addf(&what, "%s %u: file %s", g->type == GUEST_LXC ? "CT" : "VM", g->vmid, g->conf_path);
 		r = guest_conf_parse(gc, what.buf, sb.buf, sb.len, warnings);
+		if (!r)
+			guest_conf_check_keys(gc, g->type, what.buf, warnings);
 	}
 	strbuf_release(&sb);
 	strbuf_release(&what);

@@ -3,12 +3,15 @@
  * A guest lives on the node whose directory holds its config:
  *     <config_dir>/nodes/<node>/qemu-server/<vmid>.conf   (VM, "qemu")
  *     <config_dir>/nodes/<node>/lxc/<vmid>.conf           (container, "lxc")
- * The config is Proxmox's "key: value" format. Only the current state
- * counts: parsing stops at the first "[section]" (snapshots, pending).
+ * The config is Proxmox's "key: value" format, followed by snapshot
+ * sections "[name]" and pending changes "[PENDING]".
  *
  * Replicatable volumes follow pvesr (pvesr-behaviour.md §4.3): disks of
- * VMs are scsiN virtioN sataN ideN efidisk0 tpmstate0 unusedN, of
- * containers rootfs mpN unusedN. media=cdrom is skipped, replicate=0
+ * VMs are scsiN virtioN sataN ideN efidisk0 tpmstate0 unusedN vmstate, in
+ * the current state, every snapshot and the pending changes, the
+ * references of one volume merged (a cdrom only if every reference is,
+ * replicated if any reference is); of containers rootfs mpN (current
+ * state and snapshots) and unusedN (current state). media=cdrom is skipped, replicate=0
  * excludes a disk, volumes on shared storages and volumes owned by another
  * guest are skipped; everything else must be on a zfspool or btrfs
  * storage, or it is an error. */
@@ -40,18 +43,30 @@ struct volume_list {
 
 void volume_list_release(struct volume_list *vl);
 
-/* The current-state options of a guest config, in file order. */
+/* The options of a guest config, in file order: the current state and
+ * those of the snapshot sections ("[name]") and of pending changes
+ * ("[PENDING]"), which a rollback or a pending apply needs (qemu-server's
+ * foreach_volid). "[special:...]" sections (cloud-init state) are skipped.
+ * sections.v[i] is "" for the current state, the snapshot name, or
+ * GUEST_SECTION_PENDING. */
 struct guest_conf {
 	struct strvec keys;
 	struct strvec values;
+	struct strvec sections;
 };
-#define GUEST_CONF_INIT { STRVEC_INIT, STRVEC_INIT }
+#define GUEST_CONF_INIT { STRVEC_INIT, STRVEC_INIT, STRVEC_INIT }
+#define GUEST_SECTION_PENDING "[PENDING]"
 
 /* Parse guest config text (at most 1 MiB: -EFBIG). Unparsable lines are
  * skipped with a warning naming what (may be NULL). Returns 0 or -EFBIG. */
 int guest_conf_parse(struct guest_conf *gc, const char *what, const char *text, size_t len,
 		     struct strvec *warnings);
-/* Value of key (the last one when repeated), or NULL. */
+/* Warn (to *warnings, may be NULL) about keys that look like disks of
+ * type t but are not disk keys (scsi31, mp256, ...): their volumes would
+ * be silently left out. what prefixes the message ("VM 100: file ..."). */
+void guest_conf_check_keys(const struct guest_conf *gc, enum guest_type t, const char *what,
+			   struct strvec *warnings);
+/* Value of key in the current state (the last one when repeated), or NULL. */
 const char *guest_conf_get(const struct guest_conf *gc, const char *key);
 void guest_conf_release(struct guest_conf *gc);
 

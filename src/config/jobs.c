@@ -131,7 +131,7 @@ int job_id_parse(const char *s, struct strbuf *canon, uint32_t *guest, uint32_t 
 	size_t glen = dash ? (size_t)(dash - s) : 0;
 
 	if (parse_file_id(s, &g, &j) < 0) {
-		strbuf_addf(err, "invalid replication job id '%s'", s);
+		strbuf_addf(err, "invalid replication job id '%s' - expected <vmid>-<jobnum>, e.g. '100-0'", s);
 		return -EINVAL;
 	}
 	if (g < 100) {
@@ -140,7 +140,7 @@ int job_id_parse(const char *s, struct strbuf *canon, uint32_t *guest, uint32_t 
 	}
 	/* the API pattern: no leading zero in the guest id, 3..9 digits */
 	if (s[0] == '0' || glen < 3 || glen > 9 || strlen(dash + 1) > 9) {
-		strbuf_addf(err, "invalid replication job id '%s'", s);
+		strbuf_addf(err, "invalid replication job id '%s' - expected <vmid>-<jobnum>, e.g. '100-0'", s);
 		return -EINVAL;
 	}
 	strbuf_reset(canon);
@@ -149,6 +149,21 @@ int job_id_parse(const char *s, struct strbuf *canon, uint32_t *guest, uint32_t 
 		*guest = g;
 	if (jobnum)
 		*jobnum = j;
+	return 0;
+}
+
+int job_id_parse_existing(const char *s, struct strbuf *canon, uint32_t *guest, struct strbuf *err)
+{
+	int r = job_id_parse(s, canon, guest, NULL, err);
+
+	if (r < 0)
+		return r;
+	/* "100-00" is not a name of 100-0: acting on another job than the
+	 * one typed would be a surprise */
+	if (strcmp(canon->buf, s)) {
+		strbuf_addf(err, "invalid replication job id '%s' - write it as '%s'", s, canon->buf);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -184,7 +199,8 @@ int job_set_option(struct repl_job *job, const char *key, const char *value, str
 		double d;
 
 		if (parse_double(value, &d) < 0 || !isfinite(d)) {
-			strbuf_addf(err, "invalid rate '%s' - type check ('number') failed", value);
+			strbuf_addf(err, "invalid rate '%s' - type check ('number') failed: expected a number of "
+				    "megabytes per second (MB/s), at least 1, e.g. 50 or 12.5", value);
 			return -EINVAL;
 		}
 		if (d < 1) {

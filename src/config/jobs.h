@@ -85,6 +85,11 @@ size_t jobs_cfg_of_guest(const struct jobs_cfg *jc, uint32_t guest, struct repl_
 int job_id_parse(const char *s, struct strbuf *canon, uint32_t *guest, uint32_t *jobnum,
 		 struct strbuf *err);
 
+/* job_id_parse for an id that names an existing job (update, delete,
+ * run --id, log, ...): also refuses a non-canonical spelling ("100-00":
+ * "invalid replication job id '100-00' - write it as '100-0'"). */
+int job_id_parse_existing(const char *s, struct strbuf *canon, uint32_t *guest, struct strbuf *err);
+
 /* Check value for option key (target, source, schedule, rate, comment,
  * disable, remove_job) and store it in job. Returns 0, or -EINVAL with a
  * one-line message naming the option and value in *err, e.g. "invalid

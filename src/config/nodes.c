@@ -4,11 +4,15 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "base/parse-util.h"
 #include "base/strbuf.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
+#include "config/context.h"
 #include "config/sectioncfg.h"
+#include "transport/ssh.h"
 
 int valid_host_address(const char *s)
 {
@@ -28,6 +32,8 @@ static void skip_warning(struct strvec *w, const struct sc_section *s, const cha
 		strvec_pushf(w, "file nodes.cfg line %u (skip section '%s'): %s", s->line, s->id, msg);
 }
 
+static const char *const node_keys[] = { "address", "port", "comment", NULL };
+
 int nodes_cfg_parse(struct nodes_cfg *nc, const char *text, size_t len, struct strvec *warnings)
 {
 	struct sectioncfg sc = SECTIONCFG_INIT;
@@ -39,6 +45,8 @@ int nodes_cfg_parse(struct nodes_cfg *nc, const char *text, size_t len, struct s
 	for (size_t i = 0; i < sc.nr; i++) {
 		const struct sc_section *s = &sc.sections[i];
 		const char *addr = sc_section_get(s, "address");
+		const char *port_s = sc_section_get(s, "port");
+		uint64_t port = 0;
 
 		if (strcmp(s->type, "node")) {
 			if (warnings)
@@ -54,13 +62,30 @@ int nodes_cfg_parse(struct nodes_cfg *nc, const char *text, size_t len, struct s
 			skip_warning(warnings, s, "duplicate node");
 			continue;
 		}
-		if (addr && !valid_host_address(addr)) {
-			skip_warning(warnings, s, "invalid address");
+		if (addr && (!valid_host_address(addr) || !ssh_valid_address(addr))) {
+			struct strbuf m = STRBUF_INIT;
+			const char *colon = strchr(addr, ':');
+
+			strbuf_addf(&m, "invalid address '%.80s' - expected a host name or an IP address", addr);
+			if (colon && !strchr(colon + 1, ':') && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1))
+				strbuf_addf(&m, "; give the port on its own line: 'port %s'", colon + 1);
+			skip_warning(warnings, s, m.buf);
+			strbuf_release(&m);
 			continue;
 		}
+		if (port_s && (parse_uint_range(port_s, 1, 65535, &port) < 0 || port_s[0] == '0')) {
+			struct strbuf m = STRBUF_INIT;
+
+			strbuf_addf(&m, "invalid port '%.80s' - expected a number from 1 to 65535", port_s);
+			skip_warning(warnings, s, m.buf);
+			strbuf_release(&m);
+			continue;
+		}
+		warn_unknown_keys(warnings, "nodes.cfg", s, node_keys);
 		ALLOC_GROW(nc->v, nc->nr + 1, nc->alloc);
 		nc->v[nc->nr].name = xstrdup(s->id);
 		nc->v[nc->nr].address = xstrdup(addr ? addr : s->id);
+		nc->v[nc->nr].port = (unsigned)port;
 		nc->nr++;
 	}
 	sectioncfg_release(&sc);
@@ -75,6 +100,8 @@ int nodes_cfg_load(struct nodes_cfg *nc, const char *config_dir, struct strvec *
 	r = config_read_file(config_dir, "nodes.cfg", &sb);
 	if (!r)
 		r = nodes_cfg_parse(nc, sb.buf, sb.len, warnings);
+	if (!r && !sb.len)
+		nc->missing_path = config_missing_path(config_dir, "nodes.cfg");
 	strbuf_release(&sb);
 	return r;
 }
@@ -94,6 +121,29 @@ void nodes_cfg_release(struct nodes_cfg *nc)
 		free(nc->v[i].address);
 	}
 	free(nc->v);
+	free(nc->missing_path);
 	nc->v = NULL;
+	nc->missing_path = NULL;
 	nc->nr = nc->alloc = 0;
+}
+
+int nodes_cfg_check_self(const struct nodes_cfg *nc, const struct context *ctx, struct strbuf *msg)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	const char *from = ctx->node_from ? ctx->node_from : "--node";
+
+	if (nodes_cfg_find(nc, ctx->node))
+		return 0;
+	strbuf_addf(&path, "%s/nodes.cfg", ctx->config_dir);
+	if (stat(path.buf, &st) < 0)
+		strbuf_addf(msg, "no nodes.cfg: looked for '%s' (config dir from %s) - create it with a "
+			    "'node: %s' section for this node and one for each peer", path.buf,
+			    ctx->config_dir_from ? ctx->config_dir_from : "--config-dir", ctx->node);
+	else
+		strbuf_addf(msg, "this node '%s' (from %s) is not in '%s' - set the name with --node NAME "
+			    "or VOLREP_NODE=NAME, or add a 'node: %s' section", ctx->node, from, path.buf,
+			    ctx->node);
+	strbuf_release(&path);
+	return 1;
 }

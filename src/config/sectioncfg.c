@@ -171,12 +171,23 @@ int sectioncfg_parse(struct sectioncfg *cfg, const char *filename, const char *t
 			warn_line(&ps, cur, "ignore config line (contains a NUL byte)", line, llen);
 			continue;
 		}
-		if (cur) {
+		char *type = NULL, *id = NULL;
+		/* a header right after a section (no blank line between): read
+		 * it as the new section it was meant to be, with one warning,
+		 * rather than dropping it and folding its keys into the
+		 * previous section */
+		if (cur && i == 0 && parse_header(line, llen, &type, &id) == 0) {
+			struct strbuf msg = STRBUF_INIT;
+
+			strbuf_addf(&msg, "no blank line between section '%s' and '", cur->id);
+			add_shown_line(&msg, line, llen);
+			strbuf_addstr(&msg, "' (read as a new section; add a blank line)");
+			warn_line(&ps, NULL, msg.buf, NULL, 0);
+			strbuf_release(&msg);
+		} else if (cur) {
 			parse_prop(&ps, cur, line, llen);
 			continue;
-		}
-		char *type = NULL, *id = NULL;
-		if (parse_header(line, llen, &type, &id) < 0) {
+		} else if (parse_header(line, llen, &type, &id) < 0) {
 			warn_line(&ps, NULL, "ignore config line", line, llen);
 			continue;
 		}
@@ -377,4 +388,36 @@ int config_read_file(const char *dir, const char *name, struct strbuf *out)
 	int r = store_read(store_get(dir), name, 0, out, NULL, NULL);
 
 	return r < 0 ? r : 0;
+}
+
+void warn_unknown_keys(struct strvec *warnings, const char *filename, const struct sc_section *s,
+		       const char *const *known)
+{
+	for (size_t i = 0; warnings && i < s->nr; i++) {
+		struct strbuf sb = STRBUF_INIT;
+
+		if (in_list(known, s->props[i].key))
+			continue;
+		strbuf_addf(&sb, "file %s line %u (section '%s') - unknown key '", filename,
+			    s->props[i].line ? s->props[i].line : s->line, s->id);
+		add_shown_line(&sb, s->props[i].key, strlen(s->props[i].key));
+		strbuf_addstr(&sb, "' (ignored; known keys:");
+		for (const char *const *k = known; *k; k++)
+			strbuf_addf(&sb, "%s %s", k == known ? "" : ",", *k);
+		strbuf_addch(&sb, ')');
+		strvec_push(warnings, sb.buf);
+		strbuf_release(&sb);
+	}
+}
+
+char *config_missing_path(const char *dir, const char *name)
+{
+	struct strbuf path = STRBUF_INIT;
+
+	strbuf_addf(&path, "%s/%s", dir, name);
+	if (access(path.buf, F_OK) == 0 || errno != ENOENT) {
+		strbuf_release(&path);
+		return NULL;
+	}
+	return strbuf_detach(&path, NULL);
 }

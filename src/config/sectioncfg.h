@@ -92,9 +92,18 @@ void sectioncfg_remove(struct sectioncfg *cfg, size_t i);
 
 void sectioncfg_release(struct sectioncfg *cfg);
 
+/* Warn about each key of s not in known (NULL-terminated): "file
+ * <filename> line N (section '<id>') - unknown key '<key>' (ignored;
+ * known keys: a, b, c)" - a misspelt "adress" must not pass silently. */
+void warn_unknown_keys(struct strvec *warnings, const char *filename, const struct sc_section *s,
+		       const char *const *known);
+
 /* Read <dir>/<name> into out (replacing its content), at most
  * SECTIONCFG_MAX_FILE bytes. A missing file reads as empty. Returns 0 or
  * -errno (-EFBIG when the file is too large). */
 int config_read_file(const char *dir, const char *name, struct strbuf *out);
+/* "<dir>/<name>" (new string) when that file does not exist, else NULL:
+ * for messages that must tell a missing file from an empty one. */
+char *config_missing_path(const char *dir, const char *name);
 
 #endif

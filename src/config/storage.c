@@ -36,6 +36,17 @@ static const struct type_info types[] = {
 	{ NULL, STORAGE_OTHER, 0, NULL },
 };
 
+/* The keys Proxmox knows for the two types volrep replicates (others are
+ * not checked: volrep only needs to recognise them). */
+static const char *const zfspool_keys[] = {
+	"pool", "blocksize", "sparse", "mountpoint", "content", "nodes", "disable", "shared", "bwlimit", NULL,
+};
+static const char *const btrfs_keys[] = {
+	"path", "content", "nodes", "disable", "shared", "preallocation", "format", "is_mountpoint", "mkdir",
+	"create-base-path", "create-subdirs", "prune-backups", "max-protected-backups", "content-dirs",
+	"bwlimit", NULL,
+};
+
 static void skip_warning(struct strvec *w, const struct sc_section *s, const char *fmt, const char *arg)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -107,6 +118,10 @@ static int parse_one(struct storage *st, const struct type_info *ti, const struc
 			return -EINVAL;
 		}
 	}
+	if (ti->kind == STORAGE_ZFSPOOL)
+		warn_unknown_keys(w, "storage.cfg", s, zfspool_keys);
+	else if (ti->kind == STORAGE_BTRFS)
+		warn_unknown_keys(w, "storage.cfg", s, btrfs_keys);
 	memset(st, 0, sizeof(*st));
 	strvec_init(&st->nodes);
 	strvec_init(&st->content);
@@ -172,6 +187,8 @@ int storage_cfg_load(struct storage_cfg *sc, const char *config_dir, struct strv
 	r = config_read_file(config_dir, "storage.cfg", &sb);
 	if (!r)
 		r = storage_cfg_parse(sc, sb.buf, sb.len, warnings);
+	if (!r && !sb.len)
+		sc->missing_path = config_missing_path(config_dir, "storage.cfg");
 	strbuf_release(&sb);
 	return r;
 }
@@ -196,7 +213,9 @@ void storage_cfg_release(struct storage_cfg *sc)
 		strvec_clear(&st->content);
 	}
 	free(sc->v);
+	free(sc->missing_path);
 	sc->v = NULL;
+	sc->missing_path = NULL;
 	sc->nr = sc->alloc = 0;
 }
 

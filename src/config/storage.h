@@ -40,6 +40,7 @@ struct storage {
 struct storage_cfg {
 	struct storage *v; /* in file order */
 	size_t nr, alloc;
+	char *missing_path; /* storage_cfg_load: the path looked for when the file is absent, else NULL */
 };
 
 /* Parse storage.cfg text. Returns 0 or -EFBIG. */

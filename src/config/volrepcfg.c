@@ -1,13 +1,32 @@
 #include "config/volrepcfg.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "base/parse-util.h"
 #include "cluster/store.h"
 
-enum cfg_key { K_MAX_WORKERS, K_MAX_PER_TARGET, K_BWLIMIT, K_SHUTDOWN_GRACE, K_COUNT };
+enum cfg_key {
+	K_MAX_WORKERS,
+	K_MAX_PER_TARGET,
+	K_BWLIMIT,
+	K_SHUTDOWN_GRACE,
+	K_NOTIFY_MAIL,
+	K_SENDMAIL,
+	K_WEBHOOK,
+	K_NOTIFY_TIMEOUT,
+	K_METRICS_LISTEN,
+	K_MAX_LAG,
+	K_LOG_KEEP,
+	K_COUNT
+};
 
 /* The keyword table: name, value word for --help, help text. */
 static const struct {
@@ -20,14 +39,205 @@ static const struct {
 	[K_BWLIMIT] = { "bwlimit", "MBPS", "node-wide bandwidth cap in MB/s (>= 1), shared by the running jobs" },
 	[K_SHUTDOWN_GRACE] = { "shutdown-grace", "SECONDS",
 			       "at shutdown, time running jobs get to finish before they are terminated, 0..86400" },
+	[K_NOTIFY_MAIL] = { "notify-mail", "ADDR[,ADDR...]",
+			    "mail failure notices to these recipients (user or user@domain)" },
+	[K_SENDMAIL] = { "notify-sendmail-command", "PATH",
+			 "absolute path of the sendmail program, run as 'PATH -t -oi'" },
+	[K_WEBHOOK] = { "notify-webhook", "URL [format=json|ntfy|gotify] [header-file=PATH]",
+			"POST notices as JSON to this http(s) URL (up to 8 of them)" },
+	[K_NOTIFY_TIMEOUT] = { "notify-timeout", "SECONDS", "time one notification may take, 1..300" },
+	[K_METRICS_LISTEN] = { "metrics-listen", "ADDR:PORT",
+			       "serve Prometheus metrics (GET /metrics) on this address, e.g. 127.0.0.1:9108" },
+	[K_MAX_LAG] = { "max-lag", "SECONDS",
+			"a replica older than this is stale (0: twice the job's schedule interval)" },
+	[K_LOG_KEEP] = { "log-keep", "N", "logs of earlier runs kept per job, 0..1000" },
 };
 
 void volrep_cfg_init(struct volrep_cfg *cfg)
 {
+	/* also zeroes the padding: equal settings are equal bytes (memcmp) */
+	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_workers = VOLREP_CFG_DEFAULT_MAX_WORKERS;
 	cfg->max_per_target = VOLREP_CFG_DEFAULT_MAX_PER_TARGET;
 	cfg->bwlimit = 0;
 	cfg->shutdown_grace = VOLREP_CFG_DEFAULT_SHUTDOWN_GRACE;
+	snprintf(cfg->sendmail, sizeof(cfg->sendmail), "%s", VOLREP_CFG_DEFAULT_SENDMAIL);
+	cfg->notify_timeout = VOLREP_CFG_DEFAULT_NOTIFY_TIMEOUT;
+	cfg->log_keep = VOLREP_CFG_DEFAULT_LOG_KEEP;
+}
+
+/* A recipient: a local user or user@domain, no blanks, quotes or angle
+ * brackets (it goes into a To: header), not starting with '-'. */
+static bool valid_recipient(const char *s, size_t n)
+{
+	static const char local_ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+=-";
+	size_t at = 0;
+
+	if (n == 0 || n > 254 || s[0] == '-' || s[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '@') {
+			if (at || i == 0)
+				return false;
+			at = i;
+		} else if (!at && !strchr(local_ok, s[i])) {
+			return false;
+		} else if (at && !(strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-", s[i]))) {
+			return false;
+		}
+	}
+	return !at || (at + 1 < n && s[at + 1] != '.' && s[n - 1] != '.');
+}
+
+static bool valid_recipients(const char *v)
+{
+	if (!*v || strlen(v) >= sizeof(((struct volrep_cfg *)0)->notify_mail))
+		return false;
+	for (const char *p = v;;) {
+		size_t n = strcspn(p, ",");
+
+		if (!valid_recipient(p, n))
+			return false;
+		if (!p[n])
+			return true;
+		p += n + 1;
+	}
+}
+
+/* An absolute path of printable characters without blanks. */
+static bool valid_abs_path(const char *v, size_t max)
+{
+	if (v[0] != '/' || strlen(v) >= max)
+		return false;
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return false;
+	size_t n = strlen(v);
+
+	/* no ".." component: the path is what it looks like */
+	return !strstr(v, "/../") && !(n >= 3 && !strcmp(v + n - 3, "/.."));
+}
+
+/* http:// or https:// with a host, printable ASCII without blanks. */
+static bool valid_url(const char *v)
+{
+	const char *host;
+
+	if (!strncmp(v, "http://", 7))
+		host = v + 7;
+	else if (!strncmp(v, "https://", 8))
+		host = v + 8;
+	else
+		return false;
+	if (strlen(v) >= sizeof(((struct volrep_webhook *)0)->url) || !*host || *host == '/')
+		return false;
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return false;
+	return true;
+}
+
+int volrep_cfg_parse_listen(const char *s, struct sockaddr_storage *ss, unsigned *len)
+{
+	char host[64];
+	const char *colon;
+	uint64_t port;
+	bool v6 = s[0] == '[';
+	size_t n;
+
+	if (v6) {
+		const char *end = strchr(s, ']');
+
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		n = (size_t)(end - s - 1);
+		colon = end + 1;
+		s++;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -EINVAL;
+		n = (size_t)(colon - s);
+	}
+	if (n == 0 || n >= sizeof(host) || parse_uint_range(colon + 1, 1, 65535, &port) < 0)
+		return -EINVAL;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (v6) {
+		struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
+
+		if (inet_pton(AF_INET6, host, &a6.sin6_addr) != 1)
+			return -EINVAL;
+		if (ss)
+			memcpy(ss, &a6, sizeof(a6));
+		if (len)
+			*len = sizeof(a6);
+	} else {
+		struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+
+		if (inet_pton(AF_INET, host, &a4.sin_addr) != 1)
+			return -EINVAL;
+		if (ss)
+			memcpy(ss, &a4, sizeof(a4));
+		if (len)
+			*len = sizeof(a4);
+	}
+	return 0;
+}
+
+static const char *const webhook_formats[] = { [WEBHOOK_JSON] = "json", [WEBHOOK_NTFY] = "ntfy",
+					       [WEBHOOK_GOTIFY] = "gotify" };
+
+/* "URL [format=F] [header-file=PATH]": words of the value, blank-separated. */
+static int set_webhook(struct volrep_cfg *cfg, char *words, struct strbuf *why)
+{
+	struct volrep_webhook wh;
+	char *save = NULL, *w;
+	int first = 1, seen_format = 0, seen_header = 0;
+
+	memset(&wh, 0, sizeof(wh));
+	if (cfg->nwebhooks == VOLREP_CFG_WEBHOOKS_MAX) {
+		strbuf_addf(why, "too many 'notify-webhook' settings - at most %d", VOLREP_CFG_WEBHOOKS_MAX);
+		return -EINVAL;
+	}
+	for (w = strtok_r(words, " \t\r", &save); w; w = strtok_r(NULL, " \t\r", &save), first = 0) {
+		if (first) {
+			if (!valid_url(w)) {
+				strbuf_addf(why, "invalid URL '%s' for 'notify-webhook' - expected http://HOST[:PORT]/PATH or https://...", w);
+				return -EINVAL;
+			}
+			snprintf(wh.url, sizeof(wh.url), "%s", w);
+		} else if (!strncmp(w, "format=", 7)) {
+			int f = -1;
+
+			if (seen_format++) {
+				strbuf_addstr(why, "option 'format' given twice for 'notify-webhook'");
+				return -EINVAL;
+			}
+			for (int i = 0; i < 3; i++)
+				if (!strcmp(w + 7, webhook_formats[i]))
+					f = i;
+			if (f < 0) {
+				strbuf_addf(why, "invalid format '%s' for 'notify-webhook' - expected json, ntfy or gotify", w + 7);
+				return -EINVAL;
+			}
+			wh.format = (enum webhook_format)f;
+		} else if (!strncmp(w, "header-file=", 12)) {
+			if (seen_header++) {
+				strbuf_addstr(why, "option 'header-file' given twice for 'notify-webhook'");
+				return -EINVAL;
+			}			if (!valid_abs_path(w + 12, sizeof(wh.header_file))) {
+				strbuf_addf(why, "invalid header-file '%s' for 'notify-webhook' - expected an absolute path", w + 12);
+				return -EINVAL;
+			}
+			snprintf(wh.header_file, sizeof(wh.header_file), "%s", w + 12);
+		} else {
+			strbuf_addf(why, "unknown option '%s' for 'notify-webhook' - expected format=... or header-file=...", w);
+			return -EINVAL;
+		}
+	}
+	cfg->webhook[cfg->nwebhooks++] = wh;
+	return 0;
 }
 
 static int lookup(const char *name)
@@ -65,6 +275,47 @@ static int set_value(struct volrep_cfg *cfg, int k, const char *value, struct st
 		if (parse_double(value, &d) < 0 || d < 1 || d > 1e6)
 			goto range;
 		cfg->bwlimit = d;
+		return 0;
+	case K_NOTIFY_MAIL:
+		if (!valid_recipients(value)) {
+			strbuf_addf(why, "invalid value '%s' for '%s' - expected user or user@domain, comma-separated", value,
+				    keys[k].name);
+			return -EINVAL;
+		}
+		/* nothing of an earlier value behind the NUL (equal settings are equal bytes) */
+		memset(cfg->notify_mail, 0, sizeof(cfg->notify_mail));
+		snprintf(cfg->notify_mail, sizeof(cfg->notify_mail), "%s", value);
+		return 0;
+	case K_SENDMAIL:
+		if (!valid_abs_path(value, sizeof(cfg->sendmail))) {
+			strbuf_addf(why, "invalid value '%s' for '%s' - expected an absolute path", value, keys[k].name);
+			return -EINVAL;
+		}
+		/* nothing of an earlier value behind the NUL (equal settings are equal bytes) */
+		memset(cfg->sendmail, 0, sizeof(cfg->sendmail));
+		snprintf(cfg->sendmail, sizeof(cfg->sendmail), "%s", value);
+		return 0;
+	case K_NOTIFY_TIMEOUT:
+		if (parse_uint_range(value, 1, VOLREP_CFG_NOTIFY_TIMEOUT_LIMIT, &u) < 0)
+			goto range;
+		cfg->notify_timeout = (unsigned)u;
+		return 0;
+	case K_METRICS_LISTEN:
+		if (strlen(value) >= sizeof(cfg->metrics_listen) || volrep_cfg_parse_listen(value, NULL, NULL) < 0)
+			goto range;
+		/* nothing of an earlier value behind the NUL (equal settings are equal bytes) */
+		memset(cfg->metrics_listen, 0, sizeof(cfg->metrics_listen));
+		snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen), "%s", value);
+		return 0;
+	case K_MAX_LAG:
+		if (parse_uint_range(value, 0, VOLREP_CFG_MAX_LAG_LIMIT, &u) < 0)
+			goto range;
+		cfg->max_lag = (long long)u;
+		return 0;
+	case K_LOG_KEEP:
+		if (parse_uint_range(value, 0, VOLREP_CFG_LOG_KEEP_LIMIT, &u) < 0)
+			goto range;
+		cfg->log_keep = (unsigned)u;
 		return 0;
 	}
 	return -EINVAL;
@@ -108,11 +359,18 @@ int volrep_cfg_parse(struct volrep_cfg *cfg, const char *name, const char *text,
 			*p++ = '\0';
 		p += strspn(p, " \t\r");
 		val = p;
+		k = lookup(key);
+		if (k == K_WEBHOOK && *val) {
+			/* the URL and its options */
+			seen[k] = lineno;
+			if (set_webhook(&tmp, val, &why) < 0)
+				goto fail;
+			continue;
+		}
 		p += strcspn(p, " \t\r");
 		if (*p)
 			*p++ = '\0';
 		extra = p + strspn(p, " \t\r");
-		k = lookup(key);
 		if (k < 0) {
 			strbuf_addf(&why, "unknown setting '%s'", key);
 			goto fail;
@@ -184,6 +442,30 @@ void volrep_cfg_format(const struct volrep_cfg *cfg, struct strbuf *out)
 	if (cfg->bwlimit > 0)
 		strbuf_addf(out, "%s %.17g\n", keys[K_BWLIMIT].name, cfg->bwlimit);
 	strbuf_addf(out, "%s %u\n", keys[K_SHUTDOWN_GRACE].name, cfg->shutdown_grace);
+	/* the newer settings only when not at their default, so that the
+	 * form of a file without them stays as it was */
+	if (cfg->notify_mail[0])
+		strbuf_addf(out, "%s %s\n", keys[K_NOTIFY_MAIL].name, cfg->notify_mail);
+	if (strcmp(cfg->sendmail, VOLREP_CFG_DEFAULT_SENDMAIL))
+		strbuf_addf(out, "%s %s\n", keys[K_SENDMAIL].name, cfg->sendmail);
+	for (unsigned i = 0; i < cfg->nwebhooks; i++) {
+		const struct volrep_webhook *w = &cfg->webhook[i];
+
+		strbuf_addf(out, "%s %s", keys[K_WEBHOOK].name, w->url);
+		if (w->format != WEBHOOK_JSON)
+			strbuf_addf(out, " format=%s", webhook_formats[w->format]);
+		if (w->header_file[0])
+			strbuf_addf(out, " header-file=%s", w->header_file);
+		strbuf_addch(out, '\n');
+	}
+	if (cfg->notify_timeout != VOLREP_CFG_DEFAULT_NOTIFY_TIMEOUT)
+		strbuf_addf(out, "%s %u\n", keys[K_NOTIFY_TIMEOUT].name, cfg->notify_timeout);
+	if (cfg->metrics_listen[0])
+		strbuf_addf(out, "%s %s\n", keys[K_METRICS_LISTEN].name, cfg->metrics_listen);
+	if (cfg->max_lag)
+		strbuf_addf(out, "%s %lld\n", keys[K_MAX_LAG].name, cfg->max_lag);
+	if (cfg->log_keep != VOLREP_CFG_DEFAULT_LOG_KEEP)
+		strbuf_addf(out, "%s %u\n", keys[K_LOG_KEEP].name, cfg->log_keep);
 }
 
 void volrep_cfg_describe(struct strbuf *out)
@@ -193,13 +475,23 @@ void volrep_cfg_describe(struct strbuf *out)
 		[K_MAX_PER_TARGET] = "2",
 		[K_BWLIMIT] = "none",
 		[K_SHUTDOWN_GRACE] = "60",
+		[K_NOTIFY_MAIL] = "none",
+		[K_SENDMAIL] = VOLREP_CFG_DEFAULT_SENDMAIL,
+		[K_WEBHOOK] = "none",
+		[K_NOTIFY_TIMEOUT] = "10",
+		[K_METRICS_LISTEN] = "off",
+		[K_MAX_LAG] = "0",
+		[K_LOG_KEEP] = "10",
 	};
 
 	for (int k = 0; k < K_COUNT; k++) {
 		struct strbuf left = STRBUF_INIT;
 
 		strbuf_addf(&left, "%s %s", keys[k].name, keys[k].arg);
-		strbuf_addf(out, "  %-24s %s (default %s)\n", left.buf, keys[k].help, dflt[k]);
+		if (left.len > 24)
+			strbuf_addf(out, "  %s\n  %-24s %s (default %s)\n", left.buf, "", keys[k].help, dflt[k]);
+		else
+			strbuf_addf(out, "  %-24s %s (default %s)\n", left.buf, keys[k].help, dflt[k]);
 		strbuf_release(&left);
 	}
 }

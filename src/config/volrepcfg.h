@@ -8,6 +8,14 @@
  *     max-per-target 2
  *     bwlimit 100
  *     shutdown-grace 60
+ *     notify-mail root@example.com,ops@example.com
+ *     notify-webhook https://ntfy.example.com/ format=ntfy header-file=/etc/volrep/ntfy.hdr
+ *     metrics-listen 127.0.0.1:9108
+ *
+ * notify-webhook may be given up to VOLREP_CFG_WEBHOOKS_MAX times (one
+ * target each) and takes options after the URL; every other key takes
+ * exactly one value. docs/monitoring.md describes the notification and
+ * metrics keys for admins.
  *
  * Parsing is strict (openssh readconf style): unknown keys, missing or
  * extra values, out-of-range numbers and a key given twice are errors of
@@ -34,12 +42,46 @@
 #define VOLREP_CFG_WORKERS_LIMIT 256
 #define VOLREP_CFG_GRACE_LIMIT 86400
 
+#define VOLREP_CFG_DEFAULT_SENDMAIL "/usr/sbin/sendmail"
+#define VOLREP_CFG_DEFAULT_NOTIFY_TIMEOUT 10
+#define VOLREP_CFG_DEFAULT_LOG_KEEP 10
+#define VOLREP_CFG_WEBHOOKS_MAX 8
+#define VOLREP_CFG_LOG_KEEP_LIMIT 1000
+/* five minutes: a longer wait for one notification is a hung server */
+#define VOLREP_CFG_NOTIFY_TIMEOUT_LIMIT 300
+/* ten years of lag is surely a typo */
+#define VOLREP_CFG_MAX_LAG_LIMIT (10LL * 366 * 86400)
+
+/* What a webhook's JSON body looks like (notify/webhook.h). */
+enum webhook_format { WEBHOOK_JSON, WEBHOOK_NTFY, WEBHOOK_GOTIFY };
+
+struct volrep_webhook {
+	char url[1024];         /* http:// or https://, printable ASCII */
+	char header_file[256];  /* "" = none; absolute path of "Name: value" lines */
+	enum webhook_format format;
+};
+
 struct volrep_cfg {
 	unsigned max_workers;    /* jobs running at once on this node */
 	unsigned max_per_target; /* concurrent transfers to one target node (engine/xferslot.h) */
 	double bwlimit;          /* node-wide MB/s (10^6 bytes) shared by running jobs; 0 = none */
 	unsigned shutdown_grace; /* seconds running jobs get to finish at shutdown */
+	/* notifications (notify/notify.h); fixed-size so that the settings
+	 * stay a plain value the daemon can copy and compare */
+	char notify_mail[1024];  /* comma-separated recipients, "" = no mail */
+	char sendmail[256];      /* absolute path of the sendmail program */
+	struct volrep_webhook webhook[VOLREP_CFG_WEBHOOKS_MAX];
+	unsigned nwebhooks;
+	unsigned notify_timeout; /* seconds one delivery may take */
+	char metrics_listen[80]; /* "ADDR:PORT" of GET /metrics, "" = off */
+	long long max_lag;       /* seconds a replica may lag before "stale"; 0 = twice the interval */
+	unsigned log_keep;       /* logs of earlier runs kept per job */
 };
+
+/* Parse a metrics-listen value: "A.B.C.D:PORT" or "[IPV6]:PORT", port
+ * 1..65535. Returns 0 and fills *ss and *len (either may be NULL), or -EINVAL. */
+struct sockaddr_storage;
+int volrep_cfg_parse_listen(const char *s, struct sockaddr_storage *ss, unsigned *len);
 
 /* The defaults above, bwlimit none. */
 void volrep_cfg_init(struct volrep_cfg *cfg);

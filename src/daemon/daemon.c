@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@
 #include "daemon/notify.h"
 #include "engine/replicate.h"
 #include "exec/spawn.h"
+#include "http/server.h"
+#include "metrics/metrics.h"
 #include "sched/joblist.h"
 #include "sched/sched.h"
 #include "state/state.h"
@@ -62,8 +65,20 @@ struct deferral {
 	int64_t until;
 };
 
+/* What the HTTP server's thread reads: the context (constant) and the
+ * number of running workers (updated by the main loop). */
+struct http_view {
+	const struct context *ctx;
+	atomic_uint workers_running;
+};
+
 struct daemon {
 	const struct context *ctx;
+	/* GET /metrics (volrep.cfg metrics-listen); NULL when off */
+	struct http_server *http;
+	char http_listen[sizeof(((struct volrep_cfg *)0)->metrics_listen)];
+	struct strbuf last_http_error;
+	struct http_view view;
 	struct volrep_cfg cfg;
 	const char *worker_prog;
 	struct worker **w;
@@ -181,7 +196,19 @@ static void worker_lines(struct worker *w, bool flush)
 		if (nl)
 			*nl = '\0';
 		if (*start) {
-			info("%s: %s", w->id, start);
+			static const char warn[] = "volrep: warning: ";
+
+			/* the worker's warnings stay warnings in the journal */
+			if (!strncmp(start, warn, sizeof(warn) - 1)) {
+				const char *rest = start + sizeof(warn) - 1;
+				size_t n = strlen(w->id);
+
+				/* "<id>: " once is enough */
+				if (!strncmp(rest, w->id, n) && !strncmp(rest + n, ": ", 2))
+					rest += n + 2;
+				warning("%s: %s", w->id, rest);
+			} else
+				info("%s: %s", w->id, start);
 			strbuf_reset(&w->last_line);
 			strbuf_add(&w->last_line, start,
 				   strlen(start) > LAST_LINE_MAX ? LAST_LINE_MAX : strlen(start));
@@ -430,7 +457,7 @@ static void report_end(struct daemon *d, struct worker *w, const struct joblist 
 		else if (w->code == 0)
 			info("%s: ended after %.1fs without recording a run; next try %s", w->id, w->duration, when);
 		else
-			info("%s: failed after %.1fs: %s; next try %s", w->id, w->duration,
+			error("%s: failed after %.1fs: %s; next try %s", w->id, w->duration,
 			     w->last_line.len ? w->last_line.buf : exit_status_str(w->code, st, sizeof(st)), when);
 		return;
 	}
@@ -450,7 +477,8 @@ static void report_end(struct daemon *d, struct worker *w, const struct joblist 
 		snprintf(when, sizeof(when), j->target_online ? "never (schedule ended)" : "when target is back");
 	else
 		fmt_time(when, sizeof(when), next);
-	info("%s: failed after %.1fs: %s; next try %s", w->id, w->duration,
+	/* an error for the journal: `journalctl -p err` lists failed runs */
+	error("%s: failed after %.1fs: %s; next try %s", w->id, w->duration,
 	     j->state.error ? j->state.error
 			    : w->last_line.len ? w->last_line.buf : exit_status_str(w->code, st, sizeof(st)),
 	     when);
@@ -479,6 +507,57 @@ static void report_problems(struct daemon *d, const struct strvec *warnings, con
 	strbuf_release(&all);
 }
 
+/* --- GET /metrics --- */
+
+static void serve_metrics(const struct http_request *req, struct http_response *resp, void *data)
+{
+	struct http_view *v = data;
+	struct metrics_daemon md = { .workers_running = atomic_load(&v->workers_running) };
+	struct strbuf err = STRBUF_INIT;
+
+	(void)req;
+	/* a failed read still answers, with volrep_up 0 */
+	metrics_render(v->ctx, &md, &resp->body, &err);
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	strbuf_release(&err);
+}
+
+/* Start, move or stop the server as metrics-listen says. */
+static void apply_http(struct daemon *d)
+{
+	static const struct http_route routes[] = {
+		{ .method = "GET", .path = "/metrics", .fn = serve_metrics, .data = NULL },
+	};
+	struct http_route rt[1];
+	struct strbuf err = STRBUF_INIT;
+
+	if (!strcmp(d->http_listen, d->cfg.metrics_listen) && (d->http || !d->http_listen[0]))
+		return;
+	if (d->http) {
+		http_server_stop(d->http);
+		d->http = NULL;
+		info("metrics: stopped listening on %s", d->http_listen);
+	}
+	if (strcmp(d->http_listen, d->cfg.metrics_listen))
+		strbuf_reset(&d->last_http_error);
+	snprintf(d->http_listen, sizeof(d->http_listen), "%s", d->cfg.metrics_listen);
+	if (!d->http_listen[0])
+		return;
+	memcpy(rt, routes, sizeof(rt));
+	rt[0].data = &d->view;
+	/* a port in use is tried again at every pass, reported once */
+	if (http_server_start(&d->http, d->http_listen, rt, 1, &err) < 0) {
+		if (strcmp(err.buf, d->last_http_error.buf))
+			error("metrics: %s (trying again)", err.buf);
+		strbuf_reset(&d->last_http_error);
+		strbuf_addstr(&d->last_http_error, err.buf);
+	} else {
+		info("metrics: serving GET /metrics on %s", d->http_listen);
+		strbuf_reset(&d->last_http_error);
+	}
+	strbuf_release(&err);
+}
+
 static void reload_settings(struct daemon *d)
 {
 	struct volrep_cfg cfg;
@@ -497,6 +576,7 @@ static void reload_settings(struct daemon *d)
 	if (strcmp(a.buf, b.buf))
 		info("settings changed: %s", b.buf);
 	d->cfg = cfg;
+	apply_http(d);
 out:
 	strbuf_release(&err);
 	strbuf_release(&a);
@@ -648,6 +728,7 @@ static int64_t pass(struct daemon *d)
 		}
 	}
 	wake = sched_next_wake(sj, n, now);
+	atomic_store(&d->view.workers_running, (unsigned)workers_running(d));
 	{
 		char status[128];
 
@@ -845,6 +926,11 @@ int daemon_run(const struct context *ctx)
 	strbuf_init(&d.last_warnings, 0);
 	strbuf_init(&d.last_error, 0);
 	strbuf_init(&d.last_cfg_error, 0);
+	strbuf_init(&d.last_http_error, 0);
+	d.view.ctx = ctx;
+	atomic_init(&d.view.workers_running, 0);
+	/* under systemd, stderr lines carry their syslog priority */
+	log_priority_prefix_auto();
 	if (volrep_cfg_load(&d.cfg, ctx->config_dir, &err) < 0) {
 		error("%s", err.buf);
 		ret = 2;
@@ -865,6 +951,9 @@ int daemon_run(const struct context *ctx)
 	d.inofd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (d.inofd < 0)
 		warning("inotify unavailable (%s); checking for changes once a minute", strerror(errno));
+	/* after the signal mask: the server's thread inherits it, so
+	 * signals still reach only the signalfd */
+	apply_http(&d);
 	cfg_summary(&d.cfg, &summary);
 	info("daemon started on node '%s' (pid %d): %s", ctx->node, (int)getpid(), summary.buf);
 	d.cluster = store_cluster();
@@ -943,6 +1032,7 @@ int daemon_run(const struct context *ctx)
 	info("stopped");
 	ret = 0;
 out:
+	http_server_stop(d.http);
 	for (size_t i = 0; i < d.nw; i++)
 		worker_free(d.w[i]);
 	free(d.w);
@@ -959,6 +1049,7 @@ out:
 	strbuf_release(&d.last_warnings);
 	strbuf_release(&d.last_error);
 	strbuf_release(&d.last_cfg_error);
+	strbuf_release(&d.last_http_error);
 	strbuf_release(&err);
 	strbuf_release(&summary);
 	return ret;

@@ -25,6 +25,13 @@
  * Test seam: VOLREP_DAEMON_WORKER=<program> runs that program instead of
  * the own binary, with the same arguments.
  *
+ * Monitoring (docs/monitoring.md): with volrep.cfg's metrics-listen the
+ * daemon serves GET /metrics (metrics/metrics.h) on an HTTP server
+ * thread (http/server.h), restarted when the address changes; the number
+ * of running workers is handed to it atomically. When stderr is the
+ * journal (JOURNAL_STREAM), every line carries its syslog priority, and
+ * failed runs are logged as errors. Notifications are sent by the workers.
+ *
  * Signals: SIGHUP forces a reload; SIGTERM/SIGINT stop taking jobs, give
  * running workers shutdown-grace seconds, then SIGTERM their process
  * groups, SIGKILL DAEMON_KILL_TIMEOUT seconds later; a second SIGTERM or

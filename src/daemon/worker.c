@@ -55,6 +55,8 @@ int worker_run(const struct context *ctx, const char *id, double rate_cap, unsig
 	o.iteration = o.start_time = volrep_now();
 	o.lock_timeout_ms = 0;
 	o.transfer_slots = transfer_slots;
+	/* scheduled runs notify volrep.cfg's targets (notify/notify.h) */
+	o.notify = 1;
 	r = run_replication(ctx, &cc, job, &o, err);
 out:
 	job_status_release(&js);

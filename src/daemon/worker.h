@@ -10,6 +10,8 @@
  *  - the daemon's share of the node-wide bandwidth cap lowers the job's
  *    rate for this run (the log's "rate limit:" line shows it);
  *  - the daemon's max-per-target is the number of transfer slots;
+ *  - failures and recoveries are notified (notify/notify.h) from here,
+ *    never from the daemon's loop;
  *  - stopping: the daemon sends SIGTERM to the worker's process group;
  *    the engine's interruption handling (engine/interrupt.h, installed by
  *    `volrep run`) aborts the run: the transfer's processes are killed,

@@ -17,6 +17,7 @@
 #include "engine/remote.h"
 #include "engine/replica.h"
 #include "state/state.h"
+#include "transport/ssh.h"
 
 /* how long a failover waits for another one of the same guest */
 #define FAILOVER_LOCK_TIMEOUT_MS 120000
@@ -60,22 +61,33 @@ static void log_out(void *data, const char *msg)
 	out_line(data, "  %s", msg);
 }
 
-/* ssh to node answers (whatever volrep says there): 1, 0 when it does
- * not, with the reason in why. */
+/* Does node answer on ssh (whatever volrep says there)? 1: it does; 0:
+ * it is unreachable (no route, refused, timed out), the reason in why;
+ * -1: cannot tell (no valid address, a host key mismatch, a refused key,
+ * a dropped connection...), the reason in why. A node is taken for dead
+ * only on the second answer: anything ambiguous fails closed. */
 static int node_answers(struct fo *f, const char *node, struct strbuf *why)
 {
 	struct transport t = TRANSPORT_INIT;
 	struct strvec argv = STRVEC_INIT;
+	struct strbuf rerr = STRBUF_INIT;
 	int r = remote_open(&t, &f->cc.nodes, node, f->ctx->state_dir, why);
 
 	if (r < 0)
-		return 0;
+		return -1;
 	strvec_push(&argv, remote_bin());
 	strvec_push(&argv, "version");
-	r = handover_call(&t, &argv, NULL, why);
+	r = transport_run(&t, (const char *const *)argv.v, NULL, 0, NULL, &rerr, 1u << 16);
+	if (r < 0)
+		transport_describe(&t, (const char *const *)argv.v, r, rerr.buf, why);
+	if (r == -ENOTCONN)
+		r = t.ops == &ssh_transport_ops && ssh_unreachable(rerr.buf) ? 0 : -1;
+	else
+		r = r < 0 && r != -EFBIG ? -1 : 1;
 	transport_release(&t);
 	strvec_clear(&argv);
-	return r != -ENOTCONN;
+	strbuf_release(&rerr);
+	return r;
 }
 
 /* Run a verb on node, or fail with the message in err. */
@@ -276,7 +288,7 @@ static int failover_run(const struct context *ctx, const struct failover_opts *o
 	struct fo f = { .ctx = ctx, .o = o, .cc = CLUSTER_CONFIG_INIT, .volids = STRVEC_INIT };
 	struct strbuf why = STRBUF_INIT;
 	struct store *st = store_get(ctx->config_dir);
-	int r, pick;
+	int r, pick, answers;
 
 	r = cluster_config_load(&f.cc, ctx->config_dir, 0, err);
 	if (r < 0)
@@ -340,7 +352,18 @@ static int failover_run(const struct context *ctx, const struct failover_opts *o
 				 "confirmation that it is down", f.g->node);
 	}
 
-	if (node_answers(&f, f.g->node, &why)) {
+	answers = node_answers(&f, f.g->node, &why);
+	if (answers < 0) {
+		if (!o->force) {
+			strbuf_addf(err, "cannot tell whether node '%s' of guest %" PRIu32 " is down: %s - refusing to "
+				    "fail over (fix the ssh access, or --force if it really is dead to its guests)",
+				    f.g->node, o->vmid, why.buf);
+			r = -EHOSTUNREACH;
+			goto out;
+		}
+		out_line(&f, "WARNING: cannot tell whether node '%s' is down (%s): if guest %" PRIu32 " runs there, "
+			 "it will run twice (split brain)", f.g->node, why.buf, o->vmid);
+	} else if (answers) {
 		if (!o->force) {
 			strbuf_addf(err, "node '%s' of guest %" PRIu32 " still answers on ssh - refusing to fail over "
 				    "(use migrate, or --force if it really is dead to its guests)", f.g->node, o->vmid);

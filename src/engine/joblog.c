@@ -16,6 +16,34 @@ void joblog_path(char *buf, size_t size, const char *log_dir, const char *jobid)
 	snprintf(buf, size, "%s/%s", log_dir, jobid);
 }
 
+void joblog_run_path(char *buf, size_t size, const char *log_dir, const char *jobid, unsigned k)
+{
+	if (k == 0)
+		joblog_path(buf, size, log_dir, jobid);
+	else
+		snprintf(buf, size, "%s/%s.%u", log_dir, jobid, k);
+}
+
+void joblog_rotate(const char *log_dir, const char *jobid, unsigned keep)
+{
+	char from[4096], to[4096];
+
+	/* a lowered log-keep: drop what is beyond it */
+	for (unsigned k = keep + 1; k <= 1000; k++) {
+		joblog_run_path(from, sizeof(from), log_dir, jobid, k);
+		if (unlink(from) < 0)
+			break;
+	}
+	if (keep == 0)
+		return;
+	for (unsigned k = keep; k > 0; k--) {
+		joblog_run_path(from, sizeof(from), log_dir, jobid, k - 1);
+		joblog_run_path(to, sizeof(to), log_dir, jobid, k);
+		/* rename replaces the oldest; a missing one is no error */
+		rename(from, to);
+	}
+}
+
 int joblog_open(struct joblog *jl, const char *log_dir, const char *jobid, FILE *echo)
 {
 	char path[4096];

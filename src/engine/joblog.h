@@ -1,7 +1,12 @@
 /* The per-job run log: <log_dir>/<jobid>, one file per job holding the last
  * run only (pvesr truncates it at every start). Lines are
  *   YYYY-MM-DD HH:MM:SS <jobid>: <message>
- * in local time, like pvesr, so admins' habits and scripts carry over. */
+ * in local time, like pvesr, so admins' habits and scripts carry over.
+ *
+ * The logs of earlier runs are kept next to it as <jobid>.1 (the run
+ * before), <jobid>.2, ... up to volrep.cfg's log-keep (default 10):
+ * joblog_rotate() before each run shifts them by one. `volrep log <id>
+ * --list / --run K` reads them. */
 #ifndef VOLREP_ENGINE_JOBLOG_H
 #define VOLREP_ENGINE_JOBLOG_H
 
@@ -25,5 +30,13 @@ void joblog_close(struct joblog *jl);
 
 /* Path of a job's log file into buf. */
 void joblog_path(char *buf, size_t size, const char *log_dir, const char *jobid);
+/* Path of the log of run k into buf: 0 = the current (last) run, 1 = the
+ * one before, ... */
+void joblog_run_path(char *buf, size_t size, const char *log_dir, const char *jobid, unsigned k);
+
+/* Keep the current log as <jobid>.1 and shift the older ones, dropping
+ * what is beyond keep (keep 0: no earlier logs, as pvesr). Errors are
+ * ignored: a log that cannot be rotated is overwritten, the run goes on. */
+void joblog_rotate(const char *log_dir, const char *jobid, unsigned keep);
 
 #endif

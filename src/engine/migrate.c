@@ -187,6 +187,18 @@ int migrate_guest(const struct context *ctx, const struct migrate_opts *o, struc
 	const struct repl_job *job;
 	int r, t_open = 0;
 
+	/* bad input must leave nothing behind, not even a lock file: check
+	 * once before locking (and again under the lock, below) */
+	r = cluster_config_load(&cc, ctx->config_dir, 0, err);
+	if (r == 0)
+		r = migrate_check(&cc, ctx->node, o->vmid, o->target, o->online, &g, err);
+	cluster_config_release(&cc);
+	cc = (struct cluster_config)CLUSTER_CONFIG_INIT;
+	g = NULL;
+	if (r < 0) {
+		strbuf_release(&path);
+		return r;
+	}
 	strbuf_addf(&path, "%s/lock", ctx->state_dir);
 	r = mkdir_p(path.buf, 0755);
 	strbuf_reset(&path);

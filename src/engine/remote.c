@@ -112,5 +112,7 @@ int remote_open(struct transport *t, const struct nodes_cfg *nc, const char *tar
 	r = transport_ssh_init(t, target, n->address, state_dir);
 	if (r < 0)
 		strbuf_addf(err, "invalid ssh address '%s' of node '%s'", n->address, target);
+	else if (n->port)
+		r = transport_ssh_set_port(t, n->port);
 	return r;
 }

@@ -3,14 +3,19 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
 #include "base/fileio.h"
+#include "base/log.h"
+#include "base/time-util.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
+#include "config/schedule.h"
 #include "config/volrepcfg.h"
 #include "engine/elog.h"
 #include "engine/interrupt.h"
@@ -22,6 +27,7 @@
 #include "engine/xferslot.h"
 #include "exec/ratelimit.h"
 #include "exec/relay.h"
+#include "notify/notify.h"
 #include "state/state.h"
 #include "transport/transport.h"
 
@@ -174,7 +180,33 @@ struct end_data {
 	struct run *run;
 	const char *errmsg;
 	double duration;
+	/* notifications wanted and configured; then the one decided under
+	 * the lock, and the state it reports */
+	bool notify;
+	enum notify_kind kind;
+	struct job_state after;
 };
+
+/* Decide on a notification from the state after the end of the run and
+ * remember what was sent, in the same locked update. */
+static int decide_notice(struct state *st, struct end_data *ed)
+{
+	struct run *run = ed->run;
+	bool removal = run->job->remove_job != REMOVE_NONE;
+	int notified, r;
+
+	r = state_get_job(st, run->job->guest, run->job->target, &ed->after);
+	if (r < 0)
+		return r;
+	notified = ed->after.notified;
+	ed->kind = notify_decide(ed->errmsg != NULL, removal, ed->after.fail_count, &notified);
+	if (ed->kind == NOTIFY_RECOVERED)
+		/* the run of failures it reports on (the state now says 0) */
+		ed->after.fail_count = run->js.fail_count;
+	if (r == 1 && notified != ed->after.notified)
+		return state_set_notified(st, run->job->guest, run->job->target, notified);
+	return 0;
+}
 
 static int end_fn(struct state *st, void *data, struct strbuf *err)
 {
@@ -189,6 +221,8 @@ static int end_fn(struct state *st, void *data, struct strbuf *err)
 	if (r == 0)
 		r = state_record_job_end(st, run->job->guest, run->job->target, run->o->start_time, ed->duration,
 					 ed->errmsg, run->job->remove_job != REMOVE_NONE);
+	if (r == 0 && ed->notify)
+		r = decide_notice(st, ed);
 	if (r < 0)
 		strbuf_addf(err, "unable to record the end of job '%s'", run->job->id);
 	return r;
@@ -768,9 +802,79 @@ out:
 	return r;
 }
 
-int run_replication(const struct context *ctx, const struct cluster_config *cc, const struct repl_job *job,
-		    const struct run_opts *o, struct strbuf *err)
+static void log_notice(bool ok, const char *msg, void *data)
 {
+	struct run *run = data;
+
+	elog_printf(&run->log, "%s", msg);
+	/* also where an admin looks: the terminal, or the daemon's journal */
+	if (!ok)
+		warning("%s: %s", run->job->id, msg);
+}
+
+/* Send the notification decided at the end of the run (no lock held). */
+static void send_notice(struct run *run, const struct volrep_cfg *cfg, struct end_data *ed)
+{
+	char host[256] = "";
+	struct notify_event ev;
+
+	if (ed->kind == NOTIFY_NONE || !notify_configured(cfg))
+		return;
+	if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
+		snprintf(host, sizeof(host), "%s", run->ctx->node);
+	ev = (struct notify_event){
+		.kind = ed->kind,
+		.job_id = run->job->id,
+		.guest = run->job->guest,
+		.vmtype = guest_type_name(run->g->type),
+		.source = run->ctx->node,
+		.target = run->job->target,
+		.schedule = run->job->schedule,
+		.fail_count = ed->after.fail_count,
+		.last_sync = ed->after.last_sync,
+		.now = volrep_now(),
+		.error = ed->errmsg,
+		.hostname = host,
+	};
+	/* the retry time from the state just recorded */
+	if (schedule_next_sync(run->job->schedule, run->job->remove_job != REMOVE_NONE,
+			       nodes_cfg_find(&run->cc->nodes, run->job->target) != NULL,
+			       ed->kind == NOTIFY_RECOVERED ? 0 : ed->after.fail_count, ed->after.last_try,
+			       &ev.next_sync) < 0)
+		ev.next_sync = 0;
+	notify_send_all(cfg, &ev, log_notice, run);
+}
+
+/* Snapshot names hold the start second and a run must start after the
+ * last sync: a run in the same second as the previous one (two quick
+ * `run --id`, or one that waited for the guest lock) waits for the next
+ * second, at most 2 s, instead of failing. Called under the guest lock. */
+static int64_t start_after_last_sync(const struct context *ctx, const struct repl_job *job, int64_t start)
+{
+	struct state *st = NULL;
+	struct job_state js = JOB_STATE_INIT;
+	int64_t last = 0, now = start;
+
+	if (state_load(ctx->state_dir, &st, NULL) == 0 && state_get_job(st, job->guest, job->target, &js) >= 0)
+		last = js.last_sync;
+	job_state_release(&js);
+	state_free(st);
+	if (start > last || last - start > 2)
+		return start;
+	for (int i = 0; i < 60 && now <= last; i++) {
+		struct timespec ts = { 0, 50000000L };
+
+		nanosleep(&ts, NULL);
+		now = volrep_now();
+	}
+	return now > start ? now : start;
+}
+
+int run_replication(const struct context *ctx, const struct cluster_config *cc, const struct repl_job *job,
+		    const struct run_opts *o_in, struct strbuf *err)
+{
+	struct run_opts oc = *o_in;
+	const struct run_opts *o = &oc;
 	struct run run = {
 		.ctx = ctx, .cc = cc, .job = job, .o = o, .js = JOB_STATE_INIT, .storeids = STRVEC_INIT,
 		.sm = STOREMAP_INIT(&cc->storages, ctx->node), .t = TRANSPORT_INIT, .volids = STRVEC_INIT,
@@ -778,7 +882,10 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 	};
 	struct strbuf path = STRBUF_INIT, lerr = STRBUF_INIT, serr = STRBUF_INIT;
 	struct lock lk = LOCK_INIT;
-	struct end_data ed = { .run = &run, .errmsg = NULL, .duration = 0 };
+	struct end_data ed = { .run = &run, .errmsg = NULL, .duration = 0, .notify = false, .kind = NOTIFY_NONE,
+			       .after = JOB_STATE_INIT };
+	struct volrep_cfg cfg;
+	struct strbuf cerr = STRBUF_INIT;
 	int r;
 
 	run.g = guests_find(&cc->guests, job->guest);
@@ -800,12 +907,22 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 		strbuf_addf(err, "can't lock file '%s' - %s", path.buf, strerror(-r));
 		goto out_unlocked;
 	}
+	oc.start_time = start_after_last_sync(ctx, job, oc.start_time);
 	r = state_update(ctx->state_dir, start_fn, &run, err);
 	if (r < 0)
 		goto out;
 	run.t0 = now_s();
 	run.log = (struct elog){ .fn = log_to_joblog, .data = &run };
+	/* an unreadable volrep.cfg does not stop replication: defaults */
+	if (volrep_cfg_load(&cfg, ctx->config_dir, &cerr) < 0)
+		volrep_cfg_init(&cfg);
+	joblog_rotate(ctx->log_dir, job->id, cfg.log_keep);
 	r = joblog_open(&run.jl, ctx->log_dir, job->id, o->echo);
+	if (cerr.len)
+		elog_printf(&run.log, "%s; using the default settings", cerr.buf);
+	/* without targets nothing is decided or remembered: a target added
+	 * later must not get a "recovered" for a failure it never heard of */
+	ed.notify = o->notify && notify_configured(&cfg);
 	if (r < 0) {
 		char p[4096];
 
@@ -831,10 +948,15 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 	}
 	if (r < 0)
 		strbuf_add(err, lerr.buf, lerr.len);
+	/* no lock held while a slow mail or web server answers */
+	lock_release(&lk);
+	send_notice(&run, &cfg, &ed);
 out:
 	lock_release(&lk);
 out_unlocked:
 	joblog_close(&run.jl);
+	job_state_release(&ed.after);
+	strbuf_release(&cerr);
 	if (run.t_open)
 		transport_release(&run.t);
 	storemap_release(&run.sm);

@@ -19,6 +19,12 @@
  * On any failure this run's snapshots are removed again (the base stays),
  * the error is recorded and fail_count grows.
  *
+ * With o->notify, the end of the run also decides (under the state lock)
+ * whether a notification is due (notify/notify.h) and, after the guest
+ * lock is released, sends it; its outcome goes to the job log only.
+ * Before the log is opened, the logs of earlier runs are rotated
+ * (volrep.cfg log-keep, engine/joblog.h).
+ *
  * Each transferred volume is logged as
  *   transferred 10.5 MB in 3.2s (3.3 MB/s)
  * and the run's total goes to the state entry's "bytes" (state/state.h).
@@ -66,9 +72,12 @@ struct run_opts {
 	/* transfer slots of the target (engine/xferslot.h) the streams wait
 	 * for; 0 = volrep.cfg's max-per-target (the daemon passes its own) */
 	unsigned transfer_slots;
+	/* send failure/recovery notifications to volrep.cfg's targets
+	 * (notify/notify.h): the daemon's workers and `volrep run --mail` */
+	int notify;
 };
 #define RUN_OPTS_INIT { .iteration = 0, .start_time = 0, .lock_timeout_ms = 0, .echo = NULL, .progress = 0, \
-			.guest_locked = 0, .bytes_sent = NULL, .transfer_slots = 0 }
+			.guest_locked = 0, .bytes_sent = NULL, .transfer_slots = 0, .notify = 0 }
 
 /* Run (or remove) job, whose guest must live on ctx->node (the caller
  * checks, see jobstatus.h). Returns

@@ -75,8 +75,8 @@ static const struct job_entry *next_job(const struct job_status *js, int64_t ite
 	return pick;
 }
 
-int run_jobs(const struct context *ctx, int64_t now, FILE *echo, int progress, run_error_fn *fn, void *data,
-	     struct strbuf *err)
+int run_jobs(const struct context *ctx, int64_t now, FILE *echo, int progress, int notify, run_error_fn *fn,
+	     void *data, struct strbuf *err)
 {
 	const int64_t iteration = now ? now : volrep_now();
 	struct strvec skipped = STRVEC_INIT;
@@ -114,6 +114,7 @@ int run_jobs(const struct context *ctx, int64_t now, FILE *echo, int progress, r
 		o.start_time = now ? now : volrep_now();
 		o.echo = echo;
 		o.progress = progress;
+		o.notify = notify;
 		o.lock_timeout_ms = 0;
 		e = next_job(&js, iteration, o.start_time, &skipped);
 		if (e) {

@@ -19,12 +19,13 @@ typedef void run_error_fn(const char *jobid, const char *msg, void *data);
  * (jobstatus.h), pick the first due job (config/schedule.h order; each
  * job at most once per call: iteration = now) and run it. A job whose
  * guest lock is busy is skipped until the next call. now: 0 = the clock
- * (volrep_now()). echo: --verbose. Returns the number of jobs that
+ * (volrep_now()). echo: --verbose. notify: send notifications
+ * (`volrep run --mail`, engine/replicate.h). Returns the number of jobs that
  * failed (reported through fn), or -errno with err set when something
  * global failed (config or state unreadable), or -EINTR after a run that
  * a signal interrupted (engine/interrupt.h; no further job is started). */
-int run_jobs(const struct context *ctx, int64_t now, FILE *echo, int progress, run_error_fn *fn, void *data,
-	     struct strbuf *err);
+int run_jobs(const struct context *ctx, int64_t now, FILE *echo, int progress, int notify, run_error_fn *fn,
+	     void *data, struct strbuf *err);
 
 /* Run job id now, ignoring schedule and backoff. Errors in pvesr's order:
  * "no such job '<id>'" (-ENOENT), "job '<id>' is disabled", "no such guest

@@ -67,7 +67,7 @@ static const struct field {
 	{ "last_sync", F_TIME },	{ "last_try", F_TIME },	    { "last_iteration", F_TIME },
 	{ "fail_count", F_COUNT },	{ "duration", F_DURATION }, { "error", F_STRING },
 	{ "last_node", F_NODE },	{ "storeid_list", F_STOREIDS }, { "pid", F_PID },
-	{ "ptime", F_PTIME },		{ "bytes", F_BYTES },
+	{ "ptime", F_PTIME },		{ "bytes", F_BYTES },		{ "notified", F_COUNT },
 };
 
 static const struct field *find_field(const char *name)
@@ -190,8 +190,20 @@ static int check_entry(const json_t *entry, bool lenient, struct strbuf *why)
 		}
 		if (json_is_null(v) && lenient)
 			continue;
+		/* a handed-over state never describes a running job here: a
+		 * pid from another node would be taken for one of ours */
+		if (!lenient && (f->type == F_PID || f->type == F_PTIME)) {
+			strbuf_addstr(why, "field ");
+			add_quoted(why, key);
+			strbuf_addstr(why, " cannot be set");
+			return -EINVAL;
+		}
 		if (check_field(f, v, lenient, why) < 0)
 			return -EINVAL;
+		if (!lenient && f->type == F_STRING && json_string_length(v) > STATE_ERROR_MAX) {
+			strbuf_addf(why, "field '%s' is longer than %d bytes", f->name, STATE_ERROR_MAX);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }
@@ -598,6 +610,7 @@ static void fill_job_state(const json_t *entry, struct job_state *js)
 	js->pid = (pid_t)get_int(entry, "pid");
 	js->ptime = (uint64_t)get_int(entry, "ptime");
 	js->bytes = (uint64_t)get_int(entry, "bytes");
+	js->notified = (int)get_int(entry, "notified");
 	v = json_object_get(entry, "duration");
 	if (json_is_number(v)) {
 		js->has_duration = true;
@@ -734,6 +747,22 @@ int state_set_bytes(struct state *st, uint32_t vmid, const char *target, uint64_
 	if (!valid_args(vmid, target) || bytes > (uint64_t)INT64_MAX)
 		return -EINVAL;
 	set_int(job_entry(st, vmid, target, true), "bytes", (int64_t)bytes);
+	return 0;
+}
+
+int state_set_notified(struct state *st, uint32_t vmid, const char *target, int notified)
+{
+	json_t *entry;
+
+	if (!valid_args(vmid, target) || notified < 0)
+		return -EINVAL;
+	entry = job_entry(st, vmid, target, notified != 0);
+	if (!entry)
+		return 0;
+	if (notified)
+		set_int(entry, "notified", notified);
+	else
+		json_object_del(entry, "notified");
 	return 0;
 }
 
@@ -913,6 +942,28 @@ int state_extract_guest(const struct state *st, uint32_t vmid, const char *old_t
 	return 0;
 }
 
+/* Text another node sent is shown on terminals later (status, logs):
+ * control characters and bytes outside ASCII (C1 controls such as 0x9b
+ * are escapes on some terminals) become '?', so that no escape sequence
+ * is ever stored. */
+static void sanitize_errors(json_t *guest)
+{
+	const char *tk;
+	json_t *entry;
+
+	json_object_foreach(guest, tk, entry) {
+		json_t *e = json_object_get(entry, "error");
+		struct strbuf sb = STRBUF_INIT;
+
+		if (!json_is_string(e))
+			continue;
+		for (const unsigned char *p = (const unsigned char *)json_string_value(e); *p; p++)
+			strbuf_addch(&sb, *p < 0x20 || *p >= 0x7f ? '?' : (char)*p);
+		json_object_set_new(entry, "error", json_string(sb.buf));
+		strbuf_release(&sb);
+	}
+}
+
 int state_set_guest_json(struct state *st, uint32_t vmid, const char *json, struct strbuf *err)
 {
 	struct strbuf why = STRBUF_INIT, vk = STRBUF_INIT;
@@ -939,6 +990,7 @@ int state_set_guest_json(struct state *st, uint32_t vmid, const char *json, stru
 		json_decref(guest);
 		goto out;
 	}
+	sanitize_errors(guest);
 	vmid_key(&vk, vmid);
 	if (json_object_size(guest))
 		json_object_set_new(st->root, vk.buf, guest);

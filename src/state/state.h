@@ -8,6 +8,10 @@
  *     "duration": 3.52, "last_node": "pve1", "storeid_list": ["local-zfs"],
  *     "pid": 1234, "ptime": 5678, "bytes": 1048576}}}
  *
+ * "notified" is volrep's own too: which failure notice was sent for the
+ * current run of failures (STATE_NOTIFIED_*; absent = none), so that the
+ * first good run after it sends one "recovered" notice (notify/notify.h).
+ *
  * "bytes" is volrep's own (pvesr ignores it): what the last run streamed
  * to the target, written at the end of every run (a failed one too: the
  * bytes sent before it failed). The daemon shows it in its end-of-job
@@ -81,7 +85,10 @@ struct job_state {
 	pid_t pid;              /* worker pid while running, else 0 */
 	uint64_t ptime;         /* its /proc/<pid>/stat starttime, else 0 */
 	uint64_t bytes;         /* streamed by the last run, 0 when unset */
+	int notified;           /* STATE_NOTIFIED_*, 0 when unset */
 };
+#define STATE_NOTIFIED_FAILURE 1 /* a failure notice went out */
+#define STATE_NOTIFIED_REMOVAL 2 /* a failed-removal notice went out */
 #define JOB_STATE_INIT { .storeid_list = STRVEC_INIT }
 
 /* Free the strings of js and reset it to JOB_STATE_INIT. */
@@ -152,6 +159,9 @@ int state_set_storeids(struct state *st, uint32_t vmid, const char *target, cons
  * or -EINVAL. */
 int state_set_bytes(struct state *st, uint32_t vmid, const char *target, uint64_t bytes);
 
+/* Set "notified" (0 removes it). Returns 0 or -EINVAL. */
+int state_set_notified(struct state *st, uint32_t vmid, const char *target, int notified);
+
 /* pvesr record_sync_end, right after the data transfer: last_sync =
  * start_time. Returns 0 or -EINVAL. */
 int state_record_sync_end(struct state *st, uint32_t vmid, const char *target, int64_t start_time);
@@ -195,7 +205,10 @@ int state_extract_guest(const struct state *st, uint32_t vmid, const char *old_t
  * entries of vmid by json, which is validated strictly: one JSON object of
  * at most STATE_FILE_MAX bytes, keys "local/<valid node>", values objects
  * with known fields only, each of its exact type (integers as JSON
- * integers), no duplicate keys. "{}" deletes the guest's state. Returns 0,
+ * integers), no duplicate keys, no pid/ptime (a running job of another
+ * node), error texts of at most STATE_ERROR_MAX bytes whose control
+ * characters and non-ASCII bytes are stored as '?'. "{}" deletes the
+ * guest's state. Returns 0,
  * or -EINVAL with a message in err (state unchanged). */
 int state_set_guest_json(struct state *st, uint32_t vmid, const char *json, struct strbuf *err);
 

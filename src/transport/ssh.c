@@ -146,6 +146,33 @@ static int ssh_map_exit(const struct transport *t, int code)
 	return code == 255 ? -ENOTCONN : code;
 }
 
+int ssh_unreachable(const char *err)
+{
+	static const char *const down[] = { "No route to host", "Connection refused", "Connection timed out", NULL };
+	int seen = 0;
+
+	if (!err)
+		return 0;
+	/* every line of ssh's own complaints must be one of these: a host key
+	 * warning next to a timeout is not a dead node */
+	for (const char *line = err; *line;) {
+		size_t n = strcspn(line, "\n");
+		int ok = 0;
+
+		if (n && strspn(line, " \t\r") < n) {
+			for (size_t k = 0; down[k] && !ok; k++)
+				ok = memmem(line, n, down[k], strlen(down[k])) != NULL;
+			if (!ok)
+				return 0;
+			seen = 1;
+		}
+		line += n;
+		if (*line)
+			line++;
+	}
+	return seen;
+}
+
 const struct transport_ops ssh_transport_ops = {
 	.name = "ssh",
 	.prepare = ssh_prepare,
@@ -192,5 +219,15 @@ int transport_ssh_init(struct transport *t, const char *node, const char *addres
 	} else {
 		t->control_dir = xstrdup(SSH_CONTROL_DIR_FALLBACK);
 	}
+	return 0;
+}
+
+int transport_ssh_set_port(struct transport *t, unsigned port)
+{
+	if (t->ops != &ssh_transport_ops || port < 1 || port > 65535)
+		return -EINVAL;
+	/* after VOLREP_SSH's words: a -p given there comes first and wins */
+	strvec_push(&t->cmd, "-p");
+	strvec_pushf(&t->cmd, "%u", port);
 	return 0;
 }

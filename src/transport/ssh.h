@@ -48,10 +48,21 @@ int ssh_valid_address(const char *s);
 int transport_ssh_init(struct transport *t, const char *node, const char *address,
 		       const char *state_dir);
 
+/* Connect to port (1..65535, nodes.cfg "port") instead of ssh's default:
+ * "-p <port>" after the VOLREP_SSH words. Returns 0 or -EINVAL. */
+int transport_ssh_set_port(struct transport *t, unsigned port);
+
 /* Make sure dir exists, is a real directory (not a symlink), owned by the
  * effective uid with no group/other permissions; creates it (and missing
  * parents, 0755 for those) with mode 0700. Returns 0 or -errno
  * (-EPERM when it exists with the wrong owner or mode). */
 int ssh_private_dir(const char *dir);
+
+/* Whether ssh's stderr (of a call that exited 255) says the host could
+ * not be reached at all: no route to host, connection refused, connection
+ * timed out. Everything else ssh fails with (a changed host key, a
+ * refused key, an unknown name, a dropped connection) says nothing about
+ * whether the node is down: 0. */
+int ssh_unreachable(const char *err);
 
 #endif

@@ -74,7 +74,7 @@ memory: 1024
 ostype: debian
 rootfs: local-zfs:subvol-200-disk-0,size=8G
 mp0: local-zfs:subvol-200-disk-1,mp=/srv/cache,size=20G,replicate=0
-mp1: local-btrfs:subvol-200-disk-2,mp=/srv/data,size=10G
+mp1: local-btrfs:200/subvol-200-disk-2,mp=/srv/data,size=10G
 EOT
 	# VM 101 on pve2
 	cat >"$CFG/nodes/pve2/qemu-server/101.conf" <<'EOT'

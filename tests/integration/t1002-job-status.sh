@@ -1,5 +1,6 @@
 #!/bin/sh
-# status (pvesr columns, next_sync with backoff, JSON fields) and schedule-now
+# status (pvesr columns, the default layout with Age/stale/removal, next_sync
+# with backoff, JSON fields with bytes and lag) and schedule-now
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$(dirname "$0")/lib-config.sh"
 make_cluster
@@ -15,8 +16,8 @@ test_expect_success 'setup' '
 	run_check "$VOLREP" delete 200-1 2>/dev/null
 '
 
-test_expect_success 'status without state: every job pending' '
-	run_check "$VOLREP" status >out &&
+test_expect_success 'status --output-format pvesr without state: every job pending' '
+	run_check "$VOLREP" status --output-format pvesr >out &&
 	cat >expect <<-\EOT &&
 	JobID      Enabled    Target                           LastSync             NextSync   Duration  FailCount State
 	100-0      Yes        local/pve2                              -              pending          -          0 OK
@@ -38,7 +39,7 @@ test_expect_success 'status with state: last sync, schedule, backoff, error' '
 	 "local/pve3":{"last_sync":1714560000,"last_try":1714564500,"fail_count":2,"error":"no route to host","duration":1.5}},
 	 "200":{"local/pve2":{"last_sync":1714564790,"last_try":1714564790,"fail_count":0,"duration":12.25,"pid":$spid,"ptime":$ptime}}}
 	EOT
-	run_check "$VOLREP" status >out &&
+	run_check "$VOLREP" status --output-format pvesr >out &&
 	cat >expect <<-\EOT &&
 	JobID      Enabled    Target                           LastSync             NextSync   Duration  FailCount State
 	100-0      Yes        local/pve2            2024-05-01_11:50:00  2024-05-01_12:00:00   3.521842          0 OK
@@ -49,13 +50,39 @@ test_expect_success 'status with state: last sync, schedule, backoff, error' '
 	# at exactly 12:00:00 the jobs due at 12:00:00 are pending
 	sed -e "s/2024-05-01_12:00:00/            pending/" expect >expect2 &&
 	test_cmp expect2 out &&
-	VOLREP_NOW=1714564799 "$VOLREP" status >out2 &&
+	VOLREP_NOW=1714564799 "$VOLREP" status --output-format pvesr >out2 &&
 	test_cmp expect out2
+'
+
+test_expect_success 'status: the age of the last sync, stale jobs, a pending removal' '
+	run_check "$VOLREP" status >out &&
+	cat >expect <<-\EOT &&
+	JobID      Enabled Target                      LastSync       Age            NextSync   Duration FailCount State
+	100-0      Yes     local/pve2       2024-05-01_11:50:00       10m             pending   3.521842         0 OK
+	100-1      Yes     local/pve3       2024-05-01_10:40:00     1h20m 2024-05-01_12:05:00        1.5         2 stale: no route to host
+	200-0      No      local/pve2       2024-05-01_11:59:50       10s             pending      12.25         0 SYNCING
+	200-1      Yes     local/pve3                         -         -             pending          -         0 removal pending
+	EOT
+	test_cmp expect out &&
+	# 100-0 (every 15 minutes) is stale after 30 minutes without a sync
+	VOLREP_NOW=$((1714564200 + 1800)) "$VOLREP" status --guest 100 >out &&
+	expect_grep "^100-0 .* 30m .* OK$" out &&
+	VOLREP_NOW=$((1714564200 + 1801)) "$VOLREP" status --guest 100 >out &&
+	expect_grep "^100-0 .* 30m1s .* stale$" out &&
+	# max-lag in volrep.cfg overrides twice the interval
+	echo "max-lag 3600" >"$CFG/volrep.cfg" &&
+	test_when_finished "rm -f \"$CFG/volrep.cfg\"" &&
+	VOLREP_NOW=$((1714564200 + 1801)) "$VOLREP" status --guest 100 >out &&
+	expect_grep "^100-0 .* OK$" out &&
+	expect_grep "^100-1 .* 2 stale: no route to host$" out &&
+	"$VOLREP" status --guest 100 --output-format json >json &&
+	expect_grep "\"id\":\"100-0\",\"jobnum\":0,\"lag\":600," json &&
+	expect_grep "\"lag\":4800,.*\"stale\":1" json
 '
 
 test_expect_success 'status --output-format json: pvesr fields' '
 	run_check "$VOLREP" status --guest 100 --output-format json >out &&
-	expect_grep "^\[{\"duration\":3.521842,\"fail_count\":0,\"guest\":100,\"id\":\"100-0\",\"jobnum\":0,\"last_sync\":1714564200,\"last_try\":1714564200,\"next_sync\":1714564800,\"rate\":10,\"source\":\"pve1\",\"target\":\"pve2\",\"type\":\"local\",\"vmtype\":\"qemu\"}" out &&
+	expect_grep "^\[{\"bytes\":0,\"duration\":3.521842,\"fail_count\":0,\"guest\":100,\"id\":\"100-0\",\"jobnum\":0,\"lag\":600,\"last_sync\":1714564200,\"last_try\":1714564200,\"next_sync\":1714564800,\"rate\":10,\"source\":\"pve1\",\"stale\":0,\"target\":\"pve2\",\"type\":\"local\",\"vmtype\":\"qemu\"}" out &&
 	expect_grep "\"error\":\"no route to host\",\"fail_count\":2" out &&
 	expect_grep "\"next_sync\":1714565100" out &&
 	! grep -q "\"guest\":200" out &&
@@ -79,14 +106,14 @@ test_expect_success 'backoff 5/10/15/30 minutes from last_try' '
 '
 
 test_expect_success 'status on another node shows that node'\''s guests' '
-	VOLREP_NODE=pve2 "$VOLREP" status >out &&
+	VOLREP_NODE=pve2 "$VOLREP" status --output-format pvesr >out &&
 	expect_grep "^101-0      Yes        local/pve1 " out &&
 	[ "$(wc -l <out)" = 2 ]
 '
 
 test_expect_success 'status: bad arguments' '
 	expect_bad_input "invalid guest '\''99'\''" status --guest 99 &&
-	expect_bad_input "invalid output-format '\''yaml'\''" status --output-format yaml
+	expect_bad_input "invalid output-format '\''yaml'\'' - value must be one of text, json, json-pretty, pvesr" status --output-format yaml
 '
 
 test_expect_success 'status: a corrupt state file fails with exit 1' '

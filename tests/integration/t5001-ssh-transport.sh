@@ -33,9 +33,9 @@ test_expect_success 'volrep version on node b from node a, through volrep serve'
 	echo "volrep 0.1.0" >expect &&
 	test_cmp expect out &&
 	echo "$first" >"$TRASH/first" &&
-	fp=$(ssh-keygen -lf "$TB/ssh/id_serve.pub" | cut -d" " -f2) &&
+	fp=$(ssh-keygen -lf "$TB/ssh/id_serve_a.pub" | cut -d" " -f2) &&
 	expect_grep "Accepted publickey for root .*$fp" "$TB/nodes/b/sshd.log" &&
-	expect_grep "forced-command (key-option) .volrep serve." "$TB/nodes/b/sshd.log"
+	expect_grep "forced-command (key-option) .volrep serve --peer a." "$TB/nodes/b/sshd.log"
 '
 
 test_expect_success 'the remote side runs inside node b with its identity' '

@@ -89,6 +89,24 @@ test_expect_success 'second run: incremental, the old snapshot goes on both side
 	expect_grep "(remote_finalize_local_job) delete stale replication snapshot .${OLD% }. on local-zfs:subvol-100-disk-0" jl
 '
 
+test_expect_success 'two runs started in the same second both succeed (the second waits a second)' '
+	sleep 1 &&
+	mkdir -p "$VOLREP_STATE_DIR/lock" &&
+	# both runs take their start time now and then queue on the guest
+	# lock: the second one starts in the second the first one synced
+	flock "$VOLREP_STATE_DIR/lock/guest-100.lck" sleep 1 &
+	holder=$! &&
+	sleep 0.2 &&
+	{ "$VOLREP" run --id 100-0 >out1 2>err1 & } &&
+	first=$! &&
+	"$VOLREP" run --id 100-0 >out2 2>err2 &&
+	wait $first && wait $holder &&
+	! grep -q "start time before last sync" err1 err2 &&
+	test "$(state_field fail_count)" = 0 &&
+	"$VOLREP" log 100-0 >jl &&
+	expect_grep "100-0: end replication job$" jl
+'
+
 test_expect_success 'a failed transfer removes the new snapshot, keeps the base, counts the failure' '
 	BASE=$(snaps rpool subvol-100-disk-0) &&
 	sleep 1 &&

@@ -1,7 +1,7 @@
 #!/bin/sh
 # volrep run / log without storage: the error order of run --id, exit
 # codes, a busy guest lock skipped by the scheduled run without touching
-# the state, per-job errors of the scheduled run on stderr with exit 0.
+# the state, per-job errors of the scheduled run on stderr with exit 1.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/integration/lib-config.sh"
 
@@ -39,8 +39,8 @@ test_expect_success 'scheduled run skips a guest whose lock is busy, state untou
 	! grep -q "\"100\"" "$VOLREP_STATE_DIR/replication-state.json" 2>/dev/null
 '
 
-test_expect_success 'scheduled run: a failing job is reported on stderr, exit 0, error recorded' '
-	"$VOLREP" run >out 2>err &&
+test_expect_success 'scheduled run: a failing job is reported on stderr, exit 1, error recorded' '
+	expect_exit 1 run &&
 	expect_grep "^100-0: " err &&
 	"$VOLREP" status --guest 100 --output-format json >st &&
 	expect_grep "\"fail_count\": *1" st &&
@@ -57,10 +57,12 @@ test_expect_success 'the failed job is not due again at once (backoff)' '
 	test_cmp state.before "$VOLREP_STATE_DIR/replication-state.json"
 '
 
-test_expect_success 'log: invalid id exits 2, no log exits 1' '
+test_expect_success 'log: invalid id exits 2, no log exits 1, no such job exits 2' '
 	expect_exit 2 log foo &&
 	expect_exit 1 log 101-0 &&
-	expect_grep "no log for job .101-0." err
+	expect_grep "no log for job .101-0." err &&
+	expect_exit 2 log 999-0 &&
+	expect_grep "no such replication job .999-0." err
 '
 
 test_done

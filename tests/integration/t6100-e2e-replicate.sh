@@ -59,7 +59,7 @@ test_expect_success 'create-local-job, list' '
 '
 
 test_expect_success 'status before the first run: never synced, due at once' '
-	vr a status >out &&
+	vr a status --output-format pvesr >out &&
 	cat out &&
 	expect_grep "^JobID *Enabled *Target *LastSync *NextSync *Duration *FailCount *State" out &&
 	expect_grep "^100-0 *Yes *local/b *- *pending *- *0 OK$" out
@@ -164,7 +164,7 @@ test_expect_success 'one guest, two targets: each job keeps its own snapshot' '
 '
 
 test_expect_success 'status after the syncs' '
-	vr a status >out &&
+	vr a status --output-format pvesr >out &&
 	cat out &&
 	for id in 100-0 200-0 200-1 300-0; do
 		expect_grep "^$id *Yes *local/[bc] *[0-9-]*_[0-9:]* *[0-9-]*_[0-9:]* *[0-9.]* *0 OK$" out || return 1

@@ -24,13 +24,13 @@ test_expect_success 'two nodes with storage come up' '
 '
 [ "$(cat "$TRASH/start.rc")" = 0 ] || { test_done; exit 1; }
 
-# the State column of a job in `volrep status` text output
+# the State column of a job in `volrep status` text output (pvesr layout)
 state_col() {
-	VOLREP_NOW=${2:-$(date +%s)} vr a status | awk -v id="$1" '$1 == id { for (i = 8; i <= NF; i++) printf "%s%s", $i, (i < NF ? " " : "\n") }'
+	VOLREP_NOW=${2:-$(date +%s)} vr a status --output-format pvesr | awk -v id="$1" '$1 == id { for (i = 8; i <= NF; i++) printf "%s%s", $i, (i < NF ? " " : "\n") }'
 }
 # the NextSync column
 next_col() {
-	VOLREP_NOW=$2 vr a status | awk -v id="$1" '$1 == id { print $5 }'
+	VOLREP_NOW=$2 vr a status --output-format pvesr | awk -v id="$1" '$1 == id { print $5 }'
 }
 utc() { date -u -d "@$1" +%Y-%m-%d_%H:%M:%S; }
 

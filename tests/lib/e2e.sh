@@ -372,7 +372,7 @@ job_run_bg() {
 	_h=$(node_pid "$_jn") || return 1
 	# shellcheck disable=SC2046
 	sh -c 'echo $$ >"$0"; exec "$@"' "$_pf" nsenter --mount="/proc/$_h/ns/mnt" -- \
-		env $(_tb_env "$_jn") VOLREP_SSH="$TB_VOLREP_SSH" volrep run --id "$_jid" "$@" &
+		env $(_tb_env "$_jn") VOLREP_SSH="$(_tb_volrep_ssh "$_jn")" volrep run --id "$_jid" "$@" &
 }
 
 # job_field NODE ID FIELD: a field of the job in `volrep status` JSON on

@@ -23,7 +23,12 @@
 #   $TB/nodes/<n>/state|log  node-local VOLREP_STATE_DIR, VOLREP_LOG_DIR
 #   $TB/nodes/<n>/sshd_config, ssh_host_ed25519_key, sshd.pid, sshd.log
 #   $TB/ssh/config           client config (known_hosts, no agent, batch)
-#   $TB/ssh/id_serve         client key restricted to command="volrep serve"
+#   $TB/ssh/id_serve_<n>     node n's replication key, restricted to
+#                            command="volrep serve --peer <n>" (a key
+#                            belongs to a peer: docs/security.md)
+#   $TB/ssh/id_serve         a serve key of a peer that is no node
+#                            ("outsider"): what a stolen key of another
+#                            cluster could do
 #   $TB/ssh/id_root          client key with a plain root shell (tests that
 #                            need arbitrary remote commands)
 #   $TB/cm/                  VOLREP_SSH_CONTROL_DIR (ControlMaster sockets)
@@ -35,13 +40,26 @@ testbed_vars() {
 	TB_NODES=$(ls "$TB/nodes" | tr '\n' ' ')
 	TB_SSH_SERVE="ssh -F $TB/ssh/config -i $TB/ssh/id_serve"
 	TB_SSH_ROOT="ssh -F $TB/ssh/config -i $TB/ssh/id_root -o ControlPath=$TB/cm/r%C"
-	TB_VOLREP_SSH=$TB_SSH_SERVE
+	TB_VOLREP_SSH=
 }
 
 # Variables after testbed_init: TB, TB_SSH_SERVE / TB_SSH_ROOT (ssh command
-# lines for VOLREP_SSH with the respective key), TB_VOLREP_SSH (what nodes
-# use as VOLREP_SSH; default TB_SSH_SERVE, may be changed before
+# lines for VOLREP_SSH with the outsider's serve key / the root key),
+# TB_VOLREP_SSH (what nodes use as VOLREP_SSH; empty, the default: each
+# node its own serve key, tb_serve_ssh NODE; may be changed before
 # testbed_add_node or per call: TB_VOLREP_SSH=$TB_SSH_ROOT node_exec ...).
+#
+# tb_serve_ssh NODE: the ssh command line with NODE's serve key. Its
+# control sockets are NODE's own: a master is reused whatever key a later
+# call names, and every node of the test bed runs on this one host.
+tb_serve_ssh() {
+	echo "ssh -F $TB/ssh/config -i $TB/ssh/id_serve_$1 -o ControlPath=$TB/cm/$1-%C"
+}
+
+# _tb_volrep_ssh NODE: the VOLREP_SSH of NODE
+_tb_volrep_ssh() {
+	if [ -n "$TB_VOLREP_SSH" ]; then echo "$TB_VOLREP_SSH"; else tb_serve_ssh "$1"; fi
+}
 #
 # Storage hooks: testbed_add_node calls testbed_node_setup_hook <name>
 # after the namespace exists and before sshd starts, and testbed_teardown
@@ -75,7 +93,7 @@ testbed_init() {
 	ssh-keygen -q -t ed25519 -N '' -C volrep-testbed-serve -f "$TB/ssh/id_serve" || return 1
 	ssh-keygen -q -t ed25519 -N '' -C volrep-testbed-root -f "$TB/ssh/id_root" || return 1
 	{
-		printf 'restrict,command="volrep serve" %s\n' "$(cat "$TB/ssh/id_serve.pub")"
+		printf 'restrict,command="volrep serve --peer outsider" %s\n' "$(cat "$TB/ssh/id_serve.pub")"
 		cat "$TB/ssh/id_root.pub"
 	} >"$TB/ssh/authorized_keys"
 	: >"$TB/ssh/known_hosts"
@@ -93,7 +111,7 @@ testbed_init() {
 	# the root key gets its own control sockets: a call reuses a master
 	# whatever key it names, and the default ones belong to the serve key
 	TB_SSH_ROOT="ssh -F $TB/ssh/config -i $TB/ssh/id_root -o ControlPath=$TB/cm/r%C"
-	TB_VOLREP_SSH=$TB_SSH_SERVE
+	TB_VOLREP_SSH=
 	# sshd insists on its privilege separation directory; the package
 	# creates it at boot on a real system
 	[ -d /run/sshd ] || mkdir -m 755 /run/sshd
@@ -120,7 +138,7 @@ node_exec() {
 	_n=$1; shift
 	_h=$(node_pid "$_n") || return 1
 	# shellcheck disable=SC2046
-	nsenter --mount="/proc/$_h/ns/mnt" -- env $(_tb_env "$_n") VOLREP_SSH="$TB_VOLREP_SSH" "$@"
+	nsenter --mount="/proc/$_h/ns/mnt" -- env $(_tb_env "$_n") VOLREP_SSH="$(_tb_volrep_ssh "$_n")" "$@"
 }
 
 TB_NET=${TB_NET:-127.0.$(($$ % 200 + 20))}
@@ -137,6 +155,10 @@ testbed_add_node() {
 	mkdir -p "$_d/state" "$_d/log" || return 1
 	echo "$_a" >"$_d/address"
 	ssh-keygen -q -t ed25519 -N '' -C "volrep-testbed-$_n" -f "$_d/ssh_host_ed25519_key" || return 1
+	# the node's replication key: this peer's jobs, nothing else
+	ssh-keygen -q -t ed25519 -N '' -C "volrep-testbed-serve-$_n" -f "$TB/ssh/id_serve_$_n" || return 1
+	printf 'restrict,command="volrep serve --peer %s" %s\n' "$_n" "$(cat "$TB/ssh/id_serve_$_n.pub")" \
+		>>"$TB/ssh/authorized_keys" || return 1
 	echo "$_n,$_a $(cut -d' ' -f1,2 "$_d/ssh_host_ed25519_key.pub")" >>"$TB/ssh/known_hosts"
 	{
 		echo "ListenAddress $_a"
@@ -157,7 +179,7 @@ testbed_add_node() {
 		echo "LogLevel VERBOSE"
 		printf 'SetEnv'
 		_tb_env "$_n" | while read -r _kv; do printf ' "%s"' "$_kv"; done
-		printf ' "VOLREP_SSH=%s"\n' "$TB_VOLREP_SSH"
+		printf ' "VOLREP_SSH=%s"\n' "$(_tb_volrep_ssh "$_n")"
 	} >"$_d/sshd_config"
 	"$TB_SSHD" -t -f "$_d/sshd_config" || return 1
 	# The holder: a new session (so it and anything started there can be

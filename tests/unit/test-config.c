@@ -73,13 +73,14 @@ static void test_sc_parse_warnings(void **state)
 
 	(void)state;
 	assert_int_equal(sectioncfg_parse(&sc, "replication.cfg", text, strlen(text), &w), 0);
-	assert_int_equal(sc.nr, 1);
+	assert_int_equal(sc.nr, 2);
 	assert_string_equal(sc_section_get(&sc.sections[0], "target"), "pve2");
 	assert_true(has_warning(&w, "file replication.cfg line 1 - ignore config line: garbage line"));
 	assert_true(has_warning(&w, "file replication.cfg line 4 (section '100-0') - unable to parse value of 'target': duplicate attribute"));
-	/* a header without a blank line before it belongs to the section */
-	assert_true(has_warning(&w, "file replication.cfg line 5 (section '100-0') - ignore config line: local: 100-1"));
-	assert_true(has_warning(&w, "line 6 (section '100-0') - ignore config line (value contains a carriage return)"));
+	/* a header without a blank line before it starts a section, with one warning */
+	assert_true(has_warning(&w, "file replication.cfg line 5 - no blank line between section '100-0' and 'local: 100-1' (read as a new section; add a blank line)"));
+	assert_string_equal(sc.sections[1].id, "100-1");
+	assert_true(has_warning(&w, "line 6 (section '100-1') - ignore config line (value contains a carriage return)"));
 	assert_true(has_warning(&w, "file replication.cfg line 8 - ignore config line:  indented: header"));
 	assert_int_equal(w.nr, 5);
 	sectioncfg_release(&sc);
@@ -129,7 +130,7 @@ static void test_sc_writer_layout(void **state)
 				 "\tdisable 1\n"
 				 "\trate 10\n"
 				 "\tcomment DB%3A nightly copy\n"
-				 "local: ignored-header-line\n"
+				 "local: header-without-blank-line\n"
 				 "\n"
 				 "local: 100-1\n"
 				 "\tdisable 0\n"
@@ -142,6 +143,8 @@ static void test_sc_writer_layout(void **state)
 				   "\trate 10\n"
 				   "\tschedule */5\n"
 				   "\tsource pve1\n"
+				   "\n"
+				   "local: header-without-blank-line\n"
 				   "\n"
 				   "local: 100-1\n"
 				   "\ttarget pve3\n"
@@ -219,6 +222,27 @@ static void test_nodes(void **state)
 	assert_true(has_warning(&w, "unknown type 'host'"));
 	assert_true(valid_host_address("fe80::1"));
 	assert_false(valid_host_address("a b"));
+	assert_int_equal(nodes_cfg_find(&nc, "pve1")->port, 0);
+	nodes_cfg_release(&nc);
+	strvec_clear(&w);
+
+	/* port, host:port, unknown keys */
+	static const char text2[] = "node: a\n\taddress 10.0.0.1\n\tport 2222\n\n"
+				    "node: b\n\taddress 10.0.0.2:22\n\n"
+				    "node: c\n\tport 65536\n\n"
+				    "node: d\n\tadress 10.0.0.4\n\n"
+				    "node: e\n\taddress fe80::1\n";
+	assert_int_equal(nodes_cfg_parse(&nc, text2, strlen(text2), &w), 0);
+	assert_int_equal(nc.nr, 3);
+	assert_int_equal(nodes_cfg_find(&nc, "a")->port, 2222);
+	assert_null(nodes_cfg_find(&nc, "b"));
+	assert_null(nodes_cfg_find(&nc, "c"));
+	assert_string_equal(nodes_cfg_find(&nc, "d")->address, "d");
+	assert_string_equal(nodes_cfg_find(&nc, "e")->address, "fe80::1");
+	assert_true(has_warning(&w, "file nodes.cfg line 5 (skip section 'b'): invalid address '10.0.0.2:22' - expected a host name or an IP address; give the port on its own line: 'port 22'"));
+	assert_true(has_warning(&w, "(skip section 'c'): invalid port '65536' - expected a number from 1 to 65535"));
+	assert_true(has_warning(&w, "file nodes.cfg line 12 (section 'd') - unknown key 'adress' (ignored; known keys: address, port, comment)"));
+	assert_int_equal(w.nr, 3);
 	nodes_cfg_release(&nc);
 	strvec_clear(&w);
 }
@@ -343,7 +367,8 @@ static void test_job_options(void **state)
 	assert_string_equal(job.rate, "2.5");
 	strbuf_reset(&e);
 	assert_int_equal(job_set_option(&job, "rate", "fast", &e), -EINVAL);
-	assert_string_equal(e.buf, "invalid rate 'fast' - type check ('number') failed");
+	assert_string_equal(e.buf, "invalid rate 'fast' - type check ('number') failed: expected a number of "
+				  "megabytes per second (MB/s), at least 1, e.g. 50 or 12.5");
 	strbuf_reset(&e);
 	assert_int_equal(job_set_option(&job, "schedule", "*/61", &e), -EINVAL);
 	assert_string_equal(e.buf, "invalid calendar event '*/61' - repetition '61' out of range");
@@ -515,7 +540,7 @@ static void test_guest_conf_parse(void **state)
 	assert_string_equal(guest_conf_get(&gc, "name"), "db2");
 	assert_null(guest_conf_get(&gc, "scsi1"));
 	assert_int_equal(w.nr, 2);
-	assert_true(has_warning(&w, "VM 100 - unable to parse config: Bad: line"));
+	assert_true(has_warning(&w, "VM 100 line 4 (ignored; expected 'key: value') - unable to parse config: Bad: line"));
 	guest_conf_release(&gc);
 	strvec_clear(&w);
 }
@@ -533,7 +558,6 @@ static void test_guest_volumes_vm(void **state)
 				 "sata0: ceph:vm-100-disk-2\n"
 				 "sata1: nfsdir:100/vm-100-disk-3.qcow2\n"
 				 "scsi3: local-zfs:vm-100-disk-4,replicate=0\n"
-				 "scsi4: local-zfs:base-90-disk-0/vm-100-disk-5\n"
 				 "scsi5: local-zfs:base-90-disk-0\n"
 				 "efidisk0: local-zfs:vm-100-disk-6,efitype=4m\n"
 				 "tpmstate0: local-zfs:vm-100-disk-7,version=v2.0\n"
@@ -541,7 +565,7 @@ static void test_guest_volumes_vm(void **state)
 				 "scsi31: local-zfs:vm-100-disk-99\n"
 				 "net0: virtio=AA:BB:CC:DD:EE:FF,bridge=vmbr0\n",
 				 0, &res), 0);
-	assert_string_equal(res.buf, "local-btrfs:100/vm-100-disk-1.raw local-zfs:base-90-disk-0/vm-100-disk-5 "
+	assert_string_equal(res.buf, "local-btrfs:100/vm-100-disk-1.raw "
 				     "local-zfs:vm-100-disk-0 local-zfs:vm-100-disk-6 local-zfs:vm-100-disk-7 "
 				     "local-zfs:vm-100-disk-8");
 	/* cleanup includes replicate=0 disks */
@@ -550,6 +574,15 @@ static void test_guest_volumes_vm(void **state)
 	assert_int_equal(vols_of(GUEST_QEMU, 100, "scsi3: local-zfs:vm-100-disk-4,replicate=0\n", 0, &res), 0);
 	assert_string_equal(res.buf, "");
 	/* errors */
+	/* the backend's grammar decides: a linked clone of a zfs template, a
+	 * btrfs volume without its <vmid>/ directory */
+	assert_int_equal(vols_of(GUEST_QEMU, 100, "scsi4: local-zfs:base-90-disk-0/vm-100-disk-5\n", 0, &res), -EINVAL);
+	assert_non_null(strstr(res.buf, "invalid volume name 'base-90-disk-0/vm-100-disk-5' of volume "
+					"'local-zfs:base-90-disk-0/vm-100-disk-5' - on zfspool storage 'local-zfs' it must be"));
+	assert_int_equal(vols_of(GUEST_QEMU, 100, "scsi4: local-btrfs:vm-100-disk-5.raw\n", 0, &res), -EINVAL);
+	assert_non_null(strstr(res.buf, ", here 'local-btrfs:100/vm-100-disk-5.raw'"));
+	assert_int_equal(vols_of(GUEST_LXC, 100, "rootfs: local-btrfs:100/subvol-100-disk-5.raw\n", 0, &res), -EINVAL);
+	assert_non_null(strstr(res.buf, ", here 'local-btrfs:100/subvol-100-disk-5'"));
 	assert_int_equal(vols_of(GUEST_QEMU, 100, "scsi0: local:100/vm-100-disk-0.qcow2\n", 0, &res), -EINVAL);
 	assert_string_equal(res.buf, "missing replicate feature on volume 'local:100/vm-100-disk-0.qcow2'");
 	assert_int_equal(vols_of(GUEST_QEMU, 100, "scsi0: /dev/sdb\n", 0, &res), -EINVAL);
@@ -571,6 +604,72 @@ static void test_guest_volumes_vm(void **state)
 	strbuf_release(&res);
 }
 
+/* Volumes only a snapshot, a pending change or a saved VM state refers
+ * to go along: a rollback on the target needs them (foreach_volid). */
+static void test_guest_volumes_sections(void **state)
+{
+	struct strbuf res = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(vols_of(GUEST_QEMU, 100,
+				 "scsi0: local-zfs:vm-100-disk-0,size=8G\n"
+				 "ide2: local-zfs:vm-100-disk-5,media=cdrom\n"
+				 "scsi4: local-zfs:vm-100-disk-6,replicate=0\n"
+				 "\n[PENDING]\n"
+				 "scsi1: local-zfs:vm-100-disk-1,size=1G\n"
+				 "delete: scsi9\n"
+				 "\n[before-upgrade]\n"
+				 "scsi2: local-btrfs:100/vm-100-disk-2.raw,size=1G\n"
+				 "vmstate: local-zfs:vm-100-state-before-upgrade\n"
+				 "ide2: local-zfs:vm-100-disk-5\n"
+				 "scsi4: local-zfs:vm-100-disk-6\n"
+				 "unused0: local-zfs:vm-100-disk-7\n"
+				 "\n[special:cloudinit]\n"
+				 "scsi3: local-zfs:vm-100-disk-3\n",
+				 0, &res), 0);
+	/* disk-5: a cdrom now but a disk in the snapshot; disk-6: replicate=0
+	 * now but replicated in the snapshot; disk-3: cloud-init state, not a
+	 * snapshot */
+	assert_string_equal(res.buf, "local-btrfs:100/vm-100-disk-2.raw local-zfs:vm-100-disk-0 "
+				     "local-zfs:vm-100-disk-1 local-zfs:vm-100-disk-5 local-zfs:vm-100-disk-6 "
+				     "local-zfs:vm-100-disk-7 local-zfs:vm-100-state-before-upgrade");
+	/* the snapshot's bad volume is an error too */
+	assert_int_equal(vols_of(GUEST_QEMU, 100, "scsi0: local-zfs:vm-100-disk-0\n[s1]\nscsi1: local:100/vm-100-disk-1.qcow2\n",
+				 0, &res), -EINVAL);
+	assert_string_equal(res.buf, "missing replicate feature on volume 'local:100/vm-100-disk-1.qcow2'");
+	/* containers: rootfs/mpN of snapshots count, their unusedN and
+	 * pending do not (pve-container) */
+	assert_int_equal(vols_of(GUEST_LXC, 200,
+				 "rootfs: local-zfs:subvol-200-disk-0,size=8G\n"
+				 "[snap]\n"
+				 "mp0: local-btrfs:200/subvol-200-disk-1,mp=/a\n"
+				 "unused0: local-zfs:subvol-200-disk-2\n",
+				 0, &res), 0);
+	assert_string_equal(res.buf, "local-btrfs:200/subvol-200-disk-1 local-zfs:subvol-200-disk-0");
+	strbuf_release(&res);
+}
+
+static void test_guest_disk_like_keys(void **state)
+{
+	static const char text[] = "scsi0: local-zfs:vm-100-disk-0\nscsi31: local-zfs:vm-100-disk-1\n"
+				   "mp0: local-zfs:subvol-100-disk-2\nscsihw: virtio-scsi-pci\nunused256: x\n";
+	struct guest_conf gc = GUEST_CONF_INIT;
+	struct strvec w = STRVEC_INIT;
+
+	(void)state;
+	assert_int_equal(guest_conf_parse(&gc, "VM 100", text, strlen(text), NULL), 0);
+	guest_conf_check_keys(&gc, GUEST_QEMU, "VM 100", &w);
+	assert_int_equal(w.nr, 2);
+	assert_true(has_warning(&w, "VM 100 - 'scsi31' is not a disk key of a VM (scsi0-scsi30, "));
+	assert_true(has_warning(&w, "VM 100 - 'unused256' is not a disk key"));
+	strvec_clear(&w);
+	guest_conf_check_keys(&gc, GUEST_LXC, "CT 100", &w);
+	assert_int_equal(w.nr, 1);
+	assert_true(has_warning(&w, "CT 100 - 'unused256' is not a disk key of a container (rootfs, mp0-mp255, unused0-unused255)"));
+	strvec_clear(&w);
+	guest_conf_release(&gc);
+}
+
 static void test_guest_volumes_ct(void **state)
 {
 	struct strbuf res = STRBUF_INIT;
@@ -579,11 +678,11 @@ static void test_guest_volumes_ct(void **state)
 	assert_int_equal(vols_of(GUEST_LXC, 200,
 				 "rootfs: local-zfs:subvol-200-disk-0,size=8G\n"
 				 "mp0: local-zfs:subvol-200-disk-1,mp=/a,replicate=0\n"
-				 "mp1: volume=local-btrfs:subvol-200-disk-2,mp=/b\n"
+				 "mp1: volume=local-btrfs:200/subvol-200-disk-2,mp=/b\n"
 				 "mp2: /srv/x,mp=/c,replicate=0\n"
 				 "scsi0: local-zfs:vm-200-disk-9\n",
 				 0, &res), 0);
-	assert_string_equal(res.buf, "local-btrfs:subvol-200-disk-2 local-zfs:subvol-200-disk-0");
+	assert_string_equal(res.buf, "local-btrfs:200/subvol-200-disk-2 local-zfs:subvol-200-disk-0");
 	assert_int_equal(vols_of(GUEST_LXC, 200, "rootfs: local-zfs:subvol-200-disk-0\nmp0: /srv/x,mp=/c\n", 0, &res), -EINVAL);
 	assert_string_equal(res.buf, "unable to replicate mountpoint type 'bind'");
 	assert_int_equal(vols_of(GUEST_LXC, 200, "mp0: /dev/sdc,mp=/c\n", 0, &res), -EINVAL);
@@ -739,6 +838,8 @@ int main(void)
 		cmocka_unit_test(test_guest_conf_parse),
 		cmocka_unit_test(test_guest_volumes_vm),
 		cmocka_unit_test(test_guest_volumes_ct),
+		cmocka_unit_test(test_guest_volumes_sections),
+		cmocka_unit_test(test_guest_disk_like_keys),
 		cmocka_unit_test(test_volname_parse),
 		cmocka_unit_test(test_cluster_load),
 	};

@@ -643,6 +643,11 @@ static void test_set_state_validation(void **state)
 		{ "{\"local/a\":{\"fail_count\":1e3}}", "field 'fail_count'" },
 		{ "{\"local/a\":{\"storeid_list\":[\"UP\"]}}", "field 'storeid_list'" },
 		{ "{\"local/a\":{},\"local/a\":{}}", "duplicate" },
+		/* a running job of another node is never handed over */
+		{ "{\"local/a\":{\"pid\":1}}", "field 'pid' cannot be set" },
+		{ "{\"local/a\":{\"ptime\":1}}", "field 'ptime' cannot be set" },
+		{ "{\"local/a\":{\"fail_count\":-1}}", "field 'fail_count'" },
+		{ "{\"local/a\":{\"last_sync\":99999999999999}}", "field 'last_sync'" },
 	};
 	struct state *st = parse("{\"100\":{\"local/a\":{\"last_sync\":5}}}");
 	struct strbuf err = STRBUF_INIT;
@@ -661,6 +666,28 @@ static void test_set_state_validation(void **state)
 	assert_int_equal(state_set_guest_json(st, 200, "{\"local/b\":{\"last_sync\":7,\"error\":\"e\"}}", NULL), 0);
 	assert_format(st, "{\"100\":{\"local/a\":{\"last_sync\":5}},"
 			  "\"200\":{\"local/b\":{\"error\":\"e\",\"last_sync\":7}}}");
+	/* error texts: no terminal escapes stored, bounded */
+	assert_int_equal(state_set_guest_json(st, 300, "{\"local/b\":{\"error\":\"a\\u001b[31mb\\u009bc\\nd\\u00e9\"}}",
+					      NULL), 0);
+	{
+		char *j = state_format(st);
+
+		if (!strstr(j, "\"error\":\"a?[31mb??c?d??\""))
+			fail_msg("%s", j);
+		free(j);
+	}
+	{
+		struct strbuf big = STRBUF_INIT;
+
+		strbuf_addstr(&big, "{\"local/b\":{\"error\":\"");
+		for (int i = 0; i < STATE_ERROR_MAX + 1; i++)
+			strbuf_addch(&big, 'x');
+		strbuf_addstr(&big, "\"}}");
+		strbuf_reset(&err);
+		assert_int_equal(state_set_guest_json(st, 300, big.buf, &err), -EINVAL);
+		assert_non_null(strstr(err.buf, "longer than"));
+		strbuf_release(&big);
+	}
 	state_free(st);
 	strbuf_release(&err);
 }
@@ -830,6 +857,36 @@ static int ok_update(struct state *st, void *data, struct strbuf *err)
 	return state_record_sync_end(st, 100, "pve2", 456) == 0 ? 7 : -1;
 }
 
+static void test_notified(void **state)
+{
+	struct state *st = parse("{\"100\":{\"local/pve2\":{\"fail_count\":1}}}");
+	struct job_state js = JOB_STATE_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct state *bad = NULL;
+
+	(void)state;
+	assert_int_equal(state_get_job(st, 100, "pve2", &js), 1);
+	assert_int_equal(js.notified, 0);
+	job_state_release(&js);
+	assert_int_equal(state_set_notified(st, 100, "pve2", STATE_NOTIFIED_FAILURE), 0);
+	assert_format(st, "{\"100\":{\"local/pve2\":{\"fail_count\":1,\"notified\":1}}}");
+	assert_int_equal(state_get_job(st, 100, "pve2", &js), 1);
+	assert_int_equal(js.notified, STATE_NOTIFIED_FAILURE);
+	job_state_release(&js);
+	assert_int_equal(state_set_notified(st, 100, "pve2", 0), 0);
+	assert_format(st, "{\"100\":{\"local/pve2\":{\"fail_count\":1}}}");
+	/* clearing where there is no entry creates none */
+	assert_int_equal(state_set_notified(st, 101, "pve2", 0), 0);
+	assert_format(st, "{\"100\":{\"local/pve2\":{\"fail_count\":1}}}");
+	assert_int_equal(state_set_notified(st, 100, "pve2", -1), -EINVAL);
+	/* a wrong type is an error naming the field */
+	static const char badjson[] = "{\"100\":{\"local/pve2\":{\"notified\":\"yes\"}}}";
+	assert_int_equal(state_parse(badjson, strlen(badjson), "t", &bad, &err), -EINVAL);
+	assert_non_null(strstr(err.buf, "'notified'"));
+	strbuf_release(&err);
+	state_free(st);
+}
+
 static void test_update_helper(void **state)
 {
 	struct fixture *fx = *state;
@@ -870,6 +927,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_updates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_helper, setup, teardown),
+		cmocka_unit_test(test_notified),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

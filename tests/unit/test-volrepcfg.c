@@ -78,11 +78,38 @@ static void test_errors(void **state)
 		{ "bwlimit 1e9\n", "volrep.cfg:1: invalid value '1e9' for 'bwlimit'" },
 		{ "shutdown-grace 86401\n", "volrep.cfg:1: invalid value '86401' for 'shutdown-grace'" },
 		{ "max-per-target 0\n", "volrep.cfg:1: invalid value '0' for 'max-per-target'" },
+		{ "notify-mail root@\n", "volrep.cfg:1: invalid value 'root@' for 'notify-mail'" },
+		{ "notify-mail a,,b\n", "volrep.cfg:1: invalid value 'a,,b' for 'notify-mail'" },
+		{ "notify-mail -oQ/tmp\n", "volrep.cfg:1: invalid value '-oQ/tmp' for 'notify-mail'" },
+		{ "notify-mail a<b>@x\n", "volrep.cfg:1: invalid value 'a<b>@x' for 'notify-mail'" },
+		{ "notify-mail a b\n", "volrep.cfg:1: unexpected text 'b' after the value of 'notify-mail'" },
+		{ "notify-sendmail-command sendmail\n", "volrep.cfg:1: invalid value 'sendmail' for 'notify-sendmail-command'" },
+		{ "notify-webhook ftp://x/\n", "volrep.cfg:1: invalid URL 'ftp://x/' for 'notify-webhook'" },
+		{ "notify-webhook https://\n", "volrep.cfg:1: invalid URL 'https://'" },
+		{ "notify-webhook https://x/ format=slack\n", "volrep.cfg:1: invalid format 'slack'" },
+		{ "notify-webhook https://x/ header-file=rel\n", "volrep.cfg:1: invalid header-file 'rel'" },
+		{ "notify-webhook https://x/ token=1\n", "volrep.cfg:1: unknown option 'token=1'" },
+		{ "notify-webhook https://x/ header-file=/a header-file=/b\n",
+		  "volrep.cfg:1: option 'header-file' given twice for 'notify-webhook'" },
+		{ "notify-webhook https://x/ format=ntfy format=json\n", "volrep.cfg:1: option 'format' given twice" },
+		{ "notify-webhook\n", "volrep.cfg:1: setting 'notify-webhook' needs a value" },
+		{ "notify-webhook http://a/\nnotify-webhook http://a/\nnotify-webhook http://a/\nnotify-webhook http://a/\n"
+		  "notify-webhook http://a/\nnotify-webhook http://a/\nnotify-webhook http://a/\nnotify-webhook http://a/\n"
+		  "notify-webhook http://a/\n",
+		  "volrep.cfg:9: too many 'notify-webhook' settings" },
+		{ "notify-timeout 0\n", "volrep.cfg:1: invalid value '0' for 'notify-timeout'" },
+		{ "metrics-listen 9108\n", "volrep.cfg:1: invalid value '9108' for 'metrics-listen'" },
+		{ "metrics-listen localhost:9108\n", "volrep.cfg:1: invalid value 'localhost:9108'" },
+		{ "metrics-listen 127.0.0.1:0\n", "volrep.cfg:1: invalid value '127.0.0.1:0'" },
+		{ "metrics-listen [::1:9108\n", "volrep.cfg:1: invalid value '[::1:9108'" },
+		{ "log-keep 1001\n", "volrep.cfg:1: invalid value '1001' for 'log-keep'" },
+		{ "max-lag -1\n", "volrep.cfg:1: invalid value '-1' for 'max-lag'" },
+		{ "log-keep 1\nlog-keep 2\n", "volrep.cfg:2: setting 'log-keep' given twice (first on line 1)" },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct volrep_cfg cfg = { 99, 99, 99, 99 };
+		struct volrep_cfg cfg = { .max_workers = 99, .max_per_target = 99, .bwlimit = 99, .shutdown_grace = 99 };
 		struct strbuf err = STRBUF_INIT;
 
 		if (parse(&cfg, bad[i].text, &err) != -EINVAL)
@@ -102,10 +129,56 @@ static void test_errors(void **state)
 	strbuf_release(&err);
 }
 
+static void test_notify_keys(void **state)
+{
+	struct volrep_cfg cfg;
+	struct strbuf err = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, "", &err), 0);
+	assert_string_equal(cfg.notify_mail, "");
+	assert_string_equal(cfg.sendmail, "/usr/sbin/sendmail");
+	assert_int_equal(cfg.nwebhooks, 0);
+	assert_int_equal(cfg.notify_timeout, 10);
+	assert_string_equal(cfg.metrics_listen, "");
+	assert_int_equal(cfg.log_keep, 10);
+	assert_true(cfg.max_lag == 0);
+	assert_int_equal(parse(&cfg,
+			       "notify-mail root,ops+repl@example.com\n"
+			       "notify-sendmail-command /opt/bin/fake-sendmail\n"
+			       "notify-webhook https://ntfy.example.com/ format=ntfy header-file=/etc/volrep/ntfy.hdr\n"
+			       "notify-webhook   http://127.0.0.1:8080/hook?x=1  \n"
+			       "notify-timeout 3\nmetrics-listen [::1]:9108\nmax-lag 3600\nlog-keep 0\n",
+			       &err),
+			 0);
+	assert_string_equal(cfg.notify_mail, "root,ops+repl@example.com");
+	assert_string_equal(cfg.sendmail, "/opt/bin/fake-sendmail");
+	assert_int_equal(cfg.nwebhooks, 2);
+	assert_string_equal(cfg.webhook[0].url, "https://ntfy.example.com/");
+	assert_int_equal(cfg.webhook[0].format, WEBHOOK_NTFY);
+	assert_string_equal(cfg.webhook[0].header_file, "/etc/volrep/ntfy.hdr");
+	assert_string_equal(cfg.webhook[1].url, "http://127.0.0.1:8080/hook?x=1");
+	assert_int_equal(cfg.webhook[1].format, WEBHOOK_JSON);
+	assert_string_equal(cfg.webhook[1].header_file, "");
+	assert_int_equal(cfg.notify_timeout, 3);
+	assert_string_equal(cfg.metrics_listen, "[::1]:9108");
+	assert_true(cfg.max_lag == 3600);
+	assert_int_equal(cfg.log_keep, 0);
+	assert_int_equal(volrep_cfg_parse_listen("127.0.0.1:9108", NULL, NULL), 0);
+	assert_int_equal(volrep_cfg_parse_listen("0.0.0.0:65535", NULL, NULL), 0);
+	assert_int_equal(volrep_cfg_parse_listen("127.0.0.1:65536", NULL, NULL), -EINVAL);
+	assert_int_equal(volrep_cfg_parse_listen("[::1]9108", NULL, NULL), -EINVAL);
+	assert_int_equal(volrep_cfg_parse_listen(":9108", NULL, NULL), -EINVAL);
+	strbuf_release(&err);
+}
+
 static void test_round_trip(void **state)
 {
 	static const char *const inputs[] = {
 		"",
+		"notify-mail root\nnotify-webhook https://g.example/message format=gotify header-file=/etc/g.hdr\n"
+		"notify-webhook http://127.0.0.1:1/\nmetrics-listen 127.0.0.1:9108\nlog-keep 3\nmax-lag 60\n"
+		"notify-timeout 30\nnotify-sendmail-command /bin/true\n",
 		"bwlimit 33.3\nmax-workers 16\n",
 		"shutdown-grace 5\nmax-per-target 1\nmax-workers 2\n",
 	};
@@ -124,6 +197,7 @@ static void test_round_trip(void **state)
 		assert_int_equal(a.max_per_target, b.max_per_target);
 		assert_true(a.bwlimit == b.bwlimit);
 		assert_int_equal(a.shutdown_grace, b.shutdown_grace);
+		assert_memory_equal(&a, &b, sizeof(a));
 		strbuf_release(&err);
 		strbuf_release(&t1);
 		strbuf_release(&t2);
@@ -193,6 +267,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),  cmocka_unit_test(test_values), cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_round_trip), cmocka_unit_test(test_load),   cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_notify_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

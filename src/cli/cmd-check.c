@@ -1,0 +1,305 @@
+/* volrep check [--remote] [--output-format ...]: validate this node's
+ * configuration as a run would see it, and say exactly what is wrong.
+ *
+ * Checks, each reported as one line "ok|warn|error <what>: <detail>":
+ *   config dir     exists and is readable
+ *   files          nodes.cfg, storage.cfg (present), replication.cfg
+ *                  parse warnings (unknown keys, bad lines)
+ *   identity       this node is in nodes.cfg
+ *   storages       every replicatable storage available on this node is
+ *                  present here: the zfs pool dataset, the btrfs path
+ *   jobs           each job of a guest on this node: target known, the
+ *                  guest's volumes replicatable (the rules of a run); the
+ *                  jobs replicating to this node (what it holds)
+ *   remote         (--remote [NODE...]) the nodes named, else each target
+ *                  of this node's jobs, else every other node: ssh login
+ *                  with BatchMode under the node-name host key alias and
+ *                  the remote `volrep version`
+ * Exit 0 when no error was found, 1 otherwise. */
+#include <errno.h>
+#include <stdarg.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/strbuf.h"
+#include "base/strvec.h"
+#include "base/validate.h"
+#include "cli/cmds.h"
+#include "cli/commands.h"
+#include "cli/jobs-output.h"
+#include "cli/opts.h"
+#include "config/cluster.h"
+#include "config/volrepcfg.h"
+#include "engine/remote.h"
+#include "exec/spawn.h"
+#include "transport/ssh.h"
+#include "transport/transport.h"
+
+enum level { CHECK_OK, CHECK_WARN, CHECK_ERROR };
+
+struct report {
+	enum output_format fmt;
+	json_t *items;
+	int errors, warnings;
+};
+
+static void add(struct report *rp, enum level lv, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void add(struct report *rp, enum level lv, const char *what, const char *fmt, ...)
+{
+	static const char *const names[] = { "ok", "warn", "error" };
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	if (lv == CHECK_ERROR)
+		rp->errors++;
+	else if (lv == CHECK_WARN)
+		rp->warnings++;
+	if (rp->fmt == OUTPUT_TEXT) {
+		printf("%-5s %s: %s\n", names[lv], what, sb.buf);
+	} else {
+		json_t *o = json_object();
+		json_object_set_new(o, "level", json_string(names[lv]));
+		json_object_set_new(o, "check", json_string(what));
+		json_object_set_new(o, "message", json_string(sb.buf));
+		json_array_append_new(rp->items, o);
+	}
+	strbuf_release(&sb);
+}
+
+static int file_exists(const char *dir, const char *name)
+{
+	struct strbuf p = STRBUF_INIT;
+	struct stat st;
+	int r;
+
+	strbuf_addf(&p, "%s/%s", dir, name);
+	r = stat(p.buf, &st) == 0;
+	strbuf_release(&p);
+	return r;
+}
+
+static void check_files(struct report *rp, const struct context *ctx)
+{
+	static const char *const files[] = { "nodes.cfg", "storage.cfg", NULL };
+
+	for (const char *const *f = files; *f; f++) {
+		if (file_exists(ctx->config_dir, *f))
+			add(rp, CHECK_OK, *f, "'%s/%s' present", ctx->config_dir, *f);
+		else
+			add(rp, CHECK_ERROR, *f, "missing: looked for '%s/%s' (config dir from %s)", ctx->config_dir,
+			    *f, ctx->config_dir_from);
+	}
+	if (!file_exists(ctx->config_dir, "replication.cfg"))
+		add(rp, CHECK_OK, "replication.cfg", "no jobs yet ('%s/replication.cfg' absent)", ctx->config_dir);
+}
+
+static void check_storages(struct report *rp, const struct cluster_config *cc, const char *node)
+{
+	for (size_t i = 0; i < cc->storages.nr; i++) {
+		const struct storage *st = &cc->storages.v[i];
+		struct strbuf what = STRBUF_INIT;
+		struct stat sb;
+
+		if (!storage_can_replicate(st) || !storage_available_on(st, node))
+			continue;
+		strbuf_addf(&what, "storage '%s'", st->id);
+		if (st->kind == STORAGE_BTRFS) {
+			if (stat(st->path, &sb) == 0 && S_ISDIR(sb.st_mode))
+				add(rp, CHECK_OK, what.buf, "btrfs path '%s' present", st->path);
+			else
+				add(rp, CHECK_ERROR, what.buf, "btrfs path '%s' does not exist on this node",
+				    st->path);
+		} else {
+			const char *argv[] = { "zfs", "list", "-H", "-o", "name", st->pool, NULL };
+			struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+			int code = run_capture(argv, NULL, 0, &out, &err, 65536);
+
+			if (code == 0)
+				add(rp, CHECK_OK, what.buf, "zfs dataset '%s' present", st->pool);
+			else
+				add(rp, CHECK_ERROR, what.buf, "zfs dataset '%s' not found on this node%s%.*s",
+				    st->pool, err.len ? ": " : "", (int)strcspn(err.buf, "\n"), err.buf);
+			strbuf_release(&out);
+			strbuf_release(&err);
+		}
+		strbuf_release(&what);
+	}
+}
+
+static void check_jobs(struct report *rp, const struct cluster_config *cc, const char *node, struct strvec *targets)
+{
+	for (size_t i = 0; i < cc->jobs.nr; i++) {
+		const struct repl_job *j = &cc->jobs.v[i];
+		const struct guest *g = guests_find(&cc->guests, j->guest);
+		struct strbuf what = STRBUF_INIT, err = STRBUF_INIT;
+		struct volume_list vols = { 0 };
+
+		strbuf_addf(&what, "job '%s'", j->id);
+		if (!g) {
+			add(rp, CHECK_WARN, what.buf, "guest %u has no config under nodes/*/", j->guest);
+		} else if (strcmp(g->node, node)) {
+			/* another node's job: checked there; a target says what it holds */
+			if (!strcmp(j->target, node))
+				add(rp, CHECK_OK, what.buf, "this node holds the replica of guest %u from '%s'%s",
+				    j->guest, g->node, j->disable ? " (job disabled)" : "");
+		} else if (!nodes_cfg_find(&cc->nodes, j->target)) {
+			add(rp, CHECK_ERROR, what.buf, "target '%s' is not in nodes.cfg", j->target);
+		} else if (cluster_guest_volumes(cc, g, j->remove_job ? GUEST_VOL_CLEANUP : 0, &vols, &err) < 0) {
+			add(rp, CHECK_ERROR, what.buf, "%s", err.buf);
+		} else {
+			add(rp, CHECK_OK, what.buf, "%zu volume(s) to '%s'", vols.nr, j->target);
+			if (strvec_find(targets, j->target) < 0)
+				strvec_push(targets, j->target);
+		}
+		volume_list_release(&vols);
+		strbuf_release(&what);
+		strbuf_release(&err);
+	}
+}
+
+static void check_remote(struct report *rp, const struct context *ctx, const struct cluster_config *cc,
+			 const char *target)
+{
+	const struct cluster_node *n = nodes_cfg_find(&cc->nodes, target);
+	const char *const argv[] = { remote_bin(), "version", NULL };
+	struct transport t = TRANSPORT_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT, what = STRBUF_INIT, msg = STRBUF_INIT;
+	int r;
+
+	strbuf_addf(&what, "ssh to '%s'", target);
+	if (!n) {
+		add(rp, CHECK_ERROR, what.buf, "'%s' is not in nodes.cfg", target);
+		goto out;
+	}
+	if (remote_open(&t, &cc->nodes, target, ctx->state_dir, &msg) < 0) {
+		add(rp, CHECK_ERROR, what.buf, "%s", msg.len ? msg.buf : "not in nodes.cfg");
+		goto out;
+	}
+	r = transport_run(&t, argv, NULL, 0, &out, &err, 4096);
+	if (r == 0 && !strncmp(out.buf, "volrep ", 7)) {
+		out.buf[strcspn(out.buf, "\n")] = '\0';
+		add(rp, CHECK_OK, what.buf, "'%s' answers at %s (%s)", target, n->address, out.buf);
+	} else if (strstr(err.buf, "Host key verification failed") || strstr(err.buf, "No ED25519 host key") ||
+		   strstr(err.buf, "host key")) {
+		add(rp, CHECK_ERROR, what.buf,
+		    "host key of '%s' not known under the alias '%s': run 'ssh-keyscan %s | sed \"s/^[^ ]*/%s/\" "
+		    ">>~/.ssh/known_hosts' after checking the key", n->address, target, n->address, target);
+	} else if (strstr(err.buf, "Permission denied")) {
+		add(rp, CHECK_ERROR, what.buf,
+		    "login refused at %s: this node's key is not in root's authorized_keys there (with "
+		    "command=\"volrep serve --peer %s\",restrict)", n->address, ctx->node);
+	} else if (r == 0) {
+		add(rp, CHECK_ERROR, what.buf, "the remote command did not answer 'volrep <version>' but '%.*s': "
+		    "is the forced command 'volrep serve' set in authorized_keys?",
+		    (int)strcspn(out.buf, "\n"), out.buf);
+	} else {
+		transport_describe(&t, argv, r, err.buf, &msg);
+		add(rp, CHECK_ERROR, what.buf, "%s", msg.buf);
+	}
+	transport_release(&t);
+out:
+	strbuf_release(&out);
+	strbuf_release(&err);
+	strbuf_release(&what);
+	strbuf_release(&msg);
+}
+
+int cmd_check(int argc, char **argv, struct context *ctx)
+{
+	struct opt_spec specs[] = {
+		{ "remote", OPT_BOOL, NULL }, { "output-format", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL },
+	};
+	struct strvec pos = STRVEC_INIT, targets = STRVEC_INIT;
+	struct cluster_config cc = CLUSTER_CONFIG_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct report rp = { 0 };
+	struct stat st;
+	int ret = EXIT_USAGE;
+
+	if (opts_parse(argc, argv, specs, &pos) < 0 || output_format_parse(specs[1].value, &rp.fmt) < 0)
+		goto out;
+	for (size_t i = 0; i < pos.nr; i++) {
+		if (!valid_node_name(pos.v[i])) {
+			error("invalid node name '%s'", pos.v[i]);
+			goto out;
+		}
+	}
+	if (pos.nr && !(specs[0].value && !strcmp(specs[0].value, "1"))) {
+		error("node names are only taken with --remote (volrep check --remote [NODE...])");
+		goto out;
+	}
+	rp.items = json_array();
+	if (stat(ctx->config_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		add(&rp, CHECK_ERROR, "config dir", "'%s' (from %s) is not a directory", ctx->config_dir,
+		    ctx->config_dir_from);
+		goto report;
+	}
+	add(&rp, CHECK_OK, "config dir", "'%s' (from %s)", ctx->config_dir, ctx->config_dir_from);
+	check_files(&rp, ctx);
+	if (cluster_config_load(&cc, ctx->config_dir, 0, &err) < 0) {
+		add(&rp, CHECK_ERROR, "config", "%s", err.buf);
+		goto report;
+	}
+	for (size_t i = 0; i < cc.warnings.nr; i++)
+		add(&rp, CHECK_WARN, "config", "%s", cc.warnings.v[i]);
+	{
+		struct volrep_cfg vc;
+		struct strbuf e = STRBUF_INIT;
+
+		if (volrep_cfg_load(&vc, ctx->config_dir, &e) < 0)
+			add(&rp, CHECK_ERROR, VOLREP_CFG_NAME, "%s", e.buf);
+		strbuf_release(&e);
+	}
+	strbuf_reset(&err);
+	if (nodes_cfg_check_self(&cc.nodes, ctx, &err))
+		add(&rp, CHECK_ERROR, "identity", "%s", err.buf);
+	else
+		add(&rp, CHECK_OK, "identity", "this node is '%s' (from %s)", ctx->node, ctx->node_from);
+	check_storages(&rp, &cc, ctx->node);
+	check_jobs(&rp, &cc, ctx->node, &targets);
+	if (specs[0].value && !strcmp(specs[0].value, "1")) {
+		/* the nodes named, else the targets of the jobs, else (a node
+		 * being set up) every other node */
+		if (pos.nr) {
+			strvec_clear(&targets);
+			for (size_t i = 0; i < pos.nr; i++)
+				strvec_push(&targets, pos.v[i]);
+		} else if (!targets.nr) {
+			for (size_t i = 0; i < cc.nodes.nr; i++)
+				if (strcmp(cc.nodes.v[i].name, ctx->node))
+					strvec_push(&targets, cc.nodes.v[i].name);
+		}
+		for (size_t i = 0; i < targets.nr; i++)
+			check_remote(&rp, ctx, &cc, targets.v[i]);
+	}
+report:
+	if (rp.fmt != OUTPUT_TEXT) {
+		json_t *o = json_object();
+		json_object_set_new(o, "node", json_string(ctx->node));
+		json_object_set_new(o, "errors", json_integer(rp.errors));
+		json_object_set_new(o, "warnings", json_integer(rp.warnings));
+		json_object_set_new(o, "checks", json_incref(rp.items));
+		print_json(o, rp.fmt);
+		json_decref(o);
+	} else {
+		printf("%d error(s), %d warning(s)\n", rp.errors, rp.warnings);
+	}
+	ret = fflush(stdout) != 0 || rp.errors ? EXIT_FAILED : 0;
+out:
+	json_decref(rp.items);
+	cluster_config_release(&cc);
+	strvec_clear(&pos);
+	strvec_clear(&targets);
+	strbuf_release(&err);
+	return ret;
+}

@@ -1,0 +1,177 @@
+#include "http/server.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "base/xalloc.h"
+#include "config/volrepcfg.h"
+
+struct http_server {
+	struct MHD_Daemon *mhd;
+	struct http_route *routes;
+	size_t nroutes;
+};
+
+/* Per connection: the request body as it arrives. */
+struct upload {
+	struct strbuf body;
+	bool too_big;
+};
+
+static const struct http_route *find_route(const struct http_server *srv, const char *method, const char *path,
+					   bool *path_known)
+{
+	*path_known = false;
+	for (size_t i = 0; i < srv->nroutes; i++) {
+		const struct http_route *rt = &srv->routes[i];
+		bool match = rt->prefix ? !strncmp(path, rt->path, strlen(rt->path)) : !strcmp(path, rt->path);
+
+		if (!match)
+			continue;
+		*path_known = true;
+		if (!strcmp(method, rt->method))
+			return rt;
+	}
+	return NULL;
+}
+
+static enum MHD_Result respond(struct MHD_Connection *conn, int status, const char *type, const char *body,
+			       size_t len)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	ret = MHD_queue_response(conn, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+			      const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
+{
+	struct http_server *srv = cls;
+	struct upload *up = *con_cls;
+	const struct http_route *rt;
+	struct http_response resp;
+	struct http_request req;
+	bool known;
+	enum MHD_Result ret;
+
+	(void)version;
+	if (!up) {
+		/* first call: headers only */
+		up = xcalloc(1, sizeof(*up));
+		strbuf_init(&up->body, 0);
+		*con_cls = up;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (up->body.len + *upload_size > HTTP_BODY_MAX)
+			up->too_big = true;
+		else
+			strbuf_add(&up->body, upload_data, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (up->too_big) {
+		static const char msg[] = "request body too large\n";
+		return respond(conn, 413, "text/plain; charset=utf-8", msg, sizeof(msg) - 1);
+	}
+	rt = find_route(srv, method, url, &known);
+	if (!rt) {
+		static const char nf[] = "not found\n", na[] = "method not allowed\n";
+		return known ? respond(conn, 405, "text/plain; charset=utf-8", na, sizeof(na) - 1)
+			     : respond(conn, 404, "text/plain; charset=utf-8", nf, sizeof(nf) - 1);
+	}
+	req = (struct http_request){ .method = method, .path = url, .body = up->body.buf, .body_len = up->body.len,
+				     .conn = conn };
+	resp = (struct http_response){ .status = 200, .content_type = "text/plain; charset=utf-8" };
+	strbuf_init(&resp.body, 0);
+	rt->fn(&req, &resp, rt->data);
+	ret = respond(conn, resp.status, resp.content_type, resp.body.buf, resp.body.len);
+	strbuf_release(&resp.body);
+	return ret;
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct upload *up = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (up) {
+		strbuf_release(&up->body);
+		free(up);
+	}
+	*con_cls = NULL;
+}
+
+/* libmicrohttpd's own messages are dropped: a hostile client must not
+ * be able to write into the daemon's log */
+static void quiet(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	(void)fmt;
+	(void)ap;
+}
+
+int http_server_start(struct http_server **ret, const char *listen, const struct http_route *routes, size_t n,
+		      struct strbuf *err)
+{
+	struct sockaddr_storage ss;
+	unsigned len;
+	struct http_server *srv;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+
+	if (volrep_cfg_parse_listen(listen, &ss, &len) < 0) {
+		strbuf_addf(err, "invalid listen address '%s' - expected ADDR:PORT", listen);
+		return -EINVAL;
+	}
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	srv = xcalloc(1, sizeof(*srv));
+	srv->routes = xcalloc(n ? n : 1, sizeof(*srv->routes));
+	memcpy(srv->routes, routes, n * sizeof(*routes));
+	srv->nroutes = n;
+	srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_MAX,
+				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
+				    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, quiet,
+				    NULL, MHD_OPTION_END);
+	if (!srv->mhd) {
+		int e = errno ? errno : EADDRINUSE;
+
+		strbuf_addf(err, "cannot listen on '%s' - %s", listen, strerror(e));
+		free(srv->routes);
+		free(srv);
+		return -e;
+	}
+	*ret = srv;
+	return 0;
+}
+
+void http_server_stop(struct http_server *srv)
+{
+	if (!srv)
+		return;
+	MHD_stop_daemon(srv->mhd);
+	free(srv->routes);
+	free(srv);
+}
+
+const char *http_request_arg(const struct http_request *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *http_request_header(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
