@@ -118,7 +118,7 @@ int cmd_failover(int argc, char **argv, struct context *ctx)
 	static const char *const names[] = { "vmid" };
 	struct opt_spec specs[] = {
 		{ "to", OPT_VALUE, NULL }, { "dry-run", OPT_BOOL, NULL }, { "force", OPT_BOOL, NULL },
-		{ NULL, OPT_VALUE, NULL },
+		{ "confirm-down", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL },
 	};
 	struct strvec pos = STRVEC_INIT;
 	struct strbuf err = STRBUF_INIT;
@@ -136,6 +136,11 @@ int cmd_failover(int argc, char **argv, struct context *ctx)
 	o.to = specs[0].value;
 	o.dry_run = specs[1].value && !strcmp(specs[1].value, "1");
 	o.force = specs[2].value && !strcmp(specs[2].value, "1");
+	if (specs[3].value && !valid_node_name(specs[3].value)) {
+		error("invalid node name '%s'", specs[3].value);
+		goto out;
+	}
+	o.confirm_down = specs[3].value;
 	o.out = stdout;
 	r = failover_guest(ctx, &o, &err);
 	if (r < 0) {

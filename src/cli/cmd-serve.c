@@ -160,6 +160,8 @@ int cmd_serve(int argc, char **argv, struct context *ctx)
 	strvec_pushf(&c.env, "VOLREP_STATE_DIR=%s", ctx->state_dir);
 	strvec_pushf(&c.env, "VOLREP_LOG_DIR=%s", ctx->log_dir);
 	strvec_pushf(&c.env, "VOLREP_NODE=%s", ctx->node);
+	if (ctx->cluster)
+		strvec_pushf(&c.env, "VOLREP_CLUSTER=%s", ctx->cluster);
 	strvec_push(&c.env, "SSH_ORIGINAL_COMMAND=");
 	r = child_start(&c);
 	if (r < 0) {

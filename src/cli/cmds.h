@@ -6,6 +6,7 @@
 
 int cmd_check(int argc, char **argv, struct context *ctx);
 int cmd_calendar(int argc, char **argv, struct context *ctx);
+int cmd_cluster(int argc, char **argv, struct context *ctx);
 int cmd_create_local_job(int argc, char **argv, struct context *ctx);
 int cmd_daemon(int argc, char **argv, struct context *ctx);
 void cmd_daemon_help(void);

@@ -55,6 +55,19 @@ static const struct details details[] = {
 	  "  ssh-keyscan ADDRESS | sed 's/^[^ ]*/NODE/' >>/root/.ssh/known_hosts\n"
 	  "exit status: 0 all good, 1 a problem was found (each printed on one line)\n"
 	  "example: volrep check --remote\n" },
+	{ "cluster",
+	  "  status             the store (dir or etcd), each etcd endpoint's health,\n"
+	  "                     quorate yes/no, every node of nodes.cfg online/offline\n"
+	  "                     and since when; --output-format text, json, json-pretty\n"
+	  "  import DIR         load a config dir into an empty etcd prefix (refuses to\n"
+	  "                     overwrite; hooks stay node-local)\n"
+	  "  export DIR         write the etcd store's files into DIR (refuses to overwrite)\n"
+	  "  lock NAME          take a cluster lock and hold it: --ttl S (seconds it\n"
+	  "                     outlives a crash, default 5), --timeout MS (wait, default\n"
+	  "                     0), --hold S (then release, default 0)\n"
+	  "The store is chosen by the global option --cluster etcd://HOST:PORT,...[/PREFIX]\n"
+	  "or VOLREP_CLUSTER (docs/cluster.md); without it, dir mode.\n"
+	  "example: volrep --cluster etcd://10.0.0.1:2379 cluster status\n" },
 	{ "create-local-job",
 	  ID_FORM
 	  "  <target>           the node to replicate to (a node of nodes.cfg)\n"
@@ -82,6 +95,8 @@ static const struct details details[] = {
 	  "  --to NODE          the replica to start (default: the freshest one)\n"
 	  "  --dry-run          show what would happen\n"
 	  "  --force            also when the guest's node still answers\n"
+	  "  --confirm-down NODE  etcd store: with --force, fail over although NODE (the\n"
+	  "                     owner) still holds its liveness key (docs/cluster.md)\n"
 	  "example: volrep failover 100 --dry-run\n" },
 	{ "list",
 	  "  --output-format    text (default), json or json-pretty\n"
@@ -152,13 +167,14 @@ static void print_section(FILE *f, int internal)
 
 void help_overview(FILE *f)
 {
-	fprintf(f, "usage: volrep [--config-dir DIR] [--state-dir DIR] [--log-dir DIR] [--node NAME] <command> [args]\n\n"
+	fprintf(f, "usage: volrep [--config-dir DIR] [--state-dir DIR] [--log-dir DIR] [--node NAME] [--cluster URL] <command> [args]\n\n"
 		   "commands:\n");
 	print_section(f, 0);
 	fprintf(f, "\ntarget-side and diagnostic verbs (run by other nodes over ssh):\n");
 	print_section(f, 1);
 	fprintf(f, "\nglobal options (also VOLREP_CONFIG_DIR, VOLREP_STATE_DIR, VOLREP_LOG_DIR,\n"
-		   "VOLREP_NODE; defaults /etc/volrep, /var/lib/volrep, /var/log/volrep, hostname -s)\n"
+		   "VOLREP_NODE, VOLREP_CLUSTER; defaults /etc/volrep, /var/lib/volrep,\n"
+		   "/var/log/volrep, hostname -s, no cluster store: dir mode)\n"
 		   "go before the command: 'volrep --node pve1 status'.\n"
 		   "Between nodes volrep runs ssh with HostKeyAlias=<node name>: host keys\n"
 		   "are looked up under node names ('volrep help check').\n"

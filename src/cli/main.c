@@ -26,7 +26,7 @@ int cmd_version(int argc, char **argv, struct context *ctx)
 	return 0;
 }
 
-static const char *const global_opts[] = { "--config-dir", "--state-dir", "--log-dir", "--node", NULL };
+static const char *const global_opts[] = { "--config-dir", "--state-dir", "--log-dir", "--node", "--cluster", NULL };
 
 /* Take the global options from the front of argv, before the command
  * name: "volrep --node a list". After the command name every word
@@ -35,7 +35,7 @@ static const char *const global_opts[] = { "--config-dir", "--state-dir", "--log
  * node is or where its config and state live. */
 static int strip_global_options(int *argc, char **argv, struct context *ctx)
 {
-	char **fields[] = { &ctx->config_dir, &ctx->state_dir, &ctx->log_dir, &ctx->node };
+	char **fields[] = { &ctx->config_dir, &ctx->state_dir, &ctx->log_dir, &ctx->node, &ctx->cluster };
 	int i = 1, out = 1;
 
 	for (; i < *argc; i++) {
@@ -99,12 +99,16 @@ int main(int argc, char **argv)
 		argv[1] = version_cmd;
 	else if (argv[1][0] == '-') {
 		error("unknown global option '%s' (the global options are --config-dir DIR, --state-dir DIR, "
-		      "--log-dir DIR and --node NAME, before the command)", argv[1]);
+		      "--log-dir DIR, --node NAME and --cluster URL, before the command)", argv[1]);
 		context_release(&ctx);
 		return EXIT_USAGE;
 	}
 	if (context_resolve(&ctx) < 0) {
 		error("invalid node name '%s'", ctx.node);
+		context_release(&ctx);
+		return EXIT_USAGE;
+	}
+	if (context_open_cluster(&ctx) < 0) {
 		context_release(&ctx);
 		return EXIT_USAGE;
 	}

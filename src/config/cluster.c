@@ -5,6 +5,7 @@
 
 #include "base/fileio.h"
 #include "base/xalloc.h"
+#include "cluster/store.h"
 
 int cluster_guest_volumes(const struct cluster_config *cc, const struct guest *g, unsigned flags,
 			  struct volume_list *out, struct strbuf *err)
@@ -41,8 +42,20 @@ static int load_err(int r, struct strbuf *err, const char *dir, const char *file
 int cluster_config_load(struct cluster_config *cc, const char *config_dir, unsigned flags,
 			struct strbuf *err)
 {
+	struct store *st = store_get(config_dir);
 	int r;
 
+	/* etcd: the whole prefix in one range request; without quorum the
+	 * last good snapshot, so that replication goes on (store.h) */
+	if ((r = store_load(st, STORE_ALLOW_STALE, err)) < 0)
+		return r;
+	if (st->stale) {
+		const char *why = st->stale_why ? st->stale_why : "";
+
+		if (!strncmp(why, "cluster not quorate: ", 21))
+			why += 21;
+		strvec_pushf(&cc->warnings, "cluster not quorate: using the last configuration read (%s)", why);
+	}
 	if ((r = nodes_cfg_load(&cc->nodes, config_dir, &cc->warnings)) < 0)
 		return load_err(r, err, config_dir, "nodes.cfg");
 	if ((r = storage_cfg_load(&cc->storages, config_dir, &cc->warnings)) < 0)

@@ -5,7 +5,10 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "base/log.h"
+#include "base/strbuf.h"
 #include "base/validate.h"
+#include "cluster/store.h"
 #include "base/xalloc.h"
 
 /* Returns where the value came from: NULL (an option), env or dflt_from. */
@@ -38,6 +41,8 @@ int context_resolve(struct context *ctx)
 	fill(&ctx->log_dir, "VOLREP_LOG_DIR", "/var/log/volrep", NULL);
 	from = fill(&ctx->node, "VOLREP_NODE", host, "hostname -s");
 	ctx->node_from = from ? from : "--node";
+	if (!ctx->cluster && getenv("VOLREP_CLUSTER") && *getenv("VOLREP_CLUSTER"))
+		ctx->cluster = xstrdup(getenv("VOLREP_CLUSTER"));
 	if (!valid_node_name(ctx->node))
 		return -EINVAL;
 	return 0;
@@ -49,5 +54,24 @@ void context_release(struct context *ctx)
 	free(ctx->state_dir);
 	free(ctx->log_dir);
 	free(ctx->node);
+	free(ctx->cluster);
+	store_set_cluster(NULL);
 	memset(ctx, 0, sizeof(*ctx));
+}
+
+int context_open_cluster(struct context *ctx)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct store *st = NULL;
+	int r;
+
+	if (!ctx->cluster)
+		return 0;
+	r = store_open_url(ctx->cluster, ctx->state_dir, &st, &err);
+	if (r < 0)
+		error("%s", err.buf);
+	else
+		store_set_cluster(st);
+	strbuf_release(&err);
+	return r;
 }

@@ -8,6 +8,7 @@ struct context {
 	char *state_dir;  /* --state-dir, VOLREP_STATE_DIR, /var/lib/volrep */
 	char *log_dir;    /* --log-dir, VOLREP_LOG_DIR, /var/log/volrep */
 	char *node;       /* --node, VOLREP_NODE, hostname -s */
+	char *cluster;    /* --cluster, VOLREP_CLUSTER, unset: dir mode (cluster/store.h) */
 	/* where config_dir and node came from, for messages: "--config-dir",
 	 * "VOLREP_CONFIG_DIR", "the default" / "--node", "VOLREP_NODE",
 	 * "hostname -s" (static strings, set by context_resolve) */
@@ -19,5 +20,10 @@ struct context {
  * -EINVAL when the node name is not a valid node name. */
 int context_resolve(struct context *ctx);
 void context_release(struct context *ctx);
+
+/* With a cluster URL, open the etcd store and make it the process's
+ * cluster store (store_set_cluster). Returns 0, or -EINVAL after printing
+ * "invalid cluster URL ..." */
+int context_open_cluster(struct context *ctx);
 
 #endif

@@ -10,6 +10,7 @@
 #include "base/parse-util.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
+#include "cluster/store.h"
 #include "config/sectioncfg.h"
 
 #define GUEST_CONF_MAX (1024 * 1024)
@@ -613,35 +614,14 @@ static int cmp_guest(const void *a, const void *b)
 	return c ? c : strcmp(ga->conf_path, gb->conf_path);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorted directory entries of path (no dot files). */
-static void list_dir(const char *path, struct strvec *names)
-{
-	DIR *d = opendir(path);
-	struct dirent *de;
-
-	while (d && (de = readdir(d)))
-		if (de->d_name[0] != '.')
-			strvec_push(names, de->d_name);
-	if (d)
-		closedir(d);
-	/* qsort(NULL, 0, ...) is undefined: nothing to sort anyway */
-	if (names->nr > 1)
-		qsort(names->v, names->nr, sizeof(char *), cmp_str);
-}
-
-static void scan_dir(struct guest_list *gl, const char *config_dir, const char *node, const char *sub,
+static void scan_dir(struct guest_list *gl, struct store *st, const char *node, const char *sub,
 		     enum guest_type t)
 {
 	struct strbuf path = STRBUF_INIT;
 	struct strvec names = STRVEC_INIT;
 
-	strbuf_addf(&path, "%s/nodes/%s/%s", config_dir, node, sub);
-	list_dir(path.buf, &names);
+	strbuf_addf(&path, "nodes/%s/%s", node, sub);
+	store_list(st, path.buf, &names, NULL);
 	for (size_t i = 0; i < names.nr; i++) {
 		size_t n = strlen(names.v[i]);
 		uint64_t vmid;
@@ -659,6 +639,8 @@ static void scan_dir(struct guest_list *gl, const char *config_dir, const char *
 		g->node = xstrdup(node);
 		struct strbuf cp = STRBUF_INIT;
 		strbuf_addf(&cp, "%s/%s.conf", path.buf, names.v[i]);
+		g->conf_name = strbuf_detach(&cp, NULL);
+		strbuf_addf(&cp, "%s/%s", st->where, g->conf_name);
 		g->conf_path = strbuf_detach(&cp, NULL);
 	}
 	strvec_clear(&names);
@@ -669,23 +651,23 @@ static void guest_release(struct guest *g)
 {
 	free(g->node);
 	free(g->conf_path);
+	free(g->conf_name);
 	volume_list_release(&g->volumes);
 	free(g->vol_error);
 }
 
 int guests_scan(struct guest_list *gl, const char *config_dir, struct strvec *warnings)
 {
-	struct strbuf path = STRBUF_INIT;
 	struct strvec nodes = STRVEC_INIT;
+	struct store *st = store_get(config_dir);
 	size_t out = 0;
 
-	strbuf_addf(&path, "%s/nodes", config_dir);
-	list_dir(path.buf, &nodes);
+	store_list(st, "nodes", &nodes, NULL);
 	for (size_t i = 0; i < nodes.nr; i++) {
 		if (!valid_node_name(nodes.v[i]))
 			continue;
-		scan_dir(gl, config_dir, nodes.v[i], "qemu-server", GUEST_QEMU);
-		scan_dir(gl, config_dir, nodes.v[i], "lxc", GUEST_LXC);
+		scan_dir(gl, st, nodes.v[i], "qemu-server", GUEST_QEMU);
+		scan_dir(gl, st, nodes.v[i], "lxc", GUEST_LXC);
 	}
 	if (gl->nr > 1)
 		qsort(gl->v, gl->nr, sizeof(gl->v[0]), cmp_guest);
@@ -701,7 +683,6 @@ int guests_scan(struct guest_list *gl, const char *config_dir, struct strvec *wa
 	}
 	gl->nr = out;
 	strvec_clear(&nodes);
-	strbuf_release(&path);
 	return 0;
 }
 
@@ -725,7 +706,12 @@ int guest_conf_load(struct guest_conf *gc, const struct guest *g, struct strvec 
 	struct strbuf sb = STRBUF_INIT, what = STRBUF_INIT;
 	int r;
 
-	r = strbuf_read_file(&sb, g->conf_path, GUEST_CONF_MAX);
+	if (store_cluster() && g->conf_name) {
+		r = store_read(store_cluster(), g->conf_name, 0, &sb, NULL, NULL);
+		r = r == 1 ? -ENOENT : r;
+	} else {
+		r = strbuf_read_file(&sb, g->conf_path, GUEST_CONF_MAX);
+	}
 	if (!r) {
 		strbuf_addf(&what, "%s %u: file %s", g->type == GUEST_LXC ? "CT" : "VM", g->vmid, g->conf_path);
 		r = guest_conf_parse(gc, what.buf, sb.buf, sb.len, warnings);

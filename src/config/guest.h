@@ -92,7 +92,9 @@ struct guest {
 	uint32_t vmid;
 	enum guest_type type;
 	char *node;              /* where its config lives */
-	char *conf_path;         /* full path of the config file */
+	char *conf_path;         /* full path of the config file (etcd: etcd://.../name) */
+	char *conf_name;         /* its name in the store: nodes/<node>/<qemu-server|lxc>/<vmid>.conf */
+	int64_t conf_rev;        /* its revision when scanned (compare-and-swap of a move) */
 	/* filled by cluster_config_load(CLUSTER_LOAD_VOLUMES): */
 	struct volume_list volumes;
 	char *vol_error;         /* NULL, or why the volumes cannot be replicated */

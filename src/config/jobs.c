@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
+#include "cluster/store.h"
 #include "config/calendar.h"
 #include "config/sectioncfg.h"
 
@@ -565,39 +566,82 @@ int config_dir_lock(const char *config_dir, struct lock *lk, long timeout_ms, st
 	return r;
 }
 
+/* How often a write that lost a compare-and-swap race is redone on the
+ * fresh file before giving up: every round has a winner, so only a storm
+ * of writers from many nodes gets this far. */
+#define CAS_RETRIES 50
+
+int jobs_cfg_modify_txn(const char *config_dir, jobs_modify_fn fn, void *data, struct jobs_extra *extra,
+			struct strvec *warnings, struct strbuf *err)
+{
+	struct store *st = store_get(config_dir);
+	struct store_lock lk = STORE_LOCK_INIT;
+	struct jobs_cfg jc = { 0 };
+	struct strbuf text = STRBUF_INIT, old = STRBUF_INIT;
+	struct strvec w = STRVEC_INIT;
+	int r, ret;
+
+	r = store_lock(st, "config", CONFIG_LOCK_TIMEOUT_MS, 0, &lk, err);
+	if (r < 0)
+		return r;
+	for (int attempt = 0;; attempt++) {
+		struct store_op ops[6];
+		size_t n = 0;
+		int64_t rev = 0;
+
+		strvec_clear(&w);
+		jobs_cfg_release(&jc);
+		strbuf_reset(&text);
+		r = store_read(st, "replication.cfg", STORE_FRESH, &old, &rev, err);
+		if (r >= 0)
+			r = jobs_cfg_parse(&jc, old.buf, old.len, &w);
+		if (r < 0) {
+			if (st->kind == STORE_DIR || !err->len) {
+				strbuf_reset(err);
+				strbuf_addf(err, "unable to read '%s/replication.cfg' - %s", config_dir, strerror(-r));
+			}
+			goto out;
+		}
+		if (extra)
+			extra->n = 0;
+		r = ret = fn(&jc, data, err);
+		if (r < 0 || (r == 0 && (!extra || !extra->n)))
+			goto out;
+		for (size_t i = 0; extra && i < extra->n; i++)
+			ops[n++] = extra->ops[i];
+		if (r > 0) {
+			r = jobs_cfg_format(&jc, &text, err);
+			if (r < 0)
+				goto out;
+		}
+		/* dir: the lock alone serialises, as it always did; etcd: the
+		 * revision we read must still be the current one */
+		ops[n++] = (struct store_op){ .kind = ret > 0 ? STORE_PUT : STORE_CHECK, .name = "replication.cfg",
+					      .data = text.buf, .len = text.len,
+					      .rev = st->kind == STORE_DIR ? STORE_REV_ANY : rev };
+		size_t errlen = err->len;
+		r = store_commit(st, ops, n, err);
+		if (r == -ESTALE && st->kind != STORE_DIR && attempt < CAS_RETRIES) {
+			strbuf_setlen(err, errlen);
+			continue;
+		}
+		if (r == 0)
+			r = ret;
+		break;
+	}
+out:
+	for (size_t i = 0; warnings && i < w.nr; i++)
+		strvec_push(warnings, w.v[i]);
+	strvec_clear(&w);
+	jobs_cfg_release(&jc);
+	store_unlock(st, &lk);
+	strbuf_release(&text);
+	strbuf_release(&old);
+	return r;
+}
+
 int jobs_cfg_modify(const char *config_dir, jobs_modify_fn fn, void *data, struct strvec *warnings,
 		    struct strbuf *err)
 {
-	struct lock lk = LOCK_INIT;
-	struct jobs_cfg jc = { 0 };
-	struct strbuf text = STRBUF_INIT, path = STRBUF_INIT;
-	int r, ret;
-
-	r = config_dir_lock(config_dir, &lk, CONFIG_LOCK_TIMEOUT_MS, err);
-	if (r < 0)
-		return r;
-	r = jobs_cfg_load(&jc, config_dir, warnings);
-	if (r < 0) {
-		strbuf_addf(err, "unable to read '%s/replication.cfg' - %s", config_dir, strerror(-r));
-		goto out;
-	}
-	r = ret = fn(&jc, data, err);
-	if (r <= 0)
-		goto out;
-	r = jobs_cfg_format(&jc, &text, err);
-	if (r < 0)
-		goto out;
-	strbuf_addf(&path, "%s/replication.cfg", config_dir);
-	r = write_file_atomic(path.buf, text.buf, text.len, 0644);
-	if (r < 0) {
-		strbuf_addf(err, "unable to write '%s' - %s", path.buf, strerror(-r));
-		goto out;
-	}
-	r = ret;
-out:
-	jobs_cfg_release(&jc);
-	lock_release(&lk);
-	strbuf_release(&text);
-	strbuf_release(&path);
-	return r;
+	return jobs_cfg_modify_txn(config_dir, fn, data, NULL, warnings, err);
 }

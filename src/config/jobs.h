@@ -23,6 +23,7 @@
 #include "base/fileio.h"
 #include "base/strbuf.h"
 #include "base/strvec.h"
+#include "cluster/store.h"
 
 #define JOB_DEFAULT_SCHEDULE "*/15"
 #define JOB_COMMENT_MAX 4096 /* characters, before encoding */
@@ -124,5 +125,20 @@ int config_dir_lock(const char *config_dir, struct lock *lk, long timeout_ms, st
 typedef int (*jobs_modify_fn)(struct jobs_cfg *jc, void *data, struct strbuf *err);
 int jobs_cfg_modify(const char *config_dir, jobs_modify_fn fn, void *data, struct strvec *warnings,
 		    struct strbuf *err);
+
+/* The same, through the store (cluster/store.h) with more changes in the
+ * same commit: fn may fill extra (reset before each call) with ops, e.g.
+ * the move of a guest config, that are committed together with
+ * replication.cfg, all or nothing (dir: the extra ops first, in order).
+ * In etcd mode the write compares replication.cfg's revision; when another
+ * node wrote first, the whole read-modify-write is repeated on the fresh
+ * file (fn checks again, e.g. a --digest), up to a bound, then -ESTALE
+ * "detected modified configuration - ...". */
+struct jobs_extra {
+	struct store_op ops[4];
+	size_t n;
+};
+int jobs_cfg_modify_txn(const char *config_dir, jobs_modify_fn fn, void *data, struct jobs_extra *extra,
+			struct strvec *warnings, struct strbuf *err);
 
 #endif

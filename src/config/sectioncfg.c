@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "base/xalloc.h"
+#include "cluster/store.h"
 
 static int is_blank(int c)
 {
@@ -386,19 +387,8 @@ void sectioncfg_release(struct sectioncfg *cfg)
 
 int config_read_file(const char *dir, const char *name, struct strbuf *out)
 {
-	struct strbuf path = STRBUF_INIT;
-	int r;
+	int r = store_read(store_get(dir), name, 0, out, NULL, NULL);
 
-	strbuf_reset(out);
-	strbuf_addf(&path, "%s/%s", dir, name);
-	r = strbuf_read_file(out, path.buf, SECTIONCFG_MAX_FILE);
-	/* a missing file is an empty one (a new cluster); a missing
-	 * directory is a mistyped --config-dir or a node not set up yet */
-	if (r == -ENOENT && access(dir, X_OK) == 0) {
-		strbuf_reset(out);
-		r = 0;
-	}
-	strbuf_release(&path);
 	return r < 0 ? r : 0;
 }
 

@@ -12,6 +12,7 @@
 
 #include "base/fileio.h"
 #include "base/parse-util.h"
+#include "cluster/store.h"
 
 enum cfg_key {
 	K_MAX_WORKERS,
@@ -416,8 +417,19 @@ int volrep_cfg_load(struct volrep_cfg *cfg, const char *config_dir, struct strbu
 	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
 	int r;
 
-	strbuf_addf(&path, "%s/%s", config_dir, VOLREP_CFG_NAME);
-	r = strbuf_read_file(&text, path.buf, VOLREP_CFG_MAX);
+	if (store_cluster()) {
+		strbuf_addf(&path, "%s/%s", store_cluster()->where, VOLREP_CFG_NAME);
+		r = store_read(store_cluster(), VOLREP_CFG_NAME, 0, &text, NULL, err);
+		if (r == 1)
+			r = -ENOENT;
+		else if (r == 0 && text.len > VOLREP_CFG_MAX)
+			r = -EFBIG;
+		else if (r < 0)
+			goto out;
+	} else {
+		strbuf_addf(&path, "%s/%s", config_dir, VOLREP_CFG_NAME);
+		r = strbuf_read_file(&text, path.buf, VOLREP_CFG_MAX);
+	}
 	if (r == -ENOENT) {
 		volrep_cfg_init(cfg);
 		r = 0;
@@ -427,6 +439,7 @@ int volrep_cfg_load(struct volrep_cfg *cfg, const char *config_dir, struct strbu
 	} else {
 		r = volrep_cfg_parse(cfg, path.buf, text.buf, text.len, err);
 	}
+out:
 	strbuf_release(&path);
 	strbuf_release(&text);
 	return r;

@@ -21,6 +21,7 @@
 #include "base/strvec.h"
 #include "base/time-util.h"
 #include "base/xalloc.h"
+#include "cluster/store.h"
 #include "config/volrepcfg.h"
 #include "daemon/notify.h"
 #include "engine/replicate.h"
@@ -33,6 +34,12 @@
 
 /* The safety net: a pass at least this often, whatever inotify says. */
 #define SAFETY_WAKE_MS 60000
+/* etcd mode: the liveness key lives this long without renewal, renewed
+ * every second; the store's revision is polled twice a second, so that a
+ * job created on another node starts here within a second (docs/cluster.md). */
+#define MEMBER_TTL_S 5
+#define HEARTBEAT_MS 1000
+#define REVISION_POLL_MS 500
 /* Kept of a worker's stderr for the failure message; longer lines are cut. */
 #define LAST_LINE_MAX 1024
 
@@ -85,6 +92,10 @@ struct daemon {
 	/* shutdown */
 	bool stopping, termed, killed;
 	double grace_end, kill_end; /* mono seconds */
+	/* etcd mode */
+	struct store *cluster;
+	int64_t last_heartbeat, last_poll, revision;
+	bool member_ok;
 };
 
 static int64_t now_ms(void)
@@ -251,8 +262,13 @@ static int spawn_worker(struct daemon *d, const struct jobinfo *j, double rate_c
 	w->target = xstrdup(j->target);
 	strvec_pushv(&w->c.args, (const char *const[]){ d->worker_prog, "--config-dir", ctx->config_dir,
 							 "--state-dir", ctx->state_dir, "--log-dir",
-							 ctx->log_dir, "--node", ctx->node, "run", "--id", j->id,
-							 "--scheduled", NULL });
+							 ctx->log_dir, "--node", ctx->node, NULL });
+	/* global options go before the command name */
+	if (ctx->cluster) {
+		strvec_push(&w->c.args, "--cluster");
+		strvec_push(&w->c.args, ctx->cluster);
+	}
+	strvec_pushv(&w->c.args, (const char *const[]){ "run", "--id", j->id, "--scheduled", NULL });
 	strvec_pushf(&w->c.args, "--transfer-slots=%u", d->cfg.max_per_target);
 	if (rate_cap > 0 && d->cfg.bwlimit > 0)
 		strvec_pushf(&w->c.args, "--rate-cap=%.6g", rate_cap);
@@ -855,13 +871,56 @@ out:
 	return r;
 }
 
+/* etcd mode: renew this node's liveness key, and start a pass when the
+ * store changed (instead of inotify on a config directory). */
+static void cluster_tick(struct daemon *d)
+{
+	int64_t now = now_ms(), rev = 0;
+	struct strbuf err = STRBUF_INIT;
+
+	if (!d->cluster)
+		return;
+	if (now - d->last_heartbeat >= HEARTBEAT_MS) {
+		int r = store_heartbeat(d->cluster, d->ctx->node, MEMBER_TTL_S, &err);
+
+		d->last_heartbeat = now;
+		if (r < 0 && d->member_ok)
+			warning("cannot renew the liveness key of node '%s': %s", d->ctx->node, err.buf);
+		else if (r == 0 && !d->member_ok)
+			info("liveness key of node '%s' in %s", d->ctx->node, d->cluster->where);
+		d->member_ok = r == 0;
+		strbuf_reset(&err);
+	}
+	if (now - d->last_poll >= REVISION_POLL_MS) {
+		d->last_poll = now;
+		if (store_revision(d->cluster, &rev, &err) == 0 && rev != d->revision) {
+			if (d->revision)
+				d->need_pass = true;
+			d->revision = rev;
+		}
+	}
+	strbuf_release(&err);
+}
+
+static int64_t cluster_timeout(const struct daemon *d, int64_t timeout)
+{
+	int64_t t;
+
+	if (!d->cluster)
+		return timeout;
+	t = d->last_poll + REVISION_POLL_MS - now_ms();
+	if (t < 0)
+		t = 0;
+	return t < timeout ? t : timeout;
+}
+
 int daemon_run(const struct context *ctx)
 {
 	struct daemon d = { .ctx = ctx, .sigfd = -1, .inofd = -1 };
 	struct lock lk = LOCK_INIT;
 	struct strbuf err = STRBUF_INIT, summary = STRBUF_INIT;
 	sigset_t oldmask;
-	int64_t wake = 0;
+	int64_t wake = 0, last_pass = 0;
 	int ret = EXIT_FAILURE, r;
 
 	strbuf_init(&d.last_warnings, 0);
@@ -897,6 +956,8 @@ int daemon_run(const struct context *ctx)
 	apply_http(&d);
 	cfg_summary(&d.cfg, &summary);
 	info("daemon started on node '%s' (pid %d): %s", ctx->node, (int)getpid(), summary.buf);
+	d.cluster = store_cluster();
+	cluster_tick(&d);
 	d.need_pass = true;
 	notify_send("READY=1");
 	for (;;) {
@@ -907,6 +968,7 @@ int daemon_run(const struct context *ctx)
 		if (d.need_pass) {
 			d.need_pass = false;
 			wake = pass(&d);
+			last_pass = now_ms();
 		}
 		if (d.stopping) {
 			if (!workers_running(&d))
@@ -929,6 +991,7 @@ int daemon_run(const struct context *ctx)
 			if (!d.killed && t < timeout)
 				timeout = t < 0 ? 0 : t;
 		}
+		timeout = cluster_timeout(&d, timeout);
 		pfd = xcalloc(d.nw + 2, sizeof(*pfd));
 		pfd[npfd++] = (struct pollfd){ .fd = d.sigfd, .events = POLLIN };
 		pfd[npfd++] = (struct pollfd){ .fd = d.inofd, .events = POLLIN };
@@ -940,7 +1003,7 @@ int daemon_run(const struct context *ctx)
 			free(pfd);
 			goto out;
 		}
-		if (r == 0)
+		if (r == 0 && !d.cluster)
 			d.need_pass = true;
 		for (size_t i = 2; i < npfd; i++)
 			if (pfd[i].revents && pfd[i].fd >= 0)
@@ -953,6 +1016,10 @@ int daemon_run(const struct context *ctx)
 		handle_signals(&d);
 		/* a SIGCHLD may have been merged with one we already read */
 		reap_workers(&d);
+		cluster_tick(&d);
+		/* the wake-up of a due job (etcd mode polls more often) */
+		if (d.cluster && ((wake && now_ms() >= wake * 1000 + 5) || now_ms() - last_pass >= SAFETY_WAKE_MS))
+			d.need_pass = true;
 	}
 	/* report the workers that ended since the last pass */
 	for (size_t i = 0; i < d.nw; i++)
@@ -960,6 +1027,8 @@ int daemon_run(const struct context *ctx)
 			pass(&d);
 			break;
 		}
+	if (d.cluster)
+		store_heartbeat_stop(d.cluster, ctx->node);
 	info("stopped");
 	ret = 0;
 out:

@@ -10,6 +10,7 @@
 
 #include "base/time-util.h"
 #include "base/xalloc.h"
+#include "cluster/store.h"
 #include "config/cluster.h"
 #include "engine/handover.h"
 #include "engine/hook.h"
@@ -17,6 +18,9 @@
 #include "engine/replica.h"
 #include "state/state.h"
 #include "transport/ssh.h"
+
+/* how long a failover waits for another one of the same guest */
+#define FAILOVER_LOCK_TIMEOUT_MS 120000
 
 struct fo {
 	const struct context *ctx;
@@ -261,19 +265,48 @@ out:
 	return r;
 }
 
-int failover_guest(const struct context *ctx, const struct failover_opts *o, struct strbuf *err)
+/* etcd: the owner's liveness key says its daemon is alive (or stopped
+ * less than the key's TTL ago). 1 alive, 0 not, < 0 error. */
+static int owner_alive(struct store *st, const char *node, struct strbuf *err)
+{
+	struct strvec names = STRVEC_INIT;
+	struct store_member *m = NULL;
+	int r;
+
+	strvec_push(&names, node);
+	r = store_members(st, &names, 1, &m, err);
+	if (r == 0)
+		r = m[0].online;
+	store_members_release(m, r < 0 ? 0 : 1);
+	strvec_clear(&names);
+	return r;
+}
+
+static int failover_run(const struct context *ctx, const struct failover_opts *o, const char *expect_owner,
+			struct strbuf *err)
 {
 	struct fo f = { .ctx = ctx, .o = o, .cc = CLUSTER_CONFIG_INIT, .volids = STRVEC_INIT };
 	struct strbuf why = STRBUF_INIT;
+	struct store *st = store_get(ctx->config_dir);
 	int r, pick, answers;
 
 	r = cluster_config_load(&f.cc, ctx->config_dir, 0, err);
 	if (r < 0)
 		goto out;
+	if (st->stale) {
+		strbuf_addf(err, "cluster not quorate: %s", st->stale_why ? st->stale_why : "");
+		r = -ENOTCONN;
+		goto out;
+	}
 	r = -EINVAL;
 	f.g = guests_find(&f.cc.guests, o->vmid);
 	if (!f.g) {
 		strbuf_addf(err, "no such guest '%" PRIu32 "'", o->vmid);
+		goto out;
+	}
+	if (expect_owner && strcmp(f.g->node, expect_owner)) {
+		strbuf_addf(err, "guest %" PRIu32 " was already moved to '%s'", o->vmid, f.g->node);
+		r = -EALREADY;
 		goto out;
 	}
 	if (o->to && !nodes_cfg_find(&f.cc.nodes, o->to)) {
@@ -301,6 +334,23 @@ int failover_guest(const struct context *ctx, const struct failover_opts *o, str
 	}
 	for (size_t i = 0; i < f.vols.nr; i++)
 		strvec_push(&f.volids, f.vols.v[i].volid);
+
+	if (st->kind == STORE_ETCD) {
+		r = owner_alive(st, f.g->node, err);
+		if (r < 0)
+			goto out;
+		if (r > 0 && !(o->force && o->confirm_down && !strcmp(o->confirm_down, f.g->node))) {
+			strbuf_addf(err, "node '%s' of guest %" PRIu32 " is alive in the cluster (its liveness key "
+				    "exists: its daemon runs, or stopped only seconds ago) - refusing to fail over (use "
+				    "migrate; if the node is really down, see docs/cluster.md: --force --confirm-down %s)",
+				    f.g->node, o->vmid, f.g->node);
+			r = -EEXIST;
+			goto out;
+		}
+		if (r > 0)
+			out_line(&f, "WARNING: node '%s' still holds its liveness key; failing over on your "
+				 "confirmation that it is down", f.g->node);
+	}
 
 	answers = node_answers(&f, f.g->node, &why);
 	if (answers < 0) {
@@ -357,5 +407,41 @@ out:
 	strvec_clear(&f.volids);
 	cluster_config_release(&f.cc);
 	strbuf_release(&why);
+	return r;
+}
+
+int failover_guest(const struct context *ctx, const struct failover_opts *o, struct strbuf *err)
+{
+	struct store *st = store_get(ctx->config_dir);
+	struct cluster_config cc = CLUSTER_CONFIG_INIT;
+	struct store_lock lk = STORE_LOCK_INIT;
+	struct strbuf name = STRBUF_INIT;
+	const struct guest *g;
+	char *owner = NULL;
+	int r;
+
+	if (st->kind == STORE_DIR)
+		return failover_run(ctx, o, NULL, err);
+	/* who owns it before we wait: when that changes while we wait for the
+	 * guest's lock, another node failed it over first */
+	if ((r = store_require_quorum(st, err)) < 0 || (r = cluster_config_load(&cc, ctx->config_dir, 0, err)) < 0)
+		goto out;
+	g = guests_find(&cc.guests, o->vmid);
+	if (!g) {
+		strbuf_addf(err, "no such guest '%" PRIu32 "'", o->vmid);
+		r = -EINVAL;
+		goto out;
+	}
+	owner = xstrdup(g->node);
+	strbuf_addf(&name, "guest-%" PRIu32, o->vmid);
+	r = store_lock(st, name.buf, FAILOVER_LOCK_TIMEOUT_MS, 0, &lk, err);
+	if (r < 0)
+		goto out;
+	r = failover_run(ctx, o, owner, err);
+	store_unlock(st, &lk);
+out:
+	free(owner);
+	cluster_config_release(&cc);
+	strbuf_release(&name);
 	return r;
 }

@@ -32,6 +32,7 @@ struct failover_opts {
 	const char *to;  /* the node to fail over to, NULL: the freshest */
 	int dry_run;
 	int force;       /* even when the guest's node still answers */
+	const char *confirm_down; /* etcd: with force, the node named here may still hold its liveness key */
 	FILE *out;       /* the plan and the steps */
 };
 
@@ -39,5 +40,12 @@ struct failover_opts {
  * node still answers (refused); -ENOENT no complete replica; another
  * -errno when a step failed (the message says which). */
 int failover_guest(const struct context *ctx, const struct failover_opts *o, struct strbuf *err);
+
+/* In etcd mode (docs/cluster.md) failover_guest also: refuses without a
+ * quorate cluster (-ENOTCONN "cluster not quorate: ..."); refuses while the
+ * owner's liveness key exists (-EEXIST) unless force and confirm_down
+ * names that node; holds the cluster lock "guest-<vmid>" throughout, and
+ * when the guest changed owner while it waited for the lock, changes
+ * nothing: -EALREADY "guest <vmid> was already moved to '<node>'". */
 
 #endif

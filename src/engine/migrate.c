@@ -9,6 +9,7 @@
 
 #include "base/fileio.h"
 #include "base/time-util.h"
+#include "cluster/store.h"
 #include "engine/handover.h"
 #include "engine/hook.h"
 #include "engine/joblog.h"
@@ -211,6 +212,10 @@ int migrate_guest(const struct context *ctx, const struct migrate_opts *o, struc
 		return -EBUSY;
 	}
 
+	/* etcd: only a quorate cluster may move a guest */
+	r = store_require_quorum(store_get(ctx->config_dir), err);
+	if (r < 0)
+		goto out;
 	r = cluster_config_load(&cc, ctx->config_dir, 0, err);
 	if (r < 0)
 		goto out;

@@ -122,6 +122,8 @@ _tb_env() { # print the node's environment as NAME=VALUE lines
 	printf '%s\n' "VOLREP_NODE=$1" "VOLREP_STATE_DIR=$TB/nodes/$1/state" \
 		"VOLREP_LOG_DIR=$TB/nodes/$1/log" "VOLREP_CONFIG_DIR=$TB/config" \
 		"VOLREP_SSH_CONTROL_DIR=$TB/cm" "PATH=$TOP/build:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	# TB_CLUSTER (set before the nodes are added): the etcd cluster store URL
+	[ -z "${TB_CLUSTER:-}" ] || echo "VOLREP_CLUSTER=$TB_CLUSTER"
 }
 
 # node_pid NAME: pid of the process holding the node's namespace

@@ -1,0 +1,397 @@
+/* volrep cluster status|import|export|lock: the cluster store seen from
+ * this node (docs/cluster.md). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/fileio.h"
+#include "base/log.h"
+#include "base/parse-util.h"
+#include "base/time-util.h"
+#include "base/validate.h"
+#include "base/xalloc.h"
+#include "cli/cmds.h"
+#include "cli/commands.h"
+#include "cli/jobs-output.h"
+#include "cli/opts.h"
+#include "cluster/store.h"
+#include "config/cluster.h"
+
+#define FILE_MAX (1024 * 1024)
+/* etcd refuses transactions of more than 128 operations by default */
+#define IMPORT_BATCH 60
+
+static void fmt_since(char *buf, size_t size, int64_t t)
+{
+	if (!t)
+		snprintf(buf, size, "unknown");
+	else
+		format_localtime(buf, size, "%Y-%m-%d %H:%M:%S", t);
+}
+
+static int cluster_status(int argc, char **argv, struct context *ctx)
+{
+	struct opt_spec specs[] = { { "output-format", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL } };
+	struct strvec pos = STRVEC_INIT, health = STRVEC_INIT, names = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT, why = STRBUF_INIT;
+	struct cluster_config cc = CLUSTER_CONFIG_INIT;
+	struct store_member *m = NULL;
+	struct store *st = store_get(ctx->config_dir);
+	enum output_format fmt;
+	int quorate, r, ret = EXIT_USAGE, have_members = 0;
+
+	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, NULL, 0) < 0 ||
+	    output_format_parse(specs[0].value, &fmt) < 0)
+		goto out;
+	ret = EXIT_FAILED;
+	quorate = store_quorate(st, &why);
+	r = cluster_config_load(&cc, ctx->config_dir, 0, &err);
+	/* the store's own state is worth showing even without the node list */
+	if (r < 0)
+		warning("cannot read the node list: %s", err.buf);
+	for (size_t i = 0; r == 0 && i < cc.nodes.nr; i++)
+		strvec_push(&names, cc.nodes.v[i].name);
+	if (st->kind == STORE_ETCD) {
+		store_endpoint_health(st, &health);
+		/* without quorum only a possibly stale (serializable) view exists */
+		strbuf_reset(&err);
+		have_members = store_members(st, &names, quorate, &m, &err) == 0;
+		if (!have_members)
+			warning("cannot read the liveness keys: %s", err.buf);
+	}
+	if (fmt == OUTPUT_TEXT) {
+		printf("store:     %s %s\n", st->kind == STORE_ETCD ? "etcd" : "dir", st->where);
+		for (size_t i = 0; i < health.nr; i++)
+			printf("%s %s\n", i ? "          " : "endpoints:", health.v[i]);
+		if (quorate)
+			printf("quorate:   yes%s\n", st->kind == STORE_DIR ? " (a local directory needs no quorum)" : "");
+		else
+			printf("quorate:   no (%s)\n", why.buf);
+		printf("nodes:\n");
+		for (size_t i = 0; i < names.nr; i++) {
+			char since[64];
+
+			if (st->kind == STORE_DIR) {
+				printf("  %-20s %s\n", names.v[i],
+				       !strcmp(names.v[i], ctx->node) ? "this node" : "membership not tracked in dir mode");
+				continue;
+			}
+			if (!have_members) {
+				printf("  %-20s unknown\n", names.v[i]);
+				continue;
+			}
+			fmt_since(since, sizeof(since), m[i].since);
+			printf("  %-20s %-8s since %s%s\n", names.v[i], m[i].online ? "online" : "offline", since,
+			       !strcmp(names.v[i], ctx->node) ? " (this node)" : "");
+		}
+	} else {
+		json_t *o = json_object(), *nodes = json_array(), *eps = json_array();
+
+		json_object_set_new(o, "store", json_string(st->kind == STORE_ETCD ? "etcd" : "dir"));
+		json_object_set_new(o, "where", json_string(st->where));
+		json_object_set_new(o, "quorate", json_boolean(quorate));
+		if (!quorate)
+			json_object_set_new(o, "reason", json_string(why.buf));
+		for (size_t i = 0; i < health.nr; i++)
+			json_array_append_new(eps, json_string(health.v[i]));
+		if (st->kind == STORE_ETCD)
+			json_object_set_new(o, "endpoints", eps);
+		else
+			json_decref(eps);
+		for (size_t i = 0; i < names.nr; i++) {
+			json_t *n = json_object();
+			int online = st->kind == STORE_DIR ? !strcmp(names.v[i], ctx->node) : have_members && m[i].online;
+
+			json_object_set_new(n, "name", json_string(names.v[i]));
+			json_object_set_new(n, "online", json_boolean(online));
+			if (st->kind == STORE_DIR)
+				json_object_set_new(n, "tracked", json_false());
+			else if (have_members && m[i].since)
+				json_object_set_new(n, "since", json_integer(m[i].since));
+			json_array_append_new(nodes, n);
+		}
+		json_object_set_new(o, "nodes", nodes);
+		print_json(o, fmt);
+		json_decref(o);
+	}
+	ret = 0;
+out:
+	store_members_release(m, names.nr);
+	cluster_config_release(&cc);
+	strvec_clear(&pos);
+	strvec_clear(&health);
+	strvec_clear(&names);
+	strbuf_release(&err);
+	strbuf_release(&why);
+	return ret;
+}
+
+static int need_etcd(const char *what)
+{
+	if (store_cluster())
+		return 0;
+	error("cluster %s needs the etcd store (--cluster URL or VOLREP_CLUSTER)", what);
+	return -1;
+}
+
+struct import_file {
+	char *name;
+	struct strbuf data;
+};
+
+static int add_file(struct import_file **v, size_t *nr, size_t *alloc, const char *dir, const char *name)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct import_file f = { .name = xstrdup(name), .data = STRBUF_INIT };
+	int r;
+
+	strbuf_addf(&path, "%s/%s", dir, name);
+	r = strbuf_read_file(&f.data, path.buf, FILE_MAX);
+	if (r == -ENOENT) {
+		r = 0;
+		free(f.name);
+		strbuf_release(&f.data);
+	} else if (r < 0) {
+		error("unable to read '%s' - %s", path.buf, strerror(-r));
+		free(f.name);
+		strbuf_release(&f.data);
+	} else {
+		ALLOC_GROW(*v, *nr + 1, *alloc);
+		(*v)[(*nr)++] = f;
+		r = 0;
+	}
+	strbuf_release(&path);
+	return r;
+}
+
+/* The cluster files of a config dir: the four .cfg files and the guest
+ * configs; hooks and anything else are node-local and stay. */
+static int collect(const char *dir, struct import_file **v, size_t *nr)
+{
+	static const char *const top[] = { "nodes.cfg", "storage.cfg", "replication.cfg", "volrep.cfg", NULL };
+	static const char *const subs[] = { "qemu-server", "lxc", NULL };
+	size_t alloc = 0;
+	struct strbuf p = STRBUF_INIT;
+	DIR *d, *d2;
+	struct dirent *de, *de2;
+
+	for (int i = 0; top[i]; i++)
+		if (add_file(v, nr, &alloc, dir, top[i]) < 0)
+			return -1;
+	strbuf_addf(&p, "%s/nodes", dir);
+	d = opendir(p.buf);
+	while (d && (de = readdir(d))) {
+		if (!valid_node_name(de->d_name))
+			continue;
+		for (int s = 0; subs[s]; s++) {
+			strbuf_reset(&p);
+			strbuf_addf(&p, "%s/nodes/%s/%s", dir, de->d_name, subs[s]);
+			d2 = opendir(p.buf);
+			while (d2 && (de2 = readdir(d2))) {
+				size_t n = strlen(de2->d_name);
+				struct strbuf name = STRBUF_INIT;
+
+				if (n <= 5 || strcmp(de2->d_name + n - 5, ".conf"))
+					continue;
+				strbuf_add(&name, de2->d_name, n - 5);
+				if (!valid_vmid(name.buf)) {
+					strbuf_release(&name);
+					continue;
+				}
+				strbuf_reset(&name);
+				strbuf_addf(&name, "nodes/%s/%s/%s", de->d_name, subs[s], de2->d_name);
+				int r = add_file(v, nr, &alloc, dir, name.buf);
+				strbuf_release(&name);
+				if (r < 0) {
+					closedir(d2);
+					closedir(d);
+					strbuf_release(&p);
+					return -1;
+				}
+			}
+			if (d2)
+				closedir(d2);
+		}
+	}
+	if (d)
+		closedir(d);
+	strbuf_release(&p);
+	return 0;
+}
+
+static int cluster_import(const char *dir)
+{
+	struct store *st = store_cluster();
+	struct import_file *v = NULL;
+	struct strvec names = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	size_t nr = 0;
+	int ret = EXIT_FAILED, r;
+
+	if (access(dir, R_OK | X_OK) < 0) {
+		error("cannot read config directory '%s': %s", dir, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (collect(dir, &v, &nr) < 0)
+		goto out;
+	if ((r = store_require_quorum(st, &err)) < 0 || (r = store_load(st, 0, &err)) < 0) {
+		error("%s", err.buf);
+		goto out;
+	}
+	store_list(st, "", &names, &err);
+	if (names.nr) {
+		error("cluster store '%s' is not empty (holds '%s'): refusing to overwrite", st->where, names.v[0]);
+		goto out;
+	}
+	for (size_t i = 0; i < nr; i += IMPORT_BATCH) {
+		size_t n = nr - i < IMPORT_BATCH ? nr - i : IMPORT_BATCH;
+		struct store_op *ops = xcalloc(n, sizeof(*ops));
+
+		for (size_t k = 0; k < n; k++)
+			ops[k] = (struct store_op){ .kind = STORE_PUT, .name = v[i + k].name, .data = v[i + k].data.buf,
+						    .len = v[i + k].data.len, .rev = STORE_REV_ABSENT };
+		r = store_commit(st, ops, n, &err);
+		free(ops);
+		if (r < 0) {
+			if (r == -ESTALE) {
+				strbuf_reset(&err);
+				strbuf_addstr(&err, "another node wrote to the cluster store during the import");
+			}
+			error("import stopped after %zu of %zu files: %s", i, nr, err.buf);
+			goto out;
+		}
+	}
+	printf("imported %zu files from '%s' into %s\n", nr, dir, st->where);
+	ret = 0;
+out:
+	for (size_t i = 0; i < nr; i++) {
+		free(v[i].name);
+		strbuf_release(&v[i].data);
+	}
+	free(v);
+	strvec_clear(&names);
+	strbuf_release(&err);
+	return ret;
+}
+
+static int cluster_export(const char *dir)
+{
+	struct store *st = store_cluster();
+	struct strvec names = STRVEC_INIT, datas = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT;
+	int ret = EXIT_FAILED, r;
+
+	r = store_dump(st, &names, &datas, &err);
+	if (r < 0) {
+		error("%s", err.buf);
+		goto out;
+	}
+	/* every name is checked, and nothing is overwritten, before the first write */
+	for (size_t i = 0; i < names.nr; i++) {
+		if (!store_valid_name(names.v[i])) {
+			error("refusing to export the key '%s' (not a valid file name)", names.v[i]);
+			goto out;
+		}
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", dir, names.v[i]);
+		if (access(path.buf, F_OK) == 0 || errno != ENOENT) {
+			error("'%s' exists: refusing to overwrite", path.buf);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < names.nr; i++) {
+		char *slash;
+
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", dir, names.v[i]);
+		slash = strrchr(path.buf, '/');
+		*slash = '\0';
+		r = mkdir_p(path.buf, 0755);
+		*slash = '/';
+		if (r == 0)
+			r = write_file_atomic(path.buf, datas.v[i], strlen(datas.v[i]), 0644);
+		if (r < 0) {
+			error("unable to write '%s' - %s", path.buf, strerror(-r));
+			goto out;
+		}
+	}
+	printf("exported %zu files from %s into '%s'\n", names.nr, st->where, dir);
+	ret = 0;
+out:
+	strvec_clear(&names);
+	strvec_clear(&datas);
+	strbuf_release(&err);
+	strbuf_release(&path);
+	return ret;
+}
+
+/* Take a cluster lock and hold it: for diagnostics and the tests of lock
+ * expiry. */
+static int cluster_lock(int argc, char **argv, struct context *ctx)
+{
+	struct opt_spec specs[] = { { "ttl", OPT_VALUE, NULL }, { "timeout", OPT_VALUE, NULL },
+				    { "hold", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL } };
+	static const char *const names[] = { "name" };
+	struct strvec pos = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct store_lock lk = STORE_LOCK_INIT;
+	struct store *st = store_get(ctx->config_dir);
+	uint64_t ttl = 0, timeout = 0, hold = 0;
+	int ret = EXIT_USAGE, r;
+
+	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, names, 1) < 0)
+		goto out;
+	if ((specs[0].value && (parse_u64(specs[0].value, &ttl) < 0 || ttl < 1 || ttl > 3600)) ||
+	    (specs[1].value && (parse_u64(specs[1].value, &timeout) < 0 || timeout > 3600000)) ||
+	    (specs[2].value && (parse_u64(specs[2].value, &hold) < 0 || hold > 86400))) {
+		error("invalid --ttl/--timeout/--hold (seconds 1..3600, milliseconds, seconds)");
+		goto out;
+	}
+	r = store_lock(st, pos.v[0], (long)timeout, (int)ttl, &lk, &err);
+	if (r < 0) {
+		error("%s", err.buf);
+		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		goto out;
+	}
+	printf("locked '%s'\n", pos.v[0]);
+	fflush(stdout);
+	for (uint64_t i = 0; i < hold; i++)
+		sleep(1);
+	store_unlock(st, &lk);
+	ret = 0;
+out:
+	strvec_clear(&pos);
+	strbuf_release(&err);
+	return ret;
+}
+
+int cmd_cluster(int argc, char **argv, struct context *ctx)
+{
+	if (argc < 2) {
+		error("missing argument 'subcommand' (status, import DIR, export DIR, lock NAME)");
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "status"))
+		return cluster_status(argc - 1, argv + 1, ctx);
+	if (!strcmp(argv[1], "lock"))
+		return cluster_lock(argc - 1, argv + 1, ctx);
+	if (!strcmp(argv[1], "import") || !strcmp(argv[1], "export")) {
+		if (argc != 3) {
+			error("usage: volrep cluster %s DIR", argv[1]);
+			return EXIT_USAGE;
+		}
+		if (need_etcd(argv[1]) < 0)
+			return EXIT_USAGE;
+		return !strcmp(argv[1], "import") ? cluster_import(argv[2]) : cluster_export(argv[2]);
+	}
+	error("unknown cluster subcommand '%s' (status, import DIR, export DIR, lock NAME)", argv[1]);
+	return EXIT_USAGE;
+}
