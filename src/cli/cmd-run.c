@@ -19,6 +19,7 @@
 #include "engine/replicate.h"
 #include "engine/runner.h"
 #include "engine/xferslot.h"
+#include "state/state.h"
 
 static void report(const char *jobid, const char *msg, void *data)
 {
@@ -28,11 +29,12 @@ static void report(const char *jobid, const char *msg, void *data)
 
 /* --scheduled: a run started by the daemon. Exit 0 ok, 1 failed,
  * RUN_EXIT_BUSY when the guest lock was busy (nothing done). */
-static int run_scheduled(const struct context *ctx, const char *id, const char *cap_arg, const char *slots_arg)
+static int run_scheduled(const struct context *ctx, const char *id, const char *cap_arg, const char *slots_arg,
+			 const char *event_arg)
 {
 	struct strbuf err = STRBUF_INIT;
 	double cap = 0;
-	uint64_t slots = 0;
+	uint64_t slots = 0, event = 0;
 	int r;
 
 	if (cap_arg && (parse_double(cap_arg, &cap) < 0 || cap <= 0)) {
@@ -43,7 +45,11 @@ static int run_scheduled(const struct context *ctx, const char *id, const char *
 		error("invalid transfer slots '%s' - expected 1..%d", slots_arg, XFER_SLOTS_MAX);
 		return EXIT_USAGE;
 	}
-	r = worker_run(ctx, id, cap, (unsigned)slots, &err);
+	if (event_arg && parse_uint_range(event_arg, 1, STATE_TIME_MAX, &event) < 0) {
+		error("invalid event '%s' - expected an epoch second 1..%lld", event_arg, (long long)STATE_TIME_MAX);
+		return EXIT_USAGE;
+	}
+	r = worker_run(ctx, id, cap, (unsigned)slots, (int64_t)event, &err);
 	if (r < 0)
 		error("%s", err.buf);
 	strbuf_release(&err);
@@ -56,7 +62,8 @@ int cmd_run(int argc, char **argv, struct context *ctx)
 		{ "id", OPT_VALUE, NULL }, { "verbose", OPT_BOOL, NULL },
 		/* the daemon's workers (src/daemon/worker.h) */
 		{ "scheduled", OPT_BOOL, NULL }, { "rate-cap", OPT_VALUE, NULL },
-		{ "transfer-slots", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL },
+		{ "transfer-slots", OPT_VALUE, NULL }, { "event", OPT_VALUE, NULL },
+		{ NULL, OPT_VALUE, NULL },
 	};
 	struct strvec pos = STRVEC_INIT;
 	struct strbuf id = STRBUF_INIT, err = STRBUF_INIT;
@@ -80,7 +87,7 @@ int cmd_run(int argc, char **argv, struct context *ctx)
 			goto out;
 		}
 		if (specs[2].value && !strcmp(specs[2].value, "1")) {
-			ret = run_scheduled(ctx, id.buf, specs[3].value, specs[4].value);
+			ret = run_scheduled(ctx, id.buf, specs[3].value, specs[4].value, specs[5].value);
 			goto out;
 		}
 		r = run_single_job(ctx, id.buf, echo, progress, &err);

@@ -13,7 +13,7 @@
 #include "state/state.h"
 
 int worker_run(const struct context *ctx, const char *id, double rate_cap, unsigned transfer_slots,
-	       struct strbuf *err)
+	       int64_t event, struct strbuf *err)
 {
 	struct cluster_config cc = CLUSTER_CONFIG_INIT;
 	struct job_status js = JOB_STATUS_INIT;
@@ -55,6 +55,7 @@ int worker_run(const struct context *ctx, const char *id, double rate_cap, unsig
 	o.iteration = o.start_time = volrep_now();
 	o.lock_timeout_ms = 0;
 	o.transfer_slots = transfer_slots;
+	o.scheduled = event;
 	r = run_replication(ctx, &cc, job, &o, err);
 out:
 	job_status_release(&js);
