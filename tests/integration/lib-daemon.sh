@@ -76,10 +76,9 @@ start_daemon() {
 	wait_for 30 'grep -q "daemon started" "$DLOG"'
 }
 
-# stop_daemon [SIGNAL]: signal it and wait for its exit, at most
-# $STOP_TIMEOUT s (default 60; then SIGKILL); $drc = exit code
-stop_daemon() {
-	kill -"${1:-TERM}" "$DPID"
+# wait_daemon: wait for the daemon's exit, at most $STOP_TIMEOUT s
+# (default 60; then SIGKILL); $drc = its exit code
+wait_daemon() {
 	# the watchdog sleeps in short steps: killed, it leaves nothing behind
 	{
 		_i=0
@@ -93,8 +92,13 @@ stop_daemon() {
 	drc=0
 	wait "$DPID" || drc=$?
 	kill "$_wd" 2>/dev/null
-	[ "$drc" != 137 ] || [ "${1:-TERM}" = KILL ] || echo "daemon did not exit within ${STOP_TIMEOUT:-60} s: killed" >&2
 	return 0
+}
+
+# stop_daemon [SIGNAL]: signal it (default TERM), then wait_daemon
+stop_daemon() {
+	kill -"${1:-TERM}" "$DPID"
+	wait_daemon
 }
 
 # number of runs started / ended so far (all jobs)
