@@ -99,7 +99,7 @@ testbed_init() {
 	# creates it at boot on a real system
 	[ -d /run/sshd ] || mkdir -m 755 /run/sshd
 	# at exit, also when called in a test body (a subshell)
-	test_atexit "testbed_vars '$TB' && testbed_teardown"
+	test_atexit "[ ! -d '$TB' ] || { testbed_vars '$TB' && testbed_teardown; }"
 }
 
 _tb_env() { # print the node's environment as NAME=VALUE lines
