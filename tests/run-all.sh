@@ -14,7 +14,10 @@
 # The last line is for CI, keep its format:
 #   check: N passed, N failed, N skipped
 set -u
+# --unit: the unit tests only (make unit)
 cd "$(dirname "$0")/.."
+only_unit=0
+[ "${1:-}" != --unit ] || { only_unit=1; shift; }
 filter="${1:-}"
 passed=0
 failed=0
@@ -65,6 +68,7 @@ for t in build/tests/test-* build/asan/tests/test-*; do
 done
 
 for fz in build/asan/fuzz/fuzz-*; do
+	[ "$only_unit" = 0 ] || break
 	[ -x "$fz" ] || continue
 	case "$fz" in *"$filter"*) ;; *) continue ;; esac
 	name=$(basename "$fz")
@@ -81,6 +85,7 @@ for fz in build/asan/fuzz/fuzz-*; do
 done
 
 for s in tests/integration/t*.sh; do
+	[ "$only_unit" = 0 ] || break
 	[ -f "$s" ] || continue
 	case "$s" in *"$filter"*) ;; *) continue ;; esac
 	start=$(now)
