@@ -48,14 +48,18 @@ run_limited() {
 note_fail() { failures="$failures
   $1"; }
 
-# cmocka: "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s), listed below:"
+# cmocka: "[  PASSED  ] N test(s).", "[  FAILED  ] N test(s), listed below:",
+# "[  SKIPPED ] N test(s), listed below:"
 for t in build/tests/test-* build/asan/tests/test-*; do
 	[ -x "$t" ] || continue
 	case "$t" in *"$filter"*) ;; *) continue ;; esac
 	start=$(now)
 	if run_limited "$unit_limit" "$t" >"$log" 2>&1; then rc=0; else rc=$?; fi
 	[ "$rc" != 124 ] || echo "TIMEOUT: $t still running after $unit_limit s (VOLREP_UNIT_TIMEOUT): killed" >>"$log"
-	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	# (a cmocka run with skips prints "[  PASSED  ]" after other text)
+	p=$(sed -n 's/.*\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	sk=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test(s).*/\1/p' "$log" | tail -1)
+	skipped=$((skipped + ${sk:-0}))
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
 	passed=$((passed + ${p:-0}))
 	failed=$((failed + ${f:-0}))
@@ -64,7 +68,7 @@ for t in build/tests/test-* build/asan/tests/test-*; do
 		note_fail "$t"
 		cat "$log"
 	fi
-	echo "$t: ${p:-0} passed, ${f:-0} failed ($(took "$start" "$t"))"
+	echo "$t: ${p:-0} passed, ${f:-0} failed, ${sk:-0} skipped ($(took "$start" "$t"))"
 done
 
 for fz in build/asan/fuzz/fuzz-*; do
