@@ -66,15 +66,6 @@ update() {
 	) 9>>"$state/replication-state.lck"
 }
 
-start=$(date +%s)
-ptime=$(awk '{print $22}' /proc/$$/stat)
-echo "start $id $(now) $$ $cap $sched $slots $event" >>"$events"
-FILTER='.pid = $pid | .ptime = $ptime | .last_try = $s | .last_iteration = $s | .last_node = $n |
-	if $e == "-" then del(.scheduled) else .scheduled = ($e | tonumber) end' \
-	update --argjson pid $$ --argjson ptime "$ptime" --argjson s "$start" --arg n "$node" --arg e "$event"
-mkdir -p "$log"
-echo "$(date '+%Y-%m-%d %H:%M:%S') $id: start replication job" >"$log/$id"
-
 finish() { # ok|fail|term, message
 	dur=$(( $(date +%s) - start ))
 	if [ "$1" = ok ]; then
@@ -88,7 +79,20 @@ finish() { # ok|fail|term, message
 	echo "end $id $(now) $1" >>"$events"
 }
 
+start=$(date +%s)
+ptime=$(awk '{print $22}' /proc/$$/stat)
+# as the engine (interrupt_install() comes first in volrep run): a TERM
+# from the first moment on is recorded as an interrupted run
 trap 'finish term "interrupted by SIGTERM"; exit 1' TERM
+FILTER='.pid = $pid | .ptime = $ptime | .last_try = $s | .last_iteration = $s | .last_node = $n |
+	if $e == "-" then del(.scheduled) else .scheduled = ($e | tonumber) end' \
+	update --argjson pid $$ --argjson ptime "$ptime" --argjson s "$start" --arg n "$node" --arg e "$event"
+# the start event once the state names the run: a test that saw it may
+# rely on the state (SYNCING, the pid)
+echo "start $id $(now) $$ $cap $sched $slots $event" >>"$events"
+mkdir -p "$log"
+echo "$(date '+%Y-%m-%d %H:%M:%S') $id: start replication job" >"$log/$id"
+
 # sleep in the background so that the TERM trap runs at once
 if [ -n "$gate" ]; then
 	i=0

@@ -80,12 +80,15 @@ test_expect_success 'all due at once: replicated in parallel, at most 4 at a tim
 	start_daemon &&
 	wait_for 240 "[ \"\$(synced_count)\" = $NGUESTS ]" &&
 	echo "$NGUESTS guests synced in $(( $(date +%s) - t0 )) s" &&
+	# a run records its sync before it exits, the daemon logs its end
+	# after: wait for the last ones to be logged
+	wait_for 60 "[ \$(grep -c \": finished in \" \"$DLOG\") -ge $NGUESTS ]" &&
 	# concurrency from the daemon log: +1 per start, -1 per end
 	awk "/: started \\(target/ { c++; if (c > m) m = c } /: (finished|failed) / { c-- } END { print m }" "$DLOG" >max &&
 	cat max &&
 	[ "$(cat max)" = 4 ] &&
-	[ "$(grep -c ": finished in " "$DLOG")" = $NGUESTS ] &&
-	! grep -q ": failed " "$DLOG" &&
+	{ [ "$(grep -c ": finished in " "$DLOG")" = $NGUESTS ] || fail "$(grep -c ": finished in " "$DLOG") runs finished, want $NGUESTS"; } &&
+	! grep ": failed " "$DLOG" &&
 	i=0 &&
 	while [ $i -lt $NGUESTS ]; do
 		assert_synced a b $((100 + i))-0 local-zfs:subvol-$((100 + i))-disk-0 &&
