@@ -59,6 +59,8 @@ one_run() { # NAME
   $_r"
 	if [ "$_rc" != 0 ]; then
 		bad=$((bad + 1))
+		# what failed, with its output: the logs go with the clone
+		grep -A 25 '^not ok' "$dir/$1.log" | sed 's/^/    /'
 		sed -n '/^failed:/,/^check: /p' "$dir/$1.log" | sed 's/^/    /'
 	fi
 }
