@@ -28,6 +28,18 @@
 # VOLREP_TEST_LINT_ONLY=1 (lint every body, run none).
 
 set -u
+# Time limits in seconds (see tests/README.md): per test (its chain lint,
+# body and cleanups), per script (everything, top-level set-up included),
+# and for the cleanups at exit once a limit has struck.
+VOLREP_TEST_TIMEOUT=${VOLREP_TEST_TIMEOUT:-300}
+VOLREP_SCRIPT_TIMEOUT=${VOLREP_SCRIPT_TIMEOUT:-900}
+VOLREP_CLEANUP_TIMEOUT=${VOLREP_CLEANUP_TIMEOUT:-180}
+for _v in "$VOLREP_TEST_TIMEOUT" "$VOLREP_SCRIPT_TIMEOUT" "$VOLREP_CLEANUP_TIMEOUT"; do
+	case "$_v" in '' | *[!0-9]* | 0)
+		echo "test-lib: invalid time limit '$_v' (expected whole seconds > 0)" >&2
+		exit 2 ;;
+	esac
+done
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 VOLREP="${VOLREP:-$TOP/build/volrep}"
 export TOP VOLREP
@@ -43,18 +55,6 @@ _tl_title=""    # the test running now, "" between tests
 _tl_in_body=""  # set inside a test body (its subshell)
 _tl_script=${0#"$TOP/"}
 
-# Time limits in seconds (see tests/README.md): per test (its chain lint,
-# body and cleanups), per script (everything, top-level set-up included),
-# and for the cleanups at exit once a limit has struck.
-VOLREP_TEST_TIMEOUT=${VOLREP_TEST_TIMEOUT:-300}
-VOLREP_SCRIPT_TIMEOUT=${VOLREP_SCRIPT_TIMEOUT:-900}
-VOLREP_CLEANUP_TIMEOUT=${VOLREP_CLEANUP_TIMEOUT:-180}
-for _v in "$VOLREP_TEST_TIMEOUT" "$VOLREP_SCRIPT_TIMEOUT" "$VOLREP_CLEANUP_TIMEOUT"; do
-	case "$_v" in '' | *[!0-9]* | 0)
-		echo "test-lib: invalid time limit '$_v' (expected whole seconds > 0)" >&2
-		exit 2 ;;
-	esac
-done
 _tl_script_deadline=$(( $(date +%s) + VOLREP_SCRIPT_TIMEOUT ))
 
 _test_exit() {
