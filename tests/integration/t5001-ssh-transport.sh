@@ -112,13 +112,22 @@ test_expect_success 'a dead node fails at once with a clear error' '
 	expect_grep "volrep: ssh to .b. ($TB_NET.2) failed: .*refused" err
 '
 
+# ns_procs NS: the live processes in mount namespace NS (a zombie has
+# exited: this machine's init may reap orphans late; and a process killed
+# a moment ago may take a moment to go on a loaded machine)
+ns_procs() {
+	for _p in /proc/[0-9]*; do
+		[ "$(readlink "$_p/ns/mnt" 2>/dev/null)" = "$1" ] || continue
+		[ "$(sed 's/^.*) \(.\).*/\1/' "$_p/stat" 2>/dev/null)" != Z ] || continue
+		echo "${_p#/proc/}"
+	done
+}
+
 test_expect_success 'teardown leaves no process, namespace or mount behind' '
 	testbed_teardown &&
 	test ! -e "$TB_LAST" &&
 	for ns in $(cat "$TRASH/namespaces"); do
-		for p in /proc/[0-9]*; do
-			test "$(readlink $p/ns/mnt 2>/dev/null)" != "$ns" || fail "process ${p#/proc/} in $ns" || return 1
-		done
+		{ wait_for 10 "[ -z \"\$(ns_procs $ns)\" ]" || fail "processes in $ns: $(ns_procs $ns)"; } || return 1
 	done &&
 	! grep -F "$TB_LAST" /proc/self/mountinfo &&
 	! ps -eo args | grep -v grep | grep -F "$TB_LAST/"
