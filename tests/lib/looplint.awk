@@ -5,14 +5,24 @@
 # the loop's status is only that of its last iteration. Prints
 # "LINE: TEXT" for each step that does not; the body is read from stdin.
 function trim(s) { sub(/^[ \t]+/, "", s); sub(/[ \t]+$/, "", s); return s }
-function stops(s) {
+function stops(s,    k, i, parts) {
 	# a step that cannot let a failure through unnoticed
 	if (s ~ /\|\|[ \t]*(return|exit)([ \t]+[0-9]+)?$/) return 1
 	# a failure deliberately ignored
 	if (s ~ /\|\|[ \t]*(:|true)$/) return 1
 	if (s ~ /\|\|[ \t]*[A-Za-z_][A-Za-z_0-9]*=/) return 1
 	if (s ~ /(return|exit)[ \t]+[0-9]+;?[ \t]*\}$/) return 1
-	if (s ~ /^[A-Za-z_][A-Za-z_0-9]*=/ && s !~ /\$\([^(]|`/ && s !~ /&&|\|\|/) return 1
+	# assignments that cannot fail (no command substitution), also a
+	# few joined by &&
+	if (s ~ /^[A-Za-z_][A-Za-z_0-9]*=/ && s !~ /\$\([^(]|`/ && s !~ /\|\|/) {
+		k = split(s, parts, /[ \t]*&&[ \t]*/)
+		for (i = 1; i <= k; i++)
+			if (parts[i] !~ /^[A-Za-z_][A-Za-z_0-9]*=/)
+				break
+		if (i > k) return 1
+	}
+	# a branch that ends the body: "...; return 1"
+	if (s ~ /;[ \t]*(return|exit)([ \t]+[0-9]+)?$/) return 1
 	# started in the background: its status is collected later (wait)
 	if (s ~ /[^&]&$/) return 1
 	if (s ~ /^(continue|break|:|true)$/ || s ~ /^(return|exit)([ \t]+[0-9]+)?$/) return 1
