@@ -113,8 +113,7 @@ test_expect_success 'a dead node fails at once with a clear error' '
 '
 
 # ns_procs NS: the live processes in mount namespace NS (a zombie has
-# exited: this machine's init may reap orphans late; and a process killed
-# a moment ago may take a moment to go on a loaded machine)
+# exited: this machine's init may reap orphans late)
 ns_procs() {
 	for _p in /proc/[0-9]*; do
 		[ "$(readlink "$_p/ns/mnt" 2>/dev/null)" = "$1" ] || continue
@@ -122,13 +121,26 @@ ns_procs() {
 		echo "${_p#/proc/}"
 	done
 }
+# still_in PID NS: the process lives, still in NS
+still_in() {
+	[ "$(readlink "/proc/$1/ns/mnt" 2>/dev/null)" = "$2" ] &&
+		[ "$(sed 's/^.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
 
+# What lived in the nodes' namespaces before the teardown must be gone
+# after it (given a moment on a loaded machine). Not "nothing in a
+# namespace of that id": once a namespace is gone the kernel gives its id
+# to the next new one, maybe a node of another test bed running here.
 test_expect_success 'teardown leaves no process, namespace or mount behind' '
+	for ns in $(cat "$TRASH/namespaces"); do
+		for p in $(ns_procs $ns); do echo "$p $ns" || return 1; done || return 1
+	done >before &&
+	test -s before &&
 	testbed_teardown &&
 	test ! -e "$TB_LAST" &&
-	for ns in $(cat "$TRASH/namespaces"); do
-		{ wait_for 10 "[ -z \"\$(ns_procs $ns)\" ]" || fail "processes in $ns: $(ns_procs $ns)"; } || return 1
-	done &&
+	while read -r p ns; do
+		{ wait_for 10 "! still_in $p $ns" || fail "process $p still in $ns"; } || return 1
+	done <before &&
 	! grep -F "$TB_LAST" /proc/self/mountinfo &&
 	! ps -eo args | grep -v grep | grep -F "$TB_LAST/"
 '
