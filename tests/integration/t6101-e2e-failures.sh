@@ -124,10 +124,17 @@ test_expect_success 'kill -9 of the run in the middle of a rate-limited stream' 
 	test "$(state_col 200-0)" != SYNCING
 '
 
-# transfer_procs: the senders and receivers still running on a and b
+# transfer_procs: the senders and receivers still running in nodes a and
+# b (their namespaces: pgrep would see other test beds of the machine)
 transfer_procs() {
-	node_exec b pgrep -af "volrep import|zfs recv"
-	node_exec a pgrep -af "zfs send|volrep run"
+	for _n in a b; do
+		for _p in $(_tb_node_pids $_n); do
+			_c=$(tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null) || continue
+			case "$_c" in
+			*"zfs send"* | *"zfs recv"* | *"volrep run"* | *"volrep import"*) echo "$_n $_p: $_c" ;;
+			esac
+		done
+	done
 	return 0
 }
 test_expect_success 'after the kill: no sender or receiver left running' '
