@@ -60,7 +60,7 @@ one_run() { # NAME
 	if [ "$_rc" != 0 ]; then
 		bad=$((bad + 1))
 		# what failed, with its output: the logs go with the clone
-		grep -A 25 '^not ok' "$dir/$1.log" | sed 's/^/    /'
+		awk '/^not ok/ { p = 1; print; next } p && /^#/ { print; next } { p = 0 }' "$dir/$1.log" | sed 's/^/    /'
 		sed -n '/^failed:/,/^check: /p' "$dir/$1.log" | sed 's/^/    /'
 	fi
 }
