@@ -2,6 +2,10 @@
 #   make            build/volrep
 #   make check      install missing deps, build, run every test (unit tests
 #                   also under ASan+UBSan, fuzz corpora replayed, integration)
+#   make unit       build and run the unit tests (plain and ASan): no root,
+#                   nothing installed (tests needing zfs-fuse or root skip)
+#   make check-stress  make check 3 times on a fresh clone, then once under
+#                   CPU load (scripts/check-stress.sh; not part of check)
 #   make demo       a two-node replication on loop-file storage, explained
 #   make bench      benchmarks, printed as figures
 #   make install    /usr/local (PREFIX, DESTDIR): binary, man page, systemd
@@ -58,7 +62,7 @@ QAR := @
 QLD := @
 endif
 
-.PHONY: all check demo bench install uninstall clean deps test-bins
+.PHONY: all check unit check-stress demo bench install uninstall clean deps test-bins
 all: build/volrep
 
 build/obj/%.o: %.c $(HDRS)
@@ -110,6 +114,12 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory test-bins
 	@tests/run-all.sh
+
+unit: $(UNITS) $(ASAN_UNITS)
+	@tests/run-all.sh --unit
+
+check-stress:
+	@scripts/check-stress.sh
 
 demo: deps
 	@echo "building build/volrep (quietly; 'make V=1 build/volrep' shows the commands)"

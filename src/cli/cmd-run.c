@@ -22,6 +22,7 @@
 #include "engine/replicate.h"
 #include "engine/runner.h"
 #include "engine/xferslot.h"
+#include "state/state.h"
 
 static void report(const char *jobid, const char *msg, void *data)
 {
@@ -31,11 +32,12 @@ static void report(const char *jobid, const char *msg, void *data)
 
 /* --scheduled: a run started by the daemon. Exit 0 ok, 1 failed,
  * RUN_EXIT_BUSY when the guest lock was busy (nothing done). */
-static int run_scheduled(const struct context *ctx, const char *id, const char *cap_arg, const char *slots_arg)
+static int run_scheduled(const struct context *ctx, const char *id, const char *cap_arg, const char *slots_arg,
+			 const char *event_arg)
 {
 	struct strbuf err = STRBUF_INIT;
 	double cap = 0;
-	uint64_t slots = 0;
+	uint64_t slots = 0, event = 0;
 	int r;
 
 	if (cap_arg && (parse_double(cap_arg, &cap) < 0 || cap <= 0)) {
@@ -46,7 +48,11 @@ static int run_scheduled(const struct context *ctx, const char *id, const char *
 		error("invalid transfer slots '%s' - expected 1..%d", slots_arg, XFER_SLOTS_MAX);
 		return EXIT_USAGE;
 	}
-	r = worker_run(ctx, id, cap, (unsigned)slots, &err);
+	if (event_arg && parse_uint_range(event_arg, 1, STATE_TIME_MAX, &event) < 0) {
+		error("invalid event '%s' - expected an epoch second 1..%lld", event_arg, (long long)STATE_TIME_MAX);
+		return EXIT_USAGE;
+	}
+	r = worker_run(ctx, id, cap, (unsigned)slots, (int64_t)event, &err);
 	if (r < 0)
 		error("%s", err.buf);
 	strbuf_release(&err);
@@ -71,7 +77,7 @@ int cmd_run(int argc, char **argv, struct context *ctx)
 		{ "id", OPT_VALUE, NULL }, { "verbose", OPT_BOOL, NULL },
 		/* the daemon's workers (src/daemon/worker.h) */
 		{ "scheduled", OPT_BOOL, NULL }, { "rate-cap", OPT_VALUE, NULL },
-		{ "transfer-slots", OPT_VALUE, NULL },
+		{ "transfer-slots", OPT_VALUE, NULL }, { "event", OPT_VALUE, NULL },
 		/* pvesr's: notify failures (volrep.cfg's targets) */
 		{ "mail", OPT_BOOL, NULL }, { NULL, OPT_VALUE, NULL },
 	};
@@ -82,7 +88,7 @@ int cmd_run(int argc, char **argv, struct context *ctx)
 
 	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, NULL, 0) < 0)
 		goto out;
-	mail = specs[5].value && !strcmp(specs[5].value, "1");
+	mail = specs[6].value && !strcmp(specs[6].value, "1");
 	if (mail && specs[0].value) {
 		/* pvesr's rule: a manual run reports to the admin who ran it */
 		error("Mail and id are mutually exclusive!");
@@ -105,7 +111,7 @@ int cmd_run(int argc, char **argv, struct context *ctx)
 			goto out;
 		}
 		if (specs[2].value && !strcmp(specs[2].value, "1")) {
-			ret = run_scheduled(ctx, id.buf, specs[3].value, specs[4].value);
+			ret = run_scheduled(ctx, id.buf, specs[3].value, specs[4].value, specs[5].value);
 			goto out;
 		}
 		r = run_single_job(ctx, id.buf, echo, progress, &err);

@@ -270,6 +270,9 @@ static int spawn_worker(struct daemon *d, const struct jobinfo *j, double rate_c
 	}
 	strvec_pushv(&w->c.args, (const char *const[]){ "run", "--id", j->id, "--scheduled", NULL });
 	strvec_pushf(&w->c.args, "--transfer-slots=%u", d->cfg.max_per_target);
+	/* the event served (next_sync 1: due at once, no event) */
+	if (j->next_sync > 1)
+		strvec_pushf(&w->c.args, "--event=%lld", (long long)j->next_sync);
 	if (rate_cap > 0 && d->cfg.bwlimit > 0)
 		strvec_pushf(&w->c.args, "--rate-cap=%.6g", rate_cap);
 	if (pipe2(p, O_CLOEXEC) < 0) {

@@ -13,7 +13,7 @@
 #include "state/state.h"
 
 int worker_run(const struct context *ctx, const char *id, double rate_cap, unsigned transfer_slots,
-	       struct strbuf *err)
+	       int64_t event, struct strbuf *err)
 {
 	struct cluster_config cc = CLUSTER_CONFIG_INIT;
 	struct job_status js = JOB_STATUS_INIT;
@@ -57,6 +57,7 @@ int worker_run(const struct context *ctx, const char *id, double rate_cap, unsig
 	o.transfer_slots = transfer_slots;
 	/* scheduled runs notify volrep.cfg's targets (notify/notify.h) */
 	o.notify = 1;
+	o.scheduled = event;
 	r = run_replication(ctx, &cc, job, &o, err);
 out:
 	job_status_release(&js);

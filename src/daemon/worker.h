@@ -1,5 +1,5 @@
 /* The worker side of the daemon: what `volrep run --id <jobid> --scheduled
- * [--rate-cap MBPS] [--transfer-slots N]` does in the process the daemon
+ * [--rate-cap MBPS] [--transfer-slots N] [--event EPOCH]` does in the process the daemon
  * spawns. The run itself is the engine's run_replication(), the code path of every run;
  * this only adds what a scheduled run needs:
  *  - the job must still be one of this node's jobs (engine/jobstatus.h:
@@ -25,12 +25,15 @@
 
 /* Run job id (canonical) as a scheduled run. rate_cap in MB/s, 0 = none;
  * transfer_slots: the daemon's max-per-target (engine/xferslot.h), 0 =
- * volrep.cfg's.
+ * volrep.cfg's; event: the schedule event (epoch) the daemon started the
+ * run for, recorded as "scheduled" in the state (0 = none: a job due at
+ * once, never synced or scheduled now), the way pvesr stamps a run with
+ * its scheduler tick: what the run served, whatever second it started.
  * Returns 0 on success, -EBUSY when the guest lock was busy (nothing done
  * or written), -ENOENT when the job is not (any more) to run on this node
  * (nothing done), or another negative errno when the run failed (the
  * error is also in the job log and the state). err gets the message. */
 int worker_run(const struct context *ctx, const char *id, double rate_cap, unsigned transfer_slots,
-	       struct strbuf *err);
+	       int64_t event, struct strbuf *err);
 
 #endif

@@ -152,6 +152,8 @@ static int start_fn(struct state *st, void *data, struct strbuf *err)
 				       run->o->start_time, run->o->iteration);
 
 	if (r == 0)
+		r = state_set_scheduled(st, run->job->guest, run->job->target, run->o->scheduled);
+	if (r == 0)
 		r = state_get_job(st, run->job->guest, run->job->target, &run->js);
 	if (r < 0) {
 		strbuf_addf(err, "unable to record the start of job '%s'", run->job->id);

@@ -75,9 +75,12 @@ struct run_opts {
 	/* send failure/recovery notifications to volrep.cfg's targets
 	 * (notify/notify.h): the daemon's workers and `volrep run --mail` */
 	int notify;
+	/* the schedule event this run serves (the daemon's runs), recorded
+	 * as "scheduled" in the state at the start; 0 = none */
+	int64_t scheduled;
 };
 #define RUN_OPTS_INIT { .iteration = 0, .start_time = 0, .lock_timeout_ms = 0, .echo = NULL, .progress = 0, \
-			.guest_locked = 0, .bytes_sent = NULL, .transfer_slots = 0, .notify = 0 }
+			.guest_locked = 0, .bytes_sent = NULL, .transfer_slots = 0, .notify = 0, .scheduled = 0 }
 
 /* Run (or remove) job, whose guest must live on ctx->node (the caller
  * checks, see jobstatus.h). Returns

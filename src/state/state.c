@@ -21,10 +21,6 @@ struct state {
 	struct lock lock; /* held when opened with state_open_locked */
 };
 
-/* Epoch values beyond this are not plausible (year 36812) and would let
- * "last_try + backoff" overflow further up. */
-#define STATE_TIME_MAX ((int64_t)1 << 40)
-
 /* JSON_REAL_PRECISION(15): durations are rounded to microseconds, and a
  * decimal with at most 15 significant digits survives the trip through a
  * double, so "3.521842" is written as such and not as 3.5218420000000001. */
@@ -69,6 +65,7 @@ static const struct field {
 	{ "fail_count", F_COUNT },	{ "duration", F_DURATION }, { "error", F_STRING },
 	{ "last_node", F_NODE },	{ "storeid_list", F_STOREIDS }, { "pid", F_PID },
 	{ "ptime", F_PTIME },		{ "bytes", F_BYTES },		{ "notified", F_COUNT },
+	{ "scheduled", F_TIME },
 };
 
 static const struct field *find_field(const char *name)
@@ -607,6 +604,7 @@ static void fill_job_state(const json_t *entry, struct job_state *js)
 	js->last_sync = get_int(entry, "last_sync");
 	js->last_try = get_int(entry, "last_try");
 	js->last_iteration = get_int(entry, "last_iteration");
+	js->scheduled = get_int(entry, "scheduled");
 	js->fail_count = get_int(entry, "fail_count");
 	js->pid = (pid_t)get_int(entry, "pid");
 	js->ptime = (uint64_t)get_int(entry, "ptime");
@@ -720,6 +718,20 @@ int state_record_job_start(struct state *st, uint32_t vmid, const char *target, 
 	set_int(entry, "last_iteration", iteration);
 	if (!json_is_array(json_object_get(entry, "storeid_list")))
 		json_object_set_new(entry, "storeid_list", json_array());
+	return 0;
+}
+
+int state_set_scheduled(struct state *st, uint32_t vmid, const char *target, int64_t event)
+{
+	json_t *entry;
+
+	if (!valid_args(vmid, target) || event < 0 || event > STATE_TIME_MAX)
+		return -EINVAL;
+	entry = job_entry(st, vmid, target, true);
+	if (event)
+		set_int(entry, "scheduled", event);
+	else
+		json_object_del(entry, "scheduled");
 	return 0;
 }
 

@@ -65,6 +65,9 @@
 /* pvesr reads at most 1 MiB; a bigger file would be truncated there, so we
  * neither read nor write one. */
 #define STATE_FILE_MAX (1024 * 1024)
+/* Epoch values beyond this are not plausible (year 36812) and would let
+ * "last_try + backoff" overflow further up. */
+#define STATE_TIME_MAX ((int64_t)1 << 40)
 /* pvesr's state lock timeout */
 #define STATE_LOCK_TIMEOUT_MS 10000L
 /* Longest error text kept; longer ones are cut, so that a runaway command
@@ -76,6 +79,8 @@ struct job_state {
 	int64_t last_sync;      /* start of the last successful sync, 0 = never */
 	int64_t last_try;       /* start of the last attempt, 0 = never */
 	int64_t last_iteration; /* iteration stamp of the last start, default 0 */
+	int64_t scheduled;      /* the schedule event the last run served (a
+				 * daemon run), 0 = not a scheduled run */
 	int64_t fail_count;     /* consecutive failures, default 0 */
 	bool has_duration;      /* false: never finished (status shows '-') */
 	double duration;        /* seconds of the last run */
@@ -150,6 +155,12 @@ int state_get_job(const struct state *st, uint32_t vmid, const char *target, str
  * cannot be read. */
 int state_record_job_start(struct state *st, uint32_t vmid, const char *target, const char *node,
 			   pid_t pid, int64_t start_time, int64_t iteration);
+
+/* "scheduled": the schedule event (epoch) the run now starting serves, as
+ * the daemon passed it (volrep run --scheduled --event=EPOCH); 0 removes
+ * it (a run started by hand serves no event). Not part of what migration
+ * transfers, like pid. Returns 0 or -EINVAL. */
+int state_set_scheduled(struct state *st, uint32_t vmid, const char *target, int64_t event);
 
 /* Replace storeid_list by ids (sorted, duplicates dropped; each must be a
  * valid storage id, else -EINVAL and nothing changes). */

@@ -50,18 +50,12 @@ set_cfg() {
 	printf '%s\n' "$@" >"$CFG/volrep.cfg.new" && mv "$CFG/volrep.cfg.new" "$CFG/volrep.cfg"
 }
 
-# wait_for SECONDS 'shell condition'
-wait_for() {
-	_n=$(( $1 * 10 ))
-	while [ $_n -gt 0 ]; do
-		eval "$2" && return 0
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	echo "timed out after $1 s waiting for: $2" >&2
-	[ -f "$DLOG" ] && sed 's/^/daemon: /' "$DLOG" >&2
-	[ -f "$FAKE_EVENTS" ] && sed 's/^/event: /' "$FAKE_EVENTS" >&2
-	return 1
+# wait_for (tests/lib/test-lib.sh) shows the daemon's log and the
+# workers' events when it times out
+wait_for_diag() {
+	[ ! -f "$DLOG" ] || sed 's/^/daemon: /' "$DLOG" >&2
+	[ ! -f "$FAKE_EVENTS" ] || sed 's/^/event: /' "$FAKE_EVENTS" >&2
+	return 0
 }
 
 # Test bodies run in subshells: the pid goes to a file, and a script-wide
@@ -73,20 +67,43 @@ start_daemon() {
 	# a daemon left over by a failed test would hold the lock
 	for _p in $(cat "$TRASH/daemon.pids" 2>/dev/null); do
 		kill -9 $_p 2>/dev/null
-		while kill -0 $_p 2>/dev/null; do sleep 0.05; done
+		wait $_p 2>/dev/null # reaped, if it was ours
+		wait_for 30 "! kill -0 $_p 2>/dev/null" || return 1
 	done
 	"$VOLREP" daemon >"$DLOG" 2>&1 &
 	DPID=$!
 	echo "$DPID" >>"$TRASH/daemon.pids"
-	wait_for 5 'grep -q "daemon started" "$DLOG"'
+	wait_for 30 'grep -q "daemon started" "$DLOG"'
 }
 
-# stop_daemon [SIGNAL]: signal it and wait for its exit; $drc = exit code
-stop_daemon() {
-	kill -"${1:-TERM}" "$DPID"
+# wait_daemon: wait for the daemon's exit, at most $STOP_TIMEOUT s
+# (default 60; then SIGKILL); $drc = its exit code
+wait_daemon() {
+	# the watchdog sleeps in short steps: killed, it leaves nothing behind
+	{
+		_i=0
+		while [ $_i -lt $(( ${STOP_TIMEOUT:-60} * 10 )) ] && kill -0 "$DPID"; do
+			sleep 0.1
+			_i=$((_i + 1))
+		done
+		kill -KILL "$DPID"
+	} </dev/null >/dev/null 2>&1 &
+	_wd=$!
 	drc=0
 	wait "$DPID" || drc=$?
+	kill "$_wd" 2>/dev/null
+	return 0
 }
+
+# stop_daemon [SIGNAL]: signal it (default TERM), then wait_daemon
+stop_daemon() {
+	kill -"${1:-TERM}" "$DPID"
+	wait_daemon
+}
+
+# number of runs started / ended so far (all jobs)
+nstarted() { grep -c '^start ' "$FAKE_EVENTS" 2>/dev/null || :; }
+nended() { grep -c '^end ' "$FAKE_EVENTS" 2>/dev/null || :; }
 
 # count of lines "<kind> <jobid>" in the events
 nevents() {

@@ -116,9 +116,9 @@ test_expect_success 'bad arguments: exit 2 with one line naming the value' '
 		rc=0
 		# shellcheck disable=SC2086
 		"$VOLREP" calendar daily $args >out 2>err || rc=$?
-		test "$rc" = 2 || fail "$args: exit $rc"
-		test "$(wc -l <err)" = 1 || fail "$args: $(cat err)"
-		test ! -s out || fail "$args printed output"
+		test "$rc" = 2 || fail "$args: exit $rc" || return 1
+		test "$(wc -l <err)" = 1 || fail "$args: $(cat err)" || return 1
+		test ! -s out || fail "$args printed output" || return 1
 	done &&
 	run_mustfail 2 "$VOLREP" calendar daily --from 2>err && grep -q "needs a value" err &&
 	run_mustfail 2 "$VOLREP" calendar 2>err && grep -q usage err &&
@@ -129,8 +129,8 @@ test_expect_success 'bad arguments: exit 2 with one line naming the value' '
 if command -v systemd-analyze >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1 &&
    TZ=UTC systemd-analyze calendar --base-time=@0 daily >/dev/null 2>&1; then
 	test_expect_success 'random specs agree with systemd-analyze calendar (UTC)' '
-		python3 "$TOP/tests/tools/calendar-vs-systemd.py" "$VOLREP" 150 42 >out ||
-		{ cat out; false; } &&
+		{ python3 "$TOP/tests/tools/calendar-vs-systemd.py" "$VOLREP" 150 42 >out ||
+			{ cat out; false; }; } &&
 		tail -1 out && grep -q "^compared 150 specs with systemd-analyze, 0 mismatches" out
 	'
 else

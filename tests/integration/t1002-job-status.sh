@@ -29,9 +29,9 @@ test_expect_success 'status --output-format pvesr without state: every job pendi
 '
 
 test_expect_success 'status with state: last sync, schedule, backoff, error' '
-	sleep 60 &
+	{ sleep 60 & } &&
 	spid=$! &&
-	test_when_finished "kill $spid 2>/dev/null" &&
+	test_atexit "kill $spid 2>/dev/null" &&
 	ptime=$(awk "{print \$22}" /proc/$spid/stat) &&
 	mkdir -p "$VOLREP_STATE_DIR" &&
 	cat >"$VOLREP_STATE_DIR/replication-state.json" <<-EOT &&

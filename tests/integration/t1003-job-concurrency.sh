@@ -41,15 +41,23 @@ test_expect_success 'concurrent updates of different jobs are all kept' '
 	done
 '
 
+# The lock is held until the test says so (no timing assumption): the
+# writer must still be waiting a second later, with the file unchanged,
+# and finish once the lock is released.
 test_expect_success 'a writer waits for the lock and no temp files are left' '
-	flock "$CFG/.volrep-config.lck" sleep 1 &
+	cp "$CFG/replication.cfg" before &&
+	{ flock "$CFG/.volrep-config.lck" sh -c ": >held; i=0
+		while [ ! -e release ] && [ \$i -lt 600 ]; do sleep 0.05; i=\$((i + 1)); done" & } &&
 	lockpid=$! &&
-	sleep 0.2 &&
-	start=$(date +%s%N) &&
-	run_check "$VOLREP" disable 1000-0 &&
-	end=$(date +%s%N) &&
+	wait_for 10 test -e held &&
+	{ "$VOLREP" disable 1000-0 & } &&
+	writer=$! &&
+	sleep 1 &&
+	kill -0 $writer &&
+	test_cmp before "$CFG/replication.cfg" &&
+	: >release &&
+	wait $writer &&
 	wait $lockpid &&
-	[ $(( (end - start) / 1000000 )) -ge 500 ] &&
 	grep -A2 "^local: 1000-0$" "$CFG/replication.cfg" | grep -q "^	disable$" &&
 	! ls "$CFG" | grep -q "\.tmp\."
 '

@@ -222,9 +222,9 @@ for t in "$TOP/build/tests/test-backend-live" "$TOP/build/asan/tests/test-backen
 	test_expect_success "backend API on real storage ($(basename "$(dirname "$(dirname "$t")")"))" '
 		{ ! zfs list tpool/data/subvol-102-disk-0 >/dev/null 2>&1 ||
 			zfs_retry_busy zfs destroy -r -f tpool/data/subvol-102-disk-0; } &&
-		env VOLREP_TEST_TYPE=zfspool VOLREP_TEST_SRC=rpool/data VOLREP_TEST_DST=tpool/data \
+		{ env VOLREP_TEST_TYPE=zfspool VOLREP_TEST_SRC=rpool/data VOLREP_TEST_DST=tpool/data \
 		VOLREP_TEST_VOL=subvol-100-disk-0 VOLREP_TEST_VMID=100 VOLREP_TEST_VOL2=subvol-102-disk-0 VOLREP_TEST_VMID2=102 \
-		"'"$t"'" >live.out 2>&1 || { cat live.out; false; } &&
+		"'"$t"'" >live.out 2>&1 || { cat live.out; false; }; } &&
 		grep -q "PASSED  \] 6 test" live.out
 	'
 done

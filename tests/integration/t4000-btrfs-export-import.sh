@@ -212,9 +212,9 @@ for t in "$TOP/build/tests/test-backend-live" "$TOP/build/asan/tests/test-backen
 		for sv in /mnt/btrfs2/images/101/subvol-101-disk-0*; do
 			[ ! -e "$sv" ] || btrfs subvolume delete "$sv" >/dev/null || return 1
 		done &&
-		env VOLREP_TEST_TYPE=btrfs VOLREP_TEST_SRC=/mnt/btrfs VOLREP_TEST_DST=/mnt/btrfs2 \
+		{ env VOLREP_TEST_TYPE=btrfs VOLREP_TEST_SRC=/mnt/btrfs VOLREP_TEST_DST=/mnt/btrfs2 \
 		VOLREP_TEST_VOL=100/vm-100-disk-0.raw VOLREP_TEST_VMID=100 VOLREP_TEST_VOL2=101/subvol-101-disk-0 VOLREP_TEST_VMID2=101 \
-		"'"$t"'" >live.out 2>&1 || { cat live.out; false; } &&
+		"'"$t"'" >live.out 2>&1 || { cat live.out; false; }; } &&
 		grep -q "PASSED  \] 6 test" live.out
 	'
 done

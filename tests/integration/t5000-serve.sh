@@ -19,9 +19,8 @@ test_expect_success 'an allowed verb runs, output passed through' '
 
 test_expect_success 'the verb exit code comes back' '
 	SSH_ORIGINAL_COMMAND="volrep finalize-local-job 100-0 local-zfs:vm-100-disk-0 --last_sync 5" \
-		serve >out 2>err; rc=$? &&
-	cat err &&
-	test "$rc" -ne 0 && test ! -s out && test -s err &&
+		run_mustfail 1 serve >out 2>err &&
+	test ! -s out && test -s err &&
 	! grep "refused" err
 '
 

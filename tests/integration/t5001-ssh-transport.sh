@@ -22,7 +22,7 @@ test_expect_success 'two nodes come up, nodes.cfg written' '
 	test "$(sort -u "$TRASH/namespaces" | wc -l)" = 2
 '
 # the test bodies run in subshells: pick the test bed up out here
-[ -s "$TRASH/tb" ] || test_skip_all "test bed did not start"
+[ -s "$TRASH/tb" ] || { test_done; exit 1; }
 testbed_vars "$(cat "$TRASH/tb")"
 test_when_finished testbed_teardown
 
@@ -47,17 +47,17 @@ test_expect_success 'the remote side runs inside node b with its identity' '
 
 test_expect_success 'one control master is shared by later calls' '
 	ls "$TB/cm" >socks && test "$(wc -l <socks)" -ge 1 &&
-	for s in "$TB"/cm/*; do [ -S "$s" ] || fail "not a socket: $s"; done &&
+	for s in "$TB"/cm/*; do [ -S "$s" ] || fail "not a socket: $s" || return 1; done &&
 	stat -c %a "$TB/cm" >mode && echo 700 >expect && test_cmp expect mode &&
 	sock=$(ls -t "$TB"/cm/* | head -1) &&
 	ssh -o ControlPath="$sock" -O check dummy 2>check1 &&
-	start=$(now) &&
+	logins=$(grep -c "Accepted publickey" "$TB/nodes/b/sshd.log") &&
 	node_exec a volrep remote-exec --address $TB_NET.2 b volrep version >out &&
-	second=$(elapsed $start) &&
 	ssh -o ControlPath="$sock" -O check dummy 2>check2 &&
+	# the same master (same pid), and no new login on b: the call went
+	# through the existing connection
 	test_cmp check1 check2 &&
-	echo "first call $(cat "$TRASH/first") s, second call $second s" &&
-	awk "BEGIN { exit !($second < $(cat "$TRASH/first")) }"
+	test "$(grep -c "Accepted publickey" "$TB/nodes/b/sshd.log")" = "$logins"
 '
 
 test_expect_success 'serve refuses forbidden commands through real ssh' '
@@ -83,19 +83,23 @@ test_expect_success 'a rate-limited relay over ssh keeps to the limit' '
 	took=$(elapsed $start) &&
 	echo 3000000 >expect && test_cmp expect out &&
 	cat err && echo "3 MB at 1.5 MB/s took $took s" &&
-	awk "BEGIN { exit !($took > 1.9 && $took < 3.0) }"
+	# the limit holds: never faster (load only makes it slower). The
+	# pacing of the rate limiter is unit-tested (test-ratelimit.c);
+	# an upper bound here would be a guess at the load of the machine
+	awk "BEGIN { exit !($took > 1.9) }"
 '
 
 test_expect_success 'a hung node fails within seconds' '
 	testbed_node_kill b STOP &&
-	for s in "$TB"/cm/*; do ssh -o ControlPath="$s" -O exit dummy 2>/dev/null; done;
+	for s in "$TB"/cm/*; do ssh -o ControlPath="$s" -O exit dummy 2>/dev/null || :; done &&
 	start=$(now) &&
 	run_mustfail 1 node_exec a volrep remote-exec --address $TB_NET.2 b volrep version 2>err &&
 	took=$(elapsed $start) &&
 	testbed_node_kill b CONT &&
 	cat err && echo "took $took s" &&
-	expect_grep "ssh to .b. ($TB_NET.2) failed: " err &&
-	awk "BEGIN { exit !($took < 8) }"
+	# ssh gave up by its own timeout (ConnectTimeout, src/transport/ssh.h)
+	# rather than hanging (a hang would hit the time limit of the test)
+	expect_grep "ssh to .b. ($TB_NET.2) failed: .*[Tt]imed out" err
 '
 
 test_expect_success 'a dead node fails at once with a clear error' '
@@ -105,18 +109,38 @@ test_expect_success 'a dead node fails at once with a clear error' '
 	run_mustfail 1 node_exec a volrep remote-exec --address $TB_NET.2 b volrep version 2>err &&
 	took=$(elapsed $start) &&
 	cat err && echo "took $took s" &&
-	expect_grep "volrep: ssh to .b. ($TB_NET.2) failed: .*refused" err &&
-	awk "BEGIN { exit !($took < 5) }"
+	expect_grep "volrep: ssh to .b. ($TB_NET.2) failed: .*refused" err
 '
 
+# ns_procs NS: the live processes in mount namespace NS (a zombie has
+# exited: this machine's init may reap orphans late)
+ns_procs() {
+	for _p in /proc/[0-9]*; do
+		[ "$(readlink "$_p/ns/mnt" 2>/dev/null)" = "$1" ] || continue
+		[ "$(sed 's/^.*) \(.\).*/\1/' "$_p/stat" 2>/dev/null)" != Z ] || continue
+		echo "${_p#/proc/}"
+	done
+}
+# still_in PID NS: the process lives, still in NS
+still_in() {
+	[ "$(readlink "/proc/$1/ns/mnt" 2>/dev/null)" = "$2" ] &&
+		[ "$(sed 's/^.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
+# What lived in the nodes' namespaces before the teardown must be gone
+# after it (given a moment on a loaded machine). Not "nothing in a
+# namespace of that id": once a namespace is gone the kernel gives its id
+# to the next new one, maybe a node of another test bed running here.
 test_expect_success 'teardown leaves no process, namespace or mount behind' '
+	for ns in $(cat "$TRASH/namespaces"); do
+		for p in $(ns_procs $ns); do echo "$p $ns" || return 1; done || return 1
+	done >before &&
+	test -s before &&
 	testbed_teardown &&
 	test ! -e "$TB_LAST" &&
-	for ns in $(cat "$TRASH/namespaces"); do
-		for p in /proc/[0-9]*; do
-			test "$(readlink $p/ns/mnt 2>/dev/null)" != "$ns" || fail "process ${p#/proc/} in $ns"
-		done
-	done &&
+	while read -r p ns; do
+		{ wait_for 10 "! still_in $p $ns" || fail "process $p still in $ns"; } || return 1
+	done <before &&
 	! grep -F "$TB_LAST" /proc/self/mountinfo &&
 	! ps -eo args | grep -v grep | grep -F "$TB_LAST/"
 '

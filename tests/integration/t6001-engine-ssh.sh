@@ -27,7 +27,7 @@ test_expect_success 'two nodes with storage, a container on a, job 100-0 to b' '
 	node_exec a sh -c "mkdir -p /mnt/btrfs/images/100 && btrfs subvolume create /mnt/btrfs/images/100/subvol-100-disk-1 >/dev/null && echo data >/mnt/btrfs/images/100/subvol-100-disk-1/g" &&
 	node_exec a volrep create-local-job 100-0 b
 '
-[ -s "$TRASH/tb" ] || test_skip_all "test bed did not start"
+[ -s "$TRASH/tb" ] || { test_done; exit 1; }
 testbed_vars "$(cat "$TRASH/tb")"
 test_when_finished testbed_teardown
 
@@ -55,28 +55,48 @@ test_expect_success 'incremental sync' '
 	expect_grep "(remote_finalize_local_job) delete stale replication snapshot" jl
 '
 
+# transfer_procs: exports, imports and runs still going in nodes a and b
+# (their namespaces: pgrep would see the whole machine)
+transfer_procs() {
+	for _n in a b; do
+		for _p in $(_tb_node_pids $_n); do
+			_c=$(tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null) || continue
+			case "$_c" in
+			*"zfs send"* | *"zfs recv"* | *"volrep run"* | *"volrep import"*) echo "$_n $_p: $_c" ;;
+			esac
+		done
+	done
+	return 0
+}
+
 test_expect_success 'a run killed mid-stream leaves a state the next run recovers from' '
 	node_exec a sh -c "head -c 6000000 /dev/urandom >/rpool/data/subvol-100-disk-0/big" &&
 	node_exec a volrep update 100-0 --rate 1 &&
 	sleep 1 &&
 	{ node_exec a volrep run --id 100-0 >/dev/null 2>&1 & } &&
-	i=0 && until grep -q "incremental sync .local-zfs" "$TB/nodes/a/log/100-0" 2>/dev/null; do
-		i=$((i + 1)); test $i -lt 100; sleep 0.1; done &&
+	wait_for 60 "grep -q \"incremental sync .local-zfs\" \"$TB/nodes/a/log/100-0\" 2>/dev/null" &&
 	sleep 1 &&
 	pid=$(state_a | sed -n "s/.*\"pid\":\([0-9]*\).*/\1/p") &&
-	test -n "$pid" && kill -9 "$pid" &&
+	{ test -n "$pid" || fail "no pid in the state of a: $(state_a)"; } &&
+	kill -9 "$pid" &&
 	sleep 1 &&
-	! grep -q "end replication job" "$TB/nodes/a/log/100-0" &&
+	{ ! grep "end replication job" "$TB/nodes/a/log/100-0" || fail "the run ended before the kill"; } &&
+	# the rest of the killed run (its export, ssh, the import on b) goes
+	# by itself once the stream is cut: give it time on a loaded machine
+	wait_for 60 "[ -z \"\$(transfer_procs)\" ]" &&
 	node_exec a volrep update 100-0 --delete rate &&
 	sleep 1 &&
 	node_exec a volrep run --id 100-0 &&
 	node_exec a volrep log 100-0 >jl &&
 	expect_grep "delete stale replication snapshot" jl &&
 	expect_grep "incremental sync .local-zfs:subvol-100-disk-0." jl &&
-	test "$(node_exec a sha256sum </dev/null /rpool/data/subvol-100-disk-0/big | cut -c1-64)" = \
-	     "$(node_exec b sha256sum </dev/null /rpool/data/subvol-100-disk-0/big | cut -c1-64)" &&
-	test "$(node_exec a zfs list -H -o name -t snapshot -r rpool/data | grep -c __replicate_100-0_)" = 1 &&
-	test "$(node_exec b zfs list -H -o name -t snapshot -r rpool/data | grep -c __replicate_100-0_)" = 1
+	sa=$(node_exec a sha256sum </dev/null /rpool/data/subvol-100-disk-0/big | cut -c1-64) &&
+	sb=$(node_exec b sha256sum </dev/null /rpool/data/subvol-100-disk-0/big | cut -c1-64) &&
+	{ test "$sa" = "$sb" || fail "data differs: a $sa, b $sb"; } &&
+	node_exec a zfs list -H -o name -t snapshot -r rpool/data >snaps.a &&
+	node_exec b zfs list -H -o name -t snapshot -r rpool/data >snaps.b &&
+	{ test "$(grep -c __replicate_100-0_ snaps.a)" = 1 || fail "snapshots on a: $(cat snaps.a)"; } &&
+	{ test "$(grep -c __replicate_100-0_ snaps.b)" = 1 || fail "snapshots on b: $(cat snaps.b)"; }
 '
 
 test_expect_success 'volrep status shows the job OK on a' '

@@ -105,11 +105,7 @@ test_expect_success 'kill -9 of the run in the middle of a rate-limited stream' 
 	vol_write a $CT 8 &&
 	vr a update 200-0 --rate 1 &&
 	job_run_bg a "$TRASH/run.pid" 200-0 >"$TRASH/run.out" 2>&1 &&
-	i=0 &&
-	while ! vr a log 200-0 2>/dev/null | grep -q "incremental sync"; do
-		i=$((i + 1)); test $i -lt 100 || fail "no incremental sync started"
-		sleep 0.1
-	done &&
+	wait_for 60 "vr a log 200-0 2>/dev/null | grep -q \"incremental sync\"" &&
 	sleep 2 &&
 	pid=$(cat "$TRASH/run.pid") &&
 	kill -0 $pid &&
@@ -128,13 +124,21 @@ test_expect_success 'kill -9 of the run in the middle of a rate-limited stream' 
 	test "$(state_col 200-0)" != SYNCING
 '
 
-test_expect_success 'after the kill: no sender or receiver left running' '
-	i=0 &&
-	while node_exec b pgrep -f "volrep import|zfs recv" >procs ||
-		node_exec a pgrep -f "zfs send|volrep run" >>procs; do
-		i=$((i + 1)); test $i -lt 50 || { cat procs; fail "processes left"; }
-		sleep 0.1
+# transfer_procs: the senders and receivers still running in nodes a and
+# b (their namespaces: pgrep would see other test beds of the machine)
+transfer_procs() {
+	for _n in a b; do
+		for _p in $(_tb_node_pids $_n); do
+			_c=$(tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null) || continue
+			case "$_c" in
+			*"zfs send"* | *"zfs recv"* | *"volrep run"* | *"volrep import"*) echo "$_n $_p: $_c" ;;
+			esac
+		done
 	done
+	return 0
+}
+test_expect_success 'after the kill: no sender or receiver left running' '
+	{ wait_for 30 "[ -z \"\$(transfer_procs)\" ]" || { transfer_procs; false; }; }
 '
 
 test_expect_success 'after the kill: the next run succeeds, stale snapshot pruned' '

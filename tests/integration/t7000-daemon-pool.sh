@@ -12,6 +12,10 @@ reset() {
 	make_cluster
 }
 
+# Runs are held open at a gate file (FAKE_GATE, tests/helpers/fake-worker.sh)
+# rather than by sleeping: the runs that must overlap are all waiting at
+# the gate at once, whatever the load of the machine, and the limits are
+# checked while they wait and from the timestamps afterwards.
 test_expect_success 'max-workers: 8 due jobs to 2 targets, max-per-target passed to the runs' '
 	reset &&
 	set_cfg "max-workers 3" "max-per-target 2" &&
@@ -20,17 +24,23 @@ test_expect_success 'max-workers: 8 due jobs to 2 targets, max-per-target passed
 		if [ $g -lt 104 ]; then t=pve2; else t=pve3; fi &&
 		job $g-0 $g $t || return 1
 	done &&
-	FAKE_SLEEP=1 &&
-	export FAKE_SLEEP &&
+	FAKE_SLEEP=0.2 FAKE_GATE="$TRASH/gate" &&
+	export FAKE_SLEEP FAKE_GATE &&
+	rm -f "$TRASH/gate" &&
 	start_daemon &&
-	wait_for 20 "[ \$(grep -c \"^end \" \"$FAKE_EVENTS\" 2>/dev/null) = 8 ]" &&
+	wait_for 30 "[ \$(nstarted) = 3 ]" &&
+	# no fourth run while three wait at the gate
+	sleep 1 &&
+	{ [ "$(nstarted)" = 3 ] || fail "$(nstarted) runs at once, want 3"; } &&
+	: >"$TRASH/gate" &&
+	wait_for 60 "[ \$(nended) = 8 ]" &&
 	for g in 100 101 102 103 104 105 106 107; do
-		[ "$(nevents start $g-0)" = 1 ] || fail "$g-0 ran $(nevents start $g-0) times"
+		[ "$(nevents start $g-0)" = 1 ] || fail "$g-0 ran $(nevents start $g-0) times" || return 1
 	done &&
-	[ "$(max_overlap)" = 3 ] || fail "max concurrency $(max_overlap), want 3" &&
+	{ [ "$(max_overlap)" = 3 ] || fail "max concurrency $(max_overlap), want 3"; } &&
 	expect_grep "100-0: started (target pve2)" "$DLOG" &&
 	expect_grep "100-0: finished in [0-9.]*s, 10.5 MB" "$DLOG" &&
-	[ "$(grep -c "^start .* 1 2\$" "$FAKE_EVENTS")" = 8 ] || fail "--scheduled --transfer-slots=2 not passed" &&
+	{ [ "$(grep -c "^start .* 1 2 [0-9-]*\$" "$FAKE_EVENTS")" = 8 ] || fail "--scheduled --transfer-slots=2 not passed"; } &&
 	stop_daemon && [ "$drc" = 0 ]
 '
 
@@ -40,14 +50,19 @@ test_expect_success 'defaults: 4 workers, runs to one target not limited, 2 tran
 		make_guest $g &&
 		job $g-0 $g pve2 || return 1
 	done &&
-	FAKE_SLEEP=1 &&
-	export FAKE_SLEEP &&
+	FAKE_SLEEP=0.2 FAKE_GATE="$TRASH/gate" &&
+	export FAKE_SLEEP FAKE_GATE &&
+	rm -f "$TRASH/gate" &&
 	start_daemon &&
-	wait_for 20 "[ \$(grep -c \"^end \" \"$FAKE_EVENTS\" 2>/dev/null) = 10 ]" &&
+	wait_for 30 "[ \$(nstarted) = 4 ]" &&
+	sleep 1 &&
+	{ [ "$(nstarted)" = 4 ] || fail "$(nstarted) runs at once, want 4"; } &&
+	: >"$TRASH/gate" &&
+	wait_for 60 "[ \$(nended) = 10 ]" &&
 	# max-per-target limits transfers inside the runs (engine/xferslot.h,
 	# tests/unit/test-xferslot.c), not the runs themselves
-	[ "$(max_overlap " pve2 ")" = 4 ] || fail "pve2 had $(max_overlap " pve2 ") at once, want 4" &&
-	[ "$(awk "\$1 == \"start\" { print \$7 }" "$FAKE_EVENTS" | sort -u)" = 2 ] || fail "transfer slots not 2" &&
+	{ [ "$(max_overlap " pve2 ")" = 4 ] || fail "pve2 had $(max_overlap " pve2 ") at once, want 4"; } &&
+	{ [ "$(awk "\$1 == \"start\" { print \$7 }" "$FAKE_EVENTS" | sort -u)" = 2 ] || fail "transfer slots not 2"; } &&
 	stop_daemon && [ "$drc" = 0 ]
 '
 
@@ -56,24 +71,33 @@ test_expect_success 'never two runs of one guest (three jobs of guest 300)' '
 	set_cfg "max-workers 8" "max-per-target 8" &&
 	make_guest 300 && make_guest 301 &&
 	job 300-0 300 pve2 && job 300-1 300 pve3 && job 300-2 300 pve4 && job 301-0 301 pve2 &&
-	FAKE_SLEEP=1 &&
-	export FAKE_SLEEP &&
+	FAKE_SLEEP=0.2 FAKE_GATE="$TRASH/gate" &&
+	export FAKE_SLEEP FAKE_GATE &&
+	rm -f "$TRASH/gate" &&
 	start_daemon &&
-	wait_for 20 "[ \$(grep -c \"^end \" \"$FAKE_EVENTS\" 2>/dev/null) = 4 ]" &&
-	[ "$(max_overlap " g300\$")" = 1 ] || fail "guest 300 ran $(max_overlap " g300\$") jobs at once" &&
+	# one run of guest 300 and the one of 301 wait at the gate together
+	wait_for 30 "[ \$(nstarted) = 2 ]" &&
+	sleep 1 &&
+	{ [ "$(nstarted)" = 2 ] || fail "$(nstarted) runs at once, want 2"; } &&
+	: >"$TRASH/gate" &&
+	wait_for 60 "[ \$(nended) = 4 ]" &&
+	{ [ "$(max_overlap " g300\$")" = 1 ] || fail "guest 300 ran $(max_overlap " g300\$") jobs at once"; } &&
 	# guest 301 ran beside guest 300
-	[ "$(max_overlap)" = 2 ] || fail "max concurrency $(max_overlap), want 2" &&
+	{ [ "$(max_overlap)" = 2 ] || fail "max concurrency $(max_overlap), want 2"; } &&
 	stop_daemon && [ "$drc" = 0 ]
 '
 
 test_expect_success 'a slow job does not delay the others' '
 	reset &&
-	set_cfg "max-workers 2" &&
 	for g in 400 401 402 403 404 405; do make_guest $g && job $g-0 $g pve2 || return 1; done &&
-	FAKE_SLEEP=0.2 FAKE_SLEEP_400_0=6 &&
-	export FAKE_SLEEP FAKE_SLEEP_400_0 &&
+	# 400-0 stays open until the others are done
+	FAKE_SLEEP=0.2 FAKE_GATE_400_0="$TRASH/gate400" &&
+	export FAKE_SLEEP FAKE_GATE_400_0 &&
 	start_daemon &&
-	wait_for 20 "[ \$(grep -c \"^end \" \"$FAKE_EVENTS\" 2>/dev/null) = 6 ]" &&
+	wait_for 60 "[ \$(nended) = 5 ]" &&
+	[ "$(nevents end 400-0)" = 0 ] &&
+	: >"$TRASH/gate400" &&
+	wait_for 30 "[ \$(nended) = 6 ]" &&
 	slow_end=$(awk "\$1 == \"end\" && \$2 == \"400-0\" { print \$3 }" "$FAKE_EVENTS") &&
 	for g in 401 402 403 404 405; do
 		e=$(awk "\$1 == \"end\" && \$2 == \"$g-0\" { print \$3 }" "$FAKE_EVENTS") &&
@@ -90,7 +114,7 @@ test_expect_success 'bwlimit split between the running workers, capped by the jo
 	FAKE_SLEEP=1 &&
 	export FAKE_SLEEP &&
 	start_daemon &&
-	wait_for 20 "[ \$(grep -c \"^end \" \"$FAKE_EVENTS\" 2>/dev/null) = 4 ]" &&
+	wait_for 60 "[ \$(nended) = 4 ]" &&
 	awk "\$1 == \"start\" { print \$2, \$5 }" "$FAKE_EVENTS" | sort >caps &&
 	printf "%s\n" "500-0 25" "501-0 10" "502-0 25" "503-0 25" >expect &&
 	test_cmp expect caps &&
@@ -104,7 +128,7 @@ test_expect_success 'without bwlimit no rate cap is passed' '
 	FAKE_SLEEP=0.1 &&
 	export FAKE_SLEEP &&
 	start_daemon &&
-	wait_for 10 "[ \$(nevents end 600-0) = 1 ]" &&
+	wait_for 30 "[ \$(nevents end 600-0) = 1 ]" &&
 	[ "$(awk "\$1 == \"start\" { print \$5 }" "$FAKE_EVENTS")" = - ] &&
 	stop_daemon && [ "$drc" = 0 ]
 '

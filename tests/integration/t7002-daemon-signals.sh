@@ -12,8 +12,11 @@ add_job 100-0 pve2
 STATE="$VOLREP_STATE_DIR/replication-state.json"
 
 reset() {
-	rm -f "$FAKE_EVENTS" "$STATE"
+	rm -f "$FAKE_EVENTS" "$STATE" "$TRASH/gate"
 }
+# The runs that must still be running when the test acts wait at a gate
+# file (tests/helpers/fake-worker.sh) instead of sleeping a guessed time.
+export FAKE_GATE_100_0="$TRASH/gate"
 
 # the fake worker's pid from the events
 worker_pid() {
@@ -22,16 +25,16 @@ worker_pid() {
 
 test_expect_success 'SIGTERM: running job finishes within the grace period, no new job starts' '
 	reset &&
-	set_cfg "shutdown-grace 20" &&
-	FAKE_SLEEP_100_0=2 &&
-	export FAKE_SLEEP_100_0 &&
+	set_cfg "shutdown-grace 120" &&
 	start_daemon &&
-	wait_for 5 "[ \$(nevents start 100-0) = 1 ]" &&
+	wait_for 30 "[ \$(nevents start 100-0) = 1 ]" &&
 	kill -TERM $DPID &&
-	wait_for 5 "grep -q \"stopping; waiting up to 20s for 1 running job\" \"$DLOG\"" &&
+	wait_for 30 "grep -q \"stopping; waiting up to 120s for 1 running job\" \"$DLOG\"" &&
 	# a job that becomes due during the grace period is not started
 	add_job 101-0 pve2 &&
-	drc=0 && wait $DPID || drc=$? &&
+	sleep 1 &&
+	: >"$TRASH/gate" &&
+	wait_daemon &&
 	[ "$drc" = 0 ] &&
 	[ "$(nevents end 100-0)" = 1 ] &&
 	grep -q "^end 100-0 .* ok" "$FAKE_EVENTS" &&
@@ -43,17 +46,17 @@ test_expect_success 'SIGTERM: running job finishes within the grace period, no n
 test_expect_success 'SIGTERM: after the grace period the worker is terminated and the run recorded as failed' '
 	reset &&
 	set_cfg "shutdown-grace 1" &&
-	FAKE_SLEEP_100_0=60 &&
-	export FAKE_SLEEP_100_0 &&
 	start_daemon &&
-	wait_for 5 "[ \$(nevents start 100-0) = 1 ]" &&
+	wait_for 30 "[ \$(nevents start 100-0) = 1 ]" &&
 	pid=$(worker_pid 100-0) &&
-	t0=$(date +%s) &&
+	t0=$(date +%s.%N) &&
 	stop_daemon TERM &&
-	t1=$(date +%s) &&
 	[ "$drc" = 0 ] &&
-	[ $((t1 - t0)) -lt 10 ] || fail "took $((t1 - t0)) s" &&
+	# the run (held at the gate, it cannot end by itself) was terminated,
+	# and not before the grace period was over
 	grep -q "^end 100-0 .* term" "$FAKE_EVENTS" &&
+	t1=$(awk "\$1 == \"end\" && \$2 == \"100-0\" { print \$3 }" "$FAKE_EVENTS") &&
+	{ awk "BEGIN { exit !($t1 - $t0 >= 1) }" || fail "terminated $t0 -> $t1, before the 1 s grace"; } &&
 	! kill -0 $pid 2>/dev/null &&
 	expect_grep "100-0: terminating the run (shutdown grace period over)" "$DLOG" &&
 	expect_grep "100-0: failed after [0-9.]*s: interrupted by SIGTERM; next try" "$DLOG" &&
@@ -66,11 +69,11 @@ test_expect_success 'a second SIGTERM ends the grace period at once' '
 	reset &&
 	set_cfg "shutdown-grace 600" &&
 	start_daemon &&
-	wait_for 5 "[ \$(nevents start 100-0) = 1 ]" &&
+	wait_for 30 "[ \$(nevents start 100-0) = 1 ]" &&
 	kill -TERM $DPID &&
-	wait_for 5 "grep -q \"waiting up to 600s\" \"$DLOG\"" &&
+	wait_for 30 "grep -q \"waiting up to 600s\" \"$DLOG\"" &&
 	kill -INT $DPID &&
-	drc=0 && wait $DPID || drc=$? &&
+	wait_daemon &&
 	[ "$drc" = 0 ] &&
 	expect_grep "ending the grace period" "$DLOG" &&
 	grep -q "^end 100-0 .* term" "$FAKE_EVENTS"
@@ -79,9 +82,9 @@ test_expect_success 'a second SIGTERM ends the grace period at once' '
 test_expect_success 'a worker killed under the daemon is recorded as interrupted' '
 	reset &&
 	start_daemon &&
-	wait_for 5 "[ \$(nevents start 100-0) = 1 ]" &&
+	wait_for 30 "[ \$(nevents start 100-0) = 1 ]" &&
 	kill -9 -$(worker_pid 100-0) &&
-	wait_for 5 "grep -q \"100-0: failed after [0-9.]*s: interrupted: replication worker killed by signal 9; next try\" \"$DLOG\"" &&
+	wait_for 30 "grep -q \"100-0: failed after [0-9.]*s: interrupted: replication worker killed by signal 9; next try\" \"$DLOG\"" &&
 	"$VOLREP" status --output-format json >st &&
 	expect_grep "\"error\":\"interrupted: replication worker killed by signal 9\",\"fail_count\":1" st &&
 	! grep -q "\"pid\"" st &&
@@ -90,10 +93,8 @@ test_expect_success 'a worker killed under the daemon is recorded as interrupted
 
 test_expect_success 'kill -9 of the daemon: the orphaned run finishes, a new daemon does not start it twice' '
 	reset &&
-	FAKE_SLEEP_100_0=3 &&
-	export FAKE_SLEEP_100_0 &&
 	start_daemon &&
-	wait_for 5 "[ \$(nevents start 100-0) = 1 ]" &&
+	wait_for 30 "[ \$(nevents start 100-0) = 1 ]" &&
 	stop_daemon KILL &&
 	[ "$drc" = 137 ] &&
 	pid=$(worker_pid 100-0) &&
@@ -101,9 +102,13 @@ test_expect_success 'kill -9 of the daemon: the orphaned run finishes, a new dae
 	"$VOLREP" status >st &&
 	expect_grep "SYNCING" st &&
 	start_daemon &&
-	wait_for 10 "[ \$(nevents end 100-0) = 1 ]" &&
-	sleep 0.5 &&
-	[ "$(nevents start 100-0)" = 1 ] || fail "started twice" &&
+	# the new daemon leaves the running one alone, and does not start
+	# it again once it ended
+	sleep 1 &&
+	: >"$TRASH/gate" &&
+	wait_for 30 "[ \$(nevents end 100-0) = 1 ]" &&
+	sleep 1 &&
+	{ [ "$(nevents start 100-0)" = 1 ] || fail "started twice"; } &&
 	"$VOLREP" status >st &&
 	expect_grep "100-0 .* OK$" st &&
 	! grep -q "interrupted" "$DLOG" &&
@@ -112,19 +117,17 @@ test_expect_success 'kill -9 of the daemon: the orphaned run finishes, a new dae
 
 test_expect_success 'kill -9 of daemon and worker: the restart records the dead run, status is consistent' '
 	reset &&
-	FAKE_SLEEP_100_0=60 &&
-	export FAKE_SLEEP_100_0 &&
 	start_daemon &&
-	wait_for 5 "[ \$(nevents start 100-0) = 1 ]" &&
+	wait_for 30 "[ \$(nevents start 100-0) = 1 ]" &&
 	pid=$(worker_pid 100-0) &&
 	stop_daemon KILL &&
 	kill -9 -$pid &&
-	while kill -0 $pid 2>/dev/null; do sleep 0.1; done &&
+	wait_for 30 "! kill -0 $pid 2>/dev/null" &&
 	# the stale pid in the state is not taken for a running job
 	"$VOLREP" status >st &&
 	! grep -q SYNCING st &&
 	start_daemon &&
-	wait_for 5 "grep -q \"100-0: previous run (pid $pid) was interrupted; recorded as failed\" \"$DLOG\"" &&
+	wait_for 30 "grep -q \"100-0: previous run (pid $pid) was interrupted; recorded as failed\" \"$DLOG\"" &&
 	"$VOLREP" status --output-format json >st &&
 	expect_grep "\"error\":\"interrupted: replication worker $pid ended without recording a result\",\"fail_count\":1" st &&
 	! grep -q "\"pid\"" st &&

@@ -34,8 +34,12 @@ migrate() {
 	_mn=$1; shift
 	_last=$(cat "$TB/last-run" 2>/dev/null || echo 0)
 	while [ "$(date +%s)" -le "$_last" ]; do sleep 0.05; done
+	_mrc=0
+	vr "$_mn" migrate "$@" || _mrc=$?
+	# the second it ended: on a loaded machine it may have started later
+	# than it was called
 	date +%s >"$TB/last-run"
-	vr "$_mn" migrate "$@"
+	return $_mrc
 }
 
 # fingerprint: what a refused migration must leave alone

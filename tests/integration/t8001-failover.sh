@@ -86,15 +86,14 @@ test_expect_success 'refused while the guest'"'"'s node still answers (exit 1, n
 	! test -e "$TB/hook.calls"
 '
 
+# proc_state PID: the state letter of a process (T: stopped)
+proc_state() { sed "s/^.*) \(.\).*/\1/" "/proc/$1/stat"; }
+
 test_expect_success 'node a dies: sshd gone, storage frozen' '
 	node_sshd_stop a &&
 	pid=$(zfs_fuse_pid a) &&
 	kill -STOP "$pid" &&
-	i=0 &&
-	while [ "$(sed "s/^.*) \(.\).*/\1/" "/proc/$pid/stat")" != T ] && [ $i -lt 50 ]; do
-		i=$((i + 1)); sleep 0.02
-	done &&
-	test "$(sed "s/^.*) \(.\).*/\1/" "/proc/$pid/stat")" = T &&
+	wait_for 30 "[ \"\$(proc_state $pid)\" = T ]" &&
 	run_mustfail 255 node_exec b ssh -o ConnectTimeout=2 -o BatchMode=yes "$(node_addr a)" true 2>/dev/null
 '
 

@@ -162,9 +162,15 @@ zfs_stop() {
 	# exited (and kill -0 would still succeed on it)
 	while kill -0 "$_pid" 2>/dev/null &&
 		[ "$(sed 's/^.*) \(.\).*/\1/' "/proc/$_pid/stat" 2>/dev/null)" != Z ]; do
-		if [ $_i -ge 1000 ]; then
+		if [ $_i = 1000 ]; then
 			echo "zfs_stop: zfs-fuse $_pid ignored SIGTERM, killing it" >&2
 			kill -9 "$_pid" 2>/dev/null
+		fi
+		# a process stuck in the kernel (a hung FUSE request) may not die
+		# even so: do not wait for it forever
+		if [ $_i -ge 2500 ]; then
+			echo "zfs_stop: zfs-fuse $_pid still there 30 s after SIGKILL, giving up" >&2
+			return 1
 		fi
 		sleep 0.02
 		_i=$((_i + 1))

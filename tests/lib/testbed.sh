@@ -84,7 +84,8 @@ testbed_require() {
 }
 
 # testbed_init: create $TB with keys and the client side config, and
-# register testbed_teardown to run when the script exits.
+# register testbed_teardown to run when the script exits (test_atexit:
+# also when testbed_init runs in a test body).
 testbed_init() {
 	TB=$(mktemp -d /tmp/vrtb.XXXXXX) || return 1
 	chmod 755 "$TB"
@@ -115,7 +116,8 @@ testbed_init() {
 	# sshd insists on its privilege separation directory; the package
 	# creates it at boot on a real system
 	[ -d /run/sshd ] || mkdir -m 755 /run/sshd
-	test_when_finished testbed_teardown
+	# at exit, also when called in a test body (a subshell)
+	test_atexit "[ ! -d '$TB' ] || { testbed_vars '$TB' && testbed_teardown; }"
 }
 
 _tb_env() { # print the node's environment as NAME=VALUE lines

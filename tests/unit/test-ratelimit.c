@@ -61,29 +61,36 @@ static void test_account_paces(void **state)
 {
 	struct ratelimit rl;
 	int64_t t0;
+	uint64_t slept;
 	double el;
 
 	(void)state;
-	/* 2 MB at 4 MB/s: ~0.5 s, no matter how it is chunked */
+	/* 2 MB at 4 MB/s: ~0.5 s, no matter how it is chunked. Upper sides
+	 * are on what the limiter slept, not on the wall clock: a loaded
+	 * machine makes the loop slower, never the sleeps longer (each sleep
+	 * is what is still owed, so together they are at most the cost of
+	 * the bytes) */
 	ratelimit_init(&rl, 4000000, 65536);
 	t0 = mono_ns();
 	for (int i = 0; i < 200; i++)
 		ratelimit_account(&rl, 10000);
 	el = (double)(mono_ns() - t0) / 1e9;
-	assert_true(el > 0.47 && el < 0.7);
-	/* after an idle period at most one bucket (64 KiB = 16 ms) is free */
+	assert_true(el > 0.47);
+	assert_true(rl.slept_ns <= 500000000);
+	/* after an idle period one bucket (64 KiB = 16 ms) is free, no more */
 	sleep_ns(200000000);
+	slept = rl.slept_ns;
 	t0 = mono_ns();
 	ratelimit_account(&rl, 65536);
-	assert_true((double)(mono_ns() - t0) / 1e9 < 0.01);
+	assert_true(rl.slept_ns == slept);
 	ratelimit_account(&rl, 400000); /* 0.1 s worth */
 	el = (double)(mono_ns() - t0) / 1e9;
-	assert_true(el > 0.08 && el < 0.2);
+	assert_true(el > 0.08);
+	assert_true(rl.slept_ns - slept <= 100000000);
 	/* unlimited never sleeps */
 	ratelimit_init(&rl, 0, 65536);
-	t0 = mono_ns();
 	ratelimit_account(&rl, 1ull << 40);
-	assert_true((double)(mono_ns() - t0) / 1e9 < 0.01);
+	assert_true(rl.slept_ns == 0);
 }
 
 struct prog {
@@ -133,10 +140,13 @@ static void test_relay_rate_and_progress(void **state)
 	close(p[0]);
 	waitpid(pid, NULL, 0);
 	assert_int_equal(st.bytes, 1200000);
-	assert_true(st.elapsed > 1.1 && st.elapsed < 1.5);
-	assert_true(st.slept > 0.8);
+	/* at least the time the bytes cost; the sleeps at most that (the
+	 * wall clock only grows on a loaded machine) */
+	assert_true(st.elapsed > 1.1);
+	assert_true(st.slept > 0.8 && st.slept <= 1.2);
 	assert_int_equal(pr.done, 1);
-	assert_true(pr.calls >= 4 && pr.calls <= 7);
+	/* one call per interval plus the last: as many as the time taken */
+	assert_true(pr.calls >= 4 && pr.calls <= (int)(st.elapsed / o.interval) + 2);
 	assert_int_equal(pr.last, 1200000);
 	close(zero);
 	close(null);

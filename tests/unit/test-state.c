@@ -510,6 +510,32 @@ static void test_record_transitions(void **state)
 	assert_int_equal(state_record_job_end(st, 100, "pve2", 8, 1, NULL, true), 0);
 	assert_format(st, "{}");
 
+	/* the event a scheduled run serves: set, read back, removed by a run
+	 * that serves none; never part of what migration transfers */
+	assert_int_equal(state_record_job_start(st, 100, "pve2", "pve1", getpid(), 2005, 2005), 0);
+	assert_int_equal(state_set_scheduled(st, 100, "pve2", 2000), 0);
+	assert_int_equal(state_get_job(st, 100, "pve2", &js), 1);
+	assert_int_equal(js.scheduled, 2000);
+	job_state_release(&js);
+	{
+		char *t = NULL;
+
+		assert_int_equal(state_extract_guest(st, 100, "pve2", "pve2", &t), 0);
+		assert_null(strstr(t, "scheduled"));
+		free(t);
+	}
+	assert_int_equal(state_set_scheduled(st, 100, "pve2", 0), 0);
+	assert_int_equal(state_get_job(st, 100, "pve2", &js), 1);
+	assert_int_equal(js.scheduled, 0);
+	job_state_release(&js);
+	s = state_format(st);
+	assert_null(strstr(s, "scheduled"));
+	free(s);
+	assert_int_equal(state_set_scheduled(st, 100, "pve2", -1), -EINVAL);
+	assert_int_equal(state_set_scheduled(st, 99, "pve2", 1), -EINVAL);
+	assert_int_equal(state_record_job_end(st, 100, "pve2", 8, 1, NULL, true), 0);
+	assert_format(st, "{}");
+
 	/* invalid arguments */
 	assert_int_equal(state_record_job_start(st, 99, "pve2", "pve1", getpid(), 1, 1), -EINVAL);
 	assert_int_equal(state_record_job_start(st, 100, "-x", "pve1", getpid(), 1, 1), -EINVAL);

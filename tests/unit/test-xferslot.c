@@ -18,11 +18,15 @@
 
 #include "engine/xferslot.h"
 
-/* counters the children share: holders now, most holders seen */
+/* counters the children share: holders now, most holders seen, children
+ * started and done (per target), of how many */
 struct shared {
 	atomic_int cur[2];
 	atomic_int max[2];
 	atomic_int waited;
+	atomic_int started[2];
+	atomic_int done[2];
+	int nchild;
 };
 
 static char dir[] = "/tmp/volrep-xferslot.XXXXXX";
@@ -65,15 +69,21 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A run's transfer: take a slot of target t, count itself as a holder
- * for hold_ms, leave. Exit 0, or 1 when the slot call failed. */
+/* A run's transfer: take a slot of target t, count itself as a holder,
+ * hold the slot until every child has started and as many slots as can
+ * be are taken (all n, or all the children not done yet), then hold_ms
+ * longer, leave. Holding by these conditions rather than for a time is
+ * what makes "n at once" and "the others waited" certain on a loaded
+ * machine, where children may start far apart. Exit 0, 1 when the slot
+ * call failed, 2 when the condition did not come within 20 s. */
 static void child_transfer(const char *target, int t, unsigned n, long hold_ms)
 {
 	struct lock lk = LOCK_INIT;
 	unsigned slot;
 	double waited;
-	int c, m;
+	int c, m, want, i;
 
+	atomic_fetch_add(&sh->started[t], 1);
 	if (xfer_slot_acquire(&lk, dir, target, n, &slot, &waited) < 0 || slot >= n)
 		_exit(1);
 	c = atomic_fetch_add(&sh->cur[t], 1) + 1;
@@ -82,8 +92,19 @@ static void child_transfer(const char *target, int t, unsigned n, long hold_ms)
 		;
 	if (waited > 0)
 		atomic_fetch_add(&sh->waited, 1);
+	for (i = 0; i < 2000; i++) {
+		want = sh->nchild - atomic_load(&sh->done[t]);
+		if (want > (int)n)
+			want = (int)n;
+		if (atomic_load(&sh->started[t]) == sh->nchild && atomic_load(&sh->cur[t]) >= want)
+			break;
+		sleep_ms(10);
+	}
+	if (i == 2000)
+		_exit(2);
 	sleep_ms(hold_ms);
 	atomic_fetch_sub(&sh->cur[t], 1);
+	atomic_fetch_add(&sh->done[t], 1);
 	lock_release(&lk);
 	_exit(0);
 }
@@ -93,6 +114,8 @@ static void reset_counts(void)
 	for (int t = 0; t < 2; t++) {
 		atomic_store(&sh->cur[t], 0);
 		atomic_store(&sh->max[t], 0);
+		atomic_store(&sh->started[t], 0);
+		atomic_store(&sh->done[t], 0);
 	}
 	atomic_store(&sh->waited, 0);
 }
@@ -104,6 +127,7 @@ static void run_children(unsigned n, int nchild, long hold_ms, int both)
 	pid_t pids[32];
 	int np = 0;
 
+	sh->nchild = nchild;
 	for (int i = 0; i < nchild; i++)
 		for (int t = 0; t <= both; t++) {
 			pid_t p = fork();
@@ -186,42 +210,68 @@ static void test_dead_holder_and_signal(void **state)
 	struct lock lk = LOCK_INIT;
 	unsigned slot;
 	double w;
-	int st;
-	pid_t holder, waiter;
+	int st, ready[2];
+	char c;
+	pid_t holder, waiter, r;
 
 	(void)state;
-	/* a holder killed with -9 leaves no stale slot */
+	/* a holder killed with -9 leaves no stale slot (killed once it holds
+	 * the slot: it says so through a pipe) */
+	assert_int_equal(pipe(ready), 0);
 	holder = fork();
 	assert_true(holder >= 0);
 	if (holder == 0) {
 		struct lock h = LOCK_INIT;
 
+		close(ready[0]);
 		if (xfer_slot_acquire(&h, dir, "pve3", 1, &slot, &w) < 0)
+			_exit(1);
+		if (write(ready[1], "h", 1) != 1)
 			_exit(1);
 		pause();
 		_exit(0);
 	}
-	sleep_ms(100);
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
 	kill(holder, SIGKILL);
 	waitpid(holder, &st, 0);
 	assert_int_equal(xfer_slot_acquire(&lk, dir, "pve3", 1, &slot, &w), 0);
 	/* a waiter that catches SIGTERM (as the daemon's workers do) gives up
 	 * the wait with -EINTR */
+	assert_int_equal(pipe(ready), 0);
 	waiter = fork();
 	assert_true(waiter >= 0);
 	if (waiter == 0) {
 		struct sigaction sa;
 		struct lock h = LOCK_INIT;
 
+		close(ready[0]);
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = note;
 		sigaction(SIGTERM, &sa, NULL);
+		if (write(ready[1], "w", 1) != 1)
+			_exit(1);
 		_exit(xfer_slot_acquire(&h, dir, "pve3", 1, &slot, &w) == -EINTR ? 0 : 1);
 	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
 	sleep_ms(100);
 	assert_int_equal(waitpid(waiter, &st, WNOHANG), 0); /* still waiting */
-	kill(waiter, SIGTERM);
-	assert_int_equal(waitpid(waiter, &st, 0), waiter);
+	/* a SIGTERM that came before the wait began is caught and ignored
+	 * like any other: send it again until the wait gives up (20 s) */
+	r = 0;
+	for (int i = 0; i < 200 && (r = waitpid(waiter, &st, WNOHANG)) == 0; i++) {
+		kill(waiter, SIGTERM);
+		sleep_ms(100);
+	}
+	if (r == 0) {
+		kill(waiter, SIGKILL);
+		waitpid(waiter, &st, 0);
+		fail_msg("the waiter did not give up its wait on SIGTERM");
+	}
+	assert_int_equal(r, waiter);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 	lock_release(&lk);
