@@ -32,18 +32,18 @@ test_expect_success 'the error table: exit code, exact message, nothing changed'
 	n=0 &&
 	while IFS="	" read -r code msg args; do
 		case "$code" in "#"*|"") continue ;; esac
-		n=$((n + 1))
-		msg=$(printf "%s" "$msg" | sed -e "s|@CFG@|$CFG|g" -e "s|@EMPTY@|$EMPTY|g" -e "s|@NOSTORAGE@|$NOSTORAGE|g")
-		args=$(printf "%s" "$args" | sed -e "s|@CFG@|$CFG|g" -e "s|@EMPTY@|$EMPTY|g" -e "s|@NOSTORAGE@|$NOSTORAGE|g")
-		dir_sums >sums.before
-		rc=0
-		eval "set -- $args"
-		"$VOLREP" "$@" >out 2>err </dev/null || rc=$?
-		dir_sums >sums.after
+		n=$((n + 1)) &&
+		msg=$(printf "%s" "$msg" | sed -e "s|@CFG@|$CFG|g" -e "s|@EMPTY@|$EMPTY|g" -e "s|@NOSTORAGE@|$NOSTORAGE|g") &&
+		args=$(printf "%s" "$args" | sed -e "s|@CFG@|$CFG|g" -e "s|@EMPTY@|$EMPTY|g" -e "s|@NOSTORAGE@|$NOSTORAGE|g") &&
+		dir_sums >sums.before &&
+		rc=0 &&
+		eval "set -- $args" &&
+		{ "$VOLREP" "$@" >out 2>err </dev/null || rc=$?; } &&
+		dir_sums >sums.after || return 1
 		if [ "$rc" != "$code" ]; then
 			echo "row $n: volrep $args: exit $rc, expected $code"; cat err; return 1
 		fi
-		printf "%s\n" "$msg" >expect.msg
+		printf "%s\n" "$msg" >expect.msg || return 1
 		if ! cmp -s expect.msg err; then
 			echo "row $n: volrep $args:"; diff expect.msg err; return 1
 		fi
@@ -96,7 +96,6 @@ test_expect_success 'status and run name this node when it is not in nodes.cfg' 
 '
 
 test_expect_success 'check: every problem on one line, exit 1, JSON for scripts' '
-	command -v jq >/dev/null || { echo "skipping: no jq"; return 0; }
 	mkdir -p chk/nodes/pve1/lxc chk/btrfs &&
 	printf "node: pve1\n\nnode: pve2\n\tadress x\n" >chk/nodes.cfg &&
 	printf "zfspool: local-zfs\n\tpool nosuchpool/data\n\nbtrfs: local-btrfs\n\tpath $TRASH/chk/btrfs\n" >chk/storage.cfg &&

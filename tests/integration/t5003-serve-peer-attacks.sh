@@ -66,19 +66,19 @@ test_expect_success 'import into b'"'"'s live volume, with --node/--config-dir i
 	as_a "zfs snapshot $DS@evil" &&
 	for inj in "--node a" "--node=a" "--config-dir $TB/config" "--state-dir /tmp" ""; do
 		rc=0 &&
-		as_a "zfs send -i @$base $DS@evil | $(to_b) \"volrep import $CT --snapshot evil --base $base $inj\"" \
-			>out 2>err || rc=$?
+		{ as_a "zfs send -i @$base $DS@evil | $(to_b) \"volrep import $CT --snapshot evil --base $base $inj\"" \
+			>out 2>err || rc=$?; } &&
 		cat err &&
-		test "$rc" = 2 || return 1
+		test "$rc" = 2 &&
 		expect_grep "serve: refused: .*(peer .a.)" err || return 1
 	done &&
 	rc=0 &&
-	as_a "zfs send -i @$base $DS@evil | $(to_b) \"volrep import $CT --snapshot __replicate_300-0_9999999999__ --base $base\"" \
-		2>err || rc=$? &&
+	{ as_a "zfs send -i @$base $DS@evil | $(to_b) \"volrep import $CT --snapshot __replicate_300-0_9999999999__ --base $base\"" \
+		2>err || rc=$?; } &&
 	test "$rc" = 2 && expect_grep "guest .300. lives on .b., not on peer .a." err &&
 	rc=0 &&
-	as_a "zfs send -i @$base $DS@evil | $(to_b) \"volrep --node a import $CT --snapshot evil --base $base\"" \
-		2>err || rc=$? &&
+	{ as_a "zfs send -i @$base $DS@evil | $(to_b) \"volrep --node a import $CT --snapshot evil --base $base\"" \
+		2>err || rc=$?; } &&
 	test "$rc" = 2 && expect_grep "verb not allowed: .--node." err &&
 	fingerprint >"$TB/fp.after" &&
 	test_cmp "$TB/fp.before" "$TB/fp.after"
@@ -93,7 +93,7 @@ test_expect_success 'prepare/finalize/set-state/rollback of b'"'"'s guest: refus
 		"volrep replica-rollback 300 $(cat "$TB/base") $CT" \
 		"volrep guest-start 300"; do
 		rc=0 &&
-		as_a "$(to_b) \"$c\" </dev/null" >out 2>err || rc=$?
+		{ as_a "$(to_b) \"$c\" </dev/null" >out 2>err || rc=$?; } &&
 		test "$rc" = 2 || { cat err; return 1; }
 		test "$(wc -l <err)" = 1 || { cat err; return 1; }
 		expect_grep "serve: refused: .*300.* (peer .a.)$" err || return 1
@@ -112,10 +112,10 @@ test_expect_success 'set-state of the peer'"'"'s own guest: stored, escapes filt
 	jq -r ".\"100\".\"local/b\".error" "$TB/nodes/b/state/replication-state.json" >got &&
 	echo "x?[2Jy" >expect && test_cmp expect got &&
 	rc=0 &&
-	as_a "$(to_b) \"volrep set-state 100 '"'"'{\\\"local/b\\\":{\\\"pid\\\":1}}'"'"'\"" 2>err || rc=$? &&
+	{ as_a "$(to_b) \"volrep set-state 100 '"'"'{\\\"local/b\\\":{\\\"pid\\\":1}}'"'"'\"" 2>err || rc=$?; } &&
 	test "$rc" = 2 && expect_grep "field .pid. cannot be set" err &&
 	rc=0 &&
-	$TB_SSH_SERVE root@$(node_addr b) "volrep set-state 100 '"'"'{}'"'"'" 2>err || rc=$? &&
+	{ $TB_SSH_SERVE root@$(node_addr b) "volrep set-state 100 '"'"'{}'"'"'" 2>err || rc=$?; } &&
 	test "$rc" = 2 && expect_grep "peer .outsider. is not a node" err
 '
 

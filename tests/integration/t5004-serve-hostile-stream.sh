@@ -56,8 +56,8 @@ test_expect_success 'root on a sends a stream that says mountpoint=<config>/hook
 	as_a "zfs snapshot $DS@$new" &&
 	as_a "zfs umount $DS; zfs set canmount=noauto $DS && zfs set setuid=on $DS && zfs set mountpoint=$TB/config/hooks $DS" &&
 	rc=0 &&
-	as_a "zfs send -R -I @$base $DS@$new | $(to_b) \"volrep import $OWN --snapshot $new --base $base\"" \
-		>out 2>err || rc=$? &&
+	{ as_a "zfs send -R -I @$base $DS@$new | $(to_b) \"volrep import $OWN --snapshot $new --base $base\"" \
+		>out 2>err || rc=$?; } &&
 	cat out err &&
 	test "$rc" = 0 &&
 	expect_grep "successfully imported" out &&
@@ -78,8 +78,8 @@ test_expect_success 'a stream with a dataset below the volume: refused, nothing 
 	as_a "zfs create -o canmount=noauto -o mountpoint=$TB/config/child $DS/child" &&
 	as_a "zfs snapshot -r $DS@$new2" &&
 	rc=0 &&
-	as_a "zfs send -R -I @$new $DS@$new2 | $(to_b) \"volrep import $OWN --snapshot $new2 --base $new\"" \
-		>out 2>err || rc=$? &&
+	{ as_a "zfs send -R -I @$new $DS@$new2 | $(to_b) \"volrep import $OWN --snapshot $new2 --base $new\"" \
+		>out 2>err || rc=$?; } &&
 	cat err &&
 	test "$rc" = 1 &&
 	expect_grep "below the volume" err &&

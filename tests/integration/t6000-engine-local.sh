@@ -94,7 +94,7 @@ test_expect_success 'two runs started in the same second both succeed (the secon
 	mkdir -p "$VOLREP_STATE_DIR/lock" &&
 	# both runs take their start time now and then queue on the guest
 	# lock: the second one starts in the second the first one synced
-	flock "$VOLREP_STATE_DIR/lock/guest-100.lck" sleep 1 &
+	{ flock "$VOLREP_STATE_DIR/lock/guest-100.lck" sleep 1 & } &&
 	holder=$! &&
 	sleep 0.2 &&
 	{ "$VOLREP" run --id 100-0 >out1 2>err1 & } &&

@@ -69,7 +69,7 @@ vq() { # NODE ARGS: volrep on NODE with the guide's ssh settings
 
 test_expect_success 'step 3: the configuration directory' '
 	run_block "$(block_with "cat >/etc/volrep/nodes.cfg")" &&
-	vq pve1 check >out || { cat out; false; } &&
+	{ vq pve1 check >out || { cat out; return 1; }; } &&
 	expect_grep "^ok    identity: this node is .pve1." out
 '
 
@@ -111,7 +111,7 @@ test_expect_success 'check --remote: a missing key and a wrong forced command ar
 '
 
 test_expect_success 'step 7: the job replicates the container to pve2' '
-	run_block "$(block_with "volrep create-local-job 200-0")" >out 2>&1 || { cat out; false; } &&
+	{ run_block "$(block_with "volrep create-local-job 200-0")" >out 2>&1 || { cat out; return 1; }; } &&
 	expect_grep "200-0 " out &&
 	test "$(node_exec pve2 cat /mnt/btrfs/images/200/subvol-200-disk-0/README)" = "hello from CT 200" &&
 	vq pve1 status --output-format json >st &&

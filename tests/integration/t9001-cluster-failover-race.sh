@@ -85,12 +85,12 @@ a_online() {
 
 test_expect_success 'refused while the owner holds its liveness key (its daemon runs)' '
 	daemon_bg a "$TRASH/daemon.pid" >daemon.log 2>&1 &&
-	for t in $(seq 100); do a_online true && break; sleep 0.1; done &&
+	wait_for 10 a_online true &&
 	a_online true &&
 	run_mustfail 1 vr b failover $FIRST --force 2>err &&
 	expect_grep "node .a. of guest $FIRST is alive in the cluster" err &&
 	kill -TERM "$(cat "$TRASH/daemon.pid")" &&
-	for t in $(seq 100); do a_online false && break; sleep 0.1; done &&
+	wait_for 10 a_online false &&
 	a_online false &&
 	test "$(owners $FIRST)" = a &&
 	! test -e "$TB/hook.calls"
