@@ -14,7 +14,8 @@ DESTDIR ?=
 VERSION := 0.1.0
 
 # libcurl: webhook notifications (src/notify/webhook.c); libmicrohttpd:
-# the HTTP server of /metrics (src/http/server.c)
+# the HTTP server of /metrics and of the API (src/http/server.c, src/api),
+# whose TLS is libmicrohttpd's GnuTLS
 PKG_CFLAGS := $(shell pkg-config --cflags jansson nettle libcurl libmicrohttpd 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs jansson nettle libcurl libmicrohttpd 2>/dev/null || \
 		echo -ljansson -lnettle -lcurl -lmicrohttpd)
@@ -26,7 +27,10 @@ ALL_CFLAGS := -std=c17 -D_GNU_SOURCE -DVOLREP_VERSION='"$(VERSION)"' $(WARN) -Is
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LIBS    := $(PKG_LIBS) -lm
 
-LIB_SRCS  := $(sort $(filter-out src/cli/main.c,$(wildcard src/*/*.c)))
+# the web panel (web/*) is embedded by a generated source (scripts/embed-assets.c)
+WEB_FILES := $(sort $(wildcard web/*.html web/*.js web/*.css))
+GEN_SRCS  := build/gen/api-assets.c
+LIB_SRCS  := $(sort $(filter-out src/cli/main.c,$(wildcard src/*/*.c))) $(GEN_SRCS)
 HDRS      := $(wildcard src/*/*.h)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 FUZZ_SRCS := $(sort $(filter-out fuzz/fuzz-main.c,$(wildcard fuzz/fuzz-*.c)))
@@ -60,6 +64,22 @@ endif
 
 .PHONY: all check demo bench install uninstall clean deps test-bins
 all: build/volrep
+
+build/embed-assets: scripts/embed-assets.c
+	@mkdir -p $(@D)
+	$(QLD)$(CC) $(ALL_CFLAGS) -o $@ $<
+
+build/gen/api-assets.c: build/embed-assets $(WEB_FILES)
+	@mkdir -p $(@D)
+	$(Q)build/embed-assets $@ $(WEB_FILES)
+
+build/obj/build/gen/%.o: build/gen/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(QCC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/asan/obj/build/gen/%.o: build/gen/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(QCC)$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
 
 build/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
