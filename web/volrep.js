@@ -71,7 +71,10 @@ function stateOf(j) {
 
 function cell(tr, text, cls) {
 	const td = document.createElement("td");
+	const th = document.querySelectorAll("#job-table thead th")[tr.children.length];
 	td.textContent = text;
+	// the column name, shown beside the value when rows become cards (phone)
+	if (th && th.textContent) td.dataset.label = th.textContent;
 	if (cls) td.className = cls;
 	tr.appendChild(td);
 	return td;
@@ -133,7 +136,9 @@ async function load() {
 		cell(tr, j.schedule || "*/15", "schedule");
 		cell(tr, fmtTime(j.last_sync), "last-sync");
 		cell(tr, fmtAge(j.lag), "age");
-		cell(tr, j.next_sync ? fmtTime(j.next_sync) : "-", "next-sync");
+		// as status prints it: a due (or scheduled-now) run is "pending"
+		cell(tr, !j.next_sync ? "-" : j.next_sync <= Date.now() / 1000 ? "pending" : fmtTime(j.next_sync),
+			"next-sync");
 		cell(tr, j.duration !== undefined ? j.duration.toFixed(1) + "s" : "-", "duration");
 		cell(tr, j.fail_count !== undefined ? String(j.fail_count) : "-", "fail-count");
 		const [s, c] = stateOf(j);
@@ -216,8 +221,8 @@ async function save() {
 async function scheduleNow(j) {
 	try {
 		await call("POST", "/nodes/" + encodeURIComponent(node) + "/replication/" + j.id + "/schedule_now");
+		await load();
 		msg("job " + j.id + " runs at the next scheduler tick");
-		reload();
 	} catch (e) { msg(e.message); }
 }
 
