@@ -157,13 +157,14 @@ install: build/volrep
 	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/volrep.service
 	install -m 0644 docs/daemon.md $(DESTDIR)$(PREFIX)/share/doc/volrep/daemon.md
 	install -m 0644 docs/monitoring.md $(DESTDIR)$(PREFIX)/share/doc/volrep/monitoring.md
+	install -m 0644 docs/api.md $(DESTDIR)$(PREFIX)/share/doc/volrep/api.md
 	install -m 0644 docs/quickstart.md $(DESTDIR)$(PREFIX)/share/doc/volrep/quickstart.md
 	install -m 0644 completion/volrep.bash $(DESTDIR)$(BASH_COMPLETION_DIR)/volrep
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/volrep $(DESTDIR)$(PREFIX)/share/man/man8/volrep.8 \
 		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/volrep.service $(DESTDIR)$(PREFIX)/share/doc/volrep/daemon.md \
-		$(DESTDIR)$(PREFIX)/share/doc/volrep/monitoring.md \
+		$(DESTDIR)$(PREFIX)/share/doc/volrep/monitoring.md $(DESTDIR)$(PREFIX)/share/doc/volrep/api.md \
 		$(DESTDIR)$(PREFIX)/share/doc/volrep/quickstart.md $(DESTDIR)$(BASH_COMPLETION_DIR)/volrep
 
 clean:
