@@ -217,6 +217,9 @@ test_expect_success 'limits: unknown paths and methods, a big body, the panel on
 	test "$(api PATCH /cluster/replication -H "$(W_AUTH)")" = 501 &&
 	head -c 70000 /dev/zero | tr "\0" a >big &&
 	test "$(api POST /cluster/replication -H "$(W_AUTH)" --data-binary @big)" = 413 &&
+	# request line and headers share a 32 KiB buffer
+	test "$(api GET /version -H "$(R_AUTH)" -H "X-Big: $(head -c 40000 /dev/zero | tr "\0" a)")" = 431 &&
+	test "$(api GET "/version?$(head -c 40000 /dev/zero | tr "\0" a)=1" -H "$(R_AUTH)")" = 414 &&
 	curl -sk --max-time 5 -o page -w "%{http_code}" https://127.0.0.1:$PORT/ >code &&
 	test "$(cat code)" = 200 && expect_grep "<title>volrep replication</title>" page &&
 	curl -sk --max-time 5 -D hdr -o js https://127.0.0.1:$PORT/volrep.js >/dev/null &&
@@ -225,6 +228,39 @@ test_expect_success 'limits: unknown paths and methods, a big body, the panel on
 	test "$(curl -sk --max-time 5 -o /dev/null -w "%{http_code}" https://127.0.0.1:$PORT/web/index.html)" = 404 &&
 	# plain HTTP to the TLS port is not served
 	! curl -s --max-time 5 -o /dev/null http://127.0.0.1:$PORT/api2/json/version
+'
+
+test_expect_success 'connections are bounded, idle ones time out, and the API still answers' '
+	/usr/bin/python3 - $PORT <<-\EOT &&
+	import socket, sys, time
+	port = int(sys.argv[1])
+	held = []
+	for i in range(40):
+	    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+	    held.append(s)
+	time.sleep(0.5)
+	# beyond the limit the server closes a connection at once
+	closed = 0
+	for s in held:
+	    s.settimeout(0.2)
+	    try:
+	        if s.recv(1) == b"":
+	            closed += 1
+	    except socket.timeout:
+	        pass
+	print("closed at once:", closed)
+	assert closed >= 40 - 32, closed
+	for s in held:
+	    s.close()
+	# an idle connection is dropped after the timeout (15 s)
+	s = socket.create_connection(("127.0.0.1", port), timeout=30)
+	t0 = time.monotonic()
+	while s.recv(64):  # (a TLS alert may come before the close)
+	    pass
+	print("idle connection closed after %.0f s" % (time.monotonic() - t0))
+	assert time.monotonic() - t0 < 25
+	EOT
+	test "$(api GET /version -H "$(R_AUTH)")" = 200
 '
 
 test_expect_success 'a token file others can read is refused' '
