@@ -273,9 +273,9 @@ $("login-form").addEventListener("submit", async (ev) => {
 		init();
 	} catch (e) { msg("login failed: " + e.message); }
 });
-$("btn-logout").addEventListener("click", () => {
+$("btn-logout").addEventListener("click", async () => {
 	sessionStorage.removeItem("csrf");
-	document.cookie = "PVEAuthCookie=; Path=/; Max-Age=0";
+	await call("DELETE", "/access/ticket").catch(() => {});
 	showLogin();
 });
 document.querySelectorAll("nav button[data-view]").forEach((b) => b.addEventListener("click", () => {

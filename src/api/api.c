@@ -498,6 +498,12 @@ static void h_ticket(struct call *c)
 		reply_json(c, 200, NULL, NULL); /* PVE: a dummy for the login form */
 		return;
 	}
+	if (!strcmp(c->req->method, "DELETE")) {
+		/* log out: the cookie is HttpOnly, so the page cannot drop it itself */
+		header(c, "Set-Cookie", "PVEAuthCookie=; Path=/; Max-Age=0; SameSite=Strict; HttpOnly");
+		reply_json(c, 200, NULL, NULL);
+		return;
+	}
 	if (only(c, allowed) < 0 || required(c, "username", &user) < 0 || required(c, "password", &pass) < 0)
 		return;
 	r = api_token_id_valid(user) ? api_token_verify(c->s->ctx->state_dir, user, pass, &write, &err) : -EACCES;
@@ -781,6 +787,7 @@ int api_start(struct api_server **ret, const struct context *ctx, const char *li
 	*ret = s;
 	return 0;
 fail:
+	explicit_bzero(s->key.buf, s->key.len);
 	strbuf_release(&s->cert);
 	strbuf_release(&s->key);
 	free(s);
@@ -792,6 +799,7 @@ void api_stop(struct api_server *s)
 	if (!s)
 		return;
 	http_server_stop(s->http);
+	explicit_bzero(s->key.buf, s->key.len);
 	strbuf_release(&s->cert);
 	strbuf_release(&s->key);
 	free(s);

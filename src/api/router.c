@@ -270,7 +270,7 @@ const char *api_route_methods(enum api_route r)
 {
 	switch (r) {
 	case API_TICKET:
-		return "GET POST";
+		return "GET POST DELETE";
 	case API_REPL:
 		return "GET POST";
 	case API_REPL_ID:

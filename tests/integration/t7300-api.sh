@@ -194,6 +194,8 @@ test_expect_success 'ticket login: cookie for reads, CSRF token required for wri
 	test "$(api PUT /cluster/replication/100-0 -b jar -H "CSRFPreventionToken: 00000000:abc" -d rate=40)" = 401 &&
 	test "$(api PUT /cluster/replication/100-0 -b jar -H "CSRFPreventionToken: $csrf" -d rate=40)" = 200 &&
 	"$VOLREP" read 100-0 >cli && expect_grep "\"rate\": 40" cli &&
+	test "$(api DELETE /access/ticket -b jar -c jar)" = 200 &&
+	test "$(api GET /cluster/replication -b jar)" = 401 &&
 	test "$(api GET /cluster/replication -b "PVEAuthCookie=VOLREP:root@pam!w:00000000:w::$(printf %064d 0)")" = 401 &&
 	test "$(api POST /access/ticket -c jar2 -d "username=root@pam!r" --data-urlencode "password=$(cat rsecret)")" = 200 &&
 	csrf=$(sed -n "s/.*\"CSRFPreventionToken\":\"\([^\"]*\)\".*/\1/p" out) &&

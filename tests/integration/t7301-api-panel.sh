@@ -34,7 +34,7 @@ test_expect_success 'the panel: login, add, three levels, edit, schedule now, lo
 		"root@pam!panel" "$(cat secret)" pve1 "$ART" >pb 2>&1 & echo $! >bpid; } &&
 	{ wait $(cat bpid); echo $? >rc; } ;
 	pkill -KILL -s $(cat bpid) 2>/dev/null;
-	cat pb && test "$(cat rc)" = 0 && ! grep -q "^FAIL" pb && test $(grep -c "^ok " pb) = 15 &&
+	cat pb && test "$(cat rc)" = 0 && ! grep -q "^FAIL" pb && test $(grep -c "^ok " pb) = 16 &&
 	test -s "$ART/03-datacenter.png" && test -s "$ART/09-phone.png"
 '
 

@@ -147,6 +147,9 @@ try:
     E("btn-logout").click()
     wait.until(lambda d: E("login").is_displayed())
     check("logged out", not E("jobs").is_displayed())
+    drv.get(url)
+    wait.until(lambda d: E("login").is_displayed())
+    check("after a reload still logged out (the cookie is gone)", not E("jobs").is_displayed())
 except Exception as e:  # a timeout names the step by the last "ok" line
     check("panel flow (%s: %s)" % (type(e).__name__, str(e).splitlines()[0] if str(e) else ""), False)
     try:
