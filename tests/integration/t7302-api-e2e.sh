@@ -1,7 +1,8 @@
 #!/bin/sh
 # The API on a namespace node with real storage: python3-proxmoxer creates
-# a job through the daemon of node a, schedules it, sees a real sync in
-# its status and log, deletes it and waits until the daemon has cleaned
+# a job through the daemon of node a (which syncs it at once, a new job
+# being due), schedules it now, sees a second, incremental sync in its
+# status and log, deletes it and waits until the daemon has cleaned
 # up the target (tests/tools/proxmoxer-e2e.py).
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/lib/testbed.sh"
@@ -35,6 +36,7 @@ test_expect_success 'a container on ZFS, a token, the API with TLS on node a' '
 		>"$TB/config/volrep.cfg"
 '
 
+: >"$DLOG"
 _h=$(node_pid a)
 # shellcheck disable=SC2046
 sh -c 'exec "$@"' sh nsenter --mount="/proc/$_h/ns/mnt" -- \
@@ -45,7 +47,7 @@ test_expect_success 'proxmoxer: create, schedule, a real sync, delete and wait f
 	i=0 && while ! grep -q "api: serving" "$DLOG" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done &&
 	timeout 150 /usr/bin/python3 "$TOP/tests/tools/proxmoxer-e2e.py" "$ADDR" $PORT root@pam e2e \
 		"$(cat secret)" a b >pm 2>&1;
-	rc=$?; cat pm; test $rc = 0 && ! grep -q "^FAIL" pm && test $(grep -c "^ok " pm) = 5 ||
+	rc=$?; cat pm; test $rc = 0 && ! grep -q "^FAIL" pm && test $(grep -c "^ok " pm) = 6 ||
 		{ cat "$DLOG"; return 1; }
 '
 
