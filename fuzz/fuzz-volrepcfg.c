@@ -23,6 +23,8 @@ static void check_limits(const struct volrep_cfg *c)
 		abort();
 	if (c->shutdown_grace > VOLREP_CFG_GRACE_LIMIT)
 		abort();
+	if (c->stall_timeout < 1 || c->stall_timeout > VOLREP_CFG_GRACE_LIMIT)
+		abort();
 	/* none, or 1..1e6 MB/s (never NaN or infinite) */
 	if (c->bwlimit != 0 && !(c->bwlimit >= 1 && c->bwlimit <= 1e6))
 		abort();

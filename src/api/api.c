@@ -10,6 +10,7 @@
 
 #include "api/auth.h"
 #include "api/router.h"
+#include "base/fileio.h"
 #include "base/time-util.h"
 #include "base/xalloc.h"
 #include "config/nodes.h"
@@ -738,7 +739,7 @@ static int read_pem(const char *path, const char *what, struct strbuf *out, stru
 	int r = strbuf_read_file(out, path, PEM_MAX);
 
 	if (r < 0) {
-		strbuf_addf(err, "cannot read %s '%s' - %s", what, path, strerror(-r));
+		strbuf_addf(err, "cannot read %s '%s' - %s", what, path, file_strerror(-r));
 		return r;
 	}
 	return 0;

@@ -424,6 +424,14 @@ int backend_estimate_send_size(struct backend *b, const char *volname, const cha
 	return b->ops->estimate_send_size(b, volname, snap, base, bytes);
 }
 
+int backend_clean_stale(struct backend *b, const char *volname)
+{
+	CHECK_OPEN(b);
+	if (check_volname(b, volname) < 0)
+		return -EINVAL;
+	return b->ops->clean_stale ? b->ops->clean_stale(b, volname) : 0;
+}
+
 int backend_free_space(struct backend *b, uint64_t *bytes)
 {
 	CHECK_OPEN(b);

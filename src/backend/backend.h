@@ -79,7 +79,8 @@ struct backend_caps {
 	unsigned send_no_encrypt : 1;  /* zfs send -U */
 	unsigned send_compressed : 1;  /* zfs send -c / btrfs send --compressed-data */
 	unsigned send_raw : 1;         /* zfs send -w */
-	unsigned recv_exclude : 1;     /* zfs recv -x property */
+	unsigned recv_exclude : 1;     /* zfs recv -x encryption */
+	unsigned recv_exclude_props : 1; /* zfs recv -x property */
 	unsigned resume_tokens : 1;    /* zfs recv -s / send -t */
 	unsigned bookmarks : 1;        /* the tool has `zfs bookmark` (pool feature not probed) */
 	unsigned zvols : 1;            /* block volumes (vm-* on zfspool) */
@@ -114,6 +115,8 @@ struct backend_ops {
 	/* may be NULL: no estimates on this storage type */
 	int (*estimate_send_size)(struct backend *b, const char *volname, const char *snap,
 				  const char *base, uint64_t *bytes);
+	/* may be NULL: nothing an interrupted import can leave behind */
+	int (*clean_stale)(struct backend *b, const char *volname);
 };
 
 struct backend {
@@ -218,6 +221,11 @@ int backend_rollback(struct backend *b, const char *volname, const char *snap);
  *            incremental: -ENOTSUP. */
 int backend_estimate_send_size(struct backend *b, const char *volname, const char *snap,
 			       const char *base, uint64_t *bytes);
+/* Remove what killed imports of the volume's guest left behind (btrfs:
+ * staging directories no running import holds; zfs: nothing, a killed
+ * receive leaves no dataset). Safe while other imports run. Returns 0
+ * or -errno (message set). */
+int backend_clean_stale(struct backend *b, const char *volname);
 /* Bytes available for new data on the storage. */
 int backend_free_space(struct backend *b, uint64_t *bytes);
 

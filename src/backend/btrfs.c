@@ -4,11 +4,14 @@
  *
  * Import: `btrfs receive` creates the read-only subvolume <subvol>@<snap>
  * (the stream names it after the sender's snapshot, which has the same
- * layout) next to the volume; it keeps its received UUID, which is what
- * the next incremental receive looks for. The volume itself then becomes
- * a writable snapshot of it, swapped in with RENAME_EXCHANGE so that the
- * previous volume stays in place until the new one is complete. A failed
- * receive deletes whatever it created and leaves the rest untouched. */
+ * layout) in a private staging directory next to the volume, from where
+ * it is moved into place once complete; it keeps its received UUID,
+ * which is what the next incremental receive looks for. The volume
+ * itself then becomes a writable snapshot of it, swapped in with
+ * RENAME_EXCHANGE so that the previous volume stays in place until the
+ * new one is complete. A failed receive deletes whatever it created and
+ * leaves the rest untouched; a killed one leaves only a staging
+ * directory, which the next import or prepare removes. */
 #include "backend/btrfs.h"
 
 #include <dirent.h>
@@ -17,6 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/btrfs.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -28,9 +34,12 @@
  * (BTRFS_FIRST_FREE_OBJECTID): how btrfs-progs tells a subvolume */
 #define BTRFS_SUBVOL_INO 256
 
-/* prefix of the writable snapshot being prepared during an import; a
- * leading dot keeps it out of volume listings */
+/* prefix of the writable snapshot being prepared next to the volume by
+ * a rollback (and by an import of earlier versions); a leading dot keeps
+ * it out of volume listings */
 #define IMPORT_TMP_PREFIX ".volrep-new-"
+/* prefix of an import's private staging directory (btrfs_import) */
+#define STAGING_PREFIX ".volrep-recv-"
 
 void btrfs_volume_dir(const char *path, const char *volname, struct strbuf *dir, struct strbuf *subvol)
 {
@@ -360,35 +369,149 @@ static int list_dir(const char *dir, struct strvec *out)
 	return 0;
 }
 
-/* Delete the entries of dir that were not in before (what a failed
- * receive left behind). */
-static void delete_new_entries(struct backend *b, const char *dir, const struct strvec *before)
+/* Read-only flag of the subvolume at path, changed in place: unlike
+ * `btrfs property set ro false`, the ioctl keeps the received UUID (the
+ * next incremental receive finds its parent by it). */
+static int set_readonly(const char *path, int ro)
 {
-	struct strvec now = STRVEC_INIT;
-	struct strbuf p = STRBUF_INIT;
+	uint64_t flags;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), r = 0;
 
-	if (list_dir(dir, &now) < 0)
-		return;
-	for (size_t i = 0; i < now.nr; i++) {
-		if (strvec_find(before, now.v[i]) >= 0)
-			continue;
-		strbuf_reset(&p);
-		strbuf_addf(&p, "%s/%s", dir, now.v[i]);
-		if (is_subvolume(p.buf) == 1)
-			delete_subvolume(b, p.buf);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, BTRFS_IOC_SUBVOL_GETFLAGS, &flags) < 0) {
+		r = -errno;
+	} else {
+		flags = ro ? flags | BTRFS_SUBVOL_RDONLY : flags & ~(uint64_t)BTRFS_SUBVOL_RDONLY;
+		if (ioctl(fd, BTRFS_IOC_SUBVOL_SETFLAGS, &flags) < 0)
+			r = -errno;
 	}
-	strvec_clear(&now);
-	strbuf_release(&p);
+	close(fd);
+	return r;
 }
 
+/* Remove a staging directory and what is in it (subvolumes a receive
+ * made, complete or not). Returns 0 or -errno (message set). */
+static int staging_remove(struct backend *b, const char *staging)
+{
+	struct strvec names = STRVEC_INIT;
+	struct strbuf p = STRBUF_INIT;
+	int r = list_dir(staging, &names);
+
+	for (size_t i = 0; i < names.nr && r == 0; i++) {
+		struct stat st;
+
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", staging, names.v[i]);
+		if (lstat(p.buf, &st) < 0)
+			continue;
+		/* nothing but subvolumes is made here: anything else is
+		 * left in place (and the rmdir below reports it) */
+		if (S_ISDIR(st.st_mode))
+			r = delete_subvolume(b, p.buf);
+	}
+	if (r == 0 && rmdir(staging) < 0 && errno != ENOENT)
+		r = backend_fail(b, -errno, "cannot remove '%s': %s", staging, strerror(errno));
+	strvec_clear(&names);
+	strbuf_release(&p);
+	return r;
+}
+
+/* Remove what killed imports left in dir (a guest's images directory):
+ * staging directories nobody holds the lock of, and with old_copies the
+ * writable copy an import of an earlier version (or a rollback) prepared
+ * next to the volume: only an import, which owns the volume, removes
+ * those (they carry no lock). A staging directory in use (flock held by
+ * its import, or by the receive still running after its import was
+ * killed) is left alone. */
+static int clean_stale(struct backend *b, const char *dir, int old_copies)
+{
+	struct strvec names = STRVEC_INIT;
+	struct strbuf p = STRBUF_INIT;
+	int r = list_dir(dir, &names);
+
+	if (r < 0) {
+		strvec_clear(&names);
+		return r == -ENOENT ? 0 : backend_fail(b, r, "cannot read '%s': %s", dir, strerror(-r));
+	}
+	for (size_t i = 0; i < names.nr && r == 0; i++) {
+		int fd;
+
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", dir, names.v[i]);
+		if (!strncmp(names.v[i], IMPORT_TMP_PREFIX, strlen(IMPORT_TMP_PREFIX))) {
+			if (old_copies && is_subvolume(p.buf) == 1)
+				r = delete_subvolume(b, p.buf);
+			continue;
+		}
+		if (strncmp(names.v[i], STAGING_PREFIX, strlen(STAGING_PREFIX)))
+			continue;
+		fd = open(p.buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			r = staging_remove(b, p.buf);
+		close(fd);
+	}
+	strvec_clear(&names);
+	strbuf_release(&p);
+	return r;
+}
+
+/* Make a private staging directory <dir>/.volrep-recv-XXXXXX (mode 0700)
+ * and lock it (flock on the directory, fd in *lockfd). A cleanup by a
+ * concurrent import may take it between mkdtemp and flock: then it is
+ * gone or not the one we made, and we try again. */
+static int staging_create(struct backend *b, const char *dir, struct strbuf *path, int *lockfd)
+{
+	for (int tries = 0; tries < 5; tries++) {
+		struct stat a, c;
+		int fd;
+
+		strbuf_reset(path);
+		strbuf_addf(path, "%s/" STAGING_PREFIX "XXXXXX", dir);
+		if (!mkdtemp(path->buf))
+			return backend_fail(b, -errno, "cannot create '%s': %s", path->buf, strerror(errno));
+		fd = open(path->buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &a) == 0 &&
+		    lstat(path->buf, &c) == 0 && a.st_ino == c.st_ino && a.st_dev == c.st_dev) {
+			*lockfd = fd;
+			return 0;
+		}
+		close(fd);
+	}
+	return backend_fail(b, -EAGAIN, "cannot lock a staging directory in '%s'", dir);
+}
+
+static int clean_stale_of(struct backend *b, const char *volname)
+{
+	struct strbuf dir = STRBUF_INIT, sv = STRBUF_INIT;
+	int r;
+
+	btrfs_volume_dir(b->path, volname, &dir, &sv);
+	r = clean_stale(b, dir.buf, 0);
+	strbuf_release(&dir);
+	strbuf_release(&sv);
+	return r;
+}
+
+/* Receive into a private staging directory, so that a killed receive
+ * leaves nothing that looks like a volume or a snapshot (a partial
+ * receive is a writable subvolume with the snapshot's name): exactly
+ * <subvol>@<snap>, complete (read-only, received UUID), is moved into
+ * place; the writable volume copy is prepared in the staging directory
+ * too and exchanged with the volume. */
 static int btrfs_import(struct backend *b, const char *volname, const char *snap,
 			const char *base, int in_fd)
 {
 	struct strbuf dir = STRBUF_INIT, sv = STRBUF_INIT, vol = STRBUF_INIT, target = STRBUF_INIT;
 	struct strbuf p = STRBUF_INIT, err = STRBUF_INIT, msg = STRBUF_INIT, tmp = STRBUF_INIT;
-	struct strvec before = STRVEC_INIT, argv = STRVEC_INIT, now = STRVEC_INIT;
+	struct strbuf staging = STRBUF_INIT, got = STRBUF_INIT;
+	struct strvec argv = STRVEC_INIT, now = STRVEC_INIT;
 	struct btrfs_subvol_info info;
-	int r, vol_exists, made_dir = 0;
+	int r, vol_exists, made_dir = 0, lockfd = -1, moved = 0;
 
 	r = backend_probe(b, NULL);
 	if (r < 0)
@@ -396,7 +519,6 @@ static int btrfs_import(struct backend *b, const char *volname, const char *snap
 	btrfs_volume_dir(b->path, volname, &dir, &sv);
 	strbuf_addf(&vol, "%s/%s", dir.buf, sv.buf);
 	strbuf_addf(&target, "%s@%s", vol.buf, snap);
-	strbuf_addf(&tmp, "%s/" IMPORT_TMP_PREFIX "%s", dir.buf, sv.buf);
 
 	vol_exists = is_subvolume(vol.buf);
 	if (vol_exists < 0) {
@@ -417,10 +539,6 @@ static int btrfs_import(struct backend *b, const char *volname, const char *snap
 		r = backend_fail(b, -EEXIST, "snapshot '%s' already exists", target.buf);
 		goto out;
 	}
-	/* a crashed earlier import may have left its writable copy */
-	if (is_subvolume(tmp.buf) == 1 && (r = delete_subvolume(b, tmp.buf)) < 0)
-		goto out;
-
 	if (access(dir.buf, F_OK) < 0) {
 		r = mkdir_p(dir.buf, 0755);
 		if (r < 0) {
@@ -429,14 +547,20 @@ static int btrfs_import(struct backend *b, const char *volname, const char *snap
 		}
 		made_dir = 1;
 	}
-	r = list_dir(dir.buf, &before);
-	if (r < 0) {
-		r = backend_fail(b, r, "cannot read '%s': %s", dir.buf, strerror(-r));
+	r = clean_stale(b, dir.buf, 1);
+	if (r == 0)
+		r = staging_create(b, dir.buf, &staging, &lockfd);
+	if (r < 0)
 		goto out;
-	}
+	strbuf_addf(&got, "%s/%s@%s", staging.buf, sv.buf, snap);
+	strbuf_addf(&tmp, "%s/new", staging.buf);
 
-	btrfs_argv_receive(&argv, b->tool, &b->caps, dir.buf);
+	btrfs_argv_receive(&argv, b->tool, &b->caps, staging.buf);
+	/* the receive holds the staging lock too: it may outlive a killed
+	 * import for as long as its input stays open */
+	fcntl(lockfd, F_SETFD, 0);
 	r = backend_run_stdin(b, &argv, in_fd, &err);
+	fcntl(lockfd, F_SETFD, FD_CLOEXEC);
 	if (r < 0)
 		goto fail;
 	if (r > 0) {
@@ -454,19 +578,28 @@ static int btrfs_import(struct backend *b, const char *volname, const char *snap
 	}
 	/* the stream is untrusted: exactly <subvol>@<snap>, read-only and
 	 * received, must have appeared */
-	r = list_dir(dir.buf, &now);
-	if (r == 0) {
-		size_t added = 0;
-
-		for (size_t i = 0; i < now.nr; i++)
-			added += strvec_find(&before, now.v[i]) < 0;
-		if (added != 1 || is_subvolume(target.buf) != 1 || show(b, target.buf, &info) < 0 ||
-		    !info.readonly || !*info.received_uuid)
-			r = -EIO;
-	}
+	r = list_dir(staging.buf, &now);
+	if (r == 0 && (now.nr != 1 || is_subvolume(got.buf) != 1 || show(b, got.buf, &info) < 0 ||
+		       !info.readonly || !*info.received_uuid))
+		r = -EIO;
 	if (r < 0) {
 		strbuf_addf(&msg, "stream did not contain snapshot '%s'", target.buf);
 		r = -EIO;
+		goto fail;
+	}
+	/* a read-only subvolume cannot change its parent directory (its
+	 * ".." is not writable): writable for the move only */
+	r = set_readonly(got.buf, 0);
+	if (r == 0) {
+		if (renameat2(AT_FDCWD, got.buf, AT_FDCWD, target.buf, RENAME_NOREPLACE) < 0)
+			r = -errno;
+		else
+			moved = 1;
+	}
+	if (r == 0)
+		r = set_readonly(target.buf, 1);
+	if (r < 0) {
+		strbuf_addf(&msg, "cannot move '%s' to '%s': %s", got.buf, target.buf, strerror(-r));
 		goto fail;
 	}
 	/* the volume becomes a writable copy of the received snapshot */
@@ -481,27 +614,31 @@ static int btrfs_import(struct backend *b, const char *volname, const char *snap
 	if (vol_exists)
 		r = renameat2(AT_FDCWD, tmp.buf, AT_FDCWD, vol.buf, RENAME_EXCHANGE);
 	else
-		r = rename(tmp.buf, vol.buf);
+		r = renameat2(AT_FDCWD, tmp.buf, AT_FDCWD, vol.buf, RENAME_NOREPLACE);
 	if (r < 0) {
 		r = -errno;
 		strbuf_addf(&msg, "cannot move '%s' to '%s': %s", tmp.buf, vol.buf, strerror(-r));
 		goto fail;
 	}
-	/* tmp now holds the previous volume (or nothing) */
-	if (vol_exists && delete_subvolume(b, tmp.buf) < 0) {
-		r = backend_fail(b, -EIO, "imported '%s' but could not delete the previous copy '%s': %s",
-				 target.buf, tmp.buf, b->errmsg.buf);
+	/* the staging directory now holds the previous volume (or nothing) */
+	if (staging_remove(b, staging.buf) < 0) {
+		r = backend_fail(b, -EIO, "imported '%s' but could not remove '%s': %s",
+				 target.buf, staging.buf, b->errmsg.buf);
 		goto out;
 	}
 	r = 0;
 	goto out;
 fail:
-	delete_new_entries(b, dir.buf, &before);
+	if (moved)
+		delete_subvolume(b, target.buf);
+	if (staging.len)
+		staging_remove(b, staging.buf);
 	if (made_dir)
 		rmdir(dir.buf);
 	backend_fail(b, r, "cannot import '%s': %s", vol.buf, msg.len ? msg.buf : b->errmsg.buf);
 out:
-	strvec_clear(&before);
+	if (lockfd >= 0)
+		close(lockfd);
 	strvec_clear(&now);
 	strvec_clear(&argv);
 	strbuf_release(&dir);
@@ -512,6 +649,8 @@ out:
 	strbuf_release(&err);
 	strbuf_release(&msg);
 	strbuf_release(&tmp);
+	strbuf_release(&staging);
+	strbuf_release(&got);
 	return r;
 }
 
@@ -740,4 +879,5 @@ const struct backend_ops backend_btrfs_ops = {
 	.destroy_volume = btrfs_destroy_volume,
 	.rollback = btrfs_rollback,
 	.estimate_send_size = btrfs_estimate_send_size,
+	.clean_stale = clean_stale_of,
 };

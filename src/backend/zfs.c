@@ -65,18 +65,68 @@ void zfs_argv_get_size(struct strvec *argv, const char *tool, const struct backe
 	strvec_pushv(argv, (const char *const[]){ "-o", "value", property, "--", name, NULL });
 }
 
+/* Received data is data: a stream (from a peer, i.e. hostile) must not
+ * decide where the file system appears (mountpoint: on top of
+ * /root/.ssh, into the config directory's hooks), that it is shared, or
+ * that setuid binaries or device nodes on it work. canmount is not
+ * inheritable and is set explicitly after the receive. No user property
+ * is read by volrep, so none needs excluding. */
+const char *const zfs_unsafe_props[] = { "sharenfs", "sharesmb", "exec", "setuid", "devices",
+					 "zoned", "mountpoint", NULL };
+
 void zfs_argv_recv(struct strvec *argv, const char *tool, const struct backend_caps *caps,
-		   const char *ds)
+		   const char *ds, int filesystem)
 {
 	strvec_push(argv, tool);
 	strvec_push(argv, "recv");
 	strvec_push(argv, "-F");
+	/* never mount on receive (zfs-fuse takes -u though its usage text
+	 * does not list it): the properties are reset first */
+	strvec_push(argv, "-u");
+	if (filesystem && caps->recv_exclude_props) {
+		for (size_t i = 0; zfs_unsafe_props[i]; i++) {
+			strvec_push(argv, "-x");
+			strvec_push(argv, zfs_unsafe_props[i]);
+		}
+	}
 	if (caps->recv_exclude) {
 		strvec_push(argv, "-x");
 		strvec_push(argv, "encryption");
 	}
 	strvec_push(argv, "--");
 	strvec_push(argv, ds);
+}
+
+void zfs_argv_inherit(struct strvec *argv, const char *tool, const char *prop, const char *ds)
+{
+	/* no "--": zfs-fuse's inherit, set and mount take none (ds is a
+	 * validated name under the pool, never an option) */
+	strvec_pushv(argv, (const char *const[]){ tool, "inherit", prop, ds, NULL });
+}
+
+void zfs_argv_set(struct strvec *argv, const char *tool, const char *prop, const char *value,
+		  const char *ds)
+{
+	strvec_pushv(argv, (const char *const[]){ tool, "set", NULL });
+	strvec_pushf(argv, "%s=%s", prop, value);
+	strvec_push(argv, ds);
+}
+
+void zfs_argv_list_tree(struct strvec *argv, const char *tool, const char *ds)
+{
+	strvec_pushv(argv, (const char *const[]){ tool, "list", "-H", "-o", "name,type", "-t",
+						  "filesystem,volume", "-r", "--", ds, NULL });
+}
+
+void zfs_argv_get_mounted(struct strvec *argv, const char *tool, const char *ds)
+{
+	strvec_pushv(argv, (const char *const[]){ tool, "get", "-H", "-o", "value", "mounted,mountpoint",
+						  "--", ds, NULL });
+}
+
+void zfs_argv_mount(struct strvec *argv, const char *tool, const char *ds)
+{
+	strvec_pushv(argv, (const char *const[]){ tool, "mount", ds, NULL });
 }
 
 void zfs_argv_list_snapshots(struct strvec *argv, const char *tool, const struct backend_caps *caps,
@@ -146,7 +196,8 @@ void zfs_caps_from_usage(struct backend_caps *caps, const char *usage, int bookm
 	caps->send_raw = !!(send & ZFS_FLAG('w'));
 	/* `-x encryption` needs a zfs that knows the property: one that can
 	 * send raw (encrypted) streams */
-	caps->recv_exclude = !!(recv & ZFS_FLAG('x')) && caps->send_raw;
+	caps->recv_exclude_props = !!(recv & ZFS_FLAG('x'));
+	caps->recv_exclude = caps->recv_exclude_props && caps->send_raw;
 	caps->resume_tokens = !!(recv & ZFS_FLAG('s')) && !!(send & ZFS_FLAG('t'));
 	caps->bookmarks = !!bookmark_list_ok;
 	caps->send_estimate = (send & (ZFS_FLAG('n') | ZFS_FLAG('P'))) == (ZFS_FLAG('n') | ZFS_FLAG('P'));
@@ -428,12 +479,162 @@ static int zfs_undo_import(struct backend *b, const char *ds, const char *base, 
 	return r;
 }
 
+/* A replicated volume has no datasets below it, but `zfs send -R` of a
+ * tree brings them along (each with its own properties): destroy any
+ * that are there (not mounted: the receive ran with -u) and refuse the
+ * stream. Stores in *filesystem whether ds is a file system. Returns 0,
+ * or -EIO with the reason appended to msg. */
+static int zfs_check_tree(struct backend *b, const char *ds, int *filesystem, struct strbuf *msg)
+{
+	struct strvec argv = STRVEC_INIT, extra = STRVEC_INIT;
+	struct strbuf out = STRBUF_INIT;
+	size_t dslen = strlen(ds);
+	int r, found = 0;
+
+	*filesystem = 0;
+	zfs_argv_list_tree(&argv, b->tool, ds);
+	r = backend_run(b, &argv, &out);
+	strvec_clear(&argv);
+	if (r < 0) {
+		strbuf_addstr(msg, b->errmsg.buf);
+		goto out;
+	}
+	for (char *line = out.buf, *next; *line; line = next) {
+		char *tab;
+
+		next = line + strcspn(line, "\n");
+		if (*next)
+			*next++ = '\0';
+		tab = strchr(line, '\t');
+		if (!tab)
+			continue;
+		*tab = '\0';
+		if (!strcmp(line, ds)) {
+			found = 1;
+			*filesystem = !strcmp(tab + 1, "filesystem");
+		} else if (!strncmp(line, ds, dslen) && line[dslen] == '/') {
+			strvec_push(&extra, line);
+		}
+	}
+	if (!found) {
+		strbuf_addf(msg, "volume '%s' missing after the receive", ds);
+		r = -EIO;
+		goto out;
+	}
+	if (!extra.nr)
+		goto out;
+	/* the listing puts a parent before its children: skip those its
+	 * destroy -r took with it */
+	for (size_t i = 0, last = 0; i < extra.nr; i++) {
+		size_t n = strlen(extra.v[last]);
+
+		if (i && !strncmp(extra.v[i], extra.v[last], n) && extra.v[i][n] == '/')
+			continue;
+		last = i;
+		strvec_clear(&argv);
+		zfs_argv_destroy_volume(&argv, b->tool, extra.v[i]);
+		if (run_retry_busy(b, &argv) < 0 && zfs_exists(b, extra.v[i]) != 0)
+			strbuf_addf(msg, "cannot destroy '%s': %s; ", extra.v[i], b->errmsg.buf);
+	}
+	strbuf_addf(msg, "stream contained dataset '%s' below the volume (a replicated volume has none)",
+		    extra.v[0]);
+	r = -EIO;
+out:
+	strvec_clear(&argv);
+	strvec_clear(&extra);
+	strbuf_release(&out);
+	return r;
+}
+
+/* Reset what a received file system must not keep from the stream, then
+ * mount it where the storage's layout says: at the mountpoint inherited
+ * from the pool dataset, if that has one. Returns 0, or -EIO with the
+ * reason appended to msg. */
+static int zfs_secure_filesystem(struct backend *b, const char *ds, struct strbuf *msg)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	char *mounted, *mp;
+	int r = 0;
+
+	for (size_t i = 0; zfs_unsafe_props[i] && r == 0; i++) {
+		if (!strcmp(zfs_unsafe_props[i], "mountpoint")) {
+			/* canmount is not inheritable: the default, explicitly */
+			zfs_argv_set(&argv, b->tool, "canmount", "on", ds);
+			r = run_retry_busy(b, &argv);
+			strvec_clear(&argv);
+			if (r < 0)
+				break;
+		}
+		zfs_argv_inherit(&argv, b->tool, zfs_unsafe_props[i], ds);
+		strbuf_reset(&err);
+		r = backend_run_status(b, &argv, NULL, &err);
+		if (r > 0 && strstr(err.buf, "busy"))
+			r = run_retry_busy(b, &argv);
+		/* a property this zfs does not have, a stream cannot set */
+		else if (r > 0 && strstr(err.buf, "invalid property"))
+			r = 0;
+		else if (r > 0)
+			r = backend_fail_tool(b, &argv, r, err.buf);
+		strvec_clear(&argv);
+	}
+	if (r < 0)
+		goto fail;
+	zfs_argv_get_mounted(&argv, b->tool, ds);
+	r = backend_run(b, &argv, &out);
+	strvec_clear(&argv);
+	if (r < 0)
+		goto fail;
+	mounted = out.buf;
+	mp = strchr(mounted, '\n');
+	if (!mp) {
+		r = backend_fail(b, -EIO, "cannot parse the mount state of '%s'", ds);
+		goto fail;
+	}
+	*mp++ = '\0';
+	mp[strcspn(mp, "\n")] = '\0';
+	if (!strcmp(mounted, "no") && mp[0] == '/') {
+		zfs_argv_mount(&argv, b->tool, ds);
+		strbuf_reset(&err);
+		r = backend_run_status(b, &argv, NULL, &err);
+		if (r > 0 && strstr(err.buf, "busy"))
+			r = run_retry_busy(b, &argv);
+		else if (r > 0 && strstr(err.buf, "already mounted"))
+			r = 0;
+		else if (r > 0)
+			r = backend_fail_tool(b, &argv, r, err.buf);
+		strvec_clear(&argv);
+		if (r < 0)
+			goto fail;
+	}
+	goto out;
+fail:
+	strbuf_addstr(msg, b->errmsg.buf);
+	r = -EIO;
+out:
+	strvec_clear(&argv);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return r;
+}
+
+/* Append why to msg ("; " between reasons), empty why. Returns 1. */
+static int add_reason(struct strbuf *msg, struct strbuf *why)
+{
+	if (msg->len)
+		strbuf_addstr(msg, "; ");
+	strbuf_addstr(msg, why->buf);
+	strbuf_reset(why);
+	return 1;
+}
+
 static int zfs_import(struct backend *b, const char *volname, const char *snap,
 		      const char *base, int in_fd)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf ds = STRBUF_INIT, name = STRBUF_INIT, err = STRBUF_INIT, msg = STRBUF_INIT;
-	int r;
+	struct strbuf why = STRBUF_INIT;
+	int r, failed;
 
 	r = backend_probe(b, NULL);
 	if (r < 0)
@@ -463,33 +664,84 @@ static int zfs_import(struct backend *b, const char *volname, const char *snap,
 			goto out;
 	}
 
-	zfs_argv_recv(&argv, b->tool, &b->caps, ds.buf);
+	/* -x of file system properties only where the name says it is one
+	 * (a zvol would refuse them); the reset below covers every case */
+	zfs_argv_recv(&argv, b->tool, &b->caps, ds.buf, !strncmp(volname, "subvol-", 7));
 	r = backend_run_stdin(b, &argv, in_fd, &err);
 	if (r < 0)
 		goto out;
 	if (r > 0) {
 		backend_fail_tool(b, &argv, r, err.buf);
 		strbuf_addstr(&msg, b->errmsg.buf);
+		failed = 1;
+	} else {
+		/* the stream is untrusted: it must have brought exactly the
+		 * snapshot the caller asked for */
+		strbuf_reset(&name);
+		strbuf_addf(&name, "%s@%s", ds.buf, snap);
+		r = zfs_exists(b, name.buf);
+		if (r == 0)
+			strbuf_addf(&msg, "stream did not contain snapshot '%s'", name.buf);
+		else if (r < 0)
+			strbuf_addstr(&msg, b->errmsg.buf);
+		failed = r <= 0;
+	}
+	/* whatever the receive did to an existing volume (a failed one may
+	 * have applied the stream's properties too), and after every
+	 * complete one: no datasets below it, nothing the stream chose */
+	if (!failed || base) {
+		int filesystem = 0;
+
+		if (zfs_check_tree(b, ds.buf, &filesystem, &why) < 0)
+			failed = add_reason(&msg, &why);
+		if (filesystem && zfs_secure_filesystem(b, ds.buf, &why) < 0)
+			failed = add_reason(&msg, &why);
+	}
+	r = 0;
+	if (failed) {
 		zfs_undo_import(b, ds.buf, base, 1, &msg);
 		r = backend_fail(b, -EIO, "cannot import '%s': %s", ds.buf, msg.buf);
-		goto out;
 	}
-	/* the stream is untrusted: it must have brought exactly the snapshot
-	 * the caller asked for */
-	strbuf_reset(&name);
-	strbuf_addf(&name, "%s@%s", ds.buf, snap);
-	r = zfs_exists(b, name.buf);
-	if (r == 0) {
-		strbuf_addf(&msg, "stream did not contain snapshot '%s'", name.buf);
-		zfs_undo_import(b, ds.buf, base, 1, &msg);
-		r = backend_fail(b, -EIO, "cannot import '%s': %s", ds.buf, msg.buf);
-	}
-	if (r > 0)
-		r = 0;
 out:
 	strvec_clear(&argv);
 	strbuf_release(&ds);
 	strbuf_release(&name);
+	strbuf_release(&err);
+	strbuf_release(&msg);
+	strbuf_release(&why);
+	return r;
+}
+
+/* After a crash between a receive and its property reset (zfs-fuse has
+ * no recv -x), a volume may still carry values the stream set: their
+ * source is "received" (no one else makes such values). prepare calls
+ * this before every run: one `zfs get` per volume, the reset only when
+ * needed. */
+static int zfs_clean_stale(struct backend *b, const char *volname)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf ds = STRBUF_INIT, props = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
+	struct strbuf msg = STRBUF_INIT;
+	int r;
+
+	dataset_of(b, volname, &ds);
+	for (size_t i = 0; zfs_unsafe_props[i]; i++)
+		strbuf_addf(&props, "%s%s", i ? "," : "", zfs_unsafe_props[i]);
+	strbuf_addstr(&props, ",canmount");
+	strvec_pushv(&argv, (const char *const[]){ b->tool, "get", "-H", "-o", "source", props.buf, "--", ds.buf,
+						   NULL });
+	r = backend_run_status(b, &argv, &out, &err);
+	if (r > 0 && (not_found_text(err.buf) || strstr(err.buf, "invalid property")))
+		r = 0; /* no volume (yet), or a zfs without one of them */
+	else if (r > 0)
+		r = backend_fail_tool(b, &argv, r, err.buf);
+	else if (r == 0 && strstr(out.buf, "received") &&
+		 (r = zfs_secure_filesystem(b, ds.buf, &msg)) < 0)
+		r = backend_fail(b, -EIO, "cannot reset the received properties of '%s': %s", ds.buf, msg.buf);
+	strvec_clear(&argv);
+	strbuf_release(&ds);
+	strbuf_release(&props);
+	strbuf_release(&out);
 	strbuf_release(&err);
 	strbuf_release(&msg);
 	return r;
@@ -623,4 +875,5 @@ const struct backend_ops backend_zfs_ops = {
 	.destroy_volume = zfs_destroy_volume,
 	.rollback = zfs_rollback,
 	.estimate_send_size = zfs_estimate_send_size,
+	.clean_stale = zfs_clean_stale,
 };

@@ -22,9 +22,27 @@ void zfs_argv_send_estimate(struct strvec *argv, const char *tool, const struct 
 /* zfs get -H[p] -o value <property> -- name (-p where caps->get_parsable) */
 void zfs_argv_get_size(struct strvec *argv, const char *tool, const struct backend_caps *caps,
 		       const char *property, const char *name);
-/* zfs recv -F [-x encryption] -- ds */
+/* zfs recv -F -u [-x <prop> for each of zfs_unsafe_props] [-x encryption]
+ * -- ds: never mounted by the receive; the -x list (filesystems only,
+ * where caps->recv_exclude_props) keeps the stream's values of the
+ * properties that place, share or execute out from the start */
 void zfs_argv_recv(struct strvec *argv, const char *tool, const struct backend_caps *caps,
-		   const char *ds);
+		   const char *ds, int filesystem);
+/* The inheritable properties a received stream must not choose: where a
+ * file system is mounted, whether it is shared, what may execute from it
+ * (NULL-terminated; mountpoint last: resetting it may mount) */
+extern const char *const zfs_unsafe_props[];
+/* zfs inherit <prop> ds (zfs-fuse takes no "--" here) */
+void zfs_argv_inherit(struct strvec *argv, const char *tool, const char *prop, const char *ds);
+/* zfs set <prop>=<value> ds */
+void zfs_argv_set(struct strvec *argv, const char *tool, const char *prop, const char *value,
+		  const char *ds);
+/* zfs list -H -o name,type -t filesystem,volume -r -- ds: ds and any children */
+void zfs_argv_list_tree(struct strvec *argv, const char *tool, const char *ds);
+/* zfs get -H -o value mounted,mountpoint -- ds */
+void zfs_argv_get_mounted(struct strvec *argv, const char *tool, const char *ds);
+/* zfs mount ds */
+void zfs_argv_mount(struct strvec *argv, const char *tool, const char *ds);
 /* zfs list -Hp -t snapshot -o name,guid,creation -r -- ds, or where list
  * has no -p: zfs get -Hp -r -o name,property,value guid,creation -- ds */
 void zfs_argv_list_snapshots(struct strvec *argv, const char *tool, const struct backend_caps *caps,

@@ -103,14 +103,78 @@ int mkdir_p(const char *path, mode_t mode)
 	return r;
 }
 
+const char *file_strerror(int r)
+{
+	int e = r < 0 ? -r : r;
+
+	if (e == VOLREP_ENOTREG)
+		return "not a regular file";
+	if (e == ELOOP)
+		return "is a symbolic link";
+	return strerror(e);
+}
+
+int open_regular(const char *path, int flags, mode_t mode, int nofollow)
+{
+	struct stat st;
+	int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0), mode);
+
+	if (fd < 0)
+		/* ENXIO: a FIFO without a reader, opened for writing */
+		return errno == ENXIO ? -VOLREP_ENOTREG : -errno;
+	if (fstat(fd, &st) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return -VOLREP_ENOTREG;
+	}
+	if (!(flags & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
+int check_private_dir(const char *path, const char *what, struct strbuf *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		int r = -errno;
+
+		strbuf_addf(err, "cannot use %s '%s': %s", what, path, strerror(-r));
+		return r;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		strbuf_addf(err, "%s '%s' is not a directory", what, path);
+		return -ENOTDIR;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		strbuf_addf(err, "%s '%s' is owned by uid %u - must be root's or the current user's", what, path,
+			    (unsigned)st.st_uid);
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		strbuf_addf(err, "%s '%s' is writable by group or others (mode %04o) - must not be", what, path,
+			    (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
 int lock_acquire(struct lock *lk, const char *path, long timeout_ms)
 {
 	struct timespec start, now;
 	int fd;
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* the lock file is in a directory of ours: a symlink or a FIFO
+	 * there was planted, and following it would create or lock a file
+	 * elsewhere */
+	fd = open_regular(path, O_RDWR | O_CREAT, 0600, 1);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/sanitize.h"
+
 enum log_level log_max_level = LOG_LVL_INFO;
 static const char *log_prefix = "volrep: ";
 static int log_priority;
@@ -46,12 +48,20 @@ static void vlog(enum log_level lvl, const char *tag, const char *fmt, va_list a
 {
 	if (lvl > log_max_level)
 		return;
-	/* one fprintf per line keeps lines whole when several workers log */
+	/* one fprintf per line keeps lines whole when several workers log;
+	 * messages quote remote and file text: no control characters, C1
+	 * or invalid UTF-8 reach the terminal or the journal */
 	static const char *const prio[] = { [LOG_LVL_ERROR] = "<3>", [LOG_LVL_WARN] = "<4>",
 					    [LOG_LVL_INFO] = "<6>", [LOG_LVL_DEBUG] = "<7>" };
 	char line[4096];
-	vsnprintf(line, sizeof(line), fmt, ap);
-	fprintf(stderr, "%s%s%s%s\n", log_priority ? prio[lvl] : "", log_prefix, tag, line);
+	struct strbuf clean = STRBUF_INIT;
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+
+	if (n < 0)
+		n = 0;
+	strbuf_add_sanitized(&clean, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1, 0);
+	fprintf(stderr, "%s%s%s%s\n", log_priority ? prio[lvl] : "", log_prefix, tag, clean.buf);
+	strbuf_release(&clean);
 }
 
 int error(const char *fmt, ...)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fileio.h"
 #include "base/xalloc.h"
 
 char strbuf_slopbuf[1];
@@ -142,11 +143,12 @@ ssize_t strbuf_read_fd(struct strbuf *sb, int fd, size_t max)
 
 int strbuf_read_file(struct strbuf *sb, const char *path, size_t max)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* a FIFO at a config path must not hang us: regular files only */
+	int fd = open_regular(path, O_RDONLY, 0, 0);
 	ssize_t r;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	r = strbuf_read_fd(sb, fd, max);
 	close(fd);
 	return r < 0 ? (int)r : 0;

@@ -38,7 +38,9 @@ void strbuf_rtrim(struct strbuf *sb);
  * keeps what was read) when more than max bytes arrive, so a hostile or
  * runaway producer cannot exhaust memory. Returns bytes read or -errno. */
 ssize_t strbuf_read_fd(struct strbuf *sb, int fd, size_t max);
-/* Read a whole file (at most max bytes). Returns 0, -ENOENT, -EFBIG, ... */
+/* Read a whole file (at most max bytes). Only a regular file is read: a
+ * FIFO or device there gives -VOLREP_ENOTREG (base/fileio.h) at once
+ * instead of blocking. Returns 0, -ENOENT, -EFBIG, ... */
 int strbuf_read_file(struct strbuf *sb, const char *path, size_t max);
 
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fileio.h"
 #include "base/log.h"
 #include "cli/commands.h"
 #include "base/validate.h"
@@ -171,7 +172,7 @@ int volume_spec_resolve(struct volume_spec *spec, struct storage_cfg *sc, const 
 		return 0;
 	r = storage_cfg_load(sc, ctx->config_dir, NULL);
 	if (r < 0) {
-		error("unable to read '%s/storage.cfg' - %s", ctx->config_dir, strerror(-r));
+		error("unable to read '%s/storage.cfg' - %s", ctx->config_dir, file_strerror(-r));
 		return -2;
 	}
 	r = storage_check_replicatable(sc, spec->storeid, ctx->node, &st, &err);

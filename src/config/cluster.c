@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/fileio.h"
 #include "base/xalloc.h"
 
 int cluster_guest_volumes(const struct cluster_config *cc, const struct guest *g, unsigned flags,
@@ -19,7 +20,7 @@ int cluster_guest_volumes_w(const struct cluster_config *cc, const struct guest 
 
 	r = guest_conf_load(&gc, g, warnings);
 	if (r < 0) {
-		strbuf_addf(err, "unable to read config of guest '%u' - %s", g->vmid, strerror(-r));
+		strbuf_addf(err, "unable to read config of guest '%u' - %s", g->vmid, file_strerror(-r));
 		goto out;
 	}
 	r = guest_replicatable_volumes(&cc->storages, g->vmid, g->type, &gc, flags, out, err);
@@ -30,7 +31,7 @@ out:
 
 static int load_err(int r, struct strbuf *err, const char *dir, const char *file)
 {
-	strbuf_addf(err, "unable to read '%s/%s' - %s", dir, file, strerror(-r));
+	strbuf_addf(err, "unable to read '%s/%s' - %s", dir, file, file_strerror(-r));
 	if (r == -ENOENT)
 		strbuf_addf(err, " (the config dir '%s' does not exist: give it with --config-dir DIR or "
 			    "VOLREP_CONFIG_DIR)", dir);

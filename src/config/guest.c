@@ -629,7 +629,9 @@ static void list_dir(const char *path, struct strvec *names)
 			strvec_push(names, de->d_name);
 	if (d)
 		closedir(d);
-	qsort(names->v, names->nr, sizeof(char *), cmp_str);
+	/* qsort(NULL, 0, ...) is undefined: nothing to sort anyway */
+	if (names->nr > 1)
+		qsort(names->v, names->nr, sizeof(char *), cmp_str);
 }
 
 static void scan_dir(struct guest_list *gl, const char *config_dir, const char *node, const char *sub,
@@ -685,7 +687,8 @@ int guests_scan(struct guest_list *gl, const char *config_dir, struct strvec *wa
 		scan_dir(gl, config_dir, nodes.v[i], "qemu-server", GUEST_QEMU);
 		scan_dir(gl, config_dir, nodes.v[i], "lxc", GUEST_LXC);
 	}
-	qsort(gl->v, gl->nr, sizeof(gl->v[0]), cmp_guest);
+	if (gl->nr > 1)
+		qsort(gl->v, gl->nr, sizeof(gl->v[0]), cmp_guest);
 	for (size_t i = 0; i < gl->nr; i++) {
 		if (out > 0 && gl->v[out - 1].vmid == gl->v[i].vmid) {
 			if (warnings)

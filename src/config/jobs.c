@@ -333,7 +333,8 @@ size_t jobs_cfg_of_guest(const struct jobs_cfg *jc, uint32_t guest, struct repl_
 	for (size_t i = 0; i < jc->nr; i++)
 		if (jc->v[i].guest == guest)
 			v[n++] = &jc->v[i];
-	qsort(v, n, sizeof(*v), cmp_job_id);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_job_id);
 	*out = v;
 	return n;
 }
@@ -464,7 +465,8 @@ int jobs_cfg_parse(struct jobs_cfg *jc, const char *text, size_t len, struct str
 	sorted = xcalloc(jc->nr + 1, sizeof(*sorted));
 	for (size_t i = 0; i < jc->nr; i++)
 		sorted[i] = &jc->v[i];
-	qsort(sorted, jc->nr, sizeof(*sorted), cmp_job_id);
+	if (jc->nr > 1)
+		qsort(sorted, jc->nr, sizeof(*sorted), cmp_job_id);
 	struct strvec drop = STRVEC_INIT;
 	for (size_t i = 0; i < jc->nr; i++) {
 		for (size_t k = 0; k < i; k++) {

@@ -266,8 +266,10 @@ static int write_section(const struct sc_section *s, const struct sc_layout *lay
 		else
 			opt[nopt++] = p;
 	}
-	qsort(req, nreq, sizeof(*req), cmp_prop_ptr);
-	qsort(opt, nopt, sizeof(*opt), cmp_prop_ptr);
+	if (nreq > 1)
+		qsort(req, nreq, sizeof(*req), cmp_prop_ptr);
+	if (nopt > 1)
+		qsort(opt, nopt, sizeof(*opt), cmp_prop_ptr);
 	for (size_t i = 0; i < nreq; i++)
 		write_prop(out, req[i]);
 	for (size_t i = 0; i < nopt; i++)

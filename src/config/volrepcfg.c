@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "base/fileio.h"
 #include "base/parse-util.h"
 
 enum cfg_key {
@@ -27,6 +28,7 @@ enum cfg_key {
 	K_API_LISTEN,
 	K_API_CERT,
 	K_API_KEY,
+	K_STALL_TIMEOUT,
 	K_COUNT
 };
 
@@ -57,6 +59,8 @@ static const struct {
 			   "serve the replication API and web panel here (plain HTTP only on loopback)" },
 	[K_API_CERT] = { "api-cert", "PATH", "TLS certificate (PEM) of api-listen" },
 	[K_API_KEY] = { "api-key", "PATH", "TLS private key (PEM) of api-listen" },
+	[K_STALL_TIMEOUT] = { "stall-timeout", "SECONDS",
+			      "a remote call or stream that moves no data for this long is killed, 1..86400" },
 };
 
 void volrep_cfg_init(struct volrep_cfg *cfg)
@@ -70,6 +74,7 @@ void volrep_cfg_init(struct volrep_cfg *cfg)
 	snprintf(cfg->sendmail, sizeof(cfg->sendmail), "%s", VOLREP_CFG_DEFAULT_SENDMAIL);
 	cfg->notify_timeout = VOLREP_CFG_DEFAULT_NOTIFY_TIMEOUT;
 	cfg->log_keep = VOLREP_CFG_DEFAULT_LOG_KEEP;
+	cfg->stall_timeout = VOLREP_CFG_DEFAULT_STALL_TIMEOUT;
 }
 
 /* A recipient: a local user or user@domain, no blanks, quotes or angle
@@ -341,6 +346,11 @@ static int set_value(struct volrep_cfg *cfg, int k, const char *value, struct st
 			goto range;
 		cfg->log_keep = (unsigned)u;
 		return 0;
+	case K_STALL_TIMEOUT:
+		if (parse_uint_range(value, 1, VOLREP_CFG_GRACE_LIMIT, &u) < 0)
+			goto range;
+		cfg->stall_timeout = (unsigned)u;
+		return 0;
 	}
 	return -EINVAL;
 range:
@@ -438,7 +448,7 @@ int volrep_cfg_load(struct volrep_cfg *cfg, const char *config_dir, struct strbu
 		r = 0;
 	} else if (r < 0) {
 		strbuf_addf(err, "unable to read '%s' - %s", path.buf,
-			    r == -EFBIG ? "file larger than 64 KiB" : strerror(-r));
+			    r == -EFBIG ? "file larger than 64 KiB" : file_strerror(r));
 	} else {
 		r = volrep_cfg_parse(cfg, path.buf, text.buf, text.len, err);
 	}
@@ -484,6 +494,8 @@ void volrep_cfg_format(const struct volrep_cfg *cfg, struct strbuf *out)
 		strbuf_addf(out, "%s %s\n", keys[K_API_CERT].name, cfg->api_cert);
 	if (cfg->api_key[0])
 		strbuf_addf(out, "%s %s\n", keys[K_API_KEY].name, cfg->api_key);
+	if (cfg->stall_timeout != VOLREP_CFG_DEFAULT_STALL_TIMEOUT)
+		strbuf_addf(out, "%s %u\n", keys[K_STALL_TIMEOUT].name, cfg->stall_timeout);
 }
 
 void volrep_cfg_describe(struct strbuf *out)
@@ -503,6 +515,7 @@ void volrep_cfg_describe(struct strbuf *out)
 		[K_API_LISTEN] = "off",
 		[K_API_CERT] = "none",
 		[K_API_KEY] = "none",
+		[K_STALL_TIMEOUT] = "300",
 	};
 
 	for (int k = 0; k < K_COUNT; k++) {

@@ -11,6 +11,7 @@
  *     notify-mail root@example.com,ops@example.com
  *     notify-webhook https://ntfy.example.com/ format=ntfy header-file=/etc/volrep/ntfy.hdr
  *     metrics-listen 127.0.0.1:9108
+ *     stall-timeout 300
  *
  * notify-webhook may be given up to VOLREP_CFG_WEBHOOKS_MAX times (one
  * target each) and takes options after the URL; every other key takes
@@ -45,6 +46,10 @@
 #define VOLREP_CFG_DEFAULT_SENDMAIL "/usr/sbin/sendmail"
 #define VOLREP_CFG_DEFAULT_NOTIFY_TIMEOUT 10
 #define VOLREP_CFG_DEFAULT_LOG_KEEP 10
+/* Five minutes without a byte: far beyond a busy pool's pauses (a
+ * zfs-fuse snapshot removal retries for 15 s), short enough that a hung
+ * target does not hold a guest's lock for long. */
+#define VOLREP_CFG_DEFAULT_STALL_TIMEOUT 300
 #define VOLREP_CFG_WEBHOOKS_MAX 8
 #define VOLREP_CFG_LOG_KEEP_LIMIT 1000
 /* five minutes: a longer wait for one notification is a hung server */
@@ -79,6 +84,7 @@ struct volrep_cfg {
 	char api_listen[80];     /* "ADDR:PORT" of the API and web panel (src/api), "" = off */
 	char api_cert[256];      /* TLS certificate and key (PEM paths), "" = plain HTTP */
 	char api_key[256];
+	unsigned stall_timeout;  /* seconds without data before a remote call or stream is killed */
 };
 
 /* Parse a metrics-listen value: "A.B.C.D:PORT" or "[IPV6]:PORT", port

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fileio.h"
+#include "base/sanitize.h"
 #include "exec/spawn.h"
 
 /* what we keep of a hook's output: a message, not a log */
@@ -28,11 +30,32 @@ static void last_line(struct strbuf *out, const char *text)
 	start = end;
 	while (start > text && start[-1] != '\n')
 		start--;
-	for (size_t i = 0; start + i < end && i < 200; i++) {
-		unsigned char c = (unsigned char)start[i];
+	strbuf_add_sanitized(out, start, end - start > 200 ? 200 : (size_t)(end - start), 0);
+}
 
-		strbuf_addch(out, c < 0x20 || c == 0x7f ? '?' : (char)c);
+/* A hook runs as root: it and its directory must be root's (or the
+ * user's) and writable by no one else, or whoever can write there runs
+ * code as root. */
+static int check_hook(const char *path, const struct stat *st, struct strbuf *msg)
+{
+	struct strbuf dir = STRBUF_INIT, why = STRBUF_INIT;
+	int r = 0;
+
+	strbuf_add(&dir, path, (size_t)(strrchr(path, '/') - path));
+	if (!S_ISREG(st->st_mode)) {
+		strbuf_addf(msg, "hook '%s' is not a regular file - not run", path);
+		r = -EPERM;
+	} else if ((st->st_uid != 0 && st->st_uid != geteuid()) || (st->st_mode & (S_IWGRP | S_IWOTH))) {
+		strbuf_addf(msg, "hook '%s' is writable by others than root (uid %u, mode %04o) - not run", path,
+			    (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777));
+		r = -EPERM;
+	} else if (check_private_dir(dir.buf, "hook directory", &why) < 0) {
+		strbuf_addf(msg, "%s - hook not run", why.buf);
+		r = -EPERM;
 	}
+	strbuf_release(&dir);
+	strbuf_release(&why);
+	return r;
 }
 
 /* Run the hook; returns its exit code, HOOK_MISSING when there is none, or
@@ -49,6 +72,11 @@ static int run_hook(const char *config_dir, const char *node, enum guest_type t,
 	if (stat(path.buf, &st) < 0 && errno == ENOENT) {
 		strbuf_release(&path);
 		return HOOK_MISSING;
+	}
+	r = check_hook(path.buf, &st, msg);
+	if (r < 0) {
+		strbuf_release(&path);
+		return r;
 	}
 	strvec_push(&c.args, path.buf);
 	strvec_push(&c.args, action);

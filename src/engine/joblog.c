@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
+#include "base/sanitize.h"
 #include "base/strbuf.h"
 #include "base/time-util.h"
 
@@ -56,9 +57,16 @@ int joblog_open(struct joblog *jl, const char *log_dir, const char *jobid, FILE 
 	if (r < 0)
 		return r;
 	joblog_path(path, sizeof(path), log_dir, jobid);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* a symlink planted as the log would truncate its target, a FIFO
+	 * hang the run: a regular file only, truncated once it is open */
+	fd = open_regular(path, O_WRONLY | O_CREAT, 0644, 1);
 	if (fd < 0)
-		return -errno;
+		return fd;
+	if (ftruncate(fd, 0) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
 	jl->f = fdopen(fd, "w");
 	if (!jl->f) {
 		r = -errno;
@@ -68,16 +76,22 @@ int joblog_open(struct joblog *jl, const char *log_dir, const char *jobid, FILE 
 	return 0;
 }
 
+/* Messages carry remote and file text (a target's stderr, names from
+ * a stream): sanitized here, the one way into a job log. */
 static void emit_line(struct joblog *jl, const char *stamp, const char *line, size_t len)
 {
+	struct strbuf clean = STRBUF_INIT;
+
+	strbuf_add_sanitized(&clean, line, len, 0);
 	if (jl->f) {
-		fprintf(jl->f, "%s %s: %.*s\n", stamp, jl->jobid, (int)len, line);
+		fprintf(jl->f, "%s %s: %s\n", stamp, jl->jobid, clean.buf);
 		fflush(jl->f);
 	}
 	if (jl->echo) {
-		fprintf(jl->echo, "%s %s: %.*s\n", stamp, jl->jobid, (int)len, line);
+		fprintf(jl->echo, "%s %s: %s\n", stamp, jl->jobid, clean.buf);
 		fflush(jl->echo);
 	}
+	strbuf_release(&clean);
 }
 
 void joblog_printf(struct joblog *jl, const char *fmt, ...)

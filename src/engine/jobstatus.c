@@ -21,7 +21,8 @@ void job_status_collect(struct job_status *js, const struct cluster_config *cc, 
 
 	for (size_t i = 0; i < cc->jobs.nr; i++)
 		order[i] = &cc->jobs.v[i];
-	qsort(order, cc->jobs.nr, sizeof(*order), cmp_job_ptr);
+	if (cc->jobs.nr > 1)
+		qsort(order, cc->jobs.nr, sizeof(*order), cmp_job_ptr);
 	for (size_t i = 0; i < cc->jobs.nr; i++) {
 		const struct repl_job *job = order[i];
 		const struct guest *g = guests_find(&cc->guests, job->guest);

@@ -221,6 +221,10 @@ int prepare_volumes(struct storemap *sm, const struct strvec *volids, const char
 		r = volid_parse(volid, sid, &volname, err);
 		if (r == 0)
 			r = storemap_get(sm, sid, &b, err);
+		/* what a killed import left (btrfs staging) goes first: the
+		 * run that follows must find a clean volume */
+		if (r == 0 && backend_clean_stale(b, volname) < 0)
+			elog_printf(log, "cleanup of interrupted imports failed: %s", backend_errmsg(b));
 		if (r == 0) {
 			r = backend_list_snapshots(b, volname, &snaps);
 			if (r < 0)

@@ -12,6 +12,7 @@
 #include "backend/backend.h"
 #include "base/fileio.h"
 #include "base/log.h"
+#include "base/sanitize.h"
 #include "base/time-util.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
@@ -87,15 +88,10 @@ static void log_lines(struct run *run, const char *prefix, const char *text)
 		size_t n = strcspn(text, "\n");
 
 		strbuf_reset(&line);
-		for (size_t i = 0; i < n && i < 1000; i++) {
-			unsigned char c = (unsigned char)text[i];
-
-			/* ssh ends remote lines with \r\n on a tty-less session
-			 * now and then: a CR is line noise, not a character */
-			if (c == '\r')
-				continue;
-			strbuf_addch(&line, (c < 0x20 && c != '\t') || c == 0x7f ? '?' : (char)c);
-		}
+		/* ssh ends remote lines with \r\n on a tty-less session now
+		 * and then: a CR at the end is line noise, not a character;
+		 * anything else unprintable becomes '?' (base/sanitize.h) */
+		strbuf_add_sanitized(&line, text, n > 1000 ? 1000 : (n && text[n - 1] == '\r' ? n - 1 : n), 0);
 		strbuf_rtrim(&line);
 		if (line.len)
 			elog_printf(&run->log, "%s%s", prefix, line.buf);
@@ -237,8 +233,19 @@ static int open_transport(struct run *run, struct strbuf *err)
 	if (run->t_open)
 		return 0;
 	r = remote_open(&run->t, &run->cc->nodes, run->job->target, run->ctx->state_dir, err);
-	if (r == 0)
+	if (r == 0) {
+		struct volrep_cfg cfg;
+		struct strbuf cerr = STRBUF_INIT;
+
+		/* every call and stream to the target is bounded by
+		 * inactivity: a hung target must not hold the guest's lock */
+		volrep_cfg_init(&cfg);
+		if (volrep_cfg_load(&cfg, run->ctx->config_dir, &cerr) < 0)
+			elog_printf(&run->log, "%s; using stall-timeout %u", cerr.buf, cfg.stall_timeout);
+		strbuf_release(&cerr);
+		run->t.stall_timeout = cfg.stall_timeout;
 		run->t_open = 1;
+	}
 	return r;
 }
 
@@ -462,6 +469,16 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 	run->bytes += stats.bytes;
 	if (run->o->bytes_sent)
 		*run->o->bytes_sent += stats.bytes;
+	if (r == -ETIMEDOUT) {
+		/* the import side was killed; the export may be the one
+		 * that hangs: it gets its closed pipe and a moment, then a
+		 * kill */
+		child_stop(&c, EXPORT_STOP_WAIT_MS);
+		log_lines(run, "", rerr.buf);
+		transport_describe(&run->t, (const char *const *)argv.v, r, rerr.buf, err);
+		r = -EIO;
+		goto out;
+	}
 	if (r == -EINTR) {
 		/* the import side is gone already (transport_stream); the
 		 * export sees its pipe closed and ends by itself (killing a
@@ -895,6 +912,12 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 	}
 	strbuf_addf(&path, "%s/lock", ctx->state_dir);
 	r = mkdir_p(path.buf, 0755);
+	/* others able to write there could plant the lock files */
+	if (r == 0 && (check_private_dir(ctx->state_dir, "state directory", err) < 0 ||
+		       check_private_dir(path.buf, "lock directory", err) < 0)) {
+		r = -EPERM;
+		goto out_unlocked;
+	}
 	strbuf_reset(&path);
 	guest_lock_path(&path, ctx->state_dir, job->guest);
 	if (r == 0 && !o->guest_locked)
@@ -904,7 +927,7 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 		r = -EBUSY;
 		goto out_unlocked;
 	} else if (r < 0) {
-		strbuf_addf(err, "can't lock file '%s' - %s", path.buf, strerror(-r));
+		strbuf_addf(err, "can't lock file '%s' - %s", path.buf, file_strerror(r));
 		goto out_unlocked;
 	}
 	oc.start_time = start_after_last_sync(ctx, job, oc.start_time);
@@ -916,19 +939,29 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 	/* an unreadable volrep.cfg does not stop replication: defaults */
 	if (volrep_cfg_load(&cfg, ctx->config_dir, &cerr) < 0)
 		volrep_cfg_init(&cfg);
-	joblog_rotate(ctx->log_dir, job->id, cfg.log_keep);
-	r = joblog_open(&run.jl, ctx->log_dir, job->id, o->echo);
+	/* a log directory others can write to would let them plant the
+	 * log file (a symlink, a FIFO) */
+	r = mkdir_p(ctx->log_dir, 0755);
+	if (r < 0)
+		strbuf_addf(&lerr, "cannot create log directory '%s' - %s", ctx->log_dir, strerror(-r));
+	else
+		r = check_private_dir(ctx->log_dir, "log directory", &lerr);
+	if (r == 0) {
+		joblog_rotate(ctx->log_dir, job->id, cfg.log_keep);
+		r = joblog_open(&run.jl, ctx->log_dir, job->id, o->echo);
+	}
 	if (cerr.len)
 		elog_printf(&run.log, "%s; using the default settings", cerr.buf);
 	/* without targets nothing is decided or remembered: a target added
 	 * later must not get a "recovered" for a failure it never heard of */
 	ed.notify = o->notify && notify_configured(&cfg);
-	if (r < 0) {
+	if (r < 0 && !lerr.len) {
 		char p[4096];
 
 		joblog_path(p, sizeof(p), ctx->log_dir, job->id);
-		strbuf_addf(&lerr, "unable to open replication log '%s' - %s", p, strerror(-r));
-	} else {
+		strbuf_addf(&lerr, "unable to open replication log '%s' - %s", p, file_strerror(r));
+	}
+	if (r == 0) {
 		elog_printf(&run.log, "start replication job");
 		r = do_replicate(&run, &lerr);
 		if (r < 0 && !lerr.len)

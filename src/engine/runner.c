@@ -61,7 +61,8 @@ static const struct job_entry *next_job(const struct job_status *js, int64_t ite
 						 .next_sync = js->v[i].next_sync,
 						 .guest = js->v[i].job->guest,
 						 .id = js->v[i].job->id };
-	qsort(keys, js->nr, sizeof(*keys), schedule_key_qsort_cmp);
+	if (js->nr > 1)
+		qsort(keys, js->nr, sizeof(*keys), schedule_key_qsort_cmp);
 	for (size_t i = 0; i < js->nr && !pick; i++) {
 		int seen = 0;
 

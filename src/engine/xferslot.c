@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fileio.h"
 #include "base/time-util.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
@@ -62,9 +63,9 @@ int xfer_slot_acquire(struct lock *lk, const char *state_dir, const char *target
 	for (unsigned k = 0; k < n && r == 0; k++) {
 		strbuf_reset(&path);
 		xfer_slot_path(&path, state_dir, target, k);
-		fds[k] = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		fds[k] = open_regular(path.buf, O_RDWR | O_CREAT, 0600, 1);
 		if (fds[k] < 0)
-			r = -errno;
+			r = fds[k];
 	}
 	/* SIGTERM/SIGINT/SIGHUP stay blocked except while sleeping (ppoll
 	 * swaps the mask atomically): one that comes during a try is pending

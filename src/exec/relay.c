@@ -132,6 +132,7 @@ out:
 	return r;
 }
 
+/* Returns 1 when bytes arrived, 0 when none (EOF too), or -errno. */
 static int side_read(struct relay_side *sd, char *buf, size_t size)
 {
 	ssize_t n = read(sd->fd, buf, size);
@@ -150,7 +151,7 @@ static int side_read(struct relay_side *sd, char *buf, size_t size)
 			sd->overflow = 1;
 		strbuf_add(sd->buf, buf, (size_t)n < room ? (size_t)n : room);
 	}
-	return 0;
+	return 1;
 }
 
 int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *sides,
@@ -162,6 +163,7 @@ int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *s
 	char *buf = xmalloc(RELAY_BUFSIZE), side_buf[4096];
 	size_t chunk, have = 0, off = 0;
 	int r = 0, in_eof = 0;
+	int64_t last_io = mono_ns(), stall_ns = (int64_t)o->stall_timeout_ms * 1000000;
 
 	if (nsides > 4)
 		nsides = 4;
@@ -170,7 +172,7 @@ int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *s
 	chunk = ratelimit_chunk(&rl, RELAY_BUFSIZE);
 	fcntl(out, F_SETFL, fcntl(out, F_GETFL) | O_NONBLOCK);
 	for (;;) {
-		int active = 0;
+		int active = 0, timeout;
 
 		if (o->abort_flag && *o->abort_flag) {
 			r = -EINTR;
@@ -192,7 +194,21 @@ int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *s
 		}
 		if (out < 0 && !active)
 			break;
-		if (poll(pfd, 2 + nsides, o->abort_flag ? RELAY_ABORT_POLL_MS : -1) < 0) {
+		timeout = o->abort_flag ? RELAY_ABORT_POLL_MS : -1;
+		if (stall_ns > 0) {
+			/* neither side moved: the export hangs, or the
+			 * receiver stopped reading (a stopped import, a hung
+			 * target behind a live ssh connection) */
+			int64_t left = last_io + stall_ns - mono_ns();
+
+			if (left <= 0) {
+				r = -ETIMEDOUT;
+				break;
+			}
+			if (timeout < 0 || left / 1000000 < timeout)
+				timeout = (int)(left / 1000000) + 1;
+		}
+		if (poll(pfd, 2 + nsides, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			r = -errno;
@@ -210,6 +226,7 @@ int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *s
 			} else if (n > 0) {
 				have = (size_t)n;
 				off = 0;
+				last_io = mono_ns();
 			}
 		}
 		if (pfd[1].fd >= 0 && pfd[1].revents) {
@@ -222,6 +239,7 @@ int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *s
 			} else if (n > 0) {
 				off += (size_t)n;
 				s.bytes += (uint64_t)n;
+				last_io = mono_ns();
 				if (off == have) {
 					/* account per chunk: a sleep here leaves the
 					 * sides waiting for at most about 1/16 s */
@@ -232,8 +250,9 @@ int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *s
 			}
 		}
 		for (size_t i = 0; i < nsides; i++)
-			if (sides[i].fd >= 0 && pfd[2 + i].revents)
-				side_read(&sides[i], side_buf, sizeof(side_buf));
+			if (sides[i].fd >= 0 && pfd[2 + i].revents &&
+			    side_read(&sides[i], side_buf, sizeof(side_buf)) > 0)
+				last_io = mono_ns();
 	}
 	free(buf);
 	if (out >= 0)

@@ -42,9 +42,12 @@ struct relay_opts {
 	 * sets it: see engine/interrupt.h), relay_pump stops within about
 	 * RELAY_ABORT_POLL_MS and returns -EINTR */
 	const volatile sig_atomic_t *abort_flag;
+	/* relay_pump: when no byte moves (read from in, written to out, read
+	 * from a side) for this long, stop and return -ETIMEDOUT; 0 = never */
+	long stall_timeout_ms;
 };
 #define RELAY_OPTS_INIT { .rate = 0, .total = 0, .interval = 1.0, .no_splice = 0, \
-			  .progress = NULL, .data = NULL, .abort_flag = NULL }
+			  .progress = NULL, .data = NULL, .abort_flag = NULL, .stall_timeout_ms = 0 }
 
 /* With an abort_flag, the poll loop wakes up at least this often: a signal
  * that arrives just before poll() (so poll does not see EINTR) is noticed
@@ -78,8 +81,9 @@ struct relay_side {
  * writing fails; then the sides are drained to EOF (the command's last
  * words explain why it stopped reading). out is switched to non-blocking
  * mode. Returns 0 or -errno of the copy (-EPIPE: the reader went away),
- * or -EINTR when o->abort_flag was raised: then out and the sides are
- * closed at once, without draining (the caller kills the command). */
+ * or -EINTR when o->abort_flag was raised, or -ETIMEDOUT when nothing
+ * moved for o->stall_timeout_ms: then out and the sides are closed at
+ * once, without draining (the caller kills the command). */
 int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *sides,
 	       size_t nsides, struct relay_stats *stats);
 

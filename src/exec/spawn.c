@@ -241,6 +241,9 @@ int child_stop(struct child *c, long wait_ms)
 		nanosleep(&ts, NULL);
 	}
 	child_kill(c, SIGTERM);
+	/* a stopped child (SIGSTOP, a stalled export) would keep SIGTERM
+	 * pending and child_finish wait forever */
+	child_kill(c, SIGCONT);
 	return child_finish(c);
 }
 
@@ -253,12 +256,21 @@ int run_capture(const char *const *argv, const char *input, size_t inlen,
 	return child_capture(&c, input, inlen, out, err, max);
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int child_capture(struct child *c, const char *input, size_t inlen,
 		  struct strbuf *out, struct strbuf *err, size_t max)
 {
 	struct pollfd pfd[3];
 	size_t off = 0, outn = 0, errn = 0;
-	int r, too_big = 0;
+	int r, too_big = 0, stalled = 0;
+	int64_t last_io = now_ms();
 	char buf[8192];
 
 	c->in = input ? CHILD_PIPE : CHILD_NULL;
@@ -282,16 +294,37 @@ int child_capture(struct child *c, const char *input, size_t inlen,
 	/* writing stdin and reading both outputs in one poll loop: a child
 	 * that fills one pipe while we block on another cannot deadlock us */
 	while (pfd[0].fd >= 0 || pfd[1].fd >= 0 || pfd[2].fd >= 0) {
-		if (poll(pfd, 3, -1) < 0) {
+		int timeout = -1, n_ready;
+
+		if (c->stall_timeout_ms > 0) {
+			int64_t left = last_io + c->stall_timeout_ms - now_ms();
+
+			if (left <= 0) {
+				/* a child that neither reads nor writes (a
+				 * remote side that never answers): kill it and
+				 * stop waiting for its pipes, which a
+				 * grandchild may hold open */
+				stalled = 1;
+				child_kill(c, SIGKILL);
+				break;
+			}
+			timeout = left > 60000 ? 60000 : (int)left;
+		}
+		n_ready = poll(pfd, 3, timeout);
+		if (n_ready < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		if (n_ready == 0)
+			continue;
 		if (pfd[0].fd >= 0 && pfd[0].revents) {
 			ssize_t n = write(pfd[0].fd, input + off, inlen - off);
 
-			if (n > 0)
+			if (n > 0) {
 				off += (size_t)n;
+				last_io = now_ms();
+			}
 			if (n < 0 || off == inlen) {
 				close(pfd[0].fd);
 				pfd[0].fd = -1;
@@ -310,6 +343,7 @@ int child_capture(struct child *c, const char *input, size_t inlen,
 			}
 			struct strbuf *dst = i == 1 ? out : err;
 			size_t *cnt = i == 1 ? &outn : &errn;
+			last_io = now_ms();
 			*cnt += (size_t)n;
 			if (*cnt > max) {
 				too_big = 1;
@@ -319,7 +353,12 @@ int child_capture(struct child *c, const char *input, size_t inlen,
 			}
 		}
 	}
+	for (int i = 0; i < 3; i++)
+		if (pfd[i].fd >= 0)
+			close(pfd[i].fd);
 	r = child_finish(c);
+	if (stalled)
+		return -ETIMEDOUT;
 	return too_big ? -EFBIG : r;
 }
 

@@ -32,10 +32,15 @@ struct child {
 	/* put the child in its own process group (so a kill reaches its
 	 * children, e.g. ssh's) */
 	int new_pgrp;
+	/* child_capture(): when no byte moves on any of its pipes for this
+	 * long, the child (its group with new_pgrp) gets SIGKILL and
+	 * child_capture returns -ETIMEDOUT; 0 = wait forever */
+	long stall_timeout_ms;
 	pid_t pid;
 };
 #define CHILD_INIT { .args = STRVEC_INIT, .env = STRVEC_INIT, .in = CHILD_INHERIT, \
-		     .out = CHILD_INHERIT, .err = CHILD_INHERIT, .new_pgrp = 0, .pid = -1 }
+		     .out = CHILD_INHERIT, .err = CHILD_INHERIT, .new_pgrp = 0, \
+		     .stall_timeout_ms = 0, .pid = -1 }
 
 /* Start the child. Returns 0, or -errno (-ENOENT when the program does not
  * exist: exec errors are reported back through a CLOEXEC pipe). */
@@ -49,7 +54,8 @@ int child_finish(struct child *c);
 int child_try_finish(struct child *c, int *code);
 /* Stop a child whose input was closed (an aborted stream): give it up to
  * wait_ms to exit by itself (it sees EOF or EPIPE and cleans up), then
- * child_kill(SIGTERM) and wait. Returns as child_finish. */
+ * child_kill(SIGTERM), SIGCONT (so that a stopped child gets it) and
+ * wait. Returns as child_finish. */
 int child_stop(struct child *c, long wait_ms);
 /* Kill the child (SIGTERM to its process group if new_pgrp) */
 void child_kill(struct child *c, int sig);
@@ -62,8 +68,10 @@ void child_clear(struct child *c);
 int run_capture(const char *const *argv, const char *input, size_t inlen,
 		struct strbuf *out, struct strbuf *err, size_t max);
 
-/* run_capture() for a prepared child (args, env, new_pgrp set by the
- * caller; in/out/err are overwritten). Frees args/env like child_finish. */
+/* run_capture() for a prepared child (args, env, new_pgrp,
+ * stall_timeout_ms set by the caller; in/out/err are overwritten). Frees
+ * args/env like child_finish. -ETIMEDOUT: the child stalled and was
+ * killed (what it wrote until then is in out/err). */
 int child_capture(struct child *c, const char *input, size_t inlen,
 		  struct strbuf *out, struct strbuf *err, size_t max);
 

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fileio.h"
 #include "base/parse-util.h"
+#include "base/sanitize.h"
 #include "base/time-util.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
@@ -389,7 +391,7 @@ static int load_jobs(const struct context *ctx, struct jobs_cfg *jc, struct ops_
 	int r = jobs_cfg_load(jc, ctx->config_dir, &e->warnings);
 
 	if (r < 0) {
-		strbuf_addf(&e->msg, "unable to read '%s/replication.cfg' - %s", ctx->config_dir, strerror(-r));
+		strbuf_addf(&e->msg, "unable to read '%s/replication.cfg' - %s", ctx->config_dir, file_strerror(-r));
 		return -EIO;
 	}
 	return 0;
@@ -542,7 +544,8 @@ int ops_status_load(struct ops_status *os, const struct context *ctx, struct ops
 	os->sorted = xcalloc(os->js.nr ? os->js.nr : 1, sizeof(*os->sorted));
 	for (size_t i = 0; i < os->js.nr; i++)
 		os->sorted[i] = &os->js.v[i];
-	qsort(os->sorted, os->js.nr, sizeof(*os->sorted), cmp_entry);
+	if (os->js.nr > 1)
+		qsort(os->sorted, os->js.nr, sizeof(*os->sorted), cmp_entry);
 	return 0;
 }
 
@@ -559,8 +562,8 @@ void ops_status_release(struct ops_status *os)
 void ops_printable(struct strbuf *sb, const char *s)
 {
 	strbuf_reset(sb);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
-		strbuf_addch(sb, *p < 0x20 || *p >= 0x7f ? '?' : (char)*p);
+	if (s)
+		strbuf_add_sanitized(sb, s, strlen(s), 0);
 }
 
 int ops_status_stale(const struct ops_status *os, const struct job_entry *e)
@@ -609,7 +612,7 @@ int ops_job_log_read(const struct context *ctx, const char *id, unsigned k, stru
 	if (r == -ENOENT)
 		return r;
 	if (r < 0) {
-		strbuf_addf(&e->msg, "unable to read '%s' - %s", path, strerror(-r));
+		strbuf_addf(&e->msg, "unable to read '%s' - %s", path, file_strerror(-r));
 		return -EIO;
 	}
 	return 0;
@@ -676,6 +679,7 @@ struct repl_job **jobs_sorted(const struct jobs_cfg *jc)
 
 	for (size_t i = 0; i < jc->nr; i++)
 		v[i] = &jc->v[i];
-	qsort(v, jc->nr, sizeof(*v), cmp_job);
+	if (jc->nr > 1)
+		qsort(v, jc->nr, sizeof(*v), cmp_job);
 	return v;
 }

@@ -91,7 +91,9 @@ void ops_status_release(struct ops_status *os);
 json_t *ops_status_entry_json(const struct ops_status *os, const struct job_entry *e);
 /* Is the entry's last sync older than its lag limit? */
 int ops_status_stale(const struct ops_status *os, const struct job_entry *e);
-/* Printable copy of an error text: controls and non-ASCII become '?'. */
+/* Printable copy of an error text (of the state file, which a migration's
+ * peer may have handed over): sanitized as base/sanitize.h says, so that
+ * status never prints a terminal escape. */
 void ops_printable(struct strbuf *sb, const char *s);
 
 /* The log of run k (0 = last) of job id (canonical) on this node.

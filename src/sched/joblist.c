@@ -71,7 +71,8 @@ int joblist_load(struct joblist *jl, const char *config_dir, const char *state_d
 		js.v[i].state = (struct job_state)JOB_STATE_INIT;
 		j->next_sync = e->next_sync;
 	}
-	qsort(jl->v, jl->nr, sizeof(*jl->v), jobinfo_cmp);
+	if (jl->nr > 1)
+		qsort(jl->v, jl->nr, sizeof(*jl->v), jobinfo_cmp);
 	r = 0;
 out:
 	if (r < 0)

@@ -46,7 +46,8 @@ size_t sched_pick(const struct sched_job *jobs, size_t n, const struct sched_lim
 			due[ndue++].index = i;
 		}
 	}
-	qsort(due, ndue, sizeof(*due), order_cmp);
+	if (ndue > 1)
+		qsort(due, ndue, sizeof(*due), order_cmp);
 	for (size_t d = 0; d < ndue && nbusy < lim->max_workers; d++) {
 		const struct sched_job *j = &jobs[due[d].index];
 		bool guest_busy = false;

@@ -11,6 +11,7 @@
 #include "base/fileio.h"
 #include "base/log.h"
 #include "base/parse-util.h"
+#include "base/sanitize.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
 
@@ -347,7 +348,7 @@ static int load_path(const char *path, struct state **ret, struct strbuf *err)
 		err_addf(err, "state file '%s' is larger than %d bytes", path, STATE_FILE_MAX);
 		goto out;
 	} else if (r < 0) {
-		err_addf(err, "cannot read '%s': %s", path, strerror(-r));
+		err_addf(err, "cannot read '%s': %s", path, file_strerror(r));
 		goto out;
 	}
 	r = state_parse(sb.buf, sb.len, path, &st, err);
@@ -368,10 +369,28 @@ static char *state_file_path(const char *state_dir, const char *name)
 	return strbuf_detach(&sb, NULL);
 }
 
+/* The state directory must be private (base/fileio.h); a missing one is
+ * fine for readers (nothing recorded yet). */
+static int check_state_dir(const char *state_dir, int must_exist, struct strbuf *err)
+{
+	struct strbuf why = STRBUF_INIT;
+	int r = check_private_dir(state_dir, "state directory", &why);
+
+	if (r == -ENOENT && !must_exist)
+		r = 0;
+	else if (r < 0)
+		err_addf(err, "%s", why.buf);
+	strbuf_release(&why);
+	return r;
+}
+
 int state_load(const char *state_dir, struct state **ret, struct strbuf *err)
 {
 	char *path = state_file_path(state_dir, STATE_FILE_NAME);
-	int r = load_path(path, ret, err);
+	int r = check_state_dir(state_dir, 0, err);
+
+	if (r == 0)
+		r = load_path(path, ret, err);
 
 	free(path);
 	return r;
@@ -390,12 +409,15 @@ int state_open_locked(const char *state_dir, long timeout_ms, struct state **ret
 		err_addf(err, "cannot create state directory '%s': %s", state_dir, strerror(-r));
 		goto out;
 	}
+	r = check_state_dir(state_dir, 1, err);
+	if (r < 0)
+		goto out;
 	r = lock_acquire(&lk, lck, timeout_ms);
 	if (r == -ETIMEDOUT) {
 		err_addf(err, "can't lock file '%s' - got timeout", lck);
 		goto out;
 	} else if (r < 0) {
-		err_addf(err, "can't lock file '%s' - %s", lck, strerror(-r));
+		err_addf(err, "can't lock file '%s' - %s", lck, file_strerror(r));
 		goto out;
 	}
 	r = load_path(path, &st, err);
@@ -550,41 +572,20 @@ static void set_int(json_t *entry, const char *key, int64_t v)
  * error texts carry arbitrary command output. */
 static void add_utf8_sanitized(struct strbuf *sb, const char *s, size_t len, size_t max)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
+	struct strbuf tmp = STRBUF_INIT;
+	size_t n;
 
-	while (i < len) {
-		unsigned c = p[i];
-		size_t n = 0;
-		uint32_t cp = 0, min = 0;
-
-		if (c < 0x80)
-			n = 1, cp = c;
-		else if ((c & 0xe0) == 0xc0)
-			n = 2, cp = c & 0x1f, min = 0x80;
-		else if ((c & 0xf0) == 0xe0)
-			n = 3, cp = c & 0x0f, min = 0x800;
-		else if ((c & 0xf8) == 0xf0)
-			n = 4, cp = c & 0x07, min = 0x10000;
-		bool ok = n > 0 && i + n <= len;
-		for (size_t k = 1; ok && k < n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				ok = false;
-			else
-				cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if (ok && (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0))
-			ok = false;
-		if (!ok)
-			n = 1;
-		if (sb->len + n > max)
-			break;
-		if (ok)
-			strbuf_add(sb, p + i, n);
-		else
-			strbuf_addch(sb, '?');
-		i += n;
+	/* what status shows later: no control characters (C0, DEL, C1),
+	 * valid UTF-8 only (base/sanitize.h), cut at a character boundary */
+	strbuf_add_sanitized(&tmp, s, len, 0);
+	n = tmp.len;
+	if (sb->len + n > max) {
+		n = max > sb->len ? max - sb->len : 0;
+		while (n > 0 && ((unsigned char)tmp.buf[n] & 0xc0) == 0x80)
+			n--;
 	}
+	strbuf_add(sb, tmp.buf, n);
+	strbuf_release(&tmp);
 }
 
 void job_state_release(struct job_state *js)
@@ -816,7 +817,7 @@ int state_record_job_end(struct state *st, uint32_t vmid, const char *target, in
 		size_t len = strlen(errmsg);
 		int64_t fc = get_int(entry, "fail_count");
 
-		if (len && errmsg[len - 1] == '\n')
+		while (len && errmsg[len - 1] == '\n')
 			len--;
 		add_utf8_sanitized(&sb, errmsg, len, STATE_ERROR_MAX);
 		if (!sb.len)

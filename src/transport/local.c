@@ -62,6 +62,7 @@ int transport_local_init(struct transport *t, const char *node, const char *exe)
 	}
 	transport_release(t);
 	t->ops = &local_transport_ops;
+	t->stall_timeout = TRANSPORT_STALL_DEFAULT;
 	t->node = xstrdup(node);
 	strvec_push(&t->cmd, sb.buf);
 	strbuf_release(&sb);

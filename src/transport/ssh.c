@@ -205,6 +205,7 @@ int transport_ssh_init(struct transport *t, const char *node, const char *addres
 		strvec_push(&cmd, "ssh");
 	transport_release(t);
 	t->ops = &ssh_transport_ops;
+	t->stall_timeout = TRANSPORT_STALL_DEFAULT;
 	t->node = xstrdup(node);
 	t->address = xstrdup(address);
 	t->user = xstrdup("root");

@@ -1,9 +1,11 @@
 #include "transport/transport.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/sanitize.h"
 #include "exec/relay.h"
 
 /* How long an aborted stream's command may take to end by itself. */
@@ -49,6 +51,7 @@ int transport_run(struct transport *t, const char *const *argv, const char *inpu
 		child_clear(&c);
 		return r;
 	}
+	c.stall_timeout_ms = (long)t->stall_timeout * 1000;
 	r = child_capture(&c, input, inlen, out, err, max);
 	return r < 0 ? r : t->ops->map_exit(t, r);
 }
@@ -89,11 +92,7 @@ static void last_line(const char *err, struct strbuf *dst)
 		start--;
 	if (end - start > 200)
 		end = start + 200;
-	for (const char *p = start; p < end; p++) {
-		unsigned char ch = (unsigned char)*p;
-
-		strbuf_addch(dst, ch < 0x20 || ch == 0x7f ? '?' : (char)ch);
-	}
+	strbuf_add_sanitized(dst, start, (size_t)(end - start), 0);
 }
 
 void transport_describe(const struct transport *t, const char *const *argv, int r,
@@ -111,6 +110,9 @@ void transport_describe(const struct transport *t, const char *const *argv, int 
 		if (t->address)
 			strbuf_addf(msg, " (%s)", t->address);
 		strbuf_addf(msg, " failed: %s", line.len ? line.buf : "connection failed");
+	} else if (r == -ETIMEDOUT) {
+		strbuf_addf(msg, "no data for %u s from '%s' on '%s' - transfer stalled", t->stall_timeout, what,
+			    node);
 	} else if (r == -EFBIG) {
 		strbuf_addf(msg, "command '%s' on '%s' produced too much output", what, node);
 	} else if (r < 0) {
@@ -130,6 +132,7 @@ int transport_stream(struct transport *t, const char *const *argv, int in_fd,
 {
 	struct child c = CHILD_INIT;
 	struct relay_side sides[2];
+	struct relay_opts ro = *o;
 	int r, copy;
 
 	c.in = c.out = c.err = CHILD_PIPE;
@@ -141,7 +144,15 @@ int transport_stream(struct transport *t, const char *const *argv, int in_fd,
 		return r;
 	sides[0] = (struct relay_side){ .fd = c.out, .buf = out, .max = max, .overflow = 0 };
 	sides[1] = (struct relay_side){ .fd = c.err, .buf = err, .max = max, .overflow = 0 };
-	copy = relay_pump(in_fd, c.in, o, sides, 2, stats);
+	if (!ro.stall_timeout_ms)
+		ro.stall_timeout_ms = (long)t->stall_timeout * 1000;
+	copy = relay_pump(in_fd, c.in, &ro, sides, 2, stats);
+	if (copy == -ETIMEDOUT) {
+		/* a stalled command may be stopped or hung: no grace */
+		child_kill(&c, SIGKILL);
+		child_finish(&c);
+		return -ETIMEDOUT;
+	}
 	if (copy == -EINTR) {
 		/* its stdin is closed: a receive that sees the stream end
 		 * cleans up by itself, which is gentler than a kill (zfs-fuse

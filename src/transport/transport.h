@@ -23,6 +23,9 @@
  *   -ENOTCONN  the link failed (ssh could not connect, authenticate, or
  *              lost the connection: ssh's exit code 255)
  *   -EFBIG     output larger than max (run only; the child was killed)
+ *   -ETIMEDOUT nothing moved for t->stall_timeout seconds (the command
+ *              and, for a stream, its input relay were stopped; the
+ *              local child was killed)
  *   other      -errno from starting the local child (-ENOENT: no ssh) */
 #ifndef VOLREP_TRANSPORT_TRANSPORT_H
 #define VOLREP_TRANSPORT_TRANSPORT_H
@@ -52,9 +55,14 @@ struct transport {
 	char *control_dir; /* ssh: private socket directory, NULL: no multiplexing */
 	char *user;        /* ssh: remote user ("root") */
 	struct strvec env; /* local: "KEY=VALUE" set for the command */
+	/* seconds without a byte from (or to) the command before it is
+	 * killed and -ETIMEDOUT returned; set to TRANSPORT_STALL_DEFAULT
+	 * by the init functions (volrep.cfg stall-timeout overrides) */
+	unsigned stall_timeout;
 };
+#define TRANSPORT_STALL_DEFAULT 300
 #define TRANSPORT_INIT { .ops = NULL, .node = NULL, .address = NULL, .cmd = STRVEC_INIT, \
-			 .control_dir = NULL, .user = NULL, .env = STRVEC_INIT }
+			 .control_dir = NULL, .user = NULL, .env = STRVEC_INIT, .stall_timeout = 0 }
 
 /* Free what an init function allocated; t can be initialized again. */
 void transport_release(struct transport *t);

@@ -21,6 +21,12 @@ i=0
 while [ ! -s "$RCV/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 PORT=$(cat "$RCV/port" 2>/dev/null)
 
+# fails1 CMD...: CMD exits 1 (volrep run: a job failed)
+fails1() {
+	_rc=0
+	"$@" || _rc=$?
+	[ "$_rc" = 1 ] || { echo "expected exit 1, got $_rc: $*" >&2; return 1; }
+}
 # mail_field N LABEL: the value of "LABEL:" in the body of mail N
 mail_field() {
 	sed -n "s/^$2: *//p" "$TRASH/mail/$1.msg"
@@ -57,7 +63,7 @@ test_expect_success 'setup: a failing job, fake sendmail, webhook receiver' '
 test_expect_success 'run --id with --mail is refused (pvesr), a run without --mail sends nothing' '
 	expect_exit 2 run --id 100-0 --mail &&
 	expect_grep "Mail and id are mutually exclusive!" err &&
-	VOLREP_NOW=$T0 "$VOLREP" run 2>err &&
+	fails1 env VOLREP_NOW=$T0 "$VOLREP" run 2>err &&
 	expect_grep "^100-0: " err &&
 	"$VOLREP" status --output-format json >st &&
 	expect_grep "\"fail_count\":1" st &&
@@ -69,7 +75,7 @@ test_expect_success 'run --id with --mail is refused (pvesr), a run without --ma
 test_expect_success '55 failures with run --mail: notices at fail counts 1, 2, 3 and 48 only' '
 	t=$T0 && i=0 &&
 	while [ $i -lt 55 ]; do
-		VOLREP_NOW=$t "$VOLREP" run --mail 2>/dev/null || return 1
+		fails1 env VOLREP_NOW=$t "$VOLREP" run --mail 2>/dev/null || return 1
 		t=$((t + 3600)) && i=$((i + 1))
 	done &&
 	"$VOLREP" status --output-format json >st &&
@@ -141,7 +147,7 @@ test_expect_success 'log-keep 3: the current log and three earlier runs' '
 test_expect_success 'a header file readable by others is refused; the mail still goes out, the state is as without' '
 	chmod 644 "$TRASH/hdr" &&
 	rm "$VOLREP_STATE_DIR/replication-state.json" "$RCV/requests" "$TRASH"/mail/* &&
-	VOLREP_NOW=$T0 "$VOLREP" run --mail 2>err &&
+	fails1 env VOLREP_NOW=$T0 "$VOLREP" run --mail 2>err &&
 	"$VOLREP" log 100-0 >l &&
 	expect_grep "notification webhook .http://127.0.0.1:$PORT/hook. failed: header file .* is accessible by group or others (mode 0644)" l &&
 	expect_grep "notification mail sent to .root,ops@example.com." l &&
@@ -154,12 +160,12 @@ test_expect_success 'a header file readable by others is refused; the mail still
 
 test_expect_success 'a failing and a hanging webhook: logged, bounded by notify-timeout, the run result unchanged' '
 	echo fail >"$RCV/mode" &&
-	VOLREP_NOW=$((T0 + 3600)) "$VOLREP" run --mail 2>err &&
+	fails1 env VOLREP_NOW=$((T0 + 3600)) "$VOLREP" run --mail 2>err &&
 	"$VOLREP" log 100-0 >l &&
 	expect_grep "notification webhook .* failed: server answered HTTP 500" l &&
 	echo hang >"$RCV/mode" &&
 	# the receiver would hang for an hour; timeout(1) only bounds the test
-	VOLREP_NOW=$((T0 + 7200)) timeout 120 "$VOLREP" run --mail 2>err &&
+	fails1 env VOLREP_NOW=$((T0 + 7200)) timeout 120 "$VOLREP" run --mail 2>err &&
 	"$VOLREP" log 100-0 >l &&
 	# notify-timeout 3 ended it
 	expect_grep "notification webhook .* failed: .*timed out after 3[0-9][0-9][0-9] milliseconds" l &&
@@ -203,7 +209,7 @@ test_expect_success 'without targets nothing is remembered (no recovery notice l
 " >"$CFG/volrep.cfg.new" && cp "$CFG/volrep.cfg" cfg.saved &&
 	mv "$CFG/volrep.cfg.new" "$CFG/volrep.cfg" &&
 	rm "$VOLREP_STATE_DIR/replication-state.json" &&
-	VOLREP_NOW=$T0 "$VOLREP" run --mail 2>err &&
+	fails1 env VOLREP_NOW=$T0 "$VOLREP" run --mail 2>err &&
 	expect_grep "\"fail_count\":1," "$VOLREP_STATE_DIR/replication-state.json" &&
 	! grep -q notified "$VOLREP_STATE_DIR/replication-state.json" &&
 	cp cfg.saved "$CFG/volrep.cfg"
@@ -212,7 +218,7 @@ test_expect_success 'without targets nothing is remembered (no recovery notice l
 test_expect_success 'a webhook that is down: connection refused is logged' '
 	kill $RPID && wait $RPID 2>/dev/null;
 	rm "$VOLREP_STATE_DIR/replication-state.json" &&
-	VOLREP_NOW=$T0 "$VOLREP" run --mail 2>err &&
+	fails1 env VOLREP_NOW=$T0 "$VOLREP" run --mail 2>err &&
 	"$VOLREP" log 100-0 >l &&
 	! grep -q "notification webhook .* delivered" l &&
 	expect_grep "notification webhook .http://127.0.0.1:$PORT/hook. failed: " l
@@ -235,11 +241,11 @@ test_expect_success 'sendmail failing or missing: logged, the run goes on' '
 	printf "#!/bin/sh\necho relay down >&2\nexit 75\n" >"$TRASH/badmail" && chmod +x "$TRASH/badmail" &&
 	printf "notify-mail root\nnotify-sendmail-command %s\n" "$TRASH/badmail" >"$CFG/volrep.cfg" &&
 	rm "$VOLREP_STATE_DIR/replication-state.json" &&
-	VOLREP_NOW=$T0 "$VOLREP" run --mail 2>err &&
+	fails1 env VOLREP_NOW=$T0 "$VOLREP" run --mail 2>err &&
 	"$VOLREP" log 100-0 >l &&
 	expect_grep "notification mail to .root. failed: .*badmail. failed with exit code 75: relay down" l &&
 	printf "notify-mail root\nnotify-sendmail-command %s\n" "$TRASH/nosuch" >"$CFG/volrep.cfg" &&
-	VOLREP_NOW=$((T0 + 3600)) "$VOLREP" run --mail 2>err &&
+	fails1 env VOLREP_NOW=$((T0 + 3600)) "$VOLREP" run --mail 2>err &&
 	"$VOLREP" log 100-0 >l &&
 	expect_grep "notification mail to .root. failed: cannot run .*nosuch." l &&
 	"$VOLREP" status --output-format json >st &&

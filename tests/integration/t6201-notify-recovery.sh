@@ -25,6 +25,13 @@ write_cfg() { # DIR POOL
 }
 nmails() { ls "$TRASH/mail" | grep -c "\.msg$"; }
 
+# fails1 CMD...: CMD exits 1 (volrep run: a job failed)
+fails1() {
+	_rc=0
+	"$@" || _rc=$?
+	[ "$_rc" = 1 ] || { echo "expected exit 1, got $_rc: $*" >&2; return 1; }
+}
+
 test_expect_success 'setup: pools, configs, a fake sendmail' '
 	zfs_start "$TRASH/zfs" &&
 	zfs_pool_create rpool "$TRASH/zfs" /rpool/data &&
@@ -44,7 +51,7 @@ test_expect_success 'setup: pools, configs, a fake sendmail' '
 '
 
 test_expect_success 'a failed run sends a failure notice' '
-	"$VOLREP" run --mail 2>err &&
+	fails1 "$VOLREP" run --mail 2>err &&
 	expect_grep "^100-0: " err &&
 	test "$(nmails)" = 1 &&
 	expect_grep "^Subject: Replication Job: .100-0. failed$" "$TRASH/mail/0.msg" &&

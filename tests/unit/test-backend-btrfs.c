@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
 #include "backend/btrfs-parse.h"
 #include "backend/btrfs.h"
+#include "base/fileio.h"
 #include "base/strbuf.h"
 #include "base/strvec.h"
 
@@ -325,6 +327,72 @@ static void test_allocated_size(void **state)
 	strbuf_release(&p);
 }
 
+/* What killed imports left: a staging directory nobody holds is removed
+ * (its subvolumes through the tool), one that is locked is left alone,
+ * and nothing else in the directory is touched. A fake btrfs whose
+ * `subvolume delete` removes the directory. */
+static void test_clean_stale_with_fake_tool(void **state)
+{
+	char dir[] = "/tmp/volrep-unit-btrfs-stale.XXXXXX";
+	struct backend b = BACKEND_INIT;
+	struct backend_storage st = { .type = BACKEND_BTRFS };
+	struct strbuf p = STRBUF_INIT, tool = STRBUF_INIT, log = STRBUF_INIT, want = STRBUF_INIT;
+	FILE *f;
+	int busy;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	st.path = dir;
+	strbuf_addf(&tool, "%s/btrfs", dir);
+	st.tool = tool.buf;
+	f = fopen(tool.buf, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\necho \"$*\" >>%s/log\n"
+		   "[ \"$1 $2\" != \"subvolume delete\" ] || rm -rf \"$4\"\n", dir);
+	fclose(f);
+	assert_int_equal(chmod(tool.buf, 0755), 0);
+	strbuf_addf(&p, "%s/images/100/.volrep-recv-stale/subvol-100-disk-0@s1", dir);
+	assert_int_equal(mkdir_p(p.buf, 0700), 0);
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/images/100/.volrep-recv-busy/subvol-100-disk-0@s2", dir);
+	assert_int_equal(mkdir_p(p.buf, 0700), 0);
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/images/100/subvol-100-disk-0@s0", dir);
+	assert_int_equal(mkdir_p(p.buf, 0700), 0);
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/images/100/.volrep-recv-busy", dir);
+	busy = open(p.buf, O_RDONLY | O_DIRECTORY);
+	assert_true(busy >= 0);
+	assert_int_equal(flock(busy, LOCK_EX), 0);
+
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_clean_stale(&b, "100/subvol-100-disk-0"), 0);
+	assert_int_equal(backend_clean_stale(&b, "100/subvol-100-disk-0;x"), -EINVAL);
+	backend_close(&b);
+
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/images/100/.volrep-recv-stale", dir);
+	assert_int_equal(access(p.buf, F_OK), -1);
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/images/100/.volrep-recv-busy/subvol-100-disk-0@s2", dir);
+	assert_int_equal(access(p.buf, F_OK), 0);
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/images/100/subvol-100-disk-0@s0", dir);
+	assert_int_equal(access(p.buf, F_OK), 0);
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/log", dir);
+	assert_int_equal(strbuf_read_file(&log, p.buf, 1 << 16), 0);
+	strbuf_addf(&want, "subvolume delete -- %s/images/100/.volrep-recv-stale/subvol-100-disk-0@s1\n", dir);
+	assert_string_equal(log.buf, want.buf);
+
+	close(busy);
+	assert_int_equal(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+	strbuf_release(&p);
+	strbuf_release(&tool);
+	strbuf_release(&log);
+	strbuf_release(&want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_volnames),
 		cmocka_unit_test(test_open),
 		cmocka_unit_test(test_allocated_size),
+		cmocka_unit_test(test_clean_stale_with_fake_tool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

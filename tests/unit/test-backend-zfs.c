@@ -5,6 +5,7 @@
 #include "unit.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,6 +280,7 @@ static void test_usage_probe(void **state)
 	assert_true(c.list_parsable);
 	assert_true(c.multi_snapshot);
 	assert_true(c.send_compressed && c.send_raw && c.recv_exclude && c.resume_tokens);
+	assert_true(c.recv_exclude_props);
 	assert_true(c.bookmarks && c.zvols);
 	assert_true(c.send_estimate && c.get_parsable);
 	assert_false(c.send_no_encrypt);
@@ -291,7 +293,8 @@ static void test_argv(void **state)
 	struct backend_caps fuse = { .send_replicate = 1, .send_props = 1 };
 	struct backend_caps oz = { .list_parsable = 1, .multi_snapshot = 1, .send_replicate = 1,
 				   .send_props = 1, .send_no_encrypt = 1, .send_compressed = 1,
-				   .send_raw = 1, .recv_exclude = 1, .zvols = 1, .send_estimate = 1,
+				   .send_raw = 1, .recv_exclude = 1, .recv_exclude_props = 1, .zvols = 1,
+				   .send_estimate = 1,
 				   .get_parsable = 1 };
 	const char *const ds[] = { "rpool/data/vm-100-disk-0", "rpool/data/vm-100-disk-1",
 				   "rpool/data/subvol-100-disk-0" };
@@ -318,10 +321,27 @@ static void test_argv(void **state)
 	ASSERT_ARGV(&v, "zfs get -Hp -o value referenced -- rpool/data/vm-100-disk-0@s2");
 	zfs_argv_get_size(&v, "zfs", &fuse, "referenced", "rpool/data/subvol-100-disk-0@s2");
 	ASSERT_ARGV(&v, "zfs get -H -o value referenced -- rpool/data/subvol-100-disk-0@s2");
-	zfs_argv_recv(&v, "zfs", &fuse, ds[0]);
-	ASSERT_ARGV(&v, "zfs recv -F -- rpool/data/vm-100-disk-0");
-	zfs_argv_recv(&v, "zfs", &oz, ds[0]);
-	ASSERT_ARGV(&v, "zfs recv -F -x encryption -- rpool/data/vm-100-disk-0");
+	/* never mounted by the receive; where -x exists, file systems get
+	 * none of the stream's placing, sharing or exec properties */
+	zfs_argv_recv(&v, "zfs", &fuse, ds[0], 0);
+	ASSERT_ARGV(&v, "zfs recv -F -u -- rpool/data/vm-100-disk-0");
+	zfs_argv_recv(&v, "zfs", &fuse, ds[2], 1);
+	ASSERT_ARGV(&v, "zfs recv -F -u -- rpool/data/subvol-100-disk-0");
+	zfs_argv_recv(&v, "zfs", &oz, ds[0], 0);
+	ASSERT_ARGV(&v, "zfs recv -F -u -x encryption -- rpool/data/vm-100-disk-0");
+	zfs_argv_recv(&v, "zfs", &oz, ds[2], 1);
+	ASSERT_ARGV(&v, "zfs recv -F -u -x sharenfs -x sharesmb -x exec -x setuid -x devices -x zoned "
+			"-x mountpoint -x encryption -- rpool/data/subvol-100-disk-0");
+	zfs_argv_inherit(&v, "zfs", "mountpoint", ds[2]);
+	ASSERT_ARGV(&v, "zfs inherit mountpoint rpool/data/subvol-100-disk-0");
+	zfs_argv_set(&v, "zfs", "canmount", "on", ds[2]);
+	ASSERT_ARGV(&v, "zfs set canmount=on rpool/data/subvol-100-disk-0");
+	zfs_argv_list_tree(&v, "zfs", ds[2]);
+	ASSERT_ARGV(&v, "zfs list -H -o name,type -t filesystem,volume -r -- rpool/data/subvol-100-disk-0");
+	zfs_argv_get_mounted(&v, "zfs", ds[2]);
+	ASSERT_ARGV(&v, "zfs get -H -o value mounted,mountpoint -- rpool/data/subvol-100-disk-0");
+	zfs_argv_mount(&v, "zfs", ds[2]);
+	ASSERT_ARGV(&v, "zfs mount rpool/data/subvol-100-disk-0");
 	zfs_argv_list_snapshots(&v, "zfs", &oz, ds[0]);
 	ASSERT_ARGV(&v, "zfs list -Hp -t snapshot -o name,guid,creation -r -- rpool/data/vm-100-disk-0");
 	zfs_argv_list_snapshots(&v, "zfs", &fuse, ds[2]);
@@ -522,6 +542,110 @@ static void test_api_with_fake_tool(void **state)
 	strbuf_release(&tool);
 }
 
+/* A fake zfs that plays a pool for one import: the volume exists once
+ * `recv` has run; with a file "child" in the fake's directory the
+ * received tree has a dataset below the volume. */
+static void make_fake_pool(const char *usage_file)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char cwd[512];
+	FILE *f;
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	strbuf_addf(&sb, "%s/zfs", fakedir);
+	f = fopen(sb.buf, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\nd=%s\necho \"$*\" >>$d/log\n"
+		   "case \"$1 $4\" in\n"
+		   "help*) cat %s/tests/data/%s; exit 2;;\n"
+		   "'list name') [ -e $d/received ] && exit 0; echo \"cannot open: dataset does not exist\" >&2; exit 1;;\n"
+		   "'list name,type') printf 'rpool/data/subvol-100-disk-0\\tfilesystem\\n';\n"
+		   "  [ ! -e $d/child ] || printf 'rpool/data/subvol-100-disk-0/c\\tfilesystem\\n'; exit 0;;\n"
+		   "'get value') printf 'no\\n/rpool/data/subvol-100-disk-0\\n'; exit 0;;\n"
+		   "recv*) cat >/dev/null; touch $d/received;;\n"
+		   "destroy*) [ \"$5\" != rpool/data/subvol-100-disk-0 ] || rm -f $d/received;;\n"
+		   "esac\nexit 0\n",
+		fakedir, cwd, usage_file);
+	fclose(f);
+	chmod(sb.buf, 0755);
+	strbuf_reset(&sb);
+	strbuf_addf(&sb, "%s/log", fakedir);
+	unlink(sb.buf);
+	strbuf_reset(&sb);
+	strbuf_addf(&sb, "%s/received", fakedir);
+	unlink(sb.buf);
+	strbuf_release(&sb);
+}
+
+static void test_import_with_fake_tool(void **state)
+{
+	struct backend b = BACKEND_INIT;
+	struct backend_storage st = { .type = BACKEND_ZFSPOOL, .pool = "rpool/data" };
+	struct strbuf tool = STRBUF_INIT, p = STRBUF_INIT;
+	char *log;
+	int fd;
+
+	(void)state;
+	strbuf_addf(&tool, "%s/zfs", fakedir);
+	st.tool = tool.buf;
+	fd = open("/dev/null", O_RDONLY);
+	assert_true(fd >= 0);
+
+	/* zfs-fuse (no recv -x): -u, then every unsafe property reset
+	 * (mountpoint last, after canmount), then mounted in the layout */
+	make_fake_pool("zfs-fuse-help.txt");
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_import(&b, "subvol-100-disk-0", "s1", NULL, fd), 0);
+	log = fake_log();
+	assert_string_equal(log, "help\n"
+				 "list -H -o name -t all -- rpool/data/subvol-100-disk-0\n"
+				 "recv -F -u -- rpool/data/subvol-100-disk-0\n"
+				 "list -H -o name -t all -- rpool/data/subvol-100-disk-0@s1\n"
+				 "list -H -o name,type -t filesystem,volume -r -- rpool/data/subvol-100-disk-0\n"
+				 "inherit sharenfs rpool/data/subvol-100-disk-0\n"
+				 "inherit sharesmb rpool/data/subvol-100-disk-0\n"
+				 "inherit exec rpool/data/subvol-100-disk-0\n"
+				 "inherit setuid rpool/data/subvol-100-disk-0\n"
+				 "inherit devices rpool/data/subvol-100-disk-0\n"
+				 "inherit zoned rpool/data/subvol-100-disk-0\n"
+				 "set canmount=on rpool/data/subvol-100-disk-0\n"
+				 "inherit mountpoint rpool/data/subvol-100-disk-0\n"
+				 "get -H -o value mounted,mountpoint -- rpool/data/subvol-100-disk-0\n"
+				 "mount rpool/data/subvol-100-disk-0\n");
+	free(log);
+	backend_close(&b);
+
+	/* a dataset below the volume: destroyed, the import undone */
+	make_fake_pool("zfs-fuse-help.txt");
+	strbuf_addf(&p, "%s/child", fakedir);
+	close(open(p.buf, O_WRONLY | O_CREAT, 0600));
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_import(&b, "subvol-100-disk-0", "s1", NULL, fd), -EIO);
+	assert_non_null(strstr(backend_errmsg(&b), "stream contained dataset 'rpool/data/subvol-100-disk-0/c'"));
+	log = fake_log();
+	assert_non_null(strstr(log, "destroy -r -f -- rpool/data/subvol-100-disk-0/c\n"));
+	assert_non_null(strstr(log, "destroy -r -f -- rpool/data/subvol-100-disk-0\n"));
+	free(log);
+	unlink(p.buf);
+	backend_close(&b);
+
+	/* OpenZFS: the receive itself excludes them as well */
+	make_fake_pool("openzfs-help.txt");
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_import(&b, "subvol-100-disk-0", "s1", NULL, fd), 0);
+	log = fake_log();
+	assert_non_null(strstr(log, "recv -F -u -x sharenfs -x sharesmb -x exec -x setuid -x devices "
+				    "-x zoned -x mountpoint -x encryption -- rpool/data/subvol-100-disk-0\n"));
+	assert_non_null(strstr(log, "inherit mountpoint rpool/data/subvol-100-disk-0\n"));
+	free(log);
+	backend_close(&b);
+	strbuf_addf(&p, "%s/received", fakedir);
+	unlink(p.buf);
+	close(fd);
+	strbuf_release(&tool);
+	strbuf_release(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_argv),
 		cmocka_unit_test(test_volnames),
 		cmocka_unit_test_setup_teardown(test_api_with_fake_tool, setup_fake, teardown_fake),
+		cmocka_unit_test_setup_teardown(test_import_with_fake_tool, setup_fake, teardown_fake),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

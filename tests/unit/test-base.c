@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,11 @@
 
 #include "base/fileio.h"
 #include "base/parse-util.h"
+#include "base/sanitize.h"
 #include "base/strbuf.h"
 #include "base/strvec.h"
 #include "base/validate.h"
+#include "engine/joblog.h"
 #include "exec/spawn.h"
 
 static void test_strbuf(void **state)
@@ -136,6 +139,130 @@ static void test_validate(void **state)
 	assert_false(valid_abs_path("/mnt/a b"));
 }
 
+/* Symlinks and special files where volrep keeps files: never followed,
+ * never blocked on; directories others can write to are refused. */
+static void test_special_files(void **state)
+{
+	char dir[] = "/tmp/volrep-unit-special.XXXXXX";
+	struct strbuf p = STRBUF_INIT, q = STRBUF_INIT, sb = STRBUF_INIT, err = STRBUF_INIT;
+	struct lock lk = LOCK_INIT;
+	struct joblog jl;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* a FIFO: read, lock, log - all refused at once */
+	strbuf_addf(&p, "%s/fifo", dir);
+	assert_int_equal(mkfifo(p.buf, 0600), 0);
+	assert_int_equal(strbuf_read_file(&sb, p.buf, 1024), -VOLREP_ENOTREG);
+	assert_int_equal(lock_acquire(&lk, p.buf, 0), -VOLREP_ENOTREG);
+	assert_int_equal(open_regular(p.buf, O_WRONLY, 0, 0), -VOLREP_ENOTREG);
+	assert_string_equal(file_strerror(-VOLREP_ENOTREG), "not a regular file");
+	assert_string_equal(file_strerror(VOLREP_ENOTREG), "not a regular file");
+	assert_string_equal(file_strerror(-ELOOP), "is a symbolic link");
+	assert_string_equal(file_strerror(-ENOENT), strerror(ENOENT));
+	/* a directory is not a file to read */
+	assert_int_equal(strbuf_read_file(&sb, dir, 1024), -VOLREP_ENOTREG);
+	/* a symlink as a lock: not followed, its target not created */
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/lock", dir);
+	strbuf_addf(&q, "%s/target", dir);
+	assert_int_equal(symlink(q.buf, p.buf), 0);
+	assert_int_equal(lock_acquire(&lk, p.buf, 0), -ELOOP);
+	assert_int_equal(access(q.buf, F_OK), -1);
+	/* a symlink as a job log: its target is not truncated */
+	assert_int_equal(write_file_atomic(q.buf, "precious", 8, 0644), 0);
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/log", dir);
+	assert_int_equal(mkdir(p.buf, 0755), 0);
+	strbuf_addstr(&p, "/100-0");
+	assert_int_equal(symlink(q.buf, p.buf), 0);
+	strbuf_setlen(&p, p.len - strlen("/100-0"));
+	assert_int_equal(joblog_open(&jl, p.buf, "100-0", NULL), -ELOOP);
+	assert_int_equal(strbuf_read_file(&sb, q.buf, 1024), 0);
+	assert_string_equal(sb.buf, "precious");
+	/* a regular log file is truncated and written */
+	strbuf_addstr(&p, "/100-0");
+	assert_int_equal(unlink(p.buf), 0);
+	assert_int_equal(write_file_atomic(p.buf, "old run\n", 8, 0644), 0);
+	strbuf_setlen(&p, p.len - strlen("/100-0"));
+	assert_int_equal(joblog_open(&jl, p.buf, "100-0", NULL), 0);
+	joblog_printf(&jl, "new");
+	joblog_close(&jl);
+	strbuf_addstr(&p, "/100-0");
+	strbuf_reset(&sb);
+	assert_int_equal(strbuf_read_file(&sb, p.buf, 1024), 0);
+	assert_null(strstr(sb.buf, "old run"));
+	assert_non_null(strstr(sb.buf, " 100-0: new\n"));
+	/* private directories */
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_int_equal(check_private_dir(dir, "state directory", &err), 0);
+	assert_string_equal(err.buf, "");
+	assert_int_equal(chmod(dir, 01777), 0);
+	assert_int_equal(check_private_dir(dir, "state directory", &err), -EPERM);
+	assert_non_null(strstr(err.buf, "is writable by group or others (mode 1777)"));
+	strbuf_reset(&err);
+	assert_int_equal(chmod(dir, 0775), 0);
+	assert_int_equal(check_private_dir(dir, "log directory", &err), -EPERM);
+	assert_non_null(strstr(err.buf, "log directory '"));
+	strbuf_reset(&err);
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_int_equal(check_private_dir(q.buf, "state directory", &err), -ENOTDIR);
+	strbuf_reset(&err);
+	assert_int_equal(check_private_dir("/nonexistent-volrep-dir", "state directory", &err), -ENOENT);
+	strbuf_reset(&err);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(dir, 12345, 0), 0);
+		assert_int_equal(check_private_dir(dir, "state directory", &err), -EPERM);
+		assert_non_null(strstr(err.buf, "owned by uid 12345"));
+		assert_int_equal(chown(dir, 0, 0), 0);
+	}
+	assert_int_equal(run_capture((const char *const[]){ "rm", "-rf", dir, NULL }, NULL, 0, NULL, NULL, 1024), 0);
+	strbuf_release(&p);
+	strbuf_release(&q);
+	strbuf_release(&sb);
+	strbuf_release(&err);
+}
+
+/* What may reach a log, a warning or status from remote or file text. */
+static void test_sanitize(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "plain text\twith tab", "plain text\twith tab" },
+		{ "esc\x1b[2J bell\a cr\r del\x7f nl\n", "esc?[2J bell? cr? del? nl?" },
+		{ "raw csi \x9b" "31m", "raw csi ?31m" },              /* a lone C1 byte: invalid UTF-8 */
+		{ "utf8 c1 \xc2\x9b" "31m \xc2\x85", "utf8 c1 ?31m ?" }, /* U+009B, U+0085 */
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+		{ "nbsp \xc2\xa0 kept", "nbsp \xc2\xa0 kept" },       /* U+00A0: after the C1 range */
+		{ "overlong \xc0\xaf \xe0\x80\xaf", "overlong ?? ???" },
+		{ "surrogate \xed\xa0\x80", "surrogate ???" },
+		{ "too big \xf4\x90\x80\x80 \xf5", "too big ???? ?" },
+		{ "cut \xe2\x82", "cut ??" },
+		{ "stray \x80\xbf", "stray ??" },
+		{ "bidi \xe2\x80\xae" "evil \xe2\x81\xa6", "bidi ?evil ?" },
+		{ "", "" },
+	};
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		strbuf_reset(&sb);
+		strbuf_add_sanitized(&sb, cases[i].in, strlen(cases[i].in), 0);
+		if (strcmp(sb.buf, cases[i].out))
+			fail_msg("case %zu: got '%s', want '%s'", i, sb.buf, cases[i].out);
+	}
+	/* NUL bytes inside the length, newline kept on request */
+	strbuf_reset(&sb);
+	strbuf_add_sanitized(&sb, "a\0b\nc", 5, SANITIZE_KEEP_NEWLINE);
+	assert_string_equal(sb.buf, "a?b\nc");
+	strbuf_reset(&sb);
+	strbuf_addstr(&sb, "x\x9by");
+	strbuf_sanitize(&sb, 0);
+	assert_string_equal(sb.buf, "x?y");
+	strbuf_release(&sb);
+}
+
 static void test_atomic_write_and_lock(void **state)
 {
 	char dir[] = "/tmp/volrep-unit.XXXXXX";
@@ -196,6 +323,35 @@ static void test_spawn(void **state)
 	assert_int_equal(r, 128 + 9);
 	assert_string_equal(exit_status_str(r, buf, sizeof(buf)), "killed by signal 9");
 	strbuf_reset(&out);
+	/* a child that stalls (no output, never ends): killed after the
+	 * stall timeout, what it said before kept; one that keeps talking
+	 * is not */
+	{
+		struct child c = CHILD_INIT;
+
+		strvec_pushv(&c.args, (const char *const[]){ "sh", "-c", "echo started; exec sleep 60", NULL });
+		c.stall_timeout_ms = 300;
+		strbuf_reset(&out);
+		assert_int_equal(child_capture(&c, NULL, 0, &out, NULL, 1024), -ETIMEDOUT);
+		assert_string_equal(out.buf, "started\n");
+		strvec_pushv(&c.args, (const char *const[]){ "sh", "-c", "for i in 1 2 3 4 5 6; do echo $i; sleep 0.1; done",
+							      NULL });
+		c.stall_timeout_ms = 2000;
+		strbuf_reset(&out);
+		assert_int_equal(child_capture(&c, NULL, 0, &out, NULL, 1024), 0);
+		assert_string_equal(out.buf, "1\n2\n3\n4\n5\n6\n");
+		/* a grandchild holding the pipes open does not keep us */
+		strvec_pushv(&c.args, (const char *const[]){ "sh", "-c", "sleep 60 & wait", NULL });
+		c.new_pgrp = 1;
+		c.stall_timeout_ms = 200;
+		assert_int_equal(child_capture(&c, NULL, 0, NULL, NULL, 1024), -ETIMEDOUT);
+		/* child_stop ends a stopped child too (SIGTERM + SIGCONT) */
+		strvec_pushv(&c.args, (const char *const[]){ "sh", "-c", "kill -STOP $$; sleep 60", NULL });
+		c.new_pgrp = 0;
+		c.in = c.out = c.err = CHILD_NULL; /* child_capture left its closed pipe fds */
+		assert_int_equal(child_start(&c), 0);
+		assert_int_equal(child_stop(&c, 100), 128 + SIGTERM);
+	}
 	const char *big[] = { "head", "-c", "100000", "/dev/zero", NULL };
 	assert_int_equal(run_capture(big, NULL, 0, &out, NULL, 1000), -EFBIG);
 	strbuf_release(&out);
@@ -210,6 +366,8 @@ int main(void)
 		cmocka_unit_test(test_parse_numbers),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_atomic_write_and_lock),
+		cmocka_unit_test(test_special_files),
+		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_spawn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -820,6 +820,37 @@ static void test_cluster_load(void **state)
 	strbuf_release(&path);
 }
 
+/* An empty config directory: no guests, no jobs, and no qsort(NULL, 0)
+ * on the way (undefined behaviour: UBSan in the ASan build aborts). */
+static void test_cluster_load_empty(void **state)
+{
+	char dir[] = "/tmp/volrep-unit-emptycfg.XXXXXX";
+	struct cluster_config cc = CLUSTER_CONFIG_INIT;
+	struct strbuf err = STRBUF_INIT, sub = STRBUF_INIT;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(cluster_config_load(&cc, dir, CLUSTER_LOAD_VOLUMES, &err), 0);
+	assert_int_equal(cc.guests.nr, 0);
+	assert_int_equal(cc.jobs.nr, 0);
+	cluster_config_release(&cc);
+	/* a node directory without guests */
+	strbuf_addf(&sub, "%s/nodes/pve1/qemu-server", dir);
+	assert_int_equal(mkdir_p(sub.buf, 0755), 0);
+	cc = (struct cluster_config)CLUSTER_CONFIG_INIT;
+	assert_int_equal(cluster_config_load(&cc, dir, CLUSTER_LOAD_VOLUMES, &err), 0);
+	assert_int_equal(cc.guests.nr, 0);
+	cluster_config_release(&cc);
+	rmdir(sub.buf);
+	strbuf_setlen(&sub, sub.len - strlen("/qemu-server"));
+	rmdir(sub.buf);
+	strbuf_setlen(&sub, sub.len - strlen("/pve1"));
+	rmdir(sub.buf);
+	assert_int_equal(rmdir(dir), 0);
+	strbuf_release(&err);
+	strbuf_release(&sub);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -842,6 +873,7 @@ int main(void)
 		cmocka_unit_test(test_guest_disk_like_keys),
 		cmocka_unit_test(test_volname_parse),
 		cmocka_unit_test(test_cluster_load),
+		cmocka_unit_test(test_cluster_load_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -389,6 +389,31 @@ static void test_hooks(void **state)
 	assert_non_null(strstr(err.buf, "status 100 failed (exit code 1)"));
 	/* the qemu hook is another file */
 	assert_int_equal(guest_hook_running(dir, "a", GUEST_QEMU, 100, &err), 0);
+
+	/* a hook others can write to, or in a directory others can write
+	 * to, is not run */
+	{
+		struct strbuf p = STRBUF_INIT;
+
+		write_hook(dir, "#!/bin/sh\ntouch \"$(dirname \"$0\")/ran\"\nexit 0\n");
+		strbuf_addf(&p, "%s/hooks/lxc", dir);
+		assert_int_equal(chmod(p.buf, 0757), 0);
+		strbuf_reset(&err);
+		assert_int_equal(guest_hook_start(dir, "a", GUEST_LXC, 100, &err), -EPERM);
+		assert_non_null(strstr(err.buf, "/hooks/lxc' is writable by others than root (uid 0, mode 0757) - not run"));
+		assert_int_equal(chmod(p.buf, 0755), 0);
+		strbuf_setlen(&p, p.len - strlen("/lxc"));
+		assert_int_equal(chmod(p.buf, 0777), 0);
+		strbuf_reset(&err);
+		assert_int_equal(guest_hook_running(dir, "a", GUEST_LXC, 100, &err), -EPERM);
+		assert_non_null(strstr(err.buf, "hook directory '"));
+		assert_int_equal(chmod(p.buf, 0755), 0);
+		assert_false(exists(dir, "hooks/ran"));
+		strbuf_reset(&err);
+		assert_int_equal(guest_hook_start(dir, "a", GUEST_LXC, 100, &err), 0);
+		assert_true(exists(dir, "hooks/ran"));
+		strbuf_release(&p);
+	}
 	strbuf_release(&err);
 }
 

@@ -327,6 +327,67 @@ static void test_pump_abort(void **state)
 	strbuf_release(&out);
 }
 
+/* No byte moves for stall_timeout_ms: -ETIMEDOUT, the output and the
+ * sides closed. A receiver that stopped reading (a stopped import behind
+ * a live connection), an input that never sends, and data trickling in
+ * slower than the copy but faster than the timeout (no stall). */
+static void test_pump_stall(void **state)
+{
+	struct relay_opts o = RELAY_OPTS_INIT;
+	struct relay_stats st;
+	struct strbuf out = STRBUF_INIT;
+	struct relay_side side;
+	int zero, in[2], data[2], talk[2];
+	double t0;
+	pid_t pid;
+
+	(void)state;
+	o.stall_timeout_ms = 300;
+	/* endless input, nobody reads the output: the pipe fills, then
+	 * nothing moves */
+	zero = open("/dev/zero", O_RDONLY);
+	assert_true(zero >= 0);
+	assert_int_equal(pipe(data), 0);
+	assert_int_equal(pipe(talk), 0);
+	side = (struct relay_side){ .fd = talk[0], .buf = &out, .max = 1000, .overflow = 0 };
+	t0 = now_sec();
+	assert_int_equal(relay_pump(zero, data[1], &o, &side, 1, &st), -ETIMEDOUT);
+	assert_true(now_sec() - t0 >= 0.3);
+	assert_true(st.bytes >= 4096); /* it did copy until the pipe was full */
+	assert_int_equal(side.fd, -1);
+	close(zero);
+	close(data[0]);
+	close(talk[1]);
+
+	/* an input that stays open and silent */
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(data), 0);
+	assert_int_equal(relay_pump(in[0], data[1], &o, NULL, 0, &st), -ETIMEDOUT);
+	assert_int_equal(st.bytes, 0);
+	close(data[0]);
+
+	/* a byte every 50 ms for 0.5 s: never 300 ms without data */
+	assert_int_equal(pipe(data), 0);
+	pid = fork();
+	if (pid == 0) {
+		for (int i = 0; i < 10; i++) {
+			struct timespec ts = { 0, 50000000L };
+
+			nanosleep(&ts, NULL);
+			if (write(in[1], "x", 1) != 1)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(in[1]);
+	assert_int_equal(relay_pump(in[0], data[1], &o, NULL, 0, &st), 0);
+	assert_int_equal(st.bytes, 10);
+	waitpid(pid, NULL, 0);
+	close(in[0]);
+	close(data[0]);
+	strbuf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_relay_epipe),
 		cmocka_unit_test(test_pump_sides),
 		cmocka_unit_test(test_pump_abort),
+		cmocka_unit_test(test_pump_stall),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

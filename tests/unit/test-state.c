@@ -473,8 +473,15 @@ static void test_record_transitions(void **state)
 	job_state_release(&js);
 	assert_int_equal(state_record_job_end(st, 100, "pve3", 1, 1, "a\xff\xc3\xa9\xc3 \xed\xa0\x80z\n\n", false), 0);
 	assert_int_equal(state_get_job(st, 100, "pve3", &js), 1);
-	assert_string_equal(js.error, "a?\xc3\xa9? ???z\n");
+	/* one line for status: an inner newline, C0 and C1 controls become
+	 * '?' as invalid bytes do; valid UTF-8 stays */
+	assert_string_equal(js.error, "a?\xc3\xa9? ???z");
 	job_state_release(&js);
+	assert_int_equal(state_record_job_end(st, 100, "pve9", 1, 1, "x\x1b[2J\xc2\x9b" "1m\x9b\ry\nz", false), 0);
+	assert_int_equal(state_get_job(st, 100, "pve9", &js), 1);
+	assert_string_equal(js.error, "x?[2J?1m??y?z");
+	job_state_release(&js);
+	assert_int_equal(state_record_job_end(st, 100, "pve9", 1, 1, NULL, true), 0);
 	struct strbuf big = STRBUF_INIT;
 	strbuf_addch(&big, 'x');
 	while (big.len < 2 * STATE_ERROR_MAX)

@@ -108,11 +108,15 @@ static void test_errors(void **state)
 		{ "log-keep 1001\n", "volrep.cfg:1: invalid value '1001' for 'log-keep'" },
 		{ "max-lag -1\n", "volrep.cfg:1: invalid value '-1' for 'max-lag'" },
 		{ "log-keep 1\nlog-keep 2\n", "volrep.cfg:2: setting 'log-keep' given twice (first on line 1)" },
+		{ "stall-timeout 0\n", "volrep.cfg:1: invalid value '0' for 'stall-timeout'" },
+		{ "stall-timeout 86401\n", "volrep.cfg:1: invalid value '86401' for 'stall-timeout'" },
+		{ "stall-timeout 5s\n", "volrep.cfg:1: invalid value '5s' for 'stall-timeout'" },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct volrep_cfg cfg = { .max_workers = 99, .max_per_target = 99, .bwlimit = 99, .shutdown_grace = 99 };
+		struct volrep_cfg cfg = { .max_workers = 99, .max_per_target = 99, .bwlimit = 99, .shutdown_grace = 99,
+					  .stall_timeout = 99 };
 		struct strbuf err = STRBUF_INIT;
 
 		if (parse(&cfg, bad[i].text, &err) != -EINVAL)
@@ -122,6 +126,7 @@ static void test_errors(void **state)
 		/* nothing applied */
 		assert_int_equal(cfg.max_workers, 99);
 		assert_int_equal(cfg.shutdown_grace, 99);
+		assert_int_equal(cfg.stall_timeout, 99);
 		strbuf_release(&err);
 	}
 	/* a NUL byte in the middle of a line */
@@ -185,6 +190,7 @@ static void test_round_trip(void **state)
 		"bwlimit 33.3\nmax-workers 16\n",
 		"shutdown-grace 5\nmax-per-target 1\nmax-workers 2\n",
 		"api-listen [::]:8006\napi-cert /etc/volrep/c.pem\napi-key /etc/volrep/k.pem\n",
+		"stall-timeout 7\n",
 	};
 
 	(void)state;
@@ -211,6 +217,13 @@ static void test_round_trip(void **state)
 	volrep_cfg_init(&c);
 	volrep_cfg_format(&c, &t);
 	assert_string_equal(t.buf, "max-workers 4\nmax-per-target 2\nshutdown-grace 60\n");
+	/* stall-timeout: default 300, shown when set otherwise */
+	assert_int_equal(c.stall_timeout, 300);
+	assert_int_equal(parse(&c, "stall-timeout 2\n", &err), 0);
+	assert_int_equal(c.stall_timeout, 2);
+	strbuf_reset(&t);
+	volrep_cfg_format(&c, &t);
+	assert_non_null(strstr(t.buf, "\nstall-timeout 2\n"));
 	strbuf_release(&err);
 	strbuf_release(&t);
 }
@@ -263,6 +276,8 @@ static void test_describe(void **state)
 	assert_non_null(strstr(s.buf, "max-per-target N"));
 	assert_non_null(strstr(s.buf, "bwlimit MBPS"));
 	assert_non_null(strstr(s.buf, "shutdown-grace SECONDS"));
+	assert_non_null(strstr(s.buf, "stall-timeout SECONDS"));
+	assert_non_null(strstr(s.buf, "(default 300)"));
 	strbuf_release(&s);
 }
 
