@@ -11,6 +11,7 @@
 #include "api/auth.h"
 #include "api/router.h"
 #include "base/fileio.h"
+#include "base/sanitize.h"
 #include "base/time-util.h"
 #include "base/xalloc.h"
 #include "config/nodes.h"
@@ -453,7 +454,8 @@ static void h_node_log(struct call *c)
 		if (n >= start && n < start + limit) {
 			struct strbuf line = STRBUF_INIT;
 
-			strbuf_add(&line, p, len);
+			/* valid UTF-8 without controls, or jansson drops the line */
+			strbuf_add_sanitized(&line, p, len, 0);
 			json_array_append_new(arr, json_pack("{s:I,s:s}", "n", (json_int_t)(n + 1), "t", line.buf));
 			strbuf_release(&line);
 		}
