@@ -18,7 +18,8 @@ DESTDIR ?=
 VERSION := 0.1.0
 
 # libcurl: webhook notifications (src/notify/webhook.c); libmicrohttpd:
-# the HTTP server of /metrics (src/http/server.c)
+# the HTTP server of /metrics and of the API (src/http/server.c, src/api),
+# whose TLS is libmicrohttpd's GnuTLS
 PKG_CFLAGS := $(shell pkg-config --cflags jansson nettle libcurl libmicrohttpd 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs jansson nettle libcurl libmicrohttpd 2>/dev/null || \
 		echo -ljansson -lnettle -lcurl -lmicrohttpd)
@@ -30,7 +31,10 @@ ALL_CFLAGS := -std=c17 -D_GNU_SOURCE -DVOLREP_VERSION='"$(VERSION)"' $(WARN) -Is
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LIBS    := $(PKG_LIBS) -lm -pthread
 
-LIB_SRCS  := $(sort $(filter-out src/cli/main.c,$(wildcard src/*/*.c)))
+# the web panel (web/*) is embedded by a generated source (scripts/embed-assets.c)
+WEB_FILES := $(sort $(wildcard web/*.html web/*.js web/*.css))
+GEN_SRCS  := build/gen/api-assets.c
+LIB_SRCS  := $(sort $(filter-out src/cli/main.c,$(wildcard src/*/*.c))) $(GEN_SRCS)
 HDRS      := $(wildcard src/*/*.h)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 FUZZ_SRCS := $(sort $(filter-out fuzz/fuzz-main.c,$(wildcard fuzz/fuzz-*.c)))
@@ -64,6 +68,22 @@ endif
 
 .PHONY: all check unit check-stress demo bench install uninstall clean deps test-bins
 all: build/volrep
+
+build/embed-assets: scripts/embed-assets.c
+	@mkdir -p $(@D)
+	$(QLD)$(CC) $(ALL_CFLAGS) -o $@ $<
+
+build/gen/api-assets.c: build/embed-assets $(WEB_FILES)
+	@mkdir -p $(@D)
+	$(Q)build/embed-assets $@ $(WEB_FILES)
+
+build/obj/build/gen/%.o: build/gen/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(QCC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/asan/obj/build/gen/%.o: build/gen/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(QCC)$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
 
 build/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
@@ -147,13 +167,14 @@ install: build/volrep
 	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/volrep.service
 	install -m 0644 docs/daemon.md $(DESTDIR)$(PREFIX)/share/doc/volrep/daemon.md
 	install -m 0644 docs/monitoring.md $(DESTDIR)$(PREFIX)/share/doc/volrep/monitoring.md
+	install -m 0644 docs/api.md $(DESTDIR)$(PREFIX)/share/doc/volrep/api.md
 	install -m 0644 docs/quickstart.md $(DESTDIR)$(PREFIX)/share/doc/volrep/quickstart.md
 	install -m 0644 completion/volrep.bash $(DESTDIR)$(BASH_COMPLETION_DIR)/volrep
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/volrep $(DESTDIR)$(PREFIX)/share/man/man8/volrep.8 \
 		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/volrep.service $(DESTDIR)$(PREFIX)/share/doc/volrep/daemon.md \
-		$(DESTDIR)$(PREFIX)/share/doc/volrep/monitoring.md \
+		$(DESTDIR)$(PREFIX)/share/doc/volrep/monitoring.md $(DESTDIR)$(PREFIX)/share/doc/volrep/api.md \
 		$(DESTDIR)$(PREFIX)/share/doc/volrep/quickstart.md $(DESTDIR)$(BASH_COMPLETION_DIR)/volrep
 
 clean:

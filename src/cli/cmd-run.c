@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/fileio.h"
 #include "base/log.h"
 #include "base/strbuf.h"
 #include "cli/cmds.h"
@@ -23,6 +22,7 @@
 #include "engine/runner.h"
 #include "engine/xferslot.h"
 #include "state/state.h"
+#include "ops/jobs.h"
 
 static void report(const char *jobid, const char *msg, void *data)
 {
@@ -173,16 +173,24 @@ static void list_run(unsigned k, const struct strbuf *text)
 /* A job without a log: a job that has not run here, or no job at all. */
 static int no_log(const struct context *ctx, const char *id)
 {
-	struct jobs_cfg jc = { 0 };
-	int known = jobs_cfg_load(&jc, ctx->config_dir, NULL) < 0 || jobs_cfg_find(&jc, id);
+	struct ops_err e = OPS_ERR_INIT;
+	int r = ops_job_no_log(ctx, id, &e);
 
-	jobs_cfg_release(&jc);
-	if (!known) {
-		error("no such replication job '%s' (see 'volrep list')", id);
-		return EXIT_USAGE;
-	}
-	error("no log for job '%s' (it has not run on this node)", id);
-	return EXIT_FAILED;
+	error("%s", e.msg.buf);
+	ops_err_release(&e);
+	return ops_exit_code(r);
+}
+
+/* Run k's log into text: 0, -ENOENT (none), or -EIO (said). */
+static int read_run(const struct context *ctx, const char *id, unsigned k, struct strbuf *text)
+{
+	struct ops_err e = OPS_ERR_INIT;
+	int r = ops_job_log_read(ctx, id, k, text, &e);
+
+	if (r < 0 && r != -ENOENT)
+		error("%s", e.msg.buf);
+	ops_err_release(&e);
+	return r;
 }
 
 int cmd_log(int argc, char **argv, struct context *ctx)
@@ -191,7 +199,6 @@ int cmd_log(int argc, char **argv, struct context *ctx)
 	struct opt_spec specs[] = { { "run", OPT_VALUE, NULL }, { "list", OPT_BOOL, NULL }, { NULL, OPT_VALUE, NULL } };
 	struct strvec pos = STRVEC_INIT;
 	struct strbuf id = STRBUF_INIT, err = STRBUF_INIT, text = STRBUF_INIT;
-	char path[4096];
 	uint64_t k = 0;
 	int list, r, ret = EXIT_USAGE;
 
@@ -216,15 +223,12 @@ int cmd_log(int argc, char **argv, struct context *ctx)
 
 		printf("%-4s %-19s  %s\n", "Run", "Started", "Result");
 		for (unsigned i = 0; i <= VOLREP_CFG_LOG_KEEP_LIMIT; i++) {
-			joblog_run_path(path, sizeof(path), ctx->log_dir, id.buf, i);
 			strbuf_reset(&text);
-			r = strbuf_read_file(&text, path, 64u << 20);
+			r = read_run(ctx, id.buf, i, &text);
 			if (r == -ENOENT)
 				break;
-			if (r < 0) {
-				error("unable to read '%s' - %s", path, strerror(-r));
+			if (r < 0)
 				goto out;
-			}
 			list_run(i, &text);
 			n++;
 		}
@@ -235,8 +239,7 @@ int cmd_log(int argc, char **argv, struct context *ctx)
 		ret = fflush(stdout) == 0 ? 0 : EXIT_FAILED;
 		goto out;
 	}
-	joblog_run_path(path, sizeof(path), ctx->log_dir, id.buf, (unsigned)k);
-	r = strbuf_read_file(&text, path, 64u << 20);
+	r = read_run(ctx, id.buf, (unsigned)k, &text);
 	if (r == -ENOENT && k) {
 		error("no log of run %u for job '%s' (see volrep log %s --list)", (unsigned)k, id.buf, id.buf);
 		goto out;
@@ -244,7 +247,6 @@ int cmd_log(int argc, char **argv, struct context *ctx)
 		ret = no_log(ctx, id.buf);
 		goto out;
 	} else if (r < 0) {
-		error("unable to read '%s' - %s", path, file_strerror(-r));
 		goto out;
 	}
 	fwrite(text.buf, 1, text.len, stdout);

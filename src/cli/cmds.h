@@ -5,6 +5,7 @@
 #include "config/context.h"
 
 int cmd_check(int argc, char **argv, struct context *ctx);
+int cmd_api(int argc, char **argv, struct context *ctx);
 int cmd_calendar(int argc, char **argv, struct context *ctx);
 int cmd_cluster(int argc, char **argv, struct context *ctx);
 int cmd_create_local_job(int argc, char **argv, struct context *ctx);

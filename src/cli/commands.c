@@ -6,6 +6,8 @@
 
 /* Keep sorted by name: "volrep help" lists them in this order. */
 const struct command commands[] = {
+	{ "api", cmd_api, "token add USER@REALM!TOKENID [--write] | token list | token remove USER@REALM!TOKENID",
+	  "manage the HTTP API's tokens on this node" },
 	{ "calendar", cmd_calendar, "<spec> [--from EPOCH] [--iterations N] [--output-format text|json]", "show the next events of a schedule" },
 	{ "check", cmd_check, "[--remote [NODE...]] [--output-format text|json|json-pretty]",
 	  "validate this node's configuration (and, with --remote, ssh to its targets)" },

@@ -34,6 +34,15 @@ struct details {
 #define ID_FORM "  <id>  the job id <vmid>-<jobnum>, e.g. 100-0 (written canonically: 100-0, not 100-00)\n"
 
 static const struct details details[] = {
+	{ "api",
+	  "  token add ID [--write]  create an API token (ID is USER@REALM!TOKENID, e.g.\n"
+	  "                     root@pam!monitor); its secret is printed once on stdout.\n"
+	  "                     Without --write the token may only read (GET).\n"
+	  "  token list         the tokens and their access\n"
+	  "  token remove ID    delete a token\n"
+	  "Tokens are kept hashed in <state-dir>/api-tokens (mode 0600). The API is\n"
+	  "served by the daemon on volrep.cfg's api-listen (see docs/api.md).\n"
+	  "example: volrep api token add root@pam!terraform --write\n" },
 	{ "calendar",
 	  "  <spec>             a schedule, as in --schedule (e.g. '*/15', 'daily', 'mon..fri 22:00')\n"
 	  "  --from EPOCH       start after this time (seconds since 1970; default: now)\n"

@@ -26,6 +26,9 @@ enum cfg_key {
 	K_METRICS_LISTEN,
 	K_MAX_LAG,
 	K_LOG_KEEP,
+	K_API_LISTEN,
+	K_API_CERT,
+	K_API_KEY,
 	K_STALL_TIMEOUT,
 	K_COUNT
 };
@@ -53,6 +56,10 @@ static const struct {
 	[K_MAX_LAG] = { "max-lag", "SECONDS",
 			"a replica older than this is stale (0: twice the job's schedule interval)" },
 	[K_LOG_KEEP] = { "log-keep", "N", "logs of earlier runs kept per job, 0..1000" },
+	[K_API_LISTEN] = { "api-listen", "ADDR:PORT",
+			   "serve the replication API and web panel here (plain HTTP only on loopback)" },
+	[K_API_CERT] = { "api-cert", "PATH", "TLS certificate (PEM) of api-listen" },
+	[K_API_KEY] = { "api-key", "PATH", "TLS private key (PEM) of api-listen" },
 	[K_STALL_TIMEOUT] = { "stall-timeout", "SECONDS",
 			      "a remote call or stream that moves no data for this long is killed, 1..86400" },
 };
@@ -312,6 +319,24 @@ static int set_value(struct volrep_cfg *cfg, int k, const char *value, struct st
 		memset(cfg->metrics_listen, 0, sizeof(cfg->metrics_listen));
 		snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen), "%s", value);
 		return 0;
+	case K_API_LISTEN:
+		if (strlen(value) >= sizeof(cfg->api_listen) || volrep_cfg_parse_listen(value, NULL, NULL) < 0)
+			goto range;
+		memset(cfg->api_listen, 0, sizeof(cfg->api_listen));
+		snprintf(cfg->api_listen, sizeof(cfg->api_listen), "%s", value);
+		return 0;
+	case K_API_CERT:
+	case K_API_KEY: {
+		char *dst = k == K_API_CERT ? cfg->api_cert : cfg->api_key;
+
+		if (!valid_abs_path(value, sizeof(cfg->api_cert))) {
+			strbuf_addf(why, "invalid value '%s' for '%s' - expected an absolute path", value, keys[k].name);
+			return -EINVAL;
+		}
+		memset(dst, 0, sizeof(cfg->api_cert));
+		snprintf(dst, sizeof(cfg->api_cert), "%s", value);
+		return 0;
+	}
 	case K_MAX_LAG:
 		if (parse_uint_range(value, 0, VOLREP_CFG_MAX_LAG_LIMIT, &u) < 0)
 			goto range;
@@ -476,6 +501,12 @@ void volrep_cfg_format(const struct volrep_cfg *cfg, struct strbuf *out)
 		strbuf_addf(out, "%s %lld\n", keys[K_MAX_LAG].name, cfg->max_lag);
 	if (cfg->log_keep != VOLREP_CFG_DEFAULT_LOG_KEEP)
 		strbuf_addf(out, "%s %u\n", keys[K_LOG_KEEP].name, cfg->log_keep);
+	if (cfg->api_listen[0])
+		strbuf_addf(out, "%s %s\n", keys[K_API_LISTEN].name, cfg->api_listen);
+	if (cfg->api_cert[0])
+		strbuf_addf(out, "%s %s\n", keys[K_API_CERT].name, cfg->api_cert);
+	if (cfg->api_key[0])
+		strbuf_addf(out, "%s %s\n", keys[K_API_KEY].name, cfg->api_key);
 	if (cfg->stall_timeout != VOLREP_CFG_DEFAULT_STALL_TIMEOUT)
 		strbuf_addf(out, "%s %u\n", keys[K_STALL_TIMEOUT].name, cfg->stall_timeout);
 }
@@ -494,6 +525,9 @@ void volrep_cfg_describe(struct strbuf *out)
 		[K_METRICS_LISTEN] = "off",
 		[K_MAX_LAG] = "0",
 		[K_LOG_KEEP] = "10",
+		[K_API_LISTEN] = "off",
+		[K_API_CERT] = "none",
+		[K_API_KEY] = "none",
 		[K_STALL_TIMEOUT] = "300",
 	};
 

@@ -81,6 +81,9 @@ struct volrep_cfg {
 	char metrics_listen[80]; /* "ADDR:PORT" of GET /metrics, "" = off */
 	long long max_lag;       /* seconds a replica may lag before "stale"; 0 = twice the interval */
 	unsigned log_keep;       /* logs of earlier runs kept per job */
+	char api_listen[80];     /* "ADDR:PORT" of the API and web panel (src/api), "" = off */
+	char api_cert[256];      /* TLS certificate and key (PEM paths), "" = plain HTTP */
+	char api_key[256];
 	unsigned stall_timeout;  /* seconds without data before a remote call or stream is killed */
 };
 

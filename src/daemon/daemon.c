@@ -26,6 +26,7 @@
 #include "daemon/notify.h"
 #include "engine/replicate.h"
 #include "exec/spawn.h"
+#include "api/api.h"
 #include "http/server.h"
 #include "metrics/metrics.h"
 #include "sched/joblist.h"
@@ -79,6 +80,10 @@ struct daemon {
 	char http_listen[sizeof(((struct volrep_cfg *)0)->metrics_listen)];
 	struct strbuf last_http_error;
 	struct http_view view;
+	/* the API and web panel (volrep.cfg api-listen, api-cert, api-key); NULL when off */
+	struct api_server *api;
+	char api_setting[sizeof(((struct volrep_cfg *)0)->api_listen) + 2 * sizeof(((struct volrep_cfg *)0)->api_cert)];
+	struct strbuf last_api_error;
 	struct volrep_cfg cfg;
 	const char *worker_prog;
 	struct worker **w;
@@ -561,6 +566,40 @@ static void apply_http(struct daemon *d)
 	strbuf_release(&err);
 }
 
+/* Start, move or stop the API as api-listen, api-cert and api-key say
+ * (a changed certificate file is read at the next change of a setting or
+ * restart). */
+static void apply_api(struct daemon *d)
+{
+	char setting[sizeof(d->api_setting)];
+	struct strbuf err = STRBUF_INIT;
+
+	snprintf(setting, sizeof(setting), "%s\n%s\n%s", d->cfg.api_listen, d->cfg.api_cert, d->cfg.api_key);
+	if (!strcmp(setting, d->api_setting) && (d->api || !d->cfg.api_listen[0]))
+		return;
+	if (d->api) {
+		api_stop(d->api);
+		d->api = NULL;
+		info("api: stopped listening");
+	}
+	if (strcmp(setting, d->api_setting))
+		strbuf_reset(&d->last_api_error);
+	memcpy(d->api_setting, setting, sizeof(setting));
+	if (!d->cfg.api_listen[0])
+		return;
+	if (api_start(&d->api, d->ctx, d->cfg.api_listen, d->cfg.api_cert, d->cfg.api_key, &err) < 0) {
+		if (strcmp(err.buf, d->last_api_error.buf))
+			error("api: %s (trying again)", err.buf);
+		strbuf_reset(&d->last_api_error);
+		strbuf_addstr(&d->last_api_error, err.buf);
+	} else {
+		info("api: serving the replication API and panel on %s://%s/", d->cfg.api_cert[0] ? "https" : "http",
+		     d->cfg.api_listen);
+		strbuf_reset(&d->last_api_error);
+	}
+	strbuf_release(&err);
+}
+
 static void reload_settings(struct daemon *d)
 {
 	struct volrep_cfg cfg;
@@ -580,6 +619,7 @@ static void reload_settings(struct daemon *d)
 		info("settings changed: %s", b.buf);
 	d->cfg = cfg;
 	apply_http(d);
+	apply_api(d);
 out:
 	strbuf_release(&err);
 	strbuf_release(&a);
@@ -930,6 +970,7 @@ int daemon_run(const struct context *ctx)
 	strbuf_init(&d.last_error, 0);
 	strbuf_init(&d.last_cfg_error, 0);
 	strbuf_init(&d.last_http_error, 0);
+	strbuf_init(&d.last_api_error, 0);
 	d.view.ctx = ctx;
 	atomic_init(&d.view.workers_running, 0);
 	/* under systemd, stderr lines carry their syslog priority */
@@ -957,6 +998,7 @@ int daemon_run(const struct context *ctx)
 	/* after the signal mask: the server's thread inherits it, so
 	 * signals still reach only the signalfd */
 	apply_http(&d);
+	apply_api(&d);
 	cfg_summary(&d.cfg, &summary);
 	info("daemon started on node '%s' (pid %d): %s", ctx->node, (int)getpid(), summary.buf);
 	d.cluster = store_cluster();
@@ -1036,6 +1078,7 @@ int daemon_run(const struct context *ctx)
 	ret = 0;
 out:
 	http_server_stop(d.http);
+	api_stop(d.api);
 	for (size_t i = 0; i < d.nw; i++)
 		worker_free(d.w[i]);
 	free(d.w);
@@ -1053,6 +1096,7 @@ out:
 	strbuf_release(&d.last_error);
 	strbuf_release(&d.last_cfg_error);
 	strbuf_release(&d.last_http_error);
+	strbuf_release(&d.last_api_error);
 	strbuf_release(&err);
 	strbuf_release(&summary);
 	return ret;

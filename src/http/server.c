@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "base/strvec.h"
 #include "base/xalloc.h"
 #include "config/volrepcfg.h"
 
@@ -32,14 +33,14 @@ static const struct http_route *find_route(const struct http_server *srv, const 
 		if (!match)
 			continue;
 		*path_known = true;
-		if (!strcmp(method, rt->method))
+		if (!strcmp(rt->method, "*") || !strcmp(method, rt->method))
 			return rt;
 	}
 	return NULL;
 }
 
-static enum MHD_Result respond(struct MHD_Connection *conn, int status, const char *type, const char *body,
-			       size_t len)
+static enum MHD_Result respond_h(struct MHD_Connection *conn, int status, const char *type, const char *body,
+				 size_t len, const struct strvec *headers)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
@@ -47,9 +48,17 @@ static enum MHD_Result respond(struct MHD_Connection *conn, int status, const ch
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	for (size_t i = 0; headers && i + 1 < headers->nr; i += 2)
+		MHD_add_response_header(resp, headers->v[i], headers->v[i + 1]);
 	ret = MHD_queue_response(conn, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+static enum MHD_Result respond(struct MHD_Connection *conn, int status, const char *type, const char *body,
+			       size_t len)
+{
+	return respond_h(conn, status, type, body, len, NULL);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -93,9 +102,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 				     .conn = conn };
 	resp = (struct http_response){ .status = 200, .content_type = "text/plain; charset=utf-8" };
 	strbuf_init(&resp.body, 0);
+	strvec_init(&resp.headers);
 	rt->fn(&req, &resp, rt->data);
-	ret = respond(conn, resp.status, resp.content_type, resp.body.buf, resp.body.len);
+	ret = respond_h(conn, resp.status, resp.content_type, resp.body.buf, resp.body.len, &resp.headers);
 	strbuf_release(&resp.body);
+	strvec_clear(&resp.headers);
 	return ret;
 }
 
@@ -125,6 +136,12 @@ static void quiet(void *cls, const char *fmt, va_list ap)
 int http_server_start(struct http_server **ret, const char *listen, const struct http_route *routes, size_t n,
 		      struct strbuf *err)
 {
+	return http_server_start_tls(ret, listen, routes, n, NULL, err);
+}
+
+int http_server_start_tls(struct http_server **ret, const char *listen, const struct http_route *routes, size_t n,
+			  const struct http_tls *tls, struct strbuf *err)
+{
 	struct sockaddr_storage ss;
 	unsigned len;
 	struct http_server *srv;
@@ -140,11 +157,23 @@ int http_server_start(struct http_server **ret, const char *listen, const struct
 	srv->routes = xcalloc(n ? n : 1, sizeof(*srv->routes));
 	memcpy(srv->routes, routes, n * sizeof(*routes));
 	srv->nroutes = n;
-	srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_MAX,
-				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
-				    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, quiet,
-				    NULL, MHD_OPTION_END);
+	/* the connection's memory pool bounds the request line and headers */
+	if (tls)
+		srv->mhd = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, handle, srv, MHD_OPTION_SOCK_ADDR,
+					    (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_MAX,
+					    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
+					    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_CONN_MAX,
+					    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_HEADER_MAX,
+					    MHD_OPTION_HTTPS_MEM_CERT, tls->cert_pem, MHD_OPTION_HTTPS_MEM_KEY,
+					    tls->key_pem, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+					    MHD_OPTION_EXTERNAL_LOGGER, quiet, NULL, MHD_OPTION_END);
+	else
+		srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, srv, MHD_OPTION_SOCK_ADDR,
+					    (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_MAX,
+					    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
+					    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_HEADER_MAX,
+					    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, quiet,
+					    NULL, MHD_OPTION_END);
 	if (!srv->mhd) {
 		int e = errno ? errno : EADDRINUSE;
 
@@ -174,4 +203,33 @@ const char *http_request_arg(const struct http_request *req, const char *key)
 const char *http_request_header(const struct http_request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_request_cookie(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+struct each_arg {
+	int (*fn)(const char *key, const char *value, void *data);
+	void *data;
+	int ret;
+};
+
+static enum MHD_Result each_arg_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct each_arg *ea = cls;
+
+	(void)kind;
+	ea->ret = ea->fn(key, value ? value : "", ea->data);
+	return ea->ret ? MHD_NO : MHD_YES;
+}
+
+int http_request_each_arg(const struct http_request *req, int (*fn)(const char *key, const char *value, void *data),
+			  void *data)
+{
+	struct each_arg ea = { fn, data, 0 };
+
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, each_arg_cb, &ea);
+	return ea.ret;
 }

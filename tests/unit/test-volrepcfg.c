@@ -102,6 +102,9 @@ static void test_errors(void **state)
 		{ "metrics-listen localhost:9108\n", "volrep.cfg:1: invalid value 'localhost:9108'" },
 		{ "metrics-listen 127.0.0.1:0\n", "volrep.cfg:1: invalid value '127.0.0.1:0'" },
 		{ "metrics-listen [::1:9108\n", "volrep.cfg:1: invalid value '[::1:9108'" },
+		{ "api-listen 8006\n", "volrep.cfg:1: invalid value '8006' for 'api-listen'" },
+		{ "api-cert cert.pem\n", "volrep.cfg:1: invalid value 'cert.pem' for 'api-cert' - expected an absolute path" },
+		{ "api-key /etc/../key\n", "volrep.cfg:1: invalid value '/etc/../key' for 'api-key'" },
 		{ "log-keep 1001\n", "volrep.cfg:1: invalid value '1001' for 'log-keep'" },
 		{ "max-lag -1\n", "volrep.cfg:1: invalid value '-1' for 'max-lag'" },
 		{ "log-keep 1\nlog-keep 2\n", "volrep.cfg:2: setting 'log-keep' given twice (first on line 1)" },
@@ -186,6 +189,7 @@ static void test_round_trip(void **state)
 		"notify-timeout 30\nnotify-sendmail-command /bin/true\n",
 		"bwlimit 33.3\nmax-workers 16\n",
 		"shutdown-grace 5\nmax-per-target 1\nmax-workers 2\n",
+		"api-listen [::]:8006\napi-cert /etc/volrep/c.pem\napi-key /etc/volrep/k.pem\n",
 		"stall-timeout 7\n",
 	};
 
