@@ -44,11 +44,13 @@ sh -c 'exec "$@"' sh nsenter --mount="/proc/$_h/ns/mnt" -- \
 echo $! >>"$TRASH/daemon.pids"
 
 test_expect_success 'proxmoxer: create, schedule, a real sync, delete and wait for the clean-up' '
-	i=0 && while ! grep -q "api: serving" "$DLOG" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done &&
-	timeout 150 /usr/bin/python3 "$TOP/tests/tools/proxmoxer-e2e.py" "$ADDR" $PORT root@pam e2e \
-		"$(cat secret)" a b >pm 2>&1;
-	rc=$?; cat pm; test $rc = 0 && ! grep -q "^FAIL" pm && test $(grep -c "^ok " pm) = 6 ||
-		{ cat "$DLOG"; return 1; }
+	wait_for 10 grep -q "api: serving" "$DLOG" &&
+	rc=0 &&
+	{ timeout 150 /usr/bin/python3 "$TOP/tests/tools/proxmoxer-e2e.py" "$ADDR" $PORT root@pam e2e \
+		"$(cat secret)" a b >pm 2>&1 || rc=$?; } &&
+	cat pm &&
+	{ { test $rc = 0 && ! grep -q "^FAIL" pm && test $(grep -c "^ok " pm) = 6; } ||
+		{ cat "$DLOG"; return 1; }; }
 '
 
 test_expect_success 'the target has no replica left' '
