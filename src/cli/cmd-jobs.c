@@ -21,6 +21,7 @@
 #include "base/time-util.h"
 #include "config/calendar.h"
 #include "config/cluster.h"
+#include "config/pvesr.h"
 
 /* User errors (nothing changed) exit 2, everything else 1. */
 static int exit_code_of(int r)
@@ -194,6 +195,10 @@ int cmd_create_local_job(int argc, char **argv, struct context *ctx)
 	if (!g) {
 		strbuf_addf(&err, "Guest '%u' does not exist.", guest);
 		ret = fail(-ENOENT, &err);
+		goto out;
+	}
+	if ((r = pvesr_refuse_guest(ctx->config_dir, guest, &err)) < 0) {
+		ret = fail(r, &err);
 		goto out;
 	}
 	if (!nodes_cfg_find(&cc.nodes, target)) {
