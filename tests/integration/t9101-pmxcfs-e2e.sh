@@ -4,7 +4,9 @@
 # target's address comes from .members, a CT is replicated full then
 # incremental, and a pvesr job that appears later for the same guest
 # gets a warning while its snapshot on the very same dataset survives
-# every volrep run untouched (same guid), as do pvesr's files.
+# every volrep run untouched (same guid), as do pvesr's files; a guest
+# taken over from pvesr (job deleted without cleanup, same id in volrep)
+# goes on incrementally.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/lib/testbed.sh"
 . "$TOP/tests/lib/storage.sh"
@@ -49,7 +51,7 @@ test_expect_success 'create-local-job, a full then an incremental sync' '
 	assert_synced a b 200-0 $CT &&
 	vol_write a $CT 1 &&
 	job_run a 200-0 --verbose >out 2>&1 &&
-	expect_grep "incremental" out &&
+	expect_grep "incremental sync .$CT." out &&
 	assert_synced a b 200-0 $CT
 '
 
@@ -71,6 +73,32 @@ test_expect_success 'a pvesr job appears for the same guest: warned, its snapsho
 	expect_grep "^$PVESNAP\$" snaps &&
 	(cd "$PVE" && sha256sum replication.cfg storage.cfg .members) >sums.after &&
 	test_cmp sums.before sums.after
+'
+
+# pvesr's job here is played by volrep's own snapshots: the same names,
+# left behind by a job deleted without cleanup (as pvesr delete --force
+# leaves them)
+CT3=local-zfs:subvol-300-disk-0
+test_expect_success 'taking a guest over from pvesr: refused first, then incremental' '
+	guest_create a 300 lxc &&
+	guest_add_disk a 300 rootfs $CT3 64 &&
+	vol_write a $CT3 2 &&
+	vr a create-local-job 300-0 b &&
+	job_run a 300-0 &&
+	assert_synced a b 300-0 $CT3 &&
+	vr a delete 300-0 --force &&
+	repl_snaps a $CT3 300-0 >left &&
+	test "$(wc -l <left)" = 1 &&
+	printf "local: 300-0\n\ttarget b\n\tschedule */15\n\n" >>"$PVE/replication.cfg" &&
+	run_mustfail 2 vr a create-local-job 300-0 b 2>err &&
+	expect_grep "guest .300. is replicated by pvesr job .300-0." err &&
+	sed -i "/^local: 300-0/,/^\$/d" "$PVE/replication.cfg" &&
+	vr a create-local-job 300-0 b &&
+	vol_write a $CT3 1 &&
+	job_run a 300-0 --verbose >out 2>&1 &&
+	expect_grep "incremental sync .$CT3. (__replicate_300-0_[0-9]*__ =>" out &&
+	! grep -q "full sync" out &&
+	assert_synced a b 300-0 $CT3
 '
 
 test_done
