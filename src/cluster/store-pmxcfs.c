@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -434,5 +435,61 @@ int pmxcfs_store_members(struct store *st, const struct strvec *nodes, struct st
 		(*out)[i].online = m && m->online;
 	}
 	pve_members_release(&pm);
+	return 0;
+}
+
+static void fold(uint64_t *h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		*h = (*h ^ b[i]) * 1099511628211ULL;
+}
+
+static void fold_stat(uint64_t *h, const char *path)
+{
+	struct stat sb;
+	int64_t v[4] = { 0 };
+
+	if (stat(path, &sb) == 0) {
+		v[0] = (int64_t)sb.st_ino;
+		v[1] = (int64_t)sb.st_size;
+		v[2] = (int64_t)sb.st_mtim.tv_sec;
+		v[3] = (int64_t)sb.st_mtim.tv_nsec;
+	}
+	fold(h, path, strlen(path));
+	fold(h, v, sizeof(v));
+}
+
+/* pmxcfs has no revision of the whole tree (and no inotify for changes
+ * made on other nodes): fold what the files the scheduler depends on
+ * look like. A new, removed or moved guest config changes its folder's
+ * mtime. */
+int pmxcfs_store_revision(struct store *st, int64_t *rev, struct strbuf *err)
+{
+	static const char *const files[] = { "volrep/replication.cfg", "volrep/volrep.cfg", "replication.cfg",
+					     "storage.cfg", ".members", "nodes", NULL };
+	const char *root = pm_of(st)->root;
+	struct strbuf path = STRBUF_INIT;
+	struct strvec nodes = STRVEC_INIT;
+	uint64_t h = 14695981039346656037ULL;
+
+	for (const char *const *f = files; *f; f++) {
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", root, *f);
+		fold_stat(&h, path.buf);
+	}
+	pm_list(st, "nodes", &nodes, err);
+	for (size_t i = 0; i < nodes.nr; i++) {
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/nodes/%s/qemu-server", root, nodes.v[i]);
+		fold_stat(&h, path.buf);
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/nodes/%s/lxc", root, nodes.v[i]);
+		fold_stat(&h, path.buf);
+	}
+	strvec_clear(&nodes);
+	strbuf_release(&path);
+	*rev = (int64_t)(h >> 1) | 1;
 	return 0;
 }

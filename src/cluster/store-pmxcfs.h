@@ -24,6 +24,8 @@
 int pmxcfs_store_open(const char *root, struct store **out, struct strbuf *err);
 int pmxcfs_store_members(struct store *st, const struct strvec *nodes, struct store_member **out,
 			 struct strbuf *err);
+/* a number that changes when a file the scheduler depends on changes */
+int pmxcfs_store_revision(struct store *st, int64_t *rev, struct strbuf *err);
 /* the store's root directory */
 const char *pmxcfs_store_root(struct store *st);
 

@@ -459,6 +459,8 @@ void store_members_release(struct store_member *m, size_t n)
 
 int store_revision(struct store *st, int64_t *rev, struct strbuf *err)
 {
+	if (st->kind == STORE_PMXCFS)
+		return pmxcfs_store_revision(st, rev, err);
 	if (st->kind != STORE_ETCD)
 		return -ENOTSUP;
 	return etcd_store_revision(st, rev, err);

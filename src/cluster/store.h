@@ -155,7 +155,7 @@ int store_members(struct store *st, const struct strvec *nodes, int fresh, struc
 		  struct strbuf *err);
 void store_members_release(struct store_member *m, size_t n);
 /* Revision of the whole store, cheaply (serializable): changes when any
- * file changes. dir: -ENOTSUP. */
+ * file changes. pmxcfs: from the files' stat. dir: -ENOTSUP. */
 int store_revision(struct store *st, int64_t *rev, struct strbuf *err);
 /* Endpoint health lines; returns how many are healthy. */
 size_t store_endpoint_health(struct store *st, struct strvec *out);

@@ -192,6 +192,28 @@ static void test_store_mapping(void **state)
 	store_free(st);
 }
 
+static void test_store_revision(void **state)
+{
+	struct store *st = open_store();
+	struct strbuf err = STRBUF_INIT;
+	int64_t r1, r2, r3, r4;
+
+	(void)state;
+	assert_int_equal(store_revision(st, &r1, &err), 0);
+	assert_int_equal(store_revision(st, &r2, &err), 0);
+	assert_true(r1 == r2 && r1 != 0);
+	assert_int_equal(store_write(st, "replication.cfg", "local: 200-0\n\ttarget pve2\n", 26, STORE_REV_ANY, &err),
+			 0);
+	assert_int_equal(store_revision(st, &r3, &err), 0);
+	assert_true(r3 != r2);
+	/* a guest config appearing on another node (pmxcfs: no inotify) */
+	put("nodes/pve2/qemu-server/300.conf", "scsi0: local-zfs:vm-300-disk-0,size=1G\n");
+	assert_int_equal(store_revision(st, &r4, &err), 0);
+	assert_true(r4 != r3);
+	strbuf_release(&err);
+	store_free(st);
+}
+
 static void test_store_quorum(void **state)
 {
 	struct store *st = open_store();
@@ -304,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_members_standalone),
 		cmocka_unit_test(test_members_hostile),
 		cmocka_unit_test(test_store_mapping),
+		cmocka_unit_test(test_store_revision),
 		cmocka_unit_test(test_store_quorum),
 		cmocka_unit_test(test_store_locks),
 		cmocka_unit_test(test_pvesr_refuse),
