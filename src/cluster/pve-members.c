@@ -64,6 +64,9 @@ static int parse_node(struct pve_members *pm, const char *name, json_t *o, struc
 	    (r = get_int(o, "online", 1, 0, 1, &online, err, where.buf)) < 0)
 		goto out;
 	ip = json_object_get(o, "ip");
+	/* a node pmxcfs has not heard from yet may come without an address */
+	if (json_is_string(ip) && !*json_string_value(ip))
+		ip = NULL;
 	if (ip && (!json_is_string(ip) || !valid_host_address(json_string_value(ip)) ||
 		   !ssh_valid_address(json_string_value(ip)))) {
 		strbuf_addstr(&where, " 'ip'");

@@ -26,7 +26,7 @@ static const char members_ok[] =
 	"\"nodelist\": {\n"
 	"  \"pve2\": { \"id\": 2, \"online\": 0, \"ip\": \"10.0.0.2\"},\n"
 	"  \"pve1\": { \"id\": 1, \"online\": 1, \"ip\": \"10.0.0.1\"},\n"
-	"  \"pve3\": { \"id\": 3, \"online\": 1}\n  }\n}\n";
+	"  \"pve3\": { \"id\": 3, \"online\": 1, \"ip\": \"\"}\n  }\n}\n";
 
 static void put(const char *name, const char *text)
 {
