@@ -141,8 +141,9 @@ out:
 
 static int need_etcd(const char *what)
 {
-	if (store_cluster())
+	if (store_cluster() && store_cluster()->kind == STORE_ETCD)
 		return 0;
+	/* pmxcfs: the files are PVE's tree already, there is nothing to load */
 	error("cluster %s needs the etcd store (--cluster URL or VOLREP_CLUSTER)", what);
 	return -1;
 }

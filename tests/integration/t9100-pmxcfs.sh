@@ -49,6 +49,19 @@ test_expect_success 'cluster status: the pmxcfs store, nodes and online state fr
 	pve_members "$PVE" 1
 '
 
+test_expect_success 'cluster import/export are etcd'"'"'s; lock takes a pmxcfs lock directory' '
+	run_mustfail 2 vr cluster export "$TRASH/exp" &&
+	expect_grep "cluster export needs the etcd store" err &&
+	! test -e "$TRASH/exp" &&
+	vr cluster lock config --hold 0 &&
+	expect_grep "locked .config." out &&
+	! test -e "$PVE/priv/lock/volrep-config" &&
+	mkdir "$PVE/priv/lock/volrep-config" &&
+	run_mustfail 1 vr cluster lock config --timeout 200 &&
+	expect_grep "can.t lock .$PVE/priv/lock/volrep-config. - got timeout" err &&
+	rmdir "$PVE/priv/lock/volrep-config"
+'
+
 test_expect_success 'the guests of this node and of the cluster, volumes from PVE configs' '
 	vr create-local-job 200-0 pve2 --schedule "*/5" &&
 	vr create-local-job 102-0 pve3 &&
