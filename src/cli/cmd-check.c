@@ -30,6 +30,7 @@
 #include "base/strvec.h"
 #include "base/validate.h"
 #include "cli/cmds.h"
+#include "cluster/store.h"
 #include "cli/commands.h"
 #include "cli/jobs-output.h"
 #include "cli/opts.h"
@@ -245,7 +246,11 @@ int cmd_check(int argc, char **argv, struct context *ctx)
 		goto report;
 	}
 	add(&rp, CHECK_OK, "config dir", "'%s' (from %s)", ctx->config_dir, ctx->config_dir_from);
-	check_files(&rp, ctx);
+	/* a cluster store holds the files; the config dir only the hooks */
+	if (store_cluster())
+		add(&rp, CHECK_OK, "store", "configuration in '%s'", store_cluster()->where);
+	else
+		check_files(&rp, ctx);
 	if (cluster_config_load(&cc, ctx->config_dir, 0, &err) < 0) {
 		add(&rp, CHECK_ERROR, "config", "%s", err.buf);
 		goto report;

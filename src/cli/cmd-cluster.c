@@ -37,6 +37,11 @@ static void fmt_since(char *buf, size_t size, int64_t t)
 		format_localtime(buf, size, "%Y-%m-%d %H:%M:%S", t);
 }
 
+static const char *store_kind_name(const struct store *st)
+{
+	return st->kind == STORE_ETCD ? "etcd" : st->kind == STORE_PMXCFS ? "pmxcfs" : "dir";
+}
+
 static int cluster_status(int argc, char **argv, struct context *ctx)
 {
 	struct opt_spec specs[] = { { "output-format", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL } };
@@ -59,7 +64,7 @@ static int cluster_status(int argc, char **argv, struct context *ctx)
 		warning("cannot read the node list: %s", err.buf);
 	for (size_t i = 0; r == 0 && i < cc.nodes.nr; i++)
 		strvec_push(&names, cc.nodes.v[i].name);
-	if (st->kind == STORE_ETCD) {
+	if (st->kind != STORE_DIR) {
 		store_endpoint_health(st, &health);
 		/* without quorum only a possibly stale (serializable) view exists */
 		strbuf_reset(&err);
@@ -68,7 +73,7 @@ static int cluster_status(int argc, char **argv, struct context *ctx)
 			warning("cannot read the liveness keys: %s", err.buf);
 	}
 	if (fmt == OUTPUT_TEXT) {
-		printf("store:     %s %s\n", st->kind == STORE_ETCD ? "etcd" : "dir", st->where);
+		printf("store:     %s %s\n", store_kind_name(st), st->where);
 		for (size_t i = 0; i < health.nr; i++)
 			printf("%s %s\n", i ? "          " : "endpoints:", health.v[i]);
 		if (quorate)
@@ -95,7 +100,7 @@ static int cluster_status(int argc, char **argv, struct context *ctx)
 	} else {
 		json_t *o = json_object(), *nodes = json_array(), *eps = json_array();
 
-		json_object_set_new(o, "store", json_string(st->kind == STORE_ETCD ? "etcd" : "dir"));
+		json_object_set_new(o, "store", json_string(store_kind_name(st)));
 		json_object_set_new(o, "where", json_string(st->where));
 		json_object_set_new(o, "quorate", json_boolean(quorate));
 		if (!quorate)
@@ -136,8 +141,9 @@ out:
 
 static int need_etcd(const char *what)
 {
-	if (store_cluster())
+	if (store_cluster() && store_cluster()->kind == STORE_ETCD)
 		return 0;
+	/* pmxcfs: the files are PVE's tree already, there is nothing to load */
 	error("cluster %s needs the etcd store (--cluster URL or VOLREP_CLUSTER)", what);
 	return -1;
 }

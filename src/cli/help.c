@@ -75,7 +75,8 @@ static const struct details details[] = {
 	  "                     outlives a crash, default 5), --timeout MS (wait, default\n"
 	  "                     0), --hold S (then release, default 0)\n"
 	  "The store is chosen by the global option --cluster etcd://HOST:PORT,...[/PREFIX]\n"
-	  "or VOLREP_CLUSTER (docs/cluster.md); without it, dir mode.\n"
+	  "(docs/cluster.md) or pmxcfs:///etc/pve (Proxmox VE, docs/proxmox.md), or\n"
+	  "VOLREP_CLUSTER; without it, dir mode.\n"
 	  "example: volrep --cluster etcd://10.0.0.1:2379 cluster status\n" },
 	{ "create-local-job",
 	  ID_FORM

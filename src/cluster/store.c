@@ -14,6 +14,7 @@
 
 #include "base/xalloc.h"
 #include "cluster/store-etcd.h"
+#include "cluster/store-pmxcfs.h"
 
 /* what config_read_file always allowed (SECTIONCFG_MAX_FILE) */
 #define DIR_FILE_MAX (1024 * 1024)
@@ -294,13 +295,20 @@ int store_open_url(const char *url, const char *state_dir, struct store **out, s
 	struct strbuf hosts = STRBUF_INIT, prefix = STRBUF_INIT;
 	int tls = 0, r = -EINVAL;
 
+	if (!strncmp(url, "pmxcfs://", 9)) {
+		r = pmxcfs_store_open(url + 9, out, &prefix);
+		if (r < 0)
+			strbuf_addf(err, "invalid cluster URL '%s' (pmxcfs:///etc/pve expected: %s)", url, prefix.buf);
+		goto out;
+	}
 	if (!strncmp(url, "etcd://", 7)) {
 		rest = url + 7;
 	} else if (!strncmp(url, "etcds://", 8)) {
 		rest = url + 8;
 		tls = 1;
 	} else {
-		strbuf_addf(err, "invalid cluster URL '%s' (etcd://HOST:PORT[,HOST:PORT...][/PREFIX] expected)", url);
+		strbuf_addf(err, "invalid cluster URL '%s' (etcd://HOST:PORT[,HOST:PORT...][/PREFIX] or "
+			    "pmxcfs:///etc/pve expected)", url);
 		return -EINVAL;
 	}
 	slash = strchr(rest, '/');
@@ -435,6 +443,8 @@ void store_heartbeat_stop(struct store *st, const char *node)
 int store_members(struct store *st, const struct strvec *nodes, int fresh, struct store_member **out,
 		  struct strbuf *err)
 {
+	if (st->kind == STORE_PMXCFS)
+		return pmxcfs_store_members(st, nodes, out, err);
 	if (st->kind != STORE_ETCD)
 		return -ENOTSUP;
 	return etcd_store_members(st, nodes, fresh, out, err);
@@ -449,6 +459,8 @@ void store_members_release(struct store_member *m, size_t n)
 
 int store_revision(struct store *st, int64_t *rev, struct strbuf *err)
 {
+	if (st->kind == STORE_PMXCFS)
+		return pmxcfs_store_revision(st, rev, err);
 	if (st->kind != STORE_ETCD)
 		return -ENOTSUP;
 	return etcd_store_revision(st, rev, err);

@@ -12,6 +12,9 @@
  *         are transactions comparing mod_revision, a move is one
  *         transaction, locks are lease-backed keys, the whole prefix is
  *         read with one range request per load.
+ *   pmxcfs  a Proxmox VE /etc/pve (store-pmxcfs.h, docs/proxmox.md):
+ *         PVE's guest configs and storage.cfg, nodes and quorum from
+ *         .members, volrep's own files under volrep/, pmxcfs lock dirs.
  *
  * Which one a process uses is decided once, in main: --cluster URL or
  * VOLREP_CLUSTER selects etcd (store_set_cluster), otherwise store_get()
@@ -36,7 +39,7 @@
 #include "base/strbuf.h"
 #include "base/strvec.h"
 
-enum store_kind { STORE_DIR, STORE_ETCD };
+enum store_kind { STORE_DIR, STORE_ETCD, STORE_PMXCFS };
 
 /* expected revisions of store_op.rev */
 #define STORE_REV_ANY (-1)
@@ -99,7 +102,7 @@ struct store {
 };
 
 /* Parse URL ("etcd://HOST:PORT[,HOST:PORT...][/PREFIX]", or etcds:// for
- * TLS) and make the etcd store; state_dir holds its cache of the last good
+ * TLS, or "pmxcfs:///etc/pve") and make the etcd (pmxcfs) store; state_dir holds its cache of the last good
  * snapshot. No connection is made yet. Returns 0 or -EINVAL with "invalid
  * cluster URL '...' (...)" in *err. */
 int store_open_url(const char *url, const char *state_dir, struct store **out, struct strbuf *err);
@@ -139,7 +142,7 @@ int store_quorate(struct store *st, struct strbuf *why);
 /* 0 when quorate, else -ENOTCONN with "cluster not quorate: <why>". */
 int store_require_quorum(struct store *st, struct strbuf *err);
 
-/* ---- etcd only (the dir store has no membership) ---- */
+/* ---- etcd only (the dir store has no membership; pmxcfs: members) ---- */
 
 /* Keep node's lease-bound liveness key alive; call at least every second.
  * Returns 0 or -errno. */
@@ -152,7 +155,7 @@ int store_members(struct store *st, const struct strvec *nodes, int fresh, struc
 		  struct strbuf *err);
 void store_members_release(struct store_member *m, size_t n);
 /* Revision of the whole store, cheaply (serializable): changes when any
- * file changes. dir: -ENOTSUP. */
+ * file changes. pmxcfs: from the files' stat. dir: -ENOTSUP. */
 int store_revision(struct store *st, int64_t *rev, struct strbuf *err);
 /* Endpoint health lines; returns how many are healthy. */
 size_t store_endpoint_health(struct store *st, struct strvec *out);

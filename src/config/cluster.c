@@ -6,6 +6,7 @@
 #include "base/fileio.h"
 #include "base/xalloc.h"
 #include "cluster/store.h"
+#include "config/pvesr.h"
 
 int cluster_guest_volumes(const struct cluster_config *cc, const struct guest *g, unsigned flags,
 			  struct volume_list *out, struct strbuf *err)
@@ -62,6 +63,7 @@ int cluster_config_load(struct cluster_config *cc, const char *config_dir, unsig
 		return load_err(r, err, config_dir, "storage.cfg");
 	if ((r = jobs_cfg_load(&cc->jobs, config_dir, &cc->warnings)) < 0)
 		return load_err(r, err, config_dir, "replication.cfg");
+	pvesr_warn_overlap(&cc->jobs, config_dir, &cc->warnings);
 	if ((r = guests_scan(&cc->guests, config_dir, &cc->warnings)) < 0)
 		return load_err(r, err, config_dir, "nodes");
 	if (!(flags & CLUSTER_LOAD_VOLUMES))

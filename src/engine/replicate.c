@@ -1,4 +1,5 @@
 #include "engine/replicate.h"
+#include "engine/pvelock.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -900,7 +901,7 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 		.snap = STRBUF_INIT, .made = STRVEC_INIT,
 	};
 	struct strbuf path = STRBUF_INIT, lerr = STRBUF_INIT, serr = STRBUF_INIT;
-	struct lock lk = LOCK_INIT;
+	struct lock lk = LOCK_INIT, pvelk = LOCK_INIT;
 	struct end_data ed = { .run = &run, .errmsg = NULL, .duration = 0, .notify = false, .kind = NOTIFY_NONE,
 			       .after = JOB_STATE_INIT };
 	struct volrep_cfg cfg;
@@ -932,6 +933,9 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 		strbuf_addf(err, "can't lock file '%s' - %s", path.buf, file_strerror(r));
 		goto out_unlocked;
 	}
+	/* pmxcfs: PVE's own guest lock as well (engine/pvelock.h) */
+	if ((r = pve_guest_lock(&pvelk, job->guest, o->lock_timeout_ms, err)) < 0)
+		goto out;
 	oc.start_time = start_after_last_sync(ctx, job, oc.start_time);
 	r = state_update(ctx->state_dir, start_fn, &run, err);
 	if (r < 0)
@@ -984,9 +988,11 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 	if (r < 0)
 		strbuf_add(err, lerr.buf, lerr.len);
 	/* no lock held while a slow mail or web server answers */
+	lock_release(&pvelk);
 	lock_release(&lk);
 	send_notice(&run, &cfg, &ed);
 out:
+	lock_release(&pvelk);
 	lock_release(&lk);
 out_unlocked:
 	joblog_close(&run.jl);

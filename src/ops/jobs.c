@@ -11,6 +11,7 @@
 #include "base/time-util.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
+#include "config/pvesr.h"
 #include "engine/joblog.h"
 #include "metrics/metrics.h"
 
@@ -186,6 +187,11 @@ int ops_job_create(const struct context *ctx, const char *raw_id, const char *ta
 	if (!g) {
 		strbuf_addf(&e->msg, "Guest '%u' does not exist.", guest);
 		r = fail(e, -ENOENT, "id");
+		goto out;
+	}
+	/* never two tools replicating one guest (docs/proxmox.md) */
+	if ((r = pvesr_refuse_guest(ctx->config_dir, guest, &e->msg)) < 0) {
+		r = fail(e, r, "id");
 		goto out;
 	}
 	if (!nodes_cfg_find(&cc.nodes, target)) {

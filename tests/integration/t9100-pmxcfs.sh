@@ -1,0 +1,185 @@
+#!/bin/sh
+# The pmxcfs store on a faithful fake /etc/pve (tests/lib/pve.sh): nodes
+# and quorum from .members, the cluster's guests from nodes/*/, volrep's
+# jobs in volrep/replication.cfg beside pvesr's replication.cfg, guests
+# pvesr replicates refused (and warned about when the job appears later),
+# no writes without quorum, pmxcfs lock directories (a stale one taken
+# over), PVE's guest migration lock respected by runs, and pvesr's files
+# byte for byte untouched throughout.
+. "$(dirname "$0")/../lib/test-lib.sh"
+. "$TOP/tests/lib/pve.sh"
+
+PVE="$TRASH/etc-pve"
+export TZ=UTC VOLREP_NODE=pve1 VOLREP_CLUSTER="pmxcfs://$PVE"
+export VOLREP_CONFIG_DIR="$TRASH/cfg" VOLREP_STATE_DIR="$TRASH/state" VOLREP_LOG_DIR="$TRASH/log"
+export VOLREP_PVE_LOCK_DIR="$TRASH/lock-pve-manager"
+
+vr() {
+	_rc=0
+	"$VOLREP" "$@" >out 2>err || _rc=$?
+	return $_rc
+}
+
+# everything pvesr owns: its job file, its state file, the guest configs
+# (with their snapshot sections). check exits 1 here whatever else: the
+# storages of the fake cluster do not exist on this machine.
+pvesr_sums() {
+	(cd "$PVE" && sha256sum replication.cfg storage.cfg datacenter.cfg nodes/*/*/*.conf) &&
+		sha256sum "$TRASH/pve-manager/pve-replication-state.json" | sed "s|$TRASH/||"
+}
+
+test_expect_success 'setup: a fake /etc/pve of node pve1' '
+	pve_tree "$PVE" &&
+	mkdir -p "$VOLREP_CONFIG_DIR" "$TRASH/pve-manager" &&
+	printf "{\"100\":{\"100-0\":{\"last_sync\":1764633600,\"fail_count\":0}}}\n" \
+		>"$TRASH/pve-manager/pve-replication-state.json" &&
+	pvesr_sums >"$TRASH/sums.before"
+'
+
+test_expect_success 'cluster status: the pmxcfs store, nodes and online state from .members' '
+	vr cluster status &&
+	expect_grep "^store: *pmxcfs pmxcfs://$PVE" out &&
+	expect_grep "^quorate: *yes" out &&
+	expect_grep "pve1 *online" out &&
+	expect_grep "pve2 *online" out &&
+	pve_members "$PVE" 1 0 &&
+	vr cluster status --output-format json &&
+	expect_grep "\"store\": *\"pmxcfs\"" out &&
+	expect_grep "{\"name\": *\"pve2\", *\"online\": *false" out &&
+	pve_members "$PVE" 1
+'
+
+test_expect_success 'cluster import/export are etcd'"'"'s; lock takes a pmxcfs lock directory' '
+	run_mustfail 2 vr cluster export "$TRASH/exp" &&
+	expect_grep "cluster export needs the etcd store" err &&
+	! test -e "$TRASH/exp" &&
+	vr cluster lock config --hold 0 &&
+	expect_grep "locked .config." out &&
+	! test -e "$PVE/priv/lock/volrep-config" &&
+	mkdir "$PVE/priv/lock/volrep-config" &&
+	run_mustfail 1 vr cluster lock config --timeout 200 &&
+	expect_grep "can.t lock .$PVE/priv/lock/volrep-config. - got timeout" err &&
+	rmdir "$PVE/priv/lock/volrep-config"
+'
+
+test_expect_success 'the guests of this node and of the cluster, volumes from PVE configs' '
+	vr create-local-job 200-0 pve2 --schedule "*/5" &&
+	vr create-local-job 102-0 pve3 &&
+	{ vr check || :; } &&
+	expect_grep "ok    store: configuration in .pmxcfs://$PVE." out &&
+	expect_grep "job .200-0.: 2 volume(s) to .pve2." out &&
+	expect_grep "job .102-0.: 1 volume(s) to .pve3." out &&
+	run_mustfail 2 vr create-local-job 101-0 pve2 &&
+	expect_grep "Source and target must not be identical" err &&
+	vr create-local-job 201-0 pve1 &&
+	vr read 201-0 &&
+	expect_grep "\"source\": *\"pve2\"" out &&
+	run_mustfail 2 vr create-local-job 999-0 pve2 &&
+	expect_grep "Guest .999. does not exist" err
+'
+
+test_expect_success 'volrep jobs go to volrep/replication.cfg, not pvesr'"'"'s file' '
+	expect_grep "^local: 200-0" "$PVE/volrep/replication.cfg" &&
+	expect_grep "^local: 102-0" "$PVE/volrep/replication.cfg" &&
+	! grep -q "200-0\|102-0" "$PVE/replication.cfg" &&
+	vr list &&
+	expect_grep "^200-0 " out &&
+	! grep -q "^100-0" out &&
+	! ls "$PVE/volrep" | grep -q tmp
+'
+
+test_expect_success 'a guest pvesr replicates is refused, naming the pvesr job' '
+	cp "$PVE/volrep/replication.cfg" jobs.before &&
+	run_mustfail 2 vr create-local-job 100-1 pve3 &&
+	expect_grep "guest .100. is replicated by pvesr job .100-0. ($PVE/replication.cfg)" err &&
+	expect_grep "pvesr delete 100-0 --force" err &&
+	test_cmp jobs.before "$PVE/volrep/replication.cfg"
+'
+
+test_expect_success 'status and check warn when a pvesr job appears later' '
+	cp "$PVE/replication.cfg" pvesr.orig &&
+	printf "local: 102-0\n\ttarget pve2\n\n" >>"$PVE/replication.cfg" &&
+	vr status &&
+	expect_grep "guest .102. has volrep job .102-0. and pvesr job .102-0." err &&
+	{ vr check || :; } &&
+	expect_grep "^warn  config: guest .102. has volrep job" out &&
+	cp pvesr.orig "$PVE/replication.cfg" &&
+	vr status &&
+	! grep -q "pvesr job" err
+'
+
+test_expect_success 'without quorum: no writes, reads go on' '
+	pve_members "$PVE" 0 &&
+	cp "$PVE/volrep/replication.cfg" jobs.before &&
+	run_mustfail 1 vr create-local-job 200-1 pve3 &&
+	expect_grep "cluster not quorate: .$PVE/.members. says cluster .lab. has no quorum" err &&
+	run_mustfail 1 vr update 200-0 --rate 10 &&
+	expect_grep "cluster not quorate" err &&
+	run_mustfail 1 vr disable 200-0 &&
+	test_cmp jobs.before "$PVE/volrep/replication.cfg" &&
+	vr list &&
+	expect_grep "^200-0 " out &&
+	vr cluster status &&
+	expect_grep "^quorate: *no (.*has no quorum)" out &&
+	pve_members "$PVE" 1
+'
+
+test_expect_success 'a broken or missing .members means no quorum' '
+	printf "{\"nodename\": \"pve1\", \"cluster\": {\"name\": \"lab\", \"quorate\": \"yes\"}, \"nodelist\": {}}" \
+		>"$PVE/.members" &&
+	run_mustfail 1 vr update 200-0 --rate 10 &&
+	expect_grep "cluster not quorate: invalid .members: .cluster. .quorate. is not an integer from 0 to 1" err &&
+	rm "$PVE/.members" &&
+	run_mustfail 1 vr update 200-0 --rate 10 &&
+	expect_grep "cluster not quorate: unable to read .$PVE/.members. .* (is pmxcfs running?)" err &&
+	pve_members "$PVE" 1
+'
+
+test_expect_success 'pmxcfs lock directories: the config lock, a stale one taken over' '
+	mkdir "$PVE/priv/lock/volrep-config" &&
+	touch -d "-3 minutes" "$PVE/priv/lock/volrep-config" &&
+	vr update 200-0 --rate 10 &&
+	expect_grep "rate 10" "$PVE/volrep/replication.cfg" &&
+	! test -e "$PVE/priv/lock/volrep-config"
+'
+
+test_expect_success 'a run waits for PVE'"'"'s guest migration lock; scheduled runs skip it' '
+	mkdir -p "$VOLREP_PVE_LOCK_DIR" &&
+	flock "$VOLREP_PVE_LOCK_DIR/pve-migrate-200" sh -c "\"$VOLREP\" run --id 200-0 >out 2>err; echo \$? >rc" &&
+	test "$(cat rc)" = 1 &&
+	expect_grep "can.t lock file .$VOLREP_PVE_LOCK_DIR/pve-migrate-200. - got timeout" err &&
+	! grep -q "\"200\"" "$VOLREP_STATE_DIR/replication-state.json" 2>/dev/null &&
+	flock "$VOLREP_PVE_LOCK_DIR/pve-migrate-200" sh -c "\"$VOLREP\" run >out 2>err; echo \$? >rc" &&
+	! grep -q "^200-0" err &&
+	! grep -q "\"200\"" "$VOLREP_STATE_DIR/replication-state.json" 2>/dev/null
+'
+
+test_expect_success 'without the PVE lock the run gets past it (and fails on the missing storage)' '
+	run_mustfail 1 vr run --id 200-0 &&
+	! grep -q "pve-migrate" err &&
+	grep -q "\"200\"" "$VOLREP_STATE_DIR/replication-state.json"
+'
+
+test_expect_success 'the daemon notices a job written into /etc/pve (no inotify there): polled' '
+	"$VOLREP" daemon >daemon.out 2>&1 &
+	echo $! >daemon.pid &&
+	test_when_finished "kill \$(cat \"$TRASH/daemon.pid\") 2>/dev/null; :" &&
+	_i=0 &&
+	while ! grep -q "daemon started" daemon.out && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done &&
+	expect_grep "daemon started" daemon.out &&
+	vr create-local-job 102-1 pve2 --schedule "*:*:0/1" &&
+	_i=0 &&
+	while ! grep -q "102-1: started" daemon.out && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done &&
+	expect_grep "102-1: started (target pve2)" daemon.out &&
+	kill "$(cat daemon.pid)" &&
+	_i=0 &&
+	while kill -0 "$(cat daemon.pid)" 2>/dev/null && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done &&
+	! kill -0 "$(cat daemon.pid)" 2>/dev/null
+'
+
+test_expect_success 'pvesr'"'"'s job file, state file and guest configs are untouched' '
+	pvesr_sums >"$TRASH/sums.after" &&
+	test_cmp "$TRASH/sums.before" "$TRASH/sums.after"
+'
+
+test_done
