@@ -161,20 +161,15 @@ test_expect_success 'without the PVE lock the run gets past it (and fails on the
 '
 
 test_expect_success 'the daemon notices a job written into /etc/pve (no inotify there): polled' '
-	"$VOLREP" daemon >daemon.out 2>&1 &
-	echo $! >daemon.pid &&
+	{ "$VOLREP" daemon >daemon.out 2>&1 & echo $! >daemon.pid; } &&
 	test_when_finished "kill \$(cat \"$TRASH/daemon.pid\") 2>/dev/null; :" &&
-	_i=0 &&
-	while ! grep -q "daemon started" daemon.out && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done &&
+	wait_for 10 grep -q "daemon started" daemon.out &&
 	expect_grep "daemon started" daemon.out &&
 	vr create-local-job 102-1 pve2 --schedule "*:*:0/1" &&
-	_i=0 &&
-	while ! grep -q "102-1: started" daemon.out && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done &&
+	wait_for 10 grep -q "102-1: started" daemon.out &&
 	expect_grep "102-1: started (target pve2)" daemon.out &&
 	kill "$(cat daemon.pid)" &&
-	_i=0 &&
-	while kill -0 "$(cat daemon.pid)" 2>/dev/null && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done &&
-	! kill -0 "$(cat daemon.pid)" 2>/dev/null
+	wait_for 10 "! kill -0 \"\$(cat daemon.pid)\" 2>/dev/null"
 '
 
 test_expect_success 'pvesr'"'"'s job file, state file and guest configs are untouched' '
