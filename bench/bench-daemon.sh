@@ -1,5 +1,5 @@
 #!/bin/sh
-# The daemon's worker pool (DESIGN.md §6, §7a "100 guests due at once")
+# The daemon's worker pool (docs/pvesr-compat.md §10, docs/ARCHITECTURE.md §6 "100 guests due at once")
 # on the two-node namespace test bed (tests/lib/e2e.sh): N guests (default
 # 100) with one small ZFS volume each, all due at once, replicated by
 # `volrep daemon` to the other node. Each round writes BENCH_DELTA_MB

@@ -4,7 +4,7 @@
  * thread drains a second pipe; relay_copy() sits in between, as it does
  * between "zfs send" and ssh. For each target rate the achieved rate is
  * printed with its error; the limited runs add up to >= 10 s, and one of
- * them alone lasts 10 s (the DESIGN.md §7a yardstick: +-5 % over >= 10 s).
+ * them alone lasts 10 s (the docs/ARCHITECTURE.md §6 yardstick: +-5 % over >= 10 s).
  * Finally the unlimited throughput with splice(2) and with read/write. */
 #include <pthread.h>
 #include <signal.h>

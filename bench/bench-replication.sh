@@ -1,5 +1,5 @@
 #!/bin/sh
-# Replication yardsticks (DESIGN.md §7a) on the two-node namespace test
+# Replication yardsticks (docs/ARCHITECTURE.md §6) on the two-node namespace test
 # bed (tests/lib/e2e.sh), measured in one run as ratios:
 #   1. per-job time of a no-change incremental run (`volrep run --id`) vs
 #      a hand-written minimal script doing the same with one ssh call per

@@ -1,6 +1,6 @@
 /* Files that matter: atomic replacement and advisory locks.
  *
- * write_file_atomic() gives the guarantee DESIGN.md asks for: after a crash
+ * write_file_atomic() gives the guarantee every file that matters needs: after a crash
  * at any instant the file holds either the old or the new content, never a
  * mix. Locks are flock(2) on a separate "<name>.lck" file, so they vanish
  * with the process that held them (kill -9 never leaves a stale lock). */

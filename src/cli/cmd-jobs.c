@@ -1,5 +1,5 @@
 /* Job management: create-local-job, update, delete, enable, disable, list,
- * read (pvesr-behaviour.md §1.3-§1.4). Input is checked completely before
+ * read (docs/pvesr-compat.md §1.3-§1.4). Input is checked completely before
  * anything is written; every check failure is one line and exit 2. */
 #include <errno.h>
 #include <jansson.h>

@@ -1,5 +1,5 @@
 /* volrep run [--id ID] [--verbose] [--mail] and volrep log <id> [--run K | --list]
- * (pvesr-behaviour.md §3.6, §3.7). */
+ * (docs/pvesr-compat.md §3.6, §3.7). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* status and schedule-now: the jobs of this node with their node-local
- * state (pvesr-behaviour.md §3.3, §3.5, §3.7).
+ * state (docs/pvesr-compat.md §3.3, §3.5, §3.7).
  *
  * Text output: pvesr's columns plus Age (time since the last sync), and a
  * State that says "stale" when the last sync is older than volrep.cfg's

@@ -1,4 +1,4 @@
-/* The target-side verbs the source runs over ssh (pvesr-behaviour.md
+/* The target-side verbs the source runs over ssh (docs/pvesr-compat.md
  * §4.5; contract in engine/remote.h):
  *   volrep prepare-local-job <jobid> [--scan <sid,...>] [<volid> ...]
  *          --last_sync <n> [--parent_snapname <name>] [--force]

@@ -1,4 +1,4 @@
-/* Calendar events (see calendar.h and shared/reference/calendar-events.md).
+/* Calendar events (see calendar.h and docs/calendar.md).
  *
  * Parsing mirrors the reference parser (nom combinators in proxmox-time):
  * the same alternatives are tried in the same order with the same

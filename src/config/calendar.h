@@ -1,6 +1,6 @@
 /* Calendar events: the `schedule` of a replication job.
  *
- * Grammar and semantics: shared/reference/calendar-events.md (Proxmox's
+ * Grammar and semantics: docs/calendar.md (Proxmox's
  * calendar events), except that the next event is always the earliest
  * matching second (no overflow-skip quirk). Pure functions: no I/O, the
  * only outside input is the process time zone (TZ) for local-time events.

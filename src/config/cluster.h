@@ -1,5 +1,5 @@
 /* The whole cluster configuration at once: what the CLI, the engine and
- * the daemon read (DESIGN.md §3).
+ * the daemon read (docs/ARCHITECTURE.md §2).
  *
  *     struct cluster_config cc = CLUSTER_CONFIG_INIT;
  *     if (cluster_config_load(&cc, ctx->config_dir, CLUSTER_LOAD_VOLUMES, &err) < 0) ...

@@ -1,5 +1,5 @@
 /* Where volrep finds its files and who it is: resolved once per command
- * from options, environment and defaults (DESIGN.md §3). */
+ * from options, environment and defaults (docs/ARCHITECTURE.md §2). */
 #ifndef VOLREP_CONFIG_CONTEXT_H
 #define VOLREP_CONFIG_CONTEXT_H
 

@@ -6,7 +6,7 @@
  * The config is Proxmox's "key: value" format, followed by snapshot
  * sections "[name]" and pending changes "[PENDING]".
  *
- * Replicatable volumes follow pvesr (pvesr-behaviour.md §4.3): disks of
+ * Replicatable volumes follow pvesr (docs/pvesr-compat.md §4.3): disks of
  * VMs are scsiN virtioN sataN ideN efidisk0 tpmstate0 unusedN vmstate, in
  * the current state, every snapshot and the pending changes, the
  * references of one volume merged (a cdrom only if every reference is,

@@ -1,5 +1,5 @@
 /* Scheduling policy: when a job is due next (next_sync) and in which order
- * due jobs are picked (pvesr-behaviour.md §3.3, §3.4).
+ * due jobs are picked (docs/pvesr-compat.md §3.3, §3.4).
  *
  * Why in config/: next_sync needs the calendar (config/calendar.h) and a
  * few values of the job state. state/ may include only base/, and config/
@@ -27,7 +27,7 @@ int64_t schedule_backoff(int64_t fail_count);
  *  - fail_count > 0: last_try + schedule_backoff(fail_count), counted from
  *    the start of the failed attempt; 0 when the target is offline (the
  *    job waits until it is back). A failing removal backs off the same way
- *    regardless of the target (DESIGN.md §6; pvesr retried it every tick);
+ *    regardless of the target (docs/pvesr-compat.md §10; pvesr retried it every tick);
  *  - otherwise the first event of schedule (NULL = SCHEDULE_DEFAULT)
  *    strictly after last_try, or 0 when the schedule has none left.
  * Returns 0 and *ret, or -EINVAL when schedule does not parse (*ret

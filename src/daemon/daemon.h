@@ -1,4 +1,4 @@
-/* `volrep daemon`: the scheduler service (DESIGN.md §2, §6).
+/* `volrep daemon`: the scheduler service (docs/ARCHITECTURE.md §1, docs/pvesr-compat.md §10).
  *
  * A foreground process (systemd Type=notify; see docs/daemon.md) that
  * sleeps until the next job is due and runs due jobs as separate worker

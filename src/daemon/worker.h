@@ -6,7 +6,7 @@
  *    enabled, or marked for removal, which runs even when disabled); the
  *    daemon decided on a config that may have changed since;
  *  - a busy guest lock (a migration, an admin's run) is not waited for:
- *    the run is skipped and nothing is recorded (DESIGN.md §6);
+ *    the run is skipped and nothing is recorded (docs/pvesr-compat.md §10);
  *  - the daemon's share of the node-wide bandwidth cap lowers the job's
  *    rate for this run (the log's "rate limit:" line shows it);
  *  - the daemon's max-per-target is the number of transfer slots;

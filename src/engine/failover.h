@@ -1,5 +1,5 @@
 /* Failover: start a guest from a replica when its node is gone
- * (pvesr-behaviour.md §5.3, the docs' "Migrating a guest in case of
+ * (docs/pvesr-compat.md §5.3, the docs' "Migrating a guest in case of
  * Error"; docs/migration.md). Run on any surviving node:
  *
  *   1. the guest's node must not answer on ssh (else refused: both nodes

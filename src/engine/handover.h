@@ -2,8 +2,8 @@
  * the cluster config, and calling volrep's verbs on another node.
  *
  * The owner of a guest is the node whose directory holds its config
- * (DESIGN.md §3). Handing it over moves the config file and rewrites the
- * guest's jobs as pvesr does after a migration (pvesr-behaviour.md §5.2):
+ * (docs/ARCHITECTURE.md §2). Handing it over moves the config file and rewrites the
+ * guest's jobs as pvesr does after a migration (docs/pvesr-compat.md §5.2):
  * the job that targeted the new owner now targets the old one, and every
  * job of the guest has the new owner as its source; jobs to third nodes
  * keep their target. */

@@ -1,5 +1,5 @@
 /* Which replication jobs belong to this node, with their state and when
- * they are due (pvesr job_status, pvesr-behaviour.md §3.3). One
+ * they are due (pvesr job_status, docs/pvesr-compat.md §3.3). One
  * implementation for `volrep status`, `volrep run` and the daemon.
  *
  *   job_status_fix_sources(&cc, ctx->config_dir, ctx->node, &err);  (writes)

@@ -1,4 +1,4 @@
-/* Migrating a stopped guest to another node (pvesr-behaviour.md §5.1,
+/* Migrating a stopped guest to another node (docs/pvesr-compat.md §5.1,
  * §5.2; docs/migration.md), run on the guest's node:
  *
  *   1. refusals (migrate_check; nothing changed): no such guest, guest not

@@ -1,5 +1,5 @@
 /* Which snapshot a volume is sent incrementally from (pvesr
- * find_common_replication_snapshot, pvesr-behaviour.md §4.4). Pure
+ * find_common_replication_snapshot, docs/pvesr-compat.md §4.4). Pure
  * functions over the snapshot lists of both sides, after prepare(). */
 #ifndef VOLREP_ENGINE_PLAN_H
 #define VOLREP_ENGINE_PLAN_H

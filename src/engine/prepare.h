@@ -1,4 +1,4 @@
-/* pvesr's prepare() (pvesr-behaviour.md §4.4): remove stale replication
+/* pvesr's prepare() (docs/pvesr-compat.md §4.4): remove stale replication
  * snapshots of a job, and report which snapshots every volume has left.
  * Used on the source before a run, on the target by prepare-local-job and
  * finalize-local-job, and by job removal (last_sync 1).

@@ -1,4 +1,4 @@
-/* The calls the source makes on the target (pvesr-behaviour.md §4.5):
+/* The calls the source makes on the target (docs/pvesr-compat.md §4.5):
  * argv of each target-side verb, and the transport to the target.
  *
  * Contract of the target-side verbs (also the whitelist of `volrep serve`,

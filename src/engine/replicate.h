@@ -1,5 +1,5 @@
 /* One replication run of a job (pvesr run_replication / replicate,
- * pvesr-behaviour.md §4.1, §4.2, §6): the same code for `volrep run --id`,
+ * docs/pvesr-compat.md §4.1, §4.2, §6): the same code for `volrep run --id`,
  * `volrep run` and the daemon.
  *
  *   struct run_opts o = RUN_OPTS_INIT;

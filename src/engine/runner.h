@@ -1,6 +1,6 @@
 /* Running jobs: pvesr's run_jobs (every due job of this node, one after
  * another, in pick order) and run_single_job (`volrep run --id`),
- * pvesr-behaviour.md §3.2, §3.4, §3.6. */
+ * docs/pvesr-compat.md §3.2, §3.4, §3.6. */
 #ifndef VOLREP_ENGINE_RUNNER_H
 #define VOLREP_ENGINE_RUNNER_H
 

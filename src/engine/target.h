@@ -1,4 +1,4 @@
-/* The target side of a replication (pvesr-behaviour.md §4.5): what
+/* The target side of a replication (docs/pvesr-compat.md §4.5): what
  * `volrep prepare-local-job` and `volrep finalize-local-job` do on the
  * node that receives the volumes. Messages (pvesr's wording) go to log;
  * the source relays them into its job log. */

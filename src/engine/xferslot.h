@@ -1,5 +1,5 @@
 /* Transfer slots: at most max-per-target runs stream data to one target
- * node at once (DESIGN.md §6, docs/daemon.md).
+ * node at once (docs/pvesr-compat.md §10, docs/daemon.md).
  *
  * The limit is on the transfer stage of a run (export -> ssh -> import of
  * its volumes), not on whole runs: the daemon starts up to max-workers

@@ -1,5 +1,5 @@
 /* The jobs the scheduler considers on this node, with their state and
- * next_sync: pvesr's job_status() (pvesr-behaviour.md §3.3) for enabled
+ * next_sync: pvesr's job_status() (docs/pvesr-compat.md §3.3) for enabled
  * jobs. One call reads the whole cluster config and the node-local state
  * afresh, so every scheduler pass sees new, changed, disabled and deleted
  * jobs and guests that moved to or from this node without any cache to

@@ -4,7 +4,7 @@
  * (src/daemon/) feeds in the job list and the time and carries out the
  * result, so everything here is unit-tested with plain arrays.
  *
- * Where volrep differs from pvesr (DESIGN.md §6): pvesr runs the due jobs
+ * Where volrep differs from pvesr (docs/pvesr-compat.md §10): pvesr runs the due jobs
  * of a node one after another; here up to max_workers run at once, never
  * two of one guest. Among due jobs the pick order is still pvesr's
  * (config/schedule.h), but a job held back by the guest limit does not

@@ -1,6 +1,6 @@
 /* Node-local job state: <state_dir>/replication-state.json.
  *
- * Layout as pvesr (pvesr-behaviour.md §2), keyed by guest and unique target
+ * Layout as pvesr (docs/pvesr-compat.md §2), keyed by guest and unique target
  * id, not by job id:
  *
  *   {"<vmid>": {"local/<node>": {"last_sync": 0, "last_try": 0,

@@ -1,4 +1,4 @@
-/* Running volrep's target-side verbs on another node (DESIGN.md §2, §5).
+/* Running volrep's target-side verbs on another node (docs/ARCHITECTURE.md §1, §3).
  *
  * A transport turns "run this argv on node X" into a local child process:
  * ssh (transport/ssh.h: the real thing, one multiplexed connection per

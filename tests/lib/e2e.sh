@@ -1,5 +1,5 @@
 # End-to-end test bed: testbed.sh's namespace nodes, each with its own
-# storage (DESIGN.md §7), a shared cluster config, and helpers to create
+# storage (docs/ARCHITECTURE.md §5), a shared cluster config, and helpers to create
 # guests, write data into their volumes and compare volumes across nodes.
 #
 # Source after test-lib.sh (needs root, zfs-fuse, btrfs, sshd):

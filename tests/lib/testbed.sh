@@ -1,4 +1,4 @@
-# Multi-node test bed on one machine (DESIGN.md §7): each "node" is a
+# Multi-node test bed on one machine (docs/ARCHITECTURE.md §5): each "node" is a
 # private mount namespace with its own sshd on $TB_NET.<k>:22 (loopback
 # only), whose SetEnv gives the node its identity.
 #

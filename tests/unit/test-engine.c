@@ -1,5 +1,5 @@
 /* Unit tests of the engine's pure parts: volume ids, the stale snapshot
- * selection of prepare() (pvesr-behaviour.md §4.4, incl. 100-1 vs 100-10),
+ * selection of prepare() (docs/pvesr-compat.md §4.4, incl. 100-1 vs 100-10),
  * the base choice, the snapshot map JSON the target sends, the argv of the
  * remote calls and the job_status filters and stolen-guest switch. */
 #include "unit.h"

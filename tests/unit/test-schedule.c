@@ -1,5 +1,5 @@
 /* Unit tests of the scheduling policy (src/config/schedule.c):
- * next_sync (pvesr-behaviour.md §3.3) and the pick order (§3.4). */
+ * next_sync (docs/pvesr-compat.md §3.3) and the pick order (§3.4). */
 #include "unit.h"
 
 #include <errno.h>
@@ -74,7 +74,7 @@ static void test_remove_job(void **state)
 	assert_int_equal(NEXT(NULL, true, true, 0, 0), 1);
 	assert_int_equal(NEXT("*/5", true, false, 0, 1714564800), 1);
 	assert_int_equal(NEXT("02-30", true, true, 0, 5), 1);
-	/* a failing removal backs off (DESIGN.md §6), also with the target down */
+	/* a failing removal backs off (docs/pvesr-compat.md §10), also with the target down */
 	assert_int_equal(NEXT(NULL, true, true, 1, 1000), 1300);
 	assert_int_equal(NEXT(NULL, true, false, 4, 1000), 2800);
 }

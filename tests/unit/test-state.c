@@ -385,7 +385,7 @@ static void test_oversized(void **state)
 	strbuf_release(&err);
 }
 
-/* pvesr-behaviour.md §4.1 steps 2 and 6. */
+/* docs/pvesr-compat.md §4.1 steps 2 and 6. */
 static void test_record_transitions(void **state)
 {
 	struct fixture *fx = *state;
