@@ -14,17 +14,18 @@ DESTDIR ?=
 VERSION := 0.1.0
 
 # libcurl: webhook notifications (src/notify/webhook.c); libmicrohttpd:
-# the HTTP server of /metrics (src/http/server.c)
-PKG_CFLAGS := $(shell pkg-config --cflags jansson nettle libcurl libmicrohttpd 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs jansson nettle libcurl libmicrohttpd 2>/dev/null || \
-		echo -ljansson -lnettle -lcurl -lmicrohttpd)
+# the HTTP server of /metrics (src/http/server.c); libzstd, liblz4:
+# compression on the wire (src/exec/wire.c)
+PKG_CFLAGS := $(shell pkg-config --cflags jansson nettle libcurl libmicrohttpd libzstd liblz4 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs jansson nettle libcurl libmicrohttpd libzstd liblz4 2>/dev/null || \
+		echo -ljansson -lnettle -lcurl -lmicrohttpd -lzstd -llz4)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wvla -Wwrite-strings -Wmissing-prototypes \
            -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c17 -D_GNU_SOURCE -DVOLREP_VERSION='"$(VERSION)"' $(WARN) -Isrc $(PKG_CFLAGS) $(CFLAGS)
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-LIBS    := $(PKG_LIBS) -lm
+LIBS    := $(PKG_LIBS) -lm -pthread
 
 LIB_SRCS  := $(sort $(filter-out src/cli/main.c,$(wildcard src/*/*.c)))
 HDRS      := $(wildcard src/*/*.h)

@@ -47,6 +47,8 @@ json_t *job_to_json(const struct repl_job *job)
 		json_object_set_new(o, "remove_job", json_string(remove_mode_name(job->remove_job)));
 	if (job->source)
 		json_object_set_new(o, "source", json_string(job->source));
+	if (job->compress)
+		json_object_set_new(o, "compress", json_string(job->compress));
 	return o;
 }
 

@@ -208,6 +208,14 @@ int job_set_option(struct repl_job *job, const char *key, const char *value, str
 		}
 		set_str(&job->rate, value);
 		job->rate_mbps = d;
+	} else if (!strcmp(key, "compress")) {
+		/* volrep's own: compression on the wire (exec/wire.h) */
+		if (strcmp(value, "none") && strcmp(value, "zstd") && strcmp(value, "lz4")) {
+			strbuf_addf(err, "invalid compress '%s' - value '%s' does not have a value in the enumeration 'none, zstd, lz4'",
+				    value, value);
+			return -EINVAL;
+		}
+		set_str(&job->compress, value);
 	} else if (!strcmp(key, "comment")) {
 		if (utf8_chars(value) > JOB_COMMENT_MAX) {
 			strbuf_addf(err, "invalid comment - value may only be %d characters long", JOB_COMMENT_MAX);
@@ -249,6 +257,8 @@ int job_delete_option(struct repl_job *job, const char *key, struct strbuf *err)
 		job->rate_mbps = 0;
 	} else if (!strcmp(key, "comment")) {
 		set_str(&job->comment, NULL);
+	} else if (!strcmp(key, "compress")) {
+		set_str(&job->compress, NULL);
 	} else if (!strcmp(key, "disable")) {
 		job->disable = 0;
 	} else if (!strcmp(key, "remove_job")) {
@@ -269,6 +279,7 @@ static void job_release(struct repl_job *job)
 	free(job->schedule);
 	free(job->rate);
 	free(job->comment);
+	free(job->compress);
 	free(job->source);
 }
 
@@ -521,6 +532,8 @@ int jobs_cfg_format(const struct jobs_cfg *jc, struct strbuf *out, struct strbuf
 			comment_encode(job->comment, &enc);
 			sc_section_set(s, "comment", enc.buf);
 		}
+		if (job->compress)
+			sc_section_set(s, "compress", job->compress);
 		if (job->disable)
 			sc_section_set(s, "disable", "1");
 		sc_section_set(s, "target", job->target);

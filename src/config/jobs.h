@@ -45,6 +45,7 @@ struct repl_job {
 	int disable;
 	enum remove_mode remove_job;
 	char *source;      /* NULL when unset */
+	char *compress;    /* "none", "zstd", "lz4"; NULL: the node's default */
 	unsigned line;     /* header line in the file, 0 for new jobs */
 };
 

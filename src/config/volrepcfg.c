@@ -26,6 +26,8 @@ enum cfg_key {
 	K_MAX_LAG,
 	K_LOG_KEEP,
 	K_STALL_TIMEOUT,
+	K_COMPRESS,
+	K_COMPRESS_LEVEL,
 	K_COUNT
 };
 
@@ -54,7 +56,12 @@ static const struct {
 	[K_LOG_KEEP] = { "log-keep", "N", "logs of earlier runs kept per job, 0..1000" },
 	[K_STALL_TIMEOUT] = { "stall-timeout", "SECONDS",
 			      "a remote call or stream that moves no data for this long is killed, 1..86400" },
+	[K_COMPRESS] = { "compress", "none|zstd|lz4",
+			 "compression on the wire for jobs without their own 'compress'" },
+	[K_COMPRESS_LEVEL] = { "compress-level", "N", "zstd compression level, 1..19 (lz4 has one level)" },
 };
+
+static const char *const compress_names[] = { "none", "zstd", "lz4" };
 
 void volrep_cfg_init(struct volrep_cfg *cfg)
 {
@@ -68,6 +75,8 @@ void volrep_cfg_init(struct volrep_cfg *cfg)
 	cfg->notify_timeout = VOLREP_CFG_DEFAULT_NOTIFY_TIMEOUT;
 	cfg->log_keep = VOLREP_CFG_DEFAULT_LOG_KEEP;
 	cfg->stall_timeout = VOLREP_CFG_DEFAULT_STALL_TIMEOUT;
+	cfg->compress = 0;
+	cfg->compress_level = VOLREP_CFG_DEFAULT_COMPRESS_LEVEL;
 }
 
 /* A recipient: a local user or user@domain, no blanks, quotes or angle
@@ -326,6 +335,18 @@ static int set_value(struct volrep_cfg *cfg, int k, const char *value, struct st
 			goto range;
 		cfg->stall_timeout = (unsigned)u;
 		return 0;
+	case K_COMPRESS:
+		for (unsigned i = 0; i < 3; i++)
+			if (!strcmp(value, compress_names[i])) {
+				cfg->compress = i;
+				return 0;
+			}
+		goto range;
+	case K_COMPRESS_LEVEL:
+		if (parse_uint_range(value, 1, 19, &u) < 0)
+			goto range;
+		cfg->compress_level = (unsigned)u;
+		return 0;
 	}
 	return -EINVAL;
 range:
@@ -465,6 +486,10 @@ void volrep_cfg_format(const struct volrep_cfg *cfg, struct strbuf *out)
 		strbuf_addf(out, "%s %u\n", keys[K_LOG_KEEP].name, cfg->log_keep);
 	if (cfg->stall_timeout != VOLREP_CFG_DEFAULT_STALL_TIMEOUT)
 		strbuf_addf(out, "%s %u\n", keys[K_STALL_TIMEOUT].name, cfg->stall_timeout);
+	if (cfg->compress)
+		strbuf_addf(out, "%s %s\n", keys[K_COMPRESS].name, compress_names[cfg->compress]);
+	if (cfg->compress_level != VOLREP_CFG_DEFAULT_COMPRESS_LEVEL)
+		strbuf_addf(out, "%s %u\n", keys[K_COMPRESS_LEVEL].name, cfg->compress_level);
 }
 
 void volrep_cfg_describe(struct strbuf *out)
@@ -482,6 +507,8 @@ void volrep_cfg_describe(struct strbuf *out)
 		[K_MAX_LAG] = "0",
 		[K_LOG_KEEP] = "10",
 		[K_STALL_TIMEOUT] = "300",
+		[K_COMPRESS] = "none",
+		[K_COMPRESS_LEVEL] = "3",
 	};
 
 	for (int k = 0; k < K_COUNT; k++) {

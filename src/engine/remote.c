@@ -58,7 +58,8 @@ void remote_finalize_argv(struct strvec *argv, const char *jobid, const struct s
 	strvec_pushf(argv, "%" PRId64, last_sync);
 }
 
-void remote_import_argv(struct strvec *argv, const char *volid, const char *snap, const char *base)
+void remote_import_argv(struct strvec *argv, const char *volid, const char *snap, const char *base,
+			const char *compress)
 {
 	strvec_push(argv, remote_bin());
 	strvec_push(argv, "import");
@@ -68,6 +69,10 @@ void remote_import_argv(struct strvec *argv, const char *volid, const char *snap
 	if (base) {
 		strvec_push(argv, "--base");
 		strvec_push(argv, base);
+	}
+	if (compress) {
+		strvec_push(argv, "--compress");
+		strvec_push(argv, compress);
 	}
 }
 

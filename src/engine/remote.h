@@ -34,7 +34,9 @@ void remote_prepare_argv(struct strvec *argv, const char *jobid, const struct st
 			 const struct strvec *volids, int64_t last_sync, const char *parent, int force);
 void remote_finalize_argv(struct strvec *argv, const char *jobid, const struct strvec *volids,
 			  int64_t last_sync);
-void remote_import_argv(struct strvec *argv, const char *volid, const char *snap, const char *base);
+/* compress: "zstd"/"lz4" when the stream is framed (exec/wire.h), else NULL */
+void remote_import_argv(struct strvec *argv, const char *volid, const char *snap, const char *base,
+			const char *compress);
 void remote_set_state_argv(struct strvec *argv, const char *vmid, const char *json);
 
 /* Set up t for node target: its address from nodes.cfg (a node without

@@ -59,6 +59,8 @@ struct run {
 	const char *cur_volid;   /* for the progress line */
 	double t0;
 	uint64_t bytes;          /* streamed to the target by this run */
+	enum wire_codec codec;   /* on the wire: the job's compress, else the node's */
+	int codec_level;
 };
 
 void guest_lock_path(struct strbuf *sb, const char *state_dir, uint32_t vmid)
@@ -244,6 +246,10 @@ static int open_transport(struct run *run, struct strbuf *err)
 			elog_printf(&run->log, "%s; using stall-timeout %u", cerr.buf, cfg.stall_timeout);
 		strbuf_release(&cerr);
 		run->t.stall_timeout = cfg.stall_timeout;
+		run->codec = (enum wire_codec)cfg.compress;
+		if (run->job->compress && wire_codec_parse(run->job->compress, &run->codec) < 0)
+			run->codec = WIRE_NONE;
+		run->codec_level = (int)cfg.compress_level;
 		run->t_open = 1;
 	}
 	return r;
@@ -461,7 +467,12 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 		ro.data = run;
 		run->cur_volid = v->volid;
 	}
-	remote_import_argv(&argv, v->volid, run->snap.buf, base);
+	if (run->codec != WIRE_NONE) {
+		ro.enc = wire_enc_new(run->codec, run->codec_level);
+		elog_printf(&run->log, "compressing the stream of '%s' with %s", v->volid, wire_codec_name(run->codec));
+	}
+	remote_import_argv(&argv, v->volid, run->snap.buf, base,
+			   run->codec != WIRE_NONE ? wire_codec_name(run->codec) : NULL);
 	r = transport_stream(&run->t, (const char *const *)argv.v, c.out, &ro, &out, &rerr, REMOTE_OUT_MAX,
 			     &stats);
 	close(c.out);
@@ -533,6 +544,15 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 		run_format_size(stats.bytes, &size);
 		run_format_size(stats.elapsed > 0 ? (uint64_t)((double)stats.bytes / stats.elapsed) : stats.bytes, &speed);
 		elog_printf(&run->log, "transferred %s in %.1fs (%s/s)", size.buf, stats.elapsed, speed.buf);
+		if (ro.enc) {
+			const struct wire_enc_stats *ws = wire_enc_stats(ro.enc);
+
+			strbuf_reset(&size);
+			run_format_size(stats.wire, &size);
+			elog_printf(&run->log, "sent %s compressed (ratio %.2f, %" PRIu64 " of %" PRIu64 " chunks raw)",
+				    size.buf, stats.wire ? (double)stats.bytes / (double)stats.wire : 0.0,
+				    ws->raw_chunks, ws->chunks);
+		}
 		strbuf_release(&size);
 		strbuf_release(&speed);
 	}
@@ -545,6 +565,7 @@ out:
 		child_finish(&c);
 	}
 	fclose(tf);
+	wire_enc_free(ro.enc);
 	strvec_clear(&argv);
 	strbuf_release(&out);
 	strbuf_release(&rerr);

@@ -24,6 +24,7 @@ enum arg_kind {
 	ARG_SIDLIST,  /* sid[,sid...] */
 	ARG_SNAPNAME, /* snapshot name */
 	ARG_JSON,     /* a JSON object (set-state) */
+	ARG_CODEC,    /* zstd | lz4 (import --compress) */
 };
 
 struct opt_rule {
@@ -64,6 +65,7 @@ static const struct opt_rule finalize_opts[] = {
 static const struct opt_rule import_opts[] = {
 	{ "--snapshot", ARG_SNAPNAME, 1 },
 	{ "--base", ARG_SNAPNAME, 0 },
+	{ "--compress", ARG_CODEC, 0 },
 	{ NULL, ARG_NONE, 0 },
 };
 
@@ -190,6 +192,8 @@ static int valid_arg(enum arg_kind kind, const char *s)
 		return valid_snapshot_name(s);
 	case ARG_JSON:
 		return s[0] == '{' && valid_json_object(s);
+	case ARG_CODEC:
+		return !strcmp(s, "zstd") || !strcmp(s, "lz4");
 	case ARG_NONE:
 		break;
 	}
@@ -203,6 +207,7 @@ static const char *kind_name(enum arg_kind kind)
 		[ARG_VOLID] = "volume id", [ARG_EPOCH] = "number", [ARG_SIDLIST] = "storage list",
 		[ARG_SNAPNAME] = "snapshot name",
 		[ARG_JSON] = "JSON object",
+		[ARG_CODEC] = "codec (zstd, lz4)",
 	};
 	return names[kind];
 }
