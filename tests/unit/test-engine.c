@@ -301,13 +301,16 @@ static void test_remote_argv(void **state)
 			"--last_sync 1714565700");
 	strvec_clear(&a);
 	setenv("VOLREP_REMOTE_BIN", "/opt/volrep/bin/volrep", 1);
-	remote_import_argv(&a, "local-zfs:vm-100-disk-0", "__replicate_100-0_2__", "__replicate_100-0_1__");
+	remote_import_argv(&a, "local-zfs:vm-100-disk-0", "__replicate_100-0_2__", "__replicate_100-0_1__", NULL);
 	assert_argv(&a, "/opt/volrep/bin/volrep import local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__ "
 			"--base __replicate_100-0_1__");
 	unsetenv("VOLREP_REMOTE_BIN");
 	strvec_clear(&a);
-	remote_import_argv(&a, "local-zfs:vm-100-disk-0", "__replicate_100-0_2__", NULL);
+	remote_import_argv(&a, "local-zfs:vm-100-disk-0", "__replicate_100-0_2__", NULL, NULL);
 	assert_argv(&a, "volrep import local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__");
+	strvec_clear(&a);
+	remote_import_argv(&a, "local-zfs:vm-100-disk-0", "__replicate_100-0_2__", NULL, "lz4");
+	assert_argv(&a, "volrep import local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__ --compress lz4");
 	strvec_clear(&a);
 	strvec_clear(&scan);
 	strvec_clear(&vols);
@@ -434,10 +437,14 @@ static void test_remote_argv_pass_serve(void **state)
 	remote_finalize_argv(&a, "100-0", &vols, 1714565700);
 	assert_serve_ok(&a);
 	strvec_clear(&a);
-	remote_import_argv(&a, "local-btrfs:100/vm-100-disk-1.raw", "__replicate_100-0_2__", "__replicate_100-0_1__");
+	remote_import_argv(&a, "local-btrfs:100/vm-100-disk-1.raw", "__replicate_100-0_2__", "__replicate_100-0_1__",
+			   NULL);
 	assert_serve_ok(&a);
 	strvec_clear(&a);
-	remote_import_argv(&a, "local-zfs:vm-100-disk-0", "__replicate_100-0_2__", NULL);
+	remote_import_argv(&a, "local-zfs:vm-100-disk-0", "__replicate_100-0_2__", NULL, NULL);
+	assert_serve_ok(&a);
+	strvec_clear(&a);
+	remote_import_argv(&a, "local-zfs:vm-100-disk-0", "__replicate_100-0_2__", "__replicate_100-0_1__", "zstd");
 	assert_serve_ok(&a);
 	strvec_clear(&a);
 	remote_set_state_argv(&a, "100", "{\"local/pve1\":{\"last_sync\":5}}");
