@@ -437,8 +437,8 @@ static void test_jobs_parse_write(void **state)
 				   "\ttarget pve3\n"
 				   "\n"
 				   "local: 103-0\n"
-				   "\tcompress lz4\n"
 				   "\ttarget pve2\n"
+				   "\tcompress lz4\n"
 				   "\tremove_job full\n"
 				   "\tsource pve1\n"
 				   "\n";
