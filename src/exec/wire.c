@@ -224,7 +224,8 @@ struct wire_dec {
 	uint32_t raw_len, wire_len, crc;
 	uint64_t raw_total;
 	ZSTD_DCtx *zd;
-	uint8_t *payload, *out;
+	uint8_t *payload, *out, *tmp;
+	size_t held;     /* bytes of the last good frame in out, not yet emitted */
 	int err;
 	char msg[160];
 };
@@ -236,6 +237,7 @@ struct wire_dec *wire_dec_new(enum wire_codec want)
 	d->want = want;
 	d->payload = xmalloc(WIRE_CHUNK_MAX);
 	d->out = xmalloc(WIRE_CHUNK_MAX);
+	d->tmp = xmalloc(WIRE_CHUNK_MAX);
 	return d;
 }
 
@@ -246,6 +248,7 @@ void wire_dec_free(struct wire_dec *d)
 	ZSTD_freeDCtx(d->zd);
 	free(d->payload);
 	free(d->out);
+	free(d->tmp);
 	free(d);
 }
 
@@ -316,7 +319,28 @@ static int check_frame(struct wire_dec *d)
 	return 0;
 }
 
-static int end_frame(struct wire_dec *d)
+/* The last good frame is held back until the next one (or the end
+ * frame) checks out: a stream cut anywhere never hands over its last
+ * chunk, which holds the end of the storage tool's own stream, so the
+ * receive fails instead of accepting a stream whose end was lost. */
+static int emit_held(struct wire_dec *d, wire_emit_fn emit, void *data)
+{
+	size_t n = d->held;
+	int r;
+
+	if (!n)
+		return 0;
+	d->held = 0;
+	r = emit(data, d->out, n);
+	if (r < 0) {
+		d->state = D_ERROR;
+		d->err = r;
+		snprintf(d->msg, sizeof(d->msg), "cannot pass the stream on: %s", strerror(-r));
+	}
+	return r;
+}
+
+static int end_frame(struct wire_dec *d, wire_emit_fn emit, void *data)
 {
 	uint64_t total = 0;
 
@@ -327,42 +351,47 @@ static int end_frame(struct wire_dec *d)
 	if (total != d->raw_total)
 		return bad(d, "compressed stream: %llu bytes announced, a different number arrived", total);
 	d->state = D_DONE;
-	return 0;
+	return emit_held(d, emit, data);
 }
 
 static int data_frame(struct wire_dec *d, wire_emit_fn emit, void *data)
 {
-	const uint8_t *raw = d->payload;
+	uint8_t *raw = d->payload, *swap;
 	int r;
 
 	if (d->type == 'Z') {
 		size_t n;
 
 		if (d->codec == WIRE_ZSTD) {
-			n = ZSTD_decompressDCtx(d->zd, d->out, d->raw_len, d->payload, d->wire_len);
+			n = ZSTD_decompressDCtx(d->zd, d->tmp, d->raw_len, d->payload, d->wire_len);
 			if (ZSTD_isError(n))
 				n = (size_t)-1;
 		} else {
-			int k = LZ4_decompress_safe((const char *)d->payload, (char *)d->out, (int)d->wire_len,
+			int k = LZ4_decompress_safe((const char *)d->payload, (char *)d->tmp, (int)d->wire_len,
 						    (int)d->raw_len);
 
 			n = k < 0 ? (size_t)-1 : (size_t)k;
 		}
 		if (n != d->raw_len)
 			return bad(d, "compressed stream: corrupt frame at byte %llu", d->raw_total);
-		raw = d->out;
+		raw = d->tmp;
 	}
 	if (wire_crc32(0, raw, d->raw_len) != d->crc)
 		return bad(d, "compressed stream: checksum mismatch at byte %llu", d->raw_total);
+	r = emit_held(d, emit, data);
+	if (r < 0)
+		return r;
+	/* this frame's bytes become the held ones */
+	swap = d->out;
+	d->out = raw;
+	if (raw == d->payload)
+		d->payload = swap;
+	else
+		d->tmp = swap;
+	d->held = d->raw_len;
 	d->raw_total += d->raw_len;
 	d->state = D_FRAME;
-	r = emit(data, raw, d->raw_len);
-	if (r < 0) {
-		d->state = D_ERROR;
-		d->err = r;
-		snprintf(d->msg, sizeof(d->msg), "cannot pass the stream on: %s", strerror(-r));
-	}
-	return r;
+	return 0;
 }
 
 int wire_dec_feed(struct wire_dec *d, const void *buf, size_t len, wire_emit_fn emit, void *data)
@@ -405,7 +434,7 @@ int wire_dec_feed(struct wire_dec *d, const void *buf, size_t len, wire_emit_fn 
 		else if (d->state == D_FRAME)
 			r = check_frame(d);
 		else if (d->type == 'E')
-			r = end_frame(d);
+			r = end_frame(d, emit, data);
 		else
 			r = data_frame(d, emit, data);
 		if (r < 0)

@@ -60,7 +60,9 @@ size_t wire_enc_finish(struct wire_enc *e, uint8_t *out);
 const struct wire_enc_stats *wire_enc_stats(const struct wire_enc *e);
 
 /* Decoder: feed it what arrives; emit gets the decoded bytes (at most
- * WIRE_CHUNK_MAX per call) and returns 0 or -errno to stop. */
+ * WIRE_CHUNK_MAX per call) and returns 0 or -errno to stop. Each frame's
+ * bytes are passed on only once the next frame (or the end frame) has
+ * checked out: a truncated stream never delivers its last chunk. */
 typedef int (*wire_emit_fn)(void *data, const void *buf, size_t len);
 struct wire_dec;
 /* want: the codec the stream must announce (WIRE_NONE: any). */
