@@ -50,7 +50,7 @@ static void print_warnings(const struct strvec *w)
 
 /* The options create and update share, in pvesr's schema order. */
 static const char *const settable[] = { "comment", "disable", "rate", "remove_job", "schedule", "source",
-					"compress", NULL };
+					"compress", "keep", NULL };
 
 /* Check every given option on a scratch job, so that bad input fails
  * before any file is read or written. */
@@ -159,7 +159,7 @@ int cmd_create_local_job(int argc, char **argv, struct context *ctx)
 		{ "schedule", OPT_VALUE, NULL }, { "rate", OPT_VALUE, NULL },
 		{ "comment", OPT_VALUE, NULL }, { "disable", OPT_BOOL, NULL },
 		{ "source", OPT_VALUE, NULL }, { "remove_job", OPT_VALUE, NULL },
-		{ "compress", OPT_VALUE, NULL },
+		{ "compress", OPT_VALUE, NULL }, { "keep", OPT_VALUE, NULL },
 		{ NULL, OPT_VALUE, NULL },
 	};
 	struct strvec pos = STRVEC_INIT;
@@ -321,7 +321,7 @@ int cmd_update(int argc, char **argv, struct context *ctx)
 		{ "schedule", OPT_VALUE, NULL }, { "rate", OPT_VALUE, NULL },
 		{ "comment", OPT_VALUE, NULL }, { "disable", OPT_BOOL, NULL },
 		{ "source", OPT_VALUE, NULL }, { "remove_job", OPT_VALUE, NULL },
-		{ "compress", OPT_VALUE, NULL },
+		{ "compress", OPT_VALUE, NULL }, { "keep", OPT_VALUE, NULL },
 		{ "delete", OPT_VALUE, NULL }, { "digest", OPT_VALUE, NULL },
 		{ "target", OPT_VALUE, NULL },
 		{ NULL, OPT_VALUE, NULL },

@@ -49,6 +49,8 @@ json_t *job_to_json(const struct repl_job *job)
 		json_object_set_new(o, "source", json_string(job->source));
 	if (job->compress)
 		json_object_set_new(o, "compress", json_string(job->compress));
+	if (job->keep)
+		json_object_set_new(o, "keep", json_integer(job->keep));
 	return o;
 }
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <nettle/sha1.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,6 +217,15 @@ int job_set_option(struct repl_job *job, const char *key, const char *value, str
 			return -EINVAL;
 		}
 		set_str(&job->compress, value);
+	} else if (!strcmp(key, "keep")) {
+		/* volrep's own: retention on the target (pve-zsync's --dest-maxsnap) */
+		uint64_t v;
+
+		if (parse_uint_range(value, 0, JOB_KEEP_MAX, &v) < 0) {
+			strbuf_addf(err, "invalid keep '%s' - expected a number of snapshots, 0..%d", value, JOB_KEEP_MAX);
+			return -EINVAL;
+		}
+		job->keep = (unsigned)v;
 	} else if (!strcmp(key, "comment")) {
 		if (utf8_chars(value) > JOB_COMMENT_MAX) {
 			strbuf_addf(err, "invalid comment - value may only be %d characters long", JOB_COMMENT_MAX);
@@ -259,6 +269,8 @@ int job_delete_option(struct repl_job *job, const char *key, struct strbuf *err)
 		set_str(&job->comment, NULL);
 	} else if (!strcmp(key, "compress")) {
 		set_str(&job->compress, NULL);
+	} else if (!strcmp(key, "keep")) {
+		job->keep = 0;
 	} else if (!strcmp(key, "disable")) {
 		job->disable = 0;
 	} else if (!strcmp(key, "remove_job")) {
@@ -537,6 +549,12 @@ int jobs_cfg_format(const struct jobs_cfg *jc, struct strbuf *out, struct strbuf
 		if (job->disable)
 			sc_section_set(s, "disable", "1");
 		sc_section_set(s, "target", job->target);
+		if (job->keep) {
+			char kb[16];
+
+			snprintf(kb, sizeof(kb), "%u", job->keep);
+			sc_section_set(s, "keep", kb);
+		}
 		if (job->rate)
 			sc_section_set(s, "rate", job->rate);
 		if (job->remove_job)

@@ -47,6 +47,14 @@ void remote_prepare_argv(struct strvec *argv, const char *jobid, const struct st
 		strvec_push(argv, "--force");
 }
 
+void remote_keep_argv(struct strvec *argv, unsigned keep)
+{
+	if (!keep)
+		return;
+	strvec_push(argv, "--keep");
+	strvec_pushf(argv, "%u", keep);
+}
+
 void remote_finalize_argv(struct strvec *argv, const char *jobid, const struct strvec *volids,
 			  int64_t last_sync)
 {

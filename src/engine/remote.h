@@ -32,6 +32,9 @@ const char *remote_bin(void);
  * scan, volids may be NULL or empty; parent may be NULL. */
 void remote_prepare_argv(struct strvec *argv, const char *jobid, const struct strvec *scan,
 			 const struct strvec *volids, int64_t last_sync, const char *parent, int force);
+/* Append "--keep N" to a prepare or finalize argv when keep > 0 (the
+ * job's retention on the target). */
+void remote_keep_argv(struct strvec *argv, unsigned keep);
 void remote_finalize_argv(struct strvec *argv, const char *jobid, const struct strvec *volids,
 			  int64_t last_sync);
 /* compress: "zstd"/"lz4" when the stream is framed (exec/wire.h), else NULL */

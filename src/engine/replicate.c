@@ -291,6 +291,7 @@ static int remote_prepare(struct run *run, const struct strvec *scan, const stru
 	int r;
 
 	remote_prepare_argv(&argv, run->job->id, scan, volids, last_sync, parent, force);
+	remote_keep_argv(&argv, run->job->keep);
 	r = remote_call(run, &argv, "(remote_prepare_local_job) ", &out, err);
 	if (r == 0) {
 		/* the last line that looks like a JSON object */
@@ -455,7 +456,8 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 	c.err = fileno(tf);
 	/* its own process group: an interrupted run kills it as a whole */
 	c.new_pgrp = 1;
-	r = backend_export_start(b, v->volname, run->snap.buf, base, 0, &c);
+	r = backend_export_start(b, v->volname, run->snap.buf, base, run->job->keep ? BACKEND_EXPORT_KEEP_TARGET : 0,
+				 &c);
 	if (r < 0) {
 		strbuf_addstr(err, backend_errmsg(b));
 		goto out;
@@ -658,7 +660,7 @@ static int do_remove(struct run *run, struct strbuf *err)
 		strvec_push(&existing, run->vols.v[i].volid);
 	}
 	if (r == 0)
-		r = prepare_volumes(&run->sm, &existing, job->id, 1, NULL, &run->log, &local, NULL, err);
+		r = prepare_volumes(&run->sm, &existing, job->id, 1, NULL, 0, &run->log, &local, NULL, err);
 	if (r == 0) {
 		r = jobs_cfg_modify(run->ctx->config_dir, remove_job_fn, &rd, NULL, err);
 		if (r >= 0) {
@@ -724,7 +726,7 @@ static int do_replicate(struct run *run, struct strbuf *err)
 
 	/* find_common_replication_snapshot: both sides clean up, then the
 	 * base of every volume */
-	r = prepare_volumes(&run->sm, &run->volids, job->id, last_sync, parent, &run->log, &local, NULL, err);
+	r = prepare_volumes(&run->sm, &run->volids, job->id, last_sync, parent, 0, &run->log, &local, NULL, err);
 	if (r < 0)
 		goto out;
 	r = check_interrupt(err);
@@ -818,6 +820,7 @@ static int do_replicate(struct run *run, struct strbuf *err)
 		}
 	}
 	remote_finalize_argv(&fargv, job->id, &run->volids, start);
+	remote_keep_argv(&fargv, job->keep);
 	{
 		struct strbuf out = STRBUF_INIT, ferr = STRBUF_INIT;
 

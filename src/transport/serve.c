@@ -25,6 +25,7 @@ enum arg_kind {
 	ARG_SNAPNAME, /* snapshot name */
 	ARG_JSON,     /* a JSON object (set-state) */
 	ARG_CODEC,    /* zstd | lz4 (import --compress) */
+	ARG_KEEP,     /* 1..100 (prepare/finalize --keep) */
 };
 
 struct opt_rule {
@@ -54,11 +55,13 @@ static const struct opt_rule prepare_opts[] = {
 	{ "--last_sync", ARG_EPOCH, 1 },
 	{ "--parent_snapname", ARG_SNAPNAME, 0 },
 	{ "--force", ARG_NONE, 0 },
+	{ "--keep", ARG_KEEP, 0 },
 	{ NULL, ARG_NONE, 0 },
 };
 
 static const struct opt_rule finalize_opts[] = {
 	{ "--last_sync", ARG_EPOCH, 1 },
+	{ "--keep", ARG_KEEP, 0 },
 	{ NULL, ARG_NONE, 0 },
 };
 
@@ -194,6 +197,10 @@ static int valid_arg(enum arg_kind kind, const char *s)
 		return s[0] == '{' && valid_json_object(s);
 	case ARG_CODEC:
 		return !strcmp(s, "zstd") || !strcmp(s, "lz4");
+	case ARG_KEEP:
+		/* canonical decimal, 1..100 (JOB_KEEP_MAX) */
+		return strlen(s) <= 3 && s[0] >= '1' && s[0] <= '9' && strspn(s, "0123456789") == strlen(s) &&
+		       parse_u64(s, &v) == 0 && v <= 100;
 	case ARG_NONE:
 		break;
 	}
@@ -208,6 +215,7 @@ static const char *kind_name(enum arg_kind kind)
 		[ARG_SNAPNAME] = "snapshot name",
 		[ARG_JSON] = "JSON object",
 		[ARG_CODEC] = "codec (zstd, lz4)",
+		[ARG_KEEP] = "snapshot count (1..100)",
 	};
 	return names[kind];
 }

@@ -192,6 +192,25 @@ static void test_import_compress(void **state)
 		      "export", __LINE__);
 }
 
+/* --keep: 1..100 in canonical decimal, on prepare and finalize only */
+static void test_keep(void **state)
+{
+	(void)state;
+	OK("volrep finalize-local-job 100-0 local-zfs:vm-100-disk-0 --last_sync 2 --keep 3");
+	OK("volrep finalize-local-job 100-0 local-zfs:vm-100-disk-0 --last_sync 2 --keep 100");
+	OK("volrep prepare-local-job 100-0 local-zfs:vm-100-disk-0 --last_sync 2 --keep 1");
+	parse_refused("volrep finalize-local-job 100-0 local-zfs:vm-100-disk-0 --last_sync 2 --keep 101", "'101'",
+		      __LINE__);
+	parse_refused("volrep finalize-local-job 100-0 local-zfs:vm-100-disk-0 --last_sync 2 --keep 0", "'0'",
+		      __LINE__);
+	parse_refused("volrep finalize-local-job 100-0 local-zfs:vm-100-disk-0 --last_sync 2 --keep 03", "'03'",
+		      __LINE__);
+	parse_refused("volrep finalize-local-job 100-0 local-zfs:vm-100-disk-0 --last_sync 2 --keep -1", "'-1'",
+		      __LINE__);
+	parse_refused("volrep import local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__ --keep 2", "--keep",
+		      __LINE__);
+}
+
 /* the child's argv: the table's options only, in its order */
 static void test_child_argv(void **state)
 {
@@ -224,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_peer_itself),
 		cmocka_unit_test(test_child_argv),
 		cmocka_unit_test(test_import_compress),
+		cmocka_unit_test(test_keep),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
