@@ -89,7 +89,7 @@ _volrep()
 		return
 		;;
 	--delete)
-		COMPREPLY=($(compgen -W "schedule rate comment disable source remove_job compress" -- "$cur"))
+		COMPREPLY=($(compgen -W "schedule rate comment disable source remove_job compress keep" -- "$cur"))
 		return
 		;;
 	--schedule | --rate | --comment | --digest | --from | --iterations | --guest)
@@ -136,7 +136,7 @@ _volrep()
 # options whose next word is their value (not a positional argument)
 _volrep_value_opts()
 {
-	echo "--schedule --rate --comment --source --remove_job --compress --delete --digest --id --guest" \
+	echo "--schedule --rate --comment --source --remove_job --compress --snapshot --delete --digest --id --guest" \
 		"--output-format --from --iterations --to --address"
 }
 
