@@ -85,6 +85,7 @@ struct volrep_cfg {
 	unsigned stall_timeout;  /* seconds without data before a remote call or stream is killed */
 	unsigned compress;       /* jobs' default codec on the wire: 0 none, 1 zstd, 2 lz4 (exec/wire.h) */
 	unsigned compress_level; /* zstd level 1..19 */
+	char ssh_cipher[65];     /* "auto", "default" or an OpenSSH cipher name */
 };
 
 /* Parse a metrics-listen value: "A.B.C.D:PORT" or "[IPV6]:PORT", port

@@ -28,6 +28,7 @@
 #include "engine/xferslot.h"
 #include "exec/ratelimit.h"
 #include "exec/relay.h"
+#include "transport/ssh.h"
 #include "notify/notify.h"
 #include "state/state.h"
 #include "transport/transport.h"
@@ -228,6 +229,25 @@ static int end_fn(struct state *st, void *data, struct strbuf *err)
 
 /* ---- remote calls ---- */
 
+/* volrep.cfg ssh-cipher: "auto" picks by the CPU (ssh.h), "default"
+ * leaves it to ssh (and its config) */
+static void set_cipher(struct run *run, const char *cfg_cipher)
+{
+	const char *c = cfg_cipher;
+	struct strbuf cpu = STRBUF_INIT;
+
+	if (run->t.ops != &ssh_transport_ops || !strcmp(c, "default"))
+		return;
+	if (!strcmp(c, "auto")) {
+		if (strbuf_read_file(&cpu, "/proc/cpuinfo", 1 << 20) < 0)
+			strbuf_reset(&cpu);
+		c = ssh_cipher_auto(cpu.buf);
+	}
+	if (transport_ssh_set_cipher(&run->t, c) < 0)
+		elog_printf(&run->log, "invalid ssh-cipher '%s', using ssh's default", c);
+	strbuf_release(&cpu);
+}
+
 static int open_transport(struct run *run, struct strbuf *err)
 {
 	int r;
@@ -250,6 +270,7 @@ static int open_transport(struct run *run, struct strbuf *err)
 		if (run->job->compress && wire_codec_parse(run->job->compress, &run->codec) < 0)
 			run->codec = WIRE_NONE;
 		run->codec_level = (int)cfg.compress_level;
+		set_cipher(run, cfg.ssh_cipher);
 		run->t_open = 1;
 	}
 	return r;

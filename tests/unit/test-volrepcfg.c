@@ -111,6 +111,8 @@ static void test_errors(void **state)
 		{ "compress gzip\n", "volrep.cfg:1: invalid value 'gzip' for 'compress'" },
 		{ "compress-level 0\n", "volrep.cfg:1: invalid value '0' for 'compress-level'" },
 		{ "compress-level 20\n", "volrep.cfg:1: invalid value '20' for 'compress-level'" },
+		{ "ssh-cipher -oProxyCommand=x\n", "volrep.cfg:1: invalid value '-oProxyCommand=x' for 'ssh-cipher'" },
+		{ "ssh-cipher AES\n", "volrep.cfg:1: invalid value 'AES' for 'ssh-cipher'" },
 	};
 
 	(void)state;
@@ -192,6 +194,8 @@ static void test_round_trip(void **state)
 		"stall-timeout 7\n",
 		"compress zstd\ncompress-level 9\n",
 		"compress lz4\n",
+		"ssh-cipher default\n",
+		"ssh-cipher aes256-gcm@openssh.com\n",
 	};
 
 	(void)state;
@@ -234,6 +238,8 @@ static void test_round_trip(void **state)
 	strbuf_reset(&t);
 	volrep_cfg_format(&c, &t);
 	assert_non_null(strstr(t.buf, "\ncompress lz4\ncompress-level 19\n"));
+	/* ssh-cipher: auto by default (not written) */
+	assert_string_equal(c.ssh_cipher, "auto");
 	strbuf_release(&err);
 	strbuf_release(&t);
 }
