@@ -18,11 +18,13 @@ DESTDIR ?=
 VERSION := 0.1.0
 
 # libcurl: webhook notifications (src/notify/webhook.c); libmicrohttpd:
-# the HTTP server of /metrics and of the API (src/http/server.c, src/api),
-# whose TLS is libmicrohttpd's GnuTLS
-PKG_CFLAGS := $(shell pkg-config --cflags jansson nettle libcurl libmicrohttpd 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs jansson nettle libcurl libmicrohttpd 2>/dev/null || \
-		echo -ljansson -lnettle -lcurl -lmicrohttpd)
+# libcurl: webhook notifications (src/notify/webhook.c) and the etcd store;
+# libmicrohttpd: the HTTP server of /metrics and of the API
+# (src/http/server.c, src/api), whose TLS is libmicrohttpd's GnuTLS;
+# libzstd, liblz4: compression on the wire (src/exec/wire.c)
+PKG_CFLAGS := $(shell pkg-config --cflags jansson nettle libcurl libmicrohttpd libzstd liblz4 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs jansson nettle libcurl libmicrohttpd libzstd liblz4 2>/dev/null || \
+		echo -ljansson -lnettle -lcurl -lmicrohttpd -lzstd -llz4)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wvla -Wwrite-strings -Wmissing-prototypes \
            -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral

@@ -7,7 +7,9 @@
 #      sides).                                             goal <= 0.5x
 #   2. full-sync throughput of volrep vs the raw
 #      `zfs send | ssh zfs recv` pipe (over an open ssh connection, as
-#      volrep's, so that both measure moving the data).    goal >= 0.95x
+#      volrep's, so that both measure moving the data; the pipe with
+#      ssh's default cipher, volrep with volrep.cfg's ssh-cipher "auto":
+#      AES-GCM where the CPU has AES).                     goal >= 1.0x
 # Needs root, zfs-fuse, btrfs-progs, sshd. Exits 1 when a goal is missed.
 # BENCH_RUNS (default 10) runs for 1, BENCH_MB (default 384) MB for 2.
 set -u
@@ -113,6 +115,11 @@ fi
 # ---- 2. full-sync throughput -----------------------------------------
 echo
 echo "2. full sync of $MB MB (ZFS, one volume)"
+if grep -q "^flags.* aes\( \|$\)" /proc/cpuinfo; then
+	echo "   volrep's ssh cipher: aes128-gcm@openssh.com (ssh-cipher auto, the CPU has AES)"
+else
+	echo "   volrep's ssh cipher: chacha20-poly1305@openssh.com (ssh-cipher auto, no AES in the CPU)"
+fi
 V=local-zfs:subvol-902-disk-0
 DS=rpool/data/subvol-902-disk-0
 guest_create a 902 lxc && guest_add_disk a 902 rootfs $V $MB || exit 1
@@ -157,7 +164,7 @@ if e2e_have_engine; then
 	tf=$(median <"$TRASH/t.vfull")
 	printf '   volrep run --id         %8.1f MB/s  (%.2f s, median of 2)\n' "$(echo "$MB $tf" | awk '{ print $1 / $2 }')" "$tf"
 	r=$(echo "$tr $tf" | awk '{ printf "%.2f", $1 / $2 }')
-	printf '   ratio volrep/raw        %8sx  (goal >= 0.95x) %s\n' "$r" "$(verdict "$r" ">=" 0.95)"
+	printf '   ratio volrep/raw        %8sx  (goal >= 1.0x) %s\n' "$r" "$(verdict "$r" ">=" 1.0)"
 else
 	echo "   volrep run --id         (volrep run is not built yet)"
 fi

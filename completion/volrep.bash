@@ -84,8 +84,12 @@ _volrep()
 		COMPREPLY=($(compgen -W "local full" -- "$cur"))
 		return
 		;;
+	--compress)
+		COMPREPLY=($(compgen -W "none zstd lz4" -- "$cur"))
+		return
+		;;
 	--delete)
-		COMPREPLY=($(compgen -W "schedule rate comment disable source remove_job" -- "$cur"))
+		COMPREPLY=($(compgen -W "schedule rate comment disable source remove_job compress keep" -- "$cur"))
 		return
 		;;
 	--schedule | --rate | --comment | --digest | --from | --iterations | --guest)
@@ -132,7 +136,7 @@ _volrep()
 # options whose next word is their value (not a positional argument)
 _volrep_value_opts()
 {
-	echo "--schedule --rate --comment --source --remove_job --delete --digest --id --guest" \
+	echo "--schedule --rate --comment --source --remove_job --compress --snapshot --delete --digest --id --guest" \
 		"--output-format --from --iterations --to --address"
 }
 

@@ -74,11 +74,25 @@ static void check_select(const struct snap_map *m)
 			for (size_t k = 0; k <= l->nr + 1; k++) {
 				int64_t last = k == 0 ? 0 : k == 1 ? 1 : l->v[k - 2].creation;
 				const char *parent = l->nr ? l->v[0].name : NULL;
-				struct strvec stale = STRVEC_INIT;
+				struct strvec stale = STRVEC_INIT, kstale = STRVEC_INIT;
 				struct strbuf lastname = STRBUF_INIT;
 				int warn;
 
-				prepare_select(l, jobs[j], last, parent, &stale, &warn);
+				prepare_select(l, jobs[j], last, parent, 0, &stale, &warn);
+				/* retention only ever keeps more: a subset, and at
+				 * most keep fewer */
+				prepare_select(l, jobs[j], last, parent, (unsigned)(k % 3), &kstale, &warn);
+				if (kstale.nr > stale.nr || stale.nr - kstale.nr > k % 3)
+					abort();
+				for (size_t s = 0; s < kstale.nr; s++) {
+					size_t t = 0;
+
+					while (t < stale.nr && strcmp(stale.v[t], kstale.v[s]))
+						t++;
+					if (t == stale.nr)
+						abort();
+				}
+				strvec_clear(&kstale);
 				repl_snapname(&lastname, jobs[j], last);
 				for (size_t s = 0; s < stale.nr; s++) {
 					if (!repl_snap_of_job(stale.v[s], jobs[j]) ||

@@ -91,6 +91,11 @@ struct backend_caps {
 
 /* Flags of backend_export_start(). */
 #define BACKEND_EXPORT_COMPRESSED 0x1 /* ask for a compressed stream if possible */
+/* the receiver keeps older snapshots the sender no longer has (a job's
+ * "keep"): zfs sends a plain incremental (-i), not a replication stream
+ * or package (-R, -I, and -p on zfs-fuse), which `zfs recv -F` prunes to
+ * the sender's snapshots */
+#define BACKEND_EXPORT_KEEP_TARGET 0x2
 
 struct backend;
 

@@ -33,11 +33,22 @@ static void argv_send(struct strvec *argv, const char *tool, const struct backen
 	strvec_push(argv, "send");
 	if (dry_run)
 		strvec_push(argv, "-nP");
-	strvec_push(argv, caps->send_no_encrypt ? "-RpU" : "-Rp");
+	if (base && (flags & BACKEND_EXPORT_KEEP_TARGET)) {
+		/* a plain incremental: -R and -p (zfs-fuse) make a stream
+		 * package, and recv -F prunes the target to the package's
+		 * snapshots; the properties came with the full stream */
+		if (caps->send_no_encrypt)
+			strvec_push(argv, "-U");
+	} else {
+		strvec_push(argv, caps->send_no_encrypt ? "-RpU" : "-Rp");
+	}
 	if ((flags & BACKEND_EXPORT_COMPRESSED) && caps->send_compressed)
 		strvec_push(argv, "-c");
 	if (base) {
-		strvec_push(argv, "-I");
+		/* -I makes a stream package as well; the source has no
+		 * snapshot of the job between base and snap, so -i carries
+		 * the same */
+		strvec_push(argv, flags & BACKEND_EXPORT_KEEP_TARGET ? "-i" : "-I");
 		strvec_pushf(argv, "%s@%s", ds, base);
 	}
 	strvec_push(argv, "--");

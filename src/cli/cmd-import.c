@@ -4,9 +4,11 @@
  * looks for. */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
@@ -15,6 +17,7 @@
 #include "cli/commands.h"
 #include "cli/volume-spec.h"
 #include "config/guest.h"
+#include "exec/wire.h"
 
 /* A receive (zfs recv -F, a rollback first) into a volume of a guest that
  * runs on this node would overwrite its live data: refused, as
@@ -47,23 +50,160 @@ static int check_not_local(int argc, char **argv, const struct context *ctx)
 	return r;
 }
 
+/* --compress CODEC: the stream on stdin is framed and compressed
+ * (exec/wire.h). A thread decodes it into a pipe that the receive reads,
+ * so that the storage tool sees the plain stream; a bad or truncated
+ * stream closes the pipe early (the receive fails on the cut stream) and
+ * fails the import in any case. */
+struct decoder {
+	enum wire_codec codec;
+	int in, out;
+	int r;
+	int done; /* set (atomically) once r and msg are final */
+	char msg[200];
+};
+
+static int emit_all(void *data, const void *buf, size_t len)
+{
+	struct decoder *d = data;
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(d->out, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void *decode_thread(void *arg)
+{
+	struct decoder *d = arg;
+	struct wire_dec *dec = wire_dec_new(d->codec);
+	char *buf = malloc(WIRE_CHUNK_MAX);
+	int r = buf ? 0 : -ENOMEM;
+
+	while (!r) {
+		ssize_t n = read(d->in, buf, WIRE_CHUNK_MAX);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			snprintf(d->msg, sizeof(d->msg), "cannot read the stream: %s", strerror(errno));
+			break;
+		}
+		if (n == 0) {
+			r = wire_dec_finish(dec);
+			break;
+		}
+		r = wire_dec_feed(dec, buf, (size_t)n, emit_all, d);
+	}
+	if (r < 0 && !d->msg[0])
+		snprintf(d->msg, sizeof(d->msg), "%s", wire_dec_error(dec));
+	d->r = r;
+	__atomic_store_n(&d->done, 1, __ATOMIC_RELEASE);
+	close(d->out);
+	free(buf);
+	wire_dec_free(dec);
+	return NULL;
+}
+
+/* Take "--compress CODEC" out of argv (in place). 0, or -1 after the
+ * message for a bad value. */
+static int take_compress(int *argc, char **argv, enum wire_codec *codec)
+{
+	int j = 0;
+
+	*codec = WIRE_NONE;
+	for (int i = 0; i < *argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			while (i < *argc)
+				argv[j++] = argv[i++];
+			break;
+		}
+		if (!strcmp(argv[i], "--compress")) {
+			if (i + 1 >= *argc || wire_codec_parse(argv[i + 1], codec) < 0 || *codec == WIRE_NONE)
+				return error("invalid --compress '%s': expected zstd or lz4",
+					     i + 1 < *argc ? argv[i + 1] : "");
+			i++;
+			continue;
+		}
+		argv[j++] = argv[i];
+	}
+	*argc = j;
+	argv[j] = NULL;
+	return 0;
+}
+
+static int import_stream(struct backend *b, const struct volume_spec *spec, enum wire_codec codec)
+{
+	struct decoder d = { .codec = codec, .in = STDIN_FILENO };
+	pthread_t th;
+	int fds[2], r;
+
+	if (codec == WIRE_NONE)
+		return backend_import(b, spec->volname, spec->snapshot, spec->base, STDIN_FILENO);
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		error("cannot create a pipe: %s", strerror(errno));
+		return -EIO;
+	}
+	d.out = fds[1];
+	if (pthread_create(&th, NULL, decode_thread, &d)) {
+		close(fds[0]);
+		close(fds[1]);
+		error("cannot start the decoder");
+		return -EIO;
+	}
+	r = backend_import(b, spec->volname, spec->snapshot, spec->base, fds[0]);
+	close(fds[0]);
+	if (r < 0) {
+		/* the decoder may be blocked reading stdin: not waited for
+		 * (the process exits) */
+		error("%s", backend_errmsg(b));
+		if (__atomic_load_n(&d.done, __ATOMIC_ACQUIRE) && d.r < 0)
+			error("%s", d.msg);
+		return r;
+	}
+	/* the receive read its whole stream; the decoder checks the end
+	 * frame that follows */
+	pthread_join(th, NULL);
+	if (d.r < 0) {
+		error("%s", d.msg);
+		return -EIO;
+	}
+	return 0;
+}
+
 int cmd_import(int argc, char **argv, struct context *ctx)
 {
 	struct volume_spec spec;
 	struct backend b = BACKEND_INIT;
+	enum wire_codec codec;
 	char *volid;
 	int r;
 
+	if (take_compress(&argc, argv, &codec) < 0)
+		return EXIT_USAGE;
 	if (check_not_local(argc, argv, ctx) < 0)
 		return EXIT_USAGE;
 	r = volume_spec_open(argc, argv, 0, STDIN_FILENO, ctx, &spec, &b);
 	if (r)
 		return r;
 	volid = backend_volid(&b, spec.volname);
-	r = backend_import(&b, spec.volname, spec.snapshot, spec.base, STDIN_FILENO);
-	if (r < 0)
-		error("%s", backend_errmsg(&b));
-	else
+	if (codec == WIRE_NONE) {
+		r = backend_import(&b, spec.volname, spec.snapshot, spec.base, STDIN_FILENO);
+		if (r < 0)
+			error("%s", backend_errmsg(&b));
+	} else {
+		r = import_stream(&b, &spec, codec);
+	}
+	if (r >= 0)
 		printf("successfully imported '%s'\n", volid);
 	free(volid);
 	backend_close(&b);

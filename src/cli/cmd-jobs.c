@@ -94,16 +94,17 @@ int cmd_create_local_job(int argc, char **argv, struct context *ctx)
 		{ "schedule", OPT_VALUE, NULL }, { "rate", OPT_VALUE, NULL },
 		{ "comment", OPT_VALUE, NULL }, { "disable", OPT_BOOL, NULL },
 		{ "source", OPT_VALUE, NULL }, { "remove_job", OPT_VALUE, NULL },
+		{ "compress", OPT_VALUE, NULL }, { "keep", OPT_VALUE, NULL },
 		{ NULL, OPT_VALUE, NULL },
 	};
 	struct strvec pos = STRVEC_INIT;
 	struct ops_err e = OPS_ERR_INIT;
-	struct ops_kv kv[8];
+	struct ops_kv kv[16];
 	int ret = EXIT_USAGE;
 
 	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, args, 2) < 0)
 		goto out;
-	to_kv(specs, kv, 8);
+	to_kv(specs, kv, 16);
 	ret = finish(ops_job_create(ctx, pos.v[0], pos.v[1], kv, &e), &e);
 	if (!ret)
 		show_schedule(specs);
@@ -119,10 +120,10 @@ static int run_update(struct context *ctx, const char *raw_id, const char *targe
 		      const char *del, const struct opt_spec *specs)
 {
 	struct ops_err e = OPS_ERR_INIT;
-	struct ops_kv kv[12];
+	struct ops_kv kv[16];
 	int ret;
 
-	to_kv(specs, kv, 12);
+	to_kv(specs, kv, 16);
 	ret = finish(ops_job_update(ctx, raw_id, target, digest, del, kv, &e), &e);
 	if (!ret)
 		show_schedule(specs);
@@ -136,6 +137,7 @@ int cmd_update(int argc, char **argv, struct context *ctx)
 		{ "schedule", OPT_VALUE, NULL }, { "rate", OPT_VALUE, NULL },
 		{ "comment", OPT_VALUE, NULL }, { "disable", OPT_BOOL, NULL },
 		{ "source", OPT_VALUE, NULL }, { "remove_job", OPT_VALUE, NULL },
+		{ "compress", OPT_VALUE, NULL }, { "keep", OPT_VALUE, NULL },
 		{ "delete", OPT_VALUE, NULL }, { "digest", OPT_VALUE, NULL },
 		{ "target", OPT_VALUE, NULL },
 		{ NULL, OPT_VALUE, NULL },

@@ -118,7 +118,8 @@ int cmd_failover(int argc, char **argv, struct context *ctx)
 	static const char *const names[] = { "vmid" };
 	struct opt_spec specs[] = {
 		{ "to", OPT_VALUE, NULL }, { "dry-run", OPT_BOOL, NULL }, { "force", OPT_BOOL, NULL },
-		{ "confirm-down", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL },
+		{ "confirm-down", OPT_VALUE, NULL }, { "snapshot", OPT_VALUE, NULL },
+		{ NULL, OPT_VALUE, NULL },
 	};
 	struct strvec pos = STRVEC_INIT;
 	struct strbuf err = STRBUF_INIT;
@@ -133,7 +134,13 @@ int cmd_failover(int argc, char **argv, struct context *ctx)
 		error("invalid node name '%s'", specs[0].value);
 		goto out;
 	}
+	if (specs[4].value && !repl_snap_any(specs[4].value)) {
+		error("invalid snapshot '%s' - expected a replication snapshot (__replicate_<id>_<time>__)",
+		      specs[4].value);
+		goto out;
+	}
 	o.to = specs[0].value;
+	o.snapshot = specs[4].value;
 	o.dry_run = specs[1].value && !strcmp(specs[1].value, "1");
 	o.force = specs[2].value && !strcmp(specs[2].value, "1");
 	if (specs[3].value && !valid_node_name(specs[3].value)) {

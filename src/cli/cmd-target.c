@@ -34,6 +34,20 @@ static int parse_last_sync(const char *s, int64_t *ret)
 	return 0;
 }
 
+/* --keep N: extra restore points of the job kept here (0..JOB_KEEP_MAX) */
+static int parse_keep(const char *s, unsigned *ret)
+{
+	uint64_t v = 0;
+
+	*ret = 0;
+	if (s && parse_uint_range(s, 0, JOB_KEEP_MAX, &v) < 0) {
+		error("invalid keep '%s' - expected a number of snapshots, 0..%d", s, JOB_KEEP_MAX);
+		return -1;
+	}
+	*ret = (unsigned)v;
+	return 0;
+}
+
 static int parse_jobid(const char *s, struct strbuf *canon)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -61,6 +75,7 @@ int cmd_prepare_local_job(int argc, char **argv, struct context *ctx)
 	struct opt_spec specs[] = {
 		{ "scan", OPT_VALUE, NULL }, { "last_sync", OPT_VALUE, NULL },
 		{ "parent_snapname", OPT_VALUE, NULL }, { "force", OPT_BOOL, NULL },
+		{ "keep", OPT_VALUE, NULL },
 		{ NULL, OPT_VALUE, NULL },
 	};
 	struct strvec pos = STRVEC_INIT, scan = STRVEC_INIT, volids = STRVEC_INIT;
@@ -77,7 +92,8 @@ int cmd_prepare_local_job(int argc, char **argv, struct context *ctx)
 		error("missing argument 'id'");
 		goto out;
 	}
-	if (parse_jobid(pos.v[0], &id) < 0 || parse_last_sync(specs[1].value, &a.last_sync) < 0)
+	if (parse_jobid(pos.v[0], &id) < 0 || parse_last_sync(specs[1].value, &a.last_sync) < 0 ||
+	    parse_keep(specs[4].value, &a.keep) < 0)
 		goto out;
 	if (specs[0].value) {
 		strvec_split(&scan, specs[0].value, ',');
@@ -127,11 +143,13 @@ out:
 
 int cmd_finalize_local_job(int argc, char **argv, struct context *ctx)
 {
-	struct opt_spec specs[] = { { "last_sync", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL } };
+	struct opt_spec specs[] = { { "last_sync", OPT_VALUE, NULL }, { "keep", OPT_VALUE, NULL },
+				    { NULL, OPT_VALUE, NULL } };
 	struct strvec pos = STRVEC_INIT, volids = STRVEC_INIT;
 	struct strbuf id = STRBUF_INIT, err = STRBUF_INIT;
 	struct cluster_config cc = CLUSTER_CONFIG_INIT;
 	int64_t last_sync;
+	unsigned keep;
 	int r, ret = EXIT_USAGE;
 
 	log_set_prefix("");
@@ -141,14 +159,15 @@ int cmd_finalize_local_job(int argc, char **argv, struct context *ctx)
 		error("missing argument 'id'");
 		goto out;
 	}
-	if (parse_jobid(pos.v[0], &id) < 0 || parse_last_sync(specs[0].value, &last_sync) < 0)
+	if (parse_jobid(pos.v[0], &id) < 0 || parse_last_sync(specs[0].value, &last_sync) < 0 ||
+	    parse_keep(specs[1].value, &keep) < 0)
 		goto out;
 	for (size_t i = 1; i < pos.nr; i++)
 		strvec_push(&volids, pos.v[i]);
 	ret = EXIT_FAILED;
 	if (load_config(&cc, ctx) < 0)
 		goto out;
-	r = target_finalize(&cc, ctx->node, id.buf, &volids, last_sync, &elog_stderr, &err);
+	r = target_finalize(&cc, ctx->node, id.buf, &volids, last_sync, keep, &elog_stderr, &err);
 	if (r < 0) {
 		error("%s", err.buf);
 		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;

@@ -1,4 +1,4 @@
-/* The store on a Proxmox VE cluster file system (store-pmxcfs.h).
+/* The store on a Proxmox VE cluster file system; see store-pmxcfs.h.
  *
  * pmxcfs is a FUSE file system with its own rules, which this file keeps:
  * files can be created, written and renamed but chmod to anything but

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <nettle/sha1.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -209,6 +210,23 @@ int job_set_option(struct repl_job *job, const char *key, const char *value, str
 		}
 		set_str(&job->rate, value);
 		job->rate_mbps = d;
+	} else if (!strcmp(key, "compress")) {
+		/* volrep's own: compression on the wire (exec/wire.h) */
+		if (strcmp(value, "none") && strcmp(value, "zstd") && strcmp(value, "lz4")) {
+			strbuf_addf(err, "invalid compress '%s' - value '%s' does not have a value in the enumeration 'none, zstd, lz4'",
+				    value, value);
+			return -EINVAL;
+		}
+		set_str(&job->compress, value);
+	} else if (!strcmp(key, "keep")) {
+		/* volrep's own: retention on the target (pve-zsync's --dest-maxsnap) */
+		uint64_t v;
+
+		if (parse_uint_range(value, 0, JOB_KEEP_MAX, &v) < 0) {
+			strbuf_addf(err, "invalid keep '%s' - expected a number of snapshots, 0..%d", value, JOB_KEEP_MAX);
+			return -EINVAL;
+		}
+		job->keep = (unsigned)v;
 	} else if (!strcmp(key, "comment")) {
 		if (utf8_chars(value) > JOB_COMMENT_MAX) {
 			strbuf_addf(err, "invalid comment - value may only be %d characters long", JOB_COMMENT_MAX);
@@ -250,6 +268,10 @@ int job_delete_option(struct repl_job *job, const char *key, struct strbuf *err)
 		job->rate_mbps = 0;
 	} else if (!strcmp(key, "comment")) {
 		set_str(&job->comment, NULL);
+	} else if (!strcmp(key, "compress")) {
+		set_str(&job->compress, NULL);
+	} else if (!strcmp(key, "keep")) {
+		job->keep = 0;
 	} else if (!strcmp(key, "disable")) {
 		job->disable = 0;
 	} else if (!strcmp(key, "remove_job")) {
@@ -270,6 +292,7 @@ static void job_release(struct repl_job *job)
 	free(job->schedule);
 	free(job->rate);
 	free(job->comment);
+	free(job->compress);
 	free(job->source);
 }
 
@@ -522,9 +545,17 @@ int jobs_cfg_format(const struct jobs_cfg *jc, struct strbuf *out, struct strbuf
 			comment_encode(job->comment, &enc);
 			sc_section_set(s, "comment", enc.buf);
 		}
+		if (job->compress)
+			sc_section_set(s, "compress", job->compress);
 		if (job->disable)
 			sc_section_set(s, "disable", "1");
 		sc_section_set(s, "target", job->target);
+		if (job->keep) {
+			char kb[16];
+
+			snprintf(kb, sizeof(kb), "%u", job->keep);
+			sc_section_set(s, "keep", kb);
+		}
 		if (job->rate)
 			sc_section_set(s, "rate", job->rate);
 		if (job->remove_job)

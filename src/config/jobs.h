@@ -34,6 +34,8 @@ enum remove_mode {
 	REMOVE_FULL,  /* "full": also remove the replicated volumes on the target */
 };
 
+#define JOB_KEEP_MAX 100
+
 struct repl_job {
 	char *id;          /* canonical "<guest>-<jobnum>" */
 	uint32_t guest;
@@ -46,6 +48,8 @@ struct repl_job {
 	int disable;
 	enum remove_mode remove_job;
 	char *source;      /* NULL when unset */
+	char *compress;    /* "none", "zstd", "lz4"; NULL: the node's default */
+	unsigned keep;     /* older replication snapshots kept on the target (0: pvesr's one) */
 	unsigned line;     /* header line in the file, 0 for new jobs */
 };
 

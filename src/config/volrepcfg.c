@@ -30,6 +30,9 @@ enum cfg_key {
 	K_API_CERT,
 	K_API_KEY,
 	K_STALL_TIMEOUT,
+	K_COMPRESS,
+	K_COMPRESS_LEVEL,
+	K_SSH_CIPHER,
 	K_COUNT
 };
 
@@ -62,7 +65,15 @@ static const struct {
 	[K_API_KEY] = { "api-key", "PATH", "TLS private key (PEM) of api-listen" },
 	[K_STALL_TIMEOUT] = { "stall-timeout", "SECONDS",
 			      "a remote call or stream that moves no data for this long is killed, 1..86400" },
+	[K_COMPRESS] = { "compress", "none|zstd|lz4",
+			 "compression on the wire for jobs without their own 'compress'" },
+	[K_COMPRESS_LEVEL] = { "compress-level", "N", "zstd compression level, 1..19 (lz4 has one level)" },
+	[K_SSH_CIPHER] = { "ssh-cipher", "auto|default|NAME",
+			   "ssh cipher of replication streams: auto (AES-GCM with AES instructions, else "
+			   "ChaCha20-Poly1305), default (ssh's choice) or an OpenSSH cipher name" },
 };
+
+static const char *const compress_names[] = { "none", "zstd", "lz4" };
 
 void volrep_cfg_init(struct volrep_cfg *cfg)
 {
@@ -76,6 +87,9 @@ void volrep_cfg_init(struct volrep_cfg *cfg)
 	cfg->notify_timeout = VOLREP_CFG_DEFAULT_NOTIFY_TIMEOUT;
 	cfg->log_keep = VOLREP_CFG_DEFAULT_LOG_KEEP;
 	cfg->stall_timeout = VOLREP_CFG_DEFAULT_STALL_TIMEOUT;
+	cfg->compress = 0;
+	cfg->compress_level = VOLREP_CFG_DEFAULT_COMPRESS_LEVEL;
+	snprintf(cfg->ssh_cipher, sizeof(cfg->ssh_cipher), "auto");
 }
 
 /* A recipient: a local user or user@domain, no blanks, quotes or angle
@@ -352,6 +366,27 @@ static int set_value(struct volrep_cfg *cfg, int k, const char *value, struct st
 			goto range;
 		cfg->stall_timeout = (unsigned)u;
 		return 0;
+	case K_COMPRESS:
+		for (unsigned i = 0; i < 3; i++)
+			if (!strcmp(value, compress_names[i])) {
+				cfg->compress = i;
+				return 0;
+			}
+		goto range;
+	case K_COMPRESS_LEVEL:
+		if (parse_uint_range(value, 1, 19, &u) < 0)
+			goto range;
+		cfg->compress_level = (unsigned)u;
+		return 0;
+	case K_SSH_CIPHER:
+		/* [a-z0-9.@-], not starting with '-' (as ssh_valid_cipher) */
+		if (!*value || strlen(value) >= sizeof(cfg->ssh_cipher) || value[0] == '-' ||
+		    strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789-.@") != strlen(value))
+			goto range;
+		/* nothing of an earlier value behind the NUL (equal settings are equal bytes) */
+		memset(cfg->ssh_cipher, 0, sizeof(cfg->ssh_cipher));
+		snprintf(cfg->ssh_cipher, sizeof(cfg->ssh_cipher), "%s", value);
+		return 0;
 	}
 	return -EINVAL;
 range:
@@ -509,6 +544,12 @@ void volrep_cfg_format(const struct volrep_cfg *cfg, struct strbuf *out)
 		strbuf_addf(out, "%s %s\n", keys[K_API_KEY].name, cfg->api_key);
 	if (cfg->stall_timeout != VOLREP_CFG_DEFAULT_STALL_TIMEOUT)
 		strbuf_addf(out, "%s %u\n", keys[K_STALL_TIMEOUT].name, cfg->stall_timeout);
+	if (cfg->compress)
+		strbuf_addf(out, "%s %s\n", keys[K_COMPRESS].name, compress_names[cfg->compress]);
+	if (cfg->compress_level != VOLREP_CFG_DEFAULT_COMPRESS_LEVEL)
+		strbuf_addf(out, "%s %u\n", keys[K_COMPRESS_LEVEL].name, cfg->compress_level);
+	if (strcmp(cfg->ssh_cipher, "auto"))
+		strbuf_addf(out, "%s %s\n", keys[K_SSH_CIPHER].name, cfg->ssh_cipher);
 }
 
 void volrep_cfg_describe(struct strbuf *out)
@@ -529,6 +570,9 @@ void volrep_cfg_describe(struct strbuf *out)
 		[K_API_CERT] = "none",
 		[K_API_KEY] = "none",
 		[K_STALL_TIMEOUT] = "300",
+		[K_COMPRESS] = "none",
+		[K_COMPRESS_LEVEL] = "3",
+		[K_SSH_CIPHER] = "auto",
 	};
 
 	for (int k = 0; k < K_COUNT; k++) {

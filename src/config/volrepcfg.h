@@ -50,6 +50,7 @@
  * zfs-fuse snapshot removal retries for 15 s), short enough that a hung
  * target does not hold a guest's lock for long. */
 #define VOLREP_CFG_DEFAULT_STALL_TIMEOUT 300
+#define VOLREP_CFG_DEFAULT_COMPRESS_LEVEL 3
 #define VOLREP_CFG_WEBHOOKS_MAX 8
 #define VOLREP_CFG_LOG_KEEP_LIMIT 1000
 /* five minutes: a longer wait for one notification is a hung server */
@@ -85,6 +86,9 @@ struct volrep_cfg {
 	char api_cert[256];      /* TLS certificate and key (PEM paths), "" = plain HTTP */
 	char api_key[256];
 	unsigned stall_timeout;  /* seconds without data before a remote call or stream is killed */
+	unsigned compress;       /* jobs' default codec on the wire: 0 none, 1 zstd, 2 lz4 (exec/wire.h) */
+	unsigned compress_level; /* zstd level 1..19 */
+	char ssh_cipher[65];     /* "auto", "default" or an OpenSSH cipher name */
 };
 
 /* Parse a metrics-listen value: "A.B.C.D:PORT" or "[IPV6]:PORT", port

@@ -282,6 +282,41 @@ static int owner_alive(struct store *st, const char *node, struct strbuf *err)
 	return r;
 }
 
+/* --snapshot: an older restore point (a job's "keep"). The chosen node
+ * when it has the snapshot on every volume, else the first complete
+ * candidate that has. Returns the index (its snap/time set to the
+ * snapshot) or -ENOENT. */
+static int pick_restore_point(struct replica_candidate *c, size_t n, int pick, const struct strvec *volids,
+			      const char *snap, uint32_t vmid, struct strbuf *err)
+{
+	int64_t t;
+
+	if (!repl_snap_time(snap, &t)) {
+		strbuf_addf(err, "'%s' is not a replication snapshot", snap);
+		return -EINVAL;
+	}
+	for (size_t k = 0; k <= n; k++) {
+		/* the chosen one first, then the others in order */
+		size_t i = k == 0 ? (size_t)pick : k - 1;
+		int all = c[i].complete && volids->nr;
+
+		if (k > 0 && (int)i == pick)
+			continue;
+		for (size_t v = 0; v < volids->nr && all; v++) {
+			const struct vol_snaps *vs = snap_map_find(&c[i].snaps, volids->v[v]);
+
+			all = vs && backend_snapshot_list_find(&vs->snaps, snap) != NULL;
+		}
+		if (all) {
+			c[i].snap = snap;
+			c[i].time = t;
+			return (int)i;
+		}
+	}
+	strbuf_addf(err, "no replica of guest '%" PRIu32 "' has snapshot '%s' on every volume", vmid, snap);
+	return -ENOENT;
+}
+
 static int failover_run(const struct context *ctx, const struct failover_opts *o, const char *expect_owner,
 			struct strbuf *err)
 {
@@ -386,6 +421,8 @@ static int failover_run(const struct context *ctx, const struct failover_opts *o
 	for (size_t i = 0; i < f.ncand; i++)
 		query(&f, &f.cand[i]);
 	pick = replica_choose(f.cand, f.ncand, o->vmid, &f.volids, o->to, ctx->node, err);
+	if (pick >= 0 && o->snapshot)
+		pick = pick_restore_point(f.cand, f.ncand, pick, &f.volids, o->snapshot, o->vmid, err);
 	if (pick < 0) {
 		for (size_t i = 0; i < f.ncand; i++)
 			if (!f.cand[i].reachable)

@@ -30,6 +30,8 @@
 struct failover_opts {
 	uint32_t vmid;
 	const char *to;  /* the node to fail over to, NULL: the freshest */
+	const char *snapshot; /* restore point (a replication snapshot on every
+			       * volume), NULL: the newest complete one */
 	int dry_run;
 	int force;       /* even when the guest's node still answers */
 	const char *confirm_down; /* etcd: with force, the node named here may still hold its liveness key */

@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
+#include "engine/replica.h"
 
 /* an identity (zfs guid, btrfs uuid) from the other side: short, printable */
 #define SNAP_ID_MAX 64
@@ -175,8 +176,27 @@ out:
 	return r;
 }
 
+/* Is n one of the keep newest snapshots of the job older than last_sync? */
+static int kept(const struct backend_snapshot_list *snaps, const char *jobid, int64_t last_sync, unsigned keep,
+		const char *n)
+{
+	int64_t t, u;
+	unsigned newer = 0;
+
+	if (!keep || !repl_snap_time(n, &t) || t >= last_sync)
+		return 0;
+	for (size_t i = 0; i < snaps->nr; i++) {
+		const char *o = snaps->v[i].name;
+
+		if (repl_snap_of_job(o, jobid) && repl_snap_time(o, &u) && u < last_sync &&
+		    (u > t || (u == t && strcmp(o, n) > 0)))
+			newer++;
+	}
+	return newer < keep;
+}
+
 int prepare_select(const struct backend_snapshot_list *snaps, const char *jobid, int64_t last_sync,
-		   const char *parent, struct strvec *stale, int *warn)
+		   const char *parent, unsigned keep, struct strvec *stale, int *warn)
 {
 	struct strbuf last = STRBUF_INIT;
 	int removal_ok;
@@ -193,6 +213,9 @@ int prepare_select(const struct backend_snapshot_list *snaps, const char *jobid,
 
 		if (!strcmp(n, last.buf) || (parent && !strcmp(n, parent)) || !repl_snap_of_job(n, jobid))
 			continue;
+		/* retention: older restore points kept (on the target) */
+		if (kept(snaps, jobid, last_sync, keep, n))
+			continue;
 		strvec_push(stale, n);
 	}
 	if (!removal_ok && last_sync > 1 && stale->nr)
@@ -202,8 +225,8 @@ int prepare_select(const struct backend_snapshot_list *snaps, const char *jobid,
 }
 
 int prepare_volumes(struct storemap *sm, const struct strvec *volids, const char *jobid,
-		    int64_t last_sync, const char *parent, const struct elog *log, struct snap_map *out,
-		    struct strvec *cleaned, struct strbuf *err)
+		    int64_t last_sync, const char *parent, unsigned keep, const struct elog *log,
+		    struct snap_map *out, struct strvec *cleaned, struct strbuf *err)
 {
 	struct strbuf last = STRBUF_INIT;
 	int r = 0;
@@ -234,7 +257,7 @@ int prepare_volumes(struct storemap *sm, const struct strvec *volids, const char
 			backend_snapshot_list_clear(&snaps);
 			break;
 		}
-		ok = prepare_select(&snaps, jobid, last_sync, parent, &stale, &warn);
+		ok = prepare_select(&snaps, jobid, last_sync, parent, keep, &stale, &warn);
 		if (warn)
 			elog_printf(log, "expected snapshot %s not present for %s, not removing others", last.buf, volid);
 		vs = snap_map_get(out, volid);

@@ -66,9 +66,12 @@ int snap_map_from_json(const char *text, size_t len, struct snap_map *m, struct 
  * match, not the last_sync snapshot, not parent) are appended to stale.
  * Returns 1 when they may be deleted, 0 when not. *warn is set when the
  * last_sync snapshot is missing although last_sync > 1 and stale
- * snapshots exist (pvesr logs "expected snapshot ... not present"). */
+ * snapshots exist (pvesr logs "expected snapshot ... not present").
+ * keep (retention on the target, the job's "keep"): the keep newest of
+ * the job's snapshots older than last_sync are not stale either; newer
+ * ones (a failed run's) still are. */
 int prepare_select(const struct backend_snapshot_list *snaps, const char *jobid, int64_t last_sync,
-		   const char *parent, struct strvec *stale, int *warn);
+		   const char *parent, unsigned keep, struct strvec *stale, int *warn);
 
 /* prepare() over volids (all must exist): for each volume list the
  * snapshots, delete the stale ones where allowed (logging pvesr's
@@ -78,7 +81,7 @@ int prepare_select(const struct backend_snapshot_list *snaps, const char *jobid,
  * deleted are appended to cleaned (may be NULL). Returns 0, or -errno
  * with the message in err when a storage or snapshot list failed. */
 int prepare_volumes(struct storemap *sm, const struct strvec *volids, const char *jobid,
-		    int64_t last_sync, const char *parent, const struct elog *log, struct snap_map *out,
-		    struct strvec *cleaned, struct strbuf *err);
+		    int64_t last_sync, const char *parent, unsigned keep, const struct elog *log,
+		    struct snap_map *out, struct strvec *cleaned, struct strbuf *err);
 
 #endif

@@ -47,6 +47,14 @@ void remote_prepare_argv(struct strvec *argv, const char *jobid, const struct st
 		strvec_push(argv, "--force");
 }
 
+void remote_keep_argv(struct strvec *argv, unsigned keep)
+{
+	if (!keep)
+		return;
+	strvec_push(argv, "--keep");
+	strvec_pushf(argv, "%u", keep);
+}
+
 void remote_finalize_argv(struct strvec *argv, const char *jobid, const struct strvec *volids,
 			  int64_t last_sync)
 {
@@ -58,7 +66,8 @@ void remote_finalize_argv(struct strvec *argv, const char *jobid, const struct s
 	strvec_pushf(argv, "%" PRId64, last_sync);
 }
 
-void remote_import_argv(struct strvec *argv, const char *volid, const char *snap, const char *base)
+void remote_import_argv(struct strvec *argv, const char *volid, const char *snap, const char *base,
+			const char *compress)
 {
 	strvec_push(argv, remote_bin());
 	strvec_push(argv, "import");
@@ -68,6 +77,10 @@ void remote_import_argv(struct strvec *argv, const char *volid, const char *snap
 	if (base) {
 		strvec_push(argv, "--base");
 		strvec_push(argv, base);
+	}
+	if (compress) {
+		strvec_push(argv, "--compress");
+		strvec_push(argv, compress);
 	}
 }
 

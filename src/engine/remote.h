@@ -32,9 +32,14 @@ const char *remote_bin(void);
  * scan, volids may be NULL or empty; parent may be NULL. */
 void remote_prepare_argv(struct strvec *argv, const char *jobid, const struct strvec *scan,
 			 const struct strvec *volids, int64_t last_sync, const char *parent, int force);
+/* Append "--keep N" to a prepare or finalize argv when keep > 0 (the
+ * job's retention on the target). */
+void remote_keep_argv(struct strvec *argv, unsigned keep);
 void remote_finalize_argv(struct strvec *argv, const char *jobid, const struct strvec *volids,
 			  int64_t last_sync);
-void remote_import_argv(struct strvec *argv, const char *volid, const char *snap, const char *base);
+/* compress: "zstd"/"lz4" when the stream is framed (exec/wire.h), else NULL */
+void remote_import_argv(struct strvec *argv, const char *volid, const char *snap, const char *base,
+			const char *compress);
 void remote_set_state_argv(struct strvec *argv, const char *vmid, const char *json);
 
 /* Set up t for node target: its address from nodes.cfg (a node without

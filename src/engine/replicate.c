@@ -29,6 +29,7 @@
 #include "engine/xferslot.h"
 #include "exec/ratelimit.h"
 #include "exec/relay.h"
+#include "transport/ssh.h"
 #include "notify/notify.h"
 #include "state/state.h"
 #include "transport/transport.h"
@@ -60,6 +61,8 @@ struct run {
 	const char *cur_volid;   /* for the progress line */
 	double t0;
 	uint64_t bytes;          /* streamed to the target by this run */
+	enum wire_codec codec;   /* on the wire: the job's compress, else the node's */
+	int codec_level;
 };
 
 void guest_lock_path(struct strbuf *sb, const char *state_dir, uint32_t vmid)
@@ -229,6 +232,25 @@ static int end_fn(struct state *st, void *data, struct strbuf *err)
 
 /* ---- remote calls ---- */
 
+/* volrep.cfg ssh-cipher: "auto" picks by the CPU (ssh.h), "default"
+ * leaves it to ssh (and its config) */
+static void set_cipher(struct run *run, const char *cfg_cipher)
+{
+	const char *c = cfg_cipher;
+	struct strbuf cpu = STRBUF_INIT;
+
+	if (run->t.ops != &ssh_transport_ops || !strcmp(c, "default"))
+		return;
+	if (!strcmp(c, "auto")) {
+		if (strbuf_read_file(&cpu, "/proc/cpuinfo", 1 << 20) < 0)
+			strbuf_reset(&cpu);
+		c = ssh_cipher_auto(cpu.buf);
+	}
+	if (transport_ssh_set_cipher(&run->t, c) < 0)
+		elog_printf(&run->log, "invalid ssh-cipher '%s', using ssh's default", c);
+	strbuf_release(&cpu);
+}
+
 static int open_transport(struct run *run, struct strbuf *err)
 {
 	int r;
@@ -247,6 +269,11 @@ static int open_transport(struct run *run, struct strbuf *err)
 			elog_printf(&run->log, "%s; using stall-timeout %u", cerr.buf, cfg.stall_timeout);
 		strbuf_release(&cerr);
 		run->t.stall_timeout = cfg.stall_timeout;
+		run->codec = (enum wire_codec)cfg.compress;
+		if (run->job->compress && wire_codec_parse(run->job->compress, &run->codec) < 0)
+			run->codec = WIRE_NONE;
+		run->codec_level = (int)cfg.compress_level;
+		set_cipher(run, cfg.ssh_cipher);
 		run->t_open = 1;
 	}
 	return r;
@@ -288,6 +315,7 @@ static int remote_prepare(struct run *run, const struct strvec *scan, const stru
 	int r;
 
 	remote_prepare_argv(&argv, run->job->id, scan, volids, last_sync, parent, force);
+	remote_keep_argv(&argv, run->job->keep);
 	r = remote_call(run, &argv, "(remote_prepare_local_job) ", &out, err);
 	if (r == 0) {
 		/* the last line that looks like a JSON object */
@@ -452,7 +480,8 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 	c.err = fileno(tf);
 	/* its own process group: an interrupted run kills it as a whole */
 	c.new_pgrp = 1;
-	r = backend_export_start(b, v->volname, run->snap.buf, base, 0, &c);
+	r = backend_export_start(b, v->volname, run->snap.buf, base, run->job->keep ? BACKEND_EXPORT_KEEP_TARGET : 0,
+				 &c);
 	if (r < 0) {
 		strbuf_addstr(err, backend_errmsg(b));
 		goto out;
@@ -464,7 +493,12 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 		ro.data = run;
 		run->cur_volid = v->volid;
 	}
-	remote_import_argv(&argv, v->volid, run->snap.buf, base);
+	if (run->codec != WIRE_NONE) {
+		ro.enc = wire_enc_new(run->codec, run->codec_level);
+		elog_printf(&run->log, "compressing the stream of '%s' with %s", v->volid, wire_codec_name(run->codec));
+	}
+	remote_import_argv(&argv, v->volid, run->snap.buf, base,
+			   run->codec != WIRE_NONE ? wire_codec_name(run->codec) : NULL);
 	r = transport_stream(&run->t, (const char *const *)argv.v, c.out, &ro, &out, &rerr, REMOTE_OUT_MAX,
 			     &stats);
 	close(c.out);
@@ -536,6 +570,15 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 		run_format_size(stats.bytes, &size);
 		run_format_size(stats.elapsed > 0 ? (uint64_t)((double)stats.bytes / stats.elapsed) : stats.bytes, &speed);
 		elog_printf(&run->log, "transferred %s in %.1fs (%s/s)", size.buf, stats.elapsed, speed.buf);
+		if (ro.enc) {
+			const struct wire_enc_stats *ws = wire_enc_stats(ro.enc);
+
+			strbuf_reset(&size);
+			run_format_size(stats.wire, &size);
+			elog_printf(&run->log, "sent %s compressed (ratio %.2f, %" PRIu64 " of %" PRIu64 " chunks raw)",
+				    size.buf, stats.wire ? (double)stats.bytes / (double)stats.wire : 0.0,
+				    ws->raw_chunks, ws->chunks);
+		}
 		strbuf_release(&size);
 		strbuf_release(&speed);
 	}
@@ -548,6 +591,7 @@ out:
 		child_finish(&c);
 	}
 	fclose(tf);
+	wire_enc_free(ro.enc);
 	strvec_clear(&argv);
 	strbuf_release(&out);
 	strbuf_release(&rerr);
@@ -640,7 +684,7 @@ static int do_remove(struct run *run, struct strbuf *err)
 		strvec_push(&existing, run->vols.v[i].volid);
 	}
 	if (r == 0)
-		r = prepare_volumes(&run->sm, &existing, job->id, 1, NULL, &run->log, &local, NULL, err);
+		r = prepare_volumes(&run->sm, &existing, job->id, 1, NULL, 0, &run->log, &local, NULL, err);
 	if (r == 0) {
 		r = jobs_cfg_modify(run->ctx->config_dir, remove_job_fn, &rd, NULL, err);
 		if (r >= 0) {
@@ -706,7 +750,7 @@ static int do_replicate(struct run *run, struct strbuf *err)
 
 	/* find_common_replication_snapshot: both sides clean up, then the
 	 * base of every volume */
-	r = prepare_volumes(&run->sm, &run->volids, job->id, last_sync, parent, &run->log, &local, NULL, err);
+	r = prepare_volumes(&run->sm, &run->volids, job->id, last_sync, parent, 0, &run->log, &local, NULL, err);
 	if (r < 0)
 		goto out;
 	r = check_interrupt(err);
@@ -800,6 +844,7 @@ static int do_replicate(struct run *run, struct strbuf *err)
 		}
 	}
 	remote_finalize_argv(&fargv, job->id, &run->volids, start);
+	remote_keep_argv(&fargv, job->keep);
 	{
 		struct strbuf out = STRBUF_INIT, ferr = STRBUF_INIT;
 

@@ -126,7 +126,7 @@ int target_prepare(const struct cluster_config *cc, const char *node, const stru
 			strvec_pushf(&all, "%s:%s", sids.v[i], names.v[k]);
 	}
 	strvec_sort_uniq(&all);
-	r = prepare_volumes(&sm, &all, a->jobid, a->last_sync, a->parent, log, &tmp, &cleaned, err);
+	r = prepare_volumes(&sm, &all, a->jobid, a->last_sync, a->parent, a->keep, log, &tmp, &cleaned, err);
 	if (r < 0)
 		goto out;
 	/* volumes the source no longer has that are (or were, until just
@@ -171,7 +171,8 @@ out:
 }
 
 int target_finalize(const struct cluster_config *cc, const char *node, const char *jobid,
-		    const struct strvec *volids, int64_t last_sync, const struct elog *log, struct strbuf *err)
+		    const struct strvec *volids, int64_t last_sync, unsigned keep, const struct elog *log,
+		    struct strbuf *err)
 {
 	struct storemap sm = STOREMAP_INIT(&cc->storages, node);
 	struct snap_map tmp = SNAP_MAP_INIT;
@@ -194,7 +195,7 @@ int target_finalize(const struct cluster_config *cc, const char *node, const cha
 		strvec_push(&sorted, volids->v[i]);
 	}
 	strvec_sort_uniq(&sorted);
-	r = prepare_volumes(&sm, &sorted, jobid, last_sync, NULL, log, &tmp, NULL, err);
+	r = prepare_volumes(&sm, &sorted, jobid, last_sync, NULL, keep, log, &tmp, NULL, err);
 out:
 	storemap_release(&sm);
 	snap_map_release(&tmp);

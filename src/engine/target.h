@@ -20,6 +20,7 @@ struct target_prepare_args {
 	int64_t last_sync;
 	const char *parent;           /* parent snapshot name, may be NULL */
 	int force;                    /* allow an empty volume list (job removal) */
+	unsigned keep;                /* the job's older snapshots kept as restore points */
 };
 
 /* prepare-local-job on node: checks ("no volumes specified", "guest
@@ -38,8 +39,10 @@ int target_prepare(const struct cluster_config *cc, const char *node, const stru
 		   const struct elog *log, struct snap_map *out, struct strbuf *err);
 
 /* finalize-local-job on node: the same checks for volids (at least one),
- * then prepare() with the new last_sync: the job's other snapshots go. */
+ * then prepare() with the new last_sync: the job's other snapshots go,
+ * except the keep newest older ones (retention: restore points). */
 int target_finalize(const struct cluster_config *cc, const char *node, const char *jobid,
-		    const struct strvec *volids, int64_t last_sync, const struct elog *log, struct strbuf *err);
+		    const struct strvec *volids, int64_t last_sync, unsigned keep, const struct elog *log,
+		    struct strbuf *err);
 
 #endif

@@ -128,6 +128,7 @@ out:
 		stats->elapsed = (double)(mono_ns() - s.start) / 1e9;
 		stats->slept = (double)rl.slept_ns / 1e9;
 		stats->spliced = spliced;
+		stats->wire = s.bytes;
 	}
 	return r;
 }
@@ -154,6 +155,15 @@ static int side_read(struct relay_side *sd, char *buf, size_t size)
 	return 1;
 }
 
+/* With o->enc: collect a full chunk of the stream in raw (a chunk per
+ * read would compress badly), then encode it into wbuf. */
+struct pump_enc {
+	uint8_t *raw, *wbuf;
+	size_t raw_have;
+	size_t pending_raw; /* stream bytes that the frame in wbuf carries */
+	int finished;       /* the end frame is in wbuf (or written) */
+};
+
 int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *sides,
 	       size_t nsides, struct relay_stats *stats)
 {
@@ -161,7 +171,10 @@ int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *s
 	struct pollfd pfd[2 + 4];
 	struct ratelimit rl;
 	char *buf = xmalloc(RELAY_BUFSIZE), side_buf[4096];
+	const char *wbuf = buf;
+	struct pump_enc pe = { 0 };
 	size_t chunk, have = 0, off = 0;
+	uint64_t wire = 0;
 	int r = 0, in_eof = 0;
 	int64_t last_io = mono_ns(), stall_ns = (int64_t)o->stall_timeout_ms * 1000000;
 
@@ -170,6 +183,13 @@ int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *s
 	s.start = s.last_report = mono_ns();
 	ratelimit_init(&rl, o->rate, RELAY_BUFSIZE);
 	chunk = ratelimit_chunk(&rl, RELAY_BUFSIZE);
+	if (o->enc) {
+		pe.raw = (uint8_t *)buf;
+		pe.wbuf = xmalloc(wire_enc_bound(RELAY_BUFSIZE));
+		wbuf = (const char *)pe.wbuf;
+		/* fewer, fuller reads (best effort: not a pipe, or no room) */
+		fcntl(in, F_SETPIPE_SZ, 1 << 20);
+	}
 	fcntl(out, F_SETFL, fcntl(out, F_GETFL) | O_NONBLOCK);
 	for (;;) {
 		int active = 0, timeout;
@@ -177,6 +197,20 @@ int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *s
 		if (o->abort_flag && *o->abort_flag) {
 			r = -EINTR;
 			break;
+		}
+		if (o->enc && out >= 0 && have == off) {
+			/* a full chunk, or the rest at EOF, then the end frame */
+			if (pe.raw_have == RELAY_BUFSIZE || (in_eof && pe.raw_have)) {
+				have = wire_enc_chunk(o->enc, pe.raw, pe.raw_have, pe.wbuf);
+				pe.pending_raw = pe.raw_have;
+				pe.raw_have = 0;
+				off = 0;
+			} else if (in_eof && !pe.finished) {
+				have = wire_enc_finish(o->enc, pe.wbuf);
+				pe.pending_raw = 0;
+				pe.finished = 1;
+				off = 0;
+			}
 		}
 		pfd[0].fd = out >= 0 && !in_eof && have == off ? in : -1;
 		pfd[0].events = POLLIN;
@@ -187,7 +221,7 @@ int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *s
 			pfd[2 + i].events = POLLIN;
 			active |= sides[i].fd >= 0;
 		}
-		if (out >= 0 && in_eof && have == off) {
+		if (out >= 0 && in_eof && have == off && (!o->enc || pe.finished)) {
 			close(out);
 			out = -1;
 			report(&s, 1);
@@ -215,7 +249,8 @@ int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *s
 			break;
 		}
 		if (pfd[0].fd >= 0 && pfd[0].revents) {
-			ssize_t n = read(in, buf, chunk);
+			ssize_t n = o->enc ? read(in, buf + pe.raw_have, RELAY_BUFSIZE - pe.raw_have)
+					   : read(in, buf, chunk);
 
 			if (n < 0 && errno != EINTR && errno != EAGAIN) {
 				r = -errno;
@@ -223,6 +258,9 @@ int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *s
 				out = -1;
 			} else if (n == 0) {
 				in_eof = 1;
+			} else if (n > 0 && o->enc) {
+				pe.raw_have += (size_t)n;
+				last_io = mono_ns();
 			} else if (n > 0) {
 				have = (size_t)n;
 				off = 0;
@@ -230,7 +268,7 @@ int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *s
 			}
 		}
 		if (pfd[1].fd >= 0 && pfd[1].revents) {
-			ssize_t n = write(out, buf + off, have - off);
+			ssize_t n = write(out, wbuf + off, have - off);
 
 			if (n < 0 && errno != EINTR && errno != EAGAIN) {
 				r = -errno;
@@ -238,13 +276,17 @@ int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *s
 				out = -1;
 			} else if (n > 0) {
 				off += (size_t)n;
-				s.bytes += (uint64_t)n;
+				wire += (uint64_t)n;
+				if (!o->enc)
+					s.bytes += (uint64_t)n;
 				last_io = mono_ns();
 				if (off == have) {
 					/* account per chunk: a sleep here leaves the
 					 * sides waiting for at most about 1/16 s */
 					ratelimit_account(&rl, have);
 					have = off = 0;
+					s.bytes += pe.pending_raw;
+					pe.pending_raw = 0;
 				}
 				report(&s, 0);
 			}
@@ -255,6 +297,7 @@ int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *s
 				last_io = mono_ns();
 	}
 	free(buf);
+	free(pe.wbuf);
 	if (out >= 0)
 		close(out);
 	for (size_t i = 0; i < nsides; i++)
@@ -264,6 +307,7 @@ int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *s
 		}
 	if (stats) {
 		stats->bytes = s.bytes;
+		stats->wire = wire;
 		stats->elapsed = (double)(mono_ns() - s.start) / 1e9;
 		stats->slept = (double)rl.slept_ns / 1e9;
 		stats->spliced = 0;

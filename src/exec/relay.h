@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "base/strbuf.h"
+#include "exec/wire.h"
 
 #define RELAY_BUFSIZE (128 * 1024)
 
@@ -45,9 +46,14 @@ struct relay_opts {
 	/* relay_pump: when no byte moves (read from in, written to out, read
 	 * from a side) for this long, stop and return -ETIMEDOUT; 0 = never */
 	long stall_timeout_ms;
+	/* relay_pump: when non-NULL, the stream is compressed in chunks of
+	 * RELAY_BUFSIZE with it (exec/wire.h) on the way; the rate limit
+	 * then applies to the compressed bytes, the bytes on the wire */
+	struct wire_enc *enc;
 };
 #define RELAY_OPTS_INIT { .rate = 0, .total = 0, .interval = 1.0, .no_splice = 0, \
-			  .progress = NULL, .data = NULL, .abort_flag = NULL, .stall_timeout_ms = 0 }
+			  .progress = NULL, .data = NULL, .abort_flag = NULL, .stall_timeout_ms = 0, \
+			  .enc = NULL }
 
 /* With an abort_flag, the poll loop wakes up at least this often: a signal
  * that arrives just before poll() (so poll does not see EINTR) is noticed
@@ -55,7 +61,8 @@ struct relay_opts {
 #define RELAY_ABORT_POLL_MS 200
 
 struct relay_stats {
-	uint64_t bytes;
+	uint64_t bytes;   /* of the stream (read from in; progress counts these) */
+	uint64_t wire;    /* written to out: bytes unless compressed */
 	double elapsed;
 	double slept;     /* seconds spent waiting for the rate limit */
 	int spliced;      /* 1 when splice(2) did the copying */

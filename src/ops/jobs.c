@@ -69,6 +69,7 @@ static void scratch_free(struct repl_job *j)
 	free(j->rate);
 	free(j->comment);
 	free(j->source);
+	free(j->compress);
 }
 
 static const char *kv_get(const struct ops_kv *kv, const char *key)
@@ -80,7 +81,8 @@ static const char *kv_get(const struct ops_kv *kv, const char *key)
 }
 
 /* The options create and update share. */
-static const char *const settable[] = { "comment", "disable", "rate", "remove_job", "schedule", "source", NULL };
+static const char *const settable[] = { "comment", "disable", "rate", "remove_job", "schedule", "source",
+					"compress", "keep", NULL };
 
 static const char *settable_name(const char *key)
 {
@@ -666,6 +668,10 @@ json_t *job_to_json(const struct repl_job *job)
 		json_object_set_new(o, "remove_job", json_string(remove_mode_name(job->remove_job)));
 	if (job->source)
 		json_object_set_new(o, "source", json_string(job->source));
+	if (job->compress)
+		json_object_set_new(o, "compress", json_string(job->compress));
+	if (job->keep)
+		json_object_set_new(o, "keep", json_integer(job->keep));
 	return o;
 }
 

@@ -24,6 +24,8 @@ enum arg_kind {
 	ARG_SIDLIST,  /* sid[,sid...] */
 	ARG_SNAPNAME, /* snapshot name */
 	ARG_JSON,     /* a JSON object (set-state) */
+	ARG_CODEC,    /* zstd | lz4 (import --compress) */
+	ARG_KEEP,     /* 1..100 (prepare/finalize --keep) */
 };
 
 struct opt_rule {
@@ -53,17 +55,20 @@ static const struct opt_rule prepare_opts[] = {
 	{ "--last_sync", ARG_EPOCH, 1 },
 	{ "--parent_snapname", ARG_SNAPNAME, 0 },
 	{ "--force", ARG_NONE, 0 },
+	{ "--keep", ARG_KEEP, 0 },
 	{ NULL, ARG_NONE, 0 },
 };
 
 static const struct opt_rule finalize_opts[] = {
 	{ "--last_sync", ARG_EPOCH, 1 },
+	{ "--keep", ARG_KEEP, 0 },
 	{ NULL, ARG_NONE, 0 },
 };
 
 static const struct opt_rule import_opts[] = {
 	{ "--snapshot", ARG_SNAPNAME, 1 },
 	{ "--base", ARG_SNAPNAME, 0 },
+	{ "--compress", ARG_CODEC, 0 },
 	{ NULL, ARG_NONE, 0 },
 };
 
@@ -190,6 +195,12 @@ static int valid_arg(enum arg_kind kind, const char *s)
 		return valid_snapshot_name(s);
 	case ARG_JSON:
 		return s[0] == '{' && valid_json_object(s);
+	case ARG_CODEC:
+		return !strcmp(s, "zstd") || !strcmp(s, "lz4");
+	case ARG_KEEP:
+		/* canonical decimal, 1..100 (JOB_KEEP_MAX) */
+		return strlen(s) <= 3 && s[0] >= '1' && s[0] <= '9' && strspn(s, "0123456789") == strlen(s) &&
+		       parse_u64(s, &v) == 0 && v <= 100;
 	case ARG_NONE:
 		break;
 	}
@@ -203,6 +214,8 @@ static const char *kind_name(enum arg_kind kind)
 		[ARG_VOLID] = "volume id", [ARG_EPOCH] = "number", [ARG_SIDLIST] = "storage list",
 		[ARG_SNAPNAME] = "snapshot name",
 		[ARG_JSON] = "JSON object",
+		[ARG_CODEC] = "codec (zstd, lz4)",
+		[ARG_KEEP] = "snapshot count (1..100)",
 	};
 	return names[kind];
 }

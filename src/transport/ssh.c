@@ -232,3 +232,39 @@ int transport_ssh_set_port(struct transport *t, unsigned port)
 	strvec_pushf(&t->cmd, "%u", port);
 	return 0;
 }
+
+int ssh_valid_cipher(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	/* OpenSSH cipher names: "aes128-gcm@openssh.com", "aes256-ctr", ... */
+	return n > 0 && n <= 64 && s[0] != '-' &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-.@") == n;
+}
+
+const char *ssh_cipher_auto(const char *cpuinfo)
+{
+	/* the "flags" line lists " aes " where the CPU has AES instructions:
+	 * AES-GCM is then the fastest of OpenSSH's ciphers, else
+	 * ChaCha20-Poly1305 is */
+	for (const char *p = cpuinfo; p && (p = strstr(p, "flags")); p++) {
+		const char *eol = strchr(p, '\n'), *a = strstr(p, " aes");
+
+		if (a && (!eol || a < eol) && (a[4] == ' ' || a[4] == '\n' || a[4] == '\0'))
+			return SSH_CIPHER_AES;
+		if (!eol)
+			break;
+		p = eol;
+	}
+	return SSH_CIPHER_CHACHA;
+}
+
+int transport_ssh_set_cipher(struct transport *t, const char *cipher)
+{
+	if (t->ops != &ssh_transport_ops || !ssh_valid_cipher(cipher))
+		return -EINVAL;
+	/* after VOLREP_SSH's words: a -c given there comes first and wins */
+	strvec_push(&t->cmd, "-c");
+	strvec_push(&t->cmd, cipher);
+	return 0;
+}

@@ -52,6 +52,19 @@ int transport_ssh_init(struct transport *t, const char *node, const char *addres
  * "-p <port>" after the VOLREP_SSH words. Returns 0 or -EINVAL. */
 int transport_ssh_set_port(struct transport *t, unsigned port);
 
+/* ssh -c: the cipher of the connection (volrep.cfg ssh-cipher). */
+#define SSH_CIPHER_AES "aes128-gcm@openssh.com"
+#define SSH_CIPHER_CHACHA "chacha20-poly1305@openssh.com"
+/* 1 when s looks like an OpenSSH cipher name ([a-z0-9.@-], not starting
+ * with '-', at most 64 characters). */
+int ssh_valid_cipher(const char *s);
+/* The default for a CPU described by cpuinfo (the text of /proc/cpuinfo,
+ * may be NULL): SSH_CIPHER_AES when its flags have "aes", else
+ * SSH_CIPHER_CHACHA. */
+const char *ssh_cipher_auto(const char *cpuinfo);
+/* "-c <cipher>" after the VOLREP_SSH words. Returns 0 or -EINVAL. */
+int transport_ssh_set_cipher(struct transport *t, const char *cipher);
+
 /* Make sure dir exists, is a real directory (not a symlink), owned by the
  * effective uid with no group/other permissions; creates it (and missing
  * parents, 0755 for those) with mode 0700. Returns 0 or -errno

@@ -170,7 +170,7 @@ test_expect_success 'status after the syncs' '
 	vr a status --output-format pvesr >out &&
 	cat out &&
 	for id in 100-0 200-0 200-1 300-0; do
-		VOLREP_NOW=$(job_field a $id last_try) vr a status >out.$id &&
+		VOLREP_NOW=$(job_field a $id last_try) vr a status --output-format pvesr >out.$id &&
 		expect_grep "^$id *Yes *local/[bc] *[0-9-]*_[0-9:]* *[0-9-]*_[0-9:]* *[0-9.]* *0 OK$" out.$id || return 1
 	done &&
 	vr a status --guest 200 --output-format json >json &&

@@ -313,6 +313,15 @@ static void test_argv(void **state)
 	ASSERT_ARGV(&v, "/sbin/zfs send -RpU -I rpool/data/vm-100-disk-1@s1 -- rpool/data/vm-100-disk-1@s2");
 	zfs_argv_send(&v, "zfs", &oz, ds[1], "s2", NULL, BACKEND_EXPORT_COMPRESSED);
 	ASSERT_ARGV(&v, "zfs send -RpU -c -- rpool/data/vm-100-disk-1@s2");
+	/* a job with keep: a plain stream, so that recv -F keeps the
+	 * target's older snapshots */
+	zfs_argv_send(&v, "zfs", &fuse, ds[0], "s2", "s1", BACKEND_EXPORT_KEEP_TARGET);
+	ASSERT_ARGV(&v, "zfs send -i rpool/data/vm-100-disk-0@s1 -- rpool/data/vm-100-disk-0@s2");
+	zfs_argv_send(&v, "zfs", &oz, ds[1], "s2", "s1", BACKEND_EXPORT_KEEP_TARGET | BACKEND_EXPORT_COMPRESSED);
+	ASSERT_ARGV(&v, "zfs send -U -c -i rpool/data/vm-100-disk-1@s1 -- rpool/data/vm-100-disk-1@s2");
+	/* the full stream carries the properties as always */
+	zfs_argv_send(&v, "zfs", &oz, ds[1], "s2", NULL, BACKEND_EXPORT_KEEP_TARGET);
+	ASSERT_ARGV(&v, "zfs send -RpU -- rpool/data/vm-100-disk-1@s2");
 	zfs_argv_send_estimate(&v, "zfs", &oz, ds[1], "s2", NULL);
 	ASSERT_ARGV(&v, "zfs send -nP -RpU -- rpool/data/vm-100-disk-1@s2");
 	zfs_argv_send_estimate(&v, "zfs", &oz, ds[0], "s2", "s1");

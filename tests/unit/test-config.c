@@ -377,6 +377,24 @@ static void test_job_options(void **state)
 	assert_int_equal(job_set_option(&job, "remove_job", "all", &e), -EINVAL);
 	assert_string_equal(e.buf, "invalid remove_job 'all' - value 'all' does not have a value in the enumeration 'local, full'");
 	strbuf_reset(&e);
+	assert_int_equal(job_set_option(&job, "compress", "gzip", &e), -EINVAL);
+	assert_string_equal(e.buf, "invalid compress 'gzip' - value 'gzip' does not have a value in the enumeration 'none, zstd, lz4'");
+	assert_null(job.compress);
+	assert_int_equal(job_set_option(&job, "compress", "zstd", &e), 0);
+	assert_string_equal(job.compress, "zstd");
+	assert_int_equal(job_delete_option(&job, "compress", &e), 0);
+	assert_null(job.compress);
+	strbuf_reset(&e);
+	assert_int_equal(job_set_option(&job, "keep", "101", &e), -EINVAL);
+	assert_string_equal(e.buf, "invalid keep '101' - expected a number of snapshots, 0..100");
+	assert_int_equal(job_set_option(&job, "keep", "-1", &e), -EINVAL);
+	assert_int_equal(job_set_option(&job, "keep", "2x", &e), -EINVAL);
+	assert_int_equal(job.keep, 0);
+	assert_int_equal(job_set_option(&job, "keep", "3", &e), 0);
+	assert_int_equal(job.keep, 3);
+	assert_int_equal(job_delete_option(&job, "keep", &e), 0);
+	assert_int_equal(job.keep, 0);
+	strbuf_reset(&e);
 	assert_int_equal(job_set_option(&job, "target", "-oX", &e), -EINVAL);
 	assert_string_equal(e.buf, "invalid target '-oX' - value does not look like a valid node name");
 	strbuf_reset(&e);
@@ -418,7 +436,7 @@ static void test_jobs_parse_write(void **state)
 				   "local: 100-2\n\ttarget pve3\n\tdisable\n\n"
 				   "local: 101-0\n\tschedule */5\n\n"
 				   "local: 102-0\n\ttarget -x\n\n"
-				   "local: 103-0\n\ttarget pve2\n\tremove_job full\n\tsource pve1\n\n"
+				   "local: 103-0\n\ttarget pve2\n\tsource pve1\n\tkeep 2\n\tcompress lz4\n\tremove_job full\n\n"
 				   "remote: 104-0\n\ttarget pve2\n\n";
 	static const char want[] = "local: 100-1\n"
 				   "\tcomment DB%3A nightly%0Acopy\n"
@@ -430,6 +448,8 @@ static void test_jobs_parse_write(void **state)
 				   "\n"
 				   "local: 103-0\n"
 				   "\ttarget pve2\n"
+				   "\tcompress lz4\n"
+				   "\tkeep 2\n"
 				   "\tremove_job full\n"
 				   "\tsource pve1\n"
 				   "\n";
@@ -448,6 +468,8 @@ static void test_jobs_parse_write(void **state)
 	assert_string_equal(j->comment, "DB: nightly\ncopy");
 	assert_null(j->rate);
 	assert_int_equal(jobs_cfg_find(&jc, "103-0")->remove_job, REMOVE_FULL);
+	assert_string_equal(jobs_cfg_find(&jc, "103-0")->compress, "lz4");
+	assert_int_equal(jobs_cfg_find(&jc, "103-0")->keep, 2);
 	assert_true(has_warning(&w, "file replication.cfg line 4 (section '100-1') - unable to parse value of 'rate': invalid rate '0.5' - value must have a minimum value of 1"));
 	assert_true(has_warning(&w, "unable to parse value of 'bogus': unexpected property 'bogus'"));
 	assert_true(has_warning(&w, "(skip section '50-0'): invalid replication job id '50-0' (guest IDs < 100 are reserved)"));
@@ -457,7 +479,7 @@ static void test_jobs_parse_write(void **state)
 	/* "100-10" < "100-2" in string order: 100-2 goes */
 	assert_true(has_warning(&w, "delete job 100-2: replication job for guest '100' to target 'local/pve3' already exists"));
 	assert_null(jobs_cfg_find(&jc, "100-2"));
-	assert_string_equal(jc.digest, "aa6fe4038fb07c2d3c4f73156dfa6abf1126717e");
+	assert_string_equal(jc.digest, "e9cb227598f05184b075bc5836a6faa768ac1fdf");
 	assert_int_equal(jobs_cfg_format(&jc, &out, &e), 0);
 	assert_string_equal(out.buf, want);
 	assert_int_equal(jobs_cfg_parse(&jc2, out.buf, out.len, NULL), 0);

@@ -90,7 +90,8 @@ static void test_snapnames(void **state)
 }
 
 /* stale selection: returns "<ok> <warn> <stale names>" */
-static char *select_str(const char *snaps, const char *jobid, int64_t last_sync, const char *parent)
+static char *select_str(const char *snaps, const char *jobid, int64_t last_sync, const char *parent,
+			unsigned keep)
 {
 	struct backend_snapshot_list l = BACKEND_SNAPSHOT_LIST_INIT;
 	struct strvec stale = STRVEC_INIT;
@@ -99,7 +100,7 @@ static char *select_str(const char *snaps, const char *jobid, int64_t last_sync,
 	char *j;
 
 	mklist(&l, snaps);
-	ok = prepare_select(&l, jobid, last_sync, parent, &stale, &warn);
+	ok = prepare_select(&l, jobid, last_sync, parent, keep, &stale, &warn);
 	j = joined(&stale);
 	strbuf_addf(&res, "%d %d %s", ok, warn, j);
 	free(j);
@@ -109,15 +110,16 @@ static char *select_str(const char *snaps, const char *jobid, int64_t last_sync,
 }
 
 static void check_select(const char *snaps, const char *jobid, int64_t last_sync, const char *parent,
-			 const char *want, int line)
+			 unsigned keep, const char *want, int line)
 {
-	char *got = select_str(snaps, jobid, last_sync, parent);
+	char *got = select_str(snaps, jobid, last_sync, parent, keep);
 
 	if (strcmp(got, want))
 		fail_msg("line %d: got '%s', want '%s'", line, got, want);
 	free(got);
 }
-#define SELECT(s, j, l, p, w) check_select(s, j, l, p, w, __LINE__)
+#define SELECT(s, j, l, p, w) check_select(s, j, l, p, 0, w, __LINE__)
+#define SELECT_KEEP(s, j, l, k, w) check_select(s, j, l, NULL, k, w, __LINE__)
 
 static void test_prepare_select(void **state)
 {
@@ -141,6 +143,28 @@ static void test_prepare_select(void **state)
 	SELECT(s, "100-0", 200, "__replicate_100-0_100__", "1 0 ");
 	/* nothing stale: no warning even though last_sync is missing */
 	SELECT("user:e:170", "100-0", 300, NULL, "0 0 ");
+}
+
+/* retention: the keep newest snapshots older than last_sync stay; newer
+ * ones (a failed run's) and the oldest go; other jobs' are not counted */
+static void test_prepare_select_keep(void **state)
+{
+	const char *s = "__replicate_100-0_100__:a:100 __replicate_100-0_200__:b:200 "
+			"__replicate_100-0_300__:c:300 __replicate_100-0_400__:d:400 "
+			"__replicate_100-0_500__:e:500 __replicate_100-1_450__:f:450 user:g:170";
+
+	(void)state;
+	SELECT_KEEP(s, "100-0", 400, 0, "1 0 __replicate_100-0_100__ __replicate_100-0_200__ "
+					"__replicate_100-0_300__ __replicate_100-0_500__");
+	SELECT_KEEP(s, "100-0", 400, 2, "1 0 __replicate_100-0_100__ __replicate_100-0_500__");
+	SELECT_KEEP(s, "100-0", 400, 1, "1 0 __replicate_100-0_100__ __replicate_100-0_200__ __replicate_100-0_500__");
+	SELECT_KEEP(s, "100-0", 400, 3, "1 0 __replicate_100-0_500__");
+	SELECT_KEEP(s, "100-0", 400, 100, "1 0 __replicate_100-0_500__");
+	/* finalize of the newest: its 2 predecessors stay */
+	SELECT_KEEP(s, "100-0", 500, 2, "1 0 __replicate_100-0_100__ __replicate_100-0_200__");
+	/* remove everything (last_sync 1) keeps nothing */
+	SELECT_KEEP(s, "100-0", 1, 2, "1 0 __replicate_100-0_100__ __replicate_100-0_200__ "
+				      "__replicate_100-0_300__ __replicate_100-0_400__ __replicate_100-0_500__");
 }
 
 static int base_of(const char *local, const char *remote, const char *last, const char *parent,
@@ -300,14 +324,25 @@ static void test_remote_argv(void **state)
 	assert_argv(&a, "volrep finalize-local-job 100-0 local-zfs:vm-100-disk-0 local-zfs:vm-100-disk-1 "
 			"--last_sync 1714565700");
 	strvec_clear(&a);
+	remote_finalize_argv(&a, "100-0", &vols, 1714565700);
+	remote_keep_argv(&a, 0);
+	assert_argv(&a, "volrep finalize-local-job 100-0 local-zfs:vm-100-disk-0 local-zfs:vm-100-disk-1 "
+			"--last_sync 1714565700");
+	remote_keep_argv(&a, 3);
+	assert_argv(&a, "volrep finalize-local-job 100-0 local-zfs:vm-100-disk-0 local-zfs:vm-100-disk-1 "
+			"--last_sync 1714565700 --keep 3");
+	strvec_clear(&a);
 	setenv("VOLREP_REMOTE_BIN", "/opt/volrep/bin/volrep", 1);
-	remote_import_argv(&a, "local-zfs:vm-100-disk-0", "__replicate_100-0_2__", "__replicate_100-0_1__");
+	remote_import_argv(&a, "local-zfs:vm-100-disk-0", "__replicate_100-0_2__", "__replicate_100-0_1__", NULL);
 	assert_argv(&a, "/opt/volrep/bin/volrep import local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__ "
 			"--base __replicate_100-0_1__");
 	unsetenv("VOLREP_REMOTE_BIN");
 	strvec_clear(&a);
-	remote_import_argv(&a, "local-zfs:vm-100-disk-0", "__replicate_100-0_2__", NULL);
+	remote_import_argv(&a, "local-zfs:vm-100-disk-0", "__replicate_100-0_2__", NULL, NULL);
 	assert_argv(&a, "volrep import local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__");
+	strvec_clear(&a);
+	remote_import_argv(&a, "local-zfs:vm-100-disk-0", "__replicate_100-0_2__", NULL, "lz4");
+	assert_argv(&a, "volrep import local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__ --compress lz4");
 	strvec_clear(&a);
 	strvec_clear(&scan);
 	strvec_clear(&vols);
@@ -433,11 +468,21 @@ static void test_remote_argv_pass_serve(void **state)
 	strvec_clear(&a);
 	remote_finalize_argv(&a, "100-0", &vols, 1714565700);
 	assert_serve_ok(&a);
-	strvec_clear(&a);
-	remote_import_argv(&a, "local-btrfs:100/vm-100-disk-1.raw", "__replicate_100-0_2__", "__replicate_100-0_1__");
+	remote_keep_argv(&a, 100);
 	assert_serve_ok(&a);
 	strvec_clear(&a);
-	remote_import_argv(&a, "local-zfs:vm-100-disk-0", "__replicate_100-0_2__", NULL);
+	remote_prepare_argv(&a, "100-0", &scan, &vols, 1714564800, "snap1", 0);
+	remote_keep_argv(&a, 2);
+	assert_serve_ok(&a);
+	strvec_clear(&a);
+	remote_import_argv(&a, "local-btrfs:100/vm-100-disk-1.raw", "__replicate_100-0_2__", "__replicate_100-0_1__",
+			   NULL);
+	assert_serve_ok(&a);
+	strvec_clear(&a);
+	remote_import_argv(&a, "local-zfs:vm-100-disk-0", "__replicate_100-0_2__", NULL, NULL);
+	assert_serve_ok(&a);
+	strvec_clear(&a);
+	remote_import_argv(&a, "local-zfs:vm-100-disk-0", "__replicate_100-0_2__", "__replicate_100-0_1__", "zstd");
 	assert_serve_ok(&a);
 	strvec_clear(&a);
 	remote_set_state_argv(&a, "100", "{\"local/pve1\":{\"last_sync\":5}}");
@@ -495,6 +540,7 @@ int main(void)
 		cmocka_unit_test(test_volid),
 		cmocka_unit_test(test_snapnames),
 		cmocka_unit_test(test_prepare_select),
+		cmocka_unit_test(test_prepare_select_keep),
 		cmocka_unit_test(test_plan_base),
 		cmocka_unit_test(test_no_base_error),
 		cmocka_unit_test(test_snap_map_json),

@@ -69,6 +69,9 @@ static void test_replication(void **state)
 	OK("volrep prepare-local-job 100-0 --scan local-zfs --last_sync 1 --force");
 	OK("volrep import local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__ --base __replicate_100-0_1__");
 	OK("volrep import local-btrfs:100/vm-100-disk-1.raw --snapshot __replicate_100-0_2__");
+	/* a compressed stream: the codec names only */
+	OK("volrep import local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__ --compress zstd");
+	OK("volrep import local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__ --compress lz4");
 	OK("volrep finalize-local-job 100-0 local-zfs:vm-100-disk-0 --last_sync 2");
 	OK("volrep version");
 	/* a migration's full copy to a node without a job: a job id no job has */
@@ -162,6 +165,52 @@ static void test_peer_itself(void **state)
 	check(NULL, "volrep import local-zfs:subvol-300-disk-0 --snapshot x", NULL, __LINE__);
 }
 
+/* --compress: a codec name, and on import only */
+static void parse_refused(const char *cmd, const char *want, int line)
+{
+	struct serve_cmd c = SERVE_CMD_INIT;
+	struct strbuf why = STRBUF_INIT;
+
+	if (serve_parse_cmd(cmd, strlen(cmd), &c, &why) >= 0 || !strstr(why.buf, want))
+		fail_msg("line %d: parsed, or why '%s' lacks '%s': %s", line, why.buf, want, cmd);
+	serve_cmd_release(&c);
+	strbuf_release(&why);
+}
+
+static void test_import_compress(void **state)
+{
+	(void)state;
+	parse_refused("volrep import local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__ --compress gzip",
+		      "'gzip'", __LINE__);
+	parse_refused("volrep import local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__ --compress none",
+		      "'none'", __LINE__);
+	parse_refused("volrep import local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__ --compress",
+		      "--compress", __LINE__);
+	parse_refused("volrep finalize-local-job 100-0 local-zfs:vm-100-disk-0 --last_sync 2 --compress zstd",
+		      "--compress", __LINE__);
+	parse_refused("volrep export local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__ --compress zstd",
+		      "export", __LINE__);
+}
+
+/* --keep: 1..100 in canonical decimal, on prepare and finalize only */
+static void test_keep(void **state)
+{
+	(void)state;
+	OK("volrep finalize-local-job 100-0 local-zfs:vm-100-disk-0 --last_sync 2 --keep 3");
+	OK("volrep finalize-local-job 100-0 local-zfs:vm-100-disk-0 --last_sync 2 --keep 100");
+	OK("volrep prepare-local-job 100-0 local-zfs:vm-100-disk-0 --last_sync 2 --keep 1");
+	parse_refused("volrep finalize-local-job 100-0 local-zfs:vm-100-disk-0 --last_sync 2 --keep 101", "'101'",
+		      __LINE__);
+	parse_refused("volrep finalize-local-job 100-0 local-zfs:vm-100-disk-0 --last_sync 2 --keep 0", "'0'",
+		      __LINE__);
+	parse_refused("volrep finalize-local-job 100-0 local-zfs:vm-100-disk-0 --last_sync 2 --keep 03", "'03'",
+		      __LINE__);
+	parse_refused("volrep finalize-local-job 100-0 local-zfs:vm-100-disk-0 --last_sync 2 --keep -1", "'-1'",
+		      __LINE__);
+	parse_refused("volrep import local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__ --keep 2", "--keep",
+		      __LINE__);
+}
+
 /* the child's argv: the table's options only, in its order */
 static void test_child_argv(void **state)
 {
@@ -193,6 +242,8 @@ int main(void)
 		cmocka_unit_test(test_migrate_failover),
 		cmocka_unit_test(test_peer_itself),
 		cmocka_unit_test(test_child_argv),
+		cmocka_unit_test(test_import_compress),
+		cmocka_unit_test(test_keep),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

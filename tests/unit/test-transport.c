@@ -60,6 +60,25 @@ static void expect_argv(const struct strvec *got, const char *const *want)
 	assert_int_equal(got->nr, i);
 }
 
+/* the default cipher follows the CPU's AES instructions */
+static void test_ssh_cipher_auto(void **state)
+{
+	(void)state;
+	assert_string_equal(ssh_cipher_auto("processor\t: 0\nflags\t\t: fpu vme sse2 aes avx\n"), SSH_CIPHER_AES);
+	assert_string_equal(ssh_cipher_auto("flags\t\t: fpu sse2 aes\n"), SSH_CIPHER_AES);
+	/* "aes" only as part of another flag, or on another line */
+	assert_string_equal(ssh_cipher_auto("flags\t\t: fpu vaes_x sse2\nmodel name\t: aes chip\n"),
+			    SSH_CIPHER_CHACHA);
+	assert_string_equal(ssh_cipher_auto("flags : fpu aesni\n"), SSH_CIPHER_CHACHA);
+	assert_string_equal(ssh_cipher_auto(""), SSH_CIPHER_CHACHA);
+	assert_string_equal(ssh_cipher_auto(NULL), SSH_CIPHER_CHACHA);
+	/* arm64 says "Features" and "aes" there: not recognised, the safe choice */
+	assert_string_equal(ssh_cipher_auto("Features\t: fp asimd aes pmull\n"), SSH_CIPHER_CHACHA);
+	assert_true(ssh_valid_cipher("chacha20-poly1305@openssh.com"));
+	assert_false(ssh_valid_cipher("AES128-CTR"));
+	assert_false(ssh_valid_cipher(NULL));
+}
+
 static void test_ssh_argv(void **state)
 {
 	struct transport t = TRANSPORT_INIT;
@@ -123,6 +142,25 @@ static void test_ssh_argv(void **state)
 	assert_int_equal(transport_ssh_set_port(&t, 0), -EINVAL);
 	assert_int_equal(transport_ssh_set_port(&t, 65536), -EINVAL);
 	transport_release(&t);
+
+	/* volrep.cfg ssh-cipher: -c after the VOLREP_SSH words (so a -c
+	 * there wins), before ours; bad names refused, nothing added */
+	setenv("VOLREP_SSH", "ssh -c aes256-ctr", 1);
+	assert_int_equal(transport_ssh_init(&t, "b", "::1", dir), 0);
+	assert_int_equal(transport_ssh_set_cipher(&t, SSH_CIPHER_AES), 0);
+	assert_int_equal(transport_ssh_set_cipher(&t, "-oProxyCommand=x"), -EINVAL);
+	assert_int_equal(transport_ssh_set_cipher(&t, "aes128 ctr"), -EINVAL);
+	assert_int_equal(transport_ssh_set_cipher(&t, ""), -EINVAL);
+	assert_int_equal(transport_build_argv(&t, v, &av), 0);
+	{
+		const char *wantc[] = { "ssh", "-c", "aes256-ctr", "-c", "aes128-gcm@openssh.com", "-e", NULL };
+
+		for (size_t i = 0; wantc[i]; i++)
+			assert_string_equal(av.v[i], wantc[i]);
+	}
+	strvec_clear(&av);
+	transport_release(&t);
+	unsetenv("VOLREP_SSH");
 
 	/* a long state dir falls back to the short system path */
 	unsetenv("VOLREP_SSH_CONTROL_DIR");
@@ -459,6 +497,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_address),
 		cmocka_unit_test(test_ssh_argv),
+		cmocka_unit_test(test_ssh_cipher_auto),
 		cmocka_unit_test(test_private_dir),
 		cmocka_unit_test(test_ssh_exit_mapping_and_describe),
 		cmocka_unit_test(test_local),

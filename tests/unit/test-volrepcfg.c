@@ -111,6 +111,11 @@ static void test_errors(void **state)
 		{ "stall-timeout 0\n", "volrep.cfg:1: invalid value '0' for 'stall-timeout'" },
 		{ "stall-timeout 86401\n", "volrep.cfg:1: invalid value '86401' for 'stall-timeout'" },
 		{ "stall-timeout 5s\n", "volrep.cfg:1: invalid value '5s' for 'stall-timeout'" },
+		{ "compress gzip\n", "volrep.cfg:1: invalid value 'gzip' for 'compress'" },
+		{ "compress-level 0\n", "volrep.cfg:1: invalid value '0' for 'compress-level'" },
+		{ "compress-level 20\n", "volrep.cfg:1: invalid value '20' for 'compress-level'" },
+		{ "ssh-cipher -oProxyCommand=x\n", "volrep.cfg:1: invalid value '-oProxyCommand=x' for 'ssh-cipher'" },
+		{ "ssh-cipher AES\n", "volrep.cfg:1: invalid value 'AES' for 'ssh-cipher'" },
 	};
 
 	(void)state;
@@ -191,6 +196,10 @@ static void test_round_trip(void **state)
 		"shutdown-grace 5\nmax-per-target 1\nmax-workers 2\n",
 		"api-listen [::]:8006\napi-cert /etc/volrep/c.pem\napi-key /etc/volrep/k.pem\n",
 		"stall-timeout 7\n",
+		"compress zstd\ncompress-level 9\n",
+		"compress lz4\n",
+		"ssh-cipher default\n",
+		"ssh-cipher aes256-gcm@openssh.com\n",
 	};
 
 	(void)state;
@@ -224,6 +233,17 @@ static void test_round_trip(void **state)
 	strbuf_reset(&t);
 	volrep_cfg_format(&c, &t);
 	assert_non_null(strstr(t.buf, "\nstall-timeout 2\n"));
+	/* compress: none by default (not written), zstd level 3 */
+	assert_int_equal(c.compress, 0);
+	assert_int_equal(c.compress_level, 3);
+	assert_int_equal(parse(&c, "compress lz4\ncompress-level 19\n", &err), 0);
+	assert_int_equal(c.compress, 2);
+	assert_int_equal(c.compress_level, 19);
+	strbuf_reset(&t);
+	volrep_cfg_format(&c, &t);
+	assert_non_null(strstr(t.buf, "\ncompress lz4\ncompress-level 19\n"));
+	/* ssh-cipher: auto by default (not written) */
+	assert_string_equal(c.ssh_cipher, "auto");
 	strbuf_release(&err);
 	strbuf_release(&t);
 }
