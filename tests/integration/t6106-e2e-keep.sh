@@ -39,8 +39,9 @@ test_expect_success 'create-local-job --keep 2; bad values refused' '
 	run_mustfail 2 vr a create-local-job 200-0 b --keep 101 2>err &&
 	expect_grep "invalid keep .101." err &&
 	run_mustfail 2 vr a create-local-job 200-0 b --keep x 2>err &&
-	! test -e "$TB/config/replication.cfg" || ! grep -q 200-0 "$TB/config/replication.cfg"
-' && vr a create-local-job 200-0 b --keep 2 >/dev/null
+	{ ! test -e "$TB/config/replication.cfg" || ! grep -q 200-0 "$TB/config/replication.cfg"; } &&
+	vr a create-local-job 200-0 b --keep 2 >/dev/null
+'
 
 test_expect_success '4 runs with keep 2: the target has 3 of the job'"'"'s snapshots, the source 1' '
 	expect_grep "^	keep 2$" "$TB/config/replication.cfg" &&
