@@ -27,6 +27,8 @@ export TRASH
 _cleanups=""
 test_when_finished() { _cleanups="$1
 $_cleanups"; }
+# the test libraries register their teardown with either (tests/lib/test-lib.sh)
+test_atexit() { test_when_finished "$1"; }
 test_skip_all() { echo "demo: cannot run here: $1" >&2; exit 1; }
 
 # directories the storage set-up creates on the host (mount points and
