@@ -672,7 +672,7 @@ static void dispatch(struct call *c)
 			h_node_sched(c);
 		break;
 	default:
-		reply_error(c, 501, NULL, "not implemented");
+		reply_error(c, 501, NULL, "no handler for this API path");
 	}
 }
 
@@ -683,11 +683,11 @@ static void serve_api(const struct http_request *req, struct http_response *resp
 
 	header(&c, "Cache-Control", "no-store");
 	if (api_route_match(path, &c.m) < 0) {
-		reply_error(&c, 501, NULL, "Method not implemented");
+		reply_error(&c, 501, NULL, "no such method or path in the API (see docs/api.md)");
 		goto out;
 	}
 	if (!api_route_allows(c.m.route, req->method)) {
-		reply_error(&c, 501, NULL, "Method not implemented");
+		reply_error(&c, 501, NULL, "no such method or path in the API (see docs/api.md)");
 		goto out;
 	}
 	if (collect_params(&c) < 0)
