@@ -139,27 +139,14 @@ static int pm_read(struct store *st, const char *name, unsigned flags, struct st
 	return r;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int pm_list(struct store *st, const char *folder, struct strvec *names, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT;
-	DIR *d;
-	struct dirent *de;
 
 	(void)err;
 	map_name(st, folder, &path);
-	d = opendir(path.buf);
-	while (d && (de = readdir(d)))
-		if (de->d_name[0] != '.' && store_valid_name(de->d_name))
-			strvec_push(names, de->d_name);
-	if (d)
-		closedir(d);
-	if (names->nr > 1)
-		qsort(names->v, names->nr, sizeof(char *), cmp_str);
+	/* pmxcfs holds files of other tools too: only names a store may have */
+	store_list_dir(path.buf, 1, names);
 	strbuf_release(&path);
 	return 0;
 }
@@ -177,19 +164,6 @@ static int pm_quorate(struct store *st, struct strbuf *why)
 			    pm.cluster_name ? pm.cluster_name : "?");
 	pve_members_release(&pm);
 	return q;
-}
-
-static int mkdir_parent(const char *path)
-{
-	char *copy = xstrdup(path), *slash = strrchr(copy, '/');
-	int r = 0;
-
-	if (slash) {
-		*slash = '\0';
-		r = mkdir_p(copy, 0755);
-	}
-	free(copy);
-	return r;
 }
 
 /* tmp + rename in the same folder, as PVE's own file_set_contents: no
@@ -266,7 +240,7 @@ static int commit_one(struct store *st, const struct store_op *op, struct strbuf
 	case STORE_CHECK:
 		break;
 	case STORE_PUT:
-		r = mkdir_parent(path.buf);
+		r = store_mkdir_parent(path.buf);
 		if (r == 0)
 			r = write_atomic(path.buf, op->data, op->len);
 		if (r < 0)
@@ -279,7 +253,7 @@ static int commit_one(struct store *st, const struct store_op *op, struct strbuf
 		}
 		break;
 	case STORE_MOVE:
-		r = mkdir_parent(to.buf);
+		r = store_mkdir_parent(to.buf);
 		if (r == 0)
 			r = move_noreplace(path.buf, to.buf);
 		if (r < 0)

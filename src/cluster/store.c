@@ -101,27 +101,33 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int dir_list(struct store *st, const char *folder, struct strvec *names, struct strbuf *err)
+int store_list_dir(const char *path, int valid_only, struct strvec *names)
 {
-	struct strbuf path = STRBUF_INIT;
-	DIR *d;
+	DIR *d = opendir(path);
 	struct dirent *de;
 
-	(void)err;
-	dir_path(st, folder, &path);
-	d = opendir(path.buf);
 	while (d && (de = readdir(d)))
-		if (de->d_name[0] != '.')
+		if (de->d_name[0] != '.' && (!valid_only || store_valid_name(de->d_name)))
 			strvec_push(names, de->d_name);
 	if (d)
 		closedir(d);
 	if (names->nr > 1)
 		qsort(names->v, names->nr, sizeof(char *), cmp_str);
+	return 0;
+}
+
+static int dir_list(struct store *st, const char *folder, struct strvec *names, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+
+	(void)err;
+	dir_path(st, folder, &path);
+	store_list_dir(path.buf, 0, names);
 	strbuf_release(&path);
 	return 0;
 }
 
-static int mkdir_parent(const char *path)
+int store_mkdir_parent(const char *path)
 {
 	char *copy = xstrdup(path), *slash = strrchr(copy, '/');
 	int r = 0;
@@ -149,7 +155,7 @@ static int dir_commit_one(struct store *st, const struct store_op *op, struct st
 	case STORE_CHECK:
 		break;
 	case STORE_PUT:
-		r = mkdir_parent(path.buf);
+		r = store_mkdir_parent(path.buf);
 		if (r == 0)
 			r = write_file_atomic(path.buf, op->data, op->len, 0644);
 		if (r < 0)
@@ -163,7 +169,7 @@ static int dir_commit_one(struct store *st, const struct store_op *op, struct st
 		break;
 	case STORE_MOVE:
 		dir_path(st, op->to, &to);
-		r = mkdir_parent(to.buf);
+		r = store_mkdir_parent(to.buf);
 		if (r < 0) {
 			strbuf_addf(err, "cannot create the folder of '%s': %s", to.buf, strerror(-r));
 			break;

@@ -166,4 +166,11 @@ int store_dump(struct store *st, struct strvec *names, struct strvec *datas, str
  * no leading dot */
 int store_valid_name(const char *name);
 
+/* For the stores kept in files, dir and pmxcfs: the entries of the
+ * folder at path, sorted, without dot files (with valid_only, also
+ * without names store_valid_name refuses); a missing folder is empty.
+ * store_mkdir_parent creates the folders above path. */
+int store_list_dir(const char *path, int valid_only, struct strvec *names);
+int store_mkdir_parent(const char *path);
+
 #endif
