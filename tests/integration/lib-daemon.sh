@@ -70,10 +70,27 @@ start_daemon() {
 		wait $_p 2>/dev/null # reaped, if it was ours
 		wait_for 30 "! kill -0 $_p 2>/dev/null" || return 1
 	done
+	# the old log goes first: the redirection below truncates it only
+	# once the child runs, and on a loaded machine the wait could match
+	# the previous daemon's "daemon started" before that
+	rm -f "$DLOG" &&
 	"$VOLREP" daemon >"$DLOG" 2>&1 &
 	DPID=$!
 	echo "$DPID" >>"$TRASH/daemon.pids"
+	# a test that fails before its stop_daemon must not leave this
+	# daemon acting on the next test's configuration
+	test_when_finished "kill_daemon_of_test $DPID"
 	wait_for 30 'grep -q "daemon started" "$DLOG"'
+}
+
+# kill_daemon_of_test PID: the cleanup start_daemon registers; kills the
+# daemon (if still there) and the process groups of the workers it started
+kill_daemon_of_test() {
+	kill -9 "$1" 2>/dev/null
+	for _p in $(awk "\$1 == \"start\" { print \$4 }" "$FAKE_EVENTS" 2>/dev/null); do
+		kill -9 -$_p 2>/dev/null
+	done
+	wait_for 30 "! kill -0 $1 2>/dev/null"
 }
 
 # wait_daemon: wait for the daemon's exit, at most $STOP_TIMEOUT s

@@ -114,16 +114,16 @@ zfs_pool_create() {
 	zfs create -o mountpoint="$_mp" "$_pool/data"
 }
 
-# zfs_retry_busy CMD...: run a zfs/zpool command, retrying for up to 5 s
+# zfs_retry_busy CMD...: run a zfs/zpool command, retrying for up to 20 s
 # while it fails (zfs-fuse reports a just-received filesystem as "dataset
-# is busy" for a moment).
+# is busy" for a moment, longer on a loaded machine).
 zfs_retry_busy() {
 	# per storage state: several test-bed nodes may retry at once
 	_ef=${STORAGE_STATE:-${TRASH:-/tmp}}/.zfs-retry.err
 	_i=0
 	while ! "$@" 2>"$_ef"; do
 		_i=$((_i + 1))
-		if [ $_i -ge 25 ] || ! grep -q busy "$_ef"; then
+		if [ $_i -ge 100 ] || ! grep -q busy "$_ef"; then
 			cat "$_ef" >&2
 			rm -f "$_ef"
 			return 1

@@ -12,6 +12,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.common.exceptions import StaleElementReferenceException
 
 url, user, secret, node, art = sys.argv[1:6]
 os.makedirs(art, exist_ok=True)
@@ -32,7 +33,9 @@ for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-
 opts.binary_location = "/usr/bin/chromium"
 drv = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
 drv.set_page_load_timeout(20)
-wait = WebDriverWait(drv, 15)
+# the panel re-renders its table on every refresh: an element found a
+# moment ago may be gone, so waits and row lookups retry on a stale one
+wait = WebDriverWait(drv, 30, ignored_exceptions=(StaleElementReferenceException,))
 E = lambda id: drv.find_element(By.ID, id)
 
 
@@ -44,8 +47,26 @@ def row(jid):
     return drv.find_elements(By.CSS_SELECTOR, 'tr[data-id="%s"]' % jid)
 
 
+def unstale(fn):
+    for _ in range(50):
+        try:
+            return fn()
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    return fn()
+
+
 def cell(jid, cls):
-    return row(jid)[0].find_element(By.CSS_SELECTOR, "td." + cls).text
+    return unstale(lambda: row(jid)[0].find_element(By.CSS_SELECTOR, "td." + cls).text)
+
+
+def in_row(jid, css):
+    """The element css of job jid's row, as a function for unstale()."""
+    return lambda: row(jid)[0].find_element(By.CSS_SELECTOR, css)
+
+
+def click_in_row(jid, css):
+    unstale(lambda: in_row(jid, css)().click())
 
 
 try:
@@ -88,7 +109,7 @@ try:
     check("guest view lists the job", len(drv.find_elements(By.CSS_SELECTOR, "#job-rows tr")) == 1)
     shot("05-guest")
 
-    row("100-0")[0].find_element(By.CSS_SELECTOR, ".act-edit").click()
+    click_in_row("100-0", ".act-edit")
     wait.until(lambda d: E("dlg-edit").is_displayed())
     check("edit: target fixed", not E("f-target").is_enabled())
     E("f-schedule").clear()
@@ -104,7 +125,7 @@ try:
                cell("100-0", "schedule") == "*/10")
     check("edit: schedule changed", cell("100-0", "schedule") == "*/10")
 
-    row("100-0")[0].find_element(By.CSS_SELECTOR, ".act-sched").click()
+    click_in_row("100-0", ".act-sched")
     wait.until(lambda d: "next scheduler tick" in E("msg").text)
     check("schedule now", True)
 
@@ -113,7 +134,7 @@ try:
     end = time.monotonic() + 40
     while time.monotonic() < end:
         wait.until(lambda d: row("100-0"))
-        row("100-0")[0].find_element(By.CSS_SELECTOR, ".act-log").click()
+        click_in_row("100-0", ".act-log")
         wait.until(lambda d: E("dlg-log").is_displayed() and E("log-lines").text != "")
         text = E("log-lines").text
         if "end replication job" in text:
@@ -133,10 +154,10 @@ try:
     time.sleep(0.5)
     shot("09-phone")
     check("phone: the table fits by scrolling, actions reachable",
-          row("100-0")[0].find_element(By.CSS_SELECTOR, ".act-remove").is_enabled())
+          unstale(lambda: in_row("100-0", ".act-remove")().is_enabled()))
     drv.set_window_size(1400, 900)
 
-    row("100-0")[0].find_element(By.CSS_SELECTOR, ".act-remove").click()
+    click_in_row("100-0", ".act-remove")
     wait.until(lambda d: E("dlg-remove").is_displayed())
     E("rm-force").click()
     shot("10-remove")
