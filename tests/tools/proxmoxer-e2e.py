@@ -56,11 +56,17 @@ st = wait("second sync", lambda: (lambda s: s if s["last_sync"] > first else Non
 if st:
     check("a real, second sync: last_sync later, no error, fail_count 0",
           st["fail_count"] == 0 and "error" not in st and st["last_try"] >= st["last_sync"])
-    log = job.log.get(limit=1000)
+    # last_sync is recorded before the run writes its last log line:
+    # on a loaded machine the log is read once the run has ended
+    wait("second run ended", idle_status, 30)
+    log = wait("the run's log is complete",
+               lambda: (lambda l: l if any(x["t"].endswith("end replication job") for x in l) else None)(
+                   job.log.get(limit=1000)), 30) or []
     lines = [x["t"] for x in log]
     check("the log of the run (incremental)", any("start replication job" in l for l in lines) and
           any("incremental sync" in l for l in lines) and any(l.endswith("end replication job") for l in lines))
-wait("second run ended", idle_status, 30)
+else:
+    wait("second run ended", idle_status, 30)
 p.cluster.replication("100-0").delete()
 check("delete marks for removal", p.cluster.replication("100-0").get()["remove_job"] == "full")
 job.schedule_now.post()
