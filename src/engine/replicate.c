@@ -17,7 +17,7 @@
 #include "base/time-util.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
-#include "config/schedule.h"
+#include "sched/schedule.h"
 #include "config/volrepcfg.h"
 #include "engine/elog.h"
 #include "engine/interrupt.h"
