@@ -19,6 +19,14 @@ static struct sched_job J(const char *id, uint32_t guest, const char *target)
 	return (struct sched_job){ .id = id, .guest = guest, .target = target, .next_sync = NOW - 60 };
 }
 
+/* Append " word" (or "word" to an empty buf) within size. */
+static void add_word(char *buf, size_t size, const char *word)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, size - n, "%s%s", n ? " " : "", word);
+}
+
 /* The ids of the picks, space-separated, into buf. */
 static const char *pick_ids(const struct sched_job *jobs, size_t n, const struct sched_limits *lim, char *buf,
 			    size_t size)
@@ -26,11 +34,8 @@ static const char *pick_ids(const struct sched_job *jobs, size_t n, const struct
 	size_t picks[64], np = sched_pick(jobs, n, lim, NOW, picks);
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < np; i++) {
-		if (i)
-			strncat(buf, " ", size - strlen(buf) - 1);
-		strncat(buf, jobs[picks[i]].id, size - strlen(buf) - 1);
-	}
+	for (size_t i = 0; i < np; i++)
+		add_word(buf, size, jobs[picks[i]].id);
 	return buf;
 }
 
@@ -216,9 +221,7 @@ static int log_start(const struct job_entry *e, double cap, void *data)
 {
 	struct pass_log *pl = data;
 
-	if (pl->n)
-		strncat(pl->started, " ", sizeof(pl->started) - strlen(pl->started) - 1);
-	strncat(pl->started, e->job->id, sizeof(pl->started) - strlen(pl->started) - 1);
+	add_word(pl->started, sizeof(pl->started), e->job->id);
 	pl->caps[pl->n++] = cap;
 	return pl->ret;
 }
