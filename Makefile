@@ -35,7 +35,8 @@ ALL_CFLAGS := -std=c17 -D_GNU_SOURCE -DVOLREP_VERSION='"$(VERSION)"' $(WARN) -Is
 # dependency tracking: each compile writes a .d file next to its output
 # listing the headers it read (-MP: a deleted header is no error), and the
 # includes at the end of this file make a change to one header rebuild
-# only what includes it
+# only what includes it. Everything compiled also depends on this
+# Makefile: new flags rebuild it all.
 DEPFLAGS := -MMD -MP
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LIBS    := $(PKG_LIBS) -lm -pthread
@@ -77,7 +78,7 @@ endif
 .PHONY: all check unit check-stress demo bench install uninstall clean deps test-bins
 all: build/volrep
 
-build/embed-assets: scripts/embed-assets.c
+build/embed-assets: scripts/embed-assets.c Makefile
 	@mkdir -p $(@D)
 	$(QLD)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $<
 
@@ -85,19 +86,19 @@ build/gen/api-assets.c: build/embed-assets $(WEB_FILES)
 	@mkdir -p $(@D)
 	$(Q)build/embed-assets $@ $(WEB_FILES)
 
-build/obj/build/gen/%.o: build/gen/%.c
+build/obj/build/gen/%.o: build/gen/%.c Makefile
 	@mkdir -p $(@D)
 	$(QCC)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-build/asan/obj/build/gen/%.o: build/gen/%.c
+build/asan/obj/build/gen/%.o: build/gen/%.c Makefile
 	@mkdir -p $(@D)
 	$(QCC)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(SAN) -c -o $@ $<
 
-build/obj/%.o: %.c
+build/obj/%.o: %.c Makefile
 	@mkdir -p $(@D)
 	$(QCC)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-build/asan/obj/%.o: %.c
+build/asan/obj/%.o: %.c Makefile
 	@mkdir -p $(@D)
 	$(QCC)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(SAN) -c -o $@ $<
 
@@ -115,22 +116,22 @@ build/volrep: build/obj/src/cli/main.o build/libvolrep.a
 build/asan/volrep: build/asan/obj/src/cli/main.o build/asan/libvolrep.a
 	$(QLD)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(LIBS)
 
-build/tests/%: tests/unit/%.c build/libvolrep.a
+build/tests/%: tests/unit/%.c build/libvolrep.a Makefile
 	@mkdir -p $(@D)
 	$(QLD)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< build/libvolrep.a $(LIBS) -lcmocka
 
-build/asan/tests/%: tests/unit/%.c build/asan/libvolrep.a
+build/asan/tests/%: tests/unit/%.c build/asan/libvolrep.a Makefile
 	@mkdir -p $(@D)
 	$(QLD)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(SAN) -o $@ $< build/asan/libvolrep.a $(LIBS) -lcmocka
 
 # Fuzz targets: built with gcc+ASan around a plain main that replays the
 # corpus (fuzz/fuzz-main.c); build with clang -fsanitize=fuzzer for real
 # fuzzing (see fuzz/README.md).
-build/asan/fuzz/%: fuzz/%.c fuzz/fuzz-main.c build/asan/libvolrep.a
+build/asan/fuzz/%: fuzz/%.c fuzz/fuzz-main.c build/asan/libvolrep.a Makefile
 	@mkdir -p $(@D)
 	$(QLD)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(SAN) -o $@ $< fuzz/fuzz-main.c build/asan/libvolrep.a $(LIBS)
 
-build/bench/%: bench/%.c build/libvolrep.a
+build/bench/%: bench/%.c build/libvolrep.a Makefile
 	@mkdir -p $(@D)
 	$(QLD)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -O2 -o $@ $< build/libvolrep.a $(LIBS)
 
