@@ -29,7 +29,15 @@ PKG_LIBS   := $(shell pkg-config --libs jansson nettle libcurl libmicrohttpd lib
 WARN    := -Wall -Wextra -Werror -Wshadow -Wvla -Wwrite-strings -Wmissing-prototypes \
            -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=c17 -D_GNU_SOURCE -DVOLREP_VERSION='"$(VERSION)"' $(WARN) -Isrc $(PKG_CFLAGS) $(CFLAGS)
+# every file starts with src/base/common.h (the banned functions, src/base/banned.h)
+ALL_CFLAGS := -std=c17 -D_GNU_SOURCE -DVOLREP_VERSION='"$(VERSION)"' $(WARN) -Isrc -include src/base/common.h \
+	      $(PKG_CFLAGS) $(CFLAGS)
+# dependency tracking: each compile writes a .d file next to its output
+# listing the headers it read (-MP: a deleted header is no error), and the
+# includes at the end of this file make a change to one header rebuild
+# only what includes it. Everything compiled also depends on this
+# Makefile: new flags rebuild it all.
+DEPFLAGS := -MMD -MP
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LIBS    := $(PKG_LIBS) -lm -pthread
 
@@ -37,7 +45,6 @@ LIBS    := $(PKG_LIBS) -lm -pthread
 WEB_FILES := $(sort $(wildcard web/*.html web/*.js web/*.css))
 GEN_SRCS  := build/gen/api-assets.c
 LIB_SRCS  := $(sort $(filter-out src/cli/main.c,$(wildcard src/*/*.c))) $(GEN_SRCS)
-HDRS      := $(wildcard src/*/*.h)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 FUZZ_SRCS := $(sort $(filter-out fuzz/fuzz-main.c,$(wildcard fuzz/fuzz-*.c)))
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
@@ -71,29 +78,29 @@ endif
 .PHONY: all check unit check-stress demo bench install uninstall clean deps test-bins
 all: build/volrep
 
-build/embed-assets: scripts/embed-assets.c
+build/embed-assets: scripts/embed-assets.c Makefile
 	@mkdir -p $(@D)
-	$(QLD)$(CC) $(ALL_CFLAGS) -o $@ $<
+	$(QLD)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $<
 
 build/gen/api-assets.c: build/embed-assets $(WEB_FILES)
 	@mkdir -p $(@D)
 	$(Q)build/embed-assets $@ $(WEB_FILES)
 
-build/obj/build/gen/%.o: build/gen/%.c $(HDRS)
+build/obj/build/gen/%.o: build/gen/%.c Makefile
 	@mkdir -p $(@D)
-	$(QCC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(QCC)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-build/asan/obj/build/gen/%.o: build/gen/%.c $(HDRS)
+build/asan/obj/build/gen/%.o: build/gen/%.c Makefile
 	@mkdir -p $(@D)
-	$(QCC)$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+	$(QCC)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(SAN) -c -o $@ $<
 
-build/obj/%.o: %.c $(HDRS)
+build/obj/%.o: %.c Makefile
 	@mkdir -p $(@D)
-	$(QCC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(QCC)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-build/asan/obj/%.o: %.c $(HDRS)
+build/asan/obj/%.o: %.c Makefile
 	@mkdir -p $(@D)
-	$(QCC)$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+	$(QCC)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(SAN) -c -o $@ $<
 
 build/libvolrep.a: $(OBJS)
 	@rm -f $@
@@ -109,24 +116,24 @@ build/volrep: build/obj/src/cli/main.o build/libvolrep.a
 build/asan/volrep: build/asan/obj/src/cli/main.o build/asan/libvolrep.a
 	$(QLD)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(LIBS)
 
-build/tests/%: tests/unit/%.c tests/unit/unit.h build/libvolrep.a
+build/tests/%: tests/unit/%.c build/libvolrep.a Makefile
 	@mkdir -p $(@D)
-	$(QLD)$(CC) $(ALL_CFLAGS) -o $@ $< build/libvolrep.a $(LIBS) -lcmocka
+	$(QLD)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< build/libvolrep.a $(LIBS) -lcmocka
 
-build/asan/tests/%: tests/unit/%.c tests/unit/unit.h build/asan/libvolrep.a
+build/asan/tests/%: tests/unit/%.c build/asan/libvolrep.a Makefile
 	@mkdir -p $(@D)
-	$(QLD)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< build/asan/libvolrep.a $(LIBS) -lcmocka
+	$(QLD)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(SAN) -o $@ $< build/asan/libvolrep.a $(LIBS) -lcmocka
 
 # Fuzz targets: built with gcc+ASan around a plain main that replays the
 # corpus (fuzz/fuzz-main.c); build with clang -fsanitize=fuzzer for real
 # fuzzing (see fuzz/README.md).
-build/asan/fuzz/%: fuzz/%.c fuzz/fuzz-main.c build/asan/libvolrep.a
+build/asan/fuzz/%: fuzz/%.c fuzz/fuzz-main.c build/asan/libvolrep.a Makefile
 	@mkdir -p $(@D)
-	$(QLD)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< fuzz/fuzz-main.c build/asan/libvolrep.a $(LIBS)
+	$(QLD)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(SAN) -o $@ $< fuzz/fuzz-main.c build/asan/libvolrep.a $(LIBS)
 
-build/bench/%: bench/%.c build/libvolrep.a
+build/bench/%: bench/%.c build/libvolrep.a Makefile
 	@mkdir -p $(@D)
-	$(QLD)$(CC) $(ALL_CFLAGS) -O2 -o $@ $< build/libvolrep.a $(LIBS)
+	$(QLD)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -O2 -o $@ $< build/libvolrep.a $(LIBS)
 
 test-bins: build/volrep build/asan/volrep $(UNITS) $(ASAN_UNITS) $(FUZZERS)
 
@@ -181,3 +188,7 @@ uninstall:
 
 clean:
 	rm -rf build
+
+# the headers each object, test and tool read (DEPFLAGS); absent before
+# the first build, when everything is built anyway
+-include $(shell find build -name '*.d' 2>/dev/null)

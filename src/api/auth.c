@@ -490,7 +490,8 @@ static int ticket_key(const char *state_dir, uint8_t key[32], struct strbuf *err
 		char hex[66];
 
 		to_hex(key, 32, hex);
-		strcat(hex, "\n");
+		hex[64] = '\n';
+		hex[65] = '\0';
 		r = write_file_atomic(path, hex, 65, 0600);
 		if (r < 0)
 			strbuf_addf(err, "unable to write '%s' - %s", path, strerror(-r));

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/types.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
 
@@ -62,30 +63,25 @@ const char *backend_errmsg(const struct backend *b)
 
 int backend_open(struct backend *b, const struct backend_storage *st)
 {
+	const struct storage_type *t = storage_type_of(st->type);
+
 	strbuf_reset(&b->errmsg);
 	if (st->id && !valid_storage_id(st->id))
 		return backend_fail(b, -EINVAL, "invalid storage id '%s'", st->id);
 	if (st->tool && (!*st->tool || st->tool[0] == '-'))
 		return backend_fail(b, -EINVAL, "invalid tool '%s'", st->tool);
-	switch (st->type) {
-	case BACKEND_ZFSPOOL:
-		if (!valid_dataset(st->pool ? st->pool : "") || strchr(st->pool, '@'))
-			return backend_fail(b, -EINVAL, "invalid zfs pool '%s'", st->pool ? st->pool : "");
-		b->ops = &backend_zfs_ops;
-		break;
-	case BACKEND_BTRFS:
-		if (!valid_abs_path(st->path ? st->path : "") || strchr(st->path, '@'))
-			return backend_fail(b, -EINVAL, "invalid btrfs path '%s'", st->path ? st->path : "");
-		b->ops = &backend_btrfs_ops;
-		break;
-	default:
+	if (!t)
 		return backend_fail(b, -EINVAL, "unknown storage type %d", (int)st->type);
-	}
+	for (size_t i = 0; i < BACKEND_LOC_MAX && t->loc[i].key; i++)
+		if (!t->loc[i].valid(st->loc[i] ? st->loc[i] : ""))
+			return backend_fail(b, -EINVAL, "invalid %s '%s'", t->loc[i].what,
+					    st->loc[i] ? st->loc[i] : "");
+	b->ops = t->ops;
 	b->type = st->type;
 	b->id = st->id ? xstrdup(st->id) : NULL;
-	b->pool = st->pool && st->type == BACKEND_ZFSPOOL ? xstrdup(st->pool) : NULL;
-	b->path = st->path && st->type == BACKEND_BTRFS ? xstrdup(st->path) : NULL;
-	b->tool = xstrdup(st->tool ? st->tool : st->type == BACKEND_ZFSPOOL ? "zfs" : "btrfs");
+	for (size_t i = 0; i < BACKEND_LOC_MAX; i++)
+		b->loc[i] = t->loc[i].key ? xstrdup(st->loc[i]) : NULL;
+	b->tool = xstrdup(st->tool ? st->tool : t->tool);
 	b->caps_probed = 0;
 	if (b->ops->open) {
 		int r = b->ops->open(b);
@@ -103,10 +99,12 @@ void backend_close(struct backend *b)
 	if (b->ops && b->ops->close)
 		b->ops->close(b);
 	free(b->id);
-	free(b->pool);
-	free(b->path);
+	for (size_t i = 0; i < BACKEND_LOC_MAX; i++) {
+		free(b->loc[i]);
+		b->loc[i] = NULL;
+	}
 	free(b->tool);
-	b->id = b->pool = b->path = b->tool = NULL;
+	b->id = b->tool = NULL;
 	b->ops = NULL;
 	strbuf_release(&b->errmsg);
 }
@@ -121,87 +119,13 @@ char *backend_volid(const struct backend *b, const char *volname)
 	return strbuf_detach(&sb, NULL);
 }
 
-/* "<prefix>-<vmid>-<name>": returns a pointer after the vmid's '-' and
- * stores the vmid, or NULL. */
-static const char *match_owner(const char *s, const char *prefix, uint32_t *vmid)
-{
-	size_t pl = strlen(prefix), n;
-	char buf[16];
-
-	if (strncmp(s, prefix, pl) || s[pl] != '-')
-		return NULL;
-	s += pl + 1;
-	n = strspn(s, "0123456789");
-	if (!n || n >= sizeof(buf) || s[n] != '-')
-		return NULL;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	if (!valid_vmid(buf))
-		return NULL;
-	*vmid = (uint32_t)strtoul(buf, NULL, 10);
-	return s + n + 1;
-}
-
-/* The free part of a volume name: [A-Za-z0-9_.-]+, no "..", bounded, and
- * not ending in ".raw" only when raw is required. */
-static int valid_name_part(const char *s, size_t len)
-{
-	if (!len || len > 128 || s[0] == '.' || s[0] == '-')
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
-			return 0;
-		if (s[i] == '.' && i + 1 < len && s[i + 1] == '.')
-			return 0;
-	}
-	return 1;
-}
-
 int backend_valid_volname(enum backend_type type, const char *volname, uint32_t *ret_vmid)
 {
-	static const char *const zfs_prefixes[] = { "vm", "subvol", "base", NULL };
-	uint32_t vmid = 0, dir_vmid;
-	const char *rest = NULL, *slash;
-	size_t n;
+	const struct storage_type *t = storage_type_of(type);
+	uint32_t vmid = 0;
 
-	if (!volname || !valid_volname(volname))
+	if (!t || !volname || !valid_volname(volname) || !t->volname_valid(volname, &vmid))
 		return 0;
-	if (type == BACKEND_ZFSPOOL) {
-		if (strchr(volname, '/'))
-			return 0;
-		for (int i = 0; zfs_prefixes[i] && !rest; i++)
-			rest = match_owner(volname, zfs_prefixes[i], &vmid);
-		if (!rest || !valid_name_part(rest, strlen(rest)))
-			return 0;
-	} else if (type == BACKEND_BTRFS) {
-		char dir[16];
-
-		slash = strchr(volname, '/');
-		if (!slash || (size_t)(slash - volname) >= sizeof(dir) || strchr(slash + 1, '/'))
-			return 0;
-		memcpy(dir, volname, (size_t)(slash - volname));
-		dir[slash - volname] = '\0';
-		if (!valid_vmid(dir))
-			return 0;
-		dir_vmid = (uint32_t)strtoul(dir, NULL, 10);
-		if ((rest = match_owner(slash + 1, "subvol", &vmid))) {
-			n = strlen(rest);
-			if (n > 4 && !strcmp(rest + n - 4, ".raw"))
-				return 0;
-		} else if ((rest = match_owner(slash + 1, "vm", &vmid)) ||
-			   (rest = match_owner(slash + 1, "base", &vmid))) {
-			n = strlen(rest);
-			if (n <= 4 || strcmp(rest + n - 4, ".raw"))
-				return 0;
-			n -= 4;
-		} else {
-			return 0;
-		}
-		if (!valid_name_part(rest, n) || vmid != dir_vmid)
-			return 0;
-	} else {
-		return 0;
-	}
 	if (ret_vmid)
 		*ret_vmid = vmid;
 	return 1;
@@ -209,38 +133,18 @@ int backend_valid_volname(enum backend_type type, const char *volname, uint32_t 
 
 const char *backend_volname_form(enum backend_type type)
 {
-	if (type == BACKEND_BTRFS)
-		return "'<vmid>/vm-<vmid>-disk-<n>.raw' (VM disk) or '<vmid>/subvol-<vmid>-disk-<n>' (container)";
-	return "'vm-<vmid>-disk-<n>' (VM disk) or 'subvol-<vmid>-disk-<n>' (container)";
+	const struct storage_type *t = storage_type_of(type);
+
+	return t ? t->volname_form : "";
 }
 
 int backend_volname_suggest(enum backend_type type, const char *volname, struct strbuf *out)
 {
-	const char *name = strrchr(volname, '/');
-	uint32_t vmid = 0;
-	size_t n;
+	const struct storage_type *t = storage_type_of(type);
 
-	name = name ? name + 1 : volname;
-	n = strlen(name);
 	strbuf_reset(out);
-	if (type == BACKEND_ZFSPOOL) {
-		strbuf_addstr(out, name);
-		if (n > 4 && !strcmp(name + n - 4, ".raw"))
-			strbuf_setlen(out, out->len - 4);
-	} else if (type == BACKEND_BTRFS) {
-		const char *rest = match_owner(name, "subvol", &vmid);
-
-		if (!rest && !(rest = match_owner(name, "vm", &vmid)) && !(rest = match_owner(name, "base", &vmid)))
-			return 0;
-		strbuf_addf(out, "%u/%s", vmid, name);
-		if (!strncmp(name, "subvol-", 7)) {
-			if (n > 4 && !strcmp(name + n - 4, ".raw"))
-				strbuf_setlen(out, out->len - 4);
-		} else if (n <= 4 || strcmp(name + n - 4, ".raw")) {
-			strbuf_addstr(out, ".raw");
-		}
-	}
-	if (out->len && strcmp(out->buf, volname) && backend_valid_volname(type, out->buf, NULL))
+	if (t && t->volname_suggest(volname, out) && out->len && strcmp(out->buf, volname) &&
+	    backend_valid_volname(type, out->buf, NULL))
 		return 1;
 	strbuf_reset(out);
 	return 0;

@@ -32,19 +32,31 @@
 #include "base/strvec.h"
 #include "exec/spawn.h"
 
+/* The storage types, an index into the table of their descriptors
+ * (backend/types.h: name, storage.cfg keys, volume-name grammar, CLI
+ * options, ops). */
 enum backend_type {
 	BACKEND_ZFSPOOL,
 	BACKEND_BTRFS,
+	BACKEND_NTYPES
 };
+
+/* The most values a storage's location has (types.h). */
+#define BACKEND_LOC_MAX 2
 
 /* A storage as the backend layer sees it. Strings are borrowed for the
  * duration of backend_open() (which copies them). */
 struct backend_storage {
 	const char *id;      /* storage id (for messages and volids), may be NULL */
 	enum backend_type type;
-	const char *pool;    /* zfspool: dataset holding the volumes ("rpool/data") */
-	const char *path;    /* btrfs: absolute storage path ("/mnt/btrfs") */
-	const char *tool;    /* program to run; NULL: "zfs" / "btrfs" (test seam) */
+	/* where the volumes live, one value per location key of the type's
+	 * descriptor; zfspool and btrfs have one, named here */
+	union {
+		const char *loc[BACKEND_LOC_MAX];
+		const char *pool; /* zfspool: dataset holding the volumes ("rpool/data") */
+		const char *path; /* btrfs: absolute storage path ("/mnt/btrfs") */
+	};
+	const char *tool;    /* program to run; NULL: the type's ("zfs", "btrfs"; a test seam) */
 };
 
 /* One snapshot of a volume. */
@@ -126,21 +138,27 @@ struct backend_ops {
 
 struct backend {
 	const struct backend_ops *ops;
-	char *id, *pool, *path, *tool;
+	char *id, *tool;
+	union { /* as in struct backend_storage */
+		char *loc[BACKEND_LOC_MAX];
+		char *pool;
+		char *path;
+	};
 	enum backend_type type;
 	int caps_probed;
 	struct backend_caps caps;
 	struct strbuf errmsg;
 };
-#define BACKEND_INIT { .ops = NULL, .id = NULL, .pool = NULL, .path = NULL, .tool = NULL, \
-		       .caps_probed = 0, .errmsg = STRBUF_INIT }
+#define BACKEND_INIT { .ops = NULL, .id = NULL, .tool = NULL, .loc = { NULL }, .caps_probed = 0, \
+		       .errmsg = STRBUF_INIT }
 
 extern const struct backend_ops backend_zfs_ops;
 extern const struct backend_ops backend_btrfs_ops;
 
-/* Validate the descriptor (pool: valid_dataset; path: valid_abs_path; id:
- * valid_storage_id when set) and bind the implementation. Returns 0 or
- * -EINVAL (message in backend_errmsg). Nothing is run. */
+/* Validate the descriptor (the location values with the type's checks,
+ * e.g. "invalid zfs pool 'x'"; id: valid_storage_id when set) and bind
+ * the type's implementation. Returns 0 or -EINVAL (message in
+ * backend_errmsg). Nothing is run. */
 int backend_open(struct backend *b, const struct backend_storage *st);
 void backend_close(struct backend *b);
 /* The last operation's error description ("" when none). */
@@ -149,8 +167,9 @@ const char *backend_errmsg(const struct backend *b);
  * such as "successfully imported '<volid>'"). Caller frees. */
 char *backend_volid(const struct backend *b, const char *volname);
 
-/* Name checks done before anything reaches a command line. A volume name
- * must be one of this storage type's forms, owned by a guest id:
+/* Name checks done before anything reaches a command line (the type's
+ * descriptor, types.h). A volume name must be one of this storage type's
+ * forms, owned by a guest id:
  *   zfspool: (vm|subvol|base)-<vmid>-<name>          e.g. vm-100-disk-0
  *   btrfs:   <vmid>/(vm|base)-<vmid>-<name>.raw      e.g. 100/vm-100-disk-0.raw
  *            <vmid>/subvol-<vmid>-<name>             e.g. 100/subvol-100-disk-0

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/strbuf.h"
+#include "base/time-util.h"
 
 static int write_all(int fd, const char *p, size_t len)
 {
@@ -166,7 +167,7 @@ int check_private_dir(const char *path, const char *what, struct strbuf *err)
 
 int lock_acquire(struct lock *lk, const char *path, long timeout_ms)
 {
-	struct timespec start, now;
+	int64_t start;
 	int fd;
 
 	/* the lock file is in a directory of ours: a symlink or a FIFO
@@ -175,7 +176,7 @@ int lock_acquire(struct lock *lk, const char *path, long timeout_ms)
 	fd = open_regular(path, O_RDWR | O_CREAT, 0600, 1);
 	if (fd < 0)
 		return fd;
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	start = mono_ms();
 	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			break;
@@ -184,9 +185,7 @@ int lock_acquire(struct lock *lk, const char *path, long timeout_ms)
 			close(fd);
 			return r;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-		if (timeout_ms >= 0 && elapsed >= timeout_ms) {
+		if (timeout_ms >= 0 && mono_ms() - start >= timeout_ms) {
 			close(fd);
 			return -ETIMEDOUT;
 		}

@@ -16,12 +16,22 @@ int64_t volrep_now(void)
 	return (int64_t)time(NULL);
 }
 
-double mono_now(void)
+int64_t mono_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t mono_ms(void)
+{
+	return mono_ns() / 1000000;
+}
+
+double mono_now(void)
+{
+	return (double)mono_ns() / 1e9;
 }
 
 char *format_localtime(char *buf, size_t size, const char *fmt, int64_t t)

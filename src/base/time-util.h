@@ -8,8 +8,12 @@
 /* Current epoch seconds; VOLREP_NOW=<epoch> overrides it (tests walk through
  * time with it). */
 int64_t volrep_now(void);
-/* Monotonic seconds as a double, for durations. */
+/* The monotonic clock, for durations and deadlines (never the wall
+ * clock, which may jump): seconds as a double, milliseconds,
+ * nanoseconds. */
 double mono_now(void);
+int64_t mono_ms(void);
+int64_t mono_ns(void);
 /* Format t in local time with strftime fmt into buf. Returns buf. */
 char *format_localtime(char *buf, size_t size, const char *fmt, int64_t t);
 

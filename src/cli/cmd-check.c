@@ -114,7 +114,7 @@ static void check_storages(struct report *rp, const struct cluster_config *cc, c
 		if (!storage_can_replicate(st) || !storage_available_on(st, node))
 			continue;
 		strbuf_addf(&what, "storage '%s'", st->id);
-		if (st->kind == STORAGE_BTRFS) {
+		if (st->stype->type == BACKEND_BTRFS) {
 			if (stat(st->path, &sb) == 0 && S_ISDIR(sb.st_mode))
 				add(rp, CHECK_OK, what.buf, "btrfs path '%s' present", st->path);
 			else

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "backend/types.h"
 #include "base/log.h"
 #include "cli/cmds.h"
 #include "cli/commands.h"
@@ -28,15 +29,14 @@ static int check_not_local(int argc, char **argv, const struct context *ctx)
 	struct guest_list gl = { 0 };
 	const struct guest *g;
 	uint32_t owner;
-	int is_image, r = 0;
+	int r = 0;
 
 	if (volume_spec_parse(argc, argv, 0, &spec) < 0)
 		return 0; /* volume_spec_open reports it */
 	if (!spec.from_config) {
 		if (!backend_valid_volname(spec.storage.type, spec.volname, &owner))
 			return 0;
-	} else if (volname_parse(STORAGE_ZFSPOOL, spec.volname, &owner, &is_image) < 0 &&
-		   volname_parse(STORAGE_BTRFS, spec.volname, &owner, &is_image) < 0) {
+	} else if (storage_type_any_owner(spec.volname, &owner) < 0) {
 		return 0;
 	}
 	if (guests_scan(&gl, ctx->config_dir, NULL) < 0) {

@@ -26,7 +26,7 @@
 #include "cli/opts.h"
 #include "config/cluster.h"
 #include "config/volrepcfg.h"
-#include "engine/jobstatus.h"
+#include "sched/jobstatus.h"
 #include "metrics/metrics.h"
 #include "ops/jobs.h"
 #include "state/state.h"

@@ -247,120 +247,38 @@ static void parse_disk(const char *value, struct disk_ref *d)
 	strvec_clear(&parts);
 }
 
-static int is_digits(const char *s, size_t n)
-{
-	if (!n)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!isdigit((unsigned char)s[i]))
-			return 0;
-	return 1;
-}
+static const char *const owner_kinds[] = { "base", "basevol", "vm", "subvol", NULL };
 
-/* "<kind>-<vmid>-<rest>" with kind one of kinds; sets *owner. rest must
- * be non-empty and contain no '/'. */
-static int owned_name(const char *s, size_t len, const char *const *kinds, uint32_t *owner)
-{
-	for (const char *const *k = kinds; *k; k++) {
-		size_t kl = strlen(*k), i;
-		uint64_t v;
-
-		if (len <= kl + 1 || strncmp(s, *k, kl) || s[kl] != '-')
-			continue;
-		i = kl + 1;
-		size_t d0 = i;
-		while (i < len && isdigit((unsigned char)s[i]))
-			i++;
-		if (i == d0 || i - d0 > 9 || i >= len - 1 || s[i] != '-' || memchr(s + i, '/', len - i))
-			continue;
-		char num[16];
-		memcpy(num, s + d0, i - d0);
-		num[i - d0] = '\0';
-		if (parse_u64(num, &v) < 0)
-			continue;
-		*owner = (uint32_t)v;
-		return 0;
-	}
-	return -1;
-}
-
-static const char *const zfs_kinds[] = { "base", "basevol", "vm", "subvol", NULL };
-static const char *const base_kinds[] = { "base", "basevol", NULL };
-static const char *const btrfs_kinds[] = { "base", "vm", "subvol", NULL };
-
-int volname_parse(enum storage_kind k, const char *volname, uint32_t *owner, int *is_image)
+int volname_parse(const struct storage_type *t, const char *volname, uint32_t *owner, int *is_image)
 {
 	size_t len = strlen(volname);
 	const char *slash = strchr(volname, '/');
-	uint32_t o = 0, o2;
+	uint32_t o = 0;
 
 	if (!len || len > 255)
 		return -EINVAL;
-	switch (k) {
-	case STORAGE_ZFSPOOL:
-		/* [base-<vmid>-<x>/]<vm|subvol|base|basevol>-<vmid>-<x> */
-		if (!valid_volname(volname))
-			return -EINVAL;
-		if (slash) {
-			if (owned_name(volname, (size_t)(slash - volname), base_kinds, &o2) < 0)
-				return -EINVAL;
-			volname = slash + 1;
-		}
-		if (owned_name(volname, strlen(volname), zfs_kinds, &o) < 0)
+	if (t) {
+		if (t->volname_owner(volname, &o) < 0)
 			return -EINVAL;
 		*is_image = 1;
-		break;
-	case STORAGE_BTRFS:
-		/* [<vmid>/]<vm|subvol|base>-<vmid>-<x>[.raw|.subvol] */
-		if (!valid_volname(volname))
-			return -EINVAL;
-		if (slash) {
-			if (!is_digits(volname, (size_t)(slash - volname)))
-				return -EINVAL;
-			volname = slash + 1;
-		}
-		if (owned_name(volname, strlen(volname), btrfs_kinds, &o) < 0)
-			return -EINVAL;
-		*is_image = 1;
-		break;
-	default: {
-		/* dir-like: iso/..., vztmpl/..., backup/..., <vmid>/vm-...;
-		 * block storages: vm-<vmid>-disk-<n> */
-		static const char *const other_types[] = { "iso/", "vztmpl/", "backup/", "snippets/", "import/", NULL };
-		for (const char *const *p = other_types; *p; p++) {
-			if (!strncmp(volname, *p, strlen(*p))) {
-				*is_image = 0;
-				*owner = 0;
-				return 0;
-			}
-		}
-		const char *name = slash ? strrchr(volname, '/') + 1 : volname;
-		if (owned_name(name, strcspn(name, "/"), zfs_kinds, &o) < 0)
-			o = 0;
-		*is_image = 1;
-		break;
-	}
-	}
-	*owner = o;
-	return 0;
-}
-
-static int check_btrfs_dir(const char *volname, uint32_t owner)
-{
-	const char *slash = strchr(volname, '/');
-	uint64_t v;
-	char num[16];
-	size_t n;
-
-	if (!slash)
+		*owner = o;
 		return 0;
-	n = (size_t)(slash - volname);
-	if (n >= sizeof(num))
-		return -EINVAL;
-	memcpy(num, volname, n);
-	num[n] = '\0';
-	if (parse_u64(num, &v) < 0 || v != owner)
-		return -EINVAL;
+	}
+	/* dir-like: iso/..., vztmpl/..., backup/..., <vmid>/vm-...;
+	 * block storages: vm-<vmid>-disk-<n> */
+	static const char *const other_types[] = { "iso/", "vztmpl/", "backup/", "snippets/", "import/", NULL };
+	for (const char *const *p = other_types; *p; p++) {
+		if (!strncmp(volname, *p, strlen(*p))) {
+			*is_image = 0;
+			*owner = 0;
+			return 0;
+		}
+	}
+	const char *name = slash ? strrchr(volname, '/') + 1 : volname;
+	if (volname_owned(name, strcspn(name, "/"), owner_kinds, &o) < 0)
+		o = 0;
+	*is_image = 1;
+	*owner = o;
 	return 0;
 }
 
@@ -448,8 +366,7 @@ static int test_volume(const struct storage_cfg *sc, uint32_t vmid, enum guest_t
 	}
 	if (st->shared)
 		goto out;
-	if (volname_parse(st->kind, volname, &owner, &is_image) < 0 ||
-	    (st->kind == STORAGE_BTRFS && check_btrfs_dir(volname, owner) < 0)) {
+	if (volname_parse(st->stype, volname, &owner, &is_image) < 0) {
 		if (!cleanup) {
 			strbuf_addf(err, "unable to parse volume name '%s' of volume '%s'", volname, d->volume);
 			r = -EINVAL;
@@ -474,9 +391,9 @@ static int test_volume(const struct storage_cfg *sc, uint32_t vmid, enum guest_t
 		}
 		goto out;
 	}
-	/* the grammar every run applies (backend.c): refuse now what would
-	 * fail at each run */
-	enum backend_type bt = st->kind == STORAGE_BTRFS ? BACKEND_BTRFS : BACKEND_ZFSPOOL;
+	/* the grammar every run applies (backend/types.h): refuse now what
+	 * would fail at each run */
+	enum backend_type bt = st->stype->type;
 	if (!backend_valid_volname(bt, volname, NULL)) {
 		if (!cleanup) {
 			struct strbuf hint = STRBUF_INIT;

@@ -83,10 +83,12 @@ int guest_replicatable_volumes(const struct storage_cfg *sc, uint32_t vmid, enum
 			       const struct guest_conf *gc, unsigned flags, struct volume_list *out,
 			       struct strbuf *err);
 
-/* The vmid that owns volname on a storage of kind k (0 if none) and
+/* The vmid that owns volname on a storage of type t (0 if none) and
  * whether it is a disk image; -EINVAL when volname cannot be a volume of
- * that storage. Exposed for the backends and tests. */
-int volname_parse(enum storage_kind k, const char *volname, uint32_t *owner, int *is_image);
+ * that storage. t NULL: a Proxmox type volrep cannot replicate (dir-like
+ * and block storages). Proxmox's grammar: the names volrep replicates
+ * are a subset (backend_valid_volname). */
+int volname_parse(const struct storage_type *t, const char *volname, uint32_t *owner, int *is_image);
 
 struct guest {
 	uint32_t vmid;

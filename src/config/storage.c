@@ -9,42 +9,29 @@
 #include "base/xalloc.h"
 #include "config/sectioncfg.h"
 
-struct type_info {
+/* The Proxmox types volrep recognises but cannot replicate (the ones it
+ * replicates are backend/types.h's). */
+struct other_type {
 	const char *name;
-	enum storage_kind kind;
-	int shared;        /* Proxmox's @SHARED_STORAGE: shared by nature */
-	const char *path_key; /* required path-like option, or NULL */
+	int shared; /* Proxmox's @SHARED_STORAGE: shared by nature */
 };
 
-static const struct type_info types[] = {
-	{ "zfspool", STORAGE_ZFSPOOL, 0, NULL },
-	{ "btrfs", STORAGE_BTRFS, 0, "path" },
-	{ "dir", STORAGE_OTHER, 0, NULL },
-	{ "lvm", STORAGE_OTHER, 0, NULL },
-	{ "lvmthin", STORAGE_OTHER, 0, NULL },
-	{ "esxi", STORAGE_OTHER, 0, NULL },
-	{ "nfs", STORAGE_OTHER, 1, NULL },
-	{ "cifs", STORAGE_OTHER, 1, NULL },
-	{ "cephfs", STORAGE_OTHER, 1, NULL },
-	{ "rbd", STORAGE_OTHER, 1, NULL },
-	{ "glusterfs", STORAGE_OTHER, 1, NULL },
-	{ "iscsi", STORAGE_OTHER, 1, NULL },
-	{ "iscsidirect", STORAGE_OTHER, 1, NULL },
-	{ "zfs", STORAGE_OTHER, 1, NULL }, /* ZFS over iSCSI */
-	{ "drbd", STORAGE_OTHER, 1, NULL },
-	{ "pbs", STORAGE_OTHER, 1, NULL },
-	{ NULL, STORAGE_OTHER, 0, NULL },
-};
-
-/* The keys Proxmox knows for the two types volrep replicates (others are
- * not checked: volrep only needs to recognise them). */
-static const char *const zfspool_keys[] = {
-	"pool", "blocksize", "sparse", "mountpoint", "content", "nodes", "disable", "shared", "bwlimit", NULL,
-};
-static const char *const btrfs_keys[] = {
-	"path", "content", "nodes", "disable", "shared", "preallocation", "format", "is_mountpoint", "mkdir",
-	"create-base-path", "create-subdirs", "prune-backups", "max-protected-backups", "content-dirs",
-	"bwlimit", NULL,
+static const struct other_type other_types[] = {
+	{ "dir", 0 },
+	{ "lvm", 0 },
+	{ "lvmthin", 0 },
+	{ "esxi", 0 },
+	{ "nfs", 1 },
+	{ "cifs", 1 },
+	{ "cephfs", 1 },
+	{ "rbd", 1 },
+	{ "glusterfs", 1 },
+	{ "iscsi", 1 },
+	{ "iscsidirect", 1 },
+	{ "zfs", 1 }, /* ZFS over iSCSI */
+	{ "drbd", 1 },
+	{ "pbs", 1 },
+	{ NULL, 0 },
 };
 
 static void skip_warning(struct strvec *w, const struct sc_section *s, const char *fmt, const char *arg)
@@ -86,10 +73,31 @@ static int get_bool(struct strvec *w, const struct sc_section *s, const char *ke
 	return 0;
 }
 
-static int parse_one(struct storage *st, const struct type_info *ti, const struct sc_section *s,
+/* The location keys of a replicatable type: present and valid. */
+static int check_location(const struct storage_type *t, const struct sc_section *s, struct strvec *w)
+{
+	for (size_t i = 0; i < BACKEND_LOC_MAX && t->loc[i].key; i++) {
+		const char *v = sc_section_get(s, t->loc[i].key);
+
+		if (!v) {
+			skip_warning(w, s, "missing value for required option '%s'", t->loc[i].key);
+			return -EINVAL;
+		}
+		if (!t->loc[i].valid(v)) {
+			struct strbuf fmt = STRBUF_INIT;
+
+			strbuf_addf(&fmt, "invalid %s '%%s'", t->loc[i].key);
+			skip_warning(w, s, fmt.buf, v);
+			strbuf_release(&fmt);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int parse_one(struct storage *st, const struct storage_type *t, int shared, const struct sc_section *s,
 		     struct strvec *w)
 {
-	const char *pool = sc_section_get(s, "pool");
 	const char *path = sc_section_get(s, "path");
 	const char *nodes = sc_section_get(s, "nodes");
 	const char *content = sc_section_get(s, "content");
@@ -98,38 +106,18 @@ static int parse_one(struct storage *st, const struct type_info *ti, const struc
 		skip_warning(w, s, "invalid storage ID '%s'", s->id);
 		return -EINVAL;
 	}
-	if (ti->kind == STORAGE_ZFSPOOL) {
-		if (!pool) {
-			skip_warning(w, s, "missing value for required option '%s'", "pool");
-			return -EINVAL;
-		}
-		if (!valid_dataset(pool)) {
-			skip_warning(w, s, "invalid pool '%s'", pool);
-			return -EINVAL;
-		}
-	}
-	if (ti->path_key) {
-		if (!path) {
-			skip_warning(w, s, "missing value for required option '%s'", "path");
-			return -EINVAL;
-		}
-		if (!valid_abs_path(path)) {
-			skip_warning(w, s, "invalid path '%s'", path);
-			return -EINVAL;
-		}
-	}
-	if (ti->kind == STORAGE_ZFSPOOL)
-		warn_unknown_keys(w, "storage.cfg", s, zfspool_keys);
-	else if (ti->kind == STORAGE_BTRFS)
-		warn_unknown_keys(w, "storage.cfg", s, btrfs_keys);
+	if (t && check_location(t, s, w) < 0)
+		return -EINVAL;
+	if (t)
+		warn_unknown_keys(w, "storage.cfg", s, t->cfg_keys);
 	memset(st, 0, sizeof(*st));
 	strvec_init(&st->nodes);
 	strvec_init(&st->content);
 	st->id = xstrdup(s->id);
 	st->type = xstrdup(s->type);
-	st->kind = ti->kind;
-	if (ti->kind == STORAGE_ZFSPOOL)
-		st->pool = xstrdup(pool);
+	st->stype = t;
+	for (size_t i = 0; t && i < BACKEND_LOC_MAX && t->loc[i].key; i++)
+		st->loc[i] = xstrdup(sc_section_get(s, t->loc[i].key));
 	if (path && valid_abs_path(path))
 		st->path = xstrdup(path);
 	if (nodes) {
@@ -145,7 +133,7 @@ static int parse_one(struct storage *st, const struct type_info *ti, const struc
 	if (content)
 		strvec_split(&st->content, content, ',');
 	st->disable = get_bool(w, s, "disable");
-	st->shared = ti->shared || get_bool(w, s, "shared");
+	st->shared = shared || get_bool(w, s, "shared");
 	return 0;
 }
 
@@ -159,11 +147,12 @@ int storage_cfg_parse(struct storage_cfg *sc, const char *text, size_t len, stru
 		return r;
 	for (size_t i = 0; i < cfg.nr; i++) {
 		const struct sc_section *s = &cfg.sections[i];
-		const struct type_info *ti = types;
+		const struct storage_type *t = storage_type_find(s->type);
+		const struct other_type *ot = other_types;
 
-		while (ti->name && strcmp(ti->name, s->type))
-			ti++;
-		if (!ti->name) {
+		while (!t && ot->name && strcmp(ot->name, s->type))
+			ot++;
+		if (!t && !ot->name) {
 			skip_warning(warnings, s, "unknown storage type '%s'", s->type);
 			continue;
 		}
@@ -172,7 +161,7 @@ int storage_cfg_parse(struct storage_cfg *sc, const char *text, size_t len, stru
 			continue;
 		}
 		ALLOC_GROW(sc->v, sc->nr + 1, sc->alloc);
-		if (parse_one(&sc->v[sc->nr], ti, s, warnings) == 0)
+		if (parse_one(&sc->v[sc->nr], t, t ? 0 : ot->shared, s, warnings) == 0)
 			sc->nr++;
 	}
 	sectioncfg_release(&cfg);
@@ -207,7 +196,8 @@ void storage_cfg_release(struct storage_cfg *sc)
 		struct storage *st = &sc->v[i];
 		free(st->id);
 		free(st->type);
-		free(st->pool);
+		for (size_t k = 0; k < BACKEND_LOC_MAX; k++)
+			free(st->loc[k]);
 		free(st->path);
 		strvec_clear(&st->nodes);
 		strvec_clear(&st->content);
@@ -221,7 +211,7 @@ void storage_cfg_release(struct storage_cfg *sc)
 
 int storage_can_replicate(const struct storage *st)
 {
-	return st->kind == STORAGE_ZFSPOOL || st->kind == STORAGE_BTRFS;
+	return st->stype != NULL;
 }
 
 int storage_available_on(const struct storage *st, const char *node)

@@ -8,7 +8,8 @@
  *     \tpath /mnt/btrfs
  *
  * Common options: nodes (comma list; empty = every node), disable, shared,
- * content. Only zfspool and btrfs storages can replicate; the other
+ * content. Only the types of backend/types.h (zfspool, btrfs) can
+ * replicate; their required keys and known keys come from there. The other
  * Proxmox types (dir, lvm, lvmthin, rbd, nfs, ...) are recognised so that
  * their volumes get pvesr's errors, and the network types count as shared
  * as in Proxmox. Unknown types are skipped with a warning. */
@@ -17,19 +18,17 @@
 
 #include <stddef.h>
 
+#include "backend/types.h"
 #include "base/strvec.h"
-
-enum storage_kind {
-	STORAGE_ZFSPOOL,
-	STORAGE_BTRFS,
-	STORAGE_OTHER, /* a Proxmox type volrep cannot replicate */
-};
 
 struct storage {
 	char *id;
 	char *type;         /* as written: "zfspool", "btrfs", "dir", ... */
-	enum storage_kind kind;
-	char *pool;         /* zfspool: the parent dataset, else NULL */
+	const struct storage_type *stype; /* NULL: a Proxmox type volrep cannot replicate */
+	union {
+		char *loc[BACKEND_LOC_MAX]; /* the values of stype's location keys */
+		char *pool;         /* zfspool: the parent dataset */
+	};
 	char *path;         /* btrfs, dir, ...: the mount point, else NULL */
 	struct strvec nodes;   /* empty: available on every node */
 	struct strvec content; /* as configured, may be empty */

@@ -29,8 +29,8 @@
 #include "api/api.h"
 #include "http/server.h"
 #include "metrics/metrics.h"
-#include "sched/joblist.h"
-#include "sched/sched.h"
+#include "sched/jobstatus.h"
+#include "sched/pass.h"
 #include "state/state.h"
 
 /* The safety net: a pass at least this often, whatever inotify says. */
@@ -153,12 +153,12 @@ static void deferral_set(struct daemon *d, const char *id, int64_t until)
 }
 
 /* Drop deferrals that are over or whose job is gone. */
-static void deferral_prune(struct daemon *d, const struct joblist *jl, int64_t now)
+static void deferral_prune(struct daemon *d, const struct job_status *jl, int64_t now)
 {
 	size_t out = 0;
 
 	for (size_t i = 0; i < d->ndefer; i++) {
-		if (d->defer[i].until > now && joblist_find(jl, d->defer[i].id)) {
+		if (d->defer[i].until > now && job_status_find(jl, d->defer[i].id)) {
 			d->defer[out++] = d->defer[i];
 			continue;
 		}
@@ -252,7 +252,7 @@ static void worker_read(struct worker *w)
 	}
 }
 
-static int spawn_worker(struct daemon *d, const struct jobinfo *j, double rate_cap)
+static int spawn_worker(struct daemon *d, const struct job_entry *j, double rate_cap)
 {
 	const struct context *ctx = d->ctx;
 	struct worker *w = xcalloc(1, sizeof(*w));
@@ -262,9 +262,9 @@ static int spawn_worker(struct daemon *d, const struct jobinfo *j, double rate_c
 	strbuf_init(&w->partial, 0);
 	strbuf_init(&w->last_line, 0);
 	w->errfd = -1;
-	w->id = xstrdup(j->id);
-	w->guest = j->guest;
-	w->target = xstrdup(j->target);
+	w->id = xstrdup(j->job->id);
+	w->guest = j->job->guest;
+	w->target = xstrdup(j->job->target);
 	strvec_pushv(&w->c.args, (const char *const[]){ d->worker_prog, "--config-dir", ctx->config_dir,
 							 "--state-dir", ctx->state_dir, "--log-dir",
 							 ctx->log_dir, "--node", ctx->node, NULL });
@@ -273,7 +273,7 @@ static int spawn_worker(struct daemon *d, const struct jobinfo *j, double rate_c
 		strvec_push(&w->c.args, "--cluster");
 		strvec_push(&w->c.args, ctx->cluster);
 	}
-	strvec_pushv(&w->c.args, (const char *const[]){ "run", "--id", j->id, "--scheduled", NULL });
+	strvec_pushv(&w->c.args, (const char *const[]){ "run", "--id", j->job->id, "--scheduled", NULL });
 	strvec_pushf(&w->c.args, "--transfer-slots=%u", d->cfg.max_per_target);
 	/* the event served (next_sync 1: due at once, no event) */
 	if (j->next_sync > 1)
@@ -307,12 +307,12 @@ static int spawn_worker(struct daemon *d, const struct jobinfo *j, double rate_c
 	}
 	d->w[d->nw++] = w;
 	if (rate_cap > 0 && d->cfg.bwlimit > 0)
-		info("%s: started (target %s, rate cap %.3g MB/s)", j->id, j->target, rate_cap);
+		info("%s: started (target %s, rate cap %.3g MB/s)", j->job->id, j->job->target, rate_cap);
 	else
-		info("%s: started (target %s)", j->id, j->target);
+		info("%s: started (target %s)", j->job->id, j->job->target);
 	return 0;
 fail:
-	error("%s: cannot start worker '%s' - %s", j->id, d->worker_prog, strerror(-r));
+	error("%s: cannot start worker '%s' - %s", j->job->id, d->worker_prog, strerror(-r));
 	worker_free(w);
 	return r;
 }
@@ -394,22 +394,23 @@ static void mark_interrupted(struct daemon *d, struct interrupted *in, const cha
  * gone (a daemon or worker killed with -9, a crash): recorded as a
  * failure, so that status shows it and the job backs off and retries,
  * instead of looking fine with a run that never finished. */
-static bool repair_stale(struct daemon *d, const struct joblist *jl)
+static bool repair_stale(struct daemon *d, const struct job_status *jl)
 {
 	bool changed = false;
 
 	for (size_t i = 0; i < jl->nr; i++) {
-		const struct jobinfo *j = &jl->v[i];
+		const struct job_entry *j = &jl->v[i];
 		char msg[128];
 
-		if (!j->state.pid || worker_find(d, j->id) || process_running(j->state.pid, j->state.ptime))
+		if (!j->state.pid || worker_find(d, j->job->id) || process_running(j->state.pid, j->state.ptime))
 			continue;
 		snprintf(msg, sizeof(msg), "interrupted: replication worker %d ended without recording a result",
 			 (int)j->state.pid);
-		struct interrupted in = { .guest = j->guest, .target = j->target, .pid = j->state.pid,
+		struct interrupted in = { .guest = j->job->guest, .target = j->job->target, .pid = j->state.pid,
 					  .ptime = j->state.ptime, .duration = 0, .msg = msg };
-		warning("%s: previous run (pid %d) was interrupted; recorded as failed", j->id, (int)j->state.pid);
-		mark_interrupted(d, &in, j->id);
+		warning("%s: previous run (pid %d) was interrupted; recorded as failed", j->job->id,
+			(int)j->state.pid);
+		mark_interrupted(d, &in, j->job->id);
 		changed = true;
 	}
 	return changed;
@@ -417,16 +418,16 @@ static bool repair_stale(struct daemon *d, const struct joblist *jl)
 
 /* Our worker ended but the state still names it as running: it crashed or
  * was killed before recording the end of its run. */
-static bool repair_ended(struct daemon *d, const struct joblist *jl)
+static bool repair_ended(struct daemon *d, const struct job_status *jl)
 {
 	bool changed = false;
 
 	for (size_t i = 0; i < d->nw; i++) {
 		struct worker *w = d->w[i];
-		const struct jobinfo *j;
+		const struct job_entry *j;
 		char msg[128], st[64];
 
-		if (!w->ended || !(j = joblist_find(jl, w->id)) || j->state.pid != w->pid)
+		if (!w->ended || !(j = job_status_find(jl, w->id)) || j->state.pid != w->pid)
 			continue;
 		snprintf(msg, sizeof(msg), "interrupted: replication worker %s",
 			 exit_status_str(w->code, st, sizeof(st)));
@@ -440,9 +441,9 @@ static bool repair_ended(struct daemon *d, const struct joblist *jl)
 
 /* --- reporting the end of a run --- */
 
-static void report_end(struct daemon *d, struct worker *w, const struct joblist *jl, int64_t now)
+static void report_end(struct daemon *d, struct worker *w, const struct job_status *jl, int64_t now)
 {
-	const struct jobinfo *j = joblist_find(jl, w->id);
+	const struct job_entry *j = job_status_find(jl, w->id);
 	bool recorded = j && j->state.last_try >= w->start && j->state.pid != w->pid;
 	char when[64], st[64];
 	int64_t next;
@@ -455,7 +456,7 @@ static void report_end(struct daemon *d, struct worker *w, const struct joblist 
 	if (!recorded) {
 		/* nothing in the state moved: without a deferral the job would
 		 * be due again at once and we would spin on it */
-		next = jobinfo_next_after(j, w->start);
+		next = job_entry_next_after(j, w->start);
 		if (next <= now)
 			next = now + 60;
 		deferral_set(d, w->id, next);
@@ -689,28 +690,49 @@ static void drain_inotify(struct daemon *d)
 	}
 }
 
-/* Load everything, report ended runs, start due jobs. Returns the epoch
+/* The pass's calls back into the daemon (sched/pass.h). */
+struct pass_data {
+	struct daemon *d;
+	int64_t now;
+};
+
+static int64_t pass_not_before(const struct job_entry *e, void *data)
+{
+	return deferral_get(((struct pass_data *)data)->d, e->job->id);
+}
+
+static int pass_start(const struct job_entry *e, double rate_cap, void *data)
+{
+	struct pass_data *pd = data;
+
+	if (spawn_worker(pd->d, e, rate_cap) < 0) {
+		deferral_set(pd->d, e->job->id, pd->now + 60);
+		return -1;
+	}
+	return 0;
+}
+
+/* Load the job view, report ended runs, start due jobs. Returns the epoch
  * second of the next due job (0: none known). */
 static int64_t pass(struct daemon *d)
 {
-	struct joblist jl = JOBLIST_INIT;
-	struct strvec warnings = STRVEC_INIT;
+	struct job_view v = JOB_VIEW_INIT;
 	struct strbuf err = STRBUF_INIT;
-	struct sched_job *sj = NULL;
-	size_t *picks = NULL, n = 0, npicks = 0, nrunning = 0;
+	struct sched_run *runs = NULL;
+	struct pass_data pd = { .d = d };
 	int64_t now, wake = 0;
 	int r;
 
 	reload_settings(d);
 	watch_dirs(d);
-	r = joblist_load(&jl, d->ctx->config_dir, d->ctx->state_dir, d->ctx->node, &warnings, &err);
-	if (r >= 0 && (repair_ended(d, &jl) | repair_stale(d, &jl))) {
-		joblist_release(&jl);
-		strvec_clear(&warnings);
+	r = job_view_load(&v, d->ctx, JOB_VIEW_PURGE, &err);
+	if (r >= 0 && (repair_ended(d, &v.js) | repair_stale(d, &v.js))) {
+		job_view_release(&v);
+		v = (struct job_view)JOB_VIEW_INIT;
 		strbuf_reset(&err);
-		r = joblist_load(&jl, d->ctx->config_dir, d->ctx->state_dir, d->ctx->node, &warnings, &err);
+		r = job_view_load(&v, d->ctx, JOB_VIEW_PURGE, &err);
 	}
-	report_problems(d, &warnings, r < 0 ? err.buf : "");
+	report_problems(d, &v.warnings, r < 0 ? err.buf : "");
 	now = (int64_t)time(NULL);
 	/* ended workers: report them (this needs the fresh state), forget them */
 	for (size_t i = 0; i < d->nw;) {
@@ -721,7 +743,7 @@ static int64_t pass(struct daemon *d)
 			continue;
 		}
 		if (r >= 0)
-			report_end(d, w, &jl, now);
+			report_end(d, w, &v.js, now);
 		else
 			info("%s: ended after %.1fs", w->id, w->duration);
 		worker_free(w);
@@ -729,61 +751,32 @@ static int64_t pass(struct daemon *d)
 	}
 	if (r < 0)
 		goto out;
-	deferral_prune(d, &jl, now);
+	deferral_prune(d, &v.js, now);
 
-	/* the scheduler's view: configured jobs plus runs of jobs that are
-	 * no longer configured here (they still hold a worker and a guest) */
-	sj = xcalloc(jl.nr + d->nw + 1, sizeof(*sj));
-	for (size_t i = 0; i < jl.nr; i++) {
-		const struct jobinfo *j = &jl.v[i];
+	/* our workers, also of jobs that are no longer configured here
+	 * (they still hold a worker and a guest) */
+	runs = xcalloc(d->nw + 1, sizeof(*runs));
+	for (size_t i = 0; i < d->nw; i++)
+		runs[i] = (struct sched_run){ .id = d->w[i]->id, .guest = d->w[i]->guest, .target = d->w[i]->target };
+	pd.now = now;
+	{
+		struct sched_pass p = { .max_workers = d->cfg.max_workers, .bwlimit = d->cfg.bwlimit,
+					.runs = runs, .nruns = d->nw, .not_before = pass_not_before,
+					.start = d->stopping ? NULL : pass_start, .data = &pd };
 
-		sj[n++] = (struct sched_job){
-			.id = j->id,
-			.guest = j->guest,
-			.target = j->target,
-			.next_sync = j->next_sync,
-			.last_iteration = j->state.last_iteration,
-			.not_before = deferral_get(d, j->id),
-			.running = worker_find(d, j->id) || process_running(j->state.pid, j->state.ptime),
-		};
+		sched_pass_run(&v, &p, now, &wake);
 	}
-	for (size_t i = 0; i < d->nw; i++) {
-		if (joblist_find(&jl, d->w[i]->id))
-			continue;
-		sj[n++] = (struct sched_job){ .id = d->w[i]->id, .guest = d->w[i]->guest,
-					      .target = d->w[i]->target, .running = true };
-	}
-	for (size_t i = 0; i < n; i++)
-		nrunning += sj[i].running;
-	if (!d->stopping) {
-		struct sched_limits lim = { d->cfg.max_workers };
-
-		picks = xcalloc(n + 1, sizeof(*picks));
-		npicks = sched_pick(sj, n, &lim, now, picks);
-		for (size_t k = 0; k < npicks; k++) {
-			const struct jobinfo *j = &jl.v[picks[k]];
-			double cap = sched_rate_share(d->cfg.bwlimit, j->rate_mbps, nrunning + npicks);
-
-			if (spawn_worker(d, j, cap) < 0)
-				deferral_set(d, j->id, now + 60);
-			else
-				sj[picks[k]].running = true;
-		}
-	}
-	wake = sched_next_wake(sj, n, now);
 	atomic_store(&d->view.workers_running, (unsigned)workers_running(d));
 	{
 		char status[128];
 
 		snprintf(status, sizeof(status), "STATUS=%zu job(s) running, %zu configured on this node",
-			 workers_running(d), jl.nr);
+			 workers_running(d), v.js.nr);
 		notify_send(status);
 	}
 out:
-	free(sj);
-	free(picks);
-	joblist_release(&jl);
-	strvec_clear(&warnings);
+	free(runs);
+	job_view_release(&v);
 	strbuf_release(&err);
 	return wake;
 }

@@ -7,37 +7,23 @@
 
 #include "base/time-util.h"
 #include "base/xalloc.h"
-#include "config/cluster.h"
-#include "engine/jobstatus.h"
+#include "sched/jobstatus.h"
 #include "engine/replicate.h"
-#include "state/state.h"
 
 int worker_run(const struct context *ctx, const char *id, double rate_cap, unsigned transfer_slots,
 	       int64_t event, struct strbuf *err)
 {
-	struct cluster_config cc = CLUSTER_CONFIG_INIT;
-	struct job_status js = JOB_STATUS_INIT;
+	struct job_view v = JOB_VIEW_INIT;
 	struct run_opts o = RUN_OPTS_INIT;
-	struct state *st = NULL;
 	struct repl_job *job;
 	int r;
 
-	r = cluster_config_load(&cc, ctx->config_dir, 0, err);
+	/* as every run: fixes sources, a read-only config does not stop it */
+	r = job_view_load(&v, ctx, 0, err);
 	if (r < 0)
 		goto out;
-	{
-		struct strbuf ferr = STRBUF_INIT;
-
-		/* as every run: a read-only config must not stop it */
-		job_status_fix_sources(&cc, ctx->config_dir, ctx->node, &ferr);
-		strbuf_release(&ferr);
-	}
-	r = state_load(ctx->state_dir, &st, err);
-	if (r < 0)
-		goto out;
-	job_status_collect(&js, &cc, st, ctx->node, 0);
-	job = jobs_cfg_find(&cc.jobs, id);
-	if (!job_status_find(&js, id) || !job) {
+	job = jobs_cfg_find(&v.cc.jobs, id);
+	if (!job_status_find(&v.js, id) || !job) {
 		strbuf_addf(err, "job '%s' is not scheduled on this node", id);
 		r = -ENOENT;
 		goto out;
@@ -58,10 +44,8 @@ int worker_run(const struct context *ctx, const char *id, double rate_cap, unsig
 	/* scheduled runs notify volrep.cfg's targets (notify/notify.h) */
 	o.notify = 1;
 	o.scheduled = event;
-	r = run_replication(ctx, &cc, job, &o, err);
+	r = run_replication(ctx, &v.cc, job, &o, err);
 out:
-	job_status_release(&js);
-	state_free(st);
-	cluster_config_release(&cc);
+	job_view_release(&v);
 	return r;
 }

@@ -2,7 +2,7 @@
  * [--rate-cap MBPS] [--transfer-slots N] [--event EPOCH]` does in the process the daemon
  * spawns. The run itself is the engine's run_replication(), the code path of every run;
  * this only adds what a scheduled run needs:
- *  - the job must still be one of this node's jobs (engine/jobstatus.h:
+ *  - the job must still be one of this node's jobs (sched/jobstatus.h:
  *    enabled, or marked for removal, which runs even when disabled); the
  *    daemon decided on a config that may have changed since;
  *  - a busy guest lock (a migration, an admin's run) is not waited for:

@@ -10,7 +10,7 @@
 
 #include "base/fileio.h"
 #include "cluster/store.h"
-#include "engine/jobstatus.h"
+#include "sched/jobstatus.h"
 
 /* output of a verb: JSON of a guest's snapshots fits easily */
 #define CALL_OUT_MAX (4u << 20)

@@ -129,7 +129,7 @@ static int check_volid(const struct cluster_config *cc, const char *node, uint32
 	r = storage_check_replicatable(&cc->storages, sid, node, &st, err);
 	if (r < 0)
 		return -EINVAL;
-	if (volname_parse(st->kind, *volname, &owner, &is_image) < 0 || !is_image) {
+	if (volname_parse(st->stype, *volname, &owner, &is_image) < 0 || !is_image) {
 		strbuf_addf(err, "volume '%s' has wrong vtype", volid);
 		return -EINVAL;
 	}

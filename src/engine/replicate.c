@@ -17,7 +17,7 @@
 #include "base/time-util.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
-#include "config/schedule.h"
+#include "sched/schedule.h"
 #include "config/volrepcfg.h"
 #include "engine/elog.h"
 #include "engine/interrupt.h"
@@ -68,11 +68,6 @@ struct run {
 void guest_lock_path(struct strbuf *sb, const char *state_dir, uint32_t vmid)
 {
 	strbuf_addf(sb, "%s/lock/guest-%" PRIu32 ".lck", state_dir, vmid);
-}
-
-static double now_s(void)
-{
-	return (double)mono_ns() / 1e9;
 }
 
 static void log_to_joblog(void *data, const char *msg)
@@ -985,7 +980,7 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 	r = state_update(ctx->state_dir, start_fn, &run, err);
 	if (r < 0)
 		goto out;
-	run.t0 = now_s();
+	run.t0 = mono_now();
 	run.log = (struct elog){ .fn = log_to_joblog, .data = &run };
 	/* an unreadable volrep.cfg does not stop replication: defaults */
 	if (volrep_cfg_load(&cfg, ctx->config_dir, &cerr) < 0)
@@ -1025,7 +1020,7 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 			elog_printf(&run.log, "end replication job");
 	}
 	ed.errmsg = r < 0 ? lerr.buf : NULL;
-	ed.duration = now_s() - run.t0;
+	ed.duration = mono_now() - run.t0;
 	if (state_update(ctx->state_dir, end_fn, &ed, &serr) < 0 && r == 0) {
 		strbuf_add(&lerr, serr.buf, serr.len);
 		r = -EIO;

@@ -9,10 +9,10 @@
 #include "base/time-util.h"
 #include "base/xalloc.h"
 #include "config/cluster.h"
-#include "config/schedule.h"
 #include "engine/interrupt.h"
-#include "engine/jobstatus.h"
 #include "engine/replicate.h"
+#include "sched/jobstatus.h"
+#include "sched/pass.h"
 #include "state/state.h"
 
 static int load(struct cluster_config *cc, const struct context *ctx, struct strbuf *err)
@@ -30,109 +30,85 @@ static int load(struct cluster_config *cc, const struct context *ctx, struct str
 	return r;
 }
 
-struct purge_data {
-	const struct cluster_config *cc;
-	const char *node;
+/* `volrep run`: one job per pass, in-process. */
+struct run_all {
+	const struct context *ctx;
+	struct cluster_config *cc;
+	int64_t iteration, now;
+	FILE *echo;
+	int progress, notify;
+	run_error_fn *fn;
+	void *data;
+	struct strvec tried;
+	int failed;
 };
 
-static bool keep_state(uint32_t vmid, const char *target, void *data)
+/* Each job at most once per call: tried already, or started in this
+ * iteration by another run. */
+static int64_t run_not_before(const struct job_entry *e, void *data)
 {
-	struct purge_data *pd = data;
-	const struct guest *g = guests_find(&pd->cc->guests, vmid);
+	struct run_all *ra = data;
 
-	return g && !strcmp(g->node, pd->node) && jobs_cfg_find_target(&pd->cc->jobs, vmid, target);
+	if (e->state.last_iteration >= ra->iteration)
+		return INT64_MAX;
+	for (size_t k = 0; k < ra->tried.nr; k++)
+		if (!strcmp(ra->tried.v[k], e->job->id))
+			return INT64_MAX;
+	return 0;
 }
 
-static int purge_fn(struct state *st, void *data, struct strbuf *err)
+static int run_start(const struct job_entry *e, double rate_cap, void *data)
 {
-	(void)err;
-	return state_purge(st, keep_state, data);
-}
+	struct run_all *ra = data;
+	struct run_opts o = RUN_OPTS_INIT;
+	struct strbuf jerr = STRBUF_INIT;
+	int r;
 
-/* The next due job not yet tried in this call; NULL when none. */
-static const struct job_entry *next_job(const struct job_status *js, int64_t iteration, int64_t now,
-					const struct strvec *skipped)
-{
-	struct schedule_key *keys = xcalloc(js->nr ? js->nr : 1, sizeof(*keys));
-	const struct job_entry *pick = NULL;
-
-	for (size_t i = 0; i < js->nr; i++)
-		keys[i] = (struct schedule_key){ .last_iteration = js->v[i].state.last_iteration,
-						 .next_sync = js->v[i].next_sync,
-						 .guest = js->v[i].job->guest,
-						 .id = js->v[i].job->id };
-	if (js->nr > 1)
-		qsort(keys, js->nr, sizeof(*keys), schedule_key_qsort_cmp);
-	for (size_t i = 0; i < js->nr && !pick; i++) {
-		int seen = 0;
-
-		for (size_t k = 0; k < skipped->nr; k++)
-			if (!strcmp(skipped->v[k], keys[i].id))
-				seen = 1;
-		if (!seen && schedule_is_due(&keys[i], iteration, now))
-			pick = job_status_find(js, keys[i].id);
+	(void)rate_cap; /* volrep.cfg's bwlimit is the daemon's */
+	strvec_push(&ra->tried, e->job->id);
+	o.iteration = ra->iteration;
+	o.start_time = ra->now ? ra->now : volrep_now();
+	o.echo = ra->echo;
+	o.progress = ra->progress;
+	o.notify = ra->notify;
+	o.lock_timeout_ms = 0;
+	r = run_replication(ra->ctx, ra->cc, e->job, &o, &jerr);
+	/* a busy guest waits for the next tick, silently */
+	if (r < 0 && r != -EBUSY) {
+		ra->failed++;
+		if (ra->fn)
+			ra->fn(e->job->id, jerr.buf, ra->data);
 	}
-	free(keys);
-	return pick;
+	strbuf_release(&jerr);
+	/* the next job is picked from a fresh view */
+	return 1;
 }
 
 int run_jobs(const struct context *ctx, int64_t now, FILE *echo, int progress, int notify, run_error_fn *fn,
 	     void *data, struct strbuf *err)
 {
-	const int64_t iteration = now ? now : volrep_now();
-	struct strvec skipped = STRVEC_INIT;
-	int failed = 0, r;
+	struct run_all ra = { .ctx = ctx, .iteration = now ? now : volrep_now(), .now = now, .echo = echo,
+			      .progress = progress, .notify = notify, .fn = fn, .data = data,
+			      .tried = STRVEC_INIT };
+	struct sched_pass p = { .not_before = run_not_before, .start = run_start, .data = &ra };
+	/* pvesr purges stale state once per run_jobs, before the first job */
+	unsigned flags = JOB_VIEW_PURGE;
+	int r = 0;
 
-	{
-		struct cluster_config cc = CLUSTER_CONFIG_INIT;
-		struct purge_data pd = { .cc = &cc, .node = ctx->node };
-
-		r = load(&cc, ctx, err);
-		if (r == 0)
-			r = state_update(ctx->state_dir, purge_fn, &pd, err);
-		cluster_config_release(&cc);
-		if (r < 0)
-			goto out;
-	}
 	for (;;) {
-		struct cluster_config cc = CLUSTER_CONFIG_INIT;
-		struct job_status js = JOB_STATUS_INIT;
-		struct state *st = NULL;
-		struct run_opts o = RUN_OPTS_INIT;
-		struct strbuf jerr = STRBUF_INIT;
-		const struct job_entry *e;
+		struct job_view v = JOB_VIEW_INIT;
+		size_t started;
 
-		r = load(&cc, ctx, err);
-		if (r == 0)
-			r = state_load(ctx->state_dir, &st, err);
+		r = job_view_load(&v, ctx, flags, err);
+		flags = 0;
 		if (r < 0) {
-			cluster_config_release(&cc);
+			job_view_release(&v);
 			break;
 		}
-		job_status_collect(&js, &cc, st, ctx->node, 0);
-		st = state_free(st);
-		o.iteration = iteration;
-		o.start_time = now ? now : volrep_now();
-		o.echo = echo;
-		o.progress = progress;
-		o.notify = notify;
-		o.lock_timeout_ms = 0;
-		e = next_job(&js, iteration, o.start_time, &skipped);
-		if (e) {
-			strvec_push(&skipped, e->job->id);
-			r = run_replication(ctx, &cc, e->job, &o, &jerr);
-			/* a busy guest waits for the next tick, silently */
-			if (r < 0 && r != -EBUSY) {
-				failed++;
-				if (fn)
-					fn(e->job->id, jerr.buf, data);
-			}
-			r = 0;
-		}
-		job_status_release(&js);
-		cluster_config_release(&cc);
-		strbuf_release(&jerr);
-		if (!e)
+		ra.cc = &v.cc;
+		started = sched_pass_run(&v, &p, now ? now : volrep_now(), NULL);
+		job_view_release(&v);
+		if (!started)
 			break;
 		if (interrupt_signal()) {
 			interrupt_describe(interrupt_signal(), err);
@@ -141,9 +117,8 @@ int run_jobs(const struct context *ctx, int64_t now, FILE *echo, int progress, i
 			break;
 		}
 	}
-out:
-	strvec_clear(&skipped);
-	return r < 0 ? r : failed;
+	strvec_clear(&ra.tried);
+	return r < 0 ? r : ra.failed;
 }
 
 int run_single_job(const struct context *ctx, const char *id, FILE *echo, int progress, struct strbuf *err)

@@ -14,16 +14,18 @@
  * multi-line error). */
 typedef void run_error_fn(const char *jobid, const char *msg, void *data);
 
-/* purge_old_states (keep only states of configured jobs whose guest is
- * here), then repeatedly: reload the config, fix job sources
- * (jobstatus.h), pick the first due job (config/schedule.h order; each
- * job at most once per call: iteration = now) and run it. A job whose
- * guest lock is busy is skipped until the next call. now: 0 = the clock
- * (volrep_now()). echo: --verbose. notify: send notifications
- * (`volrep run --mail`, engine/replicate.h). Returns the number of jobs that
- * failed (reported through fn), or -errno with err set when something
- * global failed (config or state unreadable), or -EINTR after a run that
- * a signal interrupted (engine/interrupt.h; no further job is started). */
+/* pvesr's run_jobs through the scheduler's pass (sched/pass.h), one job
+ * per pass: load the job view (the first time with purge_old_states:
+ * keep only states of configured jobs whose guest is here), pick the
+ * first due job in pvesr's order (each job at most once per call:
+ * iteration = now) and run it in-process, until none is due. A job whose
+ * guest lock is busy, or that runs in another process, is skipped until
+ * the next call. now: 0 = the clock (volrep_now()). echo: --verbose.
+ * notify: send notifications (`volrep run --mail`, engine/replicate.h).
+ * Returns the number of jobs that failed (reported through fn), or -errno
+ * with err set when something global failed (config or state
+ * unreadable), or -EINTR after a run that a signal interrupted
+ * (engine/interrupt.h; no further job is started). */
 int run_jobs(const struct context *ctx, int64_t now, FILE *echo, int progress, int notify, run_error_fn *fn,
 	     void *data, struct strbuf *err);
 

@@ -30,21 +30,15 @@ int storage_to_backend(const struct storage *st, struct backend_storage *out, st
 {
 	memset(out, 0, sizeof(*out));
 	out->id = st->id;
-	switch (st->kind) {
-	case STORAGE_ZFSPOOL:
-		out->type = BACKEND_ZFSPOOL;
-		out->pool = st->pool;
-		return 0;
-	case STORAGE_BTRFS:
-		out->type = BACKEND_BTRFS;
-		out->path = st->path;
-		return 0;
-	case STORAGE_OTHER:
-		break;
+	if (!st->stype) {
+		if (err)
+			strbuf_addf(err, "storage '%s' is not replicatable", st->id);
+		return -ENOTSUP;
 	}
-	if (err)
-		strbuf_addf(err, "storage '%s' is not replicatable", st->id);
-	return -ENOTSUP;
+	out->type = st->stype->type;
+	for (size_t i = 0; i < BACKEND_LOC_MAX; i++)
+		out->loc[i] = st->loc[i];
+	return 0;
 }
 
 int storage_check_replicatable(const struct storage_cfg *sc, const char *sid, const char *node,

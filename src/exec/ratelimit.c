@@ -8,14 +8,6 @@
 
 #define NSEC 1000000000LL
 
-int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * NSEC + ts.tv_nsec;
-}
-
 void sleep_ns(int64_t ns)
 {
 	struct timespec ts, rem;

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/time-util.h" /* mono_ns(), the clock of the limiter */
+
 struct ratelimit {
 	uint64_t rate;    /* bytes per second, 0 = unlimited */
 	uint64_t burst;   /* bucket size in bytes */
@@ -41,8 +43,6 @@ size_t ratelimit_chunk(const struct ratelimit *rl, size_t bufsize);
  * to 0 or overflows. */
 int ratelimit_parse_mbps(const char *s, uint64_t *bytes_per_sec);
 
-/* Monotonic clock in nanoseconds. */
-int64_t mono_ns(void);
 /* Sleep ns nanoseconds, resuming after signals. */
 void sleep_ns(int64_t ns);
 

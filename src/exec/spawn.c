@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/time-util.h"
 #include "base/xalloc.h"
 
 extern char **environ;
@@ -219,24 +220,16 @@ int child_try_finish(struct child *c, int *code)
 
 int child_stop(struct child *c, long wait_ms)
 {
-	struct timespec now, end;
+	int64_t end = mono_ms() + wait_ms;
 	int code, r;
 
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += wait_ms / 1000;
-	end.tv_nsec += (wait_ms % 1000) * 1000000L;
-	if (end.tv_nsec >= 1000000000L) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000L;
-	}
 	for (;;) {
 		struct timespec ts = { 0, 20000000L };
 
 		r = child_try_finish(c, &code);
 		if (r != 0)
 			return r < 0 ? r : code;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+		if (mono_ms() >= end)
 			break;
 		nanosleep(&ts, NULL);
 	}
@@ -256,21 +249,13 @@ int run_capture(const char *const *argv, const char *input, size_t inlen,
 	return child_capture(&c, input, inlen, out, err, max);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int child_capture(struct child *c, const char *input, size_t inlen,
 		  struct strbuf *out, struct strbuf *err, size_t max)
 {
 	struct pollfd pfd[3];
 	size_t off = 0, outn = 0, errn = 0;
 	int r, too_big = 0, stalled = 0;
-	int64_t last_io = now_ms();
+	int64_t last_io = mono_ms();
 	char buf[8192];
 
 	c->in = input ? CHILD_PIPE : CHILD_NULL;
@@ -297,7 +282,7 @@ int child_capture(struct child *c, const char *input, size_t inlen,
 		int timeout = -1, n_ready;
 
 		if (c->stall_timeout_ms > 0) {
-			int64_t left = last_io + c->stall_timeout_ms - now_ms();
+			int64_t left = last_io + c->stall_timeout_ms - mono_ms();
 
 			if (left <= 0) {
 				/* a child that neither reads nor writes (a
@@ -323,7 +308,7 @@ int child_capture(struct child *c, const char *input, size_t inlen,
 
 			if (n > 0) {
 				off += (size_t)n;
-				last_io = now_ms();
+				last_io = mono_ms();
 			}
 			if (n < 0 || off == inlen) {
 				close(pfd[0].fd);
@@ -343,7 +328,7 @@ int child_capture(struct child *c, const char *input, size_t inlen,
 			}
 			struct strbuf *dst = i == 1 ? out : err;
 			size_t *cnt = i == 1 ? &outn : &errn;
-			last_io = now_ms();
+			last_io = mono_ms();
 			*cnt += (size_t)n;
 			if (*cnt > max) {
 				too_big = 1;

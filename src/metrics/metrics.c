@@ -7,9 +7,9 @@
 #include "config/calendar.h"
 #include "config/cluster.h"
 #include "config/guest.h"
-#include "config/schedule.h"
+#include "sched/schedule.h"
 #include "config/volrepcfg.h"
-#include "engine/jobstatus.h"
+#include "sched/jobstatus.h"
 #include "state/state.h"
 
 int64_t metrics_interval(const char *schedule, int64_t now)

@@ -5,7 +5,7 @@
  * rules carry over by renaming the prefix.
  *
  * The values come from the same place as `volrep status --output-format
- * json` (engine/jobstatus.h over the config and the node-local state), so
+ * json` (sched/jobstatus.h over the config and the node-local state), so
  * both always agree. Also the staleness rule shared with `volrep status`:
  * a job is stale when its last sync is older than max-lag (volrep.cfg),
  * or twice its schedule's interval when max-lag is 0. */

@@ -6,7 +6,7 @@
 
 #include "base/strvec.h"
 #include "base/time-util.h"
-#include "config/schedule.h"
+#include "sched/schedule.h"
 #include "notify/mail.h"
 #include "notify/webhook.h"
 #include "state/state.h"

@@ -27,7 +27,7 @@
 #include "config/context.h"
 #include "config/jobs.h"
 #include "config/volrepcfg.h"
-#include "engine/jobstatus.h"
+#include "sched/jobstatus.h"
 #include "state/state.h"
 
 struct ops_err {

@@ -496,7 +496,7 @@ static int guest_volumes(const struct serve_policy *p, const struct guest *g, co
 
 		strbuf_reset(&e);
 		if (volid_parse(volids[i], sid, &volname, &e) < 0 || !(st = storage_cfg_find(&p->cc->storages, sid)) ||
-		    volname_parse(st->kind, volname, &owner, &is_image) < 0 || owner != g->vmid) {
+		    volname_parse(st->stype, volname, &owner, &is_image) < 0 || owner != g->vmid) {
 			r = deny(why, "volume '%s' is not a volume of guest '%" PRIu32 "'", volids[i], g->vmid);
 			break;
 		}
@@ -570,7 +570,7 @@ static int policy_import(const struct serve_policy *p, const struct serve_cmd *c
 
 	if (volid_parse(volid, sid, &volname, NULL) < 0 || !(st = storage_cfg_find(&p->cc->storages, sid)))
 		return deny(why, "volume '%s' is not on a storage of this node's storage.cfg", volid);
-	if (volname_parse(st->kind, volname, &owner, &is_image) < 0 || !owner)
+	if (volname_parse(st->stype, volname, &owner, &is_image) < 0 || !owner)
 		return deny(why, "volume '%s' does not belong to a guest", volid);
 	r = peer_guest(p, owner, &g, why);
 	if (r == 0)

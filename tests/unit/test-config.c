@@ -267,19 +267,19 @@ static void test_storage(void **state)
 	assert_int_equal(storage_cfg_parse(&sc, text, strlen(text), &w), 0);
 	assert_int_equal(sc.nr, 5);
 	st = storage_cfg_find(&sc, "local-zfs");
-	assert_int_equal(st->kind, STORAGE_ZFSPOOL);
+	assert_ptr_equal(st->stype, storage_type_of(BACKEND_ZFSPOOL));
 	assert_string_equal(st->pool, "rpool/data");
 	assert_int_equal(st->content.nr, 2);
 	assert_true(storage_can_replicate(st));
 	assert_false(st->shared);
 	assert_true(storage_available_on(st, "anything"));
 	st = storage_cfg_find(&sc, "local-btrfs");
-	assert_int_equal(st->kind, STORAGE_BTRFS);
+	assert_ptr_equal(st->stype, storage_type_of(BACKEND_BTRFS));
 	assert_string_equal(st->path, "/mnt/btrfs");
 	assert_true(storage_available_on(st, "pve2"));
 	assert_false(storage_available_on(st, "pve3"));
 	st = storage_cfg_find(&sc, "local");
-	assert_int_equal(st->kind, STORAGE_OTHER);
+	assert_null(st->stype);
 	assert_true(st->shared);
 	assert_false(storage_can_replicate(st));
 	assert_true(storage_cfg_find(&sc, "ceph")->shared); /* network type: shared by nature */
@@ -718,20 +718,32 @@ static void test_volname_parse(void **state)
 	int img;
 
 	(void)state;
-	assert_int_equal(volname_parse(STORAGE_ZFSPOOL, "vm-100-disk-0", &o, &img), 0);
+	assert_int_equal(volname_parse(storage_type_of(BACKEND_ZFSPOOL), "vm-100-disk-0", &o, &img), 0);
 	assert_int_equal(o, 100);
-	assert_int_equal(volname_parse(STORAGE_ZFSPOOL, "subvol-12345-disk-3", &o, &img), 0);
+	assert_int_equal(volname_parse(storage_type_of(BACKEND_ZFSPOOL), "subvol-12345-disk-3", &o, &img), 0);
 	assert_int_equal(o, 12345);
-	assert_int_equal(volname_parse(STORAGE_ZFSPOOL, "vm-100", &o, &img), -EINVAL);
-	assert_int_equal(volname_parse(STORAGE_ZFSPOOL, "-vm-100-disk-0", &o, &img), -EINVAL);
-	assert_int_equal(volname_parse(STORAGE_ZFSPOOL, "vm-100-disk-0/x", &o, &img), -EINVAL);
-	assert_int_equal(volname_parse(STORAGE_BTRFS, "100/vm-100-disk-0.raw", &o, &img), 0);
+	assert_int_equal(volname_parse(storage_type_of(BACKEND_ZFSPOOL), "vm-100", &o, &img), -EINVAL);
+	assert_int_equal(volname_parse(storage_type_of(BACKEND_ZFSPOOL), "-vm-100-disk-0", &o, &img), -EINVAL);
+	assert_int_equal(volname_parse(storage_type_of(BACKEND_ZFSPOOL), "vm-100-disk-0/x", &o, &img), -EINVAL);
+	assert_int_equal(volname_parse(storage_type_of(BACKEND_BTRFS), "100/vm-100-disk-0.raw", &o, &img), 0);
 	assert_int_equal(o, 100);
-	assert_int_equal(volname_parse(STORAGE_BTRFS, "subvol-200-disk-0", &o, &img), 0);
+	assert_int_equal(volname_parse(storage_type_of(BACKEND_BTRFS), "subvol-200-disk-0", &o, &img), 0);
 	assert_int_equal(o, 200);
-	assert_int_equal(volname_parse(STORAGE_BTRFS, "x/vm-100-disk-0.raw", &o, &img), -EINVAL);
-	assert_int_equal(volname_parse(STORAGE_OTHER, "iso/debian.iso", &o, &img), 0);
+	assert_int_equal(volname_parse(storage_type_of(BACKEND_BTRFS), "x/vm-100-disk-0.raw", &o, &img), -EINVAL);
+	/* a btrfs directory names the owner */
+	assert_int_equal(volname_parse(storage_type_of(BACKEND_BTRFS), "100/vm-101-disk-0.raw", &o, &img), -EINVAL);
+	assert_int_equal(volname_parse(NULL, "iso/debian.iso", &o, &img), 0);
 	assert_int_equal(img, 0);
+	/* the table of storage types (backend/types.h) */
+	assert_ptr_equal(storage_type_find("zfspool"), storage_type_of(BACKEND_ZFSPOOL));
+	assert_ptr_equal(storage_type_find("btrfs"), storage_type_of(BACKEND_BTRFS));
+	assert_null(storage_type_find("lvmthin"));
+	assert_null(storage_type_of(BACKEND_NTYPES));
+	assert_int_equal(storage_type_any_owner("200/subvol-200-disk-0", &o), 0);
+	assert_int_equal(o, 200);
+	assert_int_equal(storage_type_any_owner("base-100-disk-0/vm-300-disk-0", &o), 0);
+	assert_int_equal(o, 300);
+	assert_int_equal(storage_type_any_owner("iso/debian.iso", &o), -EINVAL);
 }
 
 /* ---- the whole directory ---- */

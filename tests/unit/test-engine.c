@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/jobstatus.h"
+#include "sched/jobstatus.h"
 #include "engine/plan.h"
 #include "engine/prepare.h"
 #include "engine/remote.h"

@@ -16,7 +16,7 @@
 #include "config/cluster.h"
 #include "engine/handover.h"
 #include "engine/hook.h"
-#include "engine/jobstatus.h"
+#include "sched/jobstatus.h"
 #include "engine/migrate.h"
 #include "engine/replica.h"
 #include "exec/spawn.h"

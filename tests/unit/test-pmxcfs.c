@@ -13,9 +13,11 @@
 #include <unistd.h>
 #include <utime.h>
 
+#include "base/fileio.h"
 #include "cluster/pve-members.h"
 #include "cluster/store-pmxcfs.h"
 #include "cluster/store.h"
+#include "exec/spawn.h"
 #include "config/pvesr.h"
 
 static char dir[64];
@@ -30,12 +32,13 @@ static const char members_ok[] =
 
 static void put(const char *name, const char *text)
 {
-	char p[256], cmd[300];
+	char p[256];
 	FILE *f;
 
 	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", p);
-	assert_int_equal(system(cmd), 0);
+	*strrchr(p, '/') = '\0';
+	assert_int_equal(mkdir_p(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
 	f = fopen(p, "w");
 	assert_non_null(f);
 	fputs(text, f);
@@ -58,11 +61,10 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return run_capture((const char *const[]){ "rm", "-rf", "--", dir, NULL }, NULL, 0, NULL, NULL, 1024) == 0
+		       ? 0
+		       : -1;
 }
 
 static void test_members_parse(void **state)

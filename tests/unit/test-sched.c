@@ -1,11 +1,13 @@
-/* Unit tests of the scheduler's decisions (src/sched/sched.c): due
+/* Unit tests of the scheduler's decisions (src/sched/schedule.c): due
  * computation, pick order under the worker and guest limits, the
- * next wake-up and the bandwidth share. */
+ * next wake-up and the bandwidth share; one pass over a job view
+ * (src/sched/pass.c) as `volrep run` and the daemon drive it. */
 #include "unit.h"
 
 #include <string.h>
 
-#include "sched/sched.h"
+#include "sched/pass.h"
+#include "sched/schedule.h"
 
 #define NOW 1714564800
 
@@ -17,6 +19,14 @@ static struct sched_job J(const char *id, uint32_t guest, const char *target)
 	return (struct sched_job){ .id = id, .guest = guest, .target = target, .next_sync = NOW - 60 };
 }
 
+/* Append " word" (or "word" to an empty buf) within size. */
+static void add_word(char *buf, size_t size, const char *word)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, size - n, "%s%s", n ? " " : "", word);
+}
+
 /* The ids of the picks, space-separated, into buf. */
 static const char *pick_ids(const struct sched_job *jobs, size_t n, const struct sched_limits *lim, char *buf,
 			    size_t size)
@@ -24,11 +34,8 @@ static const char *pick_ids(const struct sched_job *jobs, size_t n, const struct
 	size_t picks[64], np = sched_pick(jobs, n, lim, NOW, picks);
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < np; i++) {
-		if (i)
-			strncat(buf, " ", size - strlen(buf) - 1);
-		strncat(buf, jobs[picks[i]].id, size - strlen(buf) - 1);
-	}
+	for (size_t i = 0; i < np; i++)
+		add_word(buf, size, jobs[picks[i]].id);
 	return buf;
 }
 
@@ -185,6 +192,93 @@ static void test_rate_share(void **state)
 	assert_true(sched_rate_share(100, 50, 4) == 25);
 }
 
+/* --- one pass over a job view --- */
+
+static struct repl_job pass_jobs[] = {
+	{ .id = (char *)"100-0", .guest = 100, .target = (char *)"pve2", .rate_mbps = 0 },
+	{ .id = (char *)"100-1", .guest = 100, .target = (char *)"pve3", .rate_mbps = 0 },
+	{ .id = (char *)"101-0", .guest = 101, .target = (char *)"pve2", .rate_mbps = 10 },
+	{ .id = (char *)"102-0", .guest = 102, .target = (char *)"pve2", .rate_mbps = 0 },
+};
+#define NPASS (sizeof(pass_jobs) / sizeof(pass_jobs[0]))
+
+struct pass_log {
+	char started[256];
+	double caps[8];
+	size_t n;
+	int ret;            /* what start returns */
+	const char *defer;  /* job id deferred to INT64_MAX */
+};
+
+static int64_t log_not_before(const struct job_entry *e, void *data)
+{
+	struct pass_log *pl = data;
+
+	return pl->defer && !strcmp(pl->defer, e->job->id) ? INT64_MAX : 0;
+}
+
+static int log_start(const struct job_entry *e, double cap, void *data)
+{
+	struct pass_log *pl = data;
+
+	add_word(pl->started, sizeof(pl->started), e->job->id);
+	pl->caps[pl->n++] = cap;
+	return pl->ret;
+}
+
+static void fill_view(struct job_view *v, struct job_entry *entries)
+{
+	for (size_t i = 0; i < NPASS; i++)
+		entries[i] = (struct job_entry){ .job = &pass_jobs[i], .state = JOB_STATE_INIT,
+						 .next_sync = NOW - 60, .target_online = true };
+	v->js.v = entries;
+	v->js.nr = NPASS;
+}
+
+static void test_pass(void **state)
+{
+	struct job_entry entries[NPASS];
+	struct job_view v = JOB_VIEW_INIT;
+	struct pass_log pl = { .ret = 0 };
+	struct sched_pass p = { .max_workers = 2, .bwlimit = 100, .not_before = log_not_before,
+				.start = log_start, .data = &pl };
+	int64_t wake = -1;
+
+	(void)state;
+	fill_view(&v, entries);
+	entries[3].next_sync = NOW + 300;
+	/* the daemon: up to max-workers, one per guest, the cap shared */
+	assert_int_equal(sched_pass_run(&v, &p, NOW, &wake), 2);
+	assert_string_equal(pl.started, "100-0 101-0");
+	assert_true(pl.caps[0] == 50 && pl.caps[1] == 10);
+	assert_int_equal(wake, NOW + 300);
+
+	/* a run of the caller holds a worker and its guest, also when its
+	 * job is no longer in the view */
+	struct sched_run runs[] = { { .id = "999-0", .guest = 100, .target = "pve2" } };
+	pl = (struct pass_log){ .ret = 0 };
+	p.runs = runs;
+	p.nruns = 1;
+	assert_int_equal(sched_pass_run(&v, &p, NOW, NULL), 1);
+	assert_string_equal(pl.started, "101-0");
+
+	/* `volrep run`: no worker limit, the pass ends after the first start,
+	 * a job already tried is deferred for the rest of the call */
+	pl = (struct pass_log){ .ret = 1, .defer = "100-0" };
+	p = (struct sched_pass){ .not_before = log_not_before, .start = log_start, .data = &pl };
+	assert_int_equal(sched_pass_run(&v, &p, NOW, NULL), 1);
+	assert_string_equal(pl.started, "100-1");
+	/* a start that fails is not counted */
+	pl = (struct pass_log){ .ret = -1 };
+	assert_int_equal(sched_pass_run(&v, &p, NOW, NULL), 0);
+	assert_string_equal(pl.started, "100-0 101-0");
+	/* no start function (the daemon while stopping): only the wake-up */
+	p.start = NULL;
+	wake = -1;
+	assert_int_equal(sched_pass_run(&v, &p, NOW - 120, &wake), 0);
+	assert_int_equal(wake, NOW - 60);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_not_due_not_picked),
 		cmocka_unit_test(test_next_wake),
 		cmocka_unit_test(test_rate_share),
+		cmocka_unit_test(test_pass),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

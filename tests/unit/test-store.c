@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cluster/store.h"
+#include "exec/spawn.h"
 
 static char dir[64];
 
@@ -22,11 +23,10 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return run_capture((const char *const[]){ "rm", "-rf", "--", dir, NULL }, NULL, 0, NULL, NULL, 1024) == 0
+		       ? 0
+		       : -1;
 }
 
 static void test_dir_read_write_list(void **state)

@@ -1,10 +1,73 @@
-#include "sched/sched.h"
+#include "sched/schedule.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/xalloc.h"
-#include "config/schedule.h"
+#include "config/calendar.h"
+
+int64_t schedule_backoff(int64_t fail_count)
+{
+	if (fail_count < 1)
+		fail_count = 1;
+	return 60 * (fail_count <= 3 ? 5 * fail_count : 30);
+}
+
+static int64_t add_clamped(int64_t a, int64_t b)
+{
+	return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+int schedule_next_sync(const char *schedule, bool remove_job, bool target_online, int64_t fail_count,
+		       int64_t last_try, int64_t *ret)
+{
+	struct calendar *cal = NULL;
+	int64_t next;
+
+	if (last_try < 0)
+		last_try = 0;
+	if (fail_count > 0 && (remove_job || target_online)) {
+		*ret = add_clamped(last_try, schedule_backoff(fail_count));
+		return 0;
+	}
+	if (remove_job) {
+		*ret = 1;
+		return 0;
+	}
+	if (fail_count > 0) {
+		*ret = 0;
+		return 0;
+	}
+	if (calendar_parse(schedule ? schedule : SCHEDULE_DEFAULT, &cal, NULL, 0) < 0)
+		return -EINVAL;
+	*ret = calendar_next(cal, last_try, &next) == 1 ? next : 0;
+	calendar_free(cal);
+	return 0;
+}
+
+static int cmp_i64(int64_t a, int64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+int sched_job_cmp(const struct sched_job *a, const struct sched_job *b)
+{
+	int c;
+
+	if ((c = cmp_i64(a->last_iteration, b->last_iteration)))
+		return c;
+	if ((c = cmp_i64(a->next_sync, b->next_sync)))
+		return c;
+	if ((c = cmp_i64(a->guest, b->guest)))
+		return c;
+	return strcmp(a->id ? a->id : "", b->id ? b->id : "");
+}
+
+int sched_job_qsort_cmp(const void *a, const void *b)
+{
+	return sched_job_cmp(a, b);
+}
 
 bool sched_job_due(const struct sched_job *j, int64_t now)
 {
@@ -12,14 +75,14 @@ bool sched_job_due(const struct sched_job *j, int64_t now)
 }
 
 struct order {
-	struct schedule_key key;
+	const struct sched_job *job;
 	size_t index;
 };
 
 static int order_cmp(const void *a, const void *b)
 {
 	const struct order *x = a, *y = b;
-	int c = schedule_key_cmp(&x->key, &y->key);
+	int c = sched_job_cmp(x->job, y->job);
 
 	/* equal keys only for duplicate ids; keep the input order */
 	if (c)
@@ -39,10 +102,7 @@ size_t sched_pick(const struct sched_job *jobs, size_t n, const struct sched_lim
 		if (jobs[i].running) {
 			guests[nbusy++] = jobs[i].guest;
 		} else if (sched_job_due(&jobs[i], now)) {
-			due[ndue].key = (struct schedule_key){ .last_iteration = jobs[i].last_iteration,
-							       .next_sync = jobs[i].next_sync,
-							       .guest = jobs[i].guest,
-							       .id = jobs[i].id };
+			due[ndue].job = &jobs[i];
 			due[ndue++].index = i;
 		}
 	}

@@ -1,11 +1,11 @@
-#include "engine/jobstatus.h"
+#include "sched/jobstatus.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/xalloc.h"
-#include "config/schedule.h"
+#include "sched/schedule.h"
 
 static int cmp_job_ptr(const void *a, const void *b)
 {
@@ -40,12 +40,20 @@ void job_status_collect(struct job_status *js, const struct cluster_config *cc, 
 		*e = (struct job_entry){ .job = job, .guest = g, .state = JOB_STATE_INIT };
 		r = st ? state_get_job(st, job->guest, job->target, &e->state) : 0;
 		e->has_state = r > 0;
-		if (schedule_next_sync(job->schedule, job->remove_job != REMOVE_NONE,
-				       nodes_cfg_find(&cc->nodes, job->target) != NULL, e->state.fail_count,
-				       e->state.last_try, &e->next_sync) < 0)
-			e->next_sync = 0;
+		e->target_online = nodes_cfg_find(&cc->nodes, job->target) != NULL;
+		e->next_sync = job_entry_next_after(e, e->state.last_try);
 	}
 	free(order);
+}
+
+int64_t job_entry_next_after(const struct job_entry *e, int64_t last_try)
+{
+	int64_t next = 0;
+
+	if (schedule_next_sync(e->job->schedule, e->job->remove_job != REMOVE_NONE, e->target_online,
+			       e->state.fail_count, last_try, &next) < 0)
+		return 0;
+	return next;
 }
 
 void job_status_release(struct job_status *js)
@@ -152,4 +160,77 @@ int job_status_fix_sources(struct cluster_config *cc, const char *config_dir, co
 	jobs_cfg_release(&cc->jobs);
 	cc->jobs = fresh;
 	return n;
+}
+
+/* --- the view of one pass --- */
+
+struct purge_data {
+	const struct cluster_config *cc;
+	const char *node;
+};
+
+static bool keep_state(uint32_t vmid, const char *target, void *data)
+{
+	struct purge_data *pd = data;
+	const struct guest *g = guests_find(&pd->cc->guests, vmid);
+
+	return g && !strcmp(g->node, pd->node) && jobs_cfg_find_target(&pd->cc->jobs, vmid, target);
+}
+
+static int purge_fn(struct state *st, void *data, struct strbuf *err)
+{
+	(void)err;
+	return state_purge(st, keep_state, data);
+}
+
+/* Purge stale entries; *st is the state as read, reloaded after a purge.
+ * The check runs on the copy in memory first: the daemon passes at every
+ * change of the state directory, and a write when nothing is stale would
+ * wake it again. */
+static int purge_stale(struct state **st, const struct cluster_config *cc, const struct context *ctx,
+		       struct strbuf *err)
+{
+	struct purge_data pd = { .cc = cc, .node = ctx->node };
+	int r;
+
+	if (state_purge(*st, keep_state, &pd) == 0)
+		return 0;
+	r = state_update(ctx->state_dir, purge_fn, &pd, err);
+	*st = state_free(*st);
+	if (r >= 0)
+		r = state_load(ctx->state_dir, st, err);
+	return r < 0 ? r : 0;
+}
+
+int job_view_load(struct job_view *v, const struct context *ctx, unsigned flags, struct strbuf *err)
+{
+	struct state *st = NULL;
+	int r;
+
+	r = cluster_config_load(&v->cc, ctx->config_dir, 0, err);
+	for (size_t i = 0; i < v->cc.warnings.nr; i++)
+		strvec_push(&v->warnings, v->cc.warnings.v[i]);
+	if (r < 0)
+		return r;
+	{
+		struct strbuf ferr = STRBUF_INIT;
+
+		if (job_status_fix_sources(&v->cc, ctx->config_dir, ctx->node, &ferr) < 0)
+			strvec_pushf(&v->warnings, "%s", ferr.buf);
+		strbuf_release(&ferr);
+	}
+	r = state_load(ctx->state_dir, &st, err);
+	if (r == 0 && (flags & JOB_VIEW_PURGE))
+		r = purge_stale(&st, &v->cc, ctx, err);
+	if (r == 0)
+		job_status_collect(&v->js, &v->cc, st, ctx->node, flags & JOB_STATUS_DISABLED);
+	state_free(st);
+	return r;
+}
+
+void job_view_release(struct job_view *v)
+{
+	job_status_release(&v->js);
+	cluster_config_release(&v->cc);
+	strvec_clear(&v->warnings);
 }
