@@ -978,8 +978,9 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 		strbuf_addf(err, "can't lock file '%s' - %s", path.buf, file_strerror(r));
 		goto out_unlocked;
 	}
-	/* pmxcfs: PVE's own guest lock as well (engine/pvelock.h) */
-	if ((r = pve_guest_lock(&pvelk, job->guest, o->lock_timeout_ms, err)) < 0)
+	/* pmxcfs: PVE's own guest lock as well (engine/pvelock.h); a
+	 * caller that holds the guest (migrate) holds that one too */
+	if (!o->guest_locked && (r = pve_guest_lock(&pvelk, job->guest, o->lock_timeout_ms, err)) < 0)
 		goto out;
 	oc.start_time = start_after_last_sync(ctx, job, oc.start_time);
 	r = state_update(ctx->state_dir, start_fn, &run, err);

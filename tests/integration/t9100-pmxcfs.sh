@@ -13,6 +13,7 @@ PVE="$TRASH/etc-pve"
 export TZ=UTC VOLREP_NODE=pve1 VOLREP_CLUSTER="pmxcfs://$PVE"
 export VOLREP_CONFIG_DIR="$TRASH/cfg" VOLREP_STATE_DIR="$TRASH/state" VOLREP_LOG_DIR="$TRASH/log"
 export VOLREP_PVE_LOCK_DIR="$TRASH/lock-pve-manager"
+export VOLREP_PVE_QEMU_LOCK_DIR="$TRASH/lock-qemu-server" VOLREP_PVE_LXC_LOCK_DIR="$TRASH/lock-lxc"
 
 vr() {
 	_rc=0
@@ -158,6 +159,48 @@ test_expect_success 'without the PVE lock the run gets past it (and fails on the
 	run_mustfail 1 vr run --id 200-0 &&
 	! grep -q "pve-migrate" err &&
 	grep -q "\"200\"" "$VOLREP_STATE_DIR/replication-state.json"
+'
+
+# migrate takes PVE's migration lock, then the guest's config lock (10 s
+# each, as PVE's own migration), and refuses a `lock:` in the config;
+# held, nothing moves. Nothing else of the migration can run here (the
+# other nodes are not reachable): the refusals come first.
+test_expect_success 'migrate: PVE'"'"'s migration lock held - refused, nothing moved' '
+	mkdir -p "$VOLREP_PVE_LOCK_DIR" &&
+	flock "$VOLREP_PVE_LOCK_DIR/pve-migrate-200" sh -c "\"$VOLREP\" migrate 200 pve2 >out 2>err; echo \$? >rc" &&
+	test "$(cat rc)" = 1 &&
+	expect_grep "can.t lock file .$VOLREP_PVE_LOCK_DIR/pve-migrate-200. - got timeout" err &&
+	test -f "$PVE/nodes/pve1/lxc/200.conf"
+'
+
+test_expect_success 'migrate: the CT'"'"'s config lock held - refused; a VM'"'"'s is lock-<vmid>.conf' '
+	mkdir -p "$VOLREP_PVE_LXC_LOCK_DIR" "$VOLREP_PVE_QEMU_LOCK_DIR" &&
+	flock "$VOLREP_PVE_LXC_LOCK_DIR/pve-config-200.lock" sh -c "\"$VOLREP\" migrate 200 pve2 >out 2>err; echo \$? >rc" &&
+	test "$(cat rc)" = 1 &&
+	expect_grep "can.t lock file .$VOLREP_PVE_LXC_LOCK_DIR/pve-config-200.lock. - got timeout" err &&
+	test -f "$PVE/nodes/pve1/lxc/200.conf" &&
+	flock "$VOLREP_PVE_QEMU_LOCK_DIR/lock-102.conf" sh -c "\"$VOLREP\" migrate 102 pve2 >out 2>err; echo \$? >rc" &&
+	test "$(cat rc)" = 1 &&
+	expect_grep "can.t lock file .$VOLREP_PVE_QEMU_LOCK_DIR/lock-102.conf. - got timeout" err &&
+	test -f "$PVE/nodes/pve1/qemu-server/102.conf"
+'
+
+test_expect_success 'migrate: a lock: property in the config (a PVE backup) - refused' '
+	cp "$PVE/nodes/pve1/lxc/200.conf" ct200.orig &&
+	sed -i "1i lock: backup" "$PVE/nodes/pve1/lxc/200.conf" &&
+	run_mustfail 1 vr migrate 200 pve2 &&
+	expect_grep "CT 200 is locked (backup) - a Proxmox VE operation is in progress (.pct unlock 200. if" err &&
+	test -f "$PVE/nodes/pve1/lxc/200.conf" &&
+	cp ct200.orig "$PVE/nodes/pve1/lxc/200.conf"
+'
+
+test_expect_success 'failover: a lock: PVE'"'"'s HA recovery would not remove refuses' '
+	cp "$PVE/nodes/pve2/qemu-server/101.conf" vm101.orig &&
+	sed -i "1i lock: create" "$PVE/nodes/pve2/qemu-server/101.conf" &&
+	run_mustfail 1 vr failover 101 &&
+	expect_grep "VM 101 is locked (create) .* - refusing to fail over" err &&
+	test -f "$PVE/nodes/pve2/qemu-server/101.conf" &&
+	cp vm101.orig "$PVE/nodes/pve2/qemu-server/101.conf"
 '
 
 test_expect_success 'the daemon notices a job written into /etc/pve (no inotify there): polled' '
