@@ -14,6 +14,7 @@
 #include "engine/hook.h"
 #include "engine/joblog.h"
 #include "engine/prepare.h"
+#include "engine/pveguest.h"
 #include "engine/pvelock.h"
 #include "engine/remote.h"
 #include "engine/replicate.h"
@@ -240,7 +241,10 @@ int migrate_guest(const struct context *ctx, const struct migrate_opts *o, struc
 		r = -EINVAL;
 		goto out;
 	}
-	r = guest_hook_running(ctx->config_dir, ctx->node, g->type, g->vmid, err);
+	/* on PVE, PVE's run files first (engine/pveguest.h) */
+	r = pve_guest_state_on() && pve_guest_running(g->type, g->vmid);
+	if (r == 0)
+		r = guest_hook_running(ctx->config_dir, ctx->node, g->type, g->vmid, err);
 	if (r > 0) {
 		strbuf_addf(err, "guest '%" PRIu32 "' is running - stop it first (online migration is not supported)",
 			    g->vmid);

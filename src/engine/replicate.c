@@ -1,4 +1,5 @@
 #include "engine/replicate.h"
+#include "engine/pveguest.h"
 #include "engine/pvelock.h"
 
 #include <errno.h>
@@ -709,8 +710,9 @@ static int do_replicate(struct run *run, struct strbuf *err)
 	struct strvec missing = STRVEC_INIT, bases = STRVEC_INIT, fargv = STRVEC_INIT;
 	struct lock slot = LOCK_INIT;
 	const char *parent = NULL;
+	struct pve_freeze fz = PVE_FREEZE_INIT;
 	uint64_t rate = 0;
-	int r;
+	int r, running;
 
 	if (start <= last_sync) {
 		strbuf_addf(err, "start time before last sync (%" PRId64 " <= %" PRId64 ") - abort sync", start,
@@ -724,8 +726,10 @@ static int do_replicate(struct run *run, struct strbuf *err)
 		strvec_push(&run->volids, run->vols.v[i].volid);
 		strbuf_addf(&line, "%s%s", i ? "," : "", run->vols.v[i].volid);
 	}
-	elog_printf(&run->log, "guest => %s %" PRIu32 ", running => 0", run->g->type == GUEST_LXC ? "CT" : "VM",
-		    run->g->vmid);
+	/* PVE's run files on a PVE node (engine/pveguest.h), else 0 */
+	running = pve_guest_state_on() && pve_guest_running(run->g->type, run->g->vmid);
+	elog_printf(&run->log, "guest => %s %" PRIu32 ", running => %d", run->g->type == GUEST_LXC ? "CT" : "VM",
+		    run->g->vmid, running);
 	elog_printf(&run->log, "volumes => %s", line.buf);
 	/* storages gone from storage.cfg would make the target fail forever */
 	for (size_t i = 0; i < run->js.storeid_list.nr; i++)
@@ -778,7 +782,10 @@ static int do_replicate(struct run *run, struct strbuf *err)
 	storage_ids_of(&run->vols, &run->storeids);
 
 	repl_snapname(&run->snap, job->id, start);
+	/* the guest agent's fs-freeze around the snapshot, thawed at once */
+	pve_freeze(&fz, run->g, &gc, running, &run->log);
 	r = snapshot_all(run, err);
+	pve_thaw(&fz, &run->log);
 	if (r == 0)
 		r = check_interrupt(err);
 	if (r < 0) {

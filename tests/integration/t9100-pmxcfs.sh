@@ -14,6 +14,7 @@ export TZ=UTC VOLREP_NODE=pve1 VOLREP_CLUSTER="pmxcfs://$PVE"
 export VOLREP_CONFIG_DIR="$TRASH/cfg" VOLREP_STATE_DIR="$TRASH/state" VOLREP_LOG_DIR="$TRASH/log"
 export VOLREP_PVE_LOCK_DIR="$TRASH/lock-pve-manager"
 export VOLREP_PVE_QEMU_LOCK_DIR="$TRASH/lock-qemu-server" VOLREP_PVE_LXC_LOCK_DIR="$TRASH/lock-lxc"
+export VOLREP_PVE_RUN_DIR="$TRASH/run-qemu-server" VOLREP_PVE_PROC_NET_UNIX="$TRASH/proc-net-unix"
 
 vr() {
 	_rc=0
@@ -27,6 +28,15 @@ vr() {
 pvesr_sums() {
 	(cd "$PVE" && sha256sum replication.cfg storage.cfg datacenter.cfg nodes/*/*/*.conf) &&
 		sha256sum "$TRASH/pve-manager/pve-replication-state.json" | sed "s|$TRASH/||"
+}
+
+# create_unix_table VMID: a /proc/net/unix with lxc's command socket of
+# CT VMID (and other sockets)
+create_unix_table() {
+	printf "%s\n" "Num       RefCount Protocol Flags    Type St Inode Path" \
+		"0000000000000000: 00000002 00000000 00010000 0001 01 23816 @/var/lib/lxc/$1/command" \
+		"0000000000000000: 00000003 00000000 00000000 0001 03 23817 /run/systemd/journal/stdout" \
+		>"$VOLREP_PVE_PROC_NET_UNIX"
 }
 
 test_expect_success 'setup: a fake /etc/pve of node pve1' '
@@ -201,6 +211,42 @@ test_expect_success 'failover: a lock: PVE'"'"'s HA recovery would not remove re
 	expect_grep "VM 101 is locked (create) .* - refusing to fail over" err &&
 	test -f "$PVE/nodes/pve2/qemu-server/101.conf" &&
 	cp vm101.orig "$PVE/nodes/pve2/qemu-server/101.conf"
+'
+
+# running => from PVE's run files: a VM runs when its pid file names a
+# live qemu process started with -pidfile that file (a dead one, or a
+# process that is not that QEMU, does not count); a CT when lxc's command
+# socket is in /proc/net/unix. A running guest is not migrated.
+test_expect_success 'running => from PVE'"'"'s run files: a live VM, then a dead one' '
+	create_unix_table 201 &&
+	pve_fake_vm "$VOLREP_PVE_RUN_DIR" 102 &&
+	run_mustfail 1 vr run --id 102-0 &&
+	expect_grep "guest => VM 102, running => 1" "$VOLREP_LOG_DIR/102-0" &&
+	run_mustfail 1 vr migrate 102 pve2 &&
+	expect_grep "guest .102. is running - stop it first" err &&
+	test -f "$PVE/nodes/pve1/qemu-server/102.conf" &&
+	pve_fake_vm_stop "$VOLREP_PVE_RUN_DIR" 102 &&
+	test -s "$VOLREP_PVE_RUN_DIR/102.pid" &&
+	run_mustfail 1 vr run --id 102-0 &&
+	expect_grep "guest => VM 102, running => 0" "$VOLREP_LOG_DIR/102-0"
+'
+
+test_expect_success 'a pid file naming a process that is not the VM'"'"'s QEMU: not running' '
+	{ sleep 300 & echo $! >"$VOLREP_PVE_RUN_DIR/102.pid"; } &&
+	test_when_finished "kill \$(cat \"$VOLREP_PVE_RUN_DIR/102.pid\") 2>/dev/null; :" &&
+	run_mustfail 1 vr run --id 102-0 &&
+	expect_grep "guest => VM 102, running => 0" "$VOLREP_LOG_DIR/102-0"
+'
+
+test_expect_success 'running => of a CT: lxc'"'"'s command socket in /proc/net/unix' '
+	run_mustfail 1 vr run --id 200-0 &&
+	expect_grep "guest => CT 200, running => 0" "$VOLREP_LOG_DIR/200-0" &&
+	create_unix_table 200 &&
+	run_mustfail 1 vr run --id 200-0 &&
+	expect_grep "guest => CT 200, running => 1" "$VOLREP_LOG_DIR/200-0" &&
+	run_mustfail 1 vr migrate 200 pve2 &&
+	expect_grep "guest .200. is running - stop it first" err &&
+	create_unix_table 201
 '
 
 test_expect_success 'the daemon notices a job written into /etc/pve (no inotify there): polled' '
