@@ -36,9 +36,9 @@ def snaps():
     if not d:
         return ''
     try:
-        return ' ' + ','.join(sorted(e for e in os.listdir(d) if '@__replicate_' in e))
+        return ' snapshots: ' + (','.join(sorted(e for e in os.listdir(d) if '@__replicate_' in e)) or '-')
     except OSError as e:
-        return ' error:' + e.strerror
+        return ' snapshots: error ' + e.strerror
 
 
 def log(line):
