@@ -278,6 +278,7 @@ int migrate_guest(const struct context *ctx, const struct migrate_opts *o, struc
 		}
 		ro.start_time = ro.iteration = start_time_after(ctx, g->vmid, o->target);
 		ro.guest_locked = 1;
+		ro.migration_traffic = 1;
 		ro.echo = o->echo;
 		ro.bytes_sent = &res->bytes_sent;
 		r = run_replication(ctx, &cc, job ? job : &tmp, &ro, &e);

@@ -1,5 +1,6 @@
 #include "engine/replicate.h"
 #include "engine/pveguest.h"
+#include "engine/pvenet.h"
 #include "engine/pvelock.h"
 
 #include <errno.h>
@@ -258,7 +259,9 @@ static int open_transport(struct run *run, struct strbuf *err)
 
 	if (run->t_open)
 		return 0;
-	r = remote_open(&run->t, &run->cc->nodes, run->job->target, run->ctx->state_dir, err);
+	/* datacenter.cfg's replication (migration) network (engine/pvenet.h) */
+	r = remote_open_traffic(&run->t, &run->cc->nodes, run->ctx->config_dir, run->job->target, run->ctx->state_dir,
+				run->o->migration_traffic ? PVENET_MIGRATION : PVENET_REPLICATION, &run->log, err);
 	if (r == 0) {
 		struct volrep_cfg cfg;
 		struct strbuf cerr = STRBUF_INIT;

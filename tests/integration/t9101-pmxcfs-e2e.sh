@@ -19,6 +19,9 @@ PVE="$TRASH/etc-pve"
 CT=local-zfs:subvol-200-disk-0
 PVESNAP=__replicate_200-1_1764633600__
 export TB_CLUSTER="pmxcfs://$PVE"
+# each node also on $TB_NET.<k+100>: datacenter.cfg's migration network
+# is $TB_NET.128/25 (the first addresses are below .128)
+export TB_SECOND_ADDR=100
 export VOLREP_PVE_LOCK_DIR="$TRASH/lock-pve-manager" VOLREP_PVE_RUN_DIR="$TRASH/run-qemu-server"
 export VOLREP_PVE_QEMU_LOCK_DIR="$TRASH/lock-qemu-server" VOLREP_PVE_LXC_LOCK_DIR="$TRASH/lock-lxc"
 
@@ -101,6 +104,34 @@ test_expect_success 'taking a guest over from pvesr: refused first, then increme
 	expect_grep "incremental sync .$CT3. (__replicate_300-0_[0-9]*__ =>" out &&
 	! grep -q "full sync" out &&
 	assert_synced a b 300-0 $CT3
+'
+
+# datacenter.cfg's replication traffic network (replication:, else
+# migration:): the target (b) answers its address in it, the run goes
+# there; its sshd saw the connection on that address.
+test_expect_success 'datacenter.cfg migration network: the run goes to the target'"'"'s address in it' '
+	printf "keyboard: en-us\nmigration: secure,network=%s.128/25\n" "$TB_NET" >"$PVE/datacenter.cfg" &&
+	vol_write a $CT 1 &&
+	job_run a 200-0 --verbose >out 2>&1 &&
+	expect_grep "use dedicated network address for sending replication traffic ($(node_addr2 b))" out &&
+	assert_synced a b 200-0 $CT &&
+	grep -q "Connection from .* on $(node_addr2 b) port 22" "$TB/nodes/b/sshd.log" &&
+	printf "replication: insecure,network=%s.0/25\nmigration: secure,network=%s.128/25\n" "$TB_NET" "$TB_NET" \
+		>"$PVE/datacenter.cfg" &&
+	vol_write a $CT 1 &&
+	job_run a 200-0 --verbose >out 2>&1 &&
+	expect_grep "use dedicated network address for sending replication traffic ($(node_addr b))" out &&
+	assert_synced a b 200-0 $CT
+'
+
+test_expect_success 'a network the target has no address in, a broken datacenter.cfg: the run fails, says why' '
+	printf "migration: secure,network=10.99.0.0/24\n" >"$PVE/datacenter.cfg" &&
+	run_mustfail 1 job_run a 200-0 2>err &&
+	expect_grep "failed to get ip for node .b. in network .10.99.0.0/24. - .*could not get migration ip: no IP address configured on local node for network .10.99.0.0/24." err &&
+	printf "keyboard: de\nmigration: secure,network=10.99.0.0/99\n" >"$PVE/datacenter.cfg" &&
+	run_mustfail 1 job_run a 200-0 2>err &&
+	expect_grep "$PVE/datacenter.cfg:2: invalid migration value .secure,network=10.99.0.0/99." err &&
+	rm "$PVE/datacenter.cfg"
 '
 
 # A running VM (tests/lib/pve.sh: pid file and guest agent as qemu-server
