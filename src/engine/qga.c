@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/sanitize.h"
+#include "engine/interrupt.h"
 
 /* One line (without its line end) as exactly one JSON object. */
 static json_t *parse_line(const char *s, size_t n, struct strbuf *err)
@@ -129,14 +130,17 @@ static long ms_left(const struct timespec *deadline)
 	return (deadline->tv_sec - now.tv_sec) * 1000L + (deadline->tv_nsec - now.tv_nsec) / 1000000L;
 }
 
-/* Wait for events on fd until the deadline: 1 ready, 0 timed out. */
-static int wait_fd(int fd, short events, const struct timespec *deadline)
+/* Wait for events on fd until the deadline: 1 ready, 0 timed out,
+ * -EINTR when the run is interrupted and stop says to give up then. */
+static int wait_fd(int fd, short events, const struct timespec *deadline, int stop)
 {
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = events };
 		long left = ms_left(deadline);
 		int n;
 
+		if (stop && interrupt_signal())
+			return -EINTR;
 		if (left <= 0)
 			return 0;
 		n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
@@ -155,6 +159,8 @@ int qga_command(const char *path, const char *cmd, long timeout_ms, struct qga_r
 	struct timespec deadline;
 	size_t len = 0, sent = 0, reqlen;
 	int64_t id = (int64_t)getpid() * 1000 + (++seq % 1000);
+	/* a signal ends the wait, except for the thaw: that one must go */
+	int stop = strcmp(cmd, "guest-fsfreeze-thaw") != 0;
 	int fd, r = 0;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -182,7 +188,7 @@ int qga_command(const char *path, const char *cmd, long timeout_ms, struct qga_r
 	while (sent < reqlen) {
 		ssize_t n;
 
-		if ((r = wait_fd(fd, POLLOUT, &deadline)) <= 0)
+		if ((r = wait_fd(fd, POLLOUT, &deadline, stop)) <= 0)
 			goto timeout;
 		n = send(fd, req + sent, reqlen - sent, MSG_NOSIGNAL);
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
@@ -199,7 +205,7 @@ int qga_command(const char *path, const char *cmd, long timeout_ms, struct qga_r
 		r = qga_parse_reply(buf, len, id, rep, err);
 		if (r != 0)
 			break;
-		if ((r = wait_fd(fd, POLLIN, &deadline)) <= 0)
+		if ((r = wait_fd(fd, POLLIN, &deadline, stop)) <= 0)
 			goto timeout;
 		n = read(fd, buf + len, sizeof(buf) - len);
 		if (n == 0) {

@@ -44,9 +44,10 @@ struct qga_reply {
 int qga_parse_reply(const char *buf, size_t len, int64_t id, struct qga_reply *rep, struct strbuf *err);
 
 /* Send cmd ("guest-ping", ...) without arguments over the socket at
- * path and wait at most timeout_ms for the answer. Returns 0 (*rep
- * filled, which may be an error reply), -ETIMEDOUT, -EPROTO, or -errno
- * (connecting), the message in err. */
+ * path and wait at most timeout_ms for the answer; an interrupted run
+ * (engine/interrupt.h) stops waiting, except for guest-fsfreeze-thaw.
+ * Returns 0 (*rep filled, which may be an error reply), -ETIMEDOUT,
+ * -EPROTO, -EINTR, or -errno (connecting), the message in err. */
 int qga_command(const char *path, const char *cmd, long timeout_ms, struct qga_reply *rep, struct strbuf *err);
 
 #endif

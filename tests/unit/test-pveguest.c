@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine/interrupt.h"
 #include "engine/pveguest.h"
 #include "engine/qga.h"
 
@@ -204,6 +205,17 @@ static void test_qga_command(void **state)
 	assert_int_equal(qga_command(path, "guest-ping", 200, &rep, &err), -ETIMEDOUT);
 	assert_non_null(strstr(err.buf, "guest agent command 'guest-ping' got timeout after 200 ms"));
 	agent_stop(pid);
+	/* an interrupted run stops waiting - but still thaws */
+	interrupt_raise_flag(SIGTERM);
+	pid = agent_start(path, NULL);
+	strbuf_reset(&err);
+	assert_int_equal(qga_command(path, "guest-fsfreeze-freeze", 600000, &rep, &err), -EINTR);
+	agent_stop(pid);
+	pid = agent_start(path, "{\"return\": 1}");
+	assert_int_equal(qga_command(path, "guest-fsfreeze-thaw", 5000, &rep, &err), 0);
+	assert_int_equal(rep.ival, 1);
+	agent_stop(pid);
+	interrupt_reset();
 	unlink(path);
 	strbuf_reset(&err);
 	assert_int_equal(qga_command(path, "guest-ping", 200, &rep, &err), -ENOENT);
