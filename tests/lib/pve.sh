@@ -142,7 +142,7 @@ pve_fake_vm() {
 	mkdir -p "$1/bin" &&
 	ln -sf /usr/bin/python3 "$1/bin/qemu-system-x86_64" &&
 	rm -f "$1/$2.pid" &&
-	{ $PVE_VM_LAUNCH "$1/bin/qemu-system-x86_64" "$TOP/tests/lib/pve-qga.py" -pidfile "$1/$2.pid" -qga "$1/$2.qga" \
+	{ ${PVE_VM_LAUNCH:-} "$1/bin/qemu-system-x86_64" "$TOP/tests/lib/pve-qga.py" -pidfile "$1/$2.pid" -qga "$1/$2.qga" \
 		-log "$1/$2.qga.log" ${3:+-snapdir "$3"} </dev/null >/dev/null 2>&1 & } &&
 	test_atexit "pve_fake_vm_stop '$1' '$2'" &&
 	wait_for 20 test -S "$1/$2.qga" -a -s "$1/$2.pid"
