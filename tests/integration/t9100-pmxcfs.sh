@@ -249,6 +249,16 @@ test_expect_success 'running => of a CT: lxc'"'"'s command socket in /proc/net/u
 	create_unix_table 201
 '
 
+test_expect_success 'check: datacenter.cfg'"'"'s migration network, and a broken one' '
+	{ vr check || :; } &&
+	expect_grep "^ok    datacenter.cfg: replication traffic over network .10.1.0.0/24., migration over network .10.1.0.0/24.$" out &&
+	cp "$PVE/datacenter.cfg" dc.orig &&
+	printf "keyboard: en-us\nmigration: secure,network=10.1.0.0/24\nreplication: fast\n" >"$PVE/datacenter.cfg" &&
+	{ vr check || :; } &&
+	expect_grep "^error datacenter.cfg: $PVE/datacenter.cfg:3: invalid replication value .fast. - expected" out &&
+	cp dc.orig "$PVE/datacenter.cfg"
+'
+
 test_expect_success 'the daemon notices a job written into /etc/pve (no inotify there): polled' '
 	{ "$VOLREP" daemon >daemon.out 2>&1 & echo $! >daemon.pid; } &&
 	test_when_finished "kill \$(cat \"$TRASH/daemon.pid\") 2>/dev/null; :" &&
