@@ -14,9 +14,10 @@
  * the ssh client: the child gets exactly these four values and no other
  * VOLREP_* variable, save the Proxmox VE settings of serve's own startup
  * environment (VOLREP_PVE_*, VOLREP_GUEST_STATE: engine/pvelock.h,
- * pveguest.h, pvenet.h), passed on when their value is plain. --any-peer (no ownership checks, the behaviour of
- * old versions) exists for migrations of existing setups and says so in
- * syslog on every call. See docs/security.md. */
+ * pveguest.h, pvenet.h), passed on when their value is plain. --any-peer
+ * (no ownership checks, the behaviour of old versions) exists for
+ * migrations of existing setups and says so in syslog on every call. See
+ * docs/security.md. */
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -145,6 +146,7 @@ int cmd_serve(int argc, char **argv, struct context *ctx)
 	scrub_environment();
 	if (!cmd) {
 		error("serve: refused: no command given (interactive login is not allowed)");
+		strvec_clear(&pve);
 		return EXIT_USAGE;
 	}
 	if (serve_parse_cmd(cmd, strlen(cmd), &sc, &why) < 0) {

@@ -1,7 +1,7 @@
 #include "engine/replicate.h"
 #include "engine/pveguest.h"
-#include "engine/pvenet.h"
 #include "engine/pvelock.h"
+#include "engine/pvenet.h"
 
 #include <errno.h>
 #include <inttypes.h>
