@@ -62,6 +62,26 @@ static void test_qemu_cmdline(void **state)
 	assert_false(pve_qemu_cmdline_matches("", 0, pf));
 }
 
+/* without the pmxcfs store only VOLREP_GUEST_STATE=pve asks PVE */
+static void test_state_on(void **state)
+{
+	(void)state;
+	unsetenv("VOLREP_GUEST_STATE");
+	assert_false(pve_guest_state_on());
+	setenv("VOLREP_GUEST_STATE", "hook", 1);
+	assert_false(pve_guest_state_on());
+	setenv("VOLREP_GUEST_STATE", "pve", 1);
+	assert_true(pve_guest_state_on());
+	unsetenv("VOLREP_GUEST_STATE");
+	/* nothing there: not running */
+	setenv("VOLREP_PVE_RUN_DIR", "/nonexistent", 1);
+	setenv("VOLREP_PVE_PROC_NET_UNIX", "/nonexistent", 1);
+	assert_false(pve_guest_running(GUEST_QEMU, 100));
+	assert_false(pve_guest_running(GUEST_LXC, 100));
+	unsetenv("VOLREP_PVE_RUN_DIR");
+	unsetenv("VOLREP_PVE_PROC_NET_UNIX");
+}
+
 static void test_agent_property(void **state)
 {
 	(void)state;
@@ -229,6 +249,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unix_table),
 		cmocka_unit_test(test_qemu_cmdline),
+		cmocka_unit_test(test_state_on),
 		cmocka_unit_test(test_agent_property),
 		cmocka_unit_test(test_qga_parse),
 		cmocka_unit_test(test_qga_command),
