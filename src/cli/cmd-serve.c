@@ -12,9 +12,12 @@
  * command line (the forced command, written by the admin) and its own
  * environment at startup (sshd's SetEnv, the admin's again), never from
  * the ssh client: the child gets exactly these four values and no other
- * VOLREP_* variable. --any-peer (no ownership checks, the behaviour of
- * old versions) exists for migrations of existing setups and says so in
- * syslog on every call. See docs/security.md. */
+ * VOLREP_* variable, save the Proxmox VE settings of serve's own startup
+ * environment (VOLREP_PVE_*, VOLREP_GUEST_STATE: engine/pvelock.h,
+ * pveguest.h, pvenet.h), passed on when their value is plain. --any-peer
+ * (no ownership checks, the behaviour of old versions) exists for
+ * migrations of existing setups and says so in syslog on every call. See
+ * docs/security.md. */
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -30,6 +33,31 @@
 #include "transport/serve.h"
 
 extern char **environ;
+
+/* The PVE settings of serve's startup environment (the admin's: sshd's
+ * SetEnv, never the client's), kept across the scrub: a plain value, no
+ * blanks or controls. */
+static int plain(const char *v)
+{
+	for (; *v; v++)
+		if ((unsigned char)*v <= ' ' || (unsigned char)*v >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static void keep_pve_settings(struct strvec *keep)
+{
+	for (char **e = environ; e && *e; e++) {
+		const char *v = strchr(*e, '=');
+
+		if (!v || (strncmp(*e, "VOLREP_PVE_", 11) && strncmp(*e, "VOLREP_GUEST_STATE=", 19)))
+			continue;
+		if (strlen(*e) > 1024 || strspn(*e, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != (size_t)(v - *e))
+			continue;
+		if (plain(v + 1))
+			strvec_push(keep, *e);
+	}
+}
 
 /* Drop every inherited VOLREP_* variable: what reaches the child is
  * decided here. */
@@ -106,6 +134,7 @@ int cmd_serve(int argc, char **argv, struct context *ctx)
 	struct serve_policy pol = { .cc = NULL, .self = ctx->node, .peer = NULL };
 	struct strbuf why = STRBUF_INIT, exe = STRBUF_INIT, e = STRBUF_INIT;
 	struct child c = CHILD_INIT;
+	struct strvec pve = STRVEC_INIT;
 	struct state *st = NULL;
 	char stbuf[64];
 	int r, any;
@@ -113,9 +142,11 @@ int cmd_serve(int argc, char **argv, struct context *ctx)
 	if (parse_serve_args(argc, argv, &peer, &any) < 0)
 		return EXIT_USAGE;
 	pol.peer = peer;
+	keep_pve_settings(&pve);
 	scrub_environment();
 	if (!cmd) {
 		error("serve: refused: no command given (interactive login is not allowed)");
+		strvec_clear(&pve);
 		return EXIT_USAGE;
 	}
 	if (serve_parse_cmd(cmd, strlen(cmd), &sc, &why) < 0) {
@@ -162,6 +193,8 @@ int cmd_serve(int argc, char **argv, struct context *ctx)
 	strvec_pushf(&c.env, "VOLREP_NODE=%s", ctx->node);
 	if (ctx->cluster)
 		strvec_pushf(&c.env, "VOLREP_CLUSTER=%s", ctx->cluster);
+	for (size_t i = 0; i < pve.nr; i++)
+		strvec_push(&c.env, pve.v[i]);
 	strvec_push(&c.env, "SSH_ORIGINAL_COMMAND=");
 	r = child_start(&c);
 	if (r < 0) {
@@ -176,6 +209,7 @@ int cmd_serve(int argc, char **argv, struct context *ctx)
 		r = EXIT_FAILED;
 	}
 out:
+	strvec_clear(&pve);
 	serve_cmd_release(&sc);
 	cluster_config_release(&cc);
 	state_free(st);

@@ -30,6 +30,7 @@ int cmd_read(int argc, char **argv, struct context *ctx);
 int cmd_remote_exec(int argc, char **argv, struct context *ctx);
 int cmd_replica_rollback(int argc, char **argv, struct context *ctx);
 int cmd_replica_snapshots(int argc, char **argv, struct context *ctx);
+int cmd_migration_ip(int argc, char **argv, struct context *ctx);
 int cmd_run(int argc, char **argv, struct context *ctx);
 int cmd_schedule_now(int argc, char **argv, struct context *ctx);
 int cmd_serve(int argc, char **argv, struct context *ctx);

@@ -32,6 +32,8 @@ const struct command commands[] = {
 	{ "metrics", cmd_metrics, "", "print the replication metrics of this node (Prometheus text format)" },
 	{ "migrate", cmd_migrate, "<vmid> <target> [--online 0] [--verbose]",
 	  "move a stopped guest to another node (delta sync to a replica), reversing its jobs" },
+	{ "migration-ip", cmd_migration_ip, "<CIDR>",
+	  "target side: this node's address in a migration network (datacenter.cfg, over ssh)" },
 	{ "notify-test", cmd_notify_test, "", "send a test notification to every target of volrep.cfg" },
 	{ "prepare-local-job", cmd_prepare_local_job, "<id> [--scan SID,...] [<volid>...] --last_sync N [--parent_snapname S] [--force]",
 	  "target side: clean up and list a job's snapshots as JSON (over ssh)" },

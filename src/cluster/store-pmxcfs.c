@@ -52,6 +52,10 @@ static enum map map_name(struct store *st, const char *name, struct strbuf *path
 		strbuf_addf(path, "%s/storage.cfg", root);
 		return MAP_READONLY;
 	}
+	if (!strcmp(name, "datacenter.cfg")) {
+		strbuf_addf(path, "%s/datacenter.cfg", root);
+		return MAP_READONLY;
+	}
 	if (!strcmp(name, PMXCFS_PVESR_CFG)) {
 		strbuf_addf(path, "%s/replication.cfg", root);
 		return MAP_READONLY;

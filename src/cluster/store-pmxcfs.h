@@ -5,6 +5,7 @@
  * Name mapping (names as store.h uses them -> files under root):
  *   nodes.cfg             made from <root>/.members (read only)
  *   storage.cfg           <root>/storage.cfg (PVE's; read only)
+ *   datacenter.cfg        <root>/datacenter.cfg (PVE's; read only)
  *   nodes/<n>/...         <root>/nodes/<n>/... (guest configs)
  *   pve/replication.cfg   <root>/replication.cfg (pvesr's jobs; read only)
  *   anything else         <root>/volrep/<name> (replication.cfg, volrep.cfg)

@@ -14,6 +14,7 @@
 #include "config/cluster.h"
 #include "engine/handover.h"
 #include "engine/hook.h"
+#include "engine/pvelock.h"
 #include "engine/remote.h"
 #include "engine/replica.h"
 #include "state/state.h"
@@ -31,6 +32,7 @@ struct fo {
 	struct strvec volids;
 	struct replica_candidate *cand;
 	size_t ncand;
+	char *leftover_lock; /* pmxcfs: a removable `lock:` of the config */
 };
 
 static void out_line(const struct fo *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -243,6 +245,19 @@ static int execute(struct fo *f, int pick, struct strbuf *err)
 	if (r < 0)
 		goto out;
 	out_line(f, "guest %" PRIu32 " now lives on '%s'", f->g->vmid, p->node);
+	if (f->leftover_lock) {
+		struct strbuf name = STRBUF_INIT;
+
+		strbuf_addf(&name, "nodes/%s/%s/%" PRIu32 ".conf", p->node,
+			    f->g->type == GUEST_QEMU ? "qemu-server" : "lxc", f->g->vmid);
+		strbuf_reset(&e);
+		if (pve_remove_conf_lock(store_get(f->ctx->config_dir), name.buf, &e) < 0)
+			out_line(f, "WARNING: could not remove the leftover lock '%s': %s", f->leftover_lock, e.buf);
+		else
+			out_line(f, "removed leftover lock '%s' from guest %" PRIu32 " to allow its start",
+				 f->leftover_lock, f->g->vmid);
+		strbuf_release(&name);
+	}
 	for (size_t i = 0; i < jobs.nr; i++) {
 		struct strvec w = STRVEC_INIT;
 
@@ -317,6 +332,37 @@ static int pick_restore_point(struct replica_candidate *c, size_t n, int pick, c
 	return -ENOENT;
 }
 
+/* pmxcfs: a `lock:` in the guest's config. The locks PVE's HA recovery
+ * drops after fencing (pvelock.h) are left by the dead node's operations:
+ * removed after the move; any other refuses, as PVE's check_lock would
+ * refuse to start the guest. */
+static int check_conf_lock(struct fo *f, struct strbuf *err)
+{
+	struct guest_conf gc = GUEST_CONF_INIT;
+	const char *lock;
+	int r;
+
+	if (!pve_mode())
+		return 0;
+	r = guest_conf_load(&gc, f->g, NULL);
+	if (r < 0) {
+		strbuf_addf(err, "unable to read the config of guest '%" PRIu32 "' - %s", f->g->vmid, strerror(-r));
+		guest_conf_release(&gc);
+		return r;
+	}
+	lock = guest_conf_get(&gc, "lock");
+	if (lock && *lock && pve_lock_removable(lock)) {
+		f->leftover_lock = xstrdup(lock);
+		out_line(f, "guest %" PRIu32 " has the leftover lock '%s' of node '%s': removed after the move (as "
+			 "PVE's HA recovery does)", f->g->vmid, lock, f->g->node);
+	} else if (lock && *lock) {
+		r = pve_check_conf_lock(&gc, f->g->type, f->g->vmid, err);
+		strbuf_addstr(err, " - refusing to fail over");
+	}
+	guest_conf_release(&gc);
+	return r;
+}
+
 static int failover_run(const struct context *ctx, const struct failover_opts *o, const char *expect_owner,
 			struct strbuf *err)
 {
@@ -357,6 +403,9 @@ static int failover_run(const struct context *ctx, const struct failover_opts *o
 			    ctx->node);
 		goto out;
 	}
+	r = check_conf_lock(&f, err);
+	if (r < 0)
+		goto out;
 	r = cluster_guest_volumes(&f.cc, f.g, 0, &f.vols, err);
 	if (r < 0) {
 		r = -EINVAL;
@@ -440,6 +489,7 @@ out:
 	for (size_t i = 0; i < f.ncand; i++)
 		replica_candidate_release(&f.cand[i]);
 	free(f.cand);
+	free(f.leftover_lock);
 	volume_list_release(&f.vols);
 	strvec_clear(&f.volids);
 	cluster_config_release(&f.cc);

@@ -14,6 +14,8 @@
 #include "engine/hook.h"
 #include "engine/joblog.h"
 #include "engine/prepare.h"
+#include "engine/pveguest.h"
+#include "engine/pvelock.h"
 #include "engine/remote.h"
 #include "engine/replicate.h"
 #include "engine/storemap.h"
@@ -182,7 +184,8 @@ int migrate_guest(const struct context *ctx, const struct migrate_opts *o, struc
 	struct volume_list vols = { 0 };
 	struct transport t = TRANSPORT_INIT;
 	struct strbuf path = STRBUF_INIT, tmpid = STRBUF_INIT, e = STRBUF_INIT;
-	struct lock lk = LOCK_INIT;
+	struct lock lk = LOCK_INIT, pvelk = LOCK_INIT, cfglk = LOCK_INIT;
+	struct guest_conf gc = GUEST_CONF_INIT;
 	const struct guest *g = NULL;
 	const struct repl_job *job;
 	int r, t_open = 0;
@@ -222,12 +225,26 @@ int migrate_guest(const struct context *ctx, const struct migrate_opts *o, struc
 	r = migrate_check(&cc, ctx->node, o->vmid, o->target, o->online, &g, err);
 	if (r < 0)
 		goto out;
+	/* pmxcfs: PVE's locks, in the order PVE's migration takes them, and
+	 * no `lock:` in the config (engine/pvelock.h) */
+	if ((r = pve_guest_lock(&pvelk, g->vmid, PVE_LOCK_TIMEOUT_MS, err)) < 0 ||
+	    (r = pve_config_lock(&cfglk, g->type, g->vmid, PVE_LOCK_TIMEOUT_MS, err)) < 0)
+		goto out;
+	if (pve_mode() && (r = guest_conf_load(&gc, g, NULL)) < 0) {
+		strbuf_addf(err, "unable to read the config of guest '%" PRIu32 "' - %s", g->vmid, strerror(-r));
+		goto out;
+	}
+	if (pve_mode() && (r = pve_check_conf_lock(&gc, g->type, g->vmid, err)) < 0)
+		goto out;
 	r = cluster_guest_volumes(&cc, g, 0, &vols, err);
 	if (r < 0) {
 		r = -EINVAL;
 		goto out;
 	}
-	r = guest_hook_running(ctx->config_dir, ctx->node, g->type, g->vmid, err);
+	/* on PVE, PVE's run files first (engine/pveguest.h) */
+	r = pve_guest_state_on() && pve_guest_running(g->type, g->vmid);
+	if (r == 0)
+		r = guest_hook_running(ctx->config_dir, ctx->node, g->type, g->vmid, err);
 	if (r > 0) {
 		strbuf_addf(err, "guest '%" PRIu32 "' is running - stop it first (online migration is not supported)",
 			    g->vmid);
@@ -261,6 +278,7 @@ int migrate_guest(const struct context *ctx, const struct migrate_opts *o, struc
 		}
 		ro.start_time = ro.iteration = start_time_after(ctx, g->vmid, o->target);
 		ro.guest_locked = 1;
+		ro.migration_traffic = 1;
 		ro.echo = o->echo;
 		ro.bytes_sent = &res->bytes_sent;
 		r = run_replication(ctx, &cc, job ? job : &tmp, &ro, &e);
@@ -294,7 +312,10 @@ int migrate_guest(const struct context *ctx, const struct migrate_opts *o, struc
 		strbuf_addf(err, "migrated, but the local state could not be cleaned: %s", e.buf);
 	r = 0;
 out:
+	lock_release(&cfglk);
+	lock_release(&pvelk);
 	lock_release(&lk);
+	guest_conf_release(&gc);
 	if (t_open)
 		transport_release(&t);
 	volume_list_release(&vols);

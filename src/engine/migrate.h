@@ -4,8 +4,11 @@
  *   1. refusals (migrate_check; nothing changed): no such guest, guest not
  *      here, target not a cluster node or this node, online migration,
  *      the job to the target marked for removal, unreplicatable volumes;
- *      a running guest (the type's hook says so, engine/hook.h);
+ *      a running guest (PVE's run files say so, engine/pveguest.h, or
+ *      the type's hook, engine/hook.h);
  *   2. the guest lock (the one replication runs take) for the whole move;
+ *      on the pmxcfs store also PVE's migration and config locks, and a
+ *      `lock:` property in the config refuses (engine/pvelock.h);
  *   3. a final replication run to the target through the engine's
  *      run_replication(): with the job to the target only the delta since
  *      its last sync; without one (the target holds no replica) a

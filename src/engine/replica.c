@@ -8,6 +8,7 @@
 #include "base/parse-util.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
+#include "engine/pvelock.h"
 #include "engine/storemap.h"
 
 int repl_snap_time(const char *snap, int64_t *t)
@@ -192,6 +193,7 @@ int replica_rollback(const struct cluster_config *cc, const char *node, uint32_t
 	struct snap_map m = SNAP_MAP_INIT;
 	struct storemap sm = STOREMAP_INIT(&cc->storages, node);
 	const struct guest *g = guests_find(&cc->guests, vmid);
+	struct lock pvelk = LOCK_INIT;
 	char sid[STOREID_MAX + 1];
 	int64_t t;
 	int r;
@@ -204,7 +206,11 @@ int replica_rollback(const struct cluster_config *cc, const char *node, uint32_t
 		strbuf_addf(err, "'%s' is not a replication snapshot", snap);
 		return -EINVAL;
 	}
-	r = replica_list(cc, node, vmid, volids, &m, err);
+	/* pmxcfs: PVE rolls back under the guest's migration lock too
+	 * (engine/pvelock.h) */
+	r = pve_guest_lock(&pvelk, vmid, PVE_LOCK_TIMEOUT_MS, err);
+	if (r == 0)
+		r = replica_list(cc, node, vmid, volids, &m, err);
 	for (size_t i = 0; i < volids->nr && r == 0; i++) {
 		const struct vol_snaps *vs = snap_map_find(&m, volids->v[i]);
 
@@ -229,6 +235,7 @@ int replica_rollback(const struct cluster_config *cc, const char *node, uint32_t
 		if (r < 0)
 			strbuf_addstr(err, backend_errmsg(b));
 	}
+	lock_release(&pvelk);
 	storemap_release(&sm);
 	snap_map_release(&m);
 	return r;

@@ -1,5 +1,7 @@
 #include "engine/replicate.h"
+#include "engine/pveguest.h"
 #include "engine/pvelock.h"
+#include "engine/pvenet.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -252,7 +254,9 @@ static int open_transport(struct run *run, struct strbuf *err)
 
 	if (run->t_open)
 		return 0;
-	r = remote_open(&run->t, &run->cc->nodes, run->job->target, run->ctx->state_dir, err);
+	/* datacenter.cfg's replication (migration) network (engine/pvenet.h) */
+	r = remote_open_traffic(&run->t, &run->cc->nodes, run->ctx->config_dir, run->job->target, run->ctx->state_dir,
+				run->o->migration_traffic ? PVENET_MIGRATION : PVENET_REPLICATION, &run->log, err);
 	if (r == 0) {
 		struct volrep_cfg cfg;
 		struct strbuf cerr = STRBUF_INIT;
@@ -704,8 +708,9 @@ static int do_replicate(struct run *run, struct strbuf *err)
 	struct strvec missing = STRVEC_INIT, bases = STRVEC_INIT, fargv = STRVEC_INIT;
 	struct lock slot = LOCK_INIT;
 	const char *parent = NULL;
+	struct pve_freeze fz = PVE_FREEZE_INIT;
 	uint64_t rate = 0;
-	int r;
+	int r, running;
 
 	if (start <= last_sync) {
 		strbuf_addf(err, "start time before last sync (%" PRId64 " <= %" PRId64 ") - abort sync", start,
@@ -719,8 +724,10 @@ static int do_replicate(struct run *run, struct strbuf *err)
 		strvec_push(&run->volids, run->vols.v[i].volid);
 		strbuf_addf(&line, "%s%s", i ? "," : "", run->vols.v[i].volid);
 	}
-	elog_printf(&run->log, "guest => %s %" PRIu32 ", running => 0", run->g->type == GUEST_LXC ? "CT" : "VM",
-		    run->g->vmid);
+	/* PVE's run files on a PVE node (engine/pveguest.h), else 0 */
+	running = pve_guest_state_on() && pve_guest_running(run->g->type, run->g->vmid);
+	elog_printf(&run->log, "guest => %s %" PRIu32 ", running => %d", run->g->type == GUEST_LXC ? "CT" : "VM",
+		    run->g->vmid, running);
 	elog_printf(&run->log, "volumes => %s", line.buf);
 	/* storages gone from storage.cfg would make the target fail forever */
 	for (size_t i = 0; i < run->js.storeid_list.nr; i++)
@@ -773,7 +780,10 @@ static int do_replicate(struct run *run, struct strbuf *err)
 	storage_ids_of(&run->vols, &run->storeids);
 
 	repl_snapname(&run->snap, job->id, start);
+	/* the guest agent's fs-freeze around the snapshot, thawed at once */
+	pve_freeze(&fz, run->g, &gc, running, &run->log);
 	r = snapshot_all(run, err);
+	pve_thaw(&fz, &run->log);
 	if (r == 0)
 		r = check_interrupt(err);
 	if (r < 0) {
@@ -973,8 +983,9 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 		strbuf_addf(err, "can't lock file '%s' - %s", path.buf, file_strerror(r));
 		goto out_unlocked;
 	}
-	/* pmxcfs: PVE's own guest lock as well (engine/pvelock.h) */
-	if ((r = pve_guest_lock(&pvelk, job->guest, o->lock_timeout_ms, err)) < 0)
+	/* pmxcfs: PVE's own guest lock as well (engine/pvelock.h); a
+	 * caller that holds the guest (migrate) holds that one too */
+	if (!o->guest_locked && (r = pve_guest_lock(&pvelk, job->guest, o->lock_timeout_ms, err)) < 0)
 		goto out;
 	oc.start_time = start_after_last_sync(ctx, job, oc.start_time);
 	r = state_update(ctx->state_dir, start_fn, &run, err);

@@ -67,6 +67,9 @@ struct run_opts {
 	/* the caller already holds the guest lock (guest_lock_path; migration
 	 * holds it across the whole move): run without taking it again */
 	int guest_locked;
+	/* the final sync of a migration: datacenter.cfg's migration network,
+	 * not the replication one (engine/pvenet.h) */
+	int migration_traffic;
 	/* when non-NULL, the bytes streamed to the target are added here */
 	uint64_t *bytes_sent;
 	/* transfer slots of the target (engine/xferslot.h) the streams wait

@@ -10,6 +10,7 @@
 #include "base/parse-util.h"
 #include "base/quote.h"
 #include "base/validate.h"
+#include "config/datacenter.h"
 #include "config/guest.h"
 #include "engine/prepare.h"
 #include "engine/replica.h"
@@ -26,6 +27,7 @@ enum arg_kind {
 	ARG_JSON,     /* a JSON object (set-state) */
 	ARG_CODEC,    /* zstd | lz4 (import --compress) */
 	ARG_KEEP,     /* 1..100 (prepare/finalize --keep) */
+	ARG_CIDR,     /* <address>/<prefix> (migration-ip, config/datacenter.h) */
 };
 
 struct opt_rule {
@@ -82,13 +84,15 @@ static int policy_guest_start(const struct serve_policy *p, const struct serve_c
 
 /* The target-side verbs of a replication run (prepare, import,
  * finalize), of a migration (set-state), of a failover
- * (replica-snapshots, replica-rollback, set-state, guest-start) and
+ * (replica-snapshots, replica-rollback, set-state, guest-start),
+ * "migration-ip" (this node's address in datacenter.cfg's network) and
  * "version" for probing. Volume lists are bounded: a guest has at most
  * a few dozen. */
 static const struct serve_verb verbs[] = {
 	{ "finalize-local-job", { ARG_JOBID, ARG_NONE }, ARG_VOLID, 1, SERVE_MAX_VOLUMES, finalize_opts, policy_job },
 	{ "guest-start", { ARG_VMID, ARG_NONE }, ARG_NONE, 0, 0, NULL, policy_guest_start },
 	{ "import", { ARG_VOLID, ARG_NONE }, ARG_NONE, 0, 0, import_opts, policy_import },
+	{ "migration-ip", { ARG_CIDR, ARG_NONE }, ARG_NONE, 0, 0, NULL, policy_none },
 	{ "prepare-local-job", { ARG_JOBID, ARG_NONE }, ARG_VOLID, 0, SERVE_MAX_VOLUMES, prepare_opts, policy_job },
 	{ "replica-rollback", { ARG_VMID, ARG_SNAPNAME }, ARG_VOLID, 1, SERVE_MAX_VOLUMES, NULL,
 	  policy_replica_rollback },
@@ -201,6 +205,11 @@ static int valid_arg(enum arg_kind kind, const char *s)
 		/* canonical decimal, 1..100 (JOB_KEEP_MAX) */
 		return strlen(s) <= 3 && s[0] >= '1' && s[0] <= '9' && strspn(s, "0123456789") == strlen(s) &&
 		       parse_u64(s, &v) == 0 && v <= 100;
+	case ARG_CIDR: {
+		struct dc_net n;
+
+		return dc_parse_cidr(s, &n) == 0;
+	}
 	case ARG_NONE:
 		break;
 	}
@@ -216,6 +225,7 @@ static const char *kind_name(enum arg_kind kind)
 		[ARG_JSON] = "JSON object",
 		[ARG_CODEC] = "codec (zstd, lz4)",
 		[ARG_KEEP] = "snapshot count (1..100)",
+		[ARG_CIDR] = "network (CIDR)",
 	};
 	return names[kind];
 }

@@ -114,4 +114,12 @@ test_expect_success 'the child gets serve'"'"'s own identity and no other VOLREP
 	test_cmp expect "$TRASH/hook.env"
 '
 
+test_expect_success 'serve'"'"'s own Proxmox VE settings (sshd'"'"'s SetEnv) reach the child when plain' '
+	SSH_ORIGINAL_COMMAND="volrep guest-start 101" VOLREP_PVE_LOCK_DIR=/run/x VOLREP_GUEST_STATE=pve \
+		VOLREP_PVE_RUN_DIR="/a b" VOLREP_PVE_lower=1 serve &&
+	printf "%s\n" "VOLREP_CONFIG_DIR=$CFG" "VOLREP_GUEST_STATE=pve" "VOLREP_LOG_DIR=$VOLREP_LOG_DIR" \
+		"VOLREP_NODE=pve2" "VOLREP_PVE_LOCK_DIR=/run/x" "VOLREP_STATE_DIR=$VOLREP_STATE_DIR" >expect &&
+	test_cmp expect "$TRASH/hook.env"
+'
+
 test_done

@@ -13,6 +13,8 @@ PVE="$TRASH/etc-pve"
 export TZ=UTC VOLREP_NODE=pve1 VOLREP_CLUSTER="pmxcfs://$PVE"
 export VOLREP_CONFIG_DIR="$TRASH/cfg" VOLREP_STATE_DIR="$TRASH/state" VOLREP_LOG_DIR="$TRASH/log"
 export VOLREP_PVE_LOCK_DIR="$TRASH/lock-pve-manager"
+export VOLREP_PVE_QEMU_LOCK_DIR="$TRASH/lock-qemu-server" VOLREP_PVE_LXC_LOCK_DIR="$TRASH/lock-lxc"
+export VOLREP_PVE_RUN_DIR="$TRASH/run-qemu-server" VOLREP_PVE_PROC_NET_UNIX="$TRASH/proc-net-unix"
 
 vr() {
 	_rc=0
@@ -26,6 +28,15 @@ vr() {
 pvesr_sums() {
 	(cd "$PVE" && sha256sum replication.cfg storage.cfg datacenter.cfg nodes/*/*/*.conf) &&
 		sha256sum "$TRASH/pve-manager/pve-replication-state.json" | sed "s|$TRASH/||"
+}
+
+# create_unix_table VMID: a /proc/net/unix with lxc's command socket of
+# CT VMID (and other sockets)
+create_unix_table() {
+	printf "%s\n" "Num       RefCount Protocol Flags    Type St Inode Path" \
+		"0000000000000000: 00000002 00000000 00010000 0001 01 23816 @/var/lib/lxc/$1/command" \
+		"0000000000000000: 00000003 00000000 00000000 0001 03 23817 /run/systemd/journal/stdout" \
+		>"$VOLREP_PVE_PROC_NET_UNIX"
 }
 
 test_expect_success 'setup: a fake /etc/pve of node pve1' '
@@ -158,6 +169,94 @@ test_expect_success 'without the PVE lock the run gets past it (and fails on the
 	run_mustfail 1 vr run --id 200-0 &&
 	! grep -q "pve-migrate" err &&
 	grep -q "\"200\"" "$VOLREP_STATE_DIR/replication-state.json"
+'
+
+# migrate takes PVE's migration lock, then the guest's config lock (10 s
+# each, as PVE's own migration), and refuses a `lock:` in the config;
+# held, nothing moves. Nothing else of the migration can run here (the
+# other nodes are not reachable): the refusals come first.
+test_expect_success 'migrate: PVE'"'"'s migration lock held - refused, nothing moved' '
+	mkdir -p "$VOLREP_PVE_LOCK_DIR" &&
+	flock "$VOLREP_PVE_LOCK_DIR/pve-migrate-200" sh -c "\"$VOLREP\" migrate 200 pve2 >out 2>err; echo \$? >rc" &&
+	test "$(cat rc)" = 1 &&
+	expect_grep "can.t lock file .$VOLREP_PVE_LOCK_DIR/pve-migrate-200. - got timeout" err &&
+	test -f "$PVE/nodes/pve1/lxc/200.conf"
+'
+
+test_expect_success 'migrate: the CT'"'"'s config lock held - refused; a VM'"'"'s is lock-<vmid>.conf' '
+	mkdir -p "$VOLREP_PVE_LXC_LOCK_DIR" "$VOLREP_PVE_QEMU_LOCK_DIR" &&
+	flock "$VOLREP_PVE_LXC_LOCK_DIR/pve-config-200.lock" sh -c "\"$VOLREP\" migrate 200 pve2 >out 2>err; echo \$? >rc" &&
+	test "$(cat rc)" = 1 &&
+	expect_grep "can.t lock file .$VOLREP_PVE_LXC_LOCK_DIR/pve-config-200.lock. - got timeout" err &&
+	test -f "$PVE/nodes/pve1/lxc/200.conf" &&
+	flock "$VOLREP_PVE_QEMU_LOCK_DIR/lock-102.conf" sh -c "\"$VOLREP\" migrate 102 pve2 >out 2>err; echo \$? >rc" &&
+	test "$(cat rc)" = 1 &&
+	expect_grep "can.t lock file .$VOLREP_PVE_QEMU_LOCK_DIR/lock-102.conf. - got timeout" err &&
+	test -f "$PVE/nodes/pve1/qemu-server/102.conf"
+'
+
+test_expect_success 'migrate: a lock: property in the config (a PVE backup) - refused' '
+	cp "$PVE/nodes/pve1/lxc/200.conf" ct200.orig &&
+	sed -i "1i lock: backup" "$PVE/nodes/pve1/lxc/200.conf" &&
+	run_mustfail 1 vr migrate 200 pve2 &&
+	expect_grep "CT 200 is locked (backup) - a Proxmox VE operation is in progress (.pct unlock 200. if" err &&
+	test -f "$PVE/nodes/pve1/lxc/200.conf" &&
+	cp ct200.orig "$PVE/nodes/pve1/lxc/200.conf"
+'
+
+test_expect_success 'failover: a lock: PVE'"'"'s HA recovery would not remove refuses' '
+	cp "$PVE/nodes/pve2/qemu-server/101.conf" vm101.orig &&
+	sed -i "1i lock: create" "$PVE/nodes/pve2/qemu-server/101.conf" &&
+	run_mustfail 1 vr failover 101 &&
+	expect_grep "VM 101 is locked (create) .* - refusing to fail over" err &&
+	test -f "$PVE/nodes/pve2/qemu-server/101.conf" &&
+	cp vm101.orig "$PVE/nodes/pve2/qemu-server/101.conf"
+'
+
+# running => from PVE's run files: a VM runs when its pid file names a
+# live qemu process started with -pidfile that file (a dead one, or a
+# process that is not that QEMU, does not count); a CT when lxc's command
+# socket is in /proc/net/unix. A running guest is not migrated.
+test_expect_success 'running => from PVE'"'"'s run files: a live VM, then a dead one' '
+	create_unix_table 201 &&
+	pve_fake_vm "$VOLREP_PVE_RUN_DIR" 102 &&
+	run_mustfail 1 vr run --id 102-0 &&
+	expect_grep "guest => VM 102, running => 1" "$VOLREP_LOG_DIR/102-0" &&
+	run_mustfail 1 vr migrate 102 pve2 &&
+	expect_grep "guest .102. is running - stop it first" err &&
+	test -f "$PVE/nodes/pve1/qemu-server/102.conf" &&
+	pve_fake_vm_stop "$VOLREP_PVE_RUN_DIR" 102 &&
+	test -s "$VOLREP_PVE_RUN_DIR/102.pid" &&
+	run_mustfail 1 vr run --id 102-0 &&
+	expect_grep "guest => VM 102, running => 0" "$VOLREP_LOG_DIR/102-0"
+'
+
+test_expect_success 'a pid file naming a process that is not the VM'"'"'s QEMU: not running' '
+	{ sleep 300 & echo $! >"$VOLREP_PVE_RUN_DIR/102.pid"; } &&
+	test_when_finished "kill \$(cat \"$VOLREP_PVE_RUN_DIR/102.pid\") 2>/dev/null; :" &&
+	run_mustfail 1 vr run --id 102-0 &&
+	expect_grep "guest => VM 102, running => 0" "$VOLREP_LOG_DIR/102-0"
+'
+
+test_expect_success 'running => of a CT: lxc'"'"'s command socket in /proc/net/unix' '
+	run_mustfail 1 vr run --id 200-0 &&
+	expect_grep "guest => CT 200, running => 0" "$VOLREP_LOG_DIR/200-0" &&
+	create_unix_table 200 &&
+	run_mustfail 1 vr run --id 200-0 &&
+	expect_grep "guest => CT 200, running => 1" "$VOLREP_LOG_DIR/200-0" &&
+	run_mustfail 1 vr migrate 200 pve2 &&
+	expect_grep "guest .200. is running - stop it first" err &&
+	create_unix_table 201
+'
+
+test_expect_success 'check: datacenter.cfg'"'"'s migration network, and a broken one' '
+	{ vr check || :; } &&
+	expect_grep "^ok    datacenter.cfg: replication traffic over network .10.1.0.0/24., migration over network .10.1.0.0/24.$" out &&
+	cp "$PVE/datacenter.cfg" dc.orig &&
+	printf "keyboard: en-us\nmigration: secure,network=10.1.0.0/24\nreplication: fast\n" >"$PVE/datacenter.cfg" &&
+	{ vr check || :; } &&
+	expect_grep "^error datacenter.cfg: $PVE/datacenter.cfg:3: invalid replication value .fast. - expected" out &&
+	cp dc.orig "$PVE/datacenter.cfg"
 '
 
 test_expect_success 'the daemon notices a job written into /etc/pve (no inotify there): polled' '

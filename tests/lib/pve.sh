@@ -130,3 +130,27 @@ EOS
 	ln -s nodes/pve1/qemu-server "$_r/qemu-server" &&
 	ln -s nodes/pve1/lxc "$_r/lxc"
 }
+
+# pve_fake_vm RUNDIR VMID [SNAPDIR]: a running VM VMID as qemu-server
+# leaves it: RUNDIR/VMID.pid naming a qemu-* process started with
+# -pidfile that file, and its guest agent on RUNDIR/VMID.qga
+# (tests/lib/pve-qga.py; its commands logged to RUNDIR/VMID.qga.log).
+# Waits until it is up; stopped at exit (or by pve_fake_vm_stop).
+# PVE_VM_LAUNCH is put in front of the command (say "node_exec a" to see
+# the node's mounts from the agent).
+pve_fake_vm() {
+	mkdir -p "$1/bin" &&
+	ln -sf /usr/bin/python3 "$1/bin/qemu-system-x86_64" &&
+	rm -f "$1/$2.pid" &&
+	{ ${PVE_VM_LAUNCH:-} "$1/bin/qemu-system-x86_64" "$TOP/tests/lib/pve-qga.py" -pidfile "$1/$2.pid" -qga "$1/$2.qga" \
+		-log "$1/$2.qga.log" ${3:+-snapdir "$3"} </dev/null >/dev/null 2>&1 & } &&
+	test_atexit "pve_fake_vm_stop '$1' '$2'" &&
+	wait_for 20 test -S "$1/$2.qga" -a -s "$1/$2.pid"
+}
+
+pve_fake_vm_stop() {
+	[ -s "$1/$2.pid" ] || return 0
+	_p=$(cat "$1/$2.pid")
+	kill "$_p" 2>/dev/null
+	wait_for 20 "! kill -0 $_p 2>/dev/null"
+}

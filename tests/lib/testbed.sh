@@ -126,12 +126,18 @@ _tb_env() { # print the node's environment as NAME=VALUE lines
 		"VOLREP_SSH_CONTROL_DIR=$TB/cm" "PATH=$TOP/build:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	# TB_CLUSTER (set before the nodes are added): the etcd cluster store URL
 	[ -z "${TB_CLUSTER:-}" ] || echo "VOLREP_CLUSTER=$TB_CLUSTER"
+	# TB_SECOND_ADDR: the node's two addresses are its own (a migration
+	# network, engine/pvenet.h)
+	[ ! -s "$TB/nodes/$1/address2" ] ||
+		echo "VOLREP_PVE_LOCAL_ADDRS=$(cat "$TB/nodes/$1/address"),$(cat "$TB/nodes/$1/address2")"
 }
 
 # node_pid NAME: pid of the process holding the node's namespace
 node_pid() { cat "$TB/nodes/$1/holder.pid"; }
 # node_addr NAME: the node's address
 node_addr() { cat "$TB/nodes/$1/address"; }
+# node_addr2 NAME: its second address (TB_SECOND_ADDR)
+node_addr2() { cat "$TB/nodes/$1/address2"; }
 
 # node_exec NAME cmd [args...]: run cmd inside the node's mount namespace
 # with the node's environment (VOLREP_* and PATH with the build dir), and
@@ -156,6 +162,9 @@ testbed_add_node() {
 	_n=$1; _k=$2; _d="$TB/nodes/$1"; _a="$TB_NET.$2"
 	mkdir -p "$_d/state" "$_d/log" || return 1
 	echo "$_a" >"$_d/address"
+	# TB_SECOND_ADDR=N (set before the nodes are added): each node also
+	# listens on $TB_NET.<k+N> (node_addr2 NAME), like a second network
+	[ -z "${TB_SECOND_ADDR:-}" ] || echo "$TB_NET.$((_k + TB_SECOND_ADDR))" >"$_d/address2"
 	ssh-keygen -q -t ed25519 -N '' -C "volrep-testbed-$_n" -f "$_d/ssh_host_ed25519_key" || return 1
 	# the node's replication key: this peer's jobs, nothing else
 	ssh-keygen -q -t ed25519 -N '' -C "volrep-testbed-serve-$_n" -f "$TB/ssh/id_serve_$_n" || return 1
@@ -164,6 +173,7 @@ testbed_add_node() {
 	echo "$_n,$_a $(cut -d' ' -f1,2 "$_d/ssh_host_ed25519_key.pub")" >>"$TB/ssh/known_hosts"
 	{
 		echo "ListenAddress $_a"
+		[ ! -s "$_d/address2" ] || echo "ListenAddress $(cat "$_d/address2")"
 		echo "Port 22"
 		echo "HostKey $_d/ssh_host_ed25519_key"
 		echo "PidFile $_d/sshd.pid"

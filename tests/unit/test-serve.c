@@ -74,6 +74,9 @@ static void test_replication(void **state)
 	OK("volrep import local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__ --compress lz4");
 	OK("volrep finalize-local-job 100-0 local-zfs:vm-100-disk-0 --last_sync 2");
 	OK("volrep version");
+	/* datacenter.cfg's migration network: a CIDR, nothing else */
+	OK("volrep migration-ip 10.1.0.0/24");
+	OK("volrep migration-ip fd00:1::/64");
 	/* a migration's full copy to a node without a job: a job id no job has */
 	OK("volrep prepare-local-job 500-1 local-zfs:vm-500-disk-0 --last_sync 0");
 	OK("volrep import local-zfs:vm-500-disk-0 --snapshot __replicate_500-1_5__");
@@ -192,6 +195,17 @@ static void test_import_compress(void **state)
 		      "export", __LINE__);
 }
 
+/* migration-ip: exactly one CIDR PVE would accept */
+static void test_migration_ip(void **state)
+{
+	(void)state;
+	parse_refused("volrep migration-ip 10.1.0.0/33", "'10.1.0.0/33'", __LINE__);
+	parse_refused("volrep migration-ip host.example/24", "'host.example/24'", __LINE__);
+	parse_refused("volrep migration-ip -oProxyCommand=x", "-oProxyCommand", __LINE__);
+	parse_refused("volrep migration-ip", "migration-ip", __LINE__);
+	parse_refused("volrep migration-ip 10.1.0.0/24 10.2.0.0/24", "10.2.0.0/24", __LINE__);
+}
+
 /* --keep: 1..100 in canonical decimal, on prepare and finalize only */
 static void test_keep(void **state)
 {
@@ -243,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_peer_itself),
 		cmocka_unit_test(test_child_argv),
 		cmocka_unit_test(test_import_compress),
+		cmocka_unit_test(test_migration_ip),
 		cmocka_unit_test(test_keep),
 	};
 
