@@ -97,6 +97,11 @@ struct backend_caps {
  * the sender's snapshots */
 #define BACKEND_EXPORT_KEEP_TARGET 0x2
 
+/* Flags of backend_import_flags(). */
+/* the stream continues an interrupted receive of the volume (an export
+ * from backend_export_resume_start()): the partial state must be there */
+#define BACKEND_IMPORT_RESUME 0x1
+
 struct backend;
 
 struct backend_ops {
@@ -113,7 +118,7 @@ struct backend_ops {
 	int (*export_argv)(struct backend *b, const char *volname, const char *snap,
 			   const char *base, unsigned flags, struct strvec *argv);
 	int (*import)(struct backend *b, const char *volname, const char *snap,
-		      const char *base, int in_fd);
+		      const char *base, unsigned flags, int in_fd);
 	int (*free_space)(struct backend *b, uint64_t *bytes);
 	int (*destroy_volume)(struct backend *b, const char *volname);
 	int (*rollback)(struct backend *b, const char *volname, const char *snap);
@@ -122,6 +127,11 @@ struct backend_ops {
 				  const char *base, uint64_t *bytes);
 	/* may be NULL: nothing an interrupted import can leave behind */
 	int (*clean_stale)(struct backend *b, const char *volname);
+	/* may be NULL (all three): no resumable receives on this type */
+	int (*resume_token)(struct backend *b, const char *volname, struct strbuf *token);
+	int (*resume_abort)(struct backend *b, const char *volname);
+	int (*resume_argv)(struct backend *b, const char *volname, const char *snap, const char *token,
+			   struct strvec *argv);
 };
 
 struct backend {
@@ -201,6 +211,30 @@ int backend_export_start(struct backend *b, const char *volname, const char *sna
  * or removed when the import created it. in_fd is not closed. */
 int backend_import(struct backend *b, const char *volname, const char *snap,
 		   const char *base, int in_fd);
+/* backend_import with flags: BACKEND_IMPORT_RESUME (-ENOTSUP where the
+ * storage has no resume tokens; -ENOENT "no interrupted receive of '<x>'
+ * to resume" when there is none). Resumable receives: where the storage
+ * has them (zfs recv -s), every import is resumable; a failed one whose
+ * partial state the tool kept is not undone ("partial receive kept for
+ * resuming" ends the message), and an import without RESUME first
+ * discards any partial state an earlier one left (zfs recv -A). */
+int backend_import_flags(struct backend *b, const char *volname, const char *snap,
+			 const char *base, unsigned flags, int in_fd);
+/* The resume token of an interrupted receive into the volume: 1 with the
+ * token in *token, 0 when there is none or the storage has no resume
+ * tokens, -errno otherwise. */
+int backend_resume_token(struct backend *b, const char *volname, struct strbuf *token);
+/* Discard the partial state of an interrupted receive (zfs recv -A):
+ * 0 (also when there was none), -ENOTSUP without resume tokens, -errno. */
+int backend_resume_abort(struct backend *b, const char *volname);
+/* Start the export that continues an interrupted receive of volname@snap
+ * on the other side from its token (zfs send -t; c as for
+ * backend_export_start). The token comes from the receiver (hostile):
+ * -EINVAL when it is not a well-formed token (nothing ran), -ESTALE when
+ * this side refuses it or it resumes another snapshot than snap (a dry
+ * run checks; message set), -ENOTSUP without resume tokens. */
+int backend_export_resume_start(struct backend *b, const char *volname, const char *snap, const char *token,
+				struct child *c);
 /* Destroy a volume with all its snapshots (pvesr vdisk_free; the target
  * side of a job removal). -ENOENT when the volume does not exist. */
 int backend_destroy_volume(struct backend *b, const char *volname);

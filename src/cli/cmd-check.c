@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend/backend.h"
 #include "base/log.h"
 #include "base/strbuf.h"
 #include "base/strvec.h"
@@ -104,6 +105,21 @@ static void check_files(struct report *rp, const struct context *ctx)
 		add(rp, CHECK_OK, "replication.cfg", "no jobs yet ('%s/replication.cfg' absent)", ctx->config_dir);
 }
 
+/* What the storage's zfs can do beyond the basics (docs/storage.md):
+ * features that are off are fine, the line only says so. */
+static void zfs_features(struct report *rp, const char *what, const char *pool)
+{
+	struct backend b = BACKEND_INIT;
+	struct backend_storage bs = { .type = BACKEND_ZFSPOOL, .pool = pool };
+	struct backend_caps caps;
+
+	if (backend_open(&b, &bs) == 0 && backend_probe(&b, &caps) == 0)
+		add(rp, CHECK_OK, what, "resumable receives %s, raw sends %s",
+		    caps.resume_tokens ? "on" : "off (zfs has no resume tokens)",
+		    caps.send_raw ? "on" : "off (zfs has no send -w)");
+	backend_close(&b);
+}
+
 static void check_storages(struct report *rp, const struct cluster_config *cc, const char *node)
 {
 	for (size_t i = 0; i < cc->storages.nr; i++) {
@@ -125,9 +141,10 @@ static void check_storages(struct report *rp, const struct cluster_config *cc, c
 			struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 			int code = run_capture(argv, NULL, 0, &out, &err, 65536);
 
-			if (code == 0)
+			if (code == 0) {
 				add(rp, CHECK_OK, what.buf, "zfs dataset '%s' present", st->pool);
-			else
+				zfs_features(rp, what.buf, st->pool);
+			} else
 				add(rp, CHECK_ERROR, what.buf, "zfs dataset '%s' not found on this node%s%.*s",
 				    st->pool, err.len ? ": " : "", (int)strcspn(err.buf, "\n"), err.buf);
 			strbuf_release(&out);

@@ -114,14 +114,27 @@ static void *decode_thread(void *arg)
 	return NULL;
 }
 
-/* Take "--compress CODEC" out of argv (in place). 0, or -1 after the
- * message for a bad value. */
-static int take_compress(int *argc, char **argv, enum wire_codec *codec)
+/* What the import does besides a plain receive (taken out of argv). */
+enum import_mode {
+	IMPORT_RECEIVE,      /* receive the stream on stdin */
+	IMPORT_RESUME,       /* --resume: it continues an interrupted receive */
+	IMPORT_QUERY_TOKEN,  /* --resume-token: print the partial receive's token */
+	IMPORT_ABORT_RESUME, /* --abort-resume: discard the partial receive */
+};
+
+/* Take "--compress CODEC" and the resume options out of argv (in
+ * place). 0, or -1 after the message for a bad value. */
+static int take_options(int *argc, char **argv, enum wire_codec *codec, enum import_mode *mode)
 {
+	static const char *const modes[] = { [IMPORT_RESUME] = "--resume", [IMPORT_QUERY_TOKEN] = "--resume-token",
+					     [IMPORT_ABORT_RESUME] = "--abort-resume" };
 	int j = 0;
 
 	*codec = WIRE_NONE;
+	*mode = IMPORT_RECEIVE;
 	for (int i = 0; i < *argc; i++) {
+		int m = 0;
+
 		if (!strcmp(argv[i], "--")) {
 			while (i < *argc)
 				argv[j++] = argv[i++];
@@ -134,6 +147,15 @@ static int take_compress(int *argc, char **argv, enum wire_codec *codec)
 			i++;
 			continue;
 		}
+		for (int k = IMPORT_RESUME; k <= IMPORT_ABORT_RESUME && !m; k++)
+			if (!strcmp(argv[i], modes[k]))
+				m = k;
+		if (m && *mode != IMPORT_RECEIVE && *mode != (enum import_mode)m)
+			return error("'%s' and '%s' exclude each other", modes[*mode], argv[i]);
+		if (m) {
+			*mode = (enum import_mode)m;
+			continue;
+		}
 		argv[j++] = argv[i];
 	}
 	*argc = j;
@@ -141,14 +163,19 @@ static int take_compress(int *argc, char **argv, enum wire_codec *codec)
 	return 0;
 }
 
-static int import_stream(struct backend *b, const struct volume_spec *spec, enum wire_codec codec)
+static int import_stream(struct backend *b, const struct volume_spec *spec, enum wire_codec codec,
+			 unsigned flags)
 {
 	struct decoder d = { .codec = codec, .in = STDIN_FILENO };
 	pthread_t th;
 	int fds[2], r;
 
-	if (codec == WIRE_NONE)
-		return backend_import(b, spec->volname, spec->snapshot, spec->base, STDIN_FILENO);
+	if (codec == WIRE_NONE) {
+		r = backend_import_flags(b, spec->volname, spec->snapshot, spec->base, flags, STDIN_FILENO);
+		if (r < 0)
+			error("%s", backend_errmsg(b));
+		return r;
+	}
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		error("cannot create a pipe: %s", strerror(errno));
 		return -EIO;
@@ -160,7 +187,7 @@ static int import_stream(struct backend *b, const struct volume_spec *spec, enum
 		error("cannot start the decoder");
 		return -EIO;
 	}
-	r = backend_import(b, spec->volname, spec->snapshot, spec->base, fds[0]);
+	r = backend_import_flags(b, spec->volname, spec->snapshot, spec->base, flags, fds[0]);
 	close(fds[0]);
 	if (r < 0) {
 		/* the decoder may be blocked reading stdin: not waited for
@@ -180,15 +207,39 @@ static int import_stream(struct backend *b, const struct volume_spec *spec, enum
 	return 0;
 }
 
+/* --resume-token / --abort-resume: no stream; one line on stdout
+ * ("resume-token <token>" or "resume-token -", "aborted '<volid>'"). */
+static int resume_query(struct backend *b, const struct volume_spec *spec, enum import_mode mode,
+			const char *volid)
+{
+	struct strbuf token = STRBUF_INIT;
+	int r;
+
+	if (mode == IMPORT_QUERY_TOKEN) {
+		r = backend_resume_token(b, spec->volname, &token);
+		if (r >= 0)
+			printf("resume-token %s\n", r > 0 ? token.buf : "-");
+	} else {
+		r = backend_resume_abort(b, spec->volname);
+		if (r >= 0)
+			printf("aborted '%s'\n", volid);
+	}
+	if (r < 0)
+		error("%s", backend_errmsg(b));
+	strbuf_release(&token);
+	return r;
+}
+
 int cmd_import(int argc, char **argv, struct context *ctx)
 {
 	struct volume_spec spec;
 	struct backend b = BACKEND_INIT;
 	enum wire_codec codec;
+	enum import_mode mode;
 	char *volid;
 	int r;
 
-	if (take_compress(&argc, argv, &codec) < 0)
+	if (take_options(&argc, argv, &codec, &mode) < 0)
 		return EXIT_USAGE;
 	if (check_not_local(argc, argv, ctx) < 0)
 		return EXIT_USAGE;
@@ -196,15 +247,13 @@ int cmd_import(int argc, char **argv, struct context *ctx)
 	if (r)
 		return r;
 	volid = backend_volid(&b, spec.volname);
-	if (codec == WIRE_NONE) {
-		r = backend_import(&b, spec.volname, spec.snapshot, spec.base, STDIN_FILENO);
-		if (r < 0)
-			error("%s", backend_errmsg(&b));
+	if (mode == IMPORT_QUERY_TOKEN || mode == IMPORT_ABORT_RESUME) {
+		r = resume_query(&b, &spec, mode, volid);
 	} else {
-		r = import_stream(&b, &spec, codec);
+		r = import_stream(&b, &spec, codec, mode == IMPORT_RESUME ? BACKEND_IMPORT_RESUME : 0);
+		if (r >= 0)
+			printf("successfully imported '%s'\n", volid);
 	}
-	if (r >= 0)
-		printf("successfully imported '%s'\n", volid);
 	free(volid);
 	backend_close(&b);
 	if (r == -EINVAL)

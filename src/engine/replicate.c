@@ -25,6 +25,7 @@
 #include "engine/plan.h"
 #include "engine/prepare.h"
 #include "engine/remote.h"
+#include "engine/resume.h"
 #include "engine/storemap.h"
 #include "engine/xferslot.h"
 #include "exec/ratelimit.h"
@@ -446,9 +447,11 @@ static void show_progress(const struct relay_progress *p, void *data)
 /* How long an export whose reader went away may take to notice it. */
 #define EXPORT_STOP_WAIT_MS 3000
 
-/* export volid@snap (from base) | rate limit | target: volrep import */
+/* export volid@snap (from base) | rate limit | target: volrep import;
+ * with token: the rest of an interrupted stream (zfs send -t | import
+ * --resume). -ESTALE when this side refuses the token (message in err). */
 static int transfer(struct run *run, const struct guest_volume *v, const char *base, uint64_t rate,
-		    struct strbuf *err)
+		    const char *token, struct strbuf *err)
 {
 	struct child c = CHILD_INIT;
 	struct relay_opts ro = RELAY_OPTS_INIT;
@@ -470,7 +473,7 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 		strbuf_addf(err, "cannot create a temporary file: %s", strerror(errno));
 		return -errno;
 	}
-	if (run->o->progress) {
+	if (run->o->progress && !token) {
 		/* for the ETA only: a storage without an estimate (or with a
 		 * failing one) just shows no total */
 		if (backend_estimate_send_size(b, v->volname, run->snap.buf, base, &ro.total) < 0)
@@ -480,10 +483,15 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 	c.err = fileno(tf);
 	/* its own process group: an interrupted run kills it as a whole */
 	c.new_pgrp = 1;
-	r = backend_export_start(b, v->volname, run->snap.buf, base, run->job->keep ? BACKEND_EXPORT_KEEP_TARGET : 0,
-				 &c);
+	if (token)
+		r = backend_export_resume_start(b, v->volname, run->snap.buf, token, &c);
+	else
+		r = backend_export_start(b, v->volname, run->snap.buf, base,
+					 run->job->keep ? BACKEND_EXPORT_KEEP_TARGET : 0, &c);
 	if (r < 0) {
 		strbuf_addstr(err, backend_errmsg(b));
+		if (r != -ESTALE)
+			r = -EIO;
 		goto out;
 	}
 	ro.rate = rate;
@@ -499,6 +507,8 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 	}
 	remote_import_argv(&argv, v->volid, run->snap.buf, base,
 			   run->codec != WIRE_NONE ? wire_codec_name(run->codec) : NULL);
+	if (token)
+		strvec_push(&argv, "--resume");
 	r = transport_stream(&run->t, (const char *const *)argv.v, c.out, &ro, &out, &rerr, REMOTE_OUT_MAX,
 			     &stats);
 	close(c.out);
@@ -597,6 +607,77 @@ out:
 	strbuf_release(&rerr);
 	strbuf_release(&xerr);
 	strbuf_release(&want);
+	return r;
+}
+
+/* The target's `import --resume-token` (or --abort-resume) for v. The
+ * query's result as resume_parse_reply, -EIO when it failed. */
+static int remote_resume(struct run *run, const struct guest_volume *v, const char *base, const char *opt,
+			 struct strbuf *token)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	int r;
+
+	remote_import_argv(&argv, v->volid, run->snap.buf, base, NULL);
+	strvec_push(&argv, opt);
+	r = remote_call(run, &argv, "", &out, &err);
+	if (r < 0)
+		elog_printf(&run->log, "%s", err.buf);
+	else if (token && (r = resume_parse_reply(out.buf, token)) < 0)
+		elog_printf(&run->log, "invalid answer to the resume token query for '%s' from '%s'", v->volid,
+			    run->job->target);
+	strvec_clear(&argv);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return r;
+}
+
+/* transfer(), and where both sides have resume tokens, after a stream
+ * that broke off: continue from the target's partial receive (up to
+ * RESUME_TRIES times), or when a token is refused give the partial
+ * receive up and send once more from the start (engine/resume.h). */
+static int transfer_resumable(struct run *run, const struct guest_volume *v, const char *base, uint64_t rate,
+			      struct strbuf *err)
+{
+	struct strbuf token = STRBUF_INIT, prev = STRBUF_INIT, e = STRBUF_INIT;
+	struct backend_caps caps;
+	struct backend *b;
+	int r = transfer(run, v, base, rate, NULL, err), refused = 0;
+
+	if (r == 0 || r == -EINTR || storemap_get(&run->sm, v->storage, &b, NULL) < 0 ||
+	    backend_probe(b, &caps) < 0 || !caps.resume_tokens)
+		return r;
+	for (int attempt = 1;; attempt++) {
+		int q = refused ? 0 : remote_resume(run, v, base, "--resume-token", &token);
+		enum resume_step step = resume_decide(attempt, q, q > 0 ? token.buf : NULL,
+						      prev.len ? prev.buf : NULL, refused);
+
+		if (step == RESUME_STOP)
+			break;
+		if (step == RESUME_RESTART) {
+			elog_printf(&run->log, "resume of '%s' refused (%s): discarding the partial receive, sending again",
+				    v->volid, err->buf);
+			remote_resume(run, v, base, "--abort-resume", NULL);
+			strbuf_reset(err);
+			r = transfer(run, v, base, rate, NULL, err);
+			break;
+		}
+		elog_printf(&run->log, "transfer of '%s' broke off (%s); resuming from the target's receive token (%d of %d)",
+			    v->volid, err->buf, attempt, RESUME_TRIES);
+		strbuf_reset(&e);
+		r = transfer(run, v, base, rate, token.buf, &e);
+		strbuf_reset(err);
+		strbuf_add(err, e.buf, e.len);
+		if (r == 0 || r == -EINTR)
+			break;
+		refused = r == -ESTALE;
+		strbuf_reset(&prev);
+		strbuf_add(&prev, token.buf, token.len);
+	}
+	strbuf_release(&token);
+	strbuf_release(&prev);
+	strbuf_release(&e);
 	return r;
 }
 
@@ -807,7 +888,7 @@ static int do_replicate(struct run *run, struct strbuf *err)
 				    rate, v->volid);
 		r = check_interrupt(err);
 		if (r == 0)
-			r = transfer(run, v, base, rate, err);
+			r = transfer_resumable(run, v, base, rate, err);
 		if (r < 0) {
 			/* the target cleans up at its next prepare */
 			remove_new_snapshots(run);

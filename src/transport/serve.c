@@ -69,6 +69,11 @@ static const struct opt_rule import_opts[] = {
 	{ "--snapshot", ARG_SNAPNAME, 1 },
 	{ "--base", ARG_SNAPNAME, 0 },
 	{ "--compress", ARG_CODEC, 0 },
+	/* resumable receives: continue, ask for the token of, or discard
+	 * an interrupted receive of the same volume and snapshot */
+	{ "--resume", ARG_NONE, 0 },
+	{ "--resume-token", ARG_NONE, 0 },
+	{ "--abort-resume", ARG_NONE, 0 },
 	{ NULL, ARG_NONE, 0 },
 };
 
