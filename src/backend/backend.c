@@ -358,6 +358,8 @@ int backend_export_argv(struct backend *b, const char *volname, const char *snap
 		return -EINVAL;
 	if (base && !strcmp(base, snap))
 		return backend_fail(b, -EINVAL, "base snapshot '%s' is the snapshot itself", base);
+	if ((flags & BACKEND_EXPORT_RAW) && !b->ops->encrypted)
+		return backend_fail(b, -ENOTSUP, "no raw sends on %s storage", b->ops->type_name);
 	return b->ops->export_argv(b, volname, snap, base, flags, argv);
 }
 
@@ -404,7 +406,17 @@ int backend_import_flags(struct backend *b, const char *volname, const char *sna
 		return backend_fail(b, -EBADF, "no input stream");
 	if ((flags & BACKEND_IMPORT_RESUME) && !b->ops->resume_argv)
 		return backend_fail(b, -ENOTSUP, "no resumable receives on %s storage", b->ops->type_name);
+	if ((flags & BACKEND_IMPORT_RAW) && !b->ops->encrypted)
+		return backend_fail(b, -ENOTSUP, "no raw (encrypted) streams on %s storage", b->ops->type_name);
 	return b->ops->import(b, volname, snap, base, flags, in_fd);
+}
+
+int backend_encrypted(struct backend *b, const char *volname)
+{
+	CHECK_OPEN(b);
+	if (check_volname(b, volname) < 0)
+		return -EINVAL;
+	return b->ops->encrypted ? b->ops->encrypted(b, volname) : 0;
 }
 
 int backend_resume_token(struct backend *b, const char *volname, struct strbuf *token)

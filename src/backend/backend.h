@@ -96,11 +96,18 @@ struct backend_caps {
  * or package (-R, -I, and -p on zfs-fuse), which `zfs recv -F` prunes to
  * the sender's snapshots */
 #define BACKEND_EXPORT_KEEP_TARGET 0x2
+/* a raw stream (zfs send -w): encrypted data stays encrypted, the target
+ * needs no key (and cannot mount it without one); -ENOTSUP where the tool
+ * has no raw sends */
+#define BACKEND_EXPORT_RAW 0x4
 
 /* Flags of backend_import_flags(). */
 /* the stream continues an interrupted receive of the volume (an export
  * from backend_export_resume_start()): the partial state must be there */
 #define BACKEND_IMPORT_RESUME 0x1
+/* the stream is raw (BACKEND_EXPORT_RAW): -ENOTSUP where the tool has no
+ * encryption; the received file system is not mounted (no key here) */
+#define BACKEND_IMPORT_RAW 0x2
 
 struct backend;
 
@@ -127,6 +134,8 @@ struct backend_ops {
 				  const char *base, uint64_t *bytes);
 	/* may be NULL: nothing an interrupted import can leave behind */
 	int (*clean_stale)(struct backend *b, const char *volname);
+	/* may be NULL: nothing is encrypted on this type */
+	int (*encrypted)(struct backend *b, const char *volname);
 	/* may be NULL (all three): no resumable receives on this type */
 	int (*resume_token)(struct backend *b, const char *volname, struct strbuf *token);
 	int (*resume_abort)(struct backend *b, const char *volname);
@@ -235,6 +244,11 @@ int backend_resume_abort(struct backend *b, const char *volname);
  * run checks; message set), -ENOTSUP without resume tokens. */
 int backend_export_resume_start(struct backend *b, const char *volname, const char *snap, const char *token,
 				struct child *c);
+/* 1 when the volume is encrypted (zfs: its `encryption` property is not
+ * "off"; a zfs without the property has none), 0 when not, -errno. Its
+ * export must then be raw (BACKEND_EXPORT_RAW): a replication stream with
+ * properties of an encrypted dataset is refused otherwise. */
+int backend_encrypted(struct backend *b, const char *volname);
 /* Destroy a volume with all its snapshots (pvesr vdisk_free; the target
  * side of a job removal). -ENOENT when the volume does not exist. */
 int backend_destroy_volume(struct backend *b, const char *volname);

@@ -29,20 +29,27 @@ void zfs_argv_snapshot(struct strvec *argv, const char *tool, const char *const 
 static void argv_send(struct strvec *argv, const char *tool, const struct backend_caps *caps,
 		      const char *ds, const char *snap, const char *base, unsigned flags, int dry_run)
 {
+	/* raw: the blocks as they are on disk (encrypted, compressed);
+	 * -U and -c have no say in such a stream */
+	int raw = !!(flags & BACKEND_EXPORT_RAW), noenc = caps->send_no_encrypt && !raw;
+
 	strvec_push(argv, tool);
 	strvec_push(argv, "send");
 	if (dry_run)
 		strvec_push(argv, "-nP");
+
 	if (base && (flags & BACKEND_EXPORT_KEEP_TARGET)) {
 		/* a plain incremental: -R and -p (zfs-fuse) make a stream
 		 * package, and recv -F prunes the target to the package's
 		 * snapshots; the properties came with the full stream */
-		if (caps->send_no_encrypt)
+		if (noenc)
 			strvec_push(argv, "-U");
 	} else {
-		strvec_push(argv, caps->send_no_encrypt ? "-RpU" : "-Rp");
+		strvec_push(argv, noenc ? "-RpU" : "-Rp");
 	}
-	if ((flags & BACKEND_EXPORT_COMPRESSED) && caps->send_compressed)
+	if (raw)
+		strvec_push(argv, "-w");
+	else if ((flags & BACKEND_EXPORT_COMPRESSED) && caps->send_compressed)
 		strvec_push(argv, "-c");
 	if (base) {
 		/* -I makes a stream package as well; the source has no
@@ -86,7 +93,7 @@ const char *const zfs_unsafe_props[] = { "sharenfs", "sharesmb", "exec", "setuid
 					 "zoned", "mountpoint", NULL };
 
 void zfs_argv_recv(struct strvec *argv, const char *tool, const struct backend_caps *caps,
-		   const char *ds, int filesystem)
+		   const char *ds, int filesystem, int raw)
 {
 	strvec_push(argv, tool);
 	strvec_push(argv, "recv");
@@ -104,7 +111,9 @@ void zfs_argv_recv(struct strvec *argv, const char *tool, const struct backend_c
 			strvec_push(argv, zfs_unsafe_props[i]);
 		}
 	}
-	if (caps->recv_exclude) {
+	/* a plain stream inherits the target's encryption; a raw one
+	 * brings its own, and zfs refuses to exclude it */
+	if (caps->recv_exclude && !raw) {
 		strvec_push(argv, "-x");
 		strvec_push(argv, "encryption");
 	}
@@ -484,6 +493,8 @@ static int zfs_export_argv(struct backend *b, const char *volname, const char *s
 
 	if (r < 0)
 		return r;
+	if ((flags & BACKEND_EXPORT_RAW) && !b->caps.send_raw)
+		return backend_fail(b, -ENOTSUP, "zfs here has no raw sends (send -w)");
 	dataset_of(b, volname, &ds);
 	zfs_argv_send(argv, b->tool, &b->caps, ds.buf, snap, base, flags);
 	strbuf_release(&ds);
@@ -583,11 +594,66 @@ out:
 	return r;
 }
 
+/* One property's value (zfs get -H -o value) into out, trimmed: 1, or 0
+ * when this zfs has no such property, or -errno (message set). */
+static int zfs_get_value(struct backend *b, const char *prop, const char *ds, struct strbuf *out)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	int r;
+
+	strvec_pushv(&argv, (const char *const[]){ b->tool, "get", "-H", "-o", "value", prop, "--", ds, NULL });
+	r = backend_run_status(b, &argv, out, &err);
+	if (r > 0 && not_found_text(err.buf))
+		r = backend_fail(b, -ENOENT, "volume '%s' does not exist", ds);
+	else if (r > 0 && (strstr(err.buf, "invalid property") || strstr(err.buf, "bad property")))
+		r = 0;
+	else if (r > 0)
+		r = backend_fail_tool(b, &argv, r, err.buf);
+	else if (r == 0)
+		r = 1;
+	strbuf_rtrim(out);
+	strvec_clear(&argv);
+	strbuf_release(&err);
+	return r;
+}
+
+/* An encrypted file system whose key is not loaded here (a raw replica):
+ * it cannot be mounted. */
+static int zfs_keyless(struct backend *b, const char *ds)
+{
+	struct strbuf v = STRBUF_INIT;
+	int r = b->caps.send_raw && zfs_get_value(b, "keystatus", ds, &v) > 0 && !strcmp(v.buf, "unavailable");
+
+	strbuf_release(&v);
+	return r;
+}
+
+static int zfs_encrypted(struct backend *b, const char *volname)
+{
+	struct strbuf ds = STRBUF_INIT, v = STRBUF_INIT;
+	int r = backend_probe(b, NULL);
+
+	if (r < 0)
+		return r;
+	/* no raw sends, no native encryption: nothing to ask */
+	if (!b->caps.send_raw)
+		return 0;
+	dataset_of(b, volname, &ds);
+	r = zfs_get_value(b, "encryption", ds.buf, &v);
+	if (r > 0)
+		r = strcmp(v.buf, "off") && strcmp(v.buf, "-") && v.len;
+	strbuf_release(&ds);
+	strbuf_release(&v);
+	return r;
+}
+
 /* Reset what a received file system must not keep from the stream, then
- * mount it where the storage's layout says: at the mountpoint inherited
- * from the pool dataset, if that has one. Returns 0, or -EIO with the
- * reason appended to msg. */
-static int zfs_secure_filesystem(struct backend *b, const char *ds, struct strbuf *msg)
+ * mount it where the storage's layout says (mount: not for a raw replica,
+ * which has no key here): at the mountpoint inherited from the pool
+ * dataset, if that has one. Returns 0, or -EIO with the reason appended
+ * to msg. */
+static int zfs_secure_filesystem(struct backend *b, const char *ds, int mount, struct strbuf *msg)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
@@ -617,6 +683,8 @@ static int zfs_secure_filesystem(struct backend *b, const char *ds, struct strbu
 	}
 	if (r < 0)
 		goto fail;
+	if (!mount)
+		goto out;
 	zfs_argv_get_mounted(&argv, b->tool, ds);
 	r = backend_run(b, &argv, &out);
 	strvec_clear(&argv);
@@ -746,7 +814,7 @@ static int zfs_import(struct backend *b, const char *volname, const char *snap,
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf ds = STRBUF_INIT, name = STRBUF_INIT, err = STRBUF_INIT, msg = STRBUF_INIT;
 	struct strbuf why = STRBUF_INIT, token = STRBUF_INIT;
-	int resume = !!(flags & BACKEND_IMPORT_RESUME);
+	int resume = !!(flags & BACKEND_IMPORT_RESUME), raw = !!(flags & BACKEND_IMPORT_RAW);
 	int r, failed, partial;
 
 	r = backend_probe(b, NULL);
@@ -754,6 +822,9 @@ static int zfs_import(struct backend *b, const char *volname, const char *snap,
 		return r;
 	if (resume && !b->caps.resume_tokens)
 		return backend_fail(b, -ENOTSUP, "zfs has no resumable receives (recv -s)");
+	/* a zfs that can send raw streams is one with native encryption */
+	if (raw && !b->caps.send_raw)
+		return backend_fail(b, -ENOTSUP, "cannot receive a raw (encrypted) stream: zfs here has no encryption support");
 	dataset_of(b, volname, &ds);
 	partial = r = zfs_partial_token(b, ds.buf, &token);
 	/* a fresh stream cannot go where an earlier receive left a partial
@@ -768,7 +839,7 @@ static int zfs_import(struct backend *b, const char *volname, const char *snap,
 
 	/* -x of file system properties only where the name says it is one
 	 * (a zvol would refuse them); the reset below covers every case */
-	zfs_argv_recv(&argv, b->tool, &b->caps, ds.buf, !strncmp(volname, "subvol-", 7));
+	zfs_argv_recv(&argv, b->tool, &b->caps, ds.buf, !strncmp(volname, "subvol-", 7), raw);
 	r = backend_run_stdin(b, &argv, in_fd, &err);
 	if (r < 0)
 		goto out;
@@ -795,7 +866,7 @@ static int zfs_import(struct backend *b, const char *volname, const char *snap,
 
 		if (zfs_check_tree(b, ds.buf, &filesystem, &why) < 0)
 			failed = add_reason(&msg, &why);
-		if (filesystem && zfs_secure_filesystem(b, ds.buf, &why) < 0)
+		if (filesystem && zfs_secure_filesystem(b, ds.buf, !raw, &why) < 0)
 			failed = add_reason(&msg, &why);
 	}
 	r = 0;
@@ -916,7 +987,7 @@ static int zfs_clean_stale(struct backend *b, const char *volname)
 	else if (r > 0)
 		r = backend_fail_tool(b, &argv, r, err.buf);
 	else if (r == 0 && strstr(out.buf, "received") &&
-		 (r = zfs_secure_filesystem(b, ds.buf, &msg)) < 0)
+		 (r = zfs_secure_filesystem(b, ds.buf, !zfs_keyless(b, ds.buf), &msg)) < 0)
 		r = backend_fail(b, -EIO, "cannot reset the received properties of '%s': %s", ds.buf, msg.buf);
 	strvec_clear(&argv);
 	strbuf_release(&ds);
@@ -1056,6 +1127,7 @@ const struct backend_ops backend_zfs_ops = {
 	.rollback = zfs_rollback,
 	.estimate_send_size = zfs_estimate_send_size,
 	.clean_stale = zfs_clean_stale,
+	.encrypted = zfs_encrypted,
 	.resume_token = zfs_resume_token,
 	.resume_abort = zfs_resume_abort,
 	.resume_argv = zfs_resume_argv,

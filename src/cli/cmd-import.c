@@ -122,9 +122,9 @@ enum import_mode {
 	IMPORT_ABORT_RESUME, /* --abort-resume: discard the partial receive */
 };
 
-/* Take "--compress CODEC" and the resume options out of argv (in
- * place). 0, or -1 after the message for a bad value. */
-static int take_options(int *argc, char **argv, enum wire_codec *codec, enum import_mode *mode)
+/* Take "--compress CODEC", "--raw" (a raw stream of an encrypted
+ * volume) and the resume options out of argv (in place). 0, or -1 after the message for a bad value. */
+static int take_options(int *argc, char **argv, enum wire_codec *codec, enum import_mode *mode, int *raw)
 {
 	static const char *const modes[] = { [IMPORT_RESUME] = "--resume", [IMPORT_QUERY_TOKEN] = "--resume-token",
 					     [IMPORT_ABORT_RESUME] = "--abort-resume" };
@@ -132,6 +132,7 @@ static int take_options(int *argc, char **argv, enum wire_codec *codec, enum imp
 
 	*codec = WIRE_NONE;
 	*mode = IMPORT_RECEIVE;
+	*raw = 0;
 	for (int i = 0; i < *argc; i++) {
 		int m = 0;
 
@@ -145,6 +146,10 @@ static int take_options(int *argc, char **argv, enum wire_codec *codec, enum imp
 				return error("invalid --compress '%s': expected zstd or lz4",
 					     i + 1 < *argc ? argv[i + 1] : "");
 			i++;
+			continue;
+		}
+		if (!strcmp(argv[i], "--raw")) {
+			*raw = 1;
 			continue;
 		}
 		for (int k = IMPORT_RESUME; k <= IMPORT_ABORT_RESUME && !m; k++)
@@ -237,9 +242,9 @@ int cmd_import(int argc, char **argv, struct context *ctx)
 	enum wire_codec codec;
 	enum import_mode mode;
 	char *volid;
-	int r;
+	int r, raw;
 
-	if (take_options(&argc, argv, &codec, &mode) < 0)
+	if (take_options(&argc, argv, &codec, &mode, &raw) < 0)
 		return EXIT_USAGE;
 	if (check_not_local(argc, argv, ctx) < 0)
 		return EXIT_USAGE;
@@ -250,7 +255,8 @@ int cmd_import(int argc, char **argv, struct context *ctx)
 	if (mode == IMPORT_QUERY_TOKEN || mode == IMPORT_ABORT_RESUME) {
 		r = resume_query(&b, &spec, mode, volid);
 	} else {
-		r = import_stream(&b, &spec, codec, mode == IMPORT_RESUME ? BACKEND_IMPORT_RESUME : 0);
+		r = import_stream(&b, &spec, codec,
+				  (mode == IMPORT_RESUME ? BACKEND_IMPORT_RESUME : 0) | (raw ? BACKEND_IMPORT_RAW : 0));
 		if (r >= 0)
 			printf("successfully imported '%s'\n", volid);
 	}

@@ -451,7 +451,7 @@ static void show_progress(const struct relay_progress *p, void *data)
  * with token: the rest of an interrupted stream (zfs send -t | import
  * --resume). -ESTALE when this side refuses the token (message in err). */
 static int transfer(struct run *run, const struct guest_volume *v, const char *base, uint64_t rate,
-		    const char *token, struct strbuf *err)
+		    const char *token, unsigned flags, struct strbuf *err)
 {
 	struct child c = CHILD_INIT;
 	struct relay_opts ro = RELAY_OPTS_INIT;
@@ -486,8 +486,7 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 	if (token)
 		r = backend_export_resume_start(b, v->volname, run->snap.buf, token, &c);
 	else
-		r = backend_export_start(b, v->volname, run->snap.buf, base,
-					 run->job->keep ? BACKEND_EXPORT_KEEP_TARGET : 0, &c);
+		r = backend_export_start(b, v->volname, run->snap.buf, base, flags, &c);
 	if (r < 0) {
 		strbuf_addstr(err, backend_errmsg(b));
 		if (r != -ESTALE)
@@ -507,6 +506,8 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 	}
 	remote_import_argv(&argv, v->volid, run->snap.buf, base,
 			   run->codec != WIRE_NONE ? wire_codec_name(run->codec) : NULL);
+	if (flags & BACKEND_EXPORT_RAW)
+		strvec_push(&argv, "--raw");
 	if (token)
 		strvec_push(&argv, "--resume");
 	r = transport_stream(&run->t, (const char *const *)argv.v, c.out, &ro, &out, &rerr, REMOTE_OUT_MAX,
@@ -638,12 +639,12 @@ static int remote_resume(struct run *run, const struct guest_volume *v, const ch
  * RESUME_TRIES times), or when a token is refused give the partial
  * receive up and send once more from the start (engine/resume.h). */
 static int transfer_resumable(struct run *run, const struct guest_volume *v, const char *base, uint64_t rate,
-			      struct strbuf *err)
+			      unsigned flags, struct strbuf *err)
 {
 	struct strbuf token = STRBUF_INIT, prev = STRBUF_INIT, e = STRBUF_INIT;
 	struct backend_caps caps;
 	struct backend *b;
-	int r = transfer(run, v, base, rate, NULL, err), refused = 0;
+	int r = transfer(run, v, base, rate, NULL, flags, err), refused = 0;
 
 	if (r == 0 || r == -EINTR || storemap_get(&run->sm, v->storage, &b, NULL) < 0 ||
 	    backend_probe(b, &caps) < 0 || !caps.resume_tokens)
@@ -660,13 +661,13 @@ static int transfer_resumable(struct run *run, const struct guest_volume *v, con
 				    v->volid, err->buf);
 			remote_resume(run, v, base, "--abort-resume", NULL);
 			strbuf_reset(err);
-			r = transfer(run, v, base, rate, NULL, err);
+			r = transfer(run, v, base, rate, NULL, flags, err);
 			break;
 		}
 		elog_printf(&run->log, "transfer of '%s' broke off (%s); resuming from the target's receive token (%d of %d)",
 			    v->volid, err->buf, attempt, RESUME_TRIES);
 		strbuf_reset(&e);
-		r = transfer(run, v, base, rate, token.buf, &e);
+		r = transfer(run, v, base, rate, token.buf, flags, &e);
 		strbuf_reset(err);
 		strbuf_add(err, e.buf, e.len);
 		if (r == 0 || r == -EINTR)
@@ -679,6 +680,38 @@ static int transfer_resumable(struct run *run, const struct guest_volume *v, con
 	strbuf_release(&prev);
 	strbuf_release(&e);
 	return r;
+}
+
+/* The export flags of v: the job's keep, and raw (zfs send -w) for an
+ * encrypted volume or a job with raw 1, refused with one line where
+ * this side cannot send raw streams. */
+static int export_flags(struct run *run, const struct guest_volume *v, unsigned *flags, struct strbuf *err)
+{
+	struct backend_caps caps;
+	struct backend *b;
+	int enc, r = storemap_get(&run->sm, v->storage, &b, err);
+
+	*flags = run->job->keep ? BACKEND_EXPORT_KEEP_TARGET : 0;
+	if (r < 0)
+		return r;
+	enc = backend_encrypted(b, v->volname);
+	if (enc < 0) {
+		strbuf_addstr(err, backend_errmsg(b));
+		return enc;
+	}
+	if (!enc && !run->job->raw)
+		return 0;
+	if (backend_probe(b, &caps) < 0 || b->type != BACKEND_ZFSPOOL || !caps.send_raw) {
+		if (enc)
+			strbuf_addf(err, "volume '%s' is encrypted, but zfs on '%s' has no raw sends (zfs send -w)",
+				    v->volid, run->ctx->node);
+		else
+			strbuf_addf(err, "job option raw: '%s' cannot be sent raw: %s on '%s' has no raw sends (zfs send -w)",
+				    v->volid, b->type == BACKEND_ZFSPOOL ? "zfs" : "btrfs storage", run->ctx->node);
+		return -ENOTSUP;
+	}
+	*flags |= BACKEND_EXPORT_RAW;
+	return 0;
 }
 
 /* One of the target's transfer slots into lk (max-per-target streams to
@@ -791,6 +824,7 @@ static int do_replicate(struct run *run, struct strbuf *err)
 	struct lock slot = LOCK_INIT;
 	const char *parent = NULL;
 	uint64_t rate = 0;
+	unsigned *xflags = NULL;
 	int r;
 
 	if (start <= last_sync) {
@@ -857,6 +891,12 @@ static int do_replicate(struct run *run, struct strbuf *err)
 	}
 	strvec_clear(&run->storeids);
 	storage_ids_of(&run->vols, &run->storeids);
+	/* raw or not is known before anything is made */
+	xflags = xcalloc(run->vols.nr ? run->vols.nr : 1, sizeof(*xflags));
+	for (size_t i = 0; i < run->vols.nr && r == 0; i++)
+		r = export_flags(run, &run->vols.v[i], &xflags[i], err);
+	if (r < 0)
+		goto out;
 
 	repl_snapname(&run->snap, job->id, start);
 	r = snapshot_all(run, err);
@@ -887,8 +927,10 @@ static int do_replicate(struct run *run, struct strbuf *err)
 			elog_printf(&run->log, "using a bandwidth limit of %" PRIu64 " bytes per second for transferring '%s'",
 				    rate, v->volid);
 		r = check_interrupt(err);
+		if (r == 0 && (xflags[i] & BACKEND_EXPORT_RAW))
+			elog_printf(&run->log, "sending '%s' raw (zfs send -w): encrypted blocks stay encrypted", v->volid);
 		if (r == 0)
-			r = transfer_resumable(run, v, base, rate, err);
+			r = transfer_resumable(run, v, base, rate, xflags[i], err);
 		if (r < 0) {
 			/* the target cleans up at its next prepare */
 			remove_new_snapshots(run);
@@ -936,6 +978,7 @@ static int do_replicate(struct run *run, struct strbuf *err)
 	}
 	r = 0;
 out:
+	free(xflags);
 	lock_release(&slot);
 	snap_map_release(&local);
 	snap_map_release(&remote);

@@ -74,6 +74,8 @@ static const struct opt_rule import_opts[] = {
 	{ "--resume", ARG_NONE, 0 },
 	{ "--resume-token", ARG_NONE, 0 },
 	{ "--abort-resume", ARG_NONE, 0 },
+	/* a raw stream (zfs send -w) of an encrypted volume */
+	{ "--raw", ARG_NONE, 0 },
 	{ NULL, ARG_NONE, 0 },
 };
 

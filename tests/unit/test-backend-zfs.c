@@ -322,6 +322,22 @@ static void test_argv(void **state)
 	/* the full stream carries the properties as always */
 	zfs_argv_send(&v, "zfs", &oz, ds[1], "s2", NULL, BACKEND_EXPORT_KEEP_TARGET);
 	ASSERT_ARGV(&v, "zfs send -RpU -- rpool/data/vm-100-disk-1@s2");
+	/* raw sends: -w, no -U (send_no_encrypt) or -c beside it */
+	{
+		struct backend_caps ou = oz;
+
+		ou.send_no_encrypt = 1;
+		zfs_argv_send(&v, "zfs", &ou, ds[1], "s2", NULL, BACKEND_EXPORT_RAW | BACKEND_EXPORT_COMPRESSED);
+		ASSERT_ARGV(&v, "zfs send -Rp -w -- rpool/data/vm-100-disk-1@s2");
+		zfs_argv_send(&v, "zfs", &ou, ds[1], "s2", "s1", BACKEND_EXPORT_RAW);
+		ASSERT_ARGV(&v, "zfs send -Rp -w -I rpool/data/vm-100-disk-1@s1 -- rpool/data/vm-100-disk-1@s2");
+		zfs_argv_send(&v, "zfs", &ou, ds[1], "s2", "s1", BACKEND_EXPORT_RAW | BACKEND_EXPORT_KEEP_TARGET);
+		ASSERT_ARGV(&v, "zfs send -w -i rpool/data/vm-100-disk-1@s1 -- rpool/data/vm-100-disk-1@s2");
+	}
+	/* a raw stream brings its own encryption: not excluded */
+	zfs_argv_recv(&v, "zfs", &oz, ds[2], 1, 1);
+	ASSERT_ARGV(&v, "zfs recv -F -u -x sharenfs -x sharesmb -x exec -x setuid -x devices -x zoned "
+			"-x mountpoint -- rpool/data/subvol-100-disk-0");
 	zfs_argv_send_estimate(&v, "zfs", &oz, ds[1], "s2", NULL);
 	ASSERT_ARGV(&v, "zfs send -nP -RpU -- rpool/data/vm-100-disk-1@s2");
 	zfs_argv_send_estimate(&v, "zfs", &oz, ds[0], "s2", "s1");
@@ -332,13 +348,13 @@ static void test_argv(void **state)
 	ASSERT_ARGV(&v, "zfs get -H -o value referenced -- rpool/data/subvol-100-disk-0@s2");
 	/* never mounted by the receive; where -x exists, file systems get
 	 * none of the stream's placing, sharing or exec properties */
-	zfs_argv_recv(&v, "zfs", &fuse, ds[0], 0);
+	zfs_argv_recv(&v, "zfs", &fuse, ds[0], 0, 0);
 	ASSERT_ARGV(&v, "zfs recv -F -u -- rpool/data/vm-100-disk-0");
-	zfs_argv_recv(&v, "zfs", &fuse, ds[2], 1);
+	zfs_argv_recv(&v, "zfs", &fuse, ds[2], 1, 0);
 	ASSERT_ARGV(&v, "zfs recv -F -u -- rpool/data/subvol-100-disk-0");
-	zfs_argv_recv(&v, "zfs", &oz, ds[0], 0);
+	zfs_argv_recv(&v, "zfs", &oz, ds[0], 0, 0);
 	ASSERT_ARGV(&v, "zfs recv -F -u -x encryption -- rpool/data/vm-100-disk-0");
-	zfs_argv_recv(&v, "zfs", &oz, ds[2], 1);
+	zfs_argv_recv(&v, "zfs", &oz, ds[2], 1, 0);
 	ASSERT_ARGV(&v, "zfs recv -F -u -x sharenfs -x sharesmb -x exec -x setuid -x devices -x zoned "
 			"-x mountpoint -x encryption -- rpool/data/subvol-100-disk-0");
 	/* resumable receives where the tool has tokens */
@@ -346,7 +362,7 @@ static void test_argv(void **state)
 		struct backend_caps rz = oz;
 
 		rz.resume_tokens = 1;
-		zfs_argv_recv(&v, "zfs", &rz, ds[0], 0);
+		zfs_argv_recv(&v, "zfs", &rz, ds[0], 0, 0);
 		ASSERT_ARGV(&v, "zfs recv -F -u -s -x encryption -- rpool/data/vm-100-disk-0");
 	}
 	zfs_argv_send_resume(&v, "zfs", "1-e604ea4bf-e0-789c63a2a1", 0);
@@ -739,6 +755,7 @@ static void make_fake_resume(const char *usage_file)
 		   "case \"$*\" in\n"
 		   "help*) cat %s/tests/data/%s; exit 2;;\n"
 		   "'get -H -o value receive_resume_token'*) [ -e $d/token ] && cat $d/token || echo -; exit 0;;\n"
+		   "'get -H -o value encryption'*) [ -e $d/enc ] && cat $d/enc || echo off; exit 0;;\n"
 		   "'recv -A'*) [ -e $d/token ] || { echo \"cannot resume send: 'x' does not have any resumable receive state to abort\" >&2; exit 1; };\n"
 		   "  rm -f $d/token; exit 0;;\n"
 		   "'send -nvP -t'*) [ -e $d/toname ] || { echo 'cannot resume send: snapshot does not exist' >&2; exit 1; };\n"
@@ -779,7 +796,8 @@ static void fake_file(const char *name, const char *content)
 
 static void fake_reset(void)
 {
-	static const char *const files[] = { "log", "token", "toname", "fail", "received", "got-s2", "child", NULL };
+	static const char *const files[] = { "log", "token", "toname", "fail", "received", "got-s2", "child", "enc",
+					     NULL };
 
 	for (int i = 0; files[i]; i++)
 		fake_file(files[i], NULL);
@@ -890,6 +908,74 @@ static void test_resume_with_fake_tool(void **state)
 	strbuf_release(&token);
 }
 
+/* Raw sends of encrypted volumes: asked only where zfs has send -w,
+ * refused with one line where a side cannot do them. */
+static void test_raw_with_fake_tool(void **state)
+{
+	struct backend b = BACKEND_INIT;
+	struct backend_storage st = { .type = BACKEND_ZFSPOOL, .pool = "rpool/data" };
+	struct strbuf tool = STRBUF_INIT;
+	struct strvec argv = STRVEC_INIT;
+	char *log;
+	int fd;
+
+	(void)state;
+	strbuf_addf(&tool, "%s/zfs", fakedir);
+	st.tool = tool.buf;
+	fd = open("/dev/null", O_RDONLY);
+	assert_true(fd >= 0);
+
+	/* zfs-fuse: no encryption, nothing asked; raw either way refused */
+	make_fake_resume("zfs-fuse-help.txt");
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_encrypted(&b, "vm-100-disk-0"), 0);
+	assert_int_equal(backend_export_argv(&b, "vm-100-disk-0", "s2", "s1", BACKEND_EXPORT_RAW, &argv), -ENOTSUP);
+	assert_string_equal(backend_errmsg(&b), "zfs here has no raw sends (send -w)");
+	assert_int_equal(backend_import_flags(&b, "vm-100-disk-0", "s2", "s1", BACKEND_IMPORT_RAW, fd), -ENOTSUP);
+	assert_string_equal(backend_errmsg(&b),
+			    "cannot receive a raw (encrypted) stream: zfs here has no encryption support");
+	log = fake_log();
+	assert_string_equal(log, "help\n");
+	free(log);
+	backend_close(&b);
+
+	/* OpenZFS: the encryption property decides */
+	make_fake_resume("openzfs-help.txt");
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_encrypted(&b, "vm-100-disk-0"), 0);
+	fake_file("enc", "aes-256-gcm\n");
+	assert_int_equal(backend_encrypted(&b, "vm-100-disk-0"), 1);
+	log = fake_log();
+	assert_non_null(strstr(log, "get -H -o value encryption -- rpool/data/vm-100-disk-0\n"));
+	free(log);
+	assert_int_equal(backend_export_argv(&b, "vm-100-disk-0", "s2", "s1", BACKEND_EXPORT_RAW, &argv), 0);
+	{
+		struct strbuf want = STRBUF_INIT;
+
+		strbuf_addf(&want, "%s send -Rp -w -I rpool/data/vm-100-disk-0@s1 -- rpool/data/vm-100-disk-0@s2",
+			    tool.buf);
+		ASSERT_ARGV(&argv, want.buf);
+		strbuf_release(&want);
+	}
+	backend_close(&b);
+
+	/* a raw file system is received but not mounted (no key here) */
+	make_fake_pool("openzfs-help.txt");
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_import_flags(&b, "subvol-100-disk-0", "s1", NULL, BACKEND_IMPORT_RAW, fd), 0);
+	log = fake_log();
+	assert_non_null(strstr(log, "-x mountpoint -- rpool/data/subvol-100-disk-0\n"));
+	assert_null(strstr(log, "-x encryption"));
+	assert_non_null(strstr(log, "inherit mountpoint rpool/data/subvol-100-disk-0\n"));
+	assert_null(strstr(log, "mount rpool/data/subvol-100-disk-0"));
+	assert_null(strstr(log, "mounted,mountpoint"));
+	free(log);
+	backend_close(&b);
+	fake_reset();
+	close(fd);
+	strbuf_release(&tool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -906,6 +992,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_import_with_fake_tool, setup_fake, teardown_fake),
 		cmocka_unit_test(test_resume_token_parse),
 		cmocka_unit_test_setup_teardown(test_resume_with_fake_tool, setup_fake, teardown_fake),
+		cmocka_unit_test_setup_teardown(test_raw_with_fake_tool, setup_fake, teardown_fake),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
