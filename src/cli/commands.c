@@ -25,7 +25,7 @@ const struct command commands[] = {
 	{ "finalize-local-job", cmd_finalize_local_job, "<id> <volid>... --last_sync N", "target side: remove the job's older snapshots (over ssh)" },
 	{ "guest-start", cmd_guest_start, "<vmid>", "target side: start a guest of this node through its hook (failover)" },
 	{ "help", cmd_help, "[COMMAND]", "show usage" },
-	{ "import", cmd_import, "(STOREID:VOLNAME | (--zfs-pool POOL | --btrfs-path PATH) [STOREID:]VOLNAME) --snapshot SNAP [--base BASE] [--compress zstd|lz4] [--raw] [--resume | --resume-token | --abort-resume]",
+	{ "import", cmd_import, "(STOREID:VOLNAME | (--zfs-pool POOL | --btrfs-path PATH) [STOREID:]VOLNAME) --snapshot SNAP [--base BASE] [--compress zstd|lz4] [--raw] [--direct NETWORK] [--resume | --resume-token | --abort-resume]",
 	  "receive a volume snapshot stream from stdin" },
 	{ "list", cmd_list, "[--output-format text|json|json-pretty]", "list the replication jobs" },
 	{ "log", cmd_log, "<id> [--run K | --list]", "show the log of the last run of a job on this node (--run K: K runs before)" },

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "base/cidr.h"
 #include "base/fileio.h"
 #include "base/log.h"
 #include "base/sanitize.h"
@@ -30,6 +31,7 @@
 #include "engine/xferslot.h"
 #include "exec/ratelimit.h"
 #include "exec/relay.h"
+#include "transport/direct.h"
 #include "transport/ssh.h"
 #include "notify/notify.h"
 #include "state/state.h"
@@ -64,6 +66,9 @@ struct run {
 	uint64_t bytes;          /* streamed to the target by this run */
 	enum wire_codec codec;   /* on the wire: the job's compress, else the node's */
 	int codec_level;
+	/* migration-type insecure: the streams' network (transport/direct.h),
+	 * "" = through ssh */
+	char direct_net[64];
 };
 
 void guest_lock_path(struct strbuf *sb, const char *state_dir, uint32_t vmid)
@@ -252,6 +257,28 @@ static void set_cipher(struct run *run, const char *cfg_cipher)
 	strbuf_release(&cpu);
 }
 
+/* volrep.cfg migration-type insecure: the network of the direct data
+ * path, the target's own address (a /32 or /128) when none is set. */
+static int set_direct(struct run *run, const struct volrep_cfg *cfg, struct strbuf *err)
+{
+	struct cidr net;
+
+	run->direct_net[0] = '\0';
+	if (!cfg->migration_insecure)
+		return 0;
+	if (cfg->migration_network[0]) {
+		snprintf(run->direct_net, sizeof(run->direct_net), "%s", cfg->migration_network);
+		return 0;
+	}
+	if (!run->t.address || cidr_parse(run->t.address, &net) < 0) {
+		strbuf_addf(err, "migration-type insecure: the address '%s' of node '%s' is not an IP address - set "
+			    "migration-network in volrep.cfg", run->t.address ? run->t.address : "", run->job->target);
+		return -EINVAL;
+	}
+	cidr_format(&net, run->direct_net, sizeof(run->direct_net));
+	return 0;
+}
+
 static int open_transport(struct run *run, struct strbuf *err)
 {
 	int r;
@@ -275,7 +302,10 @@ static int open_transport(struct run *run, struct strbuf *err)
 			run->codec = WIRE_NONE;
 		run->codec_level = (int)cfg.compress_level;
 		set_cipher(run, cfg.ssh_cipher);
-		run->t_open = 1;
+		r = set_direct(run, &cfg, err);
+		run->t_open = r == 0;
+		if (r < 0)
+			transport_release(&run->t);
 	}
 	return r;
 }
@@ -458,6 +488,7 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 	struct relay_stats stats = { 0 };
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf out = STRBUF_INIT, rerr = STRBUF_INIT, xerr = STRBUF_INIT, want = STRBUF_INIT;
+	struct strbuf why = STRBUF_INIT;
 	struct backend *b;
 	FILE *tf = NULL;
 	int r, ex;
@@ -510,20 +541,27 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 		strvec_push(&argv, "--raw");
 	if (token)
 		strvec_push(&argv, "--resume");
-	r = transport_stream(&run->t, (const char *const *)argv.v, c.out, &ro, &out, &rerr, REMOTE_OUT_MAX,
-			     &stats);
+	if (run->direct_net[0])
+		r = direct_stream(&run->t, (const char *const *)argv.v, run->direct_net, c.out, &ro, &out, &rerr,
+				  REMOTE_OUT_MAX, &stats, &why);
+	else
+		r = transport_stream(&run->t, (const char *const *)argv.v, c.out, &ro, &out, &rerr, REMOTE_OUT_MAX,
+				     &stats);
 	close(c.out);
 	c.out = -1;
 	run->bytes += stats.bytes;
 	if (run->o->bytes_sent)
 		*run->o->bytes_sent += stats.bytes;
-	if (r == -ETIMEDOUT) {
+	if (r == -ETIMEDOUT || r == -EPROTO) {
 		/* the import side was killed; the export may be the one
 		 * that hangs: it gets its closed pipe and a moment, then a
 		 * kill */
 		child_stop(&c, EXPORT_STOP_WAIT_MS);
 		log_lines(run, "", rerr.buf);
-		transport_describe(&run->t, (const char *const *)argv.v, r, rerr.buf, err);
+		if (r == -EPROTO)
+			strbuf_add(err, why.buf, why.len);
+		else
+			transport_describe(&run->t, (const char *const *)argv.v, r, rerr.buf, err);
 		r = -EIO;
 		goto out;
 	}
@@ -608,6 +646,7 @@ out:
 	strbuf_release(&rerr);
 	strbuf_release(&xerr);
 	strbuf_release(&want);
+	strbuf_release(&why);
 	return r;
 }
 
@@ -908,8 +947,16 @@ static int do_replicate(struct run *run, struct strbuf *err)
 	}
 	if (job->rate && ratelimit_parse_mbps(job->rate, &rate) < 0)
 		rate = 0;
-	elog_printf(&run->log, "using secure transmission, rate limit: %s%s", job->rate && rate ? job->rate : "none",
-		    job->rate && rate ? " MByte/s" : "");
+	r = open_transport(run, err);
+	if (r < 0) {
+		remove_new_snapshots(run);
+		goto out;
+	}
+	/* pvesr's words; insecure: streams over direct TCP (docs/transport.md) */
+	elog_printf(&run->log, "using %s transmission, rate limit: %s%s", run->direct_net[0] ? "insecure" : "secure",
+		    job->rate && rate ? job->rate : "none", job->rate && rate ? " MByte/s" : "");
+	if (run->direct_net[0])
+		elog_printf(&run->log, "streams over direct TCP connections on network %s", run->direct_net);
 	r = take_transfer_slot(run, &slot, err);
 	if (r < 0) {
 		remove_new_snapshots(run);

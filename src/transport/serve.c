@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/cidr.h"
 #include "base/parse-util.h"
 #include "base/quote.h"
 #include "base/validate.h"
@@ -26,6 +27,7 @@ enum arg_kind {
 	ARG_JSON,     /* a JSON object (set-state) */
 	ARG_CODEC,    /* zstd | lz4 (import --compress) */
 	ARG_KEEP,     /* 1..100 (prepare/finalize --keep) */
+	ARG_CIDR,     /* an IP network, 10.1.0.0/24 (import --direct) */
 };
 
 struct opt_rule {
@@ -76,6 +78,10 @@ static const struct opt_rule import_opts[] = {
 	{ "--abort-resume", ARG_NONE, 0 },
 	/* a raw stream (zfs send -w) of an encrypted volume */
 	{ "--raw", ARG_NONE, 0 },
+	/* the stream over a direct TCP connection on this network
+	 * (transport/direct.h): the listener is bound to this node's own
+	 * address in it, the source must present the one-time token */
+	{ "--direct", ARG_CIDR, 0 },
 	{ NULL, ARG_NONE, 0 },
 };
 
@@ -208,6 +214,11 @@ static int valid_arg(enum arg_kind kind, const char *s)
 		/* canonical decimal, 1..100 (JOB_KEEP_MAX) */
 		return strlen(s) <= 3 && s[0] >= '1' && s[0] <= '9' && strspn(s, "0123456789") == strlen(s) &&
 		       parse_u64(s, &v) == 0 && v <= 100;
+	case ARG_CIDR: {
+		struct cidr c;
+
+		return cidr_parse(s, &c) == 0;
+	}
 	case ARG_NONE:
 		break;
 	}
@@ -223,6 +234,7 @@ static const char *kind_name(enum arg_kind kind)
 		[ARG_JSON] = "JSON object",
 		[ARG_CODEC] = "codec (zstd, lz4)",
 		[ARG_KEEP] = "snapshot count (1..100)",
+		[ARG_CIDR] = "network (address/prefix)",
 	};
 	return names[kind];
 }
