@@ -737,23 +737,18 @@ static int add_reason(struct strbuf *msg, struct strbuf *why)
  * 0 none (or no resume tokens here), -errno. */
 static int zfs_partial_token(struct backend *b, const char *ds, struct strbuf *token)
 {
-	struct strvec argv = STRVEC_INIT;
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT;
 	int r;
 
 	if (!b->caps.resume_tokens)
 		return 0;
-	zfs_argv_get_resume_token(&argv, b->tool, ds);
-	r = backend_run_status(b, &argv, &out, &err);
-	if (r > 0 && not_found_text(err.buf))
+	/* no volume (yet): no partial receive either */
+	r = zfs_get_value(b, "receive_resume_token", ds, &out);
+	if (r == -ENOENT)
 		r = 0;
-	else if (r > 0)
-		r = backend_fail_tool(b, &argv, r, err.buf);
-	else if (r == 0 && (r = zfs_parse_resume_property(out.buf, token)) < 0)
+	else if (r > 0 && (r = zfs_parse_resume_property(out.buf, token)) < 0)
 		r = backend_fail(b, -EIO, "cannot parse the resume token of '%s'", ds);
-	strvec_clear(&argv);
 	strbuf_release(&out);
-	strbuf_release(&err);
 	return r;
 }
 
