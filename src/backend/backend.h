@@ -276,8 +276,11 @@ int backend_estimate_send_size(struct backend *b, const char *volname, const cha
 			       const char *base, uint64_t *bytes);
 /* Remove what killed imports of the volume's guest left behind (btrfs:
  * staging directories no running import holds; zfs: nothing, a killed
- * receive leaves no dataset). Safe while other imports run. Returns 0
- * or -errno (message set). */
+ * receive leaves no dataset, but with resume tokens an interrupted full
+ * receive leaves a partial volume without snapshots: discarded, with
+ * `zfs recv -A`). Safe while other imports run. Returns 0, 1 when the
+ * volume itself was such a leftover and is gone now, or -errno (message
+ * set). */
 int backend_clean_stale(struct backend *b, const char *volname);
 /* Bytes available for new data on the storage. */
 int backend_free_space(struct backend *b, uint64_t *bytes);

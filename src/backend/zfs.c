@@ -958,6 +958,34 @@ static int zfs_resume_argv(struct backend *b, const char *volname, const char *s
 	return r;
 }
 
+/* A partial receive of a full stream: the volume exists, holds a resume
+ * token and no snapshot. It is no replica (a later run sends the full
+ * stream again): discarded. 1 when it was one and is gone, 0, -errno. */
+static int zfs_partial_full(struct backend *b, const char *ds)
+{
+	struct backend_snapshot_list snaps = BACKEND_SNAPSHOT_LIST_INIT;
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf token = STRBUF_INIT, text = STRBUF_INIT;
+	int r = backend_probe(b, NULL);
+
+	if (r == 0)
+		r = zfs_partial_token(b, ds, &token);
+	if (r > 0) {
+		zfs_argv_list_snapshots(&argv, b->tool, &b->caps, ds);
+		r = backend_run(b, &argv, &text);
+		if (r == 0 && (b->caps.list_parsable ? zfs_parse_snapshot_list(text.buf, ds, &snaps)
+						     : zfs_parse_snapshot_get(text.buf, ds, &snaps)) < 0)
+			r = backend_fail(b, -EIO, "cannot parse the snapshot list of '%s'", ds);
+		if (r == 0 && !snaps.nr && (r = zfs_recv_abort(b, ds)) == 0)
+			r = zfs_exists(b, ds) == 0 ? 1 : 0;
+	}
+	backend_snapshot_list_clear(&snaps);
+	strvec_clear(&argv);
+	strbuf_release(&token);
+	strbuf_release(&text);
+	return r;
+}
+
 /* After a crash between a receive and its property reset (zfs-fuse has
  * no recv -x), a volume may still carry values the stream set: their
  * source is "received" (no one else makes such values). prepare calls
@@ -971,6 +999,11 @@ static int zfs_clean_stale(struct backend *b, const char *volname)
 	int r;
 
 	dataset_of(b, volname, &ds);
+	r = zfs_partial_full(b, ds.buf);
+	if (r != 0) {
+		strbuf_release(&ds);
+		return r;
+	}
 	for (size_t i = 0; zfs_unsafe_props[i]; i++)
 		strbuf_addf(&props, "%s%s", i ? "," : "", zfs_unsafe_props[i]);
 	strbuf_addstr(&props, ",canmount");

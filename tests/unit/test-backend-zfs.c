@@ -757,7 +757,7 @@ static void make_fake_resume(const char *usage_file)
 		   "'get -H -o value receive_resume_token'*) [ -e $d/token ] && cat $d/token || echo -; exit 0;;\n"
 		   "'get -H -o value encryption'*) [ -e $d/enc ] && cat $d/enc || echo off; exit 0;;\n"
 		   "'recv -A'*) [ -e $d/token ] || { echo \"cannot resume send: 'x' does not have any resumable receive state to abort\" >&2; exit 1; };\n"
-		   "  rm -f $d/token; exit 0;;\n"
+		   "  rm -f $d/token $d/received; exit 0;;\n"
 		   "'send -nvP -t'*) [ -e $d/toname ] || { echo 'cannot resume send: snapshot does not exist' >&2; exit 1; };\n"
 		   "  printf 'resume token contents:\\n\\ttoname = %%s\\n' \"$(cat $d/toname)\"; exit 0;;\n"
 		   "'list -H -o name -t all -- rpool/data/vm-100-disk-0') [ -e $d/received ] && exit 0;\n"
@@ -901,6 +901,23 @@ static void test_resume_with_fake_tool(void **state)
 	/* a hostile token property is an error, never an argv */
 	fake_file("token", "1-e6-e0-ab cd;reboot\n");
 	assert_int_equal(backend_resume_token(&b, "vm-100-disk-0", &token), -EIO);
+	/* prepare: a partial full receive (a token, no snapshot) is no
+	 * replica: discarded, the volume is absent for the run */
+	fake_file("log", NULL);
+	fake_file("received", "");
+	fake_file("token", "1-e6-e0-abcd\n");
+	assert_int_equal(backend_clean_stale(&b, "vm-100-disk-0"), 1);
+	log = fake_log();
+	assert_non_null(strstr(log, "list -Hp -t snapshot -o name,guid,creation -r -- rpool/data/vm-100-disk-0\n"
+				    "recv -A -- rpool/data/vm-100-disk-0\n"));
+	free(log);
+	/* no token: nothing of it */
+	fake_file("log", NULL);
+	fake_file("received", "");
+	assert_int_equal(backend_clean_stale(&b, "vm-100-disk-0"), 0);
+	log = fake_log();
+	assert_null(strstr(log, "recv -A"));
+	free(log);
 	backend_close(&b);
 	fake_reset();
 	close(fd);
