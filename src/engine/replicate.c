@@ -479,7 +479,8 @@ static void show_progress(const struct relay_progress *p, void *data)
 
 /* export volid@snap (from base) | rate limit | target: volrep import;
  * with token: the rest of an interrupted stream (zfs send -t | import
- * --resume). -ESTALE when this side refuses the token (message in err). */
+ * --resume). -ESTALE when this side refuses the token, -ETIMEDOUT when
+ * the stream stalled (message in err in every case). */
 static int transfer(struct run *run, const struct guest_volume *v, const char *base, uint64_t rate,
 		    const char *token, unsigned flags, struct strbuf *err)
 {
@@ -562,7 +563,8 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 			strbuf_add(err, why.buf, why.len);
 		else
 			transport_describe(&run->t, (const char *const *)argv.v, r, rerr.buf, err);
-		r = -EIO;
+		/* a stalled target is not asked for a resume token */
+		r = r == -ETIMEDOUT ? -ETIMEDOUT : -EIO;
 		goto out;
 	}
 	if (r == -EINTR) {
@@ -685,7 +687,9 @@ static int transfer_resumable(struct run *run, const struct guest_volume *v, con
 	struct backend *b;
 	int r = transfer(run, v, base, rate, NULL, flags, err), refused = 0;
 
-	if (r == 0 || r == -EINTR || storemap_get(&run->sm, v->storage, &b, NULL) < 0 ||
+	/* a stalled target (stopped, hung) would stall the token query too:
+	 * the run ends, and does not hold the guest's lock any longer */
+	if (r == 0 || r == -EINTR || r == -ETIMEDOUT || storemap_get(&run->sm, v->storage, &b, NULL) < 0 ||
 	    backend_probe(b, &caps) < 0 || !caps.resume_tokens)
 		return r;
 	for (int attempt = 1;; attempt++) {
@@ -709,7 +713,7 @@ static int transfer_resumable(struct run *run, const struct guest_volume *v, con
 		r = transfer(run, v, base, rate, token.buf, flags, &e);
 		strbuf_reset(err);
 		strbuf_add(err, e.buf, e.len);
-		if (r == 0 || r == -EINTR)
+		if (r == 0 || r == -EINTR || r == -ETIMEDOUT)
 			break;
 		refused = r == -ESTALE;
 		strbuf_reset(&prev);
@@ -975,7 +979,7 @@ static int do_replicate(struct run *run, struct strbuf *err)
 				    rate, v->volid);
 		r = check_interrupt(err);
 		if (r == 0 && (xflags[i] & BACKEND_EXPORT_RAW))
-			elog_printf(&run->log, "sending '%s' raw (zfs send -w): encrypted blocks stay encrypted", v->volid);
+			elog_printf(&run->log, "sending '%s' raw (zfs send -w): blocks as stored, encrypted ones stay encrypted", v->volid);
 		if (r == 0)
 			r = transfer_resumable(run, v, base, rate, xflags[i], err);
 		if (r < 0) {
