@@ -125,7 +125,8 @@ enum import_mode {
 };
 
 /* Take "--compress CODEC", "--raw" (a raw stream of an encrypted
- * volume) and the resume options out of argv (in place). 0, or -1 after the message for a bad value. */
+ * volume), "--direct NET" and the resume options out of argv (in
+ * place). 0, or -1 after the message for a bad value. */
 static int take_options(int *argc, char **argv, enum wire_codec *codec, enum import_mode *mode, int *raw,
 			const char **direct)
 {
