@@ -39,6 +39,7 @@
 #include "config/volrepcfg.h"
 #include "engine/remote.h"
 #include "exec/spawn.h"
+#include "transport/direct.h"
 #include "transport/ssh.h"
 #include "transport/transport.h"
 
@@ -103,6 +104,29 @@ static void check_files(struct report *rp, const struct context *ctx)
 	}
 	if (!file_exists(ctx->config_dir, "replication.cfg"))
 		add(rp, CHECK_OK, "replication.cfg", "no jobs yet ('%s/replication.cfg' absent)", ctx->config_dir);
+}
+
+/* migration-type insecure: the streams leave ssh. With a network, this
+ * node (as a target) needs an address in it to listen on: tried (its
+ * nodes.cfg address first, as the one sources reach it at). */
+static void check_direct(struct report *rp, const struct volrep_cfg *vc, const struct cluster_node *self)
+{
+	struct direct_listener l = DIRECT_LISTENER_INIT;
+	struct strbuf err = STRBUF_INIT;
+
+	if (!vc->migration_network[0]) {
+		add(rp, CHECK_OK, "migration", "insecure: streams unencrypted over direct TCP to each target's "
+		    "address (no migration-network)");
+		return;
+	}
+	if (direct_listen(&l, vc->migration_network, self ? self->address : NULL, &err) == 0)
+		add(rp, CHECK_OK, "migration", "insecure: streams unencrypted over direct TCP on %s (this node "
+		    "listens on %s as a target)", vc->migration_network, l.addr);
+	else
+		add(rp, CHECK_ERROR, "migration", "%s: this node cannot be a target of the direct data path",
+		    err.buf);
+	direct_close(&l);
+	strbuf_release(&err);
 }
 
 /* What the storage's zfs can do beyond the basics (docs/storage.md):
@@ -280,6 +304,8 @@ int cmd_check(int argc, char **argv, struct context *ctx)
 
 		if (volrep_cfg_load(&vc, ctx->config_dir, &e) < 0)
 			add(&rp, CHECK_ERROR, VOLREP_CFG_NAME, "%s", e.buf);
+		else if (vc.migration_insecure)
+			check_direct(&rp, &vc, nodes_cfg_find(&cc.nodes, ctx->node));
 		strbuf_release(&e);
 	}
 	strbuf_reset(&err);

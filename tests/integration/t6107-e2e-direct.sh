@@ -58,7 +58,12 @@ test_expect_success 'CT 200 on ZFS with data; migration-type insecure on the tes
 	guest_add_disk a 200 rootfs $CT 128 &&
 	vol_write a $CT 12 &&
 	vr a create-local-job 200-0 b &&
-	printf "migration-type insecure\nmigration-network %s\n" "$NET" >"$TB/config/volrep.cfg"
+	printf "migration-type insecure\nmigration-network 198.18.255.0/24\n" >"$TB/config/volrep.cfg" &&
+	{ vr b check >out || rc=$?; } && test "$rc" = 1 &&
+	expect_grep "^error migration: no address of this node in migration network .198.18.255.0/24.: this node cannot be a target" out &&
+	printf "migration-type insecure\nmigration-network %s\n" "$NET" >"$TB/config/volrep.cfg" &&
+	vr b check >out &&
+	expect_grep "^ok    migration: insecure: streams unencrypted over direct TCP on $NET" out
 '
 
 test_expect_success 'full sync over the direct path: intact, and the log says where it went' '
