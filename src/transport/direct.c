@@ -83,6 +83,26 @@ static int make_token(char *hex)
 	return 0;
 }
 
+/* A listening socket on ip, port 0, backlog 1: the fd (its address in
+ * *ss) or -errno. */
+static int listen_on(const char *ip, struct sockaddr_storage *ss, socklen_t *len)
+{
+	int fd, r;
+
+	if (sockaddr_of(ip, 0, ss, len) < 0)
+		return -EINVAL;
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)ss, *len) < 0 || listen(fd, 1) < 0 ||
+	    getsockname(fd, (struct sockaddr *)ss, len) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 int direct_listen(struct direct_listener *l, const char *network, const char *prefer, struct strbuf *err)
 {
 	struct sockaddr_storage ss;
@@ -96,26 +116,28 @@ int direct_listen(struct direct_listener *l, const char *network, const char *pr
 			    network ? network : "");
 		return -EINVAL;
 	}
-	if (prefer && cidr_contains_str(&net, prefer) && strlen(prefer) < sizeof(l->addr))
-		snprintf(l->addr, sizeof(l->addr), "%s", prefer);
-	else if (interface_address(&net, l->addr, sizeof(l->addr)) < 0) {
-		strbuf_addf(err, "no address of this node in migration network '%s'", network);
-		return -EADDRNOTAVAIL;
-	}
 	r = make_token(l->token);
 	if (r < 0) {
 		strbuf_addf(err, "cannot make a token: %s", strerror(-r));
 		return r;
 	}
-	sockaddr_of(l->addr, 0, &ss, &len);
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 1) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
-		r = -errno;
-		strbuf_addf(err, "cannot listen on '%s': %s", l->addr, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return r;
+	/* the preferred address only where it is one of ours (not behind
+	 * a NAT, say), else an interface's */
+	fd = -EADDRNOTAVAIL;
+	if (prefer && cidr_contains_str(&net, prefer) && strlen(prefer) < sizeof(l->addr)) {
+		snprintf(l->addr, sizeof(l->addr), "%s", prefer);
+		fd = listen_on(l->addr, &ss, &len);
+	}
+	if (fd == -EADDRNOTAVAIL) {
+		if (interface_address(&net, l->addr, sizeof(l->addr)) < 0) {
+			strbuf_addf(err, "no address of this node in migration network '%s'", network);
+			return -EADDRNOTAVAIL;
+		}
+		fd = listen_on(l->addr, &ss, &len);
+	}
+	if (fd < 0) {
+		strbuf_addf(err, "cannot listen on '%s': %s", l->addr, strerror(-fd));
+		return fd;
 	}
 	l->fd = fd;
 	l->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
@@ -333,6 +355,15 @@ fail:
 	return r;
 }
 
+static void close_pipes(struct child *c)
+{
+	if (c->out >= 0)
+		close(c->out);
+	if (c->err >= 0)
+		close(c->err);
+	c->out = c->err = -1;
+}
+
 /* Read the target's stdout until its first line (the announce), draining
  * its stderr meanwhile, for at most stall_ms. 1 with the line in line,
  * 0 when stdout ended first, -ETIMEDOUT, -EFBIG. */
@@ -442,6 +473,7 @@ int direct_stream(struct transport *t, const char *const *argv, const char *netw
 	memset(token, 0, sizeof(token));
 	if (r < 0) {
 		child_kill(&c, SIGKILL);
+		close_pipes(&c);
 		child_finish(&c);
 		if (!why->len)
 			strbuf_addstr(why, "direct data path failed");

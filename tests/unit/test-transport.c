@@ -585,6 +585,13 @@ static void test_direct_path(void **state)
 	assert_int_equal(direct_accept(&l, 100, 100, &err), -ETIMEDOUT);
 	assert_non_null(strstr(err.buf, "no direct connection to 127.0.0.1"));
 
+	/* a preferred address that is not ours (NAT): an interface's */
+	strbuf_reset(&err);
+	assert_int_equal(direct_listen(&l, "0.0.0.0/0", "10.99.99.99", &err), 0);
+	assert_string_not_equal(l.addr, "10.99.99.99");
+	assert_true(l.fd >= 0);
+	direct_close(&l);
+
 	/* no address of this node in the network; a bad network */
 	strbuf_reset(&err);
 	assert_int_equal(direct_listen(&l, "198.18.255.0/24", "198.51.100.1", &err), -EADDRNOTAVAIL);
