@@ -50,7 +50,7 @@ _volrep()
 				cmd=${COMP_WORDS[i]}
 			else
 				case ${COMP_WORDS[i - 1]}:${COMP_WORDS[i]} in
-				--disable:[01] | --online:[01] | --verbose:[01] | --force:[01] | --keep:[01]) continue ;;
+				--disable:[01] | --online:[01] | --verbose:[01] | --force:[01] | --keep:[01] | --raw:[01]) continue ;;
 				--*) case " $(_volrep_value_opts) " in *" ${COMP_WORDS[i - 1]} "*) continue ;; esac ;;
 				esac
 				((nargs++))
@@ -89,7 +89,7 @@ _volrep()
 		return
 		;;
 	--delete)
-		COMPREPLY=($(compgen -W "schedule rate comment disable source remove_job compress keep" -- "$cur"))
+		COMPREPLY=($(compgen -W "schedule rate comment disable source remove_job compress keep raw" -- "$cur"))
 		return
 		;;
 	--schedule | --rate | --comment | --digest | --from | --iterations | --guest)

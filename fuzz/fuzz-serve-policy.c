@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/cidr.h"
 #include "base/quote.h"
 #include "config/cluster.h"
 #include "serve-fixture.h"
@@ -99,9 +100,12 @@ static int snapshot_of(uint32_t vmid, const char *snap)
 
 static const char *const *allowed_opts(const char *verb)
 {
-	static const char *const prepare[] = { "--scan", "--last_sync", "--parent_snapname", "--force", NULL };
-	static const char *const finalize[] = { "--last_sync", NULL };
-	static const char *const import[] = { "--snapshot", "--base", NULL };
+	static const char *const prepare[] = { "--scan", "--last_sync", "--parent_snapname", "--force", "--keep", NULL };
+	static const char *const finalize[] = { "--last_sync", "--keep", NULL };
+	/* none of these names a node, a config, a pool or a path; --direct
+	 * a network the import listens in (checked below) */
+	static const char *const import[] = { "--snapshot", "--base", "--compress", "--raw", "--resume",
+					      "--resume-token", "--abort-resume", "--direct", NULL };
 	static const char *const none[] = { NULL };
 
 	if (!strcmp(verb, "prepare-local-job"))
@@ -126,6 +130,12 @@ static void check_argv(const char *peer, const struct strvec *av)
 			found = !strcmp(ok[k], av->v[i]);
 		if (!found)
 			violated("option outside the verb's table", peer, av);
+		if (!strcmp(av->v[i], "--direct")) {
+			struct cidr net;
+
+			if (i + 1 >= av->nr || cidr_parse(av->v[i + 1], &net) < 0)
+				violated("--direct without a network", peer, av);
+		}
 	}
 }
 

@@ -8,6 +8,7 @@
  *  - volume lists hold only valid volume names of the vmid, sorted and
  *    without duplicates;
  *  - a failed parse leaves the output untouched;
+ *  - resume tokens: only the token grammar passes;
  *  - sizes: a byte count formatted in decimal parses back to itself, and
  *    "<n>.<f><U>" lies within [<n><U>, <n+1><U>). */
 #include <inttypes.h>
@@ -109,6 +110,26 @@ static void size_parsers(const char *text)
 		abort();
 }
 
+/* Resume tokens (from the target: hostile): what passes is a token of
+ * the grammar, never an option or a word with blanks or shell bytes. */
+static void resume_parsers(const char *text)
+{
+	struct strbuf t = STRBUF_INIT;
+	int r = zfs_parse_resume_property(text, &t);
+
+	if (r == 1 && (!zfs_valid_resume_token(t.buf) || t.buf[0] == '-' ||
+		       strspn(t.buf, "0123456789abcdef-") != t.len || t.len > ZFS_RESUME_TOKEN_MAX))
+		abort();
+	if (r != 1 && t.len)
+		abort();
+	strbuf_reset(&t);
+	if (zfs_parse_resume_toname(text, &t) == 0 && (!t.len || strchr(t.buf, '\n') || strchr(t.buf, ' ')))
+		abort();
+	if (zfs_valid_resume_token(text) && (text[0] < '0' || text[0] > '9'))
+		abort();
+	strbuf_release(&t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct strbuf text = STRBUF_INIT, ds = STRBUF_INIT, pool = STRBUF_INIT;
@@ -137,6 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	snapshot_parsers(text.buf, ds.buf);
 	snapshot_parsers(text.buf, "rpool/data/vm-100-disk-0");
+	resume_parsers(text.buf);
 	volume_parser(text.buf, pool.buf, vmid);
 	volume_parser(text.buf, "rpool/data", "100");
 

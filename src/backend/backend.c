@@ -262,7 +262,20 @@ int backend_export_argv(struct backend *b, const char *volname, const char *snap
 		return -EINVAL;
 	if (base && !strcmp(base, snap))
 		return backend_fail(b, -EINVAL, "base snapshot '%s' is the snapshot itself", base);
+	if ((flags & BACKEND_EXPORT_RAW) && !b->ops->encrypted)
+		return backend_fail(b, -ENOTSUP, "no raw sends on %s storage", b->ops->type_name);
 	return b->ops->export_argv(b, volname, snap, base, flags, argv);
+}
+
+static int start_export(struct backend *b, struct child *c)
+{
+	int r = child_start(c);
+
+	if (r < 0) {
+		strvec_clear(&c->args);
+		return backend_fail(b, r, "cannot run '%s': %s", b->tool, strerror(-r));
+	}
+	return 0;
 }
 
 int backend_export_start(struct backend *b, const char *volname, const char *snap,
@@ -274,16 +287,17 @@ int backend_export_start(struct backend *b, const char *volname, const char *sna
 		strvec_clear(&c->args);
 		return r;
 	}
-	r = child_start(c);
-	if (r < 0) {
-		strvec_clear(&c->args);
-		return backend_fail(b, r, "cannot run '%s': %s", b->tool, strerror(-r));
-	}
-	return 0;
+	return start_export(b, c);
 }
 
 int backend_import(struct backend *b, const char *volname, const char *snap,
 		   const char *base, int in_fd)
+{
+	return backend_import_flags(b, volname, snap, base, 0, in_fd);
+}
+
+int backend_import_flags(struct backend *b, const char *volname, const char *snap,
+			 const char *base, unsigned flags, int in_fd)
 {
 	CHECK_OPEN(b);
 	if (check_volname(b, volname) < 0 || check_snap(b, "snapshot", snap) < 0)
@@ -294,7 +308,55 @@ int backend_import(struct backend *b, const char *volname, const char *snap,
 		return backend_fail(b, -EINVAL, "base snapshot '%s' is the snapshot itself", base);
 	if (in_fd < 0)
 		return backend_fail(b, -EBADF, "no input stream");
-	return b->ops->import(b, volname, snap, base, in_fd);
+	if ((flags & BACKEND_IMPORT_RESUME) && !b->ops->resume_argv)
+		return backend_fail(b, -ENOTSUP, "no resumable receives on %s storage", b->ops->type_name);
+	if ((flags & BACKEND_IMPORT_RAW) && !b->ops->encrypted)
+		return backend_fail(b, -ENOTSUP, "no raw (encrypted) streams on %s storage", b->ops->type_name);
+	return b->ops->import(b, volname, snap, base, flags, in_fd);
+}
+
+int backend_encrypted(struct backend *b, const char *volname)
+{
+	CHECK_OPEN(b);
+	if (check_volname(b, volname) < 0)
+		return -EINVAL;
+	return b->ops->encrypted ? b->ops->encrypted(b, volname) : 0;
+}
+
+int backend_resume_token(struct backend *b, const char *volname, struct strbuf *token)
+{
+	CHECK_OPEN(b);
+	if (check_volname(b, volname) < 0)
+		return -EINVAL;
+	return b->ops->resume_token ? b->ops->resume_token(b, volname, token) : 0;
+}
+
+int backend_resume_abort(struct backend *b, const char *volname)
+{
+	CHECK_OPEN(b);
+	if (check_volname(b, volname) < 0)
+		return -EINVAL;
+	if (!b->ops->resume_abort)
+		return backend_fail(b, -ENOTSUP, "no resumable receives on %s storage", b->ops->type_name);
+	return b->ops->resume_abort(b, volname);
+}
+
+int backend_export_resume_start(struct backend *b, const char *volname, const char *snap, const char *token,
+				struct child *c)
+{
+	int r;
+
+	CHECK_OPEN(b);
+	if (check_volname(b, volname) < 0 || check_snap(b, "snapshot", snap) < 0)
+		return -EINVAL;
+	if (!b->ops->resume_argv)
+		return backend_fail(b, -ENOTSUP, "no resumable receives on %s storage", b->ops->type_name);
+	r = b->ops->resume_argv(b, volname, snap, token, &c->args);
+	if (r == 0)
+		r = start_export(b, c);
+	else
+		strvec_clear(&c->args);
+	return r;
 }
 
 int backend_destroy_volume(struct backend *b, const char *volname)

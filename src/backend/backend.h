@@ -108,6 +108,18 @@ struct backend_caps {
  * or package (-R, -I, and -p on zfs-fuse), which `zfs recv -F` prunes to
  * the sender's snapshots */
 #define BACKEND_EXPORT_KEEP_TARGET 0x2
+/* a raw stream (zfs send -w): encrypted data stays encrypted, the target
+ * needs no key (and cannot mount it without one); -ENOTSUP where the tool
+ * has no raw sends */
+#define BACKEND_EXPORT_RAW 0x4
+
+/* Flags of backend_import_flags(). */
+/* the stream continues an interrupted receive of the volume (an export
+ * from backend_export_resume_start()): the partial state must be there */
+#define BACKEND_IMPORT_RESUME 0x1
+/* the stream is raw (BACKEND_EXPORT_RAW): -ENOTSUP where the tool has no
+ * encryption; the received file system is not mounted (no key here) */
+#define BACKEND_IMPORT_RAW 0x2
 
 struct backend;
 
@@ -125,7 +137,7 @@ struct backend_ops {
 	int (*export_argv)(struct backend *b, const char *volname, const char *snap,
 			   const char *base, unsigned flags, struct strvec *argv);
 	int (*import)(struct backend *b, const char *volname, const char *snap,
-		      const char *base, int in_fd);
+		      const char *base, unsigned flags, int in_fd);
 	int (*free_space)(struct backend *b, uint64_t *bytes);
 	int (*destroy_volume)(struct backend *b, const char *volname);
 	int (*rollback)(struct backend *b, const char *volname, const char *snap);
@@ -134,6 +146,13 @@ struct backend_ops {
 				  const char *base, uint64_t *bytes);
 	/* may be NULL: nothing an interrupted import can leave behind */
 	int (*clean_stale)(struct backend *b, const char *volname);
+	/* may be NULL: nothing is encrypted on this type */
+	int (*encrypted)(struct backend *b, const char *volname);
+	/* may be NULL (all three): no resumable receives on this type */
+	int (*resume_token)(struct backend *b, const char *volname, struct strbuf *token);
+	int (*resume_abort)(struct backend *b, const char *volname);
+	int (*resume_argv)(struct backend *b, const char *volname, const char *snap, const char *token,
+			   struct strvec *argv);
 };
 
 struct backend {
@@ -220,6 +239,35 @@ int backend_export_start(struct backend *b, const char *volname, const char *sna
  * or removed when the import created it. in_fd is not closed. */
 int backend_import(struct backend *b, const char *volname, const char *snap,
 		   const char *base, int in_fd);
+/* backend_import with flags: BACKEND_IMPORT_RESUME (-ENOTSUP where the
+ * storage has no resume tokens; -ENOENT "no interrupted receive of '<x>'
+ * to resume" when there is none). Resumable receives: where the storage
+ * has them (zfs recv -s), every import is resumable; a failed one whose
+ * partial state the tool kept is not undone ("partial receive kept for
+ * resuming" ends the message), and an import without RESUME first
+ * discards any partial state an earlier one left (zfs recv -A). */
+int backend_import_flags(struct backend *b, const char *volname, const char *snap,
+			 const char *base, unsigned flags, int in_fd);
+/* The resume token of an interrupted receive into the volume: 1 with the
+ * token in *token, 0 when there is none or the storage has no resume
+ * tokens, -errno otherwise. */
+int backend_resume_token(struct backend *b, const char *volname, struct strbuf *token);
+/* Discard the partial state of an interrupted receive (zfs recv -A):
+ * 0 (also when there was none), -ENOTSUP without resume tokens, -errno. */
+int backend_resume_abort(struct backend *b, const char *volname);
+/* Start the export that continues an interrupted receive of volname@snap
+ * on the other side from its token (zfs send -t; c as for
+ * backend_export_start). The token comes from the receiver (hostile):
+ * -EINVAL when it is not a well-formed token (nothing ran), -ESTALE when
+ * this side refuses it or it resumes another snapshot than snap (a dry
+ * run checks; message set), -ENOTSUP without resume tokens. */
+int backend_export_resume_start(struct backend *b, const char *volname, const char *snap, const char *token,
+				struct child *c);
+/* 1 when the volume is encrypted (zfs: its `encryption` property is not
+ * "off"; a zfs without the property has none), 0 when not, -errno. Its
+ * export must then be raw (BACKEND_EXPORT_RAW): a replication stream with
+ * properties of an encrypted dataset is refused otherwise. */
+int backend_encrypted(struct backend *b, const char *volname);
 /* Destroy a volume with all its snapshots (pvesr vdisk_free; the target
  * side of a job removal). -ENOENT when the volume does not exist. */
 int backend_destroy_volume(struct backend *b, const char *volname);
@@ -247,8 +295,11 @@ int backend_estimate_send_size(struct backend *b, const char *volname, const cha
 			       const char *base, uint64_t *bytes);
 /* Remove what killed imports of the volume's guest left behind (btrfs:
  * staging directories no running import holds; zfs: nothing, a killed
- * receive leaves no dataset). Safe while other imports run. Returns 0
- * or -errno (message set). */
+ * receive leaves no dataset, but with resume tokens an interrupted full
+ * receive leaves a partial volume without snapshots: discarded, with
+ * `zfs recv -A`). Safe while other imports run. Returns 0, 1 when the
+ * volume itself was such a leftover and is gone now, or -errno (message
+ * set). */
 int backend_clean_stale(struct backend *b, const char *volname);
 /* Bytes available for new data on the storage. */
 int backend_free_space(struct backend *b, uint64_t *bytes);

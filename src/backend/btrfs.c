@@ -504,7 +504,7 @@ static int clean_stale_of(struct backend *b, const char *volname)
  * place; the writable volume copy is prepared in the staging directory
  * too and exchanged with the volume. */
 static int btrfs_import(struct backend *b, const char *volname, const char *snap,
-			const char *base, int in_fd)
+			const char *base, unsigned flags, int in_fd)
 {
 	struct strbuf dir = STRBUF_INIT, sv = STRBUF_INIT, vol = STRBUF_INIT, target = STRBUF_INIT;
 	struct strbuf p = STRBUF_INIT, err = STRBUF_INIT, msg = STRBUF_INIT, tmp = STRBUF_INIT;
@@ -512,6 +512,8 @@ static int btrfs_import(struct backend *b, const char *volname, const char *snap
 	struct strvec argv = STRVEC_INIT, now = STRVEC_INIT;
 	struct btrfs_subvol_info info;
 	int r, vol_exists, made_dir = 0, lockfd = -1, moved = 0;
+
+	(void)flags; /* no resumable receives: backend.c refuses RESUME */
 
 	r = backend_probe(b, NULL);
 	if (r < 0)

@@ -438,3 +438,79 @@ int zfs_parse_send_estimate(const char *text, uint64_t *out)
 	*out = size;
 	return 0;
 }
+
+int zfs_valid_resume_token(const char *s)
+{
+	size_t n = s ? strlen(s) : 0, k;
+
+	if (!n || n > ZFS_RESUME_TOKEN_MAX)
+		return 0;
+	/* "<version>-<checksum>-<packed length>-<payload>": decimal, then
+	 * three lower-case hex fields, the last one whole bytes */
+	k = strspn(s, "0123456789");
+	if (!k || k > 3 || s[k] != '-')
+		return 0;
+	s += k + 1;
+	for (int field = 0; field < 3; field++) {
+		k = strspn(s, "0123456789abcdef");
+		if (!k || (field < 2 && (k > 16 || s[k] != '-')))
+			return 0;
+		if (field == 2 && (s[k] || k % 2))
+			return 0;
+		s += k + 1;
+	}
+	return 1;
+}
+
+int zfs_parse_resume_property(const char *text, struct strbuf *token)
+{
+	size_t len = strlen(text);
+
+	/* `zfs get -H -o value receive_resume_token`: the token, or "-" */
+	if (len && text[len - 1] == '\n')
+		len--;
+	if (len == 1 && text[0] == '-')
+		return 0;
+	if (!len || len > ZFS_RESUME_TOKEN_MAX || memchr(text, '\n', len))
+		return -EINVAL;
+	{
+		char *v = xstrndup(text, len);
+		int ok = zfs_valid_resume_token(v);
+
+		if (ok) {
+			strbuf_reset(token);
+			strbuf_addstr(token, v);
+		}
+		free(v);
+		return ok ? 1 : -EINVAL;
+	}
+}
+
+int zfs_parse_resume_toname(const char *text, struct strbuf *toname)
+{
+	const char *pos = text, *line;
+	size_t len;
+	int r, found = 0;
+
+	/* `zfs send -nvP -t <token>` lists the token's nvlist, one
+	 * "\t<name> = <value>" line per pair; toname is the snapshot the
+	 * interrupted stream was sending */
+	while ((r = next_line(&pos, &line, &len)) > 0) {
+		size_t skip = strspn(line, " \t");
+		const char *v;
+		size_t vlen;
+
+		if (len - skip < 9 || strncmp(line + skip, "toname = ", 9))
+			continue;
+		v = line + skip + 9;
+		vlen = len - skip - 9;
+		if (found || !vlen || vlen > 512 || memchr(v, '\t', vlen) || memchr(v, ' ', vlen))
+			return -EINVAL;
+		strbuf_reset(toname);
+		strbuf_add(toname, v, vlen);
+		found = 1;
+	}
+	if (r < 0)
+		return r;
+	return found ? 0 : -EINVAL;
+}

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "backend/backend.h"
+#include "base/strbuf.h"
 #include "base/strvec.h"
 
 /* Longest line accepted from a zfs listing (dataset names are at most 256
@@ -62,5 +63,25 @@ int zfs_parse_property_size(const char *text, uint64_t *out);
  * the "full"/"incremental" lines before it are skipped. -EINVAL when there
  * is no well-formed size line. */
 int zfs_parse_send_estimate(const char *text, uint64_t *out);
+
+/* A receive resume token as OpenZFS prints it (the property
+ * receive_resume_token): "<version>-<checksum>-<length>-<payload>", a
+ * decimal version of at most 3 digits, two hex fields of at most 16
+ * digits, and a hex payload of whole bytes, lower-case, at most
+ * ZFS_RESUME_TOKEN_MAX characters in all. The token comes from the
+ * target of a replication (hostile): nothing else may reach `zfs send -t`.
+ * Returns 1 when valid. */
+#define ZFS_RESUME_TOKEN_MAX 3072
+int zfs_valid_resume_token(const char *s);
+
+/* The output of `zfs get -H -o value receive_resume_token <ds>`: "-"
+ * (no interrupted receive: returns 0), or a valid token (stored in
+ * *token, returns 1). Anything else: -EINVAL, token untouched. */
+int zfs_parse_resume_property(const char *text, struct strbuf *token);
+
+/* The output of `zfs send -nvP -t <token>` (a dry run on the sending
+ * side): the "toname = <dataset>@<snap>" line of the token's contents
+ * into *toname. -EINVAL when there is none, or more than one. */
+int zfs_parse_resume_toname(const char *text, struct strbuf *toname);
 
 #endif

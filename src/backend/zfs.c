@@ -29,20 +29,27 @@ void zfs_argv_snapshot(struct strvec *argv, const char *tool, const char *const 
 static void argv_send(struct strvec *argv, const char *tool, const struct backend_caps *caps,
 		      const char *ds, const char *snap, const char *base, unsigned flags, int dry_run)
 {
+	/* raw: the blocks as they are on disk (encrypted, compressed);
+	 * -U and -c have no say in such a stream */
+	int raw = !!(flags & BACKEND_EXPORT_RAW), noenc = caps->send_no_encrypt && !raw;
+
 	strvec_push(argv, tool);
 	strvec_push(argv, "send");
 	if (dry_run)
 		strvec_push(argv, "-nP");
+
 	if (base && (flags & BACKEND_EXPORT_KEEP_TARGET)) {
 		/* a plain incremental: -R and -p (zfs-fuse) make a stream
 		 * package, and recv -F prunes the target to the package's
 		 * snapshots; the properties came with the full stream */
-		if (caps->send_no_encrypt)
+		if (noenc)
 			strvec_push(argv, "-U");
 	} else {
-		strvec_push(argv, caps->send_no_encrypt ? "-RpU" : "-Rp");
+		strvec_push(argv, noenc ? "-RpU" : "-Rp");
 	}
-	if ((flags & BACKEND_EXPORT_COMPRESSED) && caps->send_compressed)
+	if (raw)
+		strvec_push(argv, "-w");
+	else if ((flags & BACKEND_EXPORT_COMPRESSED) && caps->send_compressed)
 		strvec_push(argv, "-c");
 	if (base) {
 		/* -I makes a stream package as well; the source has no
@@ -86,7 +93,7 @@ const char *const zfs_unsafe_props[] = { "sharenfs", "sharesmb", "exec", "setuid
 					 "zoned", "mountpoint", NULL };
 
 void zfs_argv_recv(struct strvec *argv, const char *tool, const struct backend_caps *caps,
-		   const char *ds, int filesystem)
+		   const char *ds, int filesystem, int raw)
 {
 	strvec_push(argv, tool);
 	strvec_push(argv, "recv");
@@ -94,18 +101,46 @@ void zfs_argv_recv(struct strvec *argv, const char *tool, const struct backend_c
 	/* never mount on receive (zfs-fuse takes -u though its usage text
 	 * does not list it): the properties are reset first */
 	strvec_push(argv, "-u");
+	/* resumable: an interrupted receive keeps what it got, and the
+	 * sender continues from the token (zfs_argv_send_resume) */
+	if (caps->resume_tokens)
+		strvec_push(argv, "-s");
 	if (filesystem && caps->recv_exclude_props) {
 		for (size_t i = 0; zfs_unsafe_props[i]; i++) {
 			strvec_push(argv, "-x");
 			strvec_push(argv, zfs_unsafe_props[i]);
 		}
 	}
-	if (caps->recv_exclude) {
+	/* a plain stream inherits the target's encryption; a raw one
+	 * brings its own, and zfs refuses to exclude it */
+	if (caps->recv_exclude && !raw) {
 		strvec_push(argv, "-x");
 		strvec_push(argv, "encryption");
 	}
 	strvec_push(argv, "--");
 	strvec_push(argv, ds);
+}
+
+void zfs_argv_send_resume(struct strvec *argv, const char *tool, const char *token, int dry_run)
+{
+	/* the stream's options (-c, -w, ...) are in the token; -t takes no
+	 * others. The token is validated: it never starts with '-' */
+	strvec_pushv(argv, (const char *const[]){ tool, "send", NULL });
+	if (dry_run)
+		strvec_push(argv, "-nvP");
+	strvec_push(argv, "-t");
+	strvec_push(argv, token);
+}
+
+void zfs_argv_get_resume_token(struct strvec *argv, const char *tool, const char *ds)
+{
+	strvec_pushv(argv, (const char *const[]){ tool, "get", "-H", "-o", "value", "receive_resume_token", "--",
+						  ds, NULL });
+}
+
+void zfs_argv_recv_abort(struct strvec *argv, const char *tool, const char *ds)
+{
+	strvec_pushv(argv, (const char *const[]){ tool, "recv", "-A", "--", ds, NULL });
 }
 
 void zfs_argv_inherit(struct strvec *argv, const char *tool, const char *prop, const char *ds)
@@ -458,6 +493,8 @@ static int zfs_export_argv(struct backend *b, const char *volname, const char *s
 
 	if (r < 0)
 		return r;
+	if ((flags & BACKEND_EXPORT_RAW) && !b->caps.send_raw)
+		return backend_fail(b, -ENOTSUP, "zfs here has no raw sends (send -w)");
 	dataset_of(b, volname, &ds);
 	zfs_argv_send(argv, b->tool, &b->caps, ds.buf, snap, base, flags);
 	strbuf_release(&ds);
@@ -557,11 +594,66 @@ out:
 	return r;
 }
 
+/* One property's value (zfs get -H -o value) into out, trimmed: 1, or 0
+ * when this zfs has no such property, or -errno (message set). */
+static int zfs_get_value(struct backend *b, const char *prop, const char *ds, struct strbuf *out)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	int r;
+
+	strvec_pushv(&argv, (const char *const[]){ b->tool, "get", "-H", "-o", "value", prop, "--", ds, NULL });
+	r = backend_run_status(b, &argv, out, &err);
+	if (r > 0 && not_found_text(err.buf))
+		r = backend_fail(b, -ENOENT, "volume '%s' does not exist", ds);
+	else if (r > 0 && (strstr(err.buf, "invalid property") || strstr(err.buf, "bad property")))
+		r = 0;
+	else if (r > 0)
+		r = backend_fail_tool(b, &argv, r, err.buf);
+	else if (r == 0)
+		r = 1;
+	strbuf_rtrim(out);
+	strvec_clear(&argv);
+	strbuf_release(&err);
+	return r;
+}
+
+/* An encrypted file system whose key is not loaded here (a raw replica):
+ * it cannot be mounted. */
+static int zfs_keyless(struct backend *b, const char *ds)
+{
+	struct strbuf v = STRBUF_INIT;
+	int r = b->caps.send_raw && zfs_get_value(b, "keystatus", ds, &v) > 0 && !strcmp(v.buf, "unavailable");
+
+	strbuf_release(&v);
+	return r;
+}
+
+static int zfs_encrypted(struct backend *b, const char *volname)
+{
+	struct strbuf ds = STRBUF_INIT, v = STRBUF_INIT;
+	int r = backend_probe(b, NULL);
+
+	if (r < 0)
+		return r;
+	/* no raw sends, no native encryption: nothing to ask */
+	if (!b->caps.send_raw)
+		return 0;
+	dataset_of(b, volname, &ds);
+	r = zfs_get_value(b, "encryption", ds.buf, &v);
+	if (r > 0)
+		r = strcmp(v.buf, "off") && strcmp(v.buf, "-") && v.len;
+	strbuf_release(&ds);
+	strbuf_release(&v);
+	return r;
+}
+
 /* Reset what a received file system must not keep from the stream, then
- * mount it where the storage's layout says: at the mountpoint inherited
- * from the pool dataset, if that has one. Returns 0, or -EIO with the
- * reason appended to msg. */
-static int zfs_secure_filesystem(struct backend *b, const char *ds, struct strbuf *msg)
+ * mount it where the storage's layout says (mount: not for a raw replica,
+ * which has no key here): at the mountpoint inherited from the pool
+ * dataset, if that has one. Returns 0, or -EIO with the reason appended
+ * to msg. */
+static int zfs_secure_filesystem(struct backend *b, const char *ds, int mount, struct strbuf *msg)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
@@ -591,6 +683,8 @@ static int zfs_secure_filesystem(struct backend *b, const char *ds, struct strbu
 	}
 	if (r < 0)
 		goto fail;
+	if (!mount)
+		goto out;
 	zfs_argv_get_mounted(&argv, b->tool, ds);
 	r = backend_run(b, &argv, &out);
 	strvec_clear(&argv);
@@ -639,45 +733,108 @@ static int add_reason(struct strbuf *msg, struct strbuf *why)
 	return 1;
 }
 
+/* The partial state of an interrupted receive into ds: 1 with its token,
+ * 0 none (or no resume tokens here), -errno. */
+static int zfs_partial_token(struct backend *b, const char *ds, struct strbuf *token)
+{
+	struct strbuf out = STRBUF_INIT;
+	int r;
+
+	if (!b->caps.resume_tokens)
+		return 0;
+	/* no volume (yet): no partial receive either */
+	r = zfs_get_value(b, "receive_resume_token", ds, &out);
+	if (r == -ENOENT)
+		r = 0;
+	else if (r > 0 && (r = zfs_parse_resume_property(out.buf, token)) < 0)
+		r = backend_fail(b, -EIO, "cannot parse the resume token of '%s'", ds);
+	strbuf_release(&out);
+	return r;
+}
+
+static int zfs_recv_abort(struct backend *b, const char *ds)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	int r;
+
+	zfs_argv_recv_abort(&argv, b->tool, ds);
+	r = backend_run_status(b, &argv, NULL, &err);
+	/* nothing to discard is what the caller wants */
+	if (r > 0 && (strstr(err.buf, "resumable receive state") || not_found_text(err.buf)))
+		r = 0;
+	else if (r > 0)
+		r = backend_fail_tool(b, &argv, r, err.buf);
+	strvec_clear(&argv);
+	strbuf_release(&err);
+	return r;
+}
+
+/* What must hold before a receive into ds: with base, base is there and
+ * snap is not (a failed receive rolls back to base, which would take a
+ * newer snap with it); without, the volume does not exist, unless the
+ * stream resumes a partial receive of it (partial: one is there). */
+static int zfs_import_check(struct backend *b, const char *ds, const char *snap, const char *base,
+			    int resume, int partial)
+{
+	struct strbuf name = STRBUF_INIT;
+	int r = 0;
+
+	if (resume && !partial)
+		r = backend_fail(b, -ENOENT, "no interrupted receive of '%s' to resume", ds);
+	if (r == 0 && base) {
+		strbuf_addf(&name, "%s@%s", ds, base);
+		r = zfs_exists(b, name.buf);
+		if (r == 0)
+			r = backend_fail(b, -ENOENT, "base snapshot '%s' doesn't exist", name.buf);
+	}
+	if (r >= 0 && (base || resume)) {
+		strbuf_reset(&name);
+		strbuf_addf(&name, "%s@%s", ds, snap);
+		r = zfs_exists(b, name.buf);
+		if (r > 0)
+			r = backend_fail(b, -EEXIST, "snapshot '%s' already exists", name.buf);
+	} else if (r >= 0) {
+		r = zfs_exists(b, ds);
+		if (r > 0)
+			r = backend_fail(b, -EEXIST, "volume '%s' already exists", ds);
+	}
+	strbuf_release(&name);
+	return r < 0 ? r : 0;
+}
+
 static int zfs_import(struct backend *b, const char *volname, const char *snap,
-		      const char *base, int in_fd)
+		      const char *base, unsigned flags, int in_fd)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf ds = STRBUF_INIT, name = STRBUF_INIT, err = STRBUF_INIT, msg = STRBUF_INIT;
-	struct strbuf why = STRBUF_INIT;
-	int r, failed;
+	struct strbuf why = STRBUF_INIT, token = STRBUF_INIT;
+	int resume = !!(flags & BACKEND_IMPORT_RESUME), raw = !!(flags & BACKEND_IMPORT_RAW);
+	int r, failed, partial;
 
 	r = backend_probe(b, NULL);
 	if (r < 0)
 		return r;
+	if (resume && !b->caps.resume_tokens)
+		return backend_fail(b, -ENOTSUP, "zfs has no resumable receives (recv -s)");
+	/* a zfs that can send raw streams is one with native encryption */
+	if (raw && !b->caps.send_raw)
+		return backend_fail(b, -ENOTSUP, "cannot receive a raw (encrypted) stream: zfs here has no encryption support");
 	dataset_of(b, volname, &ds);
-	if (base) {
-		strbuf_addf(&name, "%s@%s", ds.buf, base);
-		r = zfs_exists(b, name.buf);
-		if (r == 0)
-			r = backend_fail(b, -ENOENT, "base snapshot '%s' doesn't exist", name.buf);
-		if (r < 0)
-			goto out;
-		strbuf_reset(&name);
-		strbuf_addf(&name, "%s@%s", ds.buf, snap);
-		/* a failed receive rolls back to base, which would take an
-		 * existing newer snapshot with it: refuse up front */
-		r = zfs_exists(b, name.buf);
-		if (r > 0)
-			r = backend_fail(b, -EEXIST, "snapshot '%s' already exists", name.buf);
-		if (r < 0)
-			goto out;
-	} else {
-		r = zfs_exists(b, ds.buf);
-		if (r > 0)
-			r = backend_fail(b, -EEXIST, "volume '%s' already exists", ds.buf);
-		if (r < 0)
-			goto out;
-	}
+	partial = r = zfs_partial_token(b, ds.buf, &token);
+	/* a fresh stream cannot go where an earlier receive left a partial
+	 * state ("destination contains partially-complete state"): that
+	 * one's resume has been given up */
+	if (r > 0 && !resume)
+		partial = r = zfs_recv_abort(b, ds.buf);
+	if (r >= 0)
+		r = zfs_import_check(b, ds.buf, snap, base, resume, partial);
+	if (r < 0)
+		goto out;
 
 	/* -x of file system properties only where the name says it is one
 	 * (a zvol would refuse them); the reset below covers every case */
-	zfs_argv_recv(&argv, b->tool, &b->caps, ds.buf, !strncmp(volname, "subvol-", 7));
+	zfs_argv_recv(&argv, b->tool, &b->caps, ds.buf, !strncmp(volname, "subvol-", 7), raw);
 	r = backend_run_stdin(b, &argv, in_fd, &err);
 	if (r < 0)
 		goto out;
@@ -688,7 +845,6 @@ static int zfs_import(struct backend *b, const char *volname, const char *snap,
 	} else {
 		/* the stream is untrusted: it must have brought exactly the
 		 * snapshot the caller asked for */
-		strbuf_reset(&name);
 		strbuf_addf(&name, "%s@%s", ds.buf, snap);
 		r = zfs_exists(b, name.buf);
 		if (r == 0)
@@ -705,12 +861,18 @@ static int zfs_import(struct backend *b, const char *volname, const char *snap,
 
 		if (zfs_check_tree(b, ds.buf, &filesystem, &why) < 0)
 			failed = add_reason(&msg, &why);
-		if (filesystem && zfs_secure_filesystem(b, ds.buf, &why) < 0)
+		if (filesystem && zfs_secure_filesystem(b, ds.buf, !raw, &why) < 0)
 			failed = add_reason(&msg, &why);
 	}
 	r = 0;
 	if (failed) {
-		zfs_undo_import(b, ds.buf, base, 1, &msg);
+		/* an interrupted receive whose partial state zfs kept: the
+		 * sender resumes it, the volume (base) is unchanged */
+		partial = zfs_partial_token(b, ds.buf, &token) > 0;
+		if (partial)
+			strbuf_addstr(&msg, "; partial receive kept for resuming");
+		else
+			zfs_undo_import(b, ds.buf, base, 1, &msg);
 		r = backend_fail(b, -EIO, "cannot import '%s': %s", ds.buf, msg.buf);
 	}
 out:
@@ -720,6 +882,107 @@ out:
 	strbuf_release(&err);
 	strbuf_release(&msg);
 	strbuf_release(&why);
+	strbuf_release(&token);
+	return r;
+}
+
+static int zfs_resume_token(struct backend *b, const char *volname, struct strbuf *token)
+{
+	struct strbuf ds = STRBUF_INIT;
+	int r = backend_probe(b, NULL);
+
+	if (r < 0)
+		return r;
+	dataset_of(b, volname, &ds);
+	r = zfs_partial_token(b, ds.buf, token);
+	strbuf_release(&ds);
+	return r;
+}
+
+static int zfs_resume_abort(struct backend *b, const char *volname)
+{
+	struct strbuf ds = STRBUF_INIT;
+	int r = backend_probe(b, NULL);
+
+	if (r < 0)
+		return r;
+	if (!b->caps.resume_tokens)
+		return backend_fail(b, -ENOTSUP, "zfs has no resumable receives (recv -s)");
+	dataset_of(b, volname, &ds);
+	r = zfs_recv_abort(b, ds.buf);
+	strbuf_release(&ds);
+	return r;
+}
+
+/* The sender's side of a resume: the token must be one this zfs takes,
+ * for exactly volname@snap (a dry run lists its contents). */
+static int zfs_resume_argv(struct backend *b, const char *volname, const char *snap, const char *token,
+			   struct strvec *argv)
+{
+	struct strvec dry = STRVEC_INIT;
+	struct strbuf ds = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT, toname = STRBUF_INIT;
+	int r;
+
+	if (!zfs_valid_resume_token(token))
+		return backend_fail(b, -EINVAL, "invalid resume token '%.40s%s'", token ? token : "",
+				    token && strlen(token) > 40 ? "..." : "");
+	r = backend_probe(b, NULL);
+	if (r < 0)
+		return r;
+	if (!b->caps.resume_tokens)
+		return backend_fail(b, -ENOTSUP, "zfs has no resumable sends (send -t)");
+	dataset_of(b, volname, &ds);
+	strbuf_addf(&ds, "@%s", snap);
+	zfs_argv_send_resume(&dry, b->tool, token, 1);
+	r = backend_run_status(b, &dry, &out, &err);
+	if (r > 0) {
+		backend_fail_tool(b, &dry, r, err.buf);
+		strbuf_reset(&out);
+		strbuf_add(&out, b->errmsg.buf, b->errmsg.len);
+		r = backend_fail(b, -ESTALE, "resume token refused: %s", out.buf);
+	} else if (r == 0) {
+		/* some versions print the contents on stderr */
+		strbuf_addstr(&out, err.buf);
+		if (zfs_parse_resume_toname(out.buf, &toname) < 0)
+			r = backend_fail(b, -ESTALE, "resume token refused: no snapshot name in its contents");
+		else if (strcmp(toname.buf, ds.buf))
+			r = backend_fail(b, -ESTALE, "resume token is for '%.300s', not '%s'", toname.buf, ds.buf);
+	}
+	if (r == 0)
+		zfs_argv_send_resume(argv, b->tool, token, 0);
+	strvec_clear(&dry);
+	strbuf_release(&ds);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	strbuf_release(&toname);
+	return r;
+}
+
+/* A partial receive of a full stream: the volume exists, holds a resume
+ * token and no snapshot. It is no replica (a later run sends the full
+ * stream again): discarded. 1 when it was one and is gone, 0, -errno. */
+static int zfs_partial_full(struct backend *b, const char *ds)
+{
+	struct backend_snapshot_list snaps = BACKEND_SNAPSHOT_LIST_INIT;
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf token = STRBUF_INIT, text = STRBUF_INIT;
+	int r = backend_probe(b, NULL);
+
+	if (r == 0)
+		r = zfs_partial_token(b, ds, &token);
+	if (r > 0) {
+		zfs_argv_list_snapshots(&argv, b->tool, &b->caps, ds);
+		r = backend_run(b, &argv, &text);
+		if (r == 0 && (b->caps.list_parsable ? zfs_parse_snapshot_list(text.buf, ds, &snaps)
+						     : zfs_parse_snapshot_get(text.buf, ds, &snaps)) < 0)
+			r = backend_fail(b, -EIO, "cannot parse the snapshot list of '%s'", ds);
+		if (r == 0 && !snaps.nr && (r = zfs_recv_abort(b, ds)) == 0)
+			r = zfs_exists(b, ds) == 0 ? 1 : 0;
+	}
+	backend_snapshot_list_clear(&snaps);
+	strvec_clear(&argv);
+	strbuf_release(&token);
+	strbuf_release(&text);
 	return r;
 }
 
@@ -736,6 +999,11 @@ static int zfs_clean_stale(struct backend *b, const char *volname)
 	int r;
 
 	dataset_of(b, volname, &ds);
+	r = zfs_partial_full(b, ds.buf);
+	if (r != 0) {
+		strbuf_release(&ds);
+		return r;
+	}
 	for (size_t i = 0; zfs_unsafe_props[i]; i++)
 		strbuf_addf(&props, "%s%s", i ? "," : "", zfs_unsafe_props[i]);
 	strbuf_addstr(&props, ",canmount");
@@ -747,7 +1015,7 @@ static int zfs_clean_stale(struct backend *b, const char *volname)
 	else if (r > 0)
 		r = backend_fail_tool(b, &argv, r, err.buf);
 	else if (r == 0 && strstr(out.buf, "received") &&
-		 (r = zfs_secure_filesystem(b, ds.buf, &msg)) < 0)
+		 (r = zfs_secure_filesystem(b, ds.buf, !zfs_keyless(b, ds.buf), &msg)) < 0)
 		r = backend_fail(b, -EIO, "cannot reset the received properties of '%s': %s", ds.buf, msg.buf);
 	strvec_clear(&argv);
 	strbuf_release(&ds);
@@ -887,4 +1155,8 @@ const struct backend_ops backend_zfs_ops = {
 	.rollback = zfs_rollback,
 	.estimate_send_size = zfs_estimate_send_size,
 	.clean_stale = zfs_clean_stale,
+	.encrypted = zfs_encrypted,
+	.resume_token = zfs_resume_token,
+	.resume_abort = zfs_resume_abort,
+	.resume_argv = zfs_resume_argv,
 };

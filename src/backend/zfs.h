@@ -10,7 +10,7 @@
 /* zfs snapshot ds1@snap ds2@snap ... (one atomic call) */
 void zfs_argv_snapshot(struct strvec *argv, const char *tool, const char *const *datasets,
 		       size_t n, const char *snap);
-/* zfs send -Rp[U] [-c] [-I ds@base] -- ds@snap: a replication stream, as
+/* zfs send -Rp[U] [-w | -c] [-I ds@base] -- ds@snap: a replication stream, as
  * pvesr's `zfs send -RpvU` minus the progress output; -U only where the
  * tool has it, -c only when asked for and available. */
 void zfs_argv_send(struct strvec *argv, const char *tool, const struct backend_caps *caps,
@@ -22,12 +22,20 @@ void zfs_argv_send_estimate(struct strvec *argv, const char *tool, const struct 
 /* zfs get -H[p] -o value <property> -- name (-p where caps->get_parsable) */
 void zfs_argv_get_size(struct strvec *argv, const char *tool, const struct backend_caps *caps,
 		       const char *property, const char *name);
-/* zfs recv -F -u [-x <prop> for each of zfs_unsafe_props] [-x encryption]
- * -- ds: never mounted by the receive; the -x list (filesystems only,
+/* zfs recv -F -u [-s] [-x <prop> for each of zfs_unsafe_props] [-x encryption (not raw)]
+ * -- ds: never mounted by the receive; -s (resumable) where
+ * caps->resume_tokens; the -x list (filesystems only,
  * where caps->recv_exclude_props) keeps the stream's values of the
  * properties that place, share or execute out from the start */
 void zfs_argv_recv(struct strvec *argv, const char *tool, const struct backend_caps *caps,
-		   const char *ds, int filesystem);
+		   const char *ds, int filesystem, int raw);
+/* zfs send [-nvP] -t <token>: the rest of an interrupted stream (or,
+ * dry_run, the token's contents and size); token: zfs_valid_resume_token */
+void zfs_argv_send_resume(struct strvec *argv, const char *tool, const char *token, int dry_run);
+/* zfs get -H -o value receive_resume_token -- ds */
+void zfs_argv_get_resume_token(struct strvec *argv, const char *tool, const char *ds);
+/* zfs recv -A -- ds: discard an interrupted receive's partial state */
+void zfs_argv_recv_abort(struct strvec *argv, const char *tool, const char *ds);
 /* The inheritable properties a received stream must not choose: where a
  * file system is mounted, whether it is shared, what may execute from it
  * (NULL-terminated; mountpoint last: resetting it may mount) */

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend/backend.h"
 #include "base/log.h"
 #include "base/strbuf.h"
 #include "base/strvec.h"
@@ -39,6 +40,7 @@
 #include "config/volrepcfg.h"
 #include "engine/remote.h"
 #include "exec/spawn.h"
+#include "transport/direct.h"
 #include "transport/ssh.h"
 #include "transport/transport.h"
 
@@ -126,6 +128,44 @@ static void check_datacenter(struct report *rp, const struct context *ctx)
 	strbuf_release(&e);
 }
 
+/* migration-type insecure: the streams leave ssh. With a network, this
+ * node (as a target) needs an address in it to listen on: tried (its
+ * nodes.cfg address first, as the one sources reach it at). */
+static void check_direct(struct report *rp, const struct volrep_cfg *vc, const struct cluster_node *self)
+{
+	struct direct_listener l = DIRECT_LISTENER_INIT;
+	struct strbuf err = STRBUF_INIT;
+
+	if (!vc->migration_network[0]) {
+		add(rp, CHECK_OK, "migration", "insecure: streams unencrypted over direct TCP to each target's "
+		    "address (no migration-network)");
+		return;
+	}
+	if (direct_listen(&l, vc->migration_network, self ? self->address : NULL, &err) == 0)
+		add(rp, CHECK_OK, "migration", "insecure: streams unencrypted over direct TCP on %s (this node "
+		    "listens on %s as a target)", vc->migration_network, l.addr);
+	else
+		add(rp, CHECK_ERROR, "migration", "%s: this node cannot be a target of the direct data path",
+		    err.buf);
+	direct_close(&l);
+	strbuf_release(&err);
+}
+
+/* What the storage's zfs can do beyond the basics (docs/storage.md):
+ * features that are off are fine, the line only says so. */
+static void zfs_features(struct report *rp, const char *what, const char *pool)
+{
+	struct backend b = BACKEND_INIT;
+	struct backend_storage bs = { .type = BACKEND_ZFSPOOL, .pool = pool };
+	struct backend_caps caps;
+
+	if (backend_open(&b, &bs) == 0 && backend_probe(&b, &caps) == 0)
+		add(rp, CHECK_OK, what, "resumable receives %s, raw sends %s",
+		    caps.resume_tokens ? "on" : "off (zfs has no resume tokens)",
+		    caps.send_raw ? "on" : "off (zfs has no send -w)");
+	backend_close(&b);
+}
+
 static void check_storages(struct report *rp, const struct cluster_config *cc, const char *node)
 {
 	for (size_t i = 0; i < cc->storages.nr; i++) {
@@ -147,9 +187,10 @@ static void check_storages(struct report *rp, const struct cluster_config *cc, c
 			struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 			int code = run_capture(argv, NULL, 0, &out, &err, 65536);
 
-			if (code == 0)
+			if (code == 0) {
 				add(rp, CHECK_OK, what.buf, "zfs dataset '%s' present", st->pool);
-			else
+				zfs_features(rp, what.buf, st->pool);
+			} else
 				add(rp, CHECK_ERROR, what.buf, "zfs dataset '%s' not found on this node%s%.*s",
 				    st->pool, err.len ? ": " : "", (int)strcspn(err.buf, "\n"), err.buf);
 			strbuf_release(&out);
@@ -285,6 +326,8 @@ int cmd_check(int argc, char **argv, struct context *ctx)
 
 		if (volrep_cfg_load(&vc, ctx->config_dir, &e) < 0)
 			add(&rp, CHECK_ERROR, VOLREP_CFG_NAME, "%s", e.buf);
+		else if (vc.migration_insecure)
+			check_direct(&rp, &vc, nodes_cfg_find(&cc.nodes, ctx->node));
 		strbuf_release(&e);
 	}
 	check_datacenter(&rp, ctx);

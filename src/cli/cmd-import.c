@@ -13,12 +13,14 @@
 
 #include "backend/backend.h"
 #include "backend/types.h"
+#include "base/cidr.h"
 #include "base/log.h"
 #include "cli/cmds.h"
 #include "cli/commands.h"
 #include "cli/volume-spec.h"
 #include "config/guest.h"
 #include "exec/wire.h"
+#include "transport/direct.h"
 
 /* A receive (zfs recv -F, a rollback first) into a volume of a guest that
  * runs on this node would overwrite its live data: refused, as
@@ -114,14 +116,31 @@ static void *decode_thread(void *arg)
 	return NULL;
 }
 
-/* Take "--compress CODEC" out of argv (in place). 0, or -1 after the
- * message for a bad value. */
-static int take_compress(int *argc, char **argv, enum wire_codec *codec)
+/* What the import does besides a plain receive (taken out of argv). */
+enum import_mode {
+	IMPORT_RECEIVE,      /* receive the stream on stdin */
+	IMPORT_RESUME,       /* --resume: it continues an interrupted receive */
+	IMPORT_QUERY_TOKEN,  /* --resume-token: print the partial receive's token */
+	IMPORT_ABORT_RESUME, /* --abort-resume: discard the partial receive */
+};
+
+/* Take "--compress CODEC", "--raw" (a raw stream of an encrypted
+ * volume), "--direct NET" and the resume options out of argv (in
+ * place). 0, or -1 after the message for a bad value. */
+static int take_options(int *argc, char **argv, enum wire_codec *codec, enum import_mode *mode, int *raw,
+			const char **direct)
 {
+	static const char *const modes[] = { [IMPORT_RESUME] = "--resume", [IMPORT_QUERY_TOKEN] = "--resume-token",
+					     [IMPORT_ABORT_RESUME] = "--abort-resume" };
 	int j = 0;
 
 	*codec = WIRE_NONE;
+	*mode = IMPORT_RECEIVE;
+	*raw = 0;
+	*direct = NULL;
 	for (int i = 0; i < *argc; i++) {
+		int m = 0;
+
 		if (!strcmp(argv[i], "--")) {
 			while (i < *argc)
 				argv[j++] = argv[i++];
@@ -134,6 +153,28 @@ static int take_compress(int *argc, char **argv, enum wire_codec *codec)
 			i++;
 			continue;
 		}
+		if (!strcmp(argv[i], "--direct")) {
+			struct cidr net;
+
+			if (i + 1 >= *argc || cidr_parse(argv[i + 1], &net) < 0)
+				return error("invalid --direct '%s': expected a network address/prefix, e.g. 10.1.0.0/24",
+					     i + 1 < *argc ? argv[i + 1] : "");
+			*direct = argv[++i];
+			continue;
+		}
+		if (!strcmp(argv[i], "--raw")) {
+			*raw = 1;
+			continue;
+		}
+		for (int k = IMPORT_RESUME; k <= IMPORT_ABORT_RESUME && !m; k++)
+			if (!strcmp(argv[i], modes[k]))
+				m = k;
+		if (m && *mode != IMPORT_RECEIVE && *mode != (enum import_mode)m)
+			return error("'%s' and '%s' exclude each other", modes[*mode], argv[i]);
+		if (m) {
+			*mode = (enum import_mode)m;
+			continue;
+		}
 		argv[j++] = argv[i];
 	}
 	*argc = j;
@@ -141,14 +182,19 @@ static int take_compress(int *argc, char **argv, enum wire_codec *codec)
 	return 0;
 }
 
-static int import_stream(struct backend *b, const struct volume_spec *spec, enum wire_codec codec)
+static int import_stream(struct backend *b, const struct volume_spec *spec, enum wire_codec codec,
+			 unsigned flags, int in_fd)
 {
-	struct decoder d = { .codec = codec, .in = STDIN_FILENO };
+	struct decoder d = { .codec = codec, .in = in_fd };
 	pthread_t th;
 	int fds[2], r;
 
-	if (codec == WIRE_NONE)
-		return backend_import(b, spec->volname, spec->snapshot, spec->base, STDIN_FILENO);
+	if (codec == WIRE_NONE) {
+		r = backend_import_flags(b, spec->volname, spec->snapshot, spec->base, flags, in_fd);
+		if (r < 0)
+			error("%s", backend_errmsg(b));
+		return r;
+	}
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		error("cannot create a pipe: %s", strerror(errno));
 		return -EIO;
@@ -160,7 +206,7 @@ static int import_stream(struct backend *b, const struct volume_spec *spec, enum
 		error("cannot start the decoder");
 		return -EIO;
 	}
-	r = backend_import(b, spec->volname, spec->snapshot, spec->base, fds[0]);
+	r = backend_import_flags(b, spec->volname, spec->snapshot, spec->base, flags, fds[0]);
 	close(fds[0]);
 	if (r < 0) {
 		/* the decoder may be blocked reading stdin: not waited for
@@ -180,15 +226,83 @@ static int import_stream(struct backend *b, const struct volume_spec *spec, enum
 	return 0;
 }
 
+/* --resume-token / --abort-resume: no stream; one line on stdout
+ * ("resume-token <token>" or "resume-token -", "aborted '<volid>'"). */
+static int resume_query(struct backend *b, const struct volume_spec *spec, enum import_mode mode,
+			const char *volid)
+{
+	struct strbuf token = STRBUF_INIT;
+	int r;
+
+	if (mode == IMPORT_QUERY_TOKEN) {
+		r = backend_resume_token(b, spec->volname, &token);
+		if (r >= 0)
+			printf("resume-token %s\n", r > 0 ? token.buf : "-");
+	} else {
+		r = backend_resume_abort(b, spec->volname);
+		if (r >= 0)
+			printf("aborted '%s'\n", volid);
+	}
+	if (r < 0)
+		error("%s", backend_errmsg(b));
+	strbuf_release(&token);
+	return r;
+}
+
+/* The server side of the ssh connection we run under (sshd sets
+ * SSH_CONNECTION "client port server port"): the address the source
+ * reached this node at, preferred for the direct data path. */
+static const char *ssh_server_ip(char *buf, size_t size)
+{
+	const char *s = getenv("SSH_CONNECTION"), *p = s;
+
+	for (int field = 0; p && field < 2; field++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (!p || !*p)
+		return NULL;
+	snprintf(buf, size, "%.*s", (int)strcspn(p, " "), p);
+	return buf;
+}
+
+/* --direct NET: listen, tell the source where (one line on stdout),
+ * take its one connection. The stream's fd, or -1 after the message. */
+static int open_direct(const char *network)
+{
+	struct direct_listener l = DIRECT_LISTENER_INIT;
+	struct strbuf err = STRBUF_INIT, line = STRBUF_INIT;
+	char ip[64];
+	int fd = direct_listen(&l, network, ssh_server_ip(ip, sizeof(ip)), &err);
+
+	if (fd == 0) {
+		direct_announce(&l, &line);
+		printf("%s\n", line.buf);
+		fflush(stdout);
+		fd = direct_accept(&l, DIRECT_ACCEPT_TIMEOUT_MS, DIRECT_TOKEN_TIMEOUT_MS, &err);
+	}
+	if (fd < 0) {
+		error("%s", err.buf);
+		fd = -1;
+	}
+	direct_close(&l);
+	strbuf_release(&err);
+	strbuf_release(&line);
+	return fd;
+}
+
 int cmd_import(int argc, char **argv, struct context *ctx)
 {
 	struct volume_spec spec;
 	struct backend b = BACKEND_INIT;
 	enum wire_codec codec;
+	enum import_mode mode;
 	char *volid;
-	int r;
+	const char *direct;
+	int r, raw, in_fd = STDIN_FILENO;
 
-	if (take_compress(&argc, argv, &codec) < 0)
+	if (take_options(&argc, argv, &codec, &mode, &raw, &direct) < 0)
 		return EXIT_USAGE;
 	if (check_not_local(argc, argv, ctx) < 0)
 		return EXIT_USAGE;
@@ -196,15 +310,20 @@ int cmd_import(int argc, char **argv, struct context *ctx)
 	if (r)
 		return r;
 	volid = backend_volid(&b, spec.volname);
-	if (codec == WIRE_NONE) {
-		r = backend_import(&b, spec.volname, spec.snapshot, spec.base, STDIN_FILENO);
-		if (r < 0)
-			error("%s", backend_errmsg(&b));
+	if (mode == IMPORT_QUERY_TOKEN || mode == IMPORT_ABORT_RESUME) {
+		r = resume_query(&b, &spec, mode, volid);
 	} else {
-		r = import_stream(&b, &spec, codec);
+		if (direct && (in_fd = open_direct(direct)) < 0)
+			r = -EIO;
+		else
+			r = import_stream(&b, &spec, codec,
+					  (mode == IMPORT_RESUME ? BACKEND_IMPORT_RESUME : 0) |
+					  (raw ? BACKEND_IMPORT_RAW : 0), in_fd);
+		if (in_fd > STDIN_FILENO)
+			close(in_fd);
+		if (r >= 0)
+			printf("successfully imported '%s'\n", volid);
 	}
-	if (r >= 0)
-		printf("successfully imported '%s'\n", volid);
 	free(volid);
 	backend_close(&b);
 	if (r == -EINVAL)

@@ -94,7 +94,7 @@ int cmd_create_local_job(int argc, char **argv, struct context *ctx)
 		{ "schedule", OPT_VALUE, NULL }, { "rate", OPT_VALUE, NULL },
 		{ "comment", OPT_VALUE, NULL }, { "disable", OPT_BOOL, NULL },
 		{ "source", OPT_VALUE, NULL }, { "remove_job", OPT_VALUE, NULL },
-		{ "compress", OPT_VALUE, NULL }, { "keep", OPT_VALUE, NULL },
+		{ "compress", OPT_VALUE, NULL }, { "keep", OPT_VALUE, NULL }, { "raw", OPT_BOOL, NULL },
 		{ NULL, OPT_VALUE, NULL },
 	};
 	struct strvec pos = STRVEC_INIT;
@@ -137,7 +137,7 @@ int cmd_update(int argc, char **argv, struct context *ctx)
 		{ "schedule", OPT_VALUE, NULL }, { "rate", OPT_VALUE, NULL },
 		{ "comment", OPT_VALUE, NULL }, { "disable", OPT_BOOL, NULL },
 		{ "source", OPT_VALUE, NULL }, { "remove_job", OPT_VALUE, NULL },
-		{ "compress", OPT_VALUE, NULL }, { "keep", OPT_VALUE, NULL },
+		{ "compress", OPT_VALUE, NULL }, { "keep", OPT_VALUE, NULL }, { "raw", OPT_BOOL, NULL },
 		{ "delete", OPT_VALUE, NULL }, { "digest", OPT_VALUE, NULL },
 		{ "target", OPT_VALUE, NULL },
 		{ NULL, OPT_VALUE, NULL },

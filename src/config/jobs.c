@@ -227,6 +227,14 @@ int job_set_option(struct repl_job *job, const char *key, const char *value, str
 			return -EINVAL;
 		}
 		job->keep = (unsigned)v;
+	} else if (!strcmp(key, "raw")) {
+		/* volrep's own: zfs send -w even where the data is not
+		 * encrypted (encrypted datasets are always sent raw) */
+		if (strcmp(value, "0") && strcmp(value, "1")) {
+			strbuf_addf(err, "invalid raw '%s' - type check ('boolean') failed: expected 0 or 1", value);
+			return -EINVAL;
+		}
+		job->raw = value[0] == '1';
 	} else if (!strcmp(key, "comment")) {
 		if (utf8_chars(value) > JOB_COMMENT_MAX) {
 			strbuf_addf(err, "invalid comment - value may only be %d characters long", JOB_COMMENT_MAX);
@@ -272,6 +280,8 @@ int job_delete_option(struct repl_job *job, const char *key, struct strbuf *err)
 		set_str(&job->compress, NULL);
 	} else if (!strcmp(key, "keep")) {
 		job->keep = 0;
+	} else if (!strcmp(key, "raw")) {
+		job->raw = 0;
 	} else if (!strcmp(key, "disable")) {
 		job->disable = 0;
 	} else if (!strcmp(key, "remove_job")) {
@@ -556,6 +566,8 @@ int jobs_cfg_format(const struct jobs_cfg *jc, struct strbuf *out, struct strbuf
 			snprintf(kb, sizeof(kb), "%u", job->keep);
 			sc_section_set(s, "keep", kb);
 		}
+		if (job->raw)
+			sc_section_set(s, "raw", "1");
 		if (job->rate)
 			sc_section_set(s, "rate", job->rate);
 		if (job->remove_job)

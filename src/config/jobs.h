@@ -50,6 +50,7 @@ struct repl_job {
 	char *source;      /* NULL when unset */
 	char *compress;    /* "none", "zstd", "lz4"; NULL: the node's default */
 	unsigned keep;     /* older replication snapshots kept on the target (0: pvesr's one) */
+	int raw;           /* 1: always raw sends (zfs send -w); 0: raw only for encrypted datasets */
 	unsigned line;     /* header line in the file, 0 for new jobs */
 };
 

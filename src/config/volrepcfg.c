@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "base/cidr.h"
 #include "base/fileio.h"
 #include "base/parse-util.h"
 #include "cluster/store.h"
@@ -33,6 +34,8 @@ enum cfg_key {
 	K_COMPRESS,
 	K_COMPRESS_LEVEL,
 	K_SSH_CIPHER,
+	K_MIGRATION_TYPE,
+	K_MIGRATION_NETWORK,
 	K_COUNT
 };
 
@@ -71,6 +74,12 @@ static const struct {
 	[K_SSH_CIPHER] = { "ssh-cipher", "auto|default|NAME",
 			   "ssh cipher of replication streams: auto (AES-GCM with AES instructions, else "
 			   "ChaCha20-Poly1305), default (ssh's choice) or an OpenSSH cipher name" },
+	[K_MIGRATION_TYPE] = { "migration-type", "secure|insecure",
+			       "replication streams through ssh (secure) or over a direct, unencrypted TCP "
+			       "connection (insecure; control stays on ssh)" },
+	[K_MIGRATION_NETWORK] = { "migration-network", "CIDR",
+				  "network of the direct connections (insecure), e.g. 10.1.0.0/24; none: the "
+				  "target's address" },
 };
 
 static const char *const compress_names[] = { "none", "zstd", "lz4" };
@@ -378,6 +387,21 @@ static int set_value(struct volrep_cfg *cfg, int k, const char *value, struct st
 			goto range;
 		cfg->compress_level = (unsigned)u;
 		return 0;
+	case K_MIGRATION_TYPE:
+		if (strcmp(value, "secure") && strcmp(value, "insecure"))
+			goto range;
+		cfg->migration_insecure = !strcmp(value, "insecure");
+		return 0;
+	case K_MIGRATION_NETWORK: {
+		struct cidr net;
+
+		if (cidr_parse(value, &net) < 0)
+			goto range;
+		/* canonical: the network itself, host bits cleared */
+		memset(cfg->migration_network, 0, sizeof(cfg->migration_network));
+		cidr_format(&net, cfg->migration_network, sizeof(cfg->migration_network));
+		return 0;
+	}
 	case K_SSH_CIPHER:
 		/* [a-z0-9.@-], not starting with '-' (as ssh_valid_cipher) */
 		if (!*value || strlen(value) >= sizeof(cfg->ssh_cipher) || value[0] == '-' ||
@@ -550,6 +574,10 @@ void volrep_cfg_format(const struct volrep_cfg *cfg, struct strbuf *out)
 		strbuf_addf(out, "%s %u\n", keys[K_COMPRESS_LEVEL].name, cfg->compress_level);
 	if (strcmp(cfg->ssh_cipher, "auto"))
 		strbuf_addf(out, "%s %s\n", keys[K_SSH_CIPHER].name, cfg->ssh_cipher);
+	if (cfg->migration_insecure)
+		strbuf_addf(out, "%s insecure\n", keys[K_MIGRATION_TYPE].name);
+	if (cfg->migration_network[0])
+		strbuf_addf(out, "%s %s\n", keys[K_MIGRATION_NETWORK].name, cfg->migration_network);
 }
 
 void volrep_cfg_describe(struct strbuf *out)
@@ -573,6 +601,8 @@ void volrep_cfg_describe(struct strbuf *out)
 		[K_COMPRESS] = "none",
 		[K_COMPRESS_LEVEL] = "3",
 		[K_SSH_CIPHER] = "auto",
+		[K_MIGRATION_TYPE] = "secure",
+		[K_MIGRATION_NETWORK] = "none",
 	};
 
 	for (int k = 0; k < K_COUNT; k++) {

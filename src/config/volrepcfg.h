@@ -89,6 +89,10 @@ struct volrep_cfg {
 	unsigned compress;       /* jobs' default codec on the wire: 0 none, 1 zstd, 2 lz4 (exec/wire.h) */
 	unsigned compress_level; /* zstd level 1..19 */
 	char ssh_cipher[65];     /* "auto", "default" or an OpenSSH cipher name */
+	/* the direct data path (transport/direct.h): 1 = migration-type
+	 * insecure; its network ("" = the target's address) */
+	unsigned migration_insecure;
+	char migration_network[64];
 };
 
 /* Parse a metrics-listen value: "A.B.C.D:PORT" or "[IPV6]:PORT", port

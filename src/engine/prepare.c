@@ -246,8 +246,17 @@ int prepare_volumes(struct storemap *sm, const struct strvec *volids, const char
 			r = storemap_get(sm, sid, &b, err);
 		/* what a killed import left (btrfs staging) goes first: the
 		 * run that follows must find a clean volume */
-		if (r == 0 && backend_clean_stale(b, volname) < 0)
-			elog_printf(log, "cleanup of interrupted imports failed: %s", backend_errmsg(b));
+		if (r == 0) {
+			int c = backend_clean_stale(b, volname);
+
+			if (c < 0)
+				elog_printf(log, "cleanup of interrupted imports failed: %s", backend_errmsg(b));
+			/* the volume was a partial receive, gone now: absent */
+			if (c > 0) {
+				elog_printf(log, "discarded the partial receive of an interrupted full sync of %s", volid);
+				continue;
+			}
+		}
 		if (r == 0) {
 			r = backend_list_snapshots(b, volname, &snaps);
 			if (r < 0)

@@ -77,7 +77,8 @@ int prepare_select(const struct backend_snapshot_list *snaps, const char *jobid,
  * snapshots, delete the stale ones where allowed (logging pvesr's
  * "delete stale replication snapshot '<snap>' on <volid>"; a failed
  * delete is logged and not fatal) and put the remaining snapshots into
- * *out (every volume gets an entry). Volumes where a stale snapshot was
+ * *out (every volume gets an entry, but one that was only the partial
+ * state of an interrupted full receive, discarded by backend_clean_stale()). Volumes where a stale snapshot was
  * deleted are appended to cleaned (may be NULL). Returns 0, or -errno
  * with the message in err when a storage or snapshot list failed. */
 int prepare_volumes(struct storemap *sm, const struct strvec *volids, const char *jobid,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "base/cidr.h"
 #include "base/fileio.h"
 #include "base/log.h"
 #include "base/sanitize.h"
@@ -27,10 +28,12 @@
 #include "engine/plan.h"
 #include "engine/prepare.h"
 #include "engine/remote.h"
+#include "engine/resume.h"
 #include "engine/storemap.h"
 #include "engine/xferslot.h"
 #include "exec/ratelimit.h"
 #include "exec/relay.h"
+#include "transport/direct.h"
 #include "transport/ssh.h"
 #include "notify/notify.h"
 #include "state/state.h"
@@ -65,6 +68,9 @@ struct run {
 	uint64_t bytes;          /* streamed to the target by this run */
 	enum wire_codec codec;   /* on the wire: the job's compress, else the node's */
 	int codec_level;
+	/* migration-type insecure: the streams' network (transport/direct.h),
+	 * "" = through ssh */
+	char direct_net[64];
 };
 
 void guest_lock_path(struct strbuf *sb, const char *state_dir, uint32_t vmid)
@@ -248,6 +254,28 @@ static void set_cipher(struct run *run, const char *cfg_cipher)
 	strbuf_release(&cpu);
 }
 
+/* volrep.cfg migration-type insecure: the network of the direct data
+ * path, the target's own address (a /32 or /128) when none is set. */
+static int set_direct(struct run *run, const struct volrep_cfg *cfg, struct strbuf *err)
+{
+	struct cidr net;
+
+	run->direct_net[0] = '\0';
+	if (!cfg->migration_insecure)
+		return 0;
+	if (cfg->migration_network[0]) {
+		snprintf(run->direct_net, sizeof(run->direct_net), "%s", cfg->migration_network);
+		return 0;
+	}
+	if (!run->t.address || cidr_parse(run->t.address, &net) < 0) {
+		strbuf_addf(err, "migration-type insecure: the address '%s' of node '%s' is not an IP address - set "
+			    "migration-network in volrep.cfg", run->t.address ? run->t.address : "", run->job->target);
+		return -EINVAL;
+	}
+	cidr_format(&net, run->direct_net, sizeof(run->direct_net));
+	return 0;
+}
+
 static int open_transport(struct run *run, struct strbuf *err)
 {
 	int r;
@@ -273,7 +301,10 @@ static int open_transport(struct run *run, struct strbuf *err)
 			run->codec = WIRE_NONE;
 		run->codec_level = (int)cfg.compress_level;
 		set_cipher(run, cfg.ssh_cipher);
-		run->t_open = 1;
+		r = set_direct(run, &cfg, err);
+		run->t_open = r == 0;
+		if (r < 0)
+			transport_release(&run->t);
 	}
 	return r;
 }
@@ -445,15 +476,19 @@ static void show_progress(const struct relay_progress *p, void *data)
 /* How long an export whose reader went away may take to notice it. */
 #define EXPORT_STOP_WAIT_MS 3000
 
-/* export volid@snap (from base) | rate limit | target: volrep import */
+/* export volid@snap (from base) | rate limit | target: volrep import;
+ * with token: the rest of an interrupted stream (zfs send -t | import
+ * --resume). -ESTALE when this side refuses the token, -ETIMEDOUT when
+ * the stream stalled (message in err in every case). */
 static int transfer(struct run *run, const struct guest_volume *v, const char *base, uint64_t rate,
-		    struct strbuf *err)
+		    const char *token, unsigned flags, struct strbuf *err)
 {
 	struct child c = CHILD_INIT;
 	struct relay_opts ro = RELAY_OPTS_INIT;
 	struct relay_stats stats = { 0 };
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf out = STRBUF_INIT, rerr = STRBUF_INIT, xerr = STRBUF_INIT, want = STRBUF_INIT;
+	struct strbuf why = STRBUF_INIT;
 	struct backend *b;
 	FILE *tf = NULL;
 	int r, ex;
@@ -469,7 +504,7 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 		strbuf_addf(err, "cannot create a temporary file: %s", strerror(errno));
 		return -errno;
 	}
-	if (run->o->progress) {
+	if (run->o->progress && !token) {
 		/* for the ETA only: a storage without an estimate (or with a
 		 * failing one) just shows no total */
 		if (backend_estimate_send_size(b, v->volname, run->snap.buf, base, &ro.total) < 0)
@@ -479,10 +514,14 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 	c.err = fileno(tf);
 	/* its own process group: an interrupted run kills it as a whole */
 	c.new_pgrp = 1;
-	r = backend_export_start(b, v->volname, run->snap.buf, base, run->job->keep ? BACKEND_EXPORT_KEEP_TARGET : 0,
-				 &c);
+	if (token)
+		r = backend_export_resume_start(b, v->volname, run->snap.buf, token, &c);
+	else
+		r = backend_export_start(b, v->volname, run->snap.buf, base, flags, &c);
 	if (r < 0) {
 		strbuf_addstr(err, backend_errmsg(b));
+		if (r != -ESTALE)
+			r = -EIO;
 		goto out;
 	}
 	ro.rate = rate;
@@ -498,21 +537,33 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 	}
 	remote_import_argv(&argv, v->volid, run->snap.buf, base,
 			   run->codec != WIRE_NONE ? wire_codec_name(run->codec) : NULL);
-	r = transport_stream(&run->t, (const char *const *)argv.v, c.out, &ro, &out, &rerr, REMOTE_OUT_MAX,
-			     &stats);
+	if (flags & BACKEND_EXPORT_RAW)
+		strvec_push(&argv, "--raw");
+	if (token)
+		strvec_push(&argv, "--resume");
+	if (run->direct_net[0])
+		r = direct_stream(&run->t, (const char *const *)argv.v, run->direct_net, c.out, &ro, &out, &rerr,
+				  REMOTE_OUT_MAX, &stats, &why);
+	else
+		r = transport_stream(&run->t, (const char *const *)argv.v, c.out, &ro, &out, &rerr, REMOTE_OUT_MAX,
+				     &stats);
 	close(c.out);
 	c.out = -1;
 	run->bytes += stats.bytes;
 	if (run->o->bytes_sent)
 		*run->o->bytes_sent += stats.bytes;
-	if (r == -ETIMEDOUT) {
+	if (r == -ETIMEDOUT || r == -EPROTO) {
 		/* the import side was killed; the export may be the one
 		 * that hangs: it gets its closed pipe and a moment, then a
 		 * kill */
 		child_stop(&c, EXPORT_STOP_WAIT_MS);
 		log_lines(run, "", rerr.buf);
-		transport_describe(&run->t, (const char *const *)argv.v, r, rerr.buf, err);
-		r = -EIO;
+		if (r == -EPROTO)
+			strbuf_add(err, why.buf, why.len);
+		else
+			transport_describe(&run->t, (const char *const *)argv.v, r, rerr.buf, err);
+		/* a stalled target is not asked for a resume token */
+		r = r == -ETIMEDOUT ? -ETIMEDOUT : -EIO;
 		goto out;
 	}
 	if (r == -EINTR) {
@@ -596,7 +647,113 @@ out:
 	strbuf_release(&rerr);
 	strbuf_release(&xerr);
 	strbuf_release(&want);
+	strbuf_release(&why);
 	return r;
+}
+
+/* The target's `import --resume-token` (or --abort-resume) for v. The
+ * query's result as resume_parse_reply, -EIO when it failed. */
+static int remote_resume(struct run *run, const struct guest_volume *v, const char *base, const char *opt,
+			 struct strbuf *token)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	int r;
+
+	remote_import_argv(&argv, v->volid, run->snap.buf, base, NULL);
+	strvec_push(&argv, opt);
+	r = remote_call(run, &argv, "", &out, &err);
+	if (r < 0)
+		elog_printf(&run->log, "%s", err.buf);
+	else if (token && (r = resume_parse_reply(out.buf, token)) < 0)
+		elog_printf(&run->log, "invalid answer to the resume token query for '%s' from '%s'", v->volid,
+			    run->job->target);
+	strvec_clear(&argv);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return r;
+}
+
+/* transfer(), and where both sides have resume tokens, after a stream
+ * that broke off: continue from the target's partial receive (up to
+ * RESUME_TRIES times), or when a token is refused give the partial
+ * receive up and send once more from the start (engine/resume.h). */
+static int transfer_resumable(struct run *run, const struct guest_volume *v, const char *base, uint64_t rate,
+			      unsigned flags, struct strbuf *err)
+{
+	struct strbuf token = STRBUF_INIT, prev = STRBUF_INIT, e = STRBUF_INIT;
+	struct backend_caps caps;
+	struct backend *b;
+	int r = transfer(run, v, base, rate, NULL, flags, err), refused = 0;
+
+	/* a stalled target (stopped, hung) would stall the token query too:
+	 * the run ends, and does not hold the guest's lock any longer */
+	if (r == 0 || r == -EINTR || r == -ETIMEDOUT || storemap_get(&run->sm, v->storage, &b, NULL) < 0 ||
+	    backend_probe(b, &caps) < 0 || !caps.resume_tokens)
+		return r;
+	for (int attempt = 1;; attempt++) {
+		int q = refused ? 0 : remote_resume(run, v, base, "--resume-token", &token);
+		enum resume_step step = resume_decide(attempt, q, q > 0 ? token.buf : NULL,
+						      prev.len ? prev.buf : NULL, refused);
+
+		if (step == RESUME_STOP)
+			break;
+		if (step == RESUME_RESTART) {
+			elog_printf(&run->log, "resume of '%s' refused (%s): discarding the partial receive, sending again",
+				    v->volid, err->buf);
+			remote_resume(run, v, base, "--abort-resume", NULL);
+			strbuf_reset(err);
+			r = transfer(run, v, base, rate, NULL, flags, err);
+			break;
+		}
+		elog_printf(&run->log, "transfer of '%s' broke off (%s); resuming from the target's receive token (%d of %d)",
+			    v->volid, err->buf, attempt, RESUME_TRIES);
+		strbuf_reset(&e);
+		r = transfer(run, v, base, rate, token.buf, flags, &e);
+		strbuf_reset(err);
+		strbuf_add(err, e.buf, e.len);
+		if (r == 0 || r == -EINTR || r == -ETIMEDOUT)
+			break;
+		refused = r == -ESTALE;
+		strbuf_reset(&prev);
+		strbuf_add(&prev, token.buf, token.len);
+	}
+	strbuf_release(&token);
+	strbuf_release(&prev);
+	strbuf_release(&e);
+	return r;
+}
+
+/* The export flags of v: the job's keep, and raw (zfs send -w) for an
+ * encrypted volume or a job with raw 1, refused with one line where
+ * this side cannot send raw streams. */
+static int export_flags(struct run *run, const struct guest_volume *v, unsigned *flags, struct strbuf *err)
+{
+	struct backend_caps caps;
+	struct backend *b;
+	int enc, r = storemap_get(&run->sm, v->storage, &b, err);
+
+	*flags = run->job->keep ? BACKEND_EXPORT_KEEP_TARGET : 0;
+	if (r < 0)
+		return r;
+	enc = backend_encrypted(b, v->volname);
+	if (enc < 0) {
+		strbuf_addstr(err, backend_errmsg(b));
+		return enc;
+	}
+	if (!enc && !run->job->raw)
+		return 0;
+	if (backend_probe(b, &caps) < 0 || b->type != BACKEND_ZFSPOOL || !caps.send_raw) {
+		if (enc)
+			strbuf_addf(err, "volume '%s' is encrypted, but zfs on '%s' has no raw sends (zfs send -w)",
+				    v->volid, run->ctx->node);
+		else
+			strbuf_addf(err, "job option raw: '%s' cannot be sent raw: %s on '%s' has no raw sends (zfs send -w)",
+				    v->volid, b->type == BACKEND_ZFSPOOL ? "zfs" : "btrfs storage", run->ctx->node);
+		return -ENOTSUP;
+	}
+	*flags |= BACKEND_EXPORT_RAW;
+	return 0;
 }
 
 /* One of the target's transfer slots into lk (max-per-target streams to
@@ -710,6 +867,7 @@ static int do_replicate(struct run *run, struct strbuf *err)
 	const char *parent = NULL;
 	struct pve_freeze fz = PVE_FREEZE_INIT;
 	uint64_t rate = 0;
+	unsigned *xflags = NULL;
 	int r, running;
 
 	if (start <= last_sync) {
@@ -778,6 +936,12 @@ static int do_replicate(struct run *run, struct strbuf *err)
 	}
 	strvec_clear(&run->storeids);
 	storage_ids_of(&run->vols, &run->storeids);
+	/* raw or not is known before anything is made */
+	xflags = xcalloc(run->vols.nr ? run->vols.nr : 1, sizeof(*xflags));
+	for (size_t i = 0; i < run->vols.nr && r == 0; i++)
+		r = export_flags(run, &run->vols.v[i], &xflags[i], err);
+	if (r < 0)
+		goto out;
 
 	repl_snapname(&run->snap, job->id, start);
 	/* the guest agent's fs-freeze around the snapshot, thawed at once */
@@ -792,8 +956,16 @@ static int do_replicate(struct run *run, struct strbuf *err)
 	}
 	if (job->rate && ratelimit_parse_mbps(job->rate, &rate) < 0)
 		rate = 0;
-	elog_printf(&run->log, "using secure transmission, rate limit: %s%s", job->rate && rate ? job->rate : "none",
-		    job->rate && rate ? " MByte/s" : "");
+	r = open_transport(run, err);
+	if (r < 0) {
+		remove_new_snapshots(run);
+		goto out;
+	}
+	/* pvesr's words; insecure: streams over direct TCP (docs/transport.md) */
+	elog_printf(&run->log, "using %s transmission, rate limit: %s%s", run->direct_net[0] ? "insecure" : "secure",
+		    job->rate && rate ? job->rate : "none", job->rate && rate ? " MByte/s" : "");
+	if (run->direct_net[0])
+		elog_printf(&run->log, "streams over direct TCP connections on network %s", run->direct_net);
 	r = take_transfer_slot(run, &slot, err);
 	if (r < 0) {
 		remove_new_snapshots(run);
@@ -811,8 +983,10 @@ static int do_replicate(struct run *run, struct strbuf *err)
 			elog_printf(&run->log, "using a bandwidth limit of %" PRIu64 " bytes per second for transferring '%s'",
 				    rate, v->volid);
 		r = check_interrupt(err);
+		if (r == 0 && (xflags[i] & BACKEND_EXPORT_RAW))
+			elog_printf(&run->log, "sending '%s' raw (zfs send -w): blocks as stored, encrypted ones stay encrypted", v->volid);
 		if (r == 0)
-			r = transfer(run, v, base, rate, err);
+			r = transfer_resumable(run, v, base, rate, xflags[i], err);
 		if (r < 0) {
 			/* the target cleans up at its next prepare */
 			remove_new_snapshots(run);
@@ -860,6 +1034,7 @@ static int do_replicate(struct run *run, struct strbuf *err)
 	}
 	r = 0;
 out:
+	free(xflags);
 	lock_release(&slot);
 	snap_map_release(&local);
 	snap_map_release(&remote);

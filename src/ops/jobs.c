@@ -82,7 +82,7 @@ static const char *kv_get(const struct ops_kv *kv, const char *key)
 
 /* The options create and update share. */
 static const char *const settable[] = { "comment", "disable", "rate", "remove_job", "schedule", "source",
-					"compress", "keep", NULL };
+					"compress", "keep", "raw", NULL };
 
 static const char *settable_name(const char *key)
 {
@@ -672,6 +672,8 @@ json_t *job_to_json(const struct repl_job *job)
 		json_object_set_new(o, "compress", json_string(job->compress));
 	if (job->keep)
 		json_object_set_new(o, "keep", json_integer(job->keep));
+	if (job->raw)
+		json_object_set_new(o, "raw", json_integer(1));
 	return o;
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/cidr.h"
 #include "base/parse-util.h"
 #include "base/quote.h"
 #include "base/validate.h"
@@ -27,7 +28,7 @@ enum arg_kind {
 	ARG_JSON,     /* a JSON object (set-state) */
 	ARG_CODEC,    /* zstd | lz4 (import --compress) */
 	ARG_KEEP,     /* 1..100 (prepare/finalize --keep) */
-	ARG_CIDR,     /* <address>/<prefix> (migration-ip, config/datacenter.h) */
+	ARG_CIDR,     /* an IP network, 10.1.0.0/24 (import --direct, migration-ip) */
 };
 
 struct opt_rule {
@@ -71,6 +72,17 @@ static const struct opt_rule import_opts[] = {
 	{ "--snapshot", ARG_SNAPNAME, 1 },
 	{ "--base", ARG_SNAPNAME, 0 },
 	{ "--compress", ARG_CODEC, 0 },
+	/* resumable receives: continue, ask for the token of, or discard
+	 * an interrupted receive of the same volume and snapshot */
+	{ "--resume", ARG_NONE, 0 },
+	{ "--resume-token", ARG_NONE, 0 },
+	{ "--abort-resume", ARG_NONE, 0 },
+	/* a raw stream (zfs send -w) of an encrypted volume */
+	{ "--raw", ARG_NONE, 0 },
+	/* the stream over a direct TCP connection on this network
+	 * (transport/direct.h): the listener is bound to this node's own
+	 * address in it, the source must present the one-time token */
+	{ "--direct", ARG_CIDR, 0 },
 	{ NULL, ARG_NONE, 0 },
 };
 
@@ -206,9 +218,9 @@ static int valid_arg(enum arg_kind kind, const char *s)
 		return strlen(s) <= 3 && s[0] >= '1' && s[0] <= '9' && strspn(s, "0123456789") == strlen(s) &&
 		       parse_u64(s, &v) == 0 && v <= 100;
 	case ARG_CIDR: {
-		struct dc_net n;
+		struct cidr c;
 
-		return dc_parse_cidr(s, &n) == 0;
+		return cidr_parse(s, &c) == 0;
 	}
 	case ARG_NONE:
 		break;
@@ -225,7 +237,7 @@ static const char *kind_name(enum arg_kind kind)
 		[ARG_JSON] = "JSON object",
 		[ARG_CODEC] = "codec (zstd, lz4)",
 		[ARG_KEEP] = "snapshot count (1..100)",
-		[ARG_CIDR] = "network (CIDR)",
+		[ARG_CIDR] = "network (address/prefix)",
 	};
 	return names[kind];
 }

@@ -31,7 +31,7 @@
 #include "config/cluster.h"
 #include "state/state.h"
 
-#define SERVE_MAX_OPTS 8
+#define SERVE_MAX_OPTS 12
 #define SERVE_MAX_VOLUMES 256
 
 struct serve_verb;

@@ -201,6 +201,25 @@ test_expect_success 'the fake zfs used above does log the commands it sees' '
 	expect_grep "send" "$TRASH/zfs-calls"
 '
 
+test_expect_success 'zfs-fuse has no resume tokens or encryption: resume and raw are refused, nothing else changes' '
+	rm -f "$TRASH/zfs-calls" &&
+	env PATH="$TRASH/fakebin:$PATH" "$VOLREP" import --zfs-pool tpool/data $V --snapshot s5 --base s4 \
+		--resume-token </dev/null >out &&
+	echo "resume-token -" >expect &&
+	test_cmp expect out &&
+	{ env PATH="$TRASH/fakebin:$PATH" "$VOLREP" import --zfs-pool tpool/data $V --snapshot s5 --base s4 \
+		--resume <inc.s4 2>err || rc=$?; } && test "$rc" = 1 &&
+	expect_grep "no resumable receives" err &&
+	{ "$VOLREP" import --zfs-pool tpool/data $V --snapshot s5 --base s4 --abort-resume </dev/null 2>err ||
+		rc=$?; } && test "$rc" = 1 &&
+	run_mustfail 2 "$VOLREP" import --zfs-pool tpool/data $V --snapshot s5 --resume --abort-resume </dev/null &&
+	{ "$VOLREP" import --zfs-pool tpool/data $V --snapshot s5 --base s4 --raw <inc.s4 2>err || rc=$?; } &&
+	test "$rc" = 1 &&
+	expect_grep "cannot receive a raw (encrypted) stream: zfs here has no encryption support" err &&
+	! grep -e "receive_resume_token" -e "recv -A" -e "recv.* -s " "$TRASH/zfs-calls" &&
+	test "$(target_snaps)" = "s1 s2 s3 s4 "
+'
+
 test_expect_success 'bad arguments of the verbs' '
 	run_mustfail 2 "$VOLREP" import $V --snapshot s1 <full.s1 2>err &&
 	expect_grep "no storage given" err &&

@@ -130,6 +130,22 @@ test_expect_success 'a run after the failure is incremental again and clears the
 	! grep -q "\"error\"" "$VOLREP_STATE_DIR/replication-state.json"
 '
 
+test_expect_success 'raw 1 on zfs-fuse: refused with one line before any snapshot is made' '
+	BASE=$(snaps rpool subvol-100-disk-0) &&
+	"$VOLREP" update 100-0 --raw 1 &&
+	"$VOLREP" read 100-0 >job &&
+	expect_grep "raw" job &&
+	sleep 1 &&
+	run_mustfail 1 "$VOLREP" run --id 100-0 2>err &&
+	expect_grep "job option raw: .local-zfs:subvol-100-disk-0. cannot be sent raw: zfs on .pve1. has no raw sends (zfs send -w)" err &&
+	test "$(snaps rpool subvol-100-disk-0)" = "$BASE" &&
+	"$VOLREP" update 100-0 --delete raw &&
+	! grep -q "raw" "$VOLREP_CONFIG_DIR/replication.cfg" &&
+	sleep 1 &&
+	"$VOLREP" run --id 100-0 &&
+	test "$(state_field fail_count)" = 0
+'
+
 test_expect_success 'job 100-1 never touches the snapshots of job 100-10' '
 	zfs snapshot rpool/data/subvol-100-disk-0@__replicate_100-10_1000__ &&
 	zfs snapshot rpool/data/subvol-100-disk-0@__replicate_100-1_1000__ &&

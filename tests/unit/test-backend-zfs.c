@@ -322,6 +322,22 @@ static void test_argv(void **state)
 	/* the full stream carries the properties as always */
 	zfs_argv_send(&v, "zfs", &oz, ds[1], "s2", NULL, BACKEND_EXPORT_KEEP_TARGET);
 	ASSERT_ARGV(&v, "zfs send -RpU -- rpool/data/vm-100-disk-1@s2");
+	/* raw sends: -w, no -U (send_no_encrypt) or -c beside it */
+	{
+		struct backend_caps ou = oz;
+
+		ou.send_no_encrypt = 1;
+		zfs_argv_send(&v, "zfs", &ou, ds[1], "s2", NULL, BACKEND_EXPORT_RAW | BACKEND_EXPORT_COMPRESSED);
+		ASSERT_ARGV(&v, "zfs send -Rp -w -- rpool/data/vm-100-disk-1@s2");
+		zfs_argv_send(&v, "zfs", &ou, ds[1], "s2", "s1", BACKEND_EXPORT_RAW);
+		ASSERT_ARGV(&v, "zfs send -Rp -w -I rpool/data/vm-100-disk-1@s1 -- rpool/data/vm-100-disk-1@s2");
+		zfs_argv_send(&v, "zfs", &ou, ds[1], "s2", "s1", BACKEND_EXPORT_RAW | BACKEND_EXPORT_KEEP_TARGET);
+		ASSERT_ARGV(&v, "zfs send -w -i rpool/data/vm-100-disk-1@s1 -- rpool/data/vm-100-disk-1@s2");
+	}
+	/* a raw stream brings its own encryption: not excluded */
+	zfs_argv_recv(&v, "zfs", &oz, ds[2], 1, 1);
+	ASSERT_ARGV(&v, "zfs recv -F -u -x sharenfs -x sharesmb -x exec -x setuid -x devices -x zoned "
+			"-x mountpoint -- rpool/data/subvol-100-disk-0");
 	zfs_argv_send_estimate(&v, "zfs", &oz, ds[1], "s2", NULL);
 	ASSERT_ARGV(&v, "zfs send -nP -RpU -- rpool/data/vm-100-disk-1@s2");
 	zfs_argv_send_estimate(&v, "zfs", &oz, ds[0], "s2", "s1");
@@ -332,15 +348,31 @@ static void test_argv(void **state)
 	ASSERT_ARGV(&v, "zfs get -H -o value referenced -- rpool/data/subvol-100-disk-0@s2");
 	/* never mounted by the receive; where -x exists, file systems get
 	 * none of the stream's placing, sharing or exec properties */
-	zfs_argv_recv(&v, "zfs", &fuse, ds[0], 0);
+	zfs_argv_recv(&v, "zfs", &fuse, ds[0], 0, 0);
 	ASSERT_ARGV(&v, "zfs recv -F -u -- rpool/data/vm-100-disk-0");
-	zfs_argv_recv(&v, "zfs", &fuse, ds[2], 1);
+	zfs_argv_recv(&v, "zfs", &fuse, ds[2], 1, 0);
 	ASSERT_ARGV(&v, "zfs recv -F -u -- rpool/data/subvol-100-disk-0");
-	zfs_argv_recv(&v, "zfs", &oz, ds[0], 0);
+	zfs_argv_recv(&v, "zfs", &oz, ds[0], 0, 0);
 	ASSERT_ARGV(&v, "zfs recv -F -u -x encryption -- rpool/data/vm-100-disk-0");
-	zfs_argv_recv(&v, "zfs", &oz, ds[2], 1);
+	zfs_argv_recv(&v, "zfs", &oz, ds[2], 1, 0);
 	ASSERT_ARGV(&v, "zfs recv -F -u -x sharenfs -x sharesmb -x exec -x setuid -x devices -x zoned "
 			"-x mountpoint -x encryption -- rpool/data/subvol-100-disk-0");
+	/* resumable receives where the tool has tokens */
+	{
+		struct backend_caps rz = oz;
+
+		rz.resume_tokens = 1;
+		zfs_argv_recv(&v, "zfs", &rz, ds[0], 0, 0);
+		ASSERT_ARGV(&v, "zfs recv -F -u -s -x encryption -- rpool/data/vm-100-disk-0");
+	}
+	zfs_argv_send_resume(&v, "zfs", "1-e604ea4bf-e0-789c63a2a1", 0);
+	ASSERT_ARGV(&v, "zfs send -t 1-e604ea4bf-e0-789c63a2a1");
+	zfs_argv_send_resume(&v, "zfs", "1-e604ea4bf-e0-789c63a2a1", 1);
+	ASSERT_ARGV(&v, "zfs send -nvP -t 1-e604ea4bf-e0-789c63a2a1");
+	zfs_argv_get_resume_token(&v, "zfs", ds[0]);
+	ASSERT_ARGV(&v, "zfs get -H -o value receive_resume_token -- rpool/data/vm-100-disk-0");
+	zfs_argv_recv_abort(&v, "zfs", ds[0]);
+	ASSERT_ARGV(&v, "zfs recv -A -- rpool/data/vm-100-disk-0");
 	zfs_argv_inherit(&v, "zfs", "mountpoint", ds[2]);
 	ASSERT_ARGV(&v, "zfs inherit mountpoint rpool/data/subvol-100-disk-0");
 	zfs_argv_set(&v, "zfs", "canmount", "on", ds[2]);
@@ -565,6 +597,7 @@ static void make_fake_pool(const char *usage_file)
 	f = fopen(sb.buf, "w");
 	assert_non_null(f);
 	fprintf(f, "#!/bin/sh\nd=%s\necho \"$*\" >>$d/log\n"
+		   "[ \"$5\" != receive_resume_token ] || { echo -; exit 0; }\n"
 		   "case \"$1 $4\" in\n"
 		   "help*) cat %s/tests/data/%s; exit 2;;\n"
 		   "'list name') [ -e $d/received ] && exit 0; echo \"cannot open: dataset does not exist\" >&2; exit 1;;\n"
@@ -643,7 +676,7 @@ static void test_import_with_fake_tool(void **state)
 	assert_int_equal(backend_open(&b, &st), 0);
 	assert_int_equal(backend_import(&b, "subvol-100-disk-0", "s1", NULL, fd), 0);
 	log = fake_log();
-	assert_non_null(strstr(log, "recv -F -u -x sharenfs -x sharesmb -x exec -x setuid -x devices "
+	assert_non_null(strstr(log, "recv -F -u -s -x sharenfs -x sharesmb -x exec -x setuid -x devices "
 				    "-x zoned -x mountpoint -x encryption -- rpool/data/subvol-100-disk-0\n"));
 	assert_non_null(strstr(log, "inherit mountpoint rpool/data/subvol-100-disk-0\n"));
 	free(log);
@@ -653,6 +686,311 @@ static void test_import_with_fake_tool(void **state)
 	close(fd);
 	strbuf_release(&tool);
 	strbuf_release(&p);
+}
+
+
+/* Resume tokens arrive from the target: only the grammar passes. */
+static void test_resume_token_parse(void **state)
+{
+	static const char *const good[] = { "1-e604ea4bf-e0-789c63a2a1", "1-0-0-00", "123-ffffffffffffffff-1-abcd",
+					    NULL };
+	static const char *const bad[] = { "", "-", "1", "1-e6-e0", "1-e6-e0-", "1-e6-e0-abc", "-1-e6-e0-ab",
+					   "1-E6-e0-ab", "1-e6-e0-ab ", " 1-e6-e0-ab", "1-e6-e0-ab\n", "1-e6-e0-ab;id",
+					   "1-e6-e0-ab-cd", "1234-e6-e0-ab", "1-11111111111111111-e0-ab", "x-e6-e0-ab",
+					   "1-e6--ab", "1-e6-e0-a$b", NULL };
+	struct strbuf t = STRBUF_INIT, big = STRBUF_INIT;
+
+	(void)state;
+	for (int i = 0; good[i]; i++)
+		if (!zfs_valid_resume_token(good[i]))
+			fail_msg("refused '%s'", good[i]);
+	for (int i = 0; bad[i]; i++)
+		if (zfs_valid_resume_token(bad[i]))
+			fail_msg("accepted '%s'", bad[i]);
+	assert_false(zfs_valid_resume_token(NULL));
+	strbuf_addstr(&big, "1-e6-e0-");
+	while (big.len < ZFS_RESUME_TOKEN_MAX)
+		strbuf_addstr(&big, "ab");
+	assert_true(zfs_valid_resume_token(big.buf) == (big.len <= ZFS_RESUME_TOKEN_MAX));
+	strbuf_addstr(&big, "ab");
+	assert_false(zfs_valid_resume_token(big.buf));
+
+	assert_int_equal(zfs_parse_resume_property("-\n", &t), 0);
+	assert_int_equal(zfs_parse_resume_property("1-e604ea4bf-e0-789c63a2a1\n", &t), 1);
+	assert_string_equal(t.buf, "1-e604ea4bf-e0-789c63a2a1");
+	assert_int_equal(zfs_parse_resume_property("1-e6-e0-ab\n1-e6-e0-ab\n", &t), -EINVAL);
+	assert_int_equal(zfs_parse_resume_property("", &t), -EINVAL);
+	assert_int_equal(zfs_parse_resume_property("1-e6-e0-ab;reboot\n", &t), -EINVAL);
+	assert_string_equal(t.buf, "1-e604ea4bf-e0-789c63a2a1");
+
+	strbuf_reset(&t);
+	assert_int_equal(zfs_parse_resume_toname("resume token contents:\nnvlist version: 0\n\tfromguid = 0x1\n"
+						 "\tobject = 0x1\n\ttoname = rpool/data/vm-100-disk-0@s2\n"
+						 "incremental\ts1\trpool/data/vm-100-disk-0@s2\t123\nsize\t123\n", &t), 0);
+	assert_string_equal(t.buf, "rpool/data/vm-100-disk-0@s2");
+	assert_int_equal(zfs_parse_resume_toname("\ttoname = a@b\n\ttoname = a@c\n", &t), -EINVAL);
+	assert_int_equal(zfs_parse_resume_toname("size\t1\n", &t), -EINVAL);
+	assert_int_equal(zfs_parse_resume_toname("\ttoname = \n", &t), -EINVAL);
+	strbuf_release(&t);
+	strbuf_release(&big);
+}
+
+static void fake_reset(void);
+
+/* A fake OpenZFS with a resumable receive: $d/token holds the partial
+ * receive's token (absent: none), $d/toname what a dry run of `send -t`
+ * names, $d/fail makes a receive break off (keeping a token), and
+ * $d/received marks the volume as there. */
+static void make_fake_resume(const char *usage_file)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char cwd[512];
+	FILE *f;
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	strbuf_addf(&sb, "%s/zfs", fakedir);
+	f = fopen(sb.buf, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\nd=%s\necho \"$*\" >>$d/log\n"
+		   "case \"$*\" in\n"
+		   "help*) cat %s/tests/data/%s; exit 2;;\n"
+		   "'get -H -o value receive_resume_token'*) [ -e $d/token ] && cat $d/token || echo -; exit 0;;\n"
+		   "'get -H -o value encryption'*) [ -e $d/enc ] && cat $d/enc || echo off; exit 0;;\n"
+		   "'recv -A'*) [ -e $d/token ] || { echo \"cannot resume send: 'x' does not have any resumable receive state to abort\" >&2; exit 1; };\n"
+		   "  rm -f $d/token $d/received; exit 0;;\n"
+		   "'send -nvP -t'*) [ -e $d/toname ] || { echo 'cannot resume send: snapshot does not exist' >&2; exit 1; };\n"
+		   "  printf 'resume token contents:\\n\\ttoname = %%s\\n' \"$(cat $d/toname)\"; exit 0;;\n"
+		   "'list -H -o name -t all -- rpool/data/vm-100-disk-0') [ -e $d/received ] && exit 0;\n"
+		   "  echo 'cannot open: dataset does not exist' >&2; exit 1;;\n"
+		   "'list -H -o name -t all -- rpool/data/vm-100-disk-0@s1') exit 0;;\n"
+		   "'list -H -o name -t all -- rpool/data/vm-100-disk-0@s2') [ -e $d/got-s2 ] && exit 0;\n"
+		   "  echo 'cannot open: dataset does not exist' >&2; exit 1;;\n"
+		   "'list -H -o name,type'*) printf 'rpool/data/vm-100-disk-0\\tvolume\\n'; exit 0;;\n"
+		   "recv*) cat >/dev/null; if [ -e $d/fail ]; then echo 1-e6-e0-abcd >$d/token;\n"
+		   "  echo 'cannot receive incremental stream: checksum mismatch or incomplete stream' >&2; exit 1; fi;\n"
+		   "  rm -f $d/token; touch $d/received $d/got-s2; exit 0;;\n"
+		   "esac\nexit 0\n",
+		fakedir, cwd, usage_file);
+	fclose(f);
+	chmod(sb.buf, 0755);
+	strbuf_release(&sb);
+	fake_reset();
+}
+
+static void fake_file(const char *name, const char *content)
+{
+	struct strbuf p = STRBUF_INIT;
+	FILE *f;
+
+	strbuf_addf(&p, "%s/%s", fakedir, name);
+	if (!content) {
+		unlink(p.buf);
+	} else {
+		f = fopen(p.buf, "w");
+		assert_non_null(f);
+		fputs(content, f);
+		fclose(f);
+	}
+	strbuf_release(&p);
+}
+
+static void fake_reset(void)
+{
+	static const char *const files[] = { "log", "token", "toname", "fail", "received", "got-s2", "child", "enc",
+					     NULL };
+
+	for (int i = 0; files[i]; i++)
+		fake_file(files[i], NULL);
+}
+
+static void test_resume_with_fake_tool(void **state)
+{
+	struct backend b = BACKEND_INIT;
+	struct backend_storage st = { .type = BACKEND_ZFSPOOL, .pool = "rpool/data" };
+	struct strbuf tool = STRBUF_INIT, token = STRBUF_INIT;
+	struct child c = CHILD_INIT;
+	char *log;
+	int fd;
+
+	(void)state;
+	strbuf_addf(&tool, "%s/zfs", fakedir);
+	st.tool = tool.buf;
+	fd = open("/dev/null", O_RDONLY);
+	assert_true(fd >= 0);
+
+	/* zfs-fuse: no tokens. Nothing is asked, no -s, --resume refused */
+	make_fake_resume("zfs-fuse-help.txt");
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_resume_token(&b, "vm-100-disk-0", &token), 0);
+	assert_int_equal(backend_import_flags(&b, "vm-100-disk-0", "s2", "s1", BACKEND_IMPORT_RESUME, fd), -ENOTSUP);
+	assert_int_equal(backend_resume_abort(&b, "vm-100-disk-0"), -ENOTSUP);
+	assert_int_equal(backend_export_resume_start(&b, "vm-100-disk-0", "s2", "1-e6-e0-abcd", &c), -ENOTSUP);
+	log = fake_log();
+	assert_string_equal(log, "help\n");
+	free(log);
+	fake_reset();
+	fake_file("received", "");
+	assert_int_equal(backend_import(&b, "vm-100-disk-0", "s2", "s1", fd), 0);
+	log = fake_log();
+	assert_non_null(strstr(log, "recv -F -u -- rpool/data/vm-100-disk-0\n"));
+	assert_null(strstr(log, "receive_resume_token"));
+	free(log);
+	backend_close(&b);
+
+	/* OpenZFS: an incremental that breaks off keeps its partial state,
+	 * and the volume is not rolled back */
+	make_fake_resume("openzfs-help.txt");
+	fake_file("received", "");
+	fake_file("fail", "");
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_import(&b, "vm-100-disk-0", "s2", "s1", fd), -EIO);
+	assert_non_null(strstr(backend_errmsg(&b), "partial receive kept for resuming"));
+	log = fake_log();
+	assert_non_null(strstr(log, "recv -F -u -s -x encryption -- rpool/data/vm-100-disk-0\n"));
+	assert_null(strstr(log, "rollback"));
+	assert_null(strstr(log, "recv -A"));
+	free(log);
+	assert_int_equal(backend_resume_token(&b, "vm-100-disk-0", &token), 1);
+	assert_string_equal(token.buf, "1-e6-e0-abcd");
+
+	/* the source: a bad token never runs; one for another snapshot or
+	 * one zfs refuses is stale; the right one is sent from */
+	fake_file("log", NULL);
+	assert_int_equal(backend_export_resume_start(&b, "vm-100-disk-0", "s2", "1-e6-e0-ab;reboot", &c), -EINVAL);
+	assert_int_equal(backend_export_resume_start(&b, "vm-100-disk-0", "s2", "-t", &c), -EINVAL);
+	log = fake_log();
+	assert_string_equal(log, "");
+	free(log);
+	assert_int_equal(backend_export_resume_start(&b, "vm-100-disk-0", "s2", "1-e6-e0-abcd", &c), -ESTALE);
+	assert_non_null(strstr(backend_errmsg(&b), "snapshot does not exist"));
+	fake_file("toname", "rpool/data/vm-100-disk-0@s9");
+	assert_int_equal(backend_export_resume_start(&b, "vm-100-disk-0", "s2", "1-e6-e0-abcd", &c), -ESTALE);
+	assert_non_null(strstr(backend_errmsg(&b), "is for 'rpool/data/vm-100-disk-0@s9'"));
+	fake_file("toname", "rpool/data/vm-100-disk-0@s2");
+	c.out = CHILD_NULL;
+	assert_int_equal(backend_export_resume_start(&b, "vm-100-disk-0", "s2", "1-e6-e0-abcd", &c), 0);
+	assert_int_equal(child_finish(&c), 0);
+	log = fake_log();
+	assert_non_null(strstr(log, "send -nvP -t 1-e6-e0-abcd\nsend -t 1-e6-e0-abcd\n"));
+	free(log);
+
+	/* the target: the rest of the stream into the partial receive */
+	fake_file("log", NULL);
+	fake_file("fail", NULL);
+	assert_int_equal(backend_import_flags(&b, "vm-100-disk-0", "s2", "s1", BACKEND_IMPORT_RESUME, fd), 0);
+	log = fake_log();
+	assert_non_null(strstr(log, "recv -F -u -s -x encryption -- rpool/data/vm-100-disk-0\n"));
+	assert_null(strstr(log, "recv -A"));
+	free(log);
+	/* nothing to resume any more */
+	assert_int_equal(backend_import_flags(&b, "vm-100-disk-0", "s3", "s2", BACKEND_IMPORT_RESUME, fd), -ENOENT);
+	assert_non_null(strstr(backend_errmsg(&b), "no interrupted receive"));
+
+	/* a fresh stream where a partial receive was left: discarded first
+	 * (syncoid's "destination contains partially-complete state") */
+	make_fake_resume("openzfs-help.txt");
+	fake_file("received", "");
+	fake_file("token", "1-e6-e0-abcd\n");
+	assert_int_equal(backend_import(&b, "vm-100-disk-0", "s2", "s1", fd), 0);
+	log = fake_log();
+	assert_non_null(strstr(log, "get -H -o value receive_resume_token -- rpool/data/vm-100-disk-0\n"
+				    "recv -A -- rpool/data/vm-100-disk-0\n"));
+	free(log);
+	/* an explicit abort with nothing to abort is fine */
+	assert_int_equal(backend_resume_abort(&b, "vm-100-disk-0"), 0);
+	/* a hostile token property is an error, never an argv */
+	fake_file("token", "1-e6-e0-ab cd;reboot\n");
+	assert_int_equal(backend_resume_token(&b, "vm-100-disk-0", &token), -EIO);
+	/* prepare: a partial full receive (a token, no snapshot) is no
+	 * replica: discarded, the volume is absent for the run */
+	fake_file("log", NULL);
+	fake_file("received", "");
+	fake_file("token", "1-e6-e0-abcd\n");
+	assert_int_equal(backend_clean_stale(&b, "vm-100-disk-0"), 1);
+	log = fake_log();
+	assert_non_null(strstr(log, "list -Hp -t snapshot -o name,guid,creation -r -- rpool/data/vm-100-disk-0\n"
+				    "recv -A -- rpool/data/vm-100-disk-0\n"));
+	free(log);
+	/* no token: nothing of it */
+	fake_file("log", NULL);
+	fake_file("received", "");
+	assert_int_equal(backend_clean_stale(&b, "vm-100-disk-0"), 0);
+	log = fake_log();
+	assert_null(strstr(log, "recv -A"));
+	free(log);
+	backend_close(&b);
+	fake_reset();
+	close(fd);
+	strbuf_release(&tool);
+	strbuf_release(&token);
+}
+
+/* Raw sends of encrypted volumes: asked only where zfs has send -w,
+ * refused with one line where a side cannot do them. */
+static void test_raw_with_fake_tool(void **state)
+{
+	struct backend b = BACKEND_INIT;
+	struct backend_storage st = { .type = BACKEND_ZFSPOOL, .pool = "rpool/data" };
+	struct strbuf tool = STRBUF_INIT;
+	struct strvec argv = STRVEC_INIT;
+	char *log;
+	int fd;
+
+	(void)state;
+	strbuf_addf(&tool, "%s/zfs", fakedir);
+	st.tool = tool.buf;
+	fd = open("/dev/null", O_RDONLY);
+	assert_true(fd >= 0);
+
+	/* zfs-fuse: no encryption, nothing asked; raw either way refused */
+	make_fake_resume("zfs-fuse-help.txt");
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_encrypted(&b, "vm-100-disk-0"), 0);
+	assert_int_equal(backend_export_argv(&b, "vm-100-disk-0", "s2", "s1", BACKEND_EXPORT_RAW, &argv), -ENOTSUP);
+	assert_string_equal(backend_errmsg(&b), "zfs here has no raw sends (send -w)");
+	assert_int_equal(backend_import_flags(&b, "vm-100-disk-0", "s2", "s1", BACKEND_IMPORT_RAW, fd), -ENOTSUP);
+	assert_string_equal(backend_errmsg(&b),
+			    "cannot receive a raw (encrypted) stream: zfs here has no encryption support");
+	log = fake_log();
+	assert_string_equal(log, "help\n");
+	free(log);
+	backend_close(&b);
+
+	/* OpenZFS: the encryption property decides */
+	make_fake_resume("openzfs-help.txt");
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_encrypted(&b, "vm-100-disk-0"), 0);
+	fake_file("enc", "aes-256-gcm\n");
+	assert_int_equal(backend_encrypted(&b, "vm-100-disk-0"), 1);
+	log = fake_log();
+	assert_non_null(strstr(log, "get -H -o value encryption -- rpool/data/vm-100-disk-0\n"));
+	free(log);
+	assert_int_equal(backend_export_argv(&b, "vm-100-disk-0", "s2", "s1", BACKEND_EXPORT_RAW, &argv), 0);
+	{
+		struct strbuf want = STRBUF_INIT;
+
+		strbuf_addf(&want, "%s send -Rp -w -I rpool/data/vm-100-disk-0@s1 -- rpool/data/vm-100-disk-0@s2",
+			    tool.buf);
+		ASSERT_ARGV(&argv, want.buf);
+		strbuf_release(&want);
+	}
+	backend_close(&b);
+
+	/* a raw file system is received but not mounted (no key here) */
+	make_fake_pool("openzfs-help.txt");
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_import_flags(&b, "subvol-100-disk-0", "s1", NULL, BACKEND_IMPORT_RAW, fd), 0);
+	log = fake_log();
+	assert_non_null(strstr(log, "-x mountpoint -- rpool/data/subvol-100-disk-0\n"));
+	assert_null(strstr(log, "-x encryption"));
+	assert_non_null(strstr(log, "inherit mountpoint rpool/data/subvol-100-disk-0\n"));
+	assert_null(strstr(log, "mount rpool/data/subvol-100-disk-0"));
+	assert_null(strstr(log, "mounted,mountpoint"));
+	free(log);
+	backend_close(&b);
+	fake_reset();
+	close(fd);
+	strbuf_release(&tool);
 }
 
 int main(void)
@@ -669,6 +1007,9 @@ int main(void)
 		cmocka_unit_test(test_volnames),
 		cmocka_unit_test_setup_teardown(test_api_with_fake_tool, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_import_with_fake_tool, setup_fake, teardown_fake),
+		cmocka_unit_test(test_resume_token_parse),
+		cmocka_unit_test_setup_teardown(test_resume_with_fake_tool, setup_fake, teardown_fake),
+		cmocka_unit_test_setup_teardown(test_raw_with_fake_tool, setup_fake, teardown_fake),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -395,6 +395,14 @@ static void test_job_options(void **state)
 	assert_int_equal(job_delete_option(&job, "keep", &e), 0);
 	assert_int_equal(job.keep, 0);
 	strbuf_reset(&e);
+	assert_int_equal(job_set_option(&job, "raw", "yes", &e), -EINVAL);
+	assert_string_equal(e.buf, "invalid raw 'yes' - type check ('boolean') failed: expected 0 or 1");
+	assert_int_equal(job.raw, 0);
+	assert_int_equal(job_set_option(&job, "raw", "1", &e), 0);
+	assert_int_equal(job.raw, 1);
+	assert_int_equal(job_delete_option(&job, "raw", &e), 0);
+	assert_int_equal(job.raw, 0);
+	strbuf_reset(&e);
 	assert_int_equal(job_set_option(&job, "target", "-oX", &e), -EINVAL);
 	assert_string_equal(e.buf, "invalid target '-oX' - value does not look like a valid node name");
 	strbuf_reset(&e);

@@ -8,12 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sched/jobstatus.h"
 #include "engine/plan.h"
 #include "engine/prepare.h"
 #include "engine/remote.h"
 #include "engine/replicate.h"
+#include "engine/resume.h"
 #include "engine/storemap.h"
+#include "sched/jobstatus.h"
 #include "transport/serve.h"
 
 /* a list from "name:id:creation name:id:creation ..." */
@@ -534,10 +535,47 @@ static void test_progress_line(void **state)
 	expect_progress(__LINE__, 512, 0, 0, -1, 1, "local-zfs:subvol-200-disk-0: 512 B in 0.0s, 0.00 MB/s");
 }
 
+
+/* Resumable transfers: the target's answer and every branch of the
+ * decision between attempts. */
+static void test_resume_decide(void **state)
+{
+	struct strbuf t = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(resume_parse_reply("resume-token -\n", &t), 0);
+	assert_int_equal(resume_parse_reply("noise\nresume-token 1-e6-e0-abcd\n", &t), 1);
+	assert_string_equal(t.buf, "1-e6-e0-abcd");
+	/* hostile or broken answers: nothing usable, token untouched */
+	assert_int_equal(resume_parse_reply("", &t), -EINVAL);
+	assert_int_equal(resume_parse_reply("resume-token \n", &t), -EINVAL);
+	assert_int_equal(resume_parse_reply("resume-token -o\n", &t), -EINVAL);
+	assert_int_equal(resume_parse_reply("resume-token 1-e6-e0-ab;reboot\n", &t), -EINVAL);
+	assert_int_equal(resume_parse_reply("resume-token 1-e6-e0-ab cd\n", &t), -EINVAL);
+	assert_int_equal(resume_parse_reply("resume-token 1-e6-e0-ab\nresume-token 1-e6-e0-cd\n", &t), -EINVAL);
+	assert_string_equal(t.buf, "1-e6-e0-abcd");
+
+	/* nothing kept there (zfs-fuse, or the receive left nothing), or the
+	 * query failed: the transfer's failure stands */
+	assert_int_equal(resume_decide(1, 0, NULL, NULL, 0), RESUME_STOP);
+	assert_int_equal(resume_decide(1, -EIO, NULL, NULL, 0), RESUME_STOP);
+	assert_int_equal(resume_decide(1, -EINVAL, "1-e6-e0-ab", NULL, 0), RESUME_STOP);
+	/* a token: continue from it, as often as RESUME_TRIES */
+	assert_int_equal(resume_decide(1, 1, "1-e6-e0-ab", NULL, 0), RESUME_CONTINUE);
+	assert_int_equal(resume_decide(RESUME_TRIES, 1, "1-e6-e0-cd", "1-e6-e0-ab", 0), RESUME_CONTINUE);
+	assert_int_equal(resume_decide(RESUME_TRIES + 1, 1, "1-e6-e0-ef", "1-e6-e0-cd", 0), RESUME_STOP);
+	/* the token did not move: the target refuses it; or this side does:
+	 * the partial receive is given up for one fresh stream */
+	assert_int_equal(resume_decide(2, 1, "1-e6-e0-ab", "1-e6-e0-ab", 0), RESUME_RESTART);
+	assert_int_equal(resume_decide(2, 0, NULL, "1-e6-e0-ab", 1), RESUME_RESTART);
+	strbuf_release(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_volid),
+		cmocka_unit_test(test_resume_decide),
 		cmocka_unit_test(test_snapnames),
 		cmocka_unit_test(test_prepare_select),
 		cmocka_unit_test(test_prepare_select_keep),

@@ -72,6 +72,13 @@ static void test_replication(void **state)
 	/* a compressed stream: the codec names only */
 	OK("volrep import local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__ --compress zstd");
 	OK("volrep import local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__ --compress lz4");
+	/* resumable receives: the same ownership checks as the stream */
+	OK("volrep import local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__ --base __replicate_100-0_1__ --resume");
+	OK("volrep import local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__ --resume-token");
+	OK("volrep import local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__ --abort-resume");
+	OK("volrep import local-zfs:vm-100-disk-0 --snapshot __replicate_100-0_2__ --raw --resume");
+	NO("volrep import local-zfs:vm-400-disk-0 --snapshot __replicate_400-0_9__ --resume-token",
+	   "lives on 'c', not on peer 'a'");
 	OK("volrep finalize-local-job 100-0 local-zfs:vm-100-disk-0 --last_sync 2");
 	OK("volrep version");
 	/* datacenter.cfg's migration network: a CIDR, nothing else */

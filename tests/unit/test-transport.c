@@ -2,7 +2,10 @@
  * serve gate (transport/serve.h). */
 #include "unit.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +14,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/cidr.h"
 #include "base/quote.h"
 #include "exec/relay.h"
+#include "transport/direct.h"
 #include "transport/local.h"
 #include "transport/serve.h"
 #include "transport/ssh.h"
@@ -492,6 +497,181 @@ static void test_ssh_unreachable(void **state)
 				     "ssh: connect to host 10.0.0.1 port 22: Connection timed out\n"));
 }
 
+
+/* The direct data path on loopback: one connection with the right token
+ * gets through; a wrong token, a missing one, a second connection and a
+ * silent source are refused within their bounds. */
+static int raw_connect(const struct direct_listener *l)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)l->port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(inet_pton(AF_INET, l->addr, &sa.sin_addr), 1);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+static void test_direct_path(void **state)
+{
+	struct direct_listener l = DIRECT_LISTENER_INIT;
+	struct strbuf err = STRBUF_INIT, line = STRBUF_INIT;
+	char addr[INET6_ADDRSTRLEN], token[DIRECT_TOKEN_HEX + 1], wrong[DIRECT_TOKEN_HEX + 1], buf[16];
+	unsigned port = 0;
+	int a, b, in;
+
+	(void)state;
+	/* the right token: data arrives */
+	assert_int_equal(direct_listen(&l, "127.0.0.0/8", "127.0.0.1", &err), 0);
+	assert_string_equal(l.addr, "127.0.0.1");
+	assert_true(l.port > 0);
+	assert_int_equal(strlen(l.token), DIRECT_TOKEN_HEX);
+	direct_announce(&l, &line);
+	assert_int_equal(direct_parse_announce(line.buf, "127.0.0.0/8", addr, &port, token, &err), 0);
+	assert_string_equal(addr, "127.0.0.1");
+	assert_int_equal(port, l.port);
+	a = direct_connect(addr, port, token, 1000, &err);
+	assert_true(a >= 0);
+	assert_int_equal(write(a, "data", 4), 4);
+	in = direct_accept(&l, 1000, 1000, &err);
+	assert_true(in >= 0);
+	assert_int_equal(read(in, buf, sizeof(buf)), 4);
+	assert_memory_equal(buf, "data", 4);
+	/* exactly one connection: the port is closed now */
+	assert_int_equal(l.fd, -1);
+	b = direct_connect(addr, port, token, 1000, &err);
+	assert_int_equal(b, -ECONNREFUSED);
+	assert_non_null(strstr(err.buf, "Connection refused"));
+	close(a);
+	close(in);
+
+	/* a wrong token (one digit off): refused, and the port is closed */
+	strbuf_reset(&err);
+	assert_int_equal(direct_listen(&l, "127.0.0.1", NULL, &err), 0);
+	snprintf(wrong, sizeof(wrong), "%s", l.token);
+	wrong[10] = wrong[10] == 'a' ? 'b' : 'a';
+	a = direct_connect(l.addr, l.port, wrong, 1000, &err);
+	assert_true(a >= 0);
+	port = l.port;
+	assert_int_equal(direct_accept(&l, 1000, 1000, &err), -EACCES);
+	assert_non_null(strstr(err.buf, "direct connection from '127.0.0.1' refused: wrong token"));
+	assert_int_equal(direct_connect("127.0.0.1", port, wrong, 1000, &err), -ECONNREFUSED);
+	close(a);
+
+	/* two connections at once: the first is taken (here with a good
+	 * token), the second one never gets in */
+	strbuf_reset(&err);
+	assert_int_equal(direct_listen(&l, "127.0.0.1/32", NULL, &err), 0);
+	a = direct_connect(l.addr, l.port, l.token, 1000, &err);
+	b = raw_connect(&l);
+	assert_true(a >= 0 && b >= 0);
+	in = direct_accept(&l, 1000, 1000, &err);
+	assert_true(in >= 0);
+	/* reset when the listener closed: it can send nothing to anyone */
+	assert_true(send(b, "x", 1, MSG_NOSIGNAL) < 0 || read(b, buf, 1) <= 0);
+	close(a);
+	close(b);
+	close(in);
+
+	/* no token within the bound; no connection within the bound */
+	strbuf_reset(&err);
+	assert_int_equal(direct_listen(&l, "127.0.0.1/32", NULL, &err), 0);
+	a = raw_connect(&l);
+	assert_int_equal(direct_accept(&l, 1000, 100, &err), -ETIMEDOUT);
+	assert_non_null(strstr(err.buf, "sent no token"));
+	close(a);
+	strbuf_reset(&err);
+	assert_int_equal(direct_listen(&l, "127.0.0.1/32", NULL, &err), 0);
+	assert_int_equal(direct_accept(&l, 100, 100, &err), -ETIMEDOUT);
+	assert_non_null(strstr(err.buf, "no direct connection to 127.0.0.1"));
+
+	/* a preferred address that is not ours (NAT): an interface's */
+	strbuf_reset(&err);
+	assert_int_equal(direct_listen(&l, "0.0.0.0/0", "10.99.99.99", &err), 0);
+	assert_string_not_equal(l.addr, "10.99.99.99");
+	assert_true(l.fd >= 0);
+	direct_close(&l);
+
+	/* no address of this node in the network; a bad network */
+	strbuf_reset(&err);
+	assert_int_equal(direct_listen(&l, "198.18.255.0/24", "198.51.100.1", &err), -EADDRNOTAVAIL);
+	assert_string_equal(err.buf, "no address of this node in migration network '198.18.255.0/24'");
+	strbuf_reset(&err);
+	assert_int_equal(direct_listen(&l, "10.0.0.0/33", NULL, &err), -EINVAL);
+	direct_close(&l);
+	strbuf_release(&err);
+	strbuf_release(&line);
+}
+
+/* What the target announces is hostile. */
+static void test_direct_announce(void **state)
+{
+	static const char tok[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	static const char *const bad[] = {
+		"direct-listen 10.1.0.5 0 %s", "direct-listen 10.1.0.5 65536 %s", "direct-listen 10.1.0.5 080 %s",
+		"direct-listen 10.2.0.5 4000 %s", "direct-listen evil.example 4000 %s", "direct-listen 10.1.0.5 4000 %s x",
+		"direct-listen 10.1.0.5 4000 %sa", "direct-listen  10.1.0.5 4000 %s", "direct-listen 10.1.0.5 4000",
+		"DIRECT-LISTEN 10.1.0.5 4000 %s", "direct-listen 10.1.0.5 -1 %s", "direct-listen 10.1.0.5 4000 %s\n",
+		NULL,
+	};
+	struct strbuf err = STRBUF_INIT, line = STRBUF_INIT;
+	char addr[INET6_ADDRSTRLEN], token[DIRECT_TOKEN_HEX + 1];
+	unsigned port = 0;
+
+	(void)state;
+	strbuf_addf(&line, "direct-listen 10.1.0.5 4000 %s", tok);
+	assert_int_equal(direct_parse_announce(line.buf, "10.1.0.0/24", addr, &port, token, &err), 0);
+	assert_int_equal(port, 4000);
+	assert_string_equal(token, tok);
+	for (int i = 0; bad[i]; i++) {
+		strbuf_reset(&line);
+		strbuf_addf(&line, bad[i], tok);
+		if (direct_parse_announce(line.buf, "10.1.0.0/24", addr, &port, token, &err) != -EPROTO)
+			fail_msg("accepted '%s'", line.buf);
+	}
+	strbuf_reset(&line);
+	strbuf_addf(&line, "direct-listen 10.1.0.5 4000 %.63sG", tok);
+	assert_int_equal(direct_parse_announce(line.buf, "10.1.0.0/24", addr, &port, token, &err), -EPROTO);
+	strbuf_reset(&err);
+	strbuf_reset(&line);
+	strbuf_addf(&line, "direct-listen 10.2.0.5 4000 %s", tok);
+	direct_parse_announce(line.buf, "10.1.0.0/24", addr, &port, token, &err);
+	assert_string_equal(err.buf, "target announced address '10.2.0.5' outside migration network '10.1.0.0/24'");
+	strbuf_release(&err);
+	strbuf_release(&line);
+}
+
+static void test_cidr(void **state)
+{
+	struct cidr c;
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(cidr_parse("10.1.2.3/24", &c), 0);
+	cidr_format(&c, buf, sizeof(buf));
+	assert_string_equal(buf, "10.1.2.0/24");
+	assert_true(cidr_contains_str(&c, "10.1.2.250"));
+	assert_false(cidr_contains_str(&c, "10.1.3.1"));
+	assert_false(cidr_contains_str(&c, "fd00::1"));
+	assert_false(cidr_contains_str(&c, "10.1.2"));
+	assert_int_equal(cidr_parse("10.1.2.3", &c), 0);
+	assert_int_equal(c.prefix, 32);
+	assert_int_equal(cidr_parse("172.16.0.0/12", &c), 0);
+	assert_true(cidr_contains_str(&c, "172.31.255.255"));
+	assert_false(cidr_contains_str(&c, "172.32.0.0"));
+	assert_int_equal(cidr_parse("fd00:1::/64", &c), 0);
+	assert_true(cidr_contains_str(&c, "fd00:1::abcd"));
+	assert_false(cidr_contains_str(&c, "fd00:2::1"));
+	assert_int_equal(cidr_parse("0.0.0.0/0", &c), 0);
+	assert_true(cidr_contains_str(&c, "192.0.2.1"));
+	static const char *const bad[] = { "", "10.1.2.0/", "10.1.2.0/33", "10.1.2.0/024", "10.1.2.0/2x", "/24",
+					   "10.1.2/24", "host/24", "fd00::/129", "10.1.2.0/24/1", " 10.1.2.0/24",
+					   "10.1.2.0/-1", NULL };
+	for (int i = 0; bad[i]; i++)
+		if (cidr_parse(bad[i], &c) == 0)
+			fail_msg("accepted '%s'", bad[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -504,6 +684,9 @@ int main(void)
 		cmocka_unit_test(test_serve_accepts),
 		cmocka_unit_test(test_serve_refuses),
 		cmocka_unit_test(test_ssh_unreachable),
+		cmocka_unit_test(test_direct_path),
+		cmocka_unit_test(test_direct_announce),
+		cmocka_unit_test(test_cidr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

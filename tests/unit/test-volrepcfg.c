@@ -116,6 +116,9 @@ static void test_errors(void **state)
 		{ "compress-level 20\n", "volrep.cfg:1: invalid value '20' for 'compress-level'" },
 		{ "ssh-cipher -oProxyCommand=x\n", "volrep.cfg:1: invalid value '-oProxyCommand=x' for 'ssh-cipher'" },
 		{ "ssh-cipher AES\n", "volrep.cfg:1: invalid value 'AES' for 'ssh-cipher'" },
+		{ "migration-type fast\n", "volrep.cfg:1: invalid value 'fast' for 'migration-type'" },
+		{ "migration-network 10.1.0.0/33\n", "volrep.cfg:1: invalid value '10.1.0.0/33' for 'migration-network'" },
+		{ "migration-network eth1\n", "volrep.cfg:1: invalid value 'eth1' for 'migration-network'" },
 	};
 
 	(void)state;
@@ -200,6 +203,8 @@ static void test_round_trip(void **state)
 		"compress lz4\n",
 		"ssh-cipher default\n",
 		"ssh-cipher aes256-gcm@openssh.com\n",
+		"migration-type insecure\nmigration-network fd00:1::/64\n",
+		"migration-type secure\nmigration-network 10.1.2.0/24\n",
 	};
 
 	(void)state;
@@ -244,6 +249,15 @@ static void test_round_trip(void **state)
 	assert_non_null(strstr(t.buf, "\ncompress lz4\ncompress-level 19\n"));
 	/* ssh-cipher: auto by default (not written) */
 	assert_string_equal(c.ssh_cipher, "auto");
+	/* the direct data path: off by default; the network canonical */
+	assert_int_equal(c.migration_insecure, 0);
+	assert_string_equal(c.migration_network, "");
+	assert_int_equal(parse(&c, "migration-type insecure\nmigration-network 10.1.2.3/24\n", &err), 0);
+	assert_int_equal(c.migration_insecure, 1);
+	assert_string_equal(c.migration_network, "10.1.2.0/24");
+	strbuf_reset(&t);
+	volrep_cfg_format(&c, &t);
+	assert_non_null(strstr(t.buf, "\nmigration-type insecure\nmigration-network 10.1.2.0/24\n"));
 	strbuf_release(&err);
 	strbuf_release(&t);
 }
