@@ -32,6 +32,7 @@
 #include "transport/ssh.h"
 #include "notify/notify.h"
 #include "state/state.h"
+#include "transport/session.h"
 #include "transport/transport.h"
 
 /* What we keep of a remote command's output: the JSON of a guest with
@@ -54,6 +55,10 @@ struct run {
 	struct storemap sm;
 	struct transport t;
 	int t_open;
+	/* one session to the target for the whole run (transport/session.h);
+	 * NULL after sess_tried: the target's volrep predates it */
+	struct session *sess;
+	int sess_tried;
 	struct volume_list vols;
 	struct strvec volids;
 	struct strbuf snap;      /* this run's snapshot name */
@@ -279,6 +284,37 @@ static int open_transport(struct run *run, struct strbuf *err)
 	return r;
 }
 
+/* The run's session to the target, opened on first use; NULL: none,
+ * one transport call per step (an older volrep there, or
+ * VOLREP_SESSION=0). Returns 0, or -errno with the message in err when
+ * the target cannot be reached at all. */
+static int open_session(struct run *run, struct strbuf *err)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf msg = STRBUF_INIT;
+	const char *off = getenv("VOLREP_SESSION");
+	int r;
+
+	if (run->sess_tried)
+		return 0;
+	run->sess_tried = 1;
+	if (off && !strcmp(off, "0"))
+		return 0;
+	strvec_push(&argv, remote_bin());
+	strvec_push(&argv, "session");
+	r = session_open(&run->t, (const char *const *)argv.v, &run->sess, &msg);
+	if (r == -EPROTONOSUPPORT) {
+		elog_printf(&run->log, "target '%s' does not speak the session protocol - one ssh call per step",
+			    run->job->target);
+		r = 0;
+	} else if (r < 0) {
+		strbuf_add(err, msg.buf, msg.len);
+	}
+	strvec_clear(&argv);
+	strbuf_release(&msg);
+	return r;
+}
+
 /* Run argv on the target, relaying its stderr into the log with prefix.
  * Returns 0 with the output in out, or -1 with the message in err. */
 static int remote_call(struct run *run, const struct strvec *argv, const char *prefix, struct strbuf *out,
@@ -287,9 +323,14 @@ static int remote_call(struct run *run, const struct strvec *argv, const char *p
 	struct strbuf rerr = STRBUF_INIT;
 	int r = open_transport(run, err);
 
+	if (r == 0)
+		r = open_session(run, err);
 	if (r < 0)
 		return r;
-	r = transport_run(&run->t, (const char *const *)argv->v, NULL, 0, out, &rerr, REMOTE_OUT_MAX);
+	if (run->sess)
+		r = session_run(run->sess, (const char *const *)argv->v, out, &rerr, REMOTE_OUT_MAX);
+	else
+		r = transport_run(&run->t, (const char *const *)argv->v, NULL, 0, out, &rerr, REMOTE_OUT_MAX);
 	log_lines(run, prefix, rerr.buf);
 	if (r != 0) {
 		struct strbuf msg = STRBUF_INIT;
@@ -463,6 +504,8 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 	if (r < 0)
 		return r;
 	r = open_transport(run, err);
+	if (r == 0)
+		r = open_session(run, err);
 	if (r < 0)
 		return r;
 	tf = tmpfile();
@@ -499,8 +542,12 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 	}
 	remote_import_argv(&argv, v->volid, run->snap.buf, base,
 			   run->codec != WIRE_NONE ? wire_codec_name(run->codec) : NULL);
-	r = transport_stream(&run->t, (const char *const *)argv.v, c.out, &ro, &out, &rerr, REMOTE_OUT_MAX,
-			     &stats);
+	if (run->sess)
+		r = session_stream(run->sess, (const char *const *)argv.v, c.out, &ro, &out, &rerr, REMOTE_OUT_MAX,
+				   &stats);
+	else
+		r = transport_stream(&run->t, (const char *const *)argv.v, c.out, &ro, &out, &rerr, REMOTE_OUT_MAX,
+				     &stats);
 	close(c.out);
 	c.out = -1;
 	run->bytes += stats.bytes;
@@ -1043,6 +1090,7 @@ out_unlocked:
 	joblog_close(&run.jl);
 	job_state_release(&ed.after);
 	strbuf_release(&cerr);
+	session_close(run.sess);
 	if (run.t_open)
 		transport_release(&run.t);
 	storemap_release(&run.sm);
