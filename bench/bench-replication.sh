@@ -33,6 +33,8 @@ fi
 TRASH=$(mktemp -d /tmp/volrep-bench.XXXXXX)
 export TRASH
 _cleanups=""
+# (the test libraries register their teardown with test_atexit as well)
+test_atexit() { test_when_finished "$1"; }
 test_when_finished() { _cleanups="$1
 $_cleanups"; }
 test_skip_all() { echo "skipped: $1"; exit 0; }

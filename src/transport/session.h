@@ -31,7 +31,8 @@
  *                                                     as transport_stream
  *   session_close(s);
  * After -ETIMEDOUT, -EINTR, -ENOTCONN or -EPROTO the session is broken
- * (its ssh was stopped) and further calls return -ENOTCONN. */
+ * (its ssh was stopped) and further calls return -ENOTCONN. SIGPIPE must
+ * be ignored on both sides (volrep's main does). */
 #ifndef VOLREP_TRANSPORT_SESSION_H
 #define VOLREP_TRANSPORT_SESSION_H
 
@@ -124,7 +125,8 @@ struct session_server {
 
 /* Serve a session on in/out (serve's stdin/stdout) until the peer
  * closes it between commands (0), or a protocol error (-EPROTO, the
- * reason in err; sent to the peer too), or the idle bound (-ETIMEDOUT). */
+ * reason in err; sent to the peer too), or the idle bound (-ETIMEDOUT).
+ * SIGPIPE must be ignored (volrep's main does). */
 int session_serve(int in, int out, const struct session_server *srv, struct strbuf *err);
 
 #endif
