@@ -49,10 +49,10 @@ e2e_require
 now() { date +%s.%N; }
 # median of the numbers on stdin
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-# verdict VALUE OP GOAL: OK or MISSED (and remember the miss)
-MISSED=0
+# verdict VALUE OP GOAL: OK or MISSED (and remember the miss: verdict
+# runs in a $(...) subshell, so in a file)
 verdict() {
-	if awk "BEGIN { exit !($1 $2 $3) }"; then echo OK; else MISSED=1; echo MISSED; fi
+	if awk "BEGIN { exit !($1 $2 $3) }"; then echo OK; else : >"$TRASH/missed"; echo MISSED; fi
 }
 
 # CPU of everything the test bed runs: this shell and all it starts
@@ -208,4 +208,4 @@ else
 	echo "   volrep run --id         (volrep run is not built yet)"
 fi
 echo
-exit "$MISSED"
+[ ! -e "$TRASH/missed" ]

@@ -173,6 +173,7 @@ struct session_gate {
 	struct context *ctx;
 	const char *peer;
 	int any;
+	int forked; /* a verb has run in a child */
 };
 
 struct verb_call {
@@ -207,8 +208,16 @@ static int session_start(void *data, const char *cmd, size_t len, struct child *
 	struct serve_cmd sc = SERVE_CMD_INIT;
 	struct verb_call vc = { .ctx = sg->ctx, .argv = STRVEC_INIT };
 	struct strbuf msg = STRBUF_INIT;
-	int r = gate(sg->ctx, sg->peer, sg->any, cmd, len, &sc, &msg);
+	int r;
 
+	/* a cluster store's connection (etcd) that a child used is not ours
+	 * any more (a TLS session cannot be shared): a fresh one */
+	if (sg->forked && sg->ctx->cluster && context_open_cluster(sg->ctx) < 0) {
+		*code = EXIT_FAILED;
+		strbuf_addstr(why, "volrep: serve: refused: cannot reopen this node's cluster store");
+		return -EIO;
+	}
+	r = gate(sg->ctx, sg->peer, sg->any, cmd, len, &sc, &msg);
 	if (r) {
 		*code = r;
 		strbuf_addf(why, "volrep: %s", msg.buf);
@@ -220,6 +229,7 @@ static int session_start(void *data, const char *cmd, size_t len, struct child *
 	/* a stopped session stops the verb's receive with it */
 	c->new_pgrp = 1;
 	r = child_start_fn(c, run_verb, &vc);
+	sg->forked = 1;
 	if (r < 0) {
 		*code = EXIT_FAILED;
 		strbuf_addf(why, "volrep: serve: cannot run '%s': %s", sc.name, strerror(-r));
