@@ -295,6 +295,13 @@ static int open_session(struct run *run, struct strbuf *err)
 	const char *off = getenv("VOLREP_SESSION");
 	int r;
 
+	if (run->sess && !session_alive(run->sess)) {
+		/* the target closed it while the run waited (for a transfer
+		 * slot, say): a new one */
+		session_close(run->sess);
+		run->sess = NULL;
+		run->sess_tried = 0;
+	}
 	if (run->sess_tried)
 		return 0;
 	run->sess_tried = 1;

@@ -354,6 +354,21 @@ int session_broken(const struct session *s)
 	return !s || s->broken;
 }
 
+int session_alive(struct session *s)
+{
+	struct pollfd pfd = { .fd = s->from, .events = POLLIN };
+
+	if (s->broken)
+		return 0;
+	/* between commands the target says nothing: anything readable is
+	 * its end (it closed an idle session) or a protocol error */
+	if (poll(&pfd, 1, 0) > 0) {
+		kill_link(s, SIGKILL);
+		return 0;
+	}
+	return 1;
+}
+
 const char *session_link_errors(const struct session *s)
 {
 	return s ? s->link_err.buf : "";

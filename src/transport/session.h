@@ -106,6 +106,10 @@ int session_run(struct session *s, const char *const *argv, struct strbuf *out, 
 int session_stream(struct session *s, const char *const *argv, int in_fd, const struct relay_opts *o,
 		   struct strbuf *out, struct strbuf *err, size_t max, struct relay_stats *stats);
 int session_broken(const struct session *s);
+/* Between commands: whether the target still holds the session (serve
+ * closes one left idle for SESSION_IDLE_MS); 0 after marking it broken,
+ * so that the caller can open a new one. */
+int session_alive(struct session *s);
 /* The transport's own stderr so far (ssh's complaints), for messages. */
 const char *session_link_errors(const struct session *s);
 /* End the session (the target's serve exits) and free s (NULL: nothing). */

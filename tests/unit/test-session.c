@@ -49,9 +49,9 @@ static int fake_start(void *data, const char *cmd, size_t len, struct child *c, 
 	return -EACCES;
 }
 
-static int serve_main(void)
+static int serve_main(long idle_ms)
 {
-	struct session_server srv = { .start = fake_start, .data = NULL, .idle_ms = 20000 };
+	struct session_server srv = { .start = fake_start, .data = NULL, .idle_ms = idle_ms };
 	struct strbuf err = STRBUF_INIT;
 	int r = session_serve(0, 1, &srv, &err);
 
@@ -295,6 +295,15 @@ static void test_failures(void **state)
 			 -ETIMEDOUT);
 	assert_true(session_broken(pe.s));
 	close_peer(&pe);
+
+	/* a session left idle is closed by the target; the source notices
+	 * before its next command */
+	assert_int_equal(open_peer(&pe, "--serve-idle"), 0);
+	for (int i = 0; i < 100 && session_alive(pe.s); i++)
+		usleep(50000);
+	assert_false(session_alive(pe.s));
+	assert_true(session_broken(pe.s));
+	close_peer(&pe);
 }
 
 int main(int argc, char **argv)
@@ -311,7 +320,9 @@ int main(int argc, char **argv)
 	/* as volrep's main: a vanished reader gives EPIPE */
 	signal(SIGPIPE, SIG_IGN);
 	if (argc > 1 && !strcmp(argv[1], "--serve"))
-		return serve_main();
+		return serve_main(20000);
+	if (argc > 1 && !strcmp(argv[1], "--serve-idle"))
+		return serve_main(100);
 	if (argc > 1 && !strcmp(argv[1], "--old")) {
 		fprintf(stderr, "volrep: unknown command 'session'\n");
 		return 2;
