@@ -13,8 +13,11 @@ export VOLREP_NODE=pve2
 printf 'local: 100-0\n\ttarget pve2\n\nlocal: 101-0\n\ttarget pve1\n' >"$CFG/replication.cfg"
 
 FRAMES="$TOP/tests/lib/frames.py"
-frames() { python3 "$FRAMES" encode "$@"; }
-decode() { python3 "$FRAMES" decode; }
+# Debian's python starts faster than pyenv's shim (stdlib only here)
+PY=python3
+[ ! -x /usr/bin/python3 ] || PY=/usr/bin/python3
+frames() { "$PY" "$FRAMES" encode "$@"; }
+decode() { "$PY" "$FRAMES" decode; }
 HELLO="H:volrep-session 1"
 # session SPEC...: the frames as serve's stdin; its frames, decoded, in
 # out; its stderr in err; its exit code in rc
