@@ -18,6 +18,8 @@ RUNS=${BENCH_RUNS:-20}
 TRASH=$(mktemp -d /tmp/volrep-bench.XXXXXX)
 export TRASH
 _cleanups=""
+# (the test libraries register their teardown with test_atexit as well)
+test_atexit() { test_when_finished "$1"; }
 test_when_finished() { _cleanups="$1
 $_cleanups"; }
 test_skip_all() { echo "skipped: $1"; exit 0; }

@@ -34,6 +34,19 @@
 # CPU-s, or more cores. Cutting per-job CPU speeds up both rounds alike
 # and barely moves the ratio (dropping a zfs call per volrep process took
 # max-workers 1 from 20.5 s to 15.4-16.6 s).
+#
+# With one ssh session per run (docs/protocol.md), 2026-12, 40 guests, on
+# a machine that other test suites kept 100% busy (so every round ran at
+# a fraction of the CPU, and the ratios mostly measure that load):
+#   sessions:      max-workers 1 51.1 s, defaults 25.7 s (0.50x), 4/target 21.4 s (0.42x)
+#   one per step:  max-workers 1 71.1 s, defaults 20.0 s (0.28x), 4/target 28.8 s (0.40x)
+#   (VOLREP_SESSION=0)
+# One 100-guest run with sessions wedged node b's zfs-fuse: two
+# concurrent imports each stuck in the `zfs inherit` of the property reset
+# after the receive, its `umount` waiting for the FUSE daemon forever
+# (request_wait_answer), every later zfs call on b hanging; the runs
+# failed with the stall timeout. The 40-guest runs above (both modes) did
+# not show it.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 VOLREP="$TOP/build/volrep"
@@ -50,6 +63,8 @@ fi
 TRASH=$(mktemp -d /tmp/volrep-bench.XXXXXX)
 export TRASH
 _cleanups=""
+# (the test libraries register their teardown with test_atexit as well)
+test_atexit() { test_when_finished "$1"; }
 test_when_finished() { _cleanups="$1
 $_cleanups"; }
 test_skip_all() { echo "skipped: $1"; exit 0; }

@@ -1,10 +1,15 @@
 #!/bin/sh
 # Replication yardsticks (docs/ARCHITECTURE.md §6) on the two-node namespace test
 # bed (tests/lib/e2e.sh), measured in one run as ratios:
-#   1. per-job time of a no-change incremental run (`volrep run --id`) vs
-#      a hand-written minimal script doing the same with one ssh call per
-#      step: zfs snapshot; zfs send -i | ssh zfs recv; zfs destroy (both
-#      sides).                                             goal <= 0.5x
+#   1. a no-change incremental run (`volrep run --id`, one ssh session
+#      for the run: docs/protocol.md) vs a hand-written minimal script
+#      doing the same with one ssh call per step: zfs snapshot; zfs send
+#      -i | ssh zfs recv; zfs destroy (both sides); median per job of
+#        wall time                                         goal <= 0.3x
+#        CPU time of both nodes, all processes (zfs-fuse, ssh and sshd
+#        included: a cpuacct cgroup holds the whole test bed) goal <= 0.35x
+#      and, for comparison, volrep with one ssh call per step
+#      (VOLREP_SESSION=0, what an older target gets).
 #   2. full-sync throughput of volrep vs the raw
 #      `zfs send | ssh zfs recv` pipe (over an open ssh connection, as
 #      volrep's, so that both measure moving the data; the pipe with
@@ -33,9 +38,10 @@ fi
 TRASH=$(mktemp -d /tmp/volrep-bench.XXXXXX)
 export TRASH
 _cleanups=""
+# (the test libraries register their teardown with test_atexit as well)
+test_atexit() { test_when_finished "$1"; }
 test_when_finished() { _cleanups="$1
 $_cleanups"; }
-test_atexit() { test_when_finished "$1"; }
 test_skip_all() { echo "skipped: $1"; exit 0; }
 trap 'trap "" INT TERM; eval "$_cleanups"; rm -rf "$TRASH"' EXIT
 trap 'exit 130' INT TERM
@@ -54,6 +60,17 @@ MISSED=0
 verdict() {
 	if awk "BEGIN { exit !($1 $2 $3) }"; then echo OK; else : >"$TRASH/missed"; echo MISSED; fi
 }
+
+# CPU of everything the test bed runs: this shell and all it starts
+# (both nodes' sshd, zfs-fuse, the runs) in a cpuacct cgroup of its own
+CG=/sys/fs/cgroup/cpuacct/volrep-bench-$$
+if mkdir "$CG" 2>/dev/null && echo $$ >"$CG/cgroup.procs"; then
+	test_when_finished "echo $$ >/sys/fs/cgroup/cpuacct/cgroup.procs 2>/dev/null; rmdir '$CG' 2>/dev/null"
+else
+	CG=
+fi
+# cpu_ns: nanoseconds of CPU the test bed used so far (0 without cgroup)
+cpu_ns() { if [ -n "$CG" ]; then cat "$CG/cpuacct.usage"; else echo 0; fi; }
 
 # pools large enough for two copies of the throughput volume
 E2E_ZFS_SIZE=$((MB * 3 + 256))M
@@ -92,29 +109,50 @@ if e2e_have_engine; then
 fi
 : >"$TRASH/t.volrep"
 : >"$TRASH/t.script"
+: >"$TRASH/t.perstep"
+# timed CMD...: run CMD; append "wall-seconds cpu-seconds" to $OUT
+timed() {
+	t0=$(now) c0=$(cpu_ns)
+	"$@" || return 1
+	c1=$(cpu_ns)
+	echo "$(now) $t0 $c1 $c0" | awk '{ printf "%.4f %.4f\n", $1 - $2, ($3 - $4) / 1e9 }' >>"$OUT"
+}
 i=1
 while [ $i -le "$RUNS" ]; do
-	t0=$(now)
-	node_exec a sh "$TRASH/minimal.sh" b$((i - 1)) b$i || { echo "minimal script failed"; exit 1; }
-	echo "$(now) $t0" | awk '{ print $1 - $2 }' >>"$TRASH/t.script"
+	OUT="$TRASH/t.script"
+	timed node_exec a sh "$TRASH/minimal.sh" b$((i - 1)) b$i || { echo "minimal script failed"; exit 1; }
 	if e2e_have_engine; then
 		# a run starts in a later second than the last sync: wait for it
 		# outside the measured time
 		_e2e_next_second
-		t0=$(now)
-		vr a run --id 900-0 >/dev/null 2>&1 || { echo "volrep run --id 900-0 failed:"; vr a log 900-0; exit 1; }
-		echo "$(now) $t0" | awk '{ print $1 - $2 }' >>"$TRASH/t.volrep"
+		OUT="$TRASH/t.volrep"
+		timed vr a run --id 900-0 >/dev/null 2>&1 || { echo "volrep run --id 900-0 failed:"; vr a log 900-0; exit 1; }
+		_e2e_next_second
+		OUT="$TRASH/t.perstep"
+		timed node_exec a env VOLREP_SESSION=0 volrep run --id 900-0 >/dev/null 2>&1 ||
+			{ echo "volrep run --id 900-0 (one call per step) failed:"; vr a log 900-0; exit 1; }
 	fi
 	i=$((i + 1))
 done
-ts=$(median <"$TRASH/t.script")
-printf '   minimal zfs+ssh script  %8.3f s\n' "$ts"
+col() { awk -v c="$1" '{ print $c }' "$2" | median; }
+ts=$(col 1 "$TRASH/t.script") cs=$(col 2 "$TRASH/t.script")
+printf '   minimal zfs+ssh script        %8.3f s wall  %6.3f s cpu\n' "$ts" "$cs"
 if e2e_have_engine; then
 	vr a log 900-0 | grep -q "incremental sync" || { echo "volrep did not run an incremental sync:"; vr a log 900-0; exit 1; }
-	tv=$(median <"$TRASH/t.volrep")
-	printf '   volrep run --id         %8.3f s\n' "$tv"
+	tv=$(col 1 "$TRASH/t.volrep") cv=$(col 2 "$TRASH/t.volrep")
+	tp=$(col 1 "$TRASH/t.perstep") cp=$(col 2 "$TRASH/t.perstep")
+	printf '   volrep run --id (session)     %8.3f s wall  %6.3f s cpu\n' "$tv" "$cv"
+	printf '   volrep, one call per step     %8.3f s wall  %6.3f s cpu  (VOLREP_SESSION=0)\n' "$tp" "$cp"
 	r=$(echo "$tv $ts" | awk '{ printf "%.2f", $1 / $2 }')
-	printf '   ratio volrep/script     %8sx  (goal <= 0.5x) %s\n' "$r" "$(verdict "$r" "<=" 0.5)"
+	printf '   ratio wall volrep/script      %8sx  (goal <= 0.3x) %s\n' "$r" "$(verdict "$r" "<=" 0.3)"
+	if [ -n "$CG" ]; then
+		r=$(echo "$cv $cs" | awk '{ printf "%.2f", $1 / $2 }')
+		printf '   ratio cpu volrep/script       %8sx  (goal <= 0.35x) %s\n' "$r" "$(verdict "$r" "<=" 0.35)"
+	else
+		echo "   ratio cpu volrep/script       (no cpuacct cgroup: not measured)"
+	fi
+	printf '   (one call per step: wall %sx, cpu %sx of the script)\n' \
+		"$(echo "$tp $ts" | awk '{ printf "%.2f", $1 / $2 }')" "$(echo "$cp $cs" | awk '{ printf "%.2f", $1 / $2 }')"
 else
 	echo "   volrep run --id         (volrep run is not built yet)"
 fi

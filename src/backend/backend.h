@@ -207,6 +207,11 @@ int backend_volname_suggest(enum backend_type type, const char *volname, struct 
  * names on btrfs, not starting with '.' (no hidden entries, no ".."). */
 int backend_valid_snapname(const char *snap);
 
+/* From now on, probes are cached per process too (per storage type and
+ * tool), in memory shared with the children this process forks from
+ * here on: a session server's commands (transport/session.h) probe
+ * `zfs help` once per session instead of once per command. */
+int backend_caps_cache_share(void);
 /* Probe the tools once (cached). Returns 0 or -errno. */
 int backend_probe(struct backend *b, struct backend_caps *caps);
 /* The guest's volume names on this storage, sorted. vmid: valid_vmid. */

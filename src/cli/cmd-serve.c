@@ -18,11 +18,15 @@
  * (no ownership checks, the behaviour of old versions) exists for
  * migrations of existing setups and says so in syslog on every call. See
  * docs/security.md. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
+#include "backend/backend.h"
 #include "base/log.h"
+#include "base/quote.h"
 #include "base/validate.h"
 #include "cli/cmds.h"
 #include "cli/commands.h"
@@ -31,6 +35,7 @@
 #include "state/state.h"
 #include "transport/local.h"
 #include "transport/serve.h"
+#include "transport/session.h"
 
 extern char **environ;
 
@@ -44,6 +49,9 @@ static int plain(const char *v)
 			return 0;
 	return 1;
 }
+
+/* what keep_pve_settings kept, for verb_env */
+static struct strvec pve_settings = STRVEC_INIT;
 
 static void keep_pve_settings(struct strvec *keep)
 {
@@ -126,55 +134,215 @@ static int parse_serve_args(int argc, char **argv, const char **peer, int *any)
 	return 0;
 }
 
-int cmd_serve(int argc, char **argv, struct context *ctx)
+/* The gate for one command line: grammar, then (with a peer) the peer's
+ * policy against this node's own config. 0 and *sc, or the exit code
+ * (EXIT_USAGE: refused, EXIT_FAILED: this node's config unreadable)
+ * with the one-line reason in msg ("serve: refused: ..."), logged. */
+static int gate(struct context *ctx, const char *peer, int any, const char *cmd, size_t len, struct serve_cmd *sc,
+		struct strbuf *msg)
 {
-	const char *cmd = getenv("SSH_ORIGINAL_COMMAND"), *peer;
-	struct serve_cmd sc = SERVE_CMD_INIT;
 	struct cluster_config cc = CLUSTER_CONFIG_INIT;
-	struct serve_policy pol = { .cc = NULL, .self = ctx->node, .peer = NULL };
-	struct strbuf why = STRBUF_INIT, exe = STRBUF_INIT, e = STRBUF_INIT;
-	struct child c = CHILD_INIT;
-	struct strvec pve = STRVEC_INIT;
+	struct serve_policy pol = { .cc = NULL, .self = ctx->node, .peer = peer };
+	struct strbuf why = STRBUF_INIT, e = STRBUF_INIT;
 	struct state *st = NULL;
-	char stbuf[64];
-	int r, any;
+	int r = 0;
 
-	if (parse_serve_args(argc, argv, &peer, &any) < 0)
-		return EXIT_USAGE;
-	pol.peer = peer;
-	keep_pve_settings(&pve);
-	scrub_environment();
-	if (!cmd) {
-		error("serve: refused: no command given (interactive login is not allowed)");
-		strvec_clear(&pve);
-		return EXIT_USAGE;
-	}
-	if (serve_parse_cmd(cmd, strlen(cmd), &sc, &why) < 0) {
-		error("serve: refused: %s (peer '%s')", why.buf, peer ? peer : "*");
+	strbuf_reset(msg);
+	if (serve_parse_cmd(cmd, len, sc, &why) < 0) {
+		strbuf_addf(msg, "serve: refused: %s (peer '%s')", why.buf, peer ? peer : "*");
 		audit(peer, "peer '%s': refused: %s%s", why.buf, NULL);
 		r = EXIT_USAGE;
 		goto out;
 	}
 	if (any)
-		audit(NULL, "peer '%s': --any-peer: '%s' runs without ownership checks%s", sc.name, NULL);
-	if (peer && serve_verb_needs_config(&sc)) {
+		audit(NULL, "peer '%s': --any-peer: '%s' runs without ownership checks%s", sc->name, NULL);
+	if (peer && serve_verb_needs_config(sc)) {
 		if (cluster_config_load(&cc, ctx->config_dir, 0, &e) < 0) {
-			error("serve: refused: cannot read this node's config: %s", e.buf);
+			strbuf_addf(msg, "serve: refused: cannot read this node's config: %s", e.buf);
 			r = EXIT_FAILED;
 			goto out;
 		}
 		pol.cc = &cc;
-		if (!strcmp(sc.name, "guest-start") && state_load(ctx->state_dir, &st, &e) < 0) {
-			error("serve: refused: cannot read this node's state: %s", e.buf);
+		if (!strcmp(sc->name, "guest-start") && state_load(ctx->state_dir, &st, &e) < 0) {
+			strbuf_addf(msg, "serve: refused: cannot read this node's state: %s", e.buf);
 			r = EXIT_FAILED;
 			goto out;
 		}
 		pol.state = st;
 	}
-	if (serve_policy_check(&pol, &sc, &why) < 0) {
-		error("serve: refused: %s: %s (peer '%s')", sc.name, why.buf, peer);
-		audit(peer, "peer '%s': refused: %s: %s", sc.name, why.buf);
+	if (serve_policy_check(&pol, sc, &why) < 0) {
+		strbuf_addf(msg, "serve: refused: %s: %s (peer '%s')", sc->name, why.buf, peer);
+		audit(peer, "peer '%s': refused: %s: %s", sc->name, why.buf);
 		r = EXIT_USAGE;
+	}
+out:
+	if (r)
+		serve_cmd_release(sc);
+	cluster_config_release(&cc);
+	state_free(st);
+	strbuf_release(&why);
+	strbuf_release(&e);
+	return r;
+}
+
+/* the verb's whole context, explicitly: this node's, as serve itself
+ * resolved it */
+static void verb_env(const struct context *ctx, struct strvec *env)
+{
+	strvec_pushf(env, "VOLREP_CONFIG_DIR=%s", ctx->config_dir);
+	strvec_pushf(env, "VOLREP_STATE_DIR=%s", ctx->state_dir);
+	strvec_pushf(env, "VOLREP_LOG_DIR=%s", ctx->log_dir);
+	strvec_pushf(env, "VOLREP_NODE=%s", ctx->node);
+	if (ctx->cluster)
+		strvec_pushf(env, "VOLREP_CLUSTER=%s", ctx->cluster);
+	for (size_t i = 0; i < pve_settings.nr; i++)
+		strvec_push(env, pve_settings.v[i]);
+	strvec_push(env, "SSH_ORIGINAL_COMMAND=");
+}
+
+/* ---- one session: every command of a run through this process ---- */
+
+struct session_gate {
+	struct context *ctx;
+	const char *peer;
+	int any;
+	int forked; /* a verb has run in a child */
+};
+
+struct verb_call {
+	struct context *ctx;
+	struct strvec argv; /* the verb first, as serve_cmd_argv built it */
+};
+
+/* In the forked child: the verb's handler from the command table, in
+ * this process image (what the session already loaded and probed is
+ * there), with the environment a spawned verb would get. */
+static int run_verb(void *arg)
+{
+	struct verb_call *vc = arg;
+	struct strvec env = STRVEC_INIT;
+
+	verb_env(vc->ctx, &env);
+	for (size_t i = 0; i < env.nr; i++) {
+		char *eq = strchr(env.v[i], '=');
+
+		*eq = '\0';
+		setenv(env.v[i], eq + 1, 1);
+	}
+	for (const struct command *c = commands; c->name; c++)
+		if (!strcmp(c->name, vc->argv.v[0]))
+			return c->fn((int)vc->argv.nr, vc->argv.v, vc->ctx);
+	return EXIT_FAILED;
+}
+
+static int session_start(void *data, const char *cmd, size_t len, struct child *c, int *code, struct strbuf *why)
+{
+	struct session_gate *sg = data;
+	struct serve_cmd sc = SERVE_CMD_INIT;
+	struct verb_call vc = { .ctx = sg->ctx, .argv = STRVEC_INIT };
+	struct strbuf msg = STRBUF_INIT;
+	int r;
+
+	/* a cluster store's connection (etcd) that a child used is not ours
+	 * any more (a TLS session cannot be shared): a fresh one */
+	if (sg->forked && sg->ctx->cluster && context_open_cluster(sg->ctx) < 0) {
+		*code = EXIT_FAILED;
+		strbuf_addstr(why, "volrep: serve: refused: cannot reopen this node's cluster store");
+		return -EIO;
+	}
+	r = gate(sg->ctx, sg->peer, sg->any, cmd, len, &sc, &msg);
+	if (r) {
+		*code = r;
+		strbuf_addf(why, "volrep: %s", msg.buf);
+		strbuf_release(&msg);
+		return -EACCES;
+	}
+	serve_cmd_argv(&sc, &vc.argv);
+	c->in = c->out = c->err = CHILD_PIPE;
+	/* a stopped session stops the verb's receive with it */
+	c->new_pgrp = 1;
+	r = child_start_fn(c, run_verb, &vc);
+	sg->forked = 1;
+	if (r < 0) {
+		*code = EXIT_FAILED;
+		strbuf_addf(why, "volrep: serve: cannot run '%s': %s", sc.name, strerror(-r));
+	}
+	strvec_clear(&vc.argv);
+	serve_cmd_release(&sc);
+	strbuf_release(&msg);
+	return r;
+}
+
+static int serve_session(struct context *ctx, const char *peer, int any)
+{
+	struct session_gate sg = { .ctx = ctx, .peer = peer, .any = any };
+	struct session_server srv = { .start = session_start, .data = &sg, .idle_ms = 0 };
+	struct strbuf err = STRBUF_INIT;
+	int r;
+
+	/* `zfs help` once per session, not once per command */
+	backend_caps_cache_share();
+	r = session_serve(STDIN_FILENO, STDOUT_FILENO, &srv, &err);
+	if (r < 0 && r != -EPIPE) {
+		error("session: %s", err.len ? err.buf : strerror(-r));
+		if (r == -EPROTO)
+			audit(peer, "peer '%s': session ended: %s%s", err.buf, NULL);
+	}
+	strbuf_release(&err);
+	return r < 0 ? EXIT_FAILED : 0;
+}
+
+/* SSH_ORIGINAL_COMMAND asks for a session: exactly "volrep session". */
+static int wants_session(const char *cmd)
+{
+	struct strvec words = STRVEC_INIT;
+	int yes = sq_split_strict(cmd, strlen(cmd), &words, NULL) == 2 &&
+		  !strcmp(words.v[0], "volrep") && !strcmp(words.v[1], "session");
+
+	strvec_clear(&words);
+	return yes;
+}
+
+/* volrep session: the same protocol without a forced command (the local
+ * transport, or a key without serve): every command still passes the
+ * verb table's grammar, without a peer to check against. */
+int cmd_session(int argc, char **argv, struct context *ctx)
+{
+	(void)argv;
+	if (argc > 1) {
+		error("session: no arguments expected (the commands come on stdin, docs/protocol.md)");
+		return EXIT_USAGE;
+	}
+	return serve_session(ctx, NULL, 0);
+}
+
+int cmd_serve(int argc, char **argv, struct context *ctx)
+{
+	const char *cmd = getenv("SSH_ORIGINAL_COMMAND"), *peer;
+	struct serve_cmd sc = SERVE_CMD_INIT;
+	struct strbuf msg = STRBUF_INIT, exe = STRBUF_INIT;
+	struct child c = CHILD_INIT;
+	char stbuf[64];
+	int r, any;
+
+	if (parse_serve_args(argc, argv, &peer, &any) < 0)
+		return EXIT_USAGE;
+	keep_pve_settings(&pve_settings);
+	scrub_environment();
+	if (!cmd) {
+		error("serve: refused: no command given (interactive login is not allowed)");
+		r = EXIT_USAGE;
+		goto out;
+	}
+	if (wants_session(cmd)) {
+		if (any)
+			audit(NULL, "peer '%s': --any-peer: a session%s%s", "", NULL);
+		r = serve_session(ctx, peer, any);
+		goto out;
+	}
+	r = gate(ctx, peer, any, cmd, strlen(cmd), &sc, &msg);
+	if (r) {
+		error("%s", msg.buf);
 		goto out;
 	}
 	r = self_exe_path(&exe);
@@ -185,17 +353,7 @@ int cmd_serve(int argc, char **argv, struct context *ctx)
 	}
 	strvec_push(&c.args, exe.buf);
 	serve_cmd_argv(&sc, &c.args);
-	/* the verb's whole context, explicitly: this node's, as serve itself
-	 * resolved it */
-	strvec_pushf(&c.env, "VOLREP_CONFIG_DIR=%s", ctx->config_dir);
-	strvec_pushf(&c.env, "VOLREP_STATE_DIR=%s", ctx->state_dir);
-	strvec_pushf(&c.env, "VOLREP_LOG_DIR=%s", ctx->log_dir);
-	strvec_pushf(&c.env, "VOLREP_NODE=%s", ctx->node);
-	if (ctx->cluster)
-		strvec_pushf(&c.env, "VOLREP_CLUSTER=%s", ctx->cluster);
-	for (size_t i = 0; i < pve.nr; i++)
-		strvec_push(&c.env, pve.v[i]);
-	strvec_push(&c.env, "SSH_ORIGINAL_COMMAND=");
+	verb_env(ctx, &c.env);
 	r = child_start(&c);
 	if (r < 0) {
 		error("serve: cannot run '%s': %s", exe.buf, strerror(-r));
@@ -209,12 +367,9 @@ int cmd_serve(int argc, char **argv, struct context *ctx)
 		r = EXIT_FAILED;
 	}
 out:
-	strvec_clear(&pve);
+	strvec_clear(&pve_settings);
 	serve_cmd_release(&sc);
-	cluster_config_release(&cc);
-	state_free(st);
-	strbuf_release(&why);
+	strbuf_release(&msg);
 	strbuf_release(&exe);
-	strbuf_release(&e);
 	return r;
 }

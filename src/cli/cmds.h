@@ -33,6 +33,7 @@ int cmd_replica_snapshots(int argc, char **argv, struct context *ctx);
 int cmd_migration_ip(int argc, char **argv, struct context *ctx);
 int cmd_run(int argc, char **argv, struct context *ctx);
 int cmd_schedule_now(int argc, char **argv, struct context *ctx);
+int cmd_session(int argc, char **argv, struct context *ctx);
 int cmd_serve(int argc, char **argv, struct context *ctx);
 int cmd_set_state(int argc, char **argv, struct context *ctx);
 int cmd_status(int argc, char **argv, struct context *ctx);

@@ -47,6 +47,7 @@ const struct command commands[] = {
 	{ "run", cmd_run, "[--id ID] [--verbose] [--mail]", "run the due replication jobs now (or one job, ignoring its schedule); exit 1 if one failed" },
 	{ "schedule-now", cmd_schedule_now, "<id>", "run a replication job at the next scheduler tick" },
 	{ "serve", cmd_serve, "--peer NODE | --any-peer", "forced command for authorized_keys: run only the target-side verbs of NODE's jobs" },
+	{ "session", cmd_session, "", "speak the session protocol on stdin/stdout: the target side of one run (docs/protocol.md)" },
 	{ "set-state", cmd_set_state, "<vmid> <json>", "target side: replace a guest's replication state (migration)" },
 	{ "status", cmd_status, "[--guest VMID] [--output-format text|json|json-pretty|pvesr]", "show the state of this node's replication jobs" },
 	{ "update", cmd_update, "<vmid>-<jobnum> [--schedule S] [--rate MBps] [--comment T] [--disable 0|1] [--source NODE] [--compress none|zstd|lz4] [--keep N] [--raw 0|1] [--delete opt,...] [--digest D]", "change a replication job" },

@@ -9,6 +9,10 @@
  *   volrep import <volid> --snapshot <snap> [--base <base>]   (stream on stdin)
  *   volrep set-state <vmid> <json>
  *
+ * A run sends all of these through one session (transport/session.h,
+ * docs/protocol.md) when the target speaks it; VOLREP_SESSION=0 makes
+ * it use one transport call per step, as for an older target.
+ *
  * Environment (tests): VOLREP_REMOTE_BIN replaces "volrep" as the program
  * run on the target. VOLREP_TRANSPORT=local runs the target's commands on
  * this machine through transport/local.h instead of ssh; the target then

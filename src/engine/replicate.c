@@ -37,6 +37,7 @@
 #include "transport/ssh.h"
 #include "notify/notify.h"
 #include "state/state.h"
+#include "transport/session.h"
 #include "transport/transport.h"
 
 /* What we keep of a remote command's output: the JSON of a guest with
@@ -59,6 +60,10 @@ struct run {
 	struct storemap sm;
 	struct transport t;
 	int t_open;
+	/* one session to the target for the whole run (transport/session.h);
+	 * NULL after sess_tried: the target's volrep predates it */
+	struct session *sess;
+	int sess_tried;
 	struct volume_list vols;
 	struct strvec volids;
 	struct strbuf snap;      /* this run's snapshot name */
@@ -309,6 +314,44 @@ static int open_transport(struct run *run, struct strbuf *err)
 	return r;
 }
 
+/* The run's session to the target, opened on first use; NULL: none,
+ * one transport call per step (an older volrep there, or
+ * VOLREP_SESSION=0). Returns 0, or -errno with the message in err when
+ * the target cannot be reached at all. */
+static int open_session(struct run *run, struct strbuf *err)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf msg = STRBUF_INIT;
+	const char *off = getenv("VOLREP_SESSION");
+	int r;
+
+	if (run->sess && !session_alive(run->sess)) {
+		/* the target closed it while the run waited (for a transfer
+		 * slot, say): a new one */
+		session_close(run->sess);
+		run->sess = NULL;
+		run->sess_tried = 0;
+	}
+	if (run->sess_tried)
+		return 0;
+	run->sess_tried = 1;
+	if (off && !strcmp(off, "0"))
+		return 0;
+	strvec_push(&argv, remote_bin());
+	strvec_push(&argv, "session");
+	r = session_open(&run->t, (const char *const *)argv.v, &run->sess, &msg);
+	if (r == -EPROTONOSUPPORT) {
+		elog_printf(&run->log, "target '%s' does not speak the session protocol - one ssh call per step",
+			    run->job->target);
+		r = 0;
+	} else if (r < 0) {
+		strbuf_add(err, msg.buf, msg.len);
+	}
+	strvec_clear(&argv);
+	strbuf_release(&msg);
+	return r;
+}
+
 /* Run argv on the target, relaying its stderr into the log with prefix.
  * Returns 0 with the output in out, or -1 with the message in err. */
 static int remote_call(struct run *run, const struct strvec *argv, const char *prefix, struct strbuf *out,
@@ -317,9 +360,14 @@ static int remote_call(struct run *run, const struct strvec *argv, const char *p
 	struct strbuf rerr = STRBUF_INIT;
 	int r = open_transport(run, err);
 
+	if (r == 0)
+		r = open_session(run, err);
 	if (r < 0)
 		return r;
-	r = transport_run(&run->t, (const char *const *)argv->v, NULL, 0, out, &rerr, REMOTE_OUT_MAX);
+	if (run->sess)
+		r = session_run(run->sess, (const char *const *)argv->v, out, &rerr, REMOTE_OUT_MAX);
+	else
+		r = transport_run(&run->t, (const char *const *)argv->v, NULL, 0, out, &rerr, REMOTE_OUT_MAX);
 	log_lines(run, prefix, rerr.buf);
 	if (r != 0) {
 		struct strbuf msg = STRBUF_INIT;
@@ -497,6 +545,8 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 	if (r < 0)
 		return r;
 	r = open_transport(run, err);
+	if (r == 0)
+		r = open_session(run, err);
 	if (r < 0)
 		return r;
 	tf = tmpfile();
@@ -544,6 +594,9 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 	if (run->direct_net[0])
 		r = direct_stream(&run->t, (const char *const *)argv.v, run->direct_net, c.out, &ro, &out, &rerr,
 				  REMOTE_OUT_MAX, &stats, &why);
+	else if (run->sess)
+		r = session_stream(run->sess, (const char *const *)argv.v, c.out, &ro, &out, &rerr, REMOTE_OUT_MAX,
+				   &stats);
 	else
 		r = transport_stream(&run->t, (const char *const *)argv.v, c.out, &ro, &out, &rerr, REMOTE_OUT_MAX,
 				     &stats);
@@ -558,7 +611,7 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 		 * kill */
 		child_stop(&c, EXPORT_STOP_WAIT_MS);
 		log_lines(run, "", rerr.buf);
-		if (r == -EPROTO)
+		if (r == -EPROTO && why.len) /* the direct path's reason */
 			strbuf_add(err, why.buf, why.len);
 		else
 			transport_describe(&run->t, (const char *const *)argv.v, r, rerr.buf, err);
@@ -1224,6 +1277,7 @@ out_unlocked:
 	joblog_close(&run.jl);
 	job_state_release(&ed.after);
 	strbuf_release(&cerr);
+	session_close(run.sess);
 	if (run.t_open)
 		transport_release(&run.t);
 	storemap_release(&run.sm);

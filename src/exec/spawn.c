@@ -69,12 +69,56 @@ fail:;
 	_exit(127);
 }
 
+/* child_start_fn's child: the same descriptors as child_exec, then fn
+ * in this very process image (no exec: the caller's state, its parsed
+ * config and caches, is inherited). */
+static _Noreturn void child_run_fn(struct child *c, int fds[3], const int parent_end[3], int notify,
+				   int (*fn)(void *), void *arg)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	close(notify);
+	if (c->new_pgrp)
+		setpgid(0, 0);
+	/* without an exec CLOEXEC closes nothing: the parent's ends of our
+	 * own pipes must go, or our stdin never sees EOF */
+	for (int i = 0; i < 3; i++)
+		if (parent_end[i] >= 0)
+			close(parent_end[i]);
+	for (int i = 0; i < 3; i++) {
+		if (fds[i] == i)
+			fcntl(i, F_SETFD, 0);
+		else if (fds[i] >= 0 && dup2(fds[i], i) < 0)
+			_exit(127);
+	}
+	for (int i = 0; i < 3; i++)
+		if (fds[i] > 2)
+			close(fds[i]);
+	int code = fn(arg);
+	fflush(NULL);
+	_exit(code & 0xff);
+}
+
 static int open_null(int flags)
 {
 	return open("/dev/null", flags | O_CLOEXEC);
 }
 
+static int start_common(struct child *c, int (*fn)(void *), void *arg);
+
 int child_start(struct child *c)
+{
+	return start_common(c, NULL, NULL);
+}
+
+int child_start_fn(struct child *c, int (*fn)(void *), void *arg)
+{
+	return fn ? start_common(c, fn, arg) : -EINVAL;
+}
+
+static int start_common(struct child *c, int (*fn)(void *), void *arg)
 {
 	int *slots[3] = { &c->in, &c->out, &c->err };
 	int fds[3] = { 0, 1, 2 }, parent_end[3] = { -1, -1, -1 }, own[3] = { -1, -1, -1 };
@@ -82,7 +126,7 @@ int child_start(struct child *c)
 	char **env = NULL;
 	ssize_t n;
 
-	if (!c->args.nr)
+	if (!c->args.nr && !fn)
 		return -EINVAL;
 	for (int i = 0; i < 3; i++) {
 		int p[2];
@@ -121,6 +165,11 @@ int child_start(struct child *c)
 	if (c->pid < 0) {
 		r = -errno;
 		goto fail;
+	}
+	if (c->pid == 0 && fn) {
+		close(notify[0]);
+		free(env);
+		child_run_fn(c, fds, parent_end, notify[1], fn, arg);
 	}
 	if (c->pid == 0)
 		child_exec(c, env, fds, notify[1]);

@@ -45,6 +45,12 @@ struct child {
 /* Start the child. Returns 0, or -errno (-ENOENT when the program does not
  * exist: exec errors are reported back through a CLOEXEC pipe). */
 int child_start(struct child *c);
+/* Like child_start, but the child runs fn(arg) in a copy of this process
+ * (fork without exec; c->args and c->env are not used) and exits with its
+ * return value (0..255) after flushing stdio. For a server that runs its
+ * own verbs: cheaper than starting the binary again, and what the parent
+ * has loaded and probed is there already. Returns 0 or -errno. */
+int child_start_fn(struct child *c, int (*fn)(void *), void *arg);
 /* Wait for the child; returns its exit code, 128+signal if it was killed,
  * or -errno. Frees args/env. */
 int child_finish(struct child *c);

@@ -5,6 +5,9 @@
 # for N s from ... - transfer stalled", the guest's lock released, and
 # the next run succeeds. The "ssh" is a wrapper (VOLREP_SSH) that runs
 # the target's verbs on this host with the target's config, or hangs.
+# First with one ssh call per step (VOLREP_SESSION=0, what an older
+# target gets), then through a session (docs/protocol.md): a target that
+# never says hello, and one stopped in the middle of an import.
 . "$(dirname "$0")/../lib/storage.sh"
 storage_private_namespace "$0" "$@"
 . "$(dirname "$0")/../lib/test-lib.sh"
@@ -35,6 +38,9 @@ case "\$last" in
 	fi
 	[ ! -e "$TRASH/stall-prepare" ] || { echo \$\$ >"$TRASH/stalled.pid"; exec sleep 3600; } ;;
 *"'import'"*) [ ! -e "$TRASH/stall-import" ] || { echo \$\$ >"$TRASH/stalled.pid"; kill -STOP \$\$; } ;;
+*"'session'"*)
+	[ ! -e "$TRASH/stall-session" ] || { echo \$\$ >"$TRASH/stalled.pid"; exec sleep 3600; }
+	echo \$\$ >"$TRASH/session.pid" ;;
 esac
 PATH="$TRASH/bin:\$PATH" VOLREP_CONFIG_DIR="$TRASH/tcfg" VOLREP_STATE_DIR="$TRASH/tstate" \
 	VOLREP_LOG_DIR="$TRASH/tlog" VOLREP_NODE=pve2 VOLREP_SSH= eval "exec \$last"
@@ -53,6 +59,7 @@ run_job() {
 	rc=0
 	timeout 60 "$VOLREP" run --id 100-0 >out 2>err || rc=$?
 }
+export VOLREP_SESSION=0
 
 test_expect_success 'set up source and target btrfs, configs with stall-timeout 2' '
 	btrfs_create "$TRASH/b1.img" "$SRC" &&
@@ -108,6 +115,42 @@ test_expect_success 'the lock was released: the next run succeeds' '
 	run_job &&
 	test $rc = 0 &&
 	test -d "$DST/images/100/subvol-100-disk-0" &&
+	tree_sums "$SCT" >s1 && tree_sums "$DST/images/100/subvol-100-disk-0" >t1 &&
+	test_cmp s1 t1
+'
+
+test_expect_success 'in a session: a target that never says hello fails the run with the stall' '
+	unset VOLREP_SESSION &&
+	touch "$TRASH/stall-session" &&
+	run_job &&
+	rm -f "$TRASH/stall-session" &&
+	test $rc != 0 && test $rc != 124 &&
+	"$VOLREP" log 100-0 >jl &&
+	expect_grep "no data for 2 s from .session. on .pve2. - transfer stalled" jl &&
+	! kill -0 "$(cat "$TRASH/stalled.pid")" 2>/dev/null
+'
+
+test_expect_success 'in a session: a target stopped in the middle of an import fails the run with the stall' '
+	unset VOLREP_SESSION &&
+	dd if=/dev/urandom of="$SCT/big2" bs=1M count=4 status=none &&
+	"$VOLREP" update 100-0 --rate 1 &&
+	rm -f "$TRASH/session.pid" "$VOLREP_LOG_DIR/100-0" &&
+	sleep 1 &&
+	{ timeout 60 "$VOLREP" run --id 100-0 >out 2>err & } &&
+	rp=$! &&
+	wait_for 30 "grep -q \"incremental sync\" \"$VOLREP_LOG_DIR/100-0\" 2>/dev/null" &&
+	sp=$(cat "$TRASH/session.pid") &&
+	kill -STOP "$sp" &&
+	{ rc=0; wait $rp || rc=$?; } &&
+	{ kill -CONT "$sp" 2>/dev/null || :; } &&
+	test $rc != 0 && test $rc != 124 &&
+	"$VOLREP" log 100-0 >jl &&
+	expect_grep "no data for 2 s from .import. on .pve2. - transfer stalled" jl &&
+	wait_for 20 "! kill -0 $sp 2>/dev/null" &&
+	"$VOLREP" update 100-0 --delete rate &&
+	sleep 1 &&
+	run_job &&
+	test $rc = 0 &&
 	tree_sums "$SCT" >s1 && tree_sums "$DST/images/100/subvol-100-disk-0" >t1 &&
 	test_cmp s1 t1
 '
