@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "backend/types.h"
@@ -178,17 +179,71 @@ static int check_snap(struct backend *b, const char *what, const char *snap)
 	return 0;
 }
 
+/* The process-wide cache of probes (backend_caps_cache_share): one
+ * entry per storage type and tool, in a shared mapping so that the
+ * children a session server forks for its commands fill it for each
+ * other. */
+#define CAPS_CACHE_SLOTS 8
+struct caps_slot {
+	int used;
+	const struct backend_ops *ops;
+	char tool[256];
+	struct backend_caps caps;
+};
+static struct caps_slot *caps_cache;
+
+int backend_caps_cache_share(void)
+{
+	void *m;
+
+	if (caps_cache)
+		return 0;
+	m = mmap(NULL, CAPS_CACHE_SLOTS * sizeof(struct caps_slot), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	caps_cache = m;
+	return 0;
+}
+
+static struct caps_slot *caps_lookup(const struct backend *b, int add)
+{
+	if (!caps_cache || strlen(b->tool) >= sizeof(caps_cache[0].tool))
+		return NULL;
+	for (size_t i = 0; i < CAPS_CACHE_SLOTS; i++) {
+		struct caps_slot *sl = &caps_cache[i];
+
+		if (sl->used && sl->ops == b->ops && !strcmp(sl->tool, b->tool))
+			return sl;
+		if (!sl->used && add) {
+			sl->ops = b->ops;
+			memcpy(sl->tool, b->tool, strlen(b->tool) + 1); /* fits: checked above */
+			return sl;
+		}
+	}
+	return NULL;
+}
+
 int backend_probe(struct backend *b, struct backend_caps *caps)
 {
+	struct caps_slot *sl;
 	int r;
 
 	CHECK_OPEN(b);
+	if (!b->caps_probed && (sl = caps_lookup(b, 0))) {
+		b->caps = sl->caps;
+		b->caps_probed = 1;
+	}
 	if (!b->caps_probed) {
 		memset(&b->caps, 0, sizeof(b->caps));
 		r = b->ops->probe(b, &b->caps);
 		if (r < 0)
 			return r;
 		b->caps_probed = 1;
+		if ((sl = caps_lookup(b, 1))) {
+			sl->caps = b->caps;
+			__atomic_store_n(&sl->used, 1, __ATOMIC_RELEASE);
+		}
 	}
 	if (caps)
 		*caps = b->caps;

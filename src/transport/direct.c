@@ -303,9 +303,10 @@ int direct_parse_announce(const char *line, const char *network, char *addr, uns
 		if (strcmp(want, line))
 			goto bad;
 	}
-	strcpy(addr, a);
+	/* a fits (sscanf's %45s), t is exactly DIRECT_TOKEN_HEX digits */
+	memcpy(addr, a, strlen(a) + 1);
 	*port = (unsigned)pv;
-	strcpy(token, t);
+	memcpy(token, t, DIRECT_TOKEN_HEX + 1);
 	return 0;
 bad:
 	strbuf_addstr(err, "invalid direct data path announcement from the target");
