@@ -1,6 +1,7 @@
 #include "base/time-util.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "base/parse-util.h"
@@ -55,4 +56,34 @@ void format_age(int64_t secs, struct strbuf *out)
 			return;
 		}
 	}
+}
+
+char *format_time(char *buf, size_t size, int64_t t)
+{
+	return format_localtime(buf, size, TIME_FORMAT, t);
+}
+
+char *format_iso8601(char *buf, size_t size, int64_t t)
+{
+	size_t n;
+
+	/* strftime's %z has no colon ("+0100"); ISO 8601's extended form does */
+	format_localtime(buf, size, "%Y-%m-%dT%H:%M:%S%z", t);
+	n = strlen(buf);
+	if (n >= 5 && n + 2 <= size && (buf[n - 5] == '+' || buf[n - 5] == '-')) {
+		memmove(buf + n - 1, buf + n - 2, 3);
+		buf[n - 2] = ':';
+	}
+	return buf;
+}
+
+void format_duration(double secs, struct strbuf *out)
+{
+	if (!(secs >= 0))
+		secs = 0;
+	/* 59.96 would print as "60.0s" */
+	if (secs < 59.95)
+		strbuf_addf(out, "%.1fs", secs);
+	else
+		format_age((int64_t)(secs + 0.5), out);
 }

@@ -32,14 +32,11 @@ static int print_text(const char *spec, const struct calendar *cal, const int64_
 	printf("next elapses of '%s' (normalized: %s):\n", spec, sb.buf);
 	strbuf_release(&sb);
 	for (size_t i = 0; i < n; i++) {
-		time_t tt = (time_t)ev[i];
-		struct tm tm;
 		char buf[64];
 
-		bool utc = calendar_is_utc(cal);
-
-		if (!(utc ? gmtime_r(&tt, &tm) : localtime_r(&tt, &tm)) ||
-		    !strftime(buf, sizeof(buf), utc ? "%Y-%m-%d %H:%M:%S UTC" : "%Y-%m-%d %H:%M:%S %Z", &tm))
+		/* local time, as status and the job logs show times (a UTC
+		 * schedule's events too: the epoch beside it is exact) */
+		if (!*format_time(buf, sizeof(buf), ev[i]))
 			snprintf(buf, sizeof(buf), "(not representable)");
 		printf("%s  %" PRId64 "\n", buf, ev[i]);
 	}

@@ -172,6 +172,9 @@ static const struct details details[] = {
 	  "  --guest VMID       only this guest's jobs\n"
 	  "  --output-format    text (default), json, json-pretty, or pvesr (pvesr's exact\n"
 	  "                     columns, for scripts)\n"
+	  "State: OK, SYNCING, the last error, stale (no sync for twice the interval or\n"
+	  "max-lag), removal pending, overdue (due over a minute ago and no daemon runs\n"
+	  "on this node; a warning line says so). Times are local, durations 3.5s/1m4s.\n"
 	  "example: volrep status --guest 100\n" },
 	{ "update",
 	  ID_FORM
