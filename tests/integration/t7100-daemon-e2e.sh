@@ -121,6 +121,10 @@ test_expect_success 'a job fires at the second its schedule names, incrementally
 	assert_synced a b 100-0 local-zfs:subvol-100-disk-0 &&
 	vr a log 100-0 >log &&
 	expect_grep "incremental sync .local-zfs:subvol-100-disk-0. (__replicate_100-0_${t1}__" log &&
+	# status sees the daemon (its lock): no "no daemon" line, nothing overdue
+	vr a status >st 2>err &&
+	! grep -q "no volrep daemon" err &&
+	! grep -q " overdue" st &&
 	vr a update 100-0 --delete schedule
 '
 
@@ -142,6 +146,8 @@ test_expect_success 'SIGTERM during a transfer: the run fails cleanly, the daemo
 	sleep 2 &&
 	stop_daemon &&
 	cat "$DLOG" | tail -5 &&
+	vr a status >st 2>err &&
+	expect_grep "^volrep: warning: no volrep daemon is running on this node" err &&
 	expect_grep "101-0: terminating the run" "$DLOG" &&
 	expect_grep "101-0: failed after" "$DLOG" &&
 	[ "$(job_field a 101-0 fail_count)" = 1 ] &&
