@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	if (sshkey_parse_pub(text, size, &k, NULL) == 0) {
-		sshkey_authorized_line(&line, "pve1", &k);
+		sshkey_authorized_line(&line, "pve1", NULL, &k);
 		if (strchr(line.buf, '\n') != line.buf + line.len - 1)
 			abort();
 		sshkey_merge_authorized(NULL, 0, line.buf, &k, &a);

@@ -18,10 +18,11 @@
  *             when that is impossible or --no-install, the exact line to
  *             add there; then the login is checked again
  *
- * volrep ssh-authorize --peer NODE 'TYPE BLOB [COMMENT]': the target half,
+ * volrep ssh-authorize --peer NODE [--cluster URL] 'TYPE BLOB [COMMENT]':
+ * the target half,
  * run by the above over the admin's login (never by `volrep serve`: a
  * peer's key must not add keys): puts the line
- *   command="volrep serve --peer NODE",restrict TYPE BLOB COMMENT
+ *   command="volrep [--cluster URL ]serve --peer NODE",restrict TYPE BLOB COMMENT
  * into the user's ~/.ssh/authorized_keys, replacing a line with the same
  * key, atomically, mode 0600. */
 #include <errno.h>
@@ -437,15 +438,29 @@ static enum login check_login(struct setup *s, struct transport *t, int final)
 	return res;
 }
 
+/* volrep ssh-authorize --peer <this node> [--cluster URL] '<key>': the
+ * target's forced command names the store this node uses (all nodes
+ * share it; docs/cluster.md) */
+static void authorize_argv(const struct setup *s, const char *bin, struct strvec *argv, struct strbuf *key)
+{
+	strbuf_addf(key, "%s %s %s", s->pub.type, s->pub.blob, s->pub.comment);
+	strvec_pushv(argv, (const char *const[]){ bin, "ssh-authorize", "--peer", s->ctx->node, NULL });
+	if (s->ctx->cluster) {
+		strvec_push(argv, "--cluster");
+		strvec_push(argv, s->ctx->cluster);
+	}
+	strvec_push(argv, key->buf);
+}
+
 static void instructions(const struct setup *s)
 {
 	struct strbuf line = STRBUF_INIT, cmd = STRBUF_INIT, key = STRBUF_INIT;
-	const char *argv[] = { "volrep", "ssh-authorize", "--peer", s->ctx->node, NULL, NULL };
+	struct strvec argv = STRVEC_INIT;
 
-	strbuf_addf(&key, "%s %s %s", s->pub.type, s->pub.blob, s->pub.comment);
-	argv[4] = key.buf;
-	sq_quote_argv(&cmd, argv);
-	sshkey_authorized_line(&line, s->ctx->node, &s->pub);
+	authorize_argv(s, "volrep", &argv, &key);
+	sq_quote_argv(&cmd, (const char *const *)argv.v);
+	strvec_clear(&argv);
+	sshkey_authorized_line(&line, s->ctx->node, s->ctx->cluster, &s->pub);
 	printf("To authorize this node's key, run as root on '%s':\n  %s\n"
 	       "or add this line to root's ~/.ssh/authorized_keys there:\n  %s"
 	       "then run 'volrep ssh-setup %s' here again.\n", s->node, cmd.buf, line.buf, s->node);
@@ -462,7 +477,7 @@ static int install(struct setup *s, const struct transport *t)
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf remote = STRBUF_INIT, key = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT,
 		      l = STRBUF_INIT;
-	const char *rargv[] = { remote_bin(), "ssh-authorize", "--peer", s->ctx->node, NULL, NULL };
+	struct strvec rargv = STRVEC_INIT;
 	int r;
 
 	strvec_push(&argv, "ssh");
@@ -483,14 +498,15 @@ static int install(struct setup *s, const struct transport *t)
 	}
 	strvec_push(&argv, "--");
 	strvec_pushf(&argv, "%s@%s", t->user, t->address);
-	strbuf_addf(&key, "%s %s %s", s->pub.type, s->pub.blob, s->pub.comment);
-	rargv[4] = key.buf;
-	sq_quote_argv(&remote, rargv);
+	authorize_argv(s, remote_bin(), &rargv, &key);
+	sq_quote_argv(&remote, (const char *const *)rargv.v);
+	strvec_clear(&rargv);
 	strvec_push(&argv, remote.buf);
 	r = run_capture((const char *const *)argv.v, NULL, 0, &out, &err, OUT_MAX);
 	if (r == 0) {
-		say("ok", "install", "%s (command=\"volrep serve --peer %s\",restrict)",
-		    first_line(out.buf, &l), s->ctx->node);
+		say("ok", "install", "%s (command=\"volrep %s%s%sserve --peer %s\",restrict)", first_line(out.buf, &l),
+		    s->ctx->cluster ? "--cluster " : "", s->ctx->cluster ? s->ctx->cluster : "",
+		    s->ctx->cluster ? " " : "", s->ctx->node);
 	} else if (r == 255 || r < 0) {
 		say("error", "install", "cannot log in to %s@%s as yourself to install the key (%s)", t->user,
 		    s->where.buf, r < 0 ? strerror(-r) : first_line(err.buf, &l));
@@ -591,6 +607,10 @@ int cmd_ssh_setup(int argc, char **argv, struct context *ctx)
 		error("VOLREP_TRANSPORT=local: there is no ssh to set up");
 		goto out;
 	}
+	if (ctx->cluster && !sshkey_valid_cluster(ctx->cluster)) {
+		error("cluster URL '%s' cannot go into a forced command (only [A-Za-z0-9:/.,_@%%+=-])", ctx->cluster);
+		goto out;
+	}
 	if (cluster_config_load(&cc, ctx->config_dir, 0, &err) < 0) {
 		error("%s", err.buf);
 		ret = EXIT_FAILED;
@@ -628,7 +648,7 @@ out:
 
 int cmd_ssh_authorize(int argc, char **argv, struct context *ctx)
 {
-	struct opt_spec specs[] = { { "peer", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL } };
+	struct opt_spec specs[] = { { "peer", OPT_VALUE, NULL }, { "cluster", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL } };
 	struct strvec pos = STRVEC_INIT;
 	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT, text = STRBUF_INIT, line = STRBUF_INIT,
 		      out = STRBUF_INIT;
@@ -642,12 +662,16 @@ int cmd_ssh_authorize(int argc, char **argv, struct context *ctx)
 	if (opts_parse(argc, argv, specs, &pos) < 0)
 		goto out;
 	if (!specs[0].value || !valid_node_name(specs[0].value)) {
-		error("%s '%s' (usage: volrep ssh-authorize --peer NODE 'TYPE BLOB [COMMENT]')",
+		error("%s '%s' (usage: volrep ssh-authorize --peer NODE [--cluster URL] 'TYPE BLOB [COMMENT]')",
 		      specs[0].value ? "invalid node name" : "missing --peer", specs[0].value ? specs[0].value : "");
 		goto out;
 	}
+	if (specs[1].value && !sshkey_valid_cluster(specs[1].value)) {
+		error("invalid cluster URL '%s' for a forced command (only [A-Za-z0-9:/.,_@%%+=-])", specs[1].value);
+		goto out;
+	}
 	if (pos.nr != 1) {
-		error("usage: volrep ssh-authorize --peer NODE 'TYPE BLOB [COMMENT]' (one public key line)");
+		error("usage: volrep ssh-authorize --peer NODE [--cluster URL] 'TYPE BLOB [COMMENT]' (one public key line)");
 		goto out;
 	}
 	if (sshkey_parse_pub(pos.v[0], strlen(pos.v[0]), &k, &err) < 0) {
@@ -670,7 +694,7 @@ int cmd_ssh_authorize(int argc, char **argv, struct context *ctx)
 		error("cannot read '%s': %s", path.buf, file_strerror(r));
 		goto out;
 	}
-	sshkey_authorized_line(&line, specs[0].value, &k);
+	sshkey_authorized_line(&line, specs[0].value, specs[1].value, &k);
 	what = sshkey_merge_authorized(r < 0 ? NULL : text.buf, text.len, line.buf, &k, &out);
 	if (what != SSHKEY_UNCHANGED) {
 		r = write_file_atomic(path.buf, out.buf, out.len, 0600);

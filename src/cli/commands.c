@@ -46,7 +46,7 @@ const struct command commands[] = {
 	{ "schedule-now", cmd_schedule_now, "<id>", "run a replication job at the next scheduler tick" },
 	{ "serve", cmd_serve, "--peer NODE | --any-peer", "forced command for authorized_keys: run only the target-side verbs of NODE's jobs" },
 	{ "set-state", cmd_set_state, "<vmid> <json>", "target side: replace a guest's replication state (migration)" },
-	{ "ssh-authorize", cmd_ssh_authorize, "--peer NODE 'TYPE BLOB [COMMENT]'",
+	{ "ssh-authorize", cmd_ssh_authorize, "--peer NODE [--cluster URL] 'TYPE BLOB [COMMENT]'",
 	  "target side: authorize NODE's key with volrep's forced command (run by ssh-setup)" },
 	{ "ssh-setup", cmd_ssh_setup, "<node> [--fingerprint SHA256:...] [--accept-new] [--no-install]",
 	  "set up and check ssh to a node: key, host key under the node name, forced command" },

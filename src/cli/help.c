@@ -165,7 +165,8 @@ static const struct details details[] = {
 	  "  install   else, through your own ssh login as root there (key or\n"
 	  "            password), 'volrep ssh-authorize' adds the key with\n"
 	  "            command=\"volrep serve --peer <this node>\",restrict; when that\n"
-	  "            is impossible the exact line to add is printed\n"
+	  "            is impossible the exact line to add is printed; with a cluster\n"
+	  "            store (--cluster, VOLREP_CLUSTER) the forced command names it\n"
 	  "exit status: 0 ssh works, 1 a step failed (the line says why), 2 bad arguments\n"
 	  "example: volrep ssh-setup pve2\n" },
 	{ "status",

@@ -144,10 +144,19 @@ void sshkey_known_hosts_line(struct strbuf *out, const char *alias, const char *
 	strbuf_addf(out, "%s %s\n", alias, key);
 }
 
-void sshkey_authorized_line(struct strbuf *out, const char *peer, const struct sshkey *k)
+void sshkey_authorized_line(struct strbuf *out, const char *peer, const char *cluster, const struct sshkey *k)
 {
-	strbuf_addf(out, "command=\"volrep serve --peer %s\",restrict %s %s%s%s\n", peer, k->type, k->blob,
-		    k->comment[0] ? " " : "", k->comment);
+	strbuf_addf(out, "command=\"volrep %s%s%sserve --peer %s\",restrict %s %s%s%s\n", cluster ? "--cluster " : "",
+		    cluster ? cluster : "", cluster ? " " : "", peer, k->type, k->blob, k->comment[0] ? " " : "",
+		    k->comment);
+}
+
+int sshkey_valid_cluster(const char *url)
+{
+	size_t n = url ? strlen(url) : 0;
+
+	return n > 0 && n <= 512 && url[0] != '-' &&
+	       strspn(url, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:/.,_@%+=-") == n;
 }
 
 /* whether [line, eol) holds "TYPE BLOB" as two words */

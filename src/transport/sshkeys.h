@@ -43,9 +43,16 @@ size_t sshkey_parse_hosts(const char *text, size_t len, struct strvec *keys);
 void sshkey_known_hosts_line(struct strbuf *out, const char *alias, const char *key);
 
 /* The authorized_keys line of a peer's key:
- *   command="volrep serve --peer PEER",restrict TYPE BLOB COMMENT\n
- * (peer a valid node name; k from sshkey_parse_pub). */
-void sshkey_authorized_line(struct strbuf *out, const char *peer, const struct sshkey *k);
+ *   command="volrep [--cluster URL ]serve --peer PEER",restrict TYPE BLOB COMMENT\n
+ * (peer a valid node name; cluster NULL or sshkey_valid_cluster(); k from
+ * sshkey_parse_pub). */
+void sshkey_authorized_line(struct strbuf *out, const char *peer, const char *cluster, const struct sshkey *k);
+
+/* 1 when a cluster store URL may go into a forced command: at most 512
+ * characters of [A-Za-z0-9:/.,_@%+=-] (no quote, backslash or blank) and
+ * not starting with '-'. Whether it names a usable store is for
+ * `volrep --cluster` to say. */
+int sshkey_valid_cluster(const char *url);
 
 enum sshkey_merge { SSHKEY_ADDED, SSHKEY_REPLACED, SSHKEY_UNCHANGED };
 

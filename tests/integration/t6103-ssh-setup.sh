@@ -147,7 +147,12 @@ test_expect_success 'host key: confirmed by fingerprint; a changed one is refuse
 	sed -i "s|^b .*|b $(cut -d" " -f1,2 "$TB/nodes/a/ssh_host_ed25519_key.pub")|" "$HA/.ssh/known_hosts" &&
 	run_mustfail 1 va ssh-setup b >out &&
 	cat out &&
-	expect_grep "^error host key: the key of $(node_addr b) port 2222 does not match the one recorded for .b. in ./root/.ssh/known_hosts.: if .b. was reinstalled, remove the old one with .ssh-keygen -R b -f /root/.ssh/known_hosts. and run again$" out
+	expect_grep "^error host key: the key of $(node_addr b) port 2222 does not match the one recorded for .b. in ./root/.ssh/known_hosts.: if .b. was reinstalled, remove the old one with .ssh-keygen -R b -f /root/.ssh/known_hosts. and run again$" out &&
+	# removed as told; --accept-new takes the key unchecked
+	node_exec a ssh-keygen -R b -f /root/.ssh/known_hosts >/dev/null 2>&1 &&
+	va ssh-setup b --accept-new >out &&
+	expect_grep "^ok    host key: recorded under .b. in ./root/.ssh/known_hosts. (accepted unchecked: SHA256:" out &&
+	expect_grep "^ok    login: " out
 '
 
 test_expect_success 'ssh-authorize takes one valid key line and nothing else' '
@@ -161,7 +166,14 @@ test_expect_success 'ssh-authorize takes one valid key line and nothing else' '
 	expect_grep "^volrep: invalid node name .a b." err &&
 	run_mustfail 2 node_exec b volrep ssh-authorize --peer a "ssh-dss AAAAB3NzaC1kc3MAAACB" 2>err &&
 	expect_grep "^volrep: invalid public key: unknown key type .ssh-dss." err &&
+	run_mustfail 2 node_exec b volrep ssh-authorize --peer a --cluster "etcd://x\" y" "$(cat "$HA/.ssh/id_volrep.pub")" 2>err &&
+	expect_grep "^volrep: invalid cluster URL .etcd://x\" y. for a forced command" err &&
 	test_cmp ak.before "$HB/.ssh/authorized_keys" &&
+	# a cluster store: the forced command names it (the key'\''s line is replaced)
+	node_exec b volrep ssh-authorize --peer a --cluster pmxcfs:///etc/pve "$(cat "$HA/.ssh/id_volrep.pub")" >out &&
+	expect_grep "^key of .a. replaced in " out &&
+	expect_grep "^command=\"volrep --cluster pmxcfs:///etc/pve serve --peer a\",restrict ssh-ed25519 .* volrep@a$" "$HB/.ssh/authorized_keys" &&
+	cp ak.before "$HB/.ssh/authorized_keys" &&
 	# never through a peer key: serve does not know the verb
 	! va remote-exec b volrep ssh-authorize --peer a "$(cat "$HA/.ssh/id_volrep.pub")" 2>err &&
 	test_cmp ak.before "$HB/.ssh/authorized_keys"

@@ -75,8 +75,17 @@ static void test_lines(void **state)
 
 	(void)state;
 	assert_int_equal(sshkey_parse_pub(line, strlen(line), &k, NULL), 0);
-	sshkey_authorized_line(&out, "pve1", &k);
+	sshkey_authorized_line(&out, "pve1", NULL, &k);
 	assert_string_equal(out.buf, "command=\"volrep serve --peer pve1\",restrict ssh-ed25519 " BLOB " volrep@pve1\n");
+	strbuf_reset(&out);
+	sshkey_authorized_line(&out, "pve1", "pmxcfs:///etc/pve", &k);
+	assert_string_equal(out.buf, "command=\"volrep --cluster pmxcfs:///etc/pve serve --peer pve1\",restrict ssh-ed25519 " BLOB " volrep@pve1\n");
+	assert_true(sshkey_valid_cluster("etcd://10.0.0.1:2379,10.0.0.2:2379/volrep"));
+	assert_false(sshkey_valid_cluster("etcd://x\" y"));
+	assert_false(sshkey_valid_cluster("etcd://x\\"));
+	assert_false(sshkey_valid_cluster("-x"));
+	assert_false(sshkey_valid_cluster(""));
+	assert_false(sshkey_valid_cluster(NULL));
 	strbuf_reset(&out);
 	sshkey_known_hosts_line(&out, "pve2", "ssh-ed25519 " BLOB);
 	assert_string_equal(out.buf, "pve2 ssh-ed25519 " BLOB "\n");
@@ -93,7 +102,7 @@ static void test_merge(void **state)
 
 	(void)state;
 	assert_int_equal(sshkey_parse_pub(pub, strlen(pub), &k, NULL), 0);
-	sshkey_authorized_line(&line, "pve1", &k);
+	sshkey_authorized_line(&line, "pve1", NULL, &k);
 	/* no file */
 	assert_int_equal(sshkey_merge_authorized(NULL, 0, line.buf, &k, &out), SSHKEY_ADDED);
 	assert_string_equal(out.buf, line.buf);
