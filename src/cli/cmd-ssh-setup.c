@@ -61,6 +61,8 @@ struct setup {
 	struct strbuf where;      /* "ADDR" or "ADDR port N", for messages */
 	struct strbuf key;        /* private key file */
 	struct strbuf known;      /* ssh's user known_hosts file */
+	struct strbuf host;       /* where ssh connects (ssh -G: nodes.cfg, ~/.ssh/config) */
+	unsigned port;            /* and its port */
 	struct sshkey pub;
 	const char *fingerprint;  /* --fingerprint */
 	int accept_new, no_install;
@@ -217,17 +219,28 @@ static int find_known_hosts(struct setup *s, const struct transport *t)
 	if (r == 0) {
 		for (const char *p = out.buf; *p; p += strcspn(p, "\n"), p += !!*p) {
 			size_t n;
+			unsigned port;
 
-			if (strncmp(p, "userknownhostsfile ", 19))
-				continue;
-			p += 19;
-			n = strcspn(p, " \n");
-			if (n > 1 && p[0] == '~' && p[1] == '/' && home)
-				strbuf_addf(&s->known, "%s%.*s", strcmp(home, "/") ? home : "", (int)n - 1, p + 1);
-			else
-				strbuf_add(&s->known, p, n);
-			break;
+			if (!strncmp(p, "hostname ", 9) && !s->host.len) {
+				strbuf_add(&s->host, p + 9, strcspn(p + 9, " \n"));
+				if (!ssh_valid_address(s->host.buf))
+					strbuf_reset(&s->host);
+			} else if (!strncmp(p, "port ", 5) && sscanf(p + 5, "%u", &port) == 1 && port && port < 65536) {
+				s->port = port;
+			} else if (!strncmp(p, "userknownhostsfile ", 19) && !s->known.len) {
+				p += 19;
+				n = strcspn(p, " \n");
+				if (n > 1 && p[0] == '~' && p[1] == '/' && home)
+					strbuf_addf(&s->known, "%s%.*s", strcmp(home, "/") ? home : "", (int)n - 1,
+						    p + 1);
+				else
+					strbuf_add(&s->known, p, n);
+			}
 		}
+		if (!s->host.len)
+			strbuf_addstr(&s->host, t->address);
+		if (!s->port)
+			s->port = 22;
 	}
 	if (r != 0 || s->known.buf[0] != '/') {
 		say("error", "host key", "cannot tell which known_hosts file ssh uses ('ssh -G' %s)",
@@ -323,10 +336,10 @@ static int setup_host_key(struct setup *s, const struct transport *t)
 		goto out;
 	}
 	/* an entry for the address: the key the admin accepted logging in */
-	if (s->n->port && s->n->port != 22)
-		strbuf_addf(&host, "[%s]:%u", s->n->address, s->n->port);
+	if (s->port != 22)
+		strbuf_addf(&host, "[%s]:%u", s->host.buf, s->port);
 	else
-		strbuf_addstr(&host, s->n->address);
+		strbuf_addstr(&host, s->host.buf);
 	known_keys(s, host.buf, &keys);
 	if (keys.nr) {
 		r = append_known(s, &keys);
@@ -337,9 +350,9 @@ static int setup_host_key(struct setup *s, const struct transport *t)
 	}
 	{
 		char port[16];
-		const char *argv[] = { "ssh-keyscan", "-T", "10", "-p", port, "--", s->n->address, NULL };
+		const char *argv[] = { "ssh-keyscan", "-T", "10", "-p", port, "--", s->host.buf, NULL };
 
-		snprintf(port, sizeof(port), "%u", s->n->port ? s->n->port : 22);
+		snprintf(port, sizeof(port), "%u", s->port);
 		r = run_capture(argv, NULL, 0, &host, &err, OUT_MAX);
 		strbuf_reset(&l);
 		if (!sshkey_parse_hosts(host.buf, host.len, &keys)) {
@@ -575,7 +588,8 @@ int cmd_ssh_setup(int argc, char **argv, struct context *ctx)
 	struct cluster_config cc = CLUSTER_CONFIG_INIT;
 	struct strvec pos = STRVEC_INIT;
 	struct strbuf err = STRBUF_INIT;
-	struct setup s = { .ctx = ctx, .where = STRBUF_INIT, .key = STRBUF_INIT, .known = STRBUF_INIT };
+	struct setup s = { .ctx = ctx, .where = STRBUF_INIT, .key = STRBUF_INIT, .known = STRBUF_INIT,
+			   .host = STRBUF_INIT };
 	const char *mode = getenv("VOLREP_TRANSPORT");
 	int ret = EXIT_USAGE;
 
@@ -643,6 +657,7 @@ out:
 	strbuf_release(&s.where);
 	strbuf_release(&s.key);
 	strbuf_release(&s.known);
+	strbuf_release(&s.host);
 	return ret;
 }
 
