@@ -428,9 +428,11 @@ static enum login check_login(struct setup *s, struct transport *t, int final)
 		res = LOGIN_FAILED;
 	} else if (strstr(err.buf, "Permission denied")) {
 		res = LOGIN_DENIED;
+		/* only called with final after the key was installed */
 		if (final)
-			say("error", "login", "%s refuses this node's key '%s' for root: it is not in root's "
-			    "authorized_keys there", s->where.buf, s->key.buf);
+			say("error", "login", "%s still refuses this node's key '%s' for root after it was added to "
+			    "root's ~/.ssh/authorized_keys there: does sshd on '%s' read another AuthorizedKeysFile, "
+			    "or forbid root logins with a key (PermitRootLogin)?", s->where.buf, s->key.buf, s->node);
 	} else if (r == 0 || r == 127 || (r > 0 && r < 128)) {
 		res = LOGIN_WRONG_COMMAND;
 		if (final)

@@ -136,6 +136,23 @@ test_expect_success 'without the admin'\''s access: the exact instructions, whic
 	expect_grep "^ok    login: " out
 '
 
+test_expect_success 'an sshd that reads another file: installed, still refused, told why' '
+	node_sshd_stop b &&
+	sed -i "s|^AuthorizedKeysFile .*|AuthorizedKeysFile .ssh/authorized_keys2|" "$TB/nodes/b/sshd_config" &&
+	cp "$HA/.ssh/id_ed25519.pub" "$HB/.ssh/authorized_keys2" &&
+	: >"$HB/.ssh/authorized_keys" &&
+	node_sshd_start b &&
+	run_mustfail 1 va ssh-setup b >out &&
+	cat out &&
+	expect_grep "^ok    install: key of .a. added in " out &&
+	expect_grep "^error login: $(node_addr b) port 2222 still refuses this node.s key ./root/.ssh/id_volrep. for root after it was added to root.s ~/.ssh/authorized_keys there: does sshd on .b. read another AuthorizedKeysFile" out &&
+	node_sshd_stop b &&
+	sed -i "s|^AuthorizedKeysFile .*|AuthorizedKeysFile .ssh/authorized_keys|" "$TB/nodes/b/sshd_config" &&
+	node_sshd_start b &&
+	va ssh-setup b >out &&
+	expect_grep "^ok    login: " out
+'
+
 test_expect_success 'host key: confirmed by fingerprint; a changed one is refused' '
 	node_exec a ssh-keygen -R b -f /root/.ssh/known_hosts >/dev/null 2>&1 &&
 	node_exec a ssh-keygen -R "[$(node_addr b)]:2222" -f /root/.ssh/known_hosts >/dev/null 2>&1 &&
