@@ -212,7 +212,7 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 				else if (job->remove_job != REMOVE_NONE)
 					strbuf_addstr(&state, "removal pending");
 				else if (is_overdue(en, now, daemon))
-					strbuf_addf(&state, "overdue%s%s", jst->error ? ": " : "",
+					strbuf_addf(&state, "overdue%s%s%s", stale ? ", stale" : "", jst->error ? ": " : "",
 						    jst->error ? errtext.buf : "");
 				else if (stale)
 					strbuf_addf(&state, "stale%s%s", jst->error ? ": " : "",
