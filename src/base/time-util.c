@@ -1,7 +1,7 @@
 #include "base/time-util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include "base/parse-util.h"
@@ -65,15 +65,26 @@ char *format_time(char *buf, size_t size, int64_t t)
 
 char *format_iso8601(char *buf, size_t size, int64_t t)
 {
-	size_t n;
+	time_t tt = (time_t)t;
+	long long year;
+	long off;
+	struct tm tm;
+	int n;
 
-	/* strftime's %z has no colon ("+0100"); ISO 8601's extended form does */
-	format_localtime(buf, size, "%Y-%m-%dT%H:%M:%S%z", t);
-	n = strlen(buf);
-	if (n >= 5 && n + 2 <= size && (buf[n - 5] == '+' || buf[n - 5] == '-')) {
-		memmove(buf + n - 1, buf + n - 2, 3);
-		buf[n - 2] = ':';
-	}
+	if (!size)
+		return buf;
+	buf[0] = '\0';
+	if (!localtime_r(&tt, &tm))
+		return buf;
+	/* by hand: strftime's %Y has no fixed width (year 20 is "20") and %z
+	 * no colon ("+0100"); ISO 8601 wants "0020" and "+01:00" */
+	year = (long long)tm.tm_year + 1900;
+	off = tm.tm_gmtoff;
+	n = snprintf(buf, size, "%s%04lld-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", year < 0 ? "-" : "",
+		     year < 0 ? -year : year, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		     off < 0 ? '-' : '+', (off < 0 ? -off : off) / 3600, (off < 0 ? -off : off) / 60 % 60);
+	if (n < 0 || (size_t)n >= size)
+		buf[0] = '\0';
 	return buf;
 }
 

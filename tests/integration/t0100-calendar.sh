@@ -5,11 +5,20 @@
 
 TAB=$(printf '\t')
 
+# iso EPOCH...: the events as ISO 8601 in local time (TZ), JSON strings
+iso() {
+	_sep=
+	for _e in "$@"; do
+		printf '%s"%s"' "$_sep" "$(date -d "@$_e" +%Y-%m-%dT%H:%M:%S%:z)"
+		_sep=,
+	done
+}
+
 # The specs of the vector files contain no '"' or backslash, so they need no JSON escaping.
 expect_json() { # spec, expected (epoch | NONE), output file
 	case "$2" in
-	NONE) printf '{"spec":"%s","next":[]}\n' "$1" ;;
-	*) printf '{"spec":"%s","next":[%s]}\n' "$1" "$2" ;;
+	NONE) printf '{"spec":"%s","next":[],"next_time":[]}\n' "$1" ;;
+	*) printf '{"spec":"%s","next":[%s],"next_time":[%s]}\n' "$1" "$2" "$(TZ=$tz iso "$2")" ;;
 	esac >"$TRASH/.want"
 	cmp -s "$TRASH/.want" "$3"
 }
@@ -87,10 +96,10 @@ test_expect_success 'default is 10 iterations from now (VOLREP_NOW)' '
 
 test_expect_success '--iterations N gives N events; the list ends with the schedule' '
 	TZ=UTC "$VOLREP" calendar "*/15" --from 1741168800 --iterations 3 --output-format json >actual &&
-	echo "{\"spec\":\"*/15\",\"next\":[1741169700,1741170600,1741171500]}" >expect &&
+	echo "{\"spec\":\"*/15\",\"next\":[1741169700,1741170600,1741171500],\"next_time\":[\"2025-03-05T10:15:00+00:00\",\"2025-03-05T10:30:00+00:00\",\"2025-03-05T10:45:00+00:00\"]}" >expect &&
 	test_cmp expect actual &&
 	TZ=UTC "$VOLREP" calendar 2015-10-21 --from=0 --iterations=5 --output-format=json >actual &&
-	echo "{\"spec\":\"2015-10-21\",\"next\":[1445385600]}" >expect &&
+	echo "{\"spec\":\"2015-10-21\",\"next\":[1445385600],\"next_time\":[\"2015-10-21T00:00:00+00:00\"]}" >expect &&
 	test_cmp expect actual &&
 	TZ=UTC "$VOLREP" calendar 02-30 --from 0 >actual &&
 	grep -q "^no further event$" actual
@@ -98,7 +107,7 @@ test_expect_success '--iterations N gives N events; the list ends with the sched
 
 test_expect_success 'negative --from' '
 	TZ=UTC "$VOLREP" calendar daily --from -1 --iterations 2 --output-format json >actual &&
-	echo "{\"spec\":\"daily\",\"next\":[0,86400]}" >expect &&
+	echo "{\"spec\":\"daily\",\"next\":[0,86400],\"next_time\":[\"1970-01-01T00:00:00+00:00\",\"1970-01-02T00:00:00+00:00\"]}" >expect &&
 	test_cmp expect actual
 '
 
