@@ -279,7 +279,8 @@ static int open_transport(struct run *run, struct strbuf *err)
 	return r;
 }
 
-/* Run argv on the target, relaying its stderr into the log with prefix.
+/* Run argv on the target, relaying its stderr into the log, each line
+ * marked "on target '<node>': " (pvesr names its internal function there).
  * Returns 0 with the output in out, or -1 with the message in err. */
 static int remote_call(struct run *run, const struct strvec *argv, struct strbuf *out, struct strbuf *err)
 {
