@@ -92,7 +92,7 @@ _volrep()
 		COMPREPLY=($(compgen -W "schedule rate comment disable source remove_job compress keep raw" -- "$cur"))
 		return
 		;;
-	--schedule | --rate | --comment | --digest | --from | --iterations | --guest)
+	--schedule | --rate | --comment | --digest | --from | --iterations | --guest | --fingerprint)
 		return
 		;;
 	esac
@@ -127,6 +127,9 @@ _volrep()
 	remote-exec)
 		((nargs == 0)) && COMPREPLY=($(compgen -W "$(_volrep_nodes)" -- "$cur"))
 		;;
+	ssh-setup)
+		((nargs == 0)) && COMPREPLY=($(compgen -W "$(_volrep_nodes)" -- "$cur"))
+		;;
 	check)
 		COMPREPLY=($(compgen -W "$(_volrep_nodes)" -- "$cur"))
 		;;
@@ -137,7 +140,7 @@ _volrep()
 _volrep_value_opts()
 {
 	echo "--schedule --rate --comment --source --remove_job --compress --snapshot --delete --digest --id --guest" \
-		"--output-format --from --iterations --to --address"
+		"--output-format --from --iterations --to --address --fingerprint"
 }
 
 complete -F _volrep volrep

@@ -1,5 +1,6 @@
 #include "base/time-util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -65,4 +66,45 @@ void format_age(int64_t secs, struct strbuf *out)
 			return;
 		}
 	}
+}
+
+char *format_time(char *buf, size_t size, int64_t t)
+{
+	return format_localtime(buf, size, TIME_FORMAT, t);
+}
+
+char *format_iso8601(char *buf, size_t size, int64_t t)
+{
+	time_t tt = (time_t)t;
+	long long year;
+	long off;
+	struct tm tm;
+	int n;
+
+	if (!size)
+		return buf;
+	buf[0] = '\0';
+	if (!localtime_r(&tt, &tm))
+		return buf;
+	/* by hand: strftime's %Y has no fixed width (year 20 is "20") and %z
+	 * no colon ("+0100"); ISO 8601 wants "0020" and "+01:00" */
+	year = (long long)tm.tm_year + 1900;
+	off = tm.tm_gmtoff;
+	n = snprintf(buf, size, "%s%04lld-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", year < 0 ? "-" : "",
+		     year < 0 ? -year : year, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		     off < 0 ? '-' : '+', (off < 0 ? -off : off) / 3600, (off < 0 ? -off : off) / 60 % 60);
+	if (n < 0 || (size_t)n >= size)
+		buf[0] = '\0';
+	return buf;
+}
+
+void format_duration(double secs, struct strbuf *out)
+{
+	if (!(secs >= 0))
+		secs = 0;
+	/* 59.96 would print as "60.0s" */
+	if (secs < 59.95)
+		strbuf_addf(out, "%.1fs", secs);
+	else
+		format_age((int64_t)(secs + 0.5), out);
 }

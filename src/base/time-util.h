@@ -22,4 +22,16 @@ char *format_localtime(char *buf, size_t size, const char *fmt, int64_t t);
 struct strbuf;
 void format_age(int64_t secs, struct strbuf *out);
 
+/* The one format of times shown to people (status, job logs, calendar,
+ * create/update): local time, "2026-12-02 03:04:05". */
+#define TIME_FORMAT "%Y-%m-%d %H:%M:%S"
+/* t as TIME_FORMAT into buf (size >= 20). Returns buf. */
+char *format_time(char *buf, size_t size, int64_t t);
+/* t as ISO 8601 with the local offset, "2026-12-02T03:04:05+01:00" (JSON;
+ * size >= 26; "" when it does not fit). Returns buf. */
+char *format_iso8601(char *buf, size_t size, int64_t t);
+/* A duration for people: "0.4s", "3.2s", "59.9s" under a minute, then as
+ * format_age ("1m4s", "2h5m"), appended to out. */
+void format_duration(double secs, struct strbuf *out);
+
 #endif

@@ -32,14 +32,11 @@ static int print_text(const char *spec, const struct calendar *cal, const int64_
 	printf("next elapses of '%s' (normalized: %s):\n", spec, sb.buf);
 	strbuf_release(&sb);
 	for (size_t i = 0; i < n; i++) {
-		time_t tt = (time_t)ev[i];
-		struct tm tm;
 		char buf[64];
 
-		bool utc = calendar_is_utc(cal);
-
-		if (!(utc ? gmtime_r(&tt, &tm) : localtime_r(&tt, &tm)) ||
-		    !strftime(buf, sizeof(buf), utc ? "%Y-%m-%d %H:%M:%S UTC" : "%Y-%m-%d %H:%M:%S %Z", &tm))
+		/* local time, as status and the job logs show times (a UTC
+		 * schedule's events too: the epoch beside it is exact) */
+		if (!*format_time(buf, sizeof(buf), ev[i]))
 			snprintf(buf, sizeof(buf), "(not representable)");
 		printf("%s  %" PRId64 "\n", buf, ev[i]);
 	}
@@ -50,14 +47,20 @@ static int print_text(const char *spec, const struct calendar *cal, const int64_
 
 static int print_json(const char *spec, const int64_t *ev, size_t n)
 {
-	json_t *root = json_object(), *next = json_array();
+	json_t *root = json_object(), *next = json_array(), *times = json_array();
 	char *s;
 	int ret = 0;
 
 	json_object_set_new(root, "spec", json_string(spec));
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		char iso[40];
+
 		json_array_append_new(next, json_integer((json_int_t)ev[i]));
+		/* the same instants for people: ISO 8601, local offset */
+		json_array_append_new(times, json_string(format_iso8601(iso, sizeof(iso), ev[i])));
+	}
 	json_object_set_new(root, "next", next);
+	json_object_set_new(root, "next_time", times);
 	s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (!s || printf("%s\n", s) < 0 || fflush(stdout))
 		ret = EXIT_FAILED;

@@ -257,15 +257,17 @@ static void check_remote(struct report *rp, const struct context *ctx, const str
 		   strstr(err.buf, "host key")) {
 		add(rp, CHECK_ERROR, what.buf,
 		    "host key of '%s' not known under the alias '%s': run 'ssh-keyscan %s | sed \"s/^[^ ]*/%s/\" "
-		    ">>~/.ssh/known_hosts' after checking the key", n->address, target, n->address, target);
+		    ">>~/.ssh/known_hosts' after checking the key, or 'volrep ssh-setup %s'", n->address, target,
+		    n->address, target, target);
 	} else if (strstr(err.buf, "Permission denied")) {
 		add(rp, CHECK_ERROR, what.buf,
 		    "login refused at %s: this node's key is not in root's authorized_keys there (with "
-		    "command=\"volrep serve --peer %s\",restrict)", n->address, ctx->node);
+		    "command=\"volrep serve --peer %s\",restrict): run 'volrep ssh-setup %s'", n->address, ctx->node,
+		    target);
 	} else if (r == 0) {
 		add(rp, CHECK_ERROR, what.buf, "the remote command did not answer 'volrep <version>' but '%.*s': "
-		    "is the forced command 'volrep serve' set in authorized_keys?",
-		    (int)strcspn(out.buf, "\n"), out.buf);
+		    "is the forced command 'volrep serve' set in authorized_keys? ('volrep ssh-setup %s' sets it)",
+		    (int)strcspn(out.buf, "\n"), out.buf, target);
 	} else {
 		transport_describe(&t, argv, r, err.buf, &msg);
 		add(rp, CHECK_ERROR, what.buf, "%s", msg.buf);

@@ -70,13 +70,10 @@ static void show_schedule(const struct opt_spec *specs)
 		return;
 	calendar_format(cal, &norm);
 	if (calendar_next(cal, volrep_now(), &next)) {
-		time_t tt = (time_t)next;
-		struct tm tm;
-		char buf[64] = "?";
-		int utc = calendar_is_utc(cal);
+		char buf[64];
 
-		if (utc ? gmtime_r(&tt, &tm) : localtime_r(&tt, &tm))
-			strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %Z", &tm);
+		if (!*format_time(buf, sizeof(buf), next))
+			snprintf(buf, sizeof(buf), "?");
 		info("schedule '%s' means '%s'; next run %s", s->value, norm.buf, buf);
 	} else {
 		info("schedule '%s' means '%s'; it has no future event", s->value, norm.buf);

@@ -4,15 +4,20 @@
  * Text output: pvesr's columns plus Age (time since the last sync), and a
  * State that says "stale" when the last sync is older than volrep.cfg's
  * max-lag or twice the schedule's interval (metrics/metrics.h), and
- * "removal pending" for a job marked for removal. --output-format pvesr
- * prints pvesr's exact layout for scripts that parse it. JSON has
- * pvesr's fields plus bytes (last run), lag (seconds since last_sync,
- * null when never) and stale (0/1). */
+ * "removal pending" for a job marked for removal (pointing to `delete
+ * --force` when the removal fails), "overdue" for a job due more than
+ * OVERDUE_GRACE seconds ago while no daemon runs on this node (one
+ * warning line then says so). Times are TIME_FORMAT (base/time-util.h),
+ * durations "3.5s"/"1m4s". --output-format pvesr prints pvesr's exact
+ * layout for scripts that parse it. JSON has pvesr's fields plus bytes
+ * (last run), lag (seconds since last_sync, null when never), stale
+ * (0/1), last_sync_time/next_sync_time (ISO 8601) and overdue (0/1). */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/log.h"
 #include "base/parse-util.h"
@@ -26,17 +31,59 @@
 #include "cli/opts.h"
 #include "config/cluster.h"
 #include "config/volrepcfg.h"
+#include "daemon/daemon.h"
 #include "sched/jobstatus.h"
 #include "metrics/metrics.h"
 #include "ops/jobs.h"
 #include "state/state.h"
 
-static void fmt_time(char *buf, size_t size, int64_t t)
+/* A job due this long ago with no daemon to run it is overdue. */
+#define OVERDUE_GRACE 60
+
+static void fmt_time(char *buf, size_t size, int64_t t, int pvesr)
 {
 	if (t == 0)
 		snprintf(buf, size, "-");
-	else
+	else if (pvesr)
 		format_localtime(buf, size, "%Y-%m-%d_%H:%M:%S", t);
+	else
+		format_time(buf, size, t);
+}
+
+/* Whether a daemon holds its lock in state_dir: the kernel's list of
+ * flock locks (/proc/locks) has one on the lock file's inode. Looking
+ * there takes no lock itself, so a daemon starting at this very moment
+ * never finds its lock taken by a status. */
+static int daemon_running(const char *state_dir)
+{
+	struct strbuf path = STRBUF_INIT, locks = STRBUF_INIT;
+	struct stat st;
+	int found = 0;
+
+	strbuf_addf(&path, "%s/%s", state_dir, DAEMON_LOCK_NAME);
+	if (stat(path.buf, &st) == 0 && strbuf_read_file(&locks, "/proc/locks", 16u << 20) == 0) {
+		/* "1: FLOCK  ADVISORY  WRITE 4711 fd:01:123456 0 EOF" */
+		for (const char *l = locks.buf; *l && !found; l += strcspn(l, "\n"), l += !!*l) {
+			unsigned long long ino;
+			char kind[16], mode[16];
+			int pid;
+
+			if (sscanf(l, "%*d: %15s %*s %15s %d %*x:%*x:%llu", kind, mode, &pid, &ino) == 4 &&
+			    !strcmp(kind, "FLOCK") && !strcmp(mode, "WRITE") && ino == (unsigned long long)st.st_ino)
+				found = 1;
+		}
+	}
+	strbuf_release(&path);
+	strbuf_release(&locks);
+	return found;
+}
+
+static int is_overdue(const struct job_entry *en, int64_t now, int daemon)
+{
+	/* a job never tried (new, or after schedule-now: last_try 0) is due,
+	 * but since when is not known */
+	return !daemon && !en->job->disable && en->state.last_try > 0 && en->next_sync > 1 &&
+	       en->next_sync + OVERDUE_GRACE < now;
 }
 
 static void print_warnings(const struct strvec *w)
@@ -58,7 +105,8 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 	uint64_t filter = 0;
 	json_t *arr = NULL;
 	int64_t now;
-	int loaded = 0, pvesr = 0, r, ret = EXIT_USAGE;
+	int loaded = 0, pvesr = 0, daemon, r, ret = EXIT_USAGE;
+	size_t overdue = 0, enabled = 0;
 
 	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, NULL, 0) < 0)
 		goto out;
@@ -84,6 +132,7 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 		goto out;
 	}
 	now = os.now;
+	daemon = daemon_running(ctx->state_dir);
 	if (pvesr)
 		printf("%-10s %-10s %-20s %20s %20s %10s %10s %s\n", "JobID", "Enabled", "Target", "LastSync",
 		       "NextSync", "Duration", "FailCount", "State");
@@ -101,8 +150,22 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 
 		if (filter && job->guest != filter)
 			continue;
+		enabled += !job->disable;
+		overdue += is_overdue(en, now, daemon);
 		if (fmt != OUTPUT_TEXT) {
-			json_array_append_new(arr, ops_status_entry_json(&os, en));
+			json_t *o = ops_status_entry_json(&os, en);
+
+			char iso[40];
+
+			json_object_set_new(o, "overdue", json_integer(is_overdue(en, now, daemon)));
+			/* pvesr's epochs stay; these are for people reading JSON */
+			if (jst->last_sync)
+				json_object_set_new(o, "last_sync_time",
+						    json_string(format_iso8601(iso, sizeof(iso), jst->last_sync)));
+			if (next > 1)
+				json_object_set_new(o, "next_sync_time",
+						    json_string(format_iso8601(iso, sizeof(iso), next)));
+			json_array_append_new(arr, o);
 			continue;
 		}
 		syncing = process_running(jst->pid, jst->ptime);
@@ -110,17 +173,24 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 		{
 			char last[32], nexts[32], dur[64], tgt[80];
 
-			fmt_time(last, sizeof(last), jst->last_sync);
+			fmt_time(last, sizeof(last), jst->last_sync, pvesr);
 			if (next == 0)
 				snprintf(nexts, sizeof(nexts), "-");
-			else if (next <= now)
+			else if (next <= now && (pvesr || !is_overdue(en, now, daemon)))
 				snprintf(nexts, sizeof(nexts), "pending");
 			else
-				fmt_time(nexts, sizeof(nexts), next);
-			if (jst->has_duration)
-				snprintf(dur, sizeof(dur), "%.15g", jst->duration);
-			else
+				fmt_time(nexts, sizeof(nexts), next, pvesr);
+			if (!jst->has_duration) {
 				snprintf(dur, sizeof(dur), "-");
+			} else if (pvesr) {
+				snprintf(dur, sizeof(dur), "%.15g", jst->duration);
+			} else {
+				struct strbuf d = STRBUF_INIT;
+
+				format_duration(jst->duration, &d);
+				snprintf(dur, sizeof(dur), "%s", d.buf);
+				strbuf_release(&d);
+			}
 			snprintf(tgt, sizeof(tgt), "local/%s", job->target);
 			ops_printable(&errtext, jst->error);
 			if (pvesr) {
@@ -136,8 +206,13 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 					strbuf_addstr(&age, "-");
 				if (syncing)
 					strbuf_addstr(&state, "SYNCING");
+				else if (job->remove_job != REMOVE_NONE && jst->error)
+					strbuf_addf(&state, "removal pending: %s ('volrep delete %s --force' removes the "
+						    "job without cleaning up)", errtext.buf, job->id);
 				else if (job->remove_job != REMOVE_NONE)
-					strbuf_addf(&state, "removal pending%s%s", jst->error ? ": " : "",
+					strbuf_addstr(&state, "removal pending");
+				else if (is_overdue(en, now, daemon))
+					strbuf_addf(&state, "overdue%s%s%s", stale ? ", stale" : "", jst->error ? ": " : "",
 						    jst->error ? errtext.buf : "");
 				else if (stale)
 					strbuf_addf(&state, "stale%s%s", jst->error ? ": " : "",
@@ -155,6 +230,13 @@ int cmd_status(int argc, char **argv, struct context *ctx)
 	if (arr)
 		print_json(arr, fmt);
 	ret = fflush(stdout) == 0 ? 0 : EXIT_FAILED;
+	/* after the table: the one line that explains every "overdue" */
+	if (!daemon && enabled && fmt == OUTPUT_TEXT && !pvesr && overdue)
+		warning("no volrep daemon is running on this node: %zu job(s) overdue; start it ('systemctl start "
+			"volrep') or run the due jobs with 'volrep run'", overdue);
+	else if (!daemon && enabled && fmt == OUTPUT_TEXT && !pvesr)
+		warning("no volrep daemon is running on this node: jobs run only when started ('systemctl start "
+			"volrep', or 'volrep run' for the due ones)");
 out:
 	json_decref(arr);
 	if (loaded)

@@ -36,6 +36,8 @@ int cmd_schedule_now(int argc, char **argv, struct context *ctx);
 int cmd_session(int argc, char **argv, struct context *ctx);
 int cmd_serve(int argc, char **argv, struct context *ctx);
 int cmd_set_state(int argc, char **argv, struct context *ctx);
+int cmd_ssh_authorize(int argc, char **argv, struct context *ctx);
+int cmd_ssh_setup(int argc, char **argv, struct context *ctx);
 int cmd_status(int argc, char **argv, struct context *ctx);
 int cmd_update(int argc, char **argv, struct context *ctx);
 int cmd_version(int argc, char **argv, struct context *ctx);

@@ -15,7 +15,7 @@
  * not what a user types day to day. */
 static const char *const internal_verbs[] = {
 	"export", "finalize-local-job", "guest-start", "import", "prepare-local-job", "remote-exec",
-	"replica-rollback", "replica-snapshots", "serve", "set-state", NULL,
+	"replica-rollback", "replica-snapshots", "serve", "set-state", "ssh-authorize", NULL,
 };
 
 int command_is_internal(const char *name)
@@ -148,10 +148,34 @@ static const struct details details[] = {
 	  "as '<id>: <error>'), 2 bad arguments\n"
 	  "example: volrep run --id 100-0 --verbose\n" },
 	{ "schedule-now", ID_FORM "The daemon runs the job at its next tick.\nexample: volrep schedule-now 100-0\n" },
+	{ "ssh-setup",
+	  "  <node>             the target (a node of nodes.cfg: its address and port)\n"
+	  "  --fingerprint FP   the target's host key fingerprint (SHA256:..., from\n"
+	  "                     'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub' there)\n"
+	  "                     when ssh does not know the key yet\n"
+	  "  --accept-new       record an unknown host key without checking it\n"
+	  "  --no-install       only print what to add on the target\n"
+	  "Run on each source node, once per target. Steps, one line each:\n"
+	  "  key       ~/.ssh/id_volrep (created if missing; used by every run when\n"
+	  "            VOLREP_SSH is not set; with VOLREP_SSH its -i file)\n"
+	  "  host key  recorded under the node name (volrep's HostKeyAlias) in ssh's\n"
+	  "            known_hosts: copied from an entry for the address, else\n"
+	  "            scanned and confirmed with --fingerprint or --accept-new\n"
+	  "  login     the key runs 'volrep version' through the forced command\n"
+	  "  install   else, through your own ssh login as root there (key or\n"
+	  "            password), 'volrep ssh-authorize' adds the key with\n"
+	  "            command=\"volrep serve --peer <this node>\",restrict; when that\n"
+	  "            is impossible the exact line to add is printed; with a cluster\n"
+	  "            store (--cluster, VOLREP_CLUSTER) the forced command names it\n"
+	  "exit status: 0 ssh works, 1 a step failed (the line says why), 2 bad arguments\n"
+	  "example: volrep ssh-setup pve2\n" },
 	{ "status",
 	  "  --guest VMID       only this guest's jobs\n"
 	  "  --output-format    text (default), json, json-pretty, or pvesr (pvesr's exact\n"
 	  "                     columns, for scripts)\n"
+	  "State: OK, SYNCING, the last error, stale (no sync for twice the interval or\n"
+	  "max-lag), removal pending, overdue (due over a minute ago and no daemon runs\n"
+	  "on this node; a warning line says so). Times are local, durations 3.5s/1m4s.\n"
 	  "example: volrep status --guest 100\n" },
 	{ "update",
 	  ID_FORM

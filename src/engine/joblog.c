@@ -107,7 +107,7 @@ void joblog_printf(struct joblog *jl, const char *fmt, ...)
 	strbuf_rtrim(&sb);
 	/* the real clock: log lines tell when things happened, even when a
 	 * test moves the scheduler's "now" with VOLREP_NOW */
-	format_localtime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", (int64_t)time(NULL));
+	format_time(stamp, sizeof(stamp), (int64_t)time(NULL));
 	p = sb.buf;
 	do {
 		size_t n = strcspn(p, "\n");

@@ -352,12 +352,12 @@ static int open_session(struct run *run, struct strbuf *err)
 	return r;
 }
 
-/* Run argv on the target, relaying its stderr into the log with prefix.
+/* Run argv on the target, relaying its stderr into the log, each line
+ * marked "on target '<node>': " (pvesr names its internal function there).
  * Returns 0 with the output in out, or -1 with the message in err. */
-static int remote_call(struct run *run, const struct strvec *argv, const char *prefix, struct strbuf *out,
-		       struct strbuf *err)
+static int remote_call(struct run *run, const struct strvec *argv, struct strbuf *out, struct strbuf *err)
 {
-	struct strbuf rerr = STRBUF_INIT;
+	struct strbuf rerr = STRBUF_INIT, prefix = STRBUF_INIT;
 	int r = open_transport(run, err);
 
 	if (r == 0)
@@ -368,7 +368,10 @@ static int remote_call(struct run *run, const struct strvec *argv, const char *p
 		r = session_run(run->sess, (const char *const *)argv->v, out, &rerr, REMOTE_OUT_MAX);
 	else
 		r = transport_run(&run->t, (const char *const *)argv->v, NULL, 0, out, &rerr, REMOTE_OUT_MAX);
-	log_lines(run, prefix, rerr.buf);
+	/* what the target said, marked as such */
+	strbuf_addf(&prefix, "on target '%s': ", run->job->target);
+	log_lines(run, prefix.buf, rerr.buf);
+	strbuf_release(&prefix);
 	if (r != 0) {
 		struct strbuf msg = STRBUF_INIT;
 
@@ -394,7 +397,7 @@ static int remote_prepare(struct run *run, const struct strvec *scan, const stru
 
 	remote_prepare_argv(&argv, run->job->id, scan, volids, last_sync, parent, force);
 	remote_keep_argv(&argv, run->job->keep);
-	r = remote_call(run, &argv, "(remote_prepare_local_job) ", &out, err);
+	r = remote_call(run, &argv, &out, err);
 	if (r == 0) {
 		/* the last line that looks like a JSON object */
 		strbuf_rtrim(&out);
@@ -668,11 +671,13 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 		goto out;
 	}
 	{
-		struct strbuf size = STRBUF_INIT, speed = STRBUF_INIT;
+		struct strbuf size = STRBUF_INIT, speed = STRBUF_INIT, took = STRBUF_INIT;
 
 		run_format_size(stats.bytes, &size);
 		run_format_size(stats.elapsed > 0 ? (uint64_t)((double)stats.bytes / stats.elapsed) : stats.bytes, &speed);
-		elog_printf(&run->log, "transferred %s in %.1fs (%s/s)", size.buf, stats.elapsed, speed.buf);
+		format_duration(stats.elapsed, &took);
+		elog_printf(&run->log, "transferred %s in %s (%s/s)", size.buf, took.buf, speed.buf);
+		strbuf_release(&took);
 		if (ro.enc) {
 			const struct wire_enc_stats *ws = wire_enc_stats(ro.enc);
 
@@ -715,7 +720,7 @@ static int remote_resume(struct run *run, const struct guest_volume *v, const ch
 
 	remote_import_argv(&argv, v->volid, run->snap.buf, base, NULL);
 	strvec_push(&argv, opt);
-	r = remote_call(run, &argv, "", &out, &err);
+	r = remote_call(run, &argv, &out, &err);
 	if (r < 0)
 		elog_printf(&run->log, "%s", err.buf);
 	else if (token && (r = resume_parse_reply(out.buf, token)) < 0)
@@ -901,6 +906,10 @@ static int do_remove(struct run *run, struct strbuf *err)
 			elog_printf(&run->log, "job removed");
 		}
 	}
+	/* a target that is gone for good would keep this job forever */
+	if (r < 0)
+		elog_printf(&run->log, "the removal is retried on the next run; 'volrep delete %s --force' "
+			    "removes the job at once without cleaning up", job->id);
 	snap_map_release(&local);
 	snap_map_release(&remote);
 	strvec_clear(&scan);
@@ -1080,7 +1089,7 @@ static int do_replicate(struct run *run, struct strbuf *err)
 	{
 		struct strbuf out = STRBUF_INIT, ferr = STRBUF_INIT;
 
-		if (remote_call(run, &fargv, "(remote_finalize_local_job) ", &out, &ferr) < 0)
+		if (remote_call(run, &fargv, &out, &ferr) < 0)
 			elog_printf(&run->log, "delete stale replication snapshot error: %s", ferr.buf);
 		strbuf_release(&out);
 		strbuf_release(&ferr);

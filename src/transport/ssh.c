@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -201,8 +202,16 @@ int transport_ssh_init(struct transport *t, const char *node, const char *addres
 			p += n;
 		}
 	}
-	if (!cmd.nr)
+	if (!cmd.nr) {
+		struct strbuf key = STRBUF_INIT;
+
 		strvec_push(&cmd, "ssh");
+		if (ssh_volrep_key(&key) == 0 && access(key.buf, R_OK) == 0) {
+			strvec_push(&cmd, "-i");
+			strvec_push(&cmd, key.buf);
+		}
+		strbuf_release(&key);
+	}
 	transport_release(t);
 	t->ops = &ssh_transport_ops;
 	t->stall_timeout = TRANSPORT_STALL_DEFAULT;
@@ -220,6 +229,17 @@ int transport_ssh_init(struct transport *t, const char *node, const char *addres
 	} else {
 		t->control_dir = xstrdup(SSH_CONTROL_DIR_FALLBACK);
 	}
+	return 0;
+}
+
+int ssh_volrep_key(struct strbuf *path)
+{
+	const struct passwd *pw = getpwuid(geteuid());
+
+	strbuf_reset(path);
+	if (!pw || !pw->pw_dir || pw->pw_dir[0] != '/')
+		return -ENOENT;
+	strbuf_addf(path, "%s/.ssh/id_volrep", strcmp(pw->pw_dir, "/") ? pw->pw_dir : "");
 	return 0;
 }
 

@@ -34,6 +34,8 @@ extern const struct transport_ops ssh_transport_ops;
 int ssh_valid_address(const char *s);
 
 /* Set up t for node (a valid node name) at address (ssh_valid_address).
+ * Without VOLREP_SSH, the command is "ssh", plus "-i <key>" when the
+ * dedicated key of ssh_volrep_key() exists (volrep ssh-setup creates it).
  * Environment:
  *   VOLREP_SSH              the ssh program and extra options, split at
  *                           blanks (no quoting), placed before volrep's own
@@ -47,6 +49,12 @@ int ssh_valid_address(const char *s);
  * Returns 0, or -EINVAL (bad node, address or VOLREP_SSH). */
 int transport_ssh_init(struct transport *t, const char *node, const char *address,
 		       const char *state_dir);
+
+/* The dedicated key volrep uses when VOLREP_SSH is not set:
+ * "<home>/.ssh/id_volrep", home from the password database (as ssh
+ * itself finds ~, also under systemd without $HOME). Replaces path's
+ * content. Returns 0, or -ENOENT when the user has no home. */
+int ssh_volrep_key(struct strbuf *path);
 
 /* Connect to port (1..65535, nodes.cfg "port") instead of ssh's default:
  * "-p <port>" after the VOLREP_SSH words. Returns 0 or -EINVAL. */

@@ -5,11 +5,20 @@
 
 TAB=$(printf '\t')
 
+# iso EPOCH...: the events as ISO 8601 in local time (TZ), JSON strings
+iso() {
+	_sep=
+	for _e in "$@"; do
+		printf '%s"%s"' "$_sep" "$(date -d "@$_e" +%Y-%m-%dT%H:%M:%S%:z)"
+		_sep=,
+	done
+}
+
 # The specs of the vector files contain no '"' or backslash, so they need no JSON escaping.
 expect_json() { # spec, expected (epoch | NONE), output file
 	case "$2" in
-	NONE) printf '{"spec":"%s","next":[]}\n' "$1" ;;
-	*) printf '{"spec":"%s","next":[%s]}\n' "$1" "$2" ;;
+	NONE) printf '{"spec":"%s","next":[],"next_time":[]}\n' "$1" ;;
+	*) printf '{"spec":"%s","next":[%s],"next_time":[%s]}\n' "$1" "$2" "$(TZ=$tz iso "$2")" ;;
 	esac >"$TRASH/.want"
 	cmp -s "$TRASH/.want" "$3"
 }
@@ -54,23 +63,26 @@ test_expect_success 'own vectors (calendar_own.tsv) via the CLI' '
 	run_vectors "$TOP/tests/data/calendar_own.tsv" yes
 '
 
-test_expect_success 'text output: header, then date, zone and epoch per event' '
+test_expect_success 'text output: header, then the local time and epoch per event' '
 	TZ=UTC "$VOLREP" calendar "mon..fri 22:30 UTC" --from 1741386600 --iterations 3 >actual &&
 	cat >expect <<-\EOF &&
 	next elapses of '"'"'mon..fri 22:30 UTC'"'"' (normalized: mon..fri *-*-* 22:30:00 UTC):
-	2025-03-10 22:30:00 UTC  1741645800
-	2025-03-11 22:30:00 UTC  1741732200
-	2025-03-12 22:30:00 UTC  1741818600
+	2025-03-10 22:30:00  1741645800
+	2025-03-11 22:30:00  1741732200
+	2025-03-12 22:30:00  1741818600
 	EOF
-	test_cmp expect actual
+	test_cmp expect actual &&
+	# a UTC schedule in another zone: its events in local time, as status shows them
+	TZ=Europe/Vienna "$VOLREP" calendar "mon..fri 22:30 UTC" --from 1741386600 --iterations 1 >actual &&
+	sed -n 2p actual | grep -q "^2025-03-10 23:30:00  1741645800$"
 '
 
-test_expect_success 'text output in local time shows the zone (DST gap skipped)' '
+test_expect_success 'text output in local time (DST gap skipped)' '
 	TZ=Europe/Vienna "$VOLREP" calendar "2:30" --from 1711800000 --iterations 2 >actual &&
 	cat >expect <<-\EOF &&
 	next elapses of '"'"'2:30'"'"' (normalized: *-*-* 02:30:00):
-	2024-04-01 02:30:00 CEST  1711931400
-	2024-04-02 02:30:00 CEST  1712017800
+	2024-04-01 02:30:00  1711931400
+	2024-04-02 02:30:00  1712017800
 	EOF
 	test_cmp expect actual
 '
@@ -78,16 +90,16 @@ test_expect_success 'text output in local time shows the zone (DST gap skipped)'
 test_expect_success 'default is 10 iterations from now (VOLREP_NOW)' '
 	VOLREP_NOW=1741168830 TZ=UTC "$VOLREP" calendar "*/5" >actual &&
 	test "$(wc -l <actual)" = 11 &&
-	sed -n 2p actual | grep -q "^2025-03-05 10:05:00 UTC  1741169100$" &&
+	sed -n 2p actual | grep -q "^2025-03-05 10:05:00  1741169100$" &&
 	sed -n 11p actual | grep -q "  1741171800$"
 '
 
 test_expect_success '--iterations N gives N events; the list ends with the schedule' '
 	TZ=UTC "$VOLREP" calendar "*/15" --from 1741168800 --iterations 3 --output-format json >actual &&
-	echo "{\"spec\":\"*/15\",\"next\":[1741169700,1741170600,1741171500]}" >expect &&
+	echo "{\"spec\":\"*/15\",\"next\":[1741169700,1741170600,1741171500],\"next_time\":[\"2025-03-05T10:15:00+00:00\",\"2025-03-05T10:30:00+00:00\",\"2025-03-05T10:45:00+00:00\"]}" >expect &&
 	test_cmp expect actual &&
 	TZ=UTC "$VOLREP" calendar 2015-10-21 --from=0 --iterations=5 --output-format=json >actual &&
-	echo "{\"spec\":\"2015-10-21\",\"next\":[1445385600]}" >expect &&
+	echo "{\"spec\":\"2015-10-21\",\"next\":[1445385600],\"next_time\":[\"2015-10-21T00:00:00+00:00\"]}" >expect &&
 	test_cmp expect actual &&
 	TZ=UTC "$VOLREP" calendar 02-30 --from 0 >actual &&
 	grep -q "^no further event$" actual
@@ -95,7 +107,7 @@ test_expect_success '--iterations N gives N events; the list ends with the sched
 
 test_expect_success 'negative --from' '
 	TZ=UTC "$VOLREP" calendar daily --from -1 --iterations 2 --output-format json >actual &&
-	echo "{\"spec\":\"daily\",\"next\":[0,86400]}" >expect &&
+	echo "{\"spec\":\"daily\",\"next\":[0,86400],\"next_time\":[\"1970-01-01T00:00:00+00:00\",\"1970-01-02T00:00:00+00:00\"]}" >expect &&
 	test_cmp expect actual
 '
 

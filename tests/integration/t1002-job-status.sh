@@ -7,6 +7,12 @@ make_cluster
 # 2024-05-01 12:00:00 UTC
 export VOLREP_NOW=1714564800
 
+# daemon_lock_held: a process holds the daemon's flock (what status looks for)
+daemon_lock_held() {
+	_ino=$(stat -c %i "$VOLREP_STATE_DIR/daemon.lck" 2>/dev/null) &&
+		grep -q "FLOCK .* WRITE .*:$_ino " /proc/locks
+}
+
 test_expect_success 'setup' '
 	run_check "$VOLREP" create-local-job 100-0 pve2 --rate 10 &&
 	run_check "$VOLREP" create-local-job 100-1 pve3 --schedule "*/5" &&
@@ -58,12 +64,17 @@ test_expect_success 'status: the age of the last sync, stale jobs, a pending rem
 	run_check "$VOLREP" status >out &&
 	cat >expect <<-\EOT &&
 	JobID      Enabled Target                      LastSync       Age            NextSync   Duration FailCount State
-	100-0      Yes     local/pve2       2024-05-01_11:50:00       10m             pending   3.521842         0 OK
-	100-1      Yes     local/pve3       2024-05-01_10:40:00     1h20m 2024-05-01_12:05:00        1.5         2 stale: no route to host
-	200-0      No      local/pve2       2024-05-01_11:59:50       10s             pending      12.25         0 SYNCING
+	100-0      Yes     local/pve2       2024-05-01 11:50:00       10m             pending       3.5s         0 OK
+	100-1      Yes     local/pve3       2024-05-01 10:40:00     1h20m 2024-05-01 12:05:00       1.5s         2 stale: no route to host
+	200-0      No      local/pve2       2024-05-01 11:59:50       10s             pending      12.2s         0 SYNCING
 	200-1      Yes     local/pve3                         -         -             pending          -         0 removal pending
 	EOT
 	test_cmp expect out &&
+	# a daemon runs (stale, not overdue)
+	{ flock "$VOLREP_STATE_DIR/daemon.lck" sleep 60 & } &&
+	fpid=$! &&
+	test_when_finished "kill $fpid 2>/dev/null; rm -f \"$VOLREP_STATE_DIR/daemon.lck\"" &&
+	wait_for 10 daemon_lock_held &&
 	# 100-0 (every 15 minutes) is stale after 30 minutes without a sync
 	VOLREP_NOW=$((1714564200 + 1800)) "$VOLREP" status --guest 100 >out &&
 	expect_grep "^100-0 .* 30m .* OK$" out &&
@@ -80,9 +91,48 @@ test_expect_success 'status: the age of the last sync, stale jobs, a pending rem
 	expect_grep "\"lag\":4800,.*\"stale\":1" json
 '
 
+test_expect_success 'status without a daemon: overdue jobs and one line saying why' '
+	# 100-0 was due at 12:00:00; 61 s later nothing ran it
+	VOLREP_NOW=1714564861 "$VOLREP" status --guest 100 >out 2>err &&
+	expect_grep "^100-0 .* 11m1s 2024-05-01 12:00:00 .* overdue$" out &&
+	expect_grep "^100-1 .* 2024-05-01 12:05:00 .* stale: no route to host$" out &&
+	test "$(wc -l <err)" = 1 &&
+	expect_grep "^volrep: warning: no volrep daemon is running on this node: 1 job(s) overdue; start it (.systemctl start volrep.) or run the due jobs with .volrep run.$" err &&
+	# within the grace minute: only due
+	VOLREP_NOW=1714564860 "$VOLREP" status --guest 100 >out 2>err &&
+	expect_grep "^100-0 .* pending .* OK$" out &&
+	expect_grep "no volrep daemon is running on this node: jobs run only when started" err &&
+	VOLREP_NOW=1714564861 "$VOLREP" status --guest 100 --output-format json >json 2>err &&
+	expect_grep "\"id\":\"100-0\",.*\"overdue\":1," json &&
+	! test -s err &&
+	# pvesr layout: unchanged
+	VOLREP_NOW=1714564861 "$VOLREP" status --guest 100 --output-format pvesr >out 2>err &&
+	expect_grep "^100-0      Yes        local/pve2            2024-05-01_11:50:00              pending   3.521842          0 OK$" out &&
+	! test -s err
+'
+
+test_expect_success 'status with the daemon'\''s lock held: nothing is overdue' '
+	{ flock "$VOLREP_STATE_DIR/daemon.lck" sleep 60 & } &&
+	fpid=$! &&
+	test_when_finished "kill $fpid 2>/dev/null; rm -f \"$VOLREP_STATE_DIR/daemon.lck\"" &&
+	wait_for 10 daemon_lock_held &&
+	VOLREP_NOW=1714564861 "$VOLREP" status --guest 100 >out 2>err &&
+	expect_grep "^100-0 .* pending .* OK$" out &&
+	! test -s err
+'
+
+test_expect_success 'a failing removal points to delete --force' '
+	cp "$VOLREP_STATE_DIR/replication-state.json" state.saved &&
+	test_when_finished "cp state.saved \"$VOLREP_STATE_DIR/replication-state.json\"" &&
+	printf "{\"200\":{\"local/pve3\":{\"last_try\":1714564700,\"fail_count\":1,\"error\":\"ssh to pve3 failed\"}}}" \
+		>"$VOLREP_STATE_DIR/replication-state.json" &&
+	"$VOLREP" status --guest 200 >out 2>/dev/null &&
+	expect_grep "^200-1 .* 1 removal pending: ssh to pve3 failed (.volrep delete 200-1 --force. removes the job without cleaning up)$" out
+'
+
 test_expect_success 'status --output-format json: pvesr fields' '
 	run_check "$VOLREP" status --guest 100 --output-format json >out &&
-	expect_grep "^\[{\"bytes\":0,\"duration\":3.521842,\"fail_count\":0,\"guest\":100,\"id\":\"100-0\",\"jobnum\":0,\"lag\":600,\"last_sync\":1714564200,\"last_try\":1714564200,\"next_sync\":1714564800,\"rate\":10,\"source\":\"pve1\",\"stale\":0,\"target\":\"pve2\",\"type\":\"local\",\"vmtype\":\"qemu\"}" out &&
+	expect_grep "^\[{\"bytes\":0,\"duration\":3.521842,\"fail_count\":0,\"guest\":100,\"id\":\"100-0\",\"jobnum\":0,\"lag\":600,\"last_sync\":1714564200,\"last_sync_time\":\"2024-05-01T11:50:00+00:00\",\"last_try\":1714564200,\"next_sync\":1714564800,\"next_sync_time\":\"2024-05-01T12:00:00+00:00\",\"overdue\":0,\"rate\":10,\"source\":\"pve1\",\"stale\":0,\"target\":\"pve2\",\"type\":\"local\",\"vmtype\":\"qemu\"}" out &&
 	expect_grep "\"error\":\"no route to host\",\"fail_count\":2" out &&
 	expect_grep "\"next_sync\":1714565100" out &&
 	! grep -q "\"guest\":200" out &&
@@ -126,7 +176,7 @@ test_expect_success 'schedule-now sets last_try to 0' '
 	printf "{\"100\":{\"local/pve2\":{\"last_sync\":1714564200,\"last_try\":1714564200,\"fail_count\":0}}}" \
 		>"$VOLREP_STATE_DIR/replication-state.json" &&
 	VOLREP_NOW=1714564300 "$VOLREP" status --guest 100 >out &&
-	expect_grep "^100-0 .* 2024-05-01_12:00:00 " out &&
+	expect_grep "^100-0 .* 2024-05-01 12:00:00 " out &&
 	run_check "$VOLREP" schedule-now 100-0 &&
 	expect_grep "\"last_try\":0" "$VOLREP_STATE_DIR/replication-state.json" &&
 	expect_grep "\"last_sync\":1714564200" "$VOLREP_STATE_DIR/replication-state.json" &&

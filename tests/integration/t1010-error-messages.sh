@@ -71,7 +71,7 @@ test_expect_success 'storage.cfg: a section without a blank line before it, one 
 	cp storage.orig "$CFG/storage.cfg" &&
 	expect_grep "file storage.cfg line 3 - no blank line between section .z1. and .btrfs: b1. (read as a new section; add a blank line)" err &&
 	expect_grep "file storage.cfg line 5 (section .b1.) - unknown key .poool." err &&
-	test "$(grep -c warning err)" = 2
+	test "$(grep -v "no volrep daemon" err | grep -c warning)" = 2
 '
 
 test_expect_success 'a guest config line without its colon, a disk key out of range: warned' '
@@ -85,7 +85,7 @@ test_expect_success 'a guest config line without its colon, a disk key out of ra
 
 test_expect_success 'create/update show the normalized schedule and the next run' '
 	VOLREP_NOW=1700000000 "$VOLREP" update 100-0 --schedule 25:00 2>err &&
-	expect_grep "schedule .25:00. means .\*-\*-\* \*:25:00.; next run 2023-11-14 22:25:00 UTC" err
+	expect_grep "schedule .25:00. means .\*-\*-\* \*:25:00.; next run 2023-11-14 22:25:00" err
 '
 
 test_expect_success 'status and run name this node when it is not in nodes.cfg' '

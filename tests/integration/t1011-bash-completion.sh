@@ -61,6 +61,12 @@ test_expect_success 'node names from nodes.cfg, also of --config-dir' '
 	mkdir other && printf "node: alpha\n\nnode: beta\n" >other/nodes.cfg &&
 	complete_words check --remote pve2 p >out &&
 	printf "pve1\npve2\npve3\n" >expect && test_cmp expect out &&
+	complete_words ssh-setup pve >out &&
+	printf "pve1\npve2\npve3\n" >expect && test_cmp expect out &&
+	complete_words ssh-setup pve2 --f >out &&
+	printf -- "--fingerprint\n" >expect && test_cmp expect out &&
+	complete_words ssh-setup pve2 --fingerprint SHA256:x "" >out &&
+	! test -s out &&
 	complete_words --config-dir other --node "" >out &&
 	printf "alpha\nbeta\n" >expect && test_cmp expect out
 '

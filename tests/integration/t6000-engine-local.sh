@@ -86,7 +86,7 @@ test_expect_success 'second run: incremental, the old snapshot goes on both side
 	"$VOLREP" log 100-0 >jl &&
 	expect_grep "incremental sync .local-zfs:subvol-100-disk-0. (${OLD% } => ${NEW% })" jl &&
 	expect_grep "delete previous replication snapshot .${OLD% }. on local-zfs:subvol-100-disk-0" jl &&
-	expect_grep "(remote_finalize_local_job) delete stale replication snapshot .${OLD% }. on local-zfs:subvol-100-disk-0" jl
+	expect_grep "on target .[a-z0-9-]*.: delete stale replication snapshot .${OLD% }. on local-zfs:subvol-100-disk-0" jl
 '
 
 test_expect_success 'two runs started in the same second both succeed (the second waits a second)' '
@@ -176,7 +176,7 @@ test_expect_success 'removing a disk from the guest deletes its replica on the t
 	sleep 1 &&
 	"$VOLREP" run --id 100-0 &&
 	"$VOLREP" log 100-0 >jl &&
-	expect_grep "(remote_prepare_local_job) 100-0: delete stale volume .local-zfs:subvol-100-disk-2." jl &&
+	expect_grep "on target .[a-z0-9-]*.: 100-0: delete stale volume .local-zfs:subvol-100-disk-2." jl &&
 	! zfs list tpool/data/subvol-100-disk-2 2>/dev/null
 '
 

@@ -52,7 +52,7 @@ test_expect_success 'incremental sync' '
 	node_exec a volrep log 100-0 >jl &&
 	expect_grep "incremental sync .local-zfs:subvol-100-disk-0." jl &&
 	expect_grep "incremental sync .local-btrfs:100/subvol-100-disk-1." jl &&
-	expect_grep "(remote_finalize_local_job) delete stale replication snapshot" jl
+	expect_grep "on target .[a-z0-9-]*.: delete stale replication snapshot" jl
 '
 
 # transfer_procs: exports, imports and runs still going in nodes a and b

@@ -5,9 +5,10 @@
 # 192.0.2.1{1,2,3} become the nodes' test bed addresses and /etc/volrep the
 # test bed's shared config dir. Each node has its own /root (e2e.sh), and
 # its sshd is switched to root's own ~/.ssh/authorized_keys, so the keys,
-# known_hosts and forced commands are the ones the guide sets up. Between
-# the blocks, the steps the guide leaves to the admin (copying a public
-# key) are done here, and volrep check is asked what is still missing.
+# known_hosts and forced commands are the ones the guide sets up. volrep
+# runs without VOLREP_SSH, as the guide has it. Between the blocks, the
+# steps the guide leaves to the admin (their own first root login to each
+# target) are done here, and volrep check is asked what is still missing.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/lib/testbed.sh"
 . "$TOP/tests/lib/storage.sh"
@@ -41,9 +42,9 @@ test_expect_success 'extract the runnable blocks of the guide' '
 		inblock { print >(dir \"/\" n \".sh\") }
 	" "$DOC" &&
 	ls blocks/*.sh >list &&
-	test "$(wc -l <list)" -ge 7 &&
-	# the ssh key the guide tells volrep to use
-	expect_grep "^export VOLREP_SSH=\"ssh -i /root/.ssh/id_volrep\"$" "$DOC"
+	test "$(wc -l <list)" -ge 5 &&
+	# ssh is set up by volrep itself
+	expect_grep "^volrep ssh-setup pve2$" "$DOC"
 '
 
 # run_block N: block N on each of its nodes, after the replacements
@@ -53,7 +54,7 @@ run_block() {
 		"blocks/$1.sh" >"blocks/$1.run"
 	for _bn in $(cat "blocks/$1.nodes"); do
 		echo "== block $1 on $_bn"
-		TB_VOLREP_SSH="ssh -i /root/.ssh/id_volrep" node_exec "$_bn" env VOLREP_SSH_CONTROL_DIR= \
+		node_exec "$_bn" env -u VOLREP_SSH VOLREP_SSH_CONTROL_DIR= \
 			sh -e "$TRASH/blocks/$1.run" || { echo "block $1 failed on $_bn:"; cat "blocks/$1.run"; return 1; }
 	done
 }
@@ -64,7 +65,7 @@ block_with() { # TEXT: the number of the block containing TEXT
 
 vq() { # NODE ARGS: volrep on NODE with the guide's ssh settings
 	_vn=$1; shift
-	TB_VOLREP_SSH="ssh -i /root/.ssh/id_volrep" node_exec "$_vn" env VOLREP_SSH_CONTROL_DIR= volrep "$@"
+	node_exec "$_vn" env -u VOLREP_SSH VOLREP_SSH_CONTROL_DIR= volrep "$@"
 }
 
 test_expect_success 'step 3: the configuration directory' '
@@ -78,17 +79,23 @@ test_expect_success 'step 5: a container on btrfs' '
 	test -f "$TB/config/nodes/pve1/lxc/200.conf"
 '
 
-test_expect_success 'step 6: keys; check names what is missing at each stage' '
-	run_block "$(block_with "ssh-keygen")" &&
+test_expect_success 'step 6: ssh-setup; check names what is missing before' '
 	# no host key yet under the alias
 	! vq pve1 check --remote pve2 >out &&
 	expect_grep "host key of .$(node_addr pve2). not known under the alias .pve2." out &&
-	# the admin copies the public key over
+	# the admin: a root key of their own, one first login to each target
+	node_exec pve1 install -d -m 700 /root/.ssh &&
+	node_exec pve1 ssh-keygen -q -t ed25519 -N "" -C admin -f /root/.ssh/id_ed25519 &&
 	for n in pve2 pve3; do
-		cp "$TB/nodes/pve1/home/.ssh/id_volrep.pub" "$TB/nodes/$n/home/pve1-id_volrep.pub" || return 1
+		node_exec $n install -d -m 700 /root/.ssh &&
+		cat "$TB/nodes/pve1/home/.ssh/id_ed25519.pub" >>"$TB/nodes/$n/home/.ssh/authorized_keys" &&
+		node_exec pve1 ssh -o StrictHostKeyChecking=accept-new -o BatchMode=yes "root@$(node_addr $n)" true ||
+			return 1
 	done &&
-	run_block "$(block_with "pve1-id_volrep.pub")" &&
-	run_block "$(block_with "ssh-keyscan")" &&
+	{ run_block "$(block_with "volrep ssh-setup pve2")" >out || { cat out; return 1; }; } &&
+	expect_grep "^ok    key: created ./root/.ssh/id_volrep. (ed25519) for volrep$" out &&
+	test "$(grep -c "^ok    install: key of .pve1. added in ./root/.ssh/authorized_keys. " out)" = 2 &&
+	test "$(grep -c "^ok    login: " out)" = 2 &&
 	run_block "$(block_with "volrep check --remote")" &&
 	vq pve1 check --remote pve2 pve3 >out &&
 	expect_grep "^ok    ssh to .pve2.: .pve2. answers at $(node_addr pve2) (volrep " out &&

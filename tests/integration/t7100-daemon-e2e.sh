@@ -128,6 +128,10 @@ test_expect_success 'a job fires at the second its schedule names, incrementally
 	base=$(sed -n "s/.*incremental sync .local-zfs:subvol-100-disk-0. (__replicate_100-0_\([0-9]*\)__.*/\1/p" log) &&
 	echo "last run incremental from $base" &&
 	{ [ -n "$base" ] && [ "$base" -ge "$t1" ] || fail "not incremental from the run of $t1 or later"; } &&
+	# status sees the daemon (its lock): no "no daemon" line, nothing overdue
+	vr a status >st 2>err &&
+	! grep -q "no volrep daemon" err &&
+	! grep -q " overdue" st &&
 	vr a update 100-0 --delete schedule &&
 	vr a enable 100-0
 '
@@ -150,6 +154,8 @@ test_expect_success 'SIGTERM during a transfer: the run fails cleanly, the daemo
 	sleep 2 &&
 	stop_daemon &&
 	cat "$DLOG" | tail -5 &&
+	vr a status >st 2>err &&
+	expect_grep "^volrep: warning: no volrep daemon is running on this node" err &&
 	expect_grep "101-0: terminating the run" "$DLOG" &&
 	expect_grep "101-0: failed after" "$DLOG" &&
 	[ "$(job_field a 101-0 fail_count)" = 1 ] &&

@@ -9,12 +9,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/fileio.h"
 #include "base/parse-util.h"
 #include "base/sanitize.h"
 #include "base/strbuf.h"
+#include "base/time-util.h"
 #include "base/strvec.h"
 #include "base/validate.h"
 #include "engine/joblog.h"
@@ -358,6 +360,40 @@ static void test_spawn(void **state)
 	strbuf_release(&err);
 }
 
+static void test_time_formats(void **state)
+{
+	static const struct {
+		double secs;
+		const char *want;
+	} d[] = {
+		{ 0, "0.0s" }, { 0.44, "0.4s" }, { 3.521842, "3.5s" }, { 59.94, "59.9s" }, { 59.96, "1m" },
+		{ 64.4, "1m4s" }, { 3725, "1h2m" }, { 90061, "1d1h" }, { -3, "0.0s" },
+	};
+	struct strbuf sb = STRBUF_INIT;
+	char buf[40];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+		strbuf_reset(&sb);
+		format_duration(d[i].secs, &sb);
+		assert_string_equal(sb.buf, d[i].want);
+	}
+	strbuf_release(&sb);
+	setenv("TZ", "Europe/Vienna", 1);
+	tzset();
+	assert_string_equal(format_time(buf, sizeof(buf), 1714564800), "2024-05-01 14:00:00");
+	assert_string_equal(format_iso8601(buf, sizeof(buf), 1714564800), "2024-05-01T14:00:00+02:00");
+	assert_string_equal(format_iso8601(buf, sizeof(buf), 1704067200), "2024-01-01T01:00:00+01:00");
+	setenv("TZ", "UTC", 1);
+	tzset();
+	assert_string_equal(format_iso8601(buf, sizeof(buf), 1714564800), "2024-05-01T12:00:00+00:00");
+	/* years of four digits; too small a buffer: nothing, never half */
+	assert_string_equal(format_iso8601(buf, sizeof(buf), -61517750400LL), "0020-07-31T00:00:00+00:00");
+	assert_string_equal(format_iso8601(buf, 25, 1714564800), "");
+	unsetenv("TZ");
+	tzset();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_special_files),
 		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_spawn),
+		cmocka_unit_test(test_time_formats),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
