@@ -2,6 +2,8 @@
 # The etcd cluster store on a real three-member etcd cluster: a config dir
 # imported and exported, jobs written on one node seen on the others,
 # concurrent writers from three nodes, --digest races, lease locks, the
+# daemon woken by its etcd watch (and the watch failing over), the time a
+# node killed with -9 went offline,
 # liveness keys of daemons, and quorum loss (two members stopped).
 #
 # The "nodes" a, b, c are volrep processes with their own VOLREP_NODE,
@@ -165,23 +167,88 @@ test_expect_success 'a daemon keeps its liveness key; it goes at a clean stop' '
 '
 test_when_finished 'kill $(cat "$TRASH/daemon.pid" 2>/dev/null) 2>/dev/null'
 
-# The daemon of c polls the store's revision: a job created on b for a
-# guest on c is started there at once, not at the next minute's pass.
-# (The run itself fails here: there is no storage; its start is what counts.)
-test_expect_success 'a job created on another node starts on the owner within seconds' '
+# mod_rev KEY: the key's mod_revision in etcd
+mod_rev() {
+	etcdctl_ get "$1" -w json | sed -n "s/.*\"mod_revision\":\([0-9]*\).*/\1/p"
+}
+# woke_for LOG JOB REV: the last line before JOB's start in LOG is the
+# etcd watch waking the daemon for revision REV (or later)
+woke_for() {
+	_w=$(sed -n "/woken by the etcd watch\|etcd watch open on/h; /$2: started/{x;p;q;}" "$1") &&
+	echo "woken by: $_w" &&
+	_r=$(echo "$_w" | sed -n "s/^.*woken by the etcd watch: .* revision \([0-9]*\)$/\1/p") &&
+	[ -n "$_r" ] && [ "$_r" -ge "$3" ]
+}
+
+# The daemon of c watches the store: a job created on b for a guest on c
+# is started there at once, woken by the watch (not by a pass on a timer:
+# the log says which). (The run itself fails here: there is no storage;
+# its start is what counts.)
+test_expect_success 'a job created on another node starts on the owner, woken by the etcd watch' '
 	{ on_bg c daemon >daemon.c.log 2>&1 & dp=$!; } &&
 	echo $dp >daemon.pid &&
 	wait_for 30 c_runs_ended 17 &&
 	[ "$(grep -c ": failed after\|: ended after" daemon.c.log)" -ge 17 ] &&
+	grep "watching etcd://.* for changes" daemon.c.log &&
+	grep "etcd watch open on " daemon.c.log &&
 	etcdctl_ put /volrep/nodes/c/lxc/2000.conf "rootfs: local-zfs:subvol-2000-disk-0,size=1G" >/dev/null &&
 	on b create-local-job 2000-0 a &&
-	t0=$(date +%s%N) &&
+	rev=$(mod_rev /volrep/replication.cfg) &&
 	wait_for 10 grep -q "2000-0: started" daemon.c.log &&
-	t1=$(date +%s%N) &&
 	grep "2000-0: started" daemon.c.log &&
-	echo "started $(( (t1 - t0) / 1000000 )) ms after create-local-job returned" &&
-	kill -TERM $dp && wait $dp
+	woke_for daemon.c.log 2000-0 "$rev"
 '
+
+# c's watch is open on one member; that member stops: the watch moves to
+# another one, reads everything again, and the next change wakes it.
+test_expect_success 'the watch moves to another member when its member stops' '
+	ep=$(sed -n "s/^.*etcd watch open on \([0-9.]*\):2379 .*/\1/p" daemon.c.log | tail -1) &&
+	i=${ep##*.1} && echo "watch on member $i ($ep)" &&
+	case $i in 1|2|3) : ;; *) false ;; esac &&
+	opens=$(grep -c "etcd watch open on" daemon.c.log) &&
+	etcd_stop_member $i &&
+	wait_for 20 test "$(grep -c "etcd watch open on" daemon.c.log)" -gt "$opens" &&
+	grep "etcd watch lost: " daemon.c.log &&
+	! tail -1 daemon.c.log | grep -q "open on $ep:" &&
+	etcdctl_ put /volrep/nodes/c/lxc/2001.conf "rootfs: local-zfs:subvol-2001-disk-0,size=1G" >/dev/null &&
+	on b create-local-job 2001-0 a &&
+	rev=$(mod_rev /volrep/replication.cfg) &&
+	wait_for 10 grep -q "2001-0: started" daemon.c.log &&
+	woke_for daemon.c.log 2001-0 "$rev" &&
+	etcd_start_member $i &&
+	etcd_wait_healthy
+'
+
+# c_saw_b_go: c's daemon recorded that b went offline
+c_saw_b_go() {
+	grep -q "node .b. went offline (its liveness key expired)" daemon.c.log
+}
+
+# A daemon killed with -9 cannot say when it went: c, watching, sees its
+# liveness key expire and records the time in .left/b.
+test_expect_success 'a node killed with -9 is shown offline since the time its key expired' '
+	etcdctl_ del /volrep/.left/b >/dev/null &&
+	{ on_bg b daemon >daemon.b.log 2>&1 & bp=$!; } &&
+	echo $bp >daemon.b.pid &&
+	wait_for 10 b_online &&
+	t0=$(date +%s) &&
+	kill -9 $bp && { wait $bp 2>/dev/null || :; } &&
+	wait_for 20 c_saw_b_go &&
+	t1=$(date +%s) &&
+	left=$(etcdctl_ get /volrep/.left/b --print-value-only) &&
+	echo "killed at $t0, recorded $left, seen by now $t1" &&
+	[ "$left" -ge "$t0" ] && [ "$left" -le "$t1" ] &&
+	[ "$(grep -c "node .b. went offline" daemon.c.log)" = 1 ] &&
+	on a cluster status >out &&
+	cat out &&
+	grep "^  b  *offline  since $(date -d "@$left" "+%Y-%m-%d %H:%M:%S")" out &&
+	on a cluster status --output-format json >j &&
+	jq -e ".nodes[] | select(.name == \"b\") | .online == false and .since == $left" j &&
+	dp=$(cat daemon.pid) &&
+	kill -TERM $dp &&
+	wait_for 20 "! kill -0 $dp 2>/dev/null"
+'
+test_when_finished 'kill -9 $(cat "$TRASH/daemon.b.pid" 2>/dev/null) 2>/dev/null'
 
 test_expect_success 'without quorum: writes, migrate and failover are refused, status says so' '
 	etcdctl_ get /volrep/replication.cfg -w json | sed -n "s/.*\"mod_revision\":\([0-9]*\).*/\1/p" >rev.before &&
