@@ -2,9 +2,10 @@
 # The etcd cluster store on a real three-member etcd cluster: a config dir
 # imported and exported, jobs written on one node seen on the others,
 # concurrent writers from three nodes, --digest races, lease locks, the
-# daemon woken by its etcd watch (and the watch failing over), the time a
-# node killed with -9 went offline,
-# liveness keys of daemons, and quorum loss (two members stopped).
+# liveness keys of daemons, the daemon woken by its etcd watch (and the
+# watch moving to another member), the time a node killed with -9 went
+# offline, `volrep check` of the store, and quorum loss (two members
+# stopped).
 #
 # The "nodes" a, b, c are volrep processes with their own VOLREP_NODE,
 # state and local config dir, all pointing at the same etcd cluster.
@@ -250,6 +251,42 @@ test_expect_success 'a node killed with -9 is shown offline since the time its k
 '
 test_when_finished 'kill -9 $(cat "$TRASH/daemon.b.pid" 2>/dev/null) 2>/dev/null'
 
+# check_level J CHECK LEVEL: the check named CHECK has level LEVEL in the JSON of `check` in J
+check_level() {
+	jq -e --arg c "$2" --arg l "$3" "[.checks[] | select(.check == \$c and .level == \$l)] | length == 1" "$1" >/dev/null ||
+	{ echo "no $2 at $3 in:" >&2; cat "$1" >&2; return 1; }
+}
+
+# check reads the cluster files from etcd: a nodes.cfg in the local dir
+# without this node, or a storage.cfg there, changes nothing.
+test_expect_success 'check in etcd mode: the store, its endpoints and quorum, the files in the store' '
+	printf "node: x\n\taddress 127.0.0.9\n\n" >"$TRASH/n/a/cfg/nodes.cfg" &&
+	{ on a check --output-format json >j || :; } &&
+	jq -e ".store.kind == \"etcd\" and .store.quorate == true and (.store.endpoints | length) == 3" j &&
+	jq -e "[.store.endpoints[] | select(.healthy)] | length == 3" j &&
+	check_level j store ok &&
+	check_level j quorum ok &&
+	jq -e ".checks[] | select(.check == \"quorum\") | .message == \"quorate (3 of 3 endpoints healthy)\"" j &&
+	check_level j "endpoint $(etcd_addr 2):2379" ok &&
+	check_level j nodes.cfg ok &&
+	check_level j storage.cfg ok &&
+	check_level j replication.cfg ok &&
+	jq -e ".checks[] | select(.check == \"nodes.cfg\") | .message | startswith(\"in the store (\")" j &&
+	check_level j identity ok &&
+	check_level j "job '"'"'100-0'"'"'" ok &&
+	{ on a check >out || :; } && cat out &&
+	grep "^ok    store: configuration in .etcd://" out &&
+	cp "$SRC/storage.cfg" "$TRASH/n/a/cfg/storage.cfg" &&
+	etcdctl_ del /volrep/storage.cfg >/dev/null &&
+	run_mustfail 1 on a check --output-format json >j &&
+	etcdctl_ put /volrep/storage.cfg <"$SRC/storage.cfg" >/dev/null &&
+	check_level j storage.cfg error &&
+	jq -e ".checks[] | select(.check == \"storage.cfg\") | .message | test(\"not in .etcd://\")" j &&
+	rm "$TRASH/n/a/cfg/nodes.cfg" "$TRASH/n/a/cfg/storage.cfg" &&
+	{ on a check --output-format json >j || :; } &&
+	check_level j storage.cfg ok
+'
+
 test_expect_success 'without quorum: writes, migrate and failover are refused, status says so' '
 	etcdctl_ get /volrep/replication.cfg -w json | sed -n "s/.*\"mod_revision\":\([0-9]*\).*/\1/p" >rev.before &&
 	[ -s rev.before ] &&
@@ -267,7 +304,14 @@ test_expect_success 'without quorum: writes, migrate and failover are refused, s
 	{ on a status >out 2>err || :; } &&
 	cat out err &&
 	grep "cluster not quorate: using the last configuration read" err &&
-	grep -q "^100-0 " out
+	grep -q "^100-0 " out &&
+	run_mustfail 1 on a check --output-format json >j &&
+	jq -e ".store.quorate == false and (.store.reason | length) > 0" j &&
+	jq -e "[.store.endpoints[] | select(.healthy)] | length == 0" j &&
+	check_level j quorum error &&
+	jq -e ".checks[] | select(.check == \"quorum\") | .message | startswith(\"cluster not quorate: \")" j &&
+	check_level j store warn &&
+	check_level j "endpoint $(etcd_addr 2):2379" warn
 '
 
 test_expect_success 'quorum back: writes work again, nothing was written meanwhile' '
