@@ -445,6 +445,24 @@ static const char *endpoint_name(const char *url)
 	return p ? p + 3 : url;
 }
 
+/* What a transport error most likely means with TLS in the way: said
+ * next to curl's words, which name the symptom, not the setting. */
+static const char *tls_hint(const struct etcd_client *c, const char *url, CURLcode cc)
+{
+	int https = !strncmp(url, "https://", 8);
+
+	if (https && (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE))
+		return " (the member's certificate is not signed by the CA of VOLREP_CLUSTER_CACERT)";
+	if (https && (cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_CIPHER))
+		return " (check VOLREP_CLUSTER_CERT and VOLREP_CLUSTER_KEY)";
+	if (https && !c->cert && (cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR || cc == CURLE_HTTP2 ||
+				    cc == CURLE_SSL_CONNECT_ERROR))
+		return " (no client certificate given: VOLREP_CLUSTER_CERT, VOLREP_CLUSTER_KEY)";
+	if (!https && cc == CURLE_GOT_NOTHING)
+		return " (a member serving https? then etcds://)";
+	return "";
+}
+
 int etcd_call(struct etcd_client *c, const char *method, json_t *req, int idempotent, json_t **reply,
 	      struct strbuf *err)
 {
@@ -474,8 +492,9 @@ int etcd_call(struct etcd_client *c, const char *method, json_t *req, int idempo
 			break;
 		}
 		if (r < 0) {
-			strbuf_addf(&errs, "%s%s: %s", errs.len ? "; " : "", endpoint_name(c->endpoints.v[i]),
-				    b.too_big ? "answer too large" : curl_easy_strerror(cc));
+			strbuf_addf(&errs, "%s%s: %s%s", errs.len ? "; " : "", endpoint_name(c->endpoints.v[i]),
+				    b.too_big ? "answer too large" : curl_easy_strerror(cc),
+				    b.too_big ? "" : tls_hint(c, c->endpoints.v[i], cc));
 			strbuf_release(&b.sb);
 			r = b.too_big ? -EIO : -ENOTCONN;
 			if (b.too_big || (!idempotent && !not_sent(cc)))
