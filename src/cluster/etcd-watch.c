@@ -395,7 +395,7 @@ int etcd_watch_start(struct etcd_watch **out, const char *hosts, int tls, const 
 	}
 	etcd_client_release(&all);
 	/* before the thread: curl's global state is set up here, once */
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	etcd_global_init();
 	w->multi = curl_multi_init();
 	if (!w->multi) {
 		strbuf_addstr(err, "cannot set up an etcd watch: out of memory");

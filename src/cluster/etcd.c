@@ -372,6 +372,16 @@ void etcd_client_release(struct etcd_client *c)
 	memset(c, 0, sizeof(*c));
 }
 
+static int global_done;
+
+void etcd_global_init(void)
+{
+	if (!global_done) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		global_done = 1;
+	}
+}
+
 struct body {
 	struct strbuf sb;
 	int too_big;
@@ -402,11 +412,7 @@ static int post_one(struct etcd_client *c, const char *url, const char *payload,
 	struct curl_slist *hdr = NULL;
 
 	if (!c->curl) {
-		static int global_done;
-		if (!global_done) {
-			curl_global_init(CURL_GLOBAL_DEFAULT);
-			global_done = 1;
-		}
+		etcd_global_init();
 		c->curl = curl_easy_init();
 		if (!c->curl)
 			return -ENOMEM;

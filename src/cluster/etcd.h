@@ -46,6 +46,9 @@ struct etcd_client {
  * the bad part named in *err. */
 int etcd_client_init(struct etcd_client *c, const char *hosts, int tls, struct strbuf *err);
 void etcd_client_release(struct etcd_client *c);
+/* libcurl's global set-up, once; before a thread of ours uses a client
+ * (the first etcd_call does it otherwise). */
+void etcd_global_init(void);
 
 /* POST req (reference stolen) to /v3/<method> on the first endpoint that
  * answers, starting with the last good one. idempotent: a request that
