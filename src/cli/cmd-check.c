@@ -2,8 +2,12 @@
  * configuration as a run would see it, and say exactly what is wrong.
  *
  * Checks, each reported as one line "ok|warn|error <what>: <detail>":
- *   config dir     exists and is readable
- *   files          nodes.cfg, storage.cfg (present), replication.cfg
+ *   config dir     exists and is readable (with a cluster store it holds
+ *                  only what is node-local, the hooks: may be absent)
+ *   store          (cluster store) which one; etcd: each endpoint's
+ *                  health, and whether the cluster is quorate
+ *   files          nodes.cfg, storage.cfg (present), replication.cfg,
+ *                  from the config dir or the cluster store;
  *                  parse warnings (unknown keys, bad lines)
  *   identity       this node is in nodes.cfg
  *   storages       every replicatable storage available on this node is
@@ -49,6 +53,7 @@ enum level { CHECK_OK, CHECK_WARN, CHECK_ERROR };
 struct report {
 	enum output_format fmt;
 	json_t *items;
+	json_t *store; /* JSON: the cluster store's state, NULL in dir mode */
 	int errors, warnings;
 };
 
@@ -164,6 +169,89 @@ static void zfs_features(struct report *rp, const char *what, const char *pool)
 		    caps.resume_tokens ? "on" : "off (zfs has no resume tokens)",
 		    caps.send_raw ? "on" : "off (zfs has no send -w)");
 	backend_close(&b);
+}
+
+static const char *store_kind_name(const struct store *st)
+{
+	return st->kind == STORE_ETCD ? "etcd" : st->kind == STORE_PMXCFS ? "pmxcfs" : "dir";
+}
+
+/* The files, read from the cluster store as every command reads them. */
+static void check_store_files(struct report *rp, struct store *st)
+{
+	static const char *const files[] = { "nodes.cfg", "storage.cfg", "replication.cfg", NULL };
+	struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
+
+	for (const char *const *f = files; *f; f++) {
+		int64_t rev = 0;
+		int r;
+
+		strbuf_reset(&err);
+		r = store_read(st, *f, 0, &text, &rev, &err);
+		if (r == 0)
+			add(rp, CHECK_OK, *f, "in the store (%zu bytes, revision %lld)", text.len, (long long)rev);
+		else if (r == 1 && !strcmp(*f, "replication.cfg"))
+			add(rp, CHECK_OK, *f, "no jobs yet (not in the store)");
+		else if (r == 1)
+			add(rp, CHECK_ERROR, *f, "missing: not in '%s'", st->where);
+		else
+			add(rp, CHECK_ERROR, *f, "%s", err.buf);
+	}
+	if (st->stale)
+		add(rp, CHECK_WARN, "store", "cluster not quorate: checking the last configuration read (%s)",
+		    st->stale_why ? st->stale_why : "cached");
+	strbuf_release(&text);
+	strbuf_release(&err);
+}
+
+/* Which store, the health of its endpoints, its quorum. */
+static void check_store(struct report *rp, struct store *st)
+{
+	struct strvec health = STRVEC_INIT;
+	struct strbuf why = STRBUF_INIT;
+	json_t *eps = json_array();
+	size_t healthy;
+	int quorate;
+
+	add(rp, CHECK_OK, "store", "configuration in '%s' (%s)", st->where, store_kind_name(st));
+	healthy = store_endpoint_health(st, &health);
+	for (size_t i = 0; i < health.nr; i++) {
+		const char *line = health.v[i], *sep = strstr(line, ": ");
+		int ok = sep && !strncmp(sep, ": ok (", 6);
+		struct strbuf what = STRBUF_INIT, name = STRBUF_INIT;
+		json_t *e = json_object();
+
+		strbuf_add(&name, line, sep ? (size_t)(sep - line) : strlen(line));
+		strbuf_addf(&what, "endpoint %s", name.buf);
+		/* one member down is a degraded cluster, not a broken one: the
+		 * quorum line says whether it still works */
+		add(rp, ok ? CHECK_OK : CHECK_WARN, what.buf, "%s", sep ? sep + 2 : line);
+		json_object_set_new(e, "endpoint", json_string(name.buf));
+		json_object_set_new(e, "healthy", json_boolean(ok));
+		json_object_set_new(e, "status", json_string(sep ? sep + 2 : line));
+		json_array_append_new(eps, e);
+		strbuf_release(&what);
+		strbuf_release(&name);
+	}
+	quorate = store_quorate(st, &why);
+	if (quorate && health.nr)
+		add(rp, CHECK_OK, "quorum", "quorate (%zu of %zu endpoints healthy)", healthy, health.nr);
+	else if (quorate)
+		add(rp, CHECK_OK, "quorum", "quorate");
+	else
+		add(rp, CHECK_ERROR, "quorum", "cluster not quorate: %s", why.buf);
+	rp->store = json_object();
+	json_object_set_new(rp->store, "kind", json_string(store_kind_name(st)));
+	json_object_set_new(rp->store, "where", json_string(st->where));
+	json_object_set_new(rp->store, "quorate", json_boolean(quorate));
+	if (!quorate)
+		json_object_set_new(rp->store, "reason", json_string(why.buf));
+	if (st->kind == STORE_ETCD)
+		json_object_set_new(rp->store, "endpoints", eps);
+	else
+		json_decref(eps);
+	strvec_clear(&health);
+	strbuf_release(&why);
 }
 
 static void check_storages(struct report *rp, const struct cluster_config *cc, const char *node)
@@ -306,16 +394,24 @@ int cmd_check(int argc, char **argv, struct context *ctx)
 	}
 	rp.items = json_array();
 	if (stat(ctx->config_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		add(&rp, CHECK_ERROR, "config dir", "'%s' (from %s) is not a directory", ctx->config_dir,
+		if (!store_cluster()) {
+			add(&rp, CHECK_ERROR, "config dir", "'%s' (from %s) is not a directory", ctx->config_dir,
+			    ctx->config_dir_from);
+			goto report;
+		}
+		add(&rp, CHECK_OK, "config dir", "'%s' (from %s) absent: no node-local hooks", ctx->config_dir,
 		    ctx->config_dir_from);
-		goto report;
+	} else {
+		add(&rp, CHECK_OK, "config dir", "'%s' (from %s)%s", ctx->config_dir, ctx->config_dir_from,
+		    store_cluster() ? ", node-local files (hooks)" : "");
 	}
-	add(&rp, CHECK_OK, "config dir", "'%s' (from %s)", ctx->config_dir, ctx->config_dir_from);
 	/* a cluster store holds the files; the config dir only the hooks */
-	if (store_cluster())
-		add(&rp, CHECK_OK, "store", "configuration in '%s'", store_cluster()->where);
-	else
+	if (store_cluster()) {
+		check_store(&rp, store_cluster());
+		check_store_files(&rp, store_cluster());
+	} else {
 		check_files(&rp, ctx);
+	}
 	if (cluster_config_load(&cc, ctx->config_dir, 0, &err) < 0) {
 		add(&rp, CHECK_ERROR, "config", "%s", err.buf);
 		goto report;
@@ -361,6 +457,9 @@ report:
 		json_object_set_new(o, "node", json_string(ctx->node));
 		json_object_set_new(o, "errors", json_integer(rp.errors));
 		json_object_set_new(o, "warnings", json_integer(rp.warnings));
+		json_object_set_new(o, "store", rp.store ? json_incref(rp.store)
+						       : json_pack("{s:s, s:s, s:b}", "kind", "dir", "where",
+								   ctx->config_dir, "quorate", 1));
 		json_object_set_new(o, "checks", json_incref(rp.items));
 		print_json(o, rp.fmt);
 		json_decref(o);
@@ -370,6 +469,7 @@ report:
 	ret = fflush(stdout) != 0 || rp.errors ? EXIT_FAILED : 0;
 out:
 	json_decref(rp.items);
+	json_decref(rp.store);
 	cluster_config_release(&cc);
 	strvec_clear(&pos);
 	strvec_clear(&targets);

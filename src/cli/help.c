@@ -52,7 +52,9 @@ static const struct details details[] = {
 	{ "check",
 	  "  Validate this node's configuration: the config dir and its files, that\n"
 	  "  this node is in nodes.cfg, every job's guest, target and volumes, and that\n"
-	  "  the storages this node uses exist here (zfs pool, btrfs path).\n"
+	  "  the storages this node uses exist here (zfs pool, btrfs path). With a\n"
+	  "  cluster store (--cluster), the files are checked as read from it, and the\n"
+	  "  store, each etcd endpoint's health and the quorum are reported too.\n"
 	  "  --remote [NODE...] also connect to the nodes named (default: the targets\n"
 	  "                     of this node's jobs, or every other node when there\n"
 	  "                     is no job yet): ssh login, host key under the\n"

@@ -372,6 +372,16 @@ void etcd_client_release(struct etcd_client *c)
 	memset(c, 0, sizeof(*c));
 }
 
+static int global_done;
+
+void etcd_global_init(void)
+{
+	if (!global_done) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		global_done = 1;
+	}
+}
+
 struct body {
 	struct strbuf sb;
 	int too_big;
@@ -402,11 +412,7 @@ static int post_one(struct etcd_client *c, const char *url, const char *payload,
 	struct curl_slist *hdr = NULL;
 
 	if (!c->curl) {
-		static int global_done;
-		if (!global_done) {
-			curl_global_init(CURL_GLOBAL_DEFAULT);
-			global_done = 1;
-		}
+		etcd_global_init();
 		c->curl = curl_easy_init();
 		if (!c->curl)
 			return -ENOMEM;
@@ -445,6 +451,24 @@ static const char *endpoint_name(const char *url)
 	return p ? p + 3 : url;
 }
 
+/* What a transport error most likely means with TLS in the way: said
+ * next to curl's words, which name the symptom, not the setting. */
+static const char *tls_hint(const struct etcd_client *c, const char *url, CURLcode cc)
+{
+	int https = !strncmp(url, "https://", 8);
+
+	if (https && (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE))
+		return " (the member's certificate is not signed by the CA of VOLREP_CLUSTER_CACERT)";
+	if (https && (cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_CIPHER))
+		return " (check VOLREP_CLUSTER_CERT and VOLREP_CLUSTER_KEY)";
+	if (https && !c->cert && (cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR || cc == CURLE_HTTP2 ||
+				    cc == CURLE_SSL_CONNECT_ERROR))
+		return " (no client certificate given: VOLREP_CLUSTER_CERT, VOLREP_CLUSTER_KEY)";
+	if (!https && cc == CURLE_GOT_NOTHING)
+		return " (a member serving https? then etcds://)";
+	return "";
+}
+
 int etcd_call(struct etcd_client *c, const char *method, json_t *req, int idempotent, json_t **reply,
 	      struct strbuf *err)
 {
@@ -474,8 +498,9 @@ int etcd_call(struct etcd_client *c, const char *method, json_t *req, int idempo
 			break;
 		}
 		if (r < 0) {
-			strbuf_addf(&errs, "%s%s: %s", errs.len ? "; " : "", endpoint_name(c->endpoints.v[i]),
-				    b.too_big ? "answer too large" : curl_easy_strerror(cc));
+			strbuf_addf(&errs, "%s%s: %s%s", errs.len ? "; " : "", endpoint_name(c->endpoints.v[i]),
+				    b.too_big ? "answer too large" : curl_easy_strerror(cc),
+				    b.too_big ? "" : tls_hint(c, c->endpoints.v[i], cc));
 			strbuf_release(&b.sb);
 			r = b.too_big ? -EIO : -ENOTCONN;
 			if (b.too_big || (!idempotent && !not_sent(cc)))
@@ -545,4 +570,148 @@ size_t etcd_endpoint_health(struct etcd_client *c, struct strvec *out)
 		etcd_client_release(&one);
 	}
 	return ok;
+}
+
+/* ---- watch stream ---- */
+
+void etcd_watch_msg_release(struct etcd_watch_msg *m)
+{
+	for (size_t i = 0; i < m->nr; i++)
+		free(m->ev[i].key);
+	free(m->ev);
+	free(m->cancel_reason);
+	memset(m, 0, sizeof(*m));
+}
+
+static int opt_bool(const json_t *o, const char *name, int *out)
+{
+	const json_t *v = json_object_get(o, name);
+
+	*out = 0;
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v))
+		return -EINVAL;
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int watch_event(const json_t *ev, struct etcd_event *out, struct strbuf *err)
+{
+	const json_t *type, *kv, *prev;
+	struct strbuf key = STRBUF_INIT;
+	const json_t *k;
+
+	memset(out, 0, sizeof(*out));
+	if (!json_is_object(ev)) {
+		strbuf_addstr(err, "etcd watch: event is not an object");
+		return -EINVAL;
+	}
+	type = json_object_get(ev, "type");
+	if (type && (!json_is_string(type) ||
+		     (strcmp(json_string_value(type), "PUT") && strcmp(json_string_value(type), "DELETE")))) {
+		strbuf_addstr(err, "etcd watch: event with an invalid 'type' (PUT or DELETE expected)");
+		return -EINVAL;
+	}
+	kv = json_object_get(ev, "kv");
+	prev = json_object_get(ev, "prev_kv");
+	if (!json_is_object(kv) || (prev && !json_is_object(prev))) {
+		strbuf_addstr(err, "etcd watch: event without a kv object");
+		return -EINVAL;
+	}
+	k = json_object_get(kv, "key");
+	if (!json_is_string(k) || !json_string_length(k) ||
+	    etcd_b64_decode(json_string_value(k), json_string_length(k), &key) < 0 || !key.len ||
+	    memchr(key.buf, '\0', key.len)) {
+		strbuf_addstr(err, "etcd watch: event with an invalid key (non-empty base64 string expected)");
+		strbuf_release(&key);
+		return -EINVAL;
+	}
+	if (etcd_int64(json_object_get(kv, "mod_revision"), &out->mod_rev) < 0 || out->mod_rev < 0 ||
+	    etcd_int64(json_object_get(kv, "create_revision"), &out->create_rev) < 0 || out->create_rev < 0) {
+		strbuf_addstr(err, "etcd watch: event with an invalid revision");
+		strbuf_release(&key);
+		return -EINVAL;
+	}
+	out->type = type && !strcmp(json_string_value(type), "DELETE") ? ETCD_EVENT_DELETE : ETCD_EVENT_PUT;
+	out->key_len = key.len;
+	out->key = strbuf_detach(&key, NULL);
+	return 0;
+}
+
+static int watch_error(const json_t *e, struct strbuf *err)
+{
+	const json_t *m = json_is_object(e) ? json_object_get(e, "message") : e;
+
+	strbuf_addstr(err, "etcd watch: ");
+	if (json_is_string(m))
+		add_message(err, json_string_value(m));
+	else
+		strbuf_addstr(err, "error without a message");
+	return -EIO;
+}
+
+int etcd_watch_parse(const char *line, size_t len, struct etcd_watch_msg *m, struct strbuf *err)
+{
+	json_error_t je;
+	json_t *j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+	const json_t *res, *h, *evs, *ev, *reason;
+	size_t i;
+	int r = -EINVAL;
+
+	memset(m, 0, sizeof(*m));
+	if (!json_is_object(j)) {
+		strbuf_addstr(err, "etcd watch: answer is not a JSON object");
+		goto out;
+	}
+	res = json_object_get(j, "result");
+	if (!res) {
+		if (json_object_get(j, "error"))
+			r = watch_error(json_object_get(j, "error"), err);
+		else
+			strbuf_addstr(err, "etcd watch: answer without 'result'");
+		goto out;
+	}
+	h = json_object_get(res, "header");
+	if (!json_is_object(res) || (h && !json_is_object(h))) {
+		strbuf_addstr(err, "etcd watch: 'result' or its header is not an object");
+		goto out;
+	}
+	if (etcd_int64(h ? json_object_get(h, "revision") : NULL, &m->revision) < 0 || m->revision < 0 ||
+	    etcd_int64(json_object_get(res, "compact_revision"), &m->compact_revision) < 0 ||
+	    m->compact_revision < 0) {
+		strbuf_addstr(err, "etcd watch: invalid revision");
+		goto out;
+	}
+	if (opt_bool(res, "created", &m->created) < 0 || opt_bool(res, "canceled", &m->canceled) < 0) {
+		strbuf_addstr(err, "etcd watch: 'created' or 'canceled' is not a boolean");
+		goto out;
+	}
+	reason = json_object_get(res, "cancel_reason");
+	if (reason && !json_is_string(reason)) {
+		strbuf_addstr(err, "etcd watch: 'cancel_reason' is not a string");
+		goto out;
+	}
+	if (reason) {
+		struct strbuf sb = STRBUF_INIT;
+		add_message(&sb, json_string_value(reason));
+		m->cancel_reason = strbuf_detach(&sb, NULL);
+	}
+	evs = json_object_get(res, "events");
+	if (evs && !json_is_array(evs)) {
+		strbuf_addstr(err, "etcd watch: 'events' is not an array");
+		goto out;
+	}
+	json_array_foreach(evs, i, ev) {
+		ALLOC_GROW(m->ev, m->nr + 1, m->alloc);
+		if (watch_event(ev, &m->ev[m->nr], err) < 0)
+			goto out;
+		m->nr++;
+	}
+	r = 0;
+out:
+	if (r < 0)
+		etcd_watch_msg_release(m);
+	json_decref(j);
+	return r;
 }

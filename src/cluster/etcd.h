@@ -46,6 +46,9 @@ struct etcd_client {
  * the bad part named in *err. */
 int etcd_client_init(struct etcd_client *c, const char *hosts, int tls, struct strbuf *err);
 void etcd_client_release(struct etcd_client *c);
+/* libcurl's global set-up, once; before a thread of ours uses a client
+ * (the first etcd_call does it otherwise). */
+void etcd_global_init(void);
 
 /* POST req (reference stolen) to /v3/<method> on the first endpoint that
  * answers, starting with the last good one. idempotent: a request that
@@ -90,6 +93,32 @@ struct etcd_kvs {
  * field is wrong). */
 int etcd_kvs_parse(const json_t *reply, struct etcd_kvs *out, struct strbuf *err);
 void etcd_kvs_release(struct etcd_kvs *kvs);
+
+/* One line of a watch stream (POST /v3/watch): {"result": {...}} or
+ * {"error": {...}}. Known fields must have their type (created and
+ * canceled booleans, revisions 64-bit numbers, events an array of objects
+ * each with a kv holding a non-empty base64 key); unknown ones are
+ * ignored. */
+enum etcd_event_type { ETCD_EVENT_PUT, ETCD_EVENT_DELETE };
+struct etcd_event {
+	enum etcd_event_type type;
+	char *key; /* decoded, NUL-terminated */
+	size_t key_len;
+	int64_t mod_rev, create_rev;
+};
+struct etcd_watch_msg {
+	int created, canceled;
+	int64_t revision;         /* header.revision */
+	int64_t compact_revision; /* canceled: history before it is gone */
+	struct etcd_event *ev;
+	size_t nr, alloc;
+	char *cancel_reason;
+};
+#define ETCD_WATCH_MSG_INIT { 0 }
+/* Returns 0 with *m filled, -EIO for an error object (its message in
+ * *err), -EINVAL for anything malformed (*err says what). */
+int etcd_watch_parse(const char *line, size_t len, struct etcd_watch_msg *m, struct strbuf *err);
+void etcd_watch_msg_release(struct etcd_watch_msg *m);
 
 /* header.revision of any answer (0 when absent). */
 int etcd_header_revision(const json_t *reply, int64_t *rev);

@@ -23,6 +23,7 @@
 #include "base/time-util.h"
 
 #include "base/xalloc.h"
+#include "cluster/etcd-watch.h"
 #include "cluster/etcd.h"
 
 #define CACHE_NAME "cluster-cache"
@@ -50,6 +51,7 @@ struct etcd_store {
 	struct held held[MAX_HELD];
 	size_t nheld;
 	int64_t hb_lease;
+	struct etcd_watch *watch;
 };
 
 static struct etcd_store *es_of(struct store *st)
@@ -808,6 +810,7 @@ static void es_release(struct store *st)
 {
 	struct etcd_store *e = es_of(st);
 
+	etcd_watch_stop(e->watch);
 	etcd_client_release(&e->c);
 	etcd_kvs_release(&e->snap);
 	for (size_t i = 0; i < e->nheld; i++)
@@ -902,20 +905,80 @@ int etcd_store_heartbeat(struct store *st, const char *node, int ttl, struct str
 void etcd_store_heartbeat_stop(struct store *st, const char *node)
 {
 	struct etcd_store *e = es_of(st);
-	struct strbuf name = STRBUF_INIT, now = STRBUF_INIT, err = STRBUF_INIT;
+	struct strbuf name = STRBUF_INIT, now = STRBUF_INIT, err = STRBUF_INIT, member = STRBUF_INIT;
 
 	if (!e->hb_lease)
 		return;
+	/* the record of the clean stop and the end of the liveness key in one
+	 * revision: a node watching sees that the delete was no crash */
 	strbuf_addf(&name, ".left/%s", node);
+	strbuf_addf(&member, ".members/%s", node);
 	strbuf_addf(&now, "%lld", (long long)time(NULL));
 	json_t *ok = json_array();
 	add_put(ok, e, name.buf, now.buf, now.len, 0);
+	add_delete(ok, e, member.buf);
 	txn(e, json_array(), ok, NULL, &err);
 	lease_revoke(&e->c, e->hb_lease);
 	e->hb_lease = 0;
 	strbuf_release(&name);
+	strbuf_release(&member);
 	strbuf_release(&now);
 	strbuf_release(&err);
+}
+
+int etcd_store_note_offline(struct store *st, const char *node, int64_t rev, struct strbuf *err)
+{
+	struct etcd_store *e = es_of(st);
+	struct strbuf left = STRBUF_INIT, member = STRBUF_INIT, now = STRBUF_INIT;
+	json_t *cmp = json_array(), *ok = json_array(), *c = json_object();
+	int r;
+
+	strbuf_addf(&left, ".left/%s", node);
+	strbuf_addf(&member, ".members/%s", node);
+	strbuf_addf(&now, "%lld", (long long)time(NULL));
+	/* .left older than the delete: neither a clean stop (same revision)
+	 * nor another node's record (later) */
+	json_object_set_new(c, "key", key_json(e, left.buf));
+	json_object_set_new(c, "result", json_string("LESS"));
+	json_object_set_new(c, "target", json_string("MOD"));
+	json_object_set_new(c, "mod_revision", int_json(rev));
+	json_array_append_new(cmp, c);
+	/* and the node is not back */
+	add_compare(cmp, e, member.buf, STORE_REV_ABSENT);
+	add_put(ok, e, left.buf, now.buf, now.len, 0);
+	r = txn(e, cmp, ok, NULL, err);
+	strbuf_release(&left);
+	strbuf_release(&member);
+	strbuf_release(&now);
+	return r;
+}
+
+int etcd_store_watch_start(struct store *st, int *fd, struct strbuf *err)
+{
+	struct etcd_store *e = es_of(st);
+	int r;
+
+	if (!e->watch && (r = etcd_watch_start(&e->watch, e->hosts, e->tls, e->prefix, err)) < 0)
+		return r;
+	*fd = etcd_watch_fd(e->watch);
+	return 0;
+}
+
+void etcd_store_watch_news(struct store *st, struct store_watch_news *news)
+{
+	struct etcd_store *e = es_of(st);
+
+	memset(news, 0, sizeof(*news));
+	if (e->watch)
+		etcd_watch_drain(e->watch, news);
+}
+
+void etcd_store_watch_stop(struct store *st)
+{
+	struct etcd_store *e = es_of(st);
+
+	etcd_watch_stop(e->watch);
+	e->watch = NULL;
 }
 
 static int64_t kv_time(const struct etcd_kv *kv)

@@ -12,6 +12,10 @@ int etcd_store_heartbeat(struct store *st, const char *node, int ttl, struct str
 void etcd_store_heartbeat_stop(struct store *st, const char *node);
 int etcd_store_members(struct store *st, const struct strvec *nodes, int fresh, struct store_member **out,
 		       struct strbuf *err);
+int etcd_store_note_offline(struct store *st, const char *node, int64_t rev, struct strbuf *err);
+int etcd_store_watch_start(struct store *st, int *fd, struct strbuf *err);
+void etcd_store_watch_news(struct store *st, struct store_watch_news *news);
+void etcd_store_watch_stop(struct store *st);
 int etcd_store_revision(struct store *st, int64_t *rev, struct strbuf *err);
 size_t etcd_store_health(struct store *st, struct strvec *out);
 int etcd_store_dump(struct store *st, struct strvec *names, struct strvec *datas, struct strbuf *err);

@@ -472,6 +472,34 @@ int store_revision(struct store *st, int64_t *rev, struct strbuf *err)
 	return etcd_store_revision(st, rev, err);
 }
 
+int store_watch_start(struct store *st, int *fd, struct strbuf *err)
+{
+	if (st->kind != STORE_ETCD)
+		return -ENOTSUP;
+	return etcd_store_watch_start(st, fd, err);
+}
+
+void store_watch_news(struct store *st, struct store_watch_news *news)
+{
+	if (st->kind == STORE_ETCD)
+		etcd_store_watch_news(st, news);
+	else
+		memset(news, 0, sizeof(*news));
+}
+
+void store_watch_stop(struct store *st)
+{
+	if (st->kind == STORE_ETCD)
+		etcd_store_watch_stop(st);
+}
+
+int store_note_offline(struct store *st, const char *node, int64_t rev, struct strbuf *err)
+{
+	if (st->kind != STORE_ETCD)
+		return -ENOTSUP;
+	return etcd_store_note_offline(st, node, rev, err);
+}
+
 size_t store_endpoint_health(struct store *st, struct strvec *out)
 {
 	if (st->kind != STORE_ETCD)

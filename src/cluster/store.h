@@ -162,6 +162,38 @@ size_t store_endpoint_health(struct store *st, struct strvec *out);
 /* Every file (name/data pairs, sorted) of the snapshot, for export. */
 int store_dump(struct store *st, struct strvec *names, struct strvec *datas, struct strbuf *err);
 
+/* ---- watching the store (etcd; the daemon) ----
+ *
+ * A thread keeps an etcd watch on the whole prefix open (docs/cluster.md),
+ * failing over between the endpoints; *fd (non-blocking, close-on-exec)
+ * turns readable when there is news. dir and pmxcfs: -ENOTSUP. */
+#define STORE_WATCH_GONE_MAX 16
+struct store_watch_news {
+	unsigned files;    /* events on cluster files since the last look */
+	int resync;        /* the watch was (re)made: what happened before may be
+			    * unseen, read everything again */
+	int connected;     /* the watch is open now */
+	unsigned lost;     /* times it broke since the last look */
+	int64_t revision;  /* newest store revision seen */
+	char endpoint[128]; /* host:port it is open on */
+	char error[256];   /* why it broke last */
+	/* liveness keys that disappeared: node, and the revision of the delete */
+	struct {
+		char node[64];
+		int64_t rev;
+	} gone[STORE_WATCH_GONE_MAX];
+	size_t ngone;
+};
+int store_watch_start(struct store *st, int *fd, struct strbuf *err);
+/* What happened since the last call (drains *fd). */
+void store_watch_news(struct store *st, struct store_watch_news *news);
+void store_watch_stop(struct store *st);
+/* The liveness key of node went at revision rev without a clean stop
+ * (its lease expired): record now as the time it went offline, unless
+ * the node recorded a clean stop at rev, another node recorded it already,
+ * or the node is back. Returns 1 recorded, 0 not needed, or -errno. */
+int store_note_offline(struct store *st, const char *node, int64_t rev, struct strbuf *err);
+
 /* valid relative file name: components of [A-Za-z0-9._-], no "." or "..",
  * no leading dot */
 int store_valid_name(const char *name);

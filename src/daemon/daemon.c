@@ -36,8 +36,10 @@
 /* The safety net: a pass at least this often, whatever inotify says. */
 #define SAFETY_WAKE_MS 60000
 /* etcd mode: the liveness key lives this long without renewal, renewed
- * every second; the store's revision is polled twice a second, so that a
- * job created on another node starts here within a second (docs/cluster.md). */
+ * every second; an etcd watch wakes the daemon when a cluster file
+ * changes, so that a job created on another node starts here at once
+ * (docs/cluster.md). Stores without a watch (pmxcfs) have their revision
+ * polled twice a second. */
 #define MEMBER_TTL_S 5
 #define HEARTBEAT_MS 1000
 #define REVISION_POLL_MS 500
@@ -101,6 +103,8 @@ struct daemon {
 	struct store *cluster;
 	int64_t last_heartbeat, last_poll, revision;
 	bool member_ok;
+	int watchfd; /* the store's watch; -1: polled */
+	bool watch_up;
 };
 
 static int64_t now_ms(void)
@@ -927,7 +931,7 @@ static void cluster_tick(struct daemon *d)
 		d->member_ok = r == 0;
 		strbuf_reset(&err);
 	}
-	if (now - d->last_poll >= REVISION_POLL_MS) {
+	if (d->watchfd < 0 && now - d->last_poll >= REVISION_POLL_MS) {
 		d->last_poll = now;
 		if (store_revision(d->cluster, &rev, &err) == 0 && rev != d->revision) {
 			if (d->revision)
@@ -944,15 +948,47 @@ static int64_t cluster_timeout(const struct daemon *d, int64_t timeout)
 
 	if (!d->cluster)
 		return timeout;
-	t = d->last_poll + REVISION_POLL_MS - now_ms();
+	if (d->watchfd >= 0)
+		t = d->last_heartbeat + HEARTBEAT_MS - now_ms();
+	else
+		t = d->last_poll + REVISION_POLL_MS - now_ms();
 	if (t < 0)
 		t = 0;
 	return t < timeout ? t : timeout;
 }
 
+/* etcd mode: what the watch saw. A file change or a new watch (after a
+ * reconnect changes may have been missed) means a pass, which reads the
+ * whole configuration again. */
+static void cluster_watch(struct daemon *d)
+{
+	struct store_watch_news n;
+	struct strbuf err = STRBUF_INIT;
+
+	store_watch_news(d->cluster, &n);
+	if (n.lost && d->watch_up)
+		warning("etcd watch lost: %s; reconnecting", n.error);
+	if (n.resync)
+		info("etcd watch open on %s (revision %lld): reading the whole configuration again", n.endpoint,
+		     (long long)n.revision);
+	else if (n.files)
+		info("woken by the etcd watch: %u change(s) of cluster files, revision %lld", n.files,
+		     (long long)n.revision);
+	if (n.resync || n.files)
+		d->need_pass = true;
+	d->watch_up = n.connected;
+	/* a liveness key that expired: its node died without a clean stop */
+	for (size_t i = 0; i < n.ngone; i++) {
+		strbuf_reset(&err);
+		if (store_note_offline(d->cluster, n.gone[i].node, n.gone[i].rev, &err) == 1)
+			info("node '%s' went offline (its liveness key expired)", n.gone[i].node);
+	}
+	strbuf_release(&err);
+}
+
 int daemon_run(const struct context *ctx)
 {
-	struct daemon d = { .ctx = ctx, .sigfd = -1, .inofd = -1 };
+	struct daemon d = { .ctx = ctx, .sigfd = -1, .inofd = -1, .watchfd = -1 };
 	struct lock lk = LOCK_INIT;
 	struct strbuf err = STRBUF_INIT, summary = STRBUF_INIT;
 	sigset_t oldmask;
@@ -995,6 +1031,10 @@ int daemon_run(const struct context *ctx)
 	cfg_summary(&d.cfg, &summary);
 	info("daemon started on node '%s' (pid %d): %s", ctx->node, (int)getpid(), summary.buf);
 	d.cluster = store_cluster();
+	if (d.cluster && store_watch_start(d.cluster, &d.watchfd, &err) == 0)
+		info("watching %s for changes", d.cluster->where);
+	else if (d.cluster && err.len)
+		warning("%s; polling the store instead", err.buf);
 	cluster_tick(&d);
 	d.need_pass = true;
 	notify_send("READY=1");
@@ -1030,11 +1070,13 @@ int daemon_run(const struct context *ctx)
 				timeout = t < 0 ? 0 : t;
 		}
 		timeout = cluster_timeout(&d, timeout);
-		pfd = xcalloc(d.nw + 2, sizeof(*pfd));
+		pfd = xcalloc(d.nw + 3, sizeof(*pfd));
 		pfd[npfd++] = (struct pollfd){ .fd = d.sigfd, .events = POLLIN };
 		pfd[npfd++] = (struct pollfd){ .fd = d.inofd, .events = POLLIN };
 		for (size_t i = 0; i < d.nw; i++)
 			pfd[npfd++] = (struct pollfd){ .fd = d.w[i]->errfd, .events = POLLIN };
+		if (d.watchfd >= 0)
+			pfd[npfd++] = (struct pollfd){ .fd = d.watchfd, .events = POLLIN };
 		r = poll(pfd, npfd, (int)timeout);
 		if (r < 0 && errno != EINTR) {
 			error("poll failed - %s", strerror(errno));
@@ -1054,6 +1096,8 @@ int daemon_run(const struct context *ctx)
 		handle_signals(&d);
 		/* a SIGCHLD may have been merged with one we already read */
 		reap_workers(&d);
+		if (d.watchfd >= 0)
+			cluster_watch(&d);
 		cluster_tick(&d);
 		/* the wake-up of a due job (etcd mode polls more often) */
 		if (d.cluster && ((wake && now_ms() >= wake * 1000 + 5) || now_ms() - last_pass >= SAFETY_WAKE_MS))
@@ -1065,8 +1109,10 @@ int daemon_run(const struct context *ctx)
 			pass(&d);
 			break;
 		}
-	if (d.cluster)
+	if (d.cluster) {
+		store_watch_stop(d.cluster);
 		store_heartbeat_stop(d.cluster, ctx->node);
+	}
 	info("stopped");
 	ret = 0;
 out:

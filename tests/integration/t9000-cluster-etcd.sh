@@ -2,7 +2,10 @@
 # The etcd cluster store on a real three-member etcd cluster: a config dir
 # imported and exported, jobs written on one node seen on the others,
 # concurrent writers from three nodes, --digest races, lease locks, the
-# liveness keys of daemons, and quorum loss (two members stopped).
+# liveness keys of daemons, the daemon woken by its etcd watch (and the
+# watch moving to another member), the time a node killed with -9 went
+# offline, `volrep check` of the store, and quorum loss (two members
+# stopped).
 #
 # The "nodes" a, b, c are volrep processes with their own VOLREP_NODE,
 # state and local config dir, all pointing at the same etcd cluster.
@@ -165,22 +168,128 @@ test_expect_success 'a daemon keeps its liveness key; it goes at a clean stop' '
 '
 test_when_finished 'kill $(cat "$TRASH/daemon.pid" 2>/dev/null) 2>/dev/null'
 
-# The daemon of c polls the store's revision: a job created on b for a
-# guest on c is started there at once, not at the next minute's pass.
-# (The run itself fails here: there is no storage; its start is what counts.)
-test_expect_success 'a job created on another node starts on the owner within seconds' '
+# mod_rev KEY: the key's mod_revision in etcd
+mod_rev() {
+	etcdctl_ get "$1" -w json | sed -n "s/.*\"mod_revision\":\([0-9]*\).*/\1/p"
+}
+# woke_for LOG JOB REV: the last line before JOB's start in LOG is the
+# etcd watch waking the daemon for revision REV (or later)
+woke_for() {
+	_w=$(sed -n "/woken by the etcd watch\|etcd watch open on/h; /$2: started/{x;p;q;}" "$1") &&
+	echo "woken by: $_w" &&
+	_r=$(echo "$_w" | sed -n "s/^.*woken by the etcd watch: .* revision \([0-9]*\)$/\1/p") &&
+	[ -n "$_r" ] && [ "$_r" -ge "$3" ]
+}
+
+# The daemon of c watches the store: a job created on b for a guest on c
+# is started there at once, woken by the watch (not by a pass on a timer:
+# the log says which). (The run itself fails here: there is no storage;
+# its start is what counts.)
+test_expect_success 'a job created on another node starts on the owner, woken by the etcd watch' '
 	{ on_bg c daemon >daemon.c.log 2>&1 & dp=$!; } &&
 	echo $dp >daemon.pid &&
 	wait_for 30 c_runs_ended 17 &&
 	[ "$(grep -c ": failed after\|: ended after" daemon.c.log)" -ge 17 ] &&
+	grep "watching etcd://.* for changes" daemon.c.log &&
+	grep "etcd watch open on " daemon.c.log &&
 	etcdctl_ put /volrep/nodes/c/lxc/2000.conf "rootfs: local-zfs:subvol-2000-disk-0,size=1G" >/dev/null &&
 	on b create-local-job 2000-0 a &&
-	t0=$(date +%s%N) &&
+	rev=$(mod_rev /volrep/replication.cfg) &&
 	wait_for 10 grep -q "2000-0: started" daemon.c.log &&
-	t1=$(date +%s%N) &&
 	grep "2000-0: started" daemon.c.log &&
-	echo "started $(( (t1 - t0) / 1000000 )) ms after create-local-job returned" &&
-	kill -TERM $dp && wait $dp
+	woke_for daemon.c.log 2000-0 "$rev"
+'
+
+# watch_opened_after N: c's daemon log shows more than N watches opened
+watch_opened_after() {
+	[ "$(grep -c "etcd watch open on" daemon.c.log)" -gt "$1" ]
+}
+
+# c's watch is open on one member; that member stops: the watch moves to
+# another one, reads everything again, and the next change wakes it.
+test_expect_success 'the watch moves to another member when its member stops' '
+	ep=$(sed -n "s/^.*etcd watch open on \([0-9.]*\):2379 .*/\1/p" daemon.c.log | tail -1) &&
+	i=${ep##*.1} && echo "watch on member $i ($ep)" &&
+	case $i in 1|2|3) : ;; *) false ;; esac &&
+	opens=$(grep -c "etcd watch open on" daemon.c.log) &&
+	etcd_stop_member $i &&
+	wait_for 20 watch_opened_after "$opens" &&
+	grep "etcd watch lost: " daemon.c.log &&
+	! tail -1 daemon.c.log | grep -q "open on $ep:" &&
+	etcdctl_ put /volrep/nodes/c/lxc/2001.conf "rootfs: local-zfs:subvol-2001-disk-0,size=1G" >/dev/null &&
+	on b create-local-job 2001-0 a &&
+	rev=$(mod_rev /volrep/replication.cfg) &&
+	wait_for 10 grep -q "2001-0: started" daemon.c.log &&
+	woke_for daemon.c.log 2001-0 "$rev" &&
+	etcd_start_member $i &&
+	etcd_wait_healthy
+'
+
+# c_saw_b_go: c's daemon recorded that b went offline
+c_saw_b_go() {
+	grep -q "node .b. went offline (its liveness key expired)" daemon.c.log
+}
+
+# A daemon killed with -9 cannot say when it went: c, watching, sees its
+# liveness key expire and records the time in .left/b.
+test_expect_success 'a node killed with -9 is shown offline since the time its key expired' '
+	etcdctl_ del /volrep/.left/b >/dev/null &&
+	{ on_bg b daemon >daemon.b.log 2>&1 & bp=$!; } &&
+	echo $bp >daemon.b.pid &&
+	wait_for 10 b_online &&
+	t0=$(date +%s) &&
+	kill -9 $bp && { wait $bp 2>/dev/null || :; } &&
+	wait_for 20 c_saw_b_go &&
+	t1=$(date +%s) &&
+	left=$(etcdctl_ get /volrep/.left/b --print-value-only) &&
+	echo "killed at $t0, recorded $left, seen by now $t1" &&
+	[ "$left" -ge "$t0" ] && [ "$left" -le "$t1" ] &&
+	[ "$(grep -c "node .b. went offline" daemon.c.log)" = 1 ] &&
+	on a cluster status >out &&
+	cat out &&
+	grep "^  b  *offline  since $(date -d "@$left" "+%Y-%m-%d %H:%M:%S")" out &&
+	on a cluster status --output-format json >j &&
+	jq -e ".nodes[] | select(.name == \"b\") | .online == false and .since == $left" j &&
+	dp=$(cat daemon.pid) &&
+	kill -TERM $dp &&
+	wait_for 20 "! kill -0 $dp 2>/dev/null"
+'
+test_when_finished 'kill -9 $(cat "$TRASH/daemon.b.pid" 2>/dev/null) 2>/dev/null'
+
+# check_level J CHECK LEVEL: the check named CHECK has level LEVEL in the JSON of `check` in J
+check_level() {
+	jq -e --arg c "$2" --arg l "$3" "[.checks[] | select(.check == \$c and .level == \$l)] | length == 1" "$1" >/dev/null ||
+	{ echo "no $2 at $3 in:" >&2; cat "$1" >&2; return 1; }
+}
+
+# check reads the cluster files from etcd: a nodes.cfg in the local dir
+# without this node, or a storage.cfg there, changes nothing.
+test_expect_success 'check in etcd mode: the store, its endpoints and quorum, the files in the store' '
+	printf "node: x\n\taddress 127.0.0.9\n\n" >"$TRASH/n/a/cfg/nodes.cfg" &&
+	{ on a check --output-format json >j || :; } &&
+	jq -e ".store.kind == \"etcd\" and .store.quorate == true and (.store.endpoints | length) == 3" j &&
+	jq -e "[.store.endpoints[] | select(.healthy)] | length == 3" j &&
+	check_level j store ok &&
+	check_level j quorum ok &&
+	jq -e ".checks[] | select(.check == \"quorum\") | .message == \"quorate (3 of 3 endpoints healthy)\"" j &&
+	check_level j "endpoint $(etcd_addr 2):2379" ok &&
+	check_level j nodes.cfg ok &&
+	check_level j storage.cfg ok &&
+	check_level j replication.cfg ok &&
+	jq -e ".checks[] | select(.check == \"nodes.cfg\") | .message | startswith(\"in the store (\")" j &&
+	check_level j identity ok &&
+	check_level j "job '"'"'100-0'"'"'" ok &&
+	{ on a check >out || :; } && cat out &&
+	grep "^ok    store: configuration in .etcd://" out &&
+	cp "$SRC/storage.cfg" "$TRASH/n/a/cfg/storage.cfg" &&
+	etcdctl_ del /volrep/storage.cfg >/dev/null &&
+	run_mustfail 1 on a check --output-format json >j &&
+	etcdctl_ put /volrep/storage.cfg <"$SRC/storage.cfg" >/dev/null &&
+	check_level j storage.cfg error &&
+	jq -e ".checks[] | select(.check == \"storage.cfg\") | .message | test(\"not in .etcd://\")" j &&
+	rm "$TRASH/n/a/cfg/nodes.cfg" "$TRASH/n/a/cfg/storage.cfg" &&
+	{ on a check --output-format json >j || :; } &&
+	check_level j storage.cfg ok
 '
 
 test_expect_success 'without quorum: writes, migrate and failover are refused, status says so' '
@@ -200,7 +309,14 @@ test_expect_success 'without quorum: writes, migrate and failover are refused, s
 	{ on a status >out 2>err || :; } &&
 	cat out err &&
 	grep "cluster not quorate: using the last configuration read" err &&
-	grep -q "^100-0 " out
+	grep -q "^100-0 " out &&
+	run_mustfail 1 on a check --output-format json >j &&
+	jq -e ".store.quorate == false and (.store.reason | length) > 0" j &&
+	jq -e "[.store.endpoints[] | select(.healthy)] | length == 0" j &&
+	check_level j quorum error &&
+	jq -e ".checks[] | select(.check == \"quorum\") | .message | startswith(\"cluster not quorate: \")" j &&
+	check_level j store warn &&
+	check_level j "endpoint $(etcd_addr 2):2379" warn
 '
 
 test_expect_success 'quorum back: writes work again, nothing was written meanwhile' '

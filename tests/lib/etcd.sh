@@ -14,11 +14,20 @@
 #   $VOLREP --cluster "$ETCD_URL" ...
 #   etcd_stop_member 2; etcd_start_member 2
 #   etcdctl_ get /volrep/ --prefix   # etcdctl on the cluster (tests only)
+#
+# TLS mode: ETCD_TLS=1 before etcd_start makes a CA, a certificate for
+# the members (their IPs as subject alternative names) and one for
+# clients in $ETCD_DIR/pki with openssl; the members then serve clients
+# over https only and demand a client certificate from that CA
+# (--client-cert-auth), ETCD_URL is etcds://..., and the variables volrep
+# reads (VOLREP_CLUSTER_CACERT, _CERT, _KEY) are exported. Peers talk
+# plain http on loopback.
 
 ETCD_NET=${ETCD_NET:-127.0.$(($$ % 200 + 30))}
 ETCD_DIR=""
 ETCD_URL=""
 ETCD_ENDPOINTS=""
+ETCD_TLS=${ETCD_TLS:-}
 
 etcd_require() {
 	for _c in etcd etcdctl; do
@@ -32,18 +41,46 @@ _etcd_initial_cluster() {
 	echo "n1=http://$(etcd_addr 1):2380,n2=http://$(etcd_addr 2):2380,n3=http://$(etcd_addr 3):2380"
 }
 
+_etcd_scheme() { if [ -n "$ETCD_TLS" ]; then echo https; else echo http; fi; }
+
+# etcd_make_pki: CA, member and client certificates in $ETCD_DIR/pki
+etcd_make_pki() {
+	_p="$ETCD_DIR/pki"
+	mkdir -p "$_p" || return 1
+	_san="subjectAltName=IP:$(etcd_addr 1),IP:$(etcd_addr 2),IP:$(etcd_addr 3)"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=volrep test etcd CA" \
+		-keyout "$_p/ca.key" -out "$_p/ca.pem" 2>/dev/null &&
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=etcd member" -keyout "$_p/member.key" \
+		-out "$_p/member.csr" 2>/dev/null &&
+	printf '%s\nextendedKeyUsage=serverAuth,clientAuth\n' "$_san" >"$_p/member.ext" &&
+	openssl x509 -req -in "$_p/member.csr" -CA "$_p/ca.pem" -CAkey "$_p/ca.key" -CAcreateserial \
+		-days 2 -extfile "$_p/member.ext" -out "$_p/member.pem" 2>/dev/null &&
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=volrep node" -keyout "$_p/client.key" \
+		-out "$_p/client.csr" 2>/dev/null &&
+	printf 'extendedKeyUsage=clientAuth\n' >"$_p/client.ext" &&
+	openssl x509 -req -in "$_p/client.csr" -CA "$_p/ca.pem" -CAkey "$_p/ca.key" -CAcreateserial \
+		-days 2 -extfile "$_p/client.ext" -out "$_p/client.pem" 2>/dev/null &&
+	chmod 600 "$_p"/*.key
+}
+
 # etcd_start_member I [new|existing]
 etcd_start_member() {
 	_i=$1
 	_state=${2:-existing}
 	_ip=$(etcd_addr "$_i")
+	_sch=$(_etcd_scheme)
+	set --
+	if [ -n "$ETCD_TLS" ]; then
+		set -- --cert-file "$ETCD_DIR/pki/member.pem" --key-file "$ETCD_DIR/pki/member.key" \
+			--trusted-ca-file "$ETCD_DIR/pki/ca.pem" --client-cert-auth
+	fi
 	mkdir -p "$ETCD_DIR/n$_i" || return 1
 	# started from a subshell, so that etcd is not a child of the test
 	# script: a bare `wait` in a teardown (testbed.sh) must not wait for it
 	(
 	setsid etcd --name "n$_i" --data-dir "$ETCD_DIR/n$_i/data" \
 		--listen-peer-urls "http://$_ip:2380" --initial-advertise-peer-urls "http://$_ip:2380" \
-		--listen-client-urls "http://$_ip:2379" --advertise-client-urls "http://$_ip:2379" \
+		--listen-client-urls "$_sch://$_ip:2379" --advertise-client-urls "$_sch://$_ip:2379" "$@" \
 		--initial-cluster-token "vrt-$$" --initial-cluster "$(_etcd_initial_cluster)" \
 		--initial-cluster-state "$_state" --heartbeat-interval 50 --election-timeout 500 \
 		--log-level warn >>"$ETCD_DIR/n$_i/log" 2>&1 </dev/null &
@@ -78,6 +115,10 @@ etcd_wait_healthy() {
 }
 
 etcdctl_() {
+	if [ -n "$ETCD_TLS" ]; then
+		set -- --cacert "$ETCD_DIR/pki/ca.pem" --cert "$ETCD_DIR/pki/client.pem" \
+			--key "$ETCD_DIR/pki/client.key" "$@"
+	fi
 	ETCDCTL_API=3 etcdctl --endpoints "$ETCD_ENDPOINTS" --dial-timeout 2s --command-timeout 5s "$@"
 }
 
@@ -88,6 +129,14 @@ etcd_start() {
 	ETCD_URL="etcd://$ETCD_ENDPOINTS/volrep"
 	export ETCD_DIR ETCD_URL ETCD_ENDPOINTS
 	test_when_finished 'etcd_teardown'
+	if [ -n "$ETCD_TLS" ]; then
+		etcd_make_pki || { echo "cannot make the test certificates" >&2; return 1; }
+		ETCD_URL="etcds://$ETCD_ENDPOINTS/volrep"
+		VOLREP_CLUSTER_CACERT="$ETCD_DIR/pki/ca.pem"
+		VOLREP_CLUSTER_CERT="$ETCD_DIR/pki/client.pem"
+		VOLREP_CLUSTER_KEY="$ETCD_DIR/pki/client.key"
+		export ETCD_URL VOLREP_CLUSTER_CACERT VOLREP_CLUSTER_CERT VOLREP_CLUSTER_KEY
+	fi
 	for _i in 1 2 3; do
 		etcd_start_member "$_i" new || return 1
 	done

@@ -211,13 +211,75 @@ static void test_names_and_urls(void **state)
 	strbuf_release(&err);
 }
 
+static void test_watch_parse(void **state)
+{
+	struct etcd_watch_msg m;
+	struct strbuf err = STRBUF_INIT;
+	static const char created[] = "{\"result\":{\"header\":{\"cluster_id\":\"7\",\"revision\":\"12\"},"
+				      "\"created\":true}}";
+	/* a PUT (no type) and a DELETE of /v/a */
+	static const char events[] =
+		"{\"result\":{\"header\":{\"revision\":\"14\"},\"events\":["
+		"{\"kv\":{\"key\":\"L3YvYQ==\",\"create_revision\":\"13\",\"mod_revision\":\"13\",\"value\":\"eA==\"}},"
+		"{\"type\":\"DELETE\",\"kv\":{\"key\":\"L3YvYQ==\",\"mod_revision\":\"14\"}}]}}";
+	static const char *const bad[] = {
+		"",
+		"[]",
+		"{}",
+		"{\"result\":[]}",
+		"{\"result\":{\"created\":\"yes\"}}",
+		"{\"result\":{\"header\":{\"revision\":\"x\"}}}",
+		"{\"result\":{\"events\":{}}}",
+		"{\"result\":{\"events\":[1]}}",
+		"{\"result\":{\"events\":[{\"kv\":{}}]}}",
+		"{\"result\":{\"events\":[{\"kv\":{\"key\":\"@@@@\"}}]}}",
+		"{\"result\":{\"events\":[{\"type\":\"MOVE\",\"kv\":{\"key\":\"L3YvYQ==\"}}]}}",
+		"{\"result\":{\"events\":[{\"kv\":{\"key\":\"L3YvYQ==\",\"mod_revision\":\"-1\"}}]}}",
+		"{\"result\":{\"events\":[{\"kv\":{\"key\":\"AA==\"}}]}}",
+		"{\"result\":{},\"result\":{}}",
+		NULL,
+	};
+
+	(void)state;
+	assert_int_equal(etcd_watch_parse(created, strlen(created), &m, &err), 0);
+	assert_true(m.created);
+	assert_false(m.canceled);
+	assert_int_equal(m.revision, 12);
+	assert_int_equal(m.nr, 0);
+	etcd_watch_msg_release(&m);
+	assert_int_equal(etcd_watch_parse(events, strlen(events), &m, &err), 0);
+	assert_int_equal(m.nr, 2);
+	assert_int_equal(m.ev[0].type, ETCD_EVENT_PUT);
+	assert_string_equal(m.ev[0].key, "/v/a");
+	assert_int_equal(m.ev[0].mod_rev, 13);
+	assert_int_equal(m.ev[1].type, ETCD_EVENT_DELETE);
+	assert_int_equal(m.ev[1].mod_rev, 14);
+	assert_int_equal(m.revision, 14);
+	etcd_watch_msg_release(&m);
+	static const char canceled[] = "{\"result\":{\"canceled\":true,\"compact_revision\":\"3\"}}";
+	assert_int_equal(etcd_watch_parse(canceled, strlen(canceled), &m, &err), 0);
+	assert_true(m.canceled);
+	assert_int_equal(m.compact_revision, 3);
+	etcd_watch_msg_release(&m);
+	static const char error[] = "{\"error\":{\"grpc_code\":14,\"message\":\"etcdserver: no leader\"}}";
+	assert_int_equal(etcd_watch_parse(error, strlen(error), &m, &err), -EIO);
+	assert_non_null(strstr(err.buf, "no leader"));
+	for (int i = 0; bad[i]; i++) {
+		strbuf_reset(&err);
+		assert_int_equal(etcd_watch_parse(bad[i], strlen(bad[i]), &m, &err), -EINVAL);
+		assert_true(err.len > 0);
+		assert_null(m.ev);
+	}
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_b64_vectors),  cmocka_unit_test(test_b64_rejects),
 		cmocka_unit_test(test_int64),        cmocka_unit_test(test_reply_classes),
 		cmocka_unit_test(test_kvs),          cmocka_unit_test(test_prefix_end),
-		cmocka_unit_test(test_names_and_urls),
+		cmocka_unit_test(test_names_and_urls), cmocka_unit_test(test_watch_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
