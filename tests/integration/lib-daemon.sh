@@ -70,10 +70,11 @@ start_daemon() {
 		wait $_p 2>/dev/null # reaped, if it was ours
 		wait_for 30 "! kill -0 $_p 2>/dev/null" || return 1
 	done
-	# the old log goes first: the redirection below truncates it only
-	# once the child runs, and on a loaded machine the wait could match
-	# the previous daemon's "daemon started" before that
-	rm -f "$DLOG" &&
+	# the old log goes first, here and not in the background list: the
+	# redirection below truncates it only once the child runs, and on a
+	# loaded machine the wait could match the previous daemon's
+	# "daemon started" before that
+	rm -f "$DLOG" || return 1
 	"$VOLREP" daemon >"$DLOG" 2>&1 &
 	DPID=$!
 	echo "$DPID" >>"$TRASH/daemon.pids"
