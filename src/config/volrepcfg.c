@@ -33,6 +33,7 @@ enum cfg_key {
 	K_COMPRESS,
 	K_COMPRESS_LEVEL,
 	K_SSH_CIPHER,
+	K_HA_GRACE,
 	K_COUNT
 };
 
@@ -71,6 +72,9 @@ static const struct {
 	[K_SSH_CIPHER] = { "ssh-cipher", "auto|default|NAME",
 			   "ssh cipher of replication streams: auto (AES-GCM with AES instructions, else "
 			   "ChaCha20-Poly1305), default (ssh's choice) or an OpenSSH cipher name" },
+	[K_HA_GRACE] = { "ha-grace", "SECONDS",
+			 "etcd mode: a node's liveness key must have been gone this long before its HA guests are "
+			 "recovered elsewhere, 1..86400 (docs/ha.md)" },
 };
 
 static const char *const compress_names[] = { "none", "zstd", "lz4" };
@@ -90,6 +94,7 @@ void volrep_cfg_init(struct volrep_cfg *cfg)
 	cfg->compress = 0;
 	cfg->compress_level = VOLREP_CFG_DEFAULT_COMPRESS_LEVEL;
 	snprintf(cfg->ssh_cipher, sizeof(cfg->ssh_cipher), "auto");
+	cfg->ha_grace = VOLREP_CFG_DEFAULT_HA_GRACE;
 }
 
 /* A recipient: a local user or user@domain, no blanks, quotes or angle
@@ -387,6 +392,11 @@ static int set_value(struct volrep_cfg *cfg, int k, const char *value, struct st
 		memset(cfg->ssh_cipher, 0, sizeof(cfg->ssh_cipher));
 		snprintf(cfg->ssh_cipher, sizeof(cfg->ssh_cipher), "%s", value);
 		return 0;
+	case K_HA_GRACE:
+		if (parse_uint_range(value, 1, VOLREP_CFG_GRACE_LIMIT, &u) < 0)
+			goto range;
+		cfg->ha_grace = (unsigned)u;
+		return 0;
 	}
 	return -EINVAL;
 range:
@@ -550,6 +560,8 @@ void volrep_cfg_format(const struct volrep_cfg *cfg, struct strbuf *out)
 		strbuf_addf(out, "%s %u\n", keys[K_COMPRESS_LEVEL].name, cfg->compress_level);
 	if (strcmp(cfg->ssh_cipher, "auto"))
 		strbuf_addf(out, "%s %s\n", keys[K_SSH_CIPHER].name, cfg->ssh_cipher);
+	if (cfg->ha_grace != VOLREP_CFG_DEFAULT_HA_GRACE)
+		strbuf_addf(out, "%s %u\n", keys[K_HA_GRACE].name, cfg->ha_grace);
 }
 
 void volrep_cfg_describe(struct strbuf *out)
@@ -573,6 +585,7 @@ void volrep_cfg_describe(struct strbuf *out)
 		[K_COMPRESS] = "none",
 		[K_COMPRESS_LEVEL] = "3",
 		[K_SSH_CIPHER] = "auto",
+		[K_HA_GRACE] = "60",
 	};
 
 	for (int k = 0; k < K_COUNT; k++) {

@@ -23,6 +23,7 @@
 #include "base/xalloc.h"
 #include "cluster/store.h"
 #include "config/volrepcfg.h"
+#include "daemon/ha.h"
 #include "daemon/notify.h"
 #include "engine/replicate.h"
 #include "exec/spawn.h"
@@ -101,6 +102,7 @@ struct daemon {
 	struct store *cluster;
 	int64_t last_heartbeat, last_poll, revision;
 	bool member_ok;
+	struct ha_daemon *ha; /* high availability (daemon/ha.h), NULL when off */
 };
 
 static int64_t now_ms(void)
@@ -924,8 +926,10 @@ static void cluster_tick(struct daemon *d)
 	if (!d->cluster)
 		return;
 	if (now - d->last_heartbeat >= HEARTBEAT_MS) {
+		int64_t sent = ha_clock_ms();
 		int r = store_heartbeat(d->cluster, d->ctx->node, MEMBER_TTL_S, &err);
 
+		ha_daemon_heartbeat(d->ha, r == 0, sent);
 		d->last_heartbeat = now;
 		if (r < 0 && d->member_ok)
 			warning("cannot renew the liveness key of node '%s': %s", d->ctx->node, err.buf);
@@ -1002,6 +1006,7 @@ int daemon_run(const struct context *ctx)
 	cfg_summary(&d.cfg, &summary);
 	info("daemon started on node '%s' (pid %d): %s", ctx->node, (int)getpid(), summary.buf);
 	d.cluster = store_cluster();
+	d.ha = ha_daemon_start(ctx, d.cluster, d.worker_prog);
 	cluster_tick(&d);
 	d.need_pass = true;
 	notify_send("READY=1");
@@ -1037,6 +1042,7 @@ int daemon_run(const struct context *ctx)
 				timeout = t < 0 ? 0 : t;
 		}
 		timeout = cluster_timeout(&d, timeout);
+		timeout = ha_daemon_timeout(d.ha, timeout);
 		pfd = xcalloc(d.nw + 2, sizeof(*pfd));
 		pfd[npfd++] = (struct pollfd){ .fd = d.sigfd, .events = POLLIN };
 		pfd[npfd++] = (struct pollfd){ .fd = d.inofd, .events = POLLIN };
@@ -1062,6 +1068,7 @@ int daemon_run(const struct context *ctx)
 		/* a SIGCHLD may have been merged with one we already read */
 		reap_workers(&d);
 		cluster_tick(&d);
+		ha_daemon_tick(d.ha, &d.cfg);
 		/* the wake-up of a due job (etcd mode polls more often) */
 		if (d.cluster && ((wake && now_ms() >= wake * 1000 + 5) || now_ms() - last_pass >= SAFETY_WAKE_MS))
 			d.need_pass = true;
@@ -1072,11 +1079,14 @@ int daemon_run(const struct context *ctx)
 			pass(&d);
 			break;
 		}
+	ha_daemon_stop(d.ha);
+	d.ha = NULL;
 	if (d.cluster)
 		store_heartbeat_stop(d.cluster, ctx->node);
 	info("stopped");
 	ret = 0;
 out:
+	ha_daemon_stop(d.ha);
 	http_server_stop(d.http);
 	api_stop(d.api);
 	for (size_t i = 0; i < d.nw; i++)

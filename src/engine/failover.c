@@ -243,6 +243,8 @@ static int execute(struct fo *f, int pick, struct strbuf *err)
 	if (r < 0)
 		goto out;
 	out_line(f, "guest %" PRIu32 " now lives on '%s'", f->g->vmid, p->node);
+	if (f->o->result)
+		f->o->result->moved = 1;
 	for (size_t i = 0; i < jobs.nr; i++) {
 		struct strvec w = STRVEC_INIT;
 
@@ -252,12 +254,18 @@ static int execute(struct fo *f, int pick, struct strbuf *err)
 				 !strcmp(w.v[2], old) ? " (resynced from the new owner when it is back)" : "");
 		strvec_clear(&w);
 	}
+	if (f->o->no_start) {
+		out_line(f, "guest %" PRIu32 " left stopped on '%s'", f->g->vmid, p->node);
+		goto out;
+	}
 	r = start_guest(f, p->node, &e);
 	if (r < 0) {
 		strbuf_addf(err, "guest %" PRIu32 " moved to '%s' but did not start: %s", f->g->vmid, p->node, e.buf);
 		goto out;
 	}
 	out_line(f, "guest %" PRIu32 " started on '%s'", f->g->vmid, p->node);
+	if (f->o->result)
+		f->o->result->started = 1;
 out:
 	free(old);
 	strvec_clear(&jobs);
@@ -421,6 +429,8 @@ static int failover_run(const struct context *ctx, const struct failover_opts *o
 	for (size_t i = 0; i < f.ncand; i++)
 		query(&f, &f.cand[i]);
 	pick = replica_choose(f.cand, f.ncand, o->vmid, &f.volids, o->to, ctx->node, err);
+	if (pick >= 0 && o->prefer && !o->to)
+		pick = replica_prefer(f.cand, f.ncand, pick, o->prefer);
 	if (pick >= 0 && o->snapshot)
 		pick = pick_restore_point(f.cand, f.ncand, pick, &f.volids, o->snapshot, o->vmid, err);
 	if (pick < 0) {
@@ -431,6 +441,13 @@ static int failover_run(const struct context *ctx, const struct failover_opts *o
 		goto out;
 	}
 	print_plan(&f, pick, volrep_now());
+	if (o->result) {
+		o->result->from = xstrdup(f.g->node);
+		o->result->to = xstrdup(f.cand[pick].node);
+		o->result->snap = xstrdup(f.cand[pick].snap);
+		o->result->snap_time = f.cand[pick].time;
+		o->result->decided = volrep_now();
+	}
 	r = 0;
 	if (o->dry_run)
 		out_line(&f, "dry run: nothing changed");
@@ -445,6 +462,14 @@ out:
 	cluster_config_release(&f.cc);
 	strbuf_release(&why);
 	return r;
+}
+
+void failover_result_release(struct failover_result *res)
+{
+	free(res->from);
+	free(res->to);
+	free(res->snap);
+	memset(res, 0, sizeof(*res));
 }
 
 int failover_guest(const struct context *ctx, const struct failover_opts *o, struct strbuf *err)
