@@ -170,7 +170,9 @@ test_expect_success "loop: $LOOPS times the owner of 201 dies (daemon, sshd) and
 		if [ "$from" = a ]; then to=c; else to=a; fi &&
 		n=$(starts 201) &&
 		vol_write $from $Z 1 &&
-		{ jobs_run_due $from >run.log 2>&1 || { cat run.log; return 1; }; } &&
+		job=$(vr $from list | sed -n "s/^\(201-[0-9]*\) *local\/$to .*/\1/p") &&
+		{ test -n "$job" || { vr $from list; return 1; }; } &&
+		{ job_run $from $job >run.log 2>&1 || { cat run.log; return 1; }; } &&
 		vol_sum $from $Z >"$TB/sum.201" &&
 		daemon_kill $from && node_sshd_stop $from &&
 		wait_for 60 owner_is 201 $to &&
