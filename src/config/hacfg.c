@@ -50,10 +50,14 @@ int ha_valid_group_name(const char *s)
 	return 1;
 }
 
-static void skip(struct strvec *w, const struct sc_section *s, const char *fmt, const char *v)
+/* "... (skip section '100'): invalid state 'x' - expected started, ..." */
+static void skip(struct strvec *w, const struct sc_section *s, const char *what, const char *v)
 {
+	const char *dash = strstr(what, " - ");
+
 	if (w)
-		strvec_pushf(w, "file ha.cfg line %u (skip section '%s'): %s '%.80s'", s->line, s->id, fmt, v);
+		strvec_pushf(w, "file ha.cfg line %u (skip section '%s'): %.*s '%.80s'%s", s->line, s->id,
+			     dash ? (int)(dash - what) : (int)strlen(what), what, v, dash ? dash : "");
 }
 
 /* "b,c": every name a valid node name, no repeats, at least one */
