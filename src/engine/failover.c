@@ -290,6 +290,29 @@ static int owner_alive(struct store *st, const char *node, struct strbuf *err)
 	return r;
 }
 
+/* HA: a node without its liveness key may be cut off from the cluster
+ * and fencing itself; it must not be given a guest to start. Such
+ * candidates stay in the list as unreachable, with the reason. */
+static void drop_offline(struct fo *f, struct store *st)
+{
+	struct strvec names = STRVEC_INIT;
+	struct store_member *m = NULL;
+	struct strbuf e = STRBUF_INIT;
+	int r;
+
+	for (size_t i = 0; i < f->ncand; i++)
+		strvec_push(&names, f->cand[i].node);
+	r = store_members(st, &names, 1, &m, &e);
+	for (size_t i = 0; i < f->ncand; i++)
+		if (r < 0 || !m[i].online) {
+			f->cand[i].reachable = 0;
+			f->cand[i].error = r < 0 ? xstrdup(e.buf) : xstrdup("no liveness key (not in the cluster now)");
+		}
+	store_members_release(m, r < 0 ? 0 : names.nr);
+	strvec_clear(&names);
+	strbuf_release(&e);
+}
+
 /* --snapshot: an older restore point (a job's "keep"). The chosen node
  * when it has the snapshot on every volume, else the first complete
  * candidate that has. Returns the index (its snap/time set to the
@@ -426,8 +449,11 @@ static int failover_run(const struct context *ctx, const struct failover_opts *o
 			if (f.cc.jobs.v[i].guest == o->vmid && strcmp(f.cc.jobs.v[i].target, f.g->node))
 				add_candidate(&f, f.cc.jobs.v[i].target);
 	}
+	if (o->online_only && st->kind == STORE_ETCD)
+		drop_offline(&f, st);
 	for (size_t i = 0; i < f.ncand; i++)
-		query(&f, &f.cand[i]);
+		if (!f.cand[i].error)
+			query(&f, &f.cand[i]);
 	pick = replica_choose(f.cand, f.ncand, o->vmid, &f.volids, o->to, ctx->node, err);
 	if (pick >= 0 && o->prefer && !o->to)
 		pick = replica_prefer(f.cand, f.ncand, pick, o->prefer);

@@ -54,6 +54,7 @@ struct failover_opts {
 	const struct strvec *prefer;
 	struct failover_result *result;
 	int no_start;    /* move it, do not start it (HA state "stopped") */
+	int online_only; /* etcd: only nodes holding their liveness key are candidates */
 };
 
 /* Returns 0; -EINVAL bad arguments (nothing changed); -EEXIST the guest's

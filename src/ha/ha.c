@@ -335,7 +335,7 @@ static int recover_one(const struct context *ctx, const struct ha_cfg *hc, const
 	struct ha_recovery rec = { .vmid = g->vmid };
 	struct failover_opts o = {
 		.vmid = g->vmid, .force = 1, .out = out, .prefer = &prefer, .result = &fr,
-		.no_start = res->state == HA_STOPPED,
+		.no_start = res->state == HA_STOPPED, .online_only = 1,
 	};
 	int r;
 
