@@ -4,6 +4,8 @@
 # guests, 201 (lxc on zfs, group "pb": b before c) and 202 (qemu on
 # btrfs), replicated to b and c with different freshness (201 is fresher
 # on b, 202 on c).
+#  - short partition, no other daemon running: a stops its guests when
+#    it cannot renew its liveness key, and starts them again when it can;
 #  - partition: a's only etcd endpoint (member 1) stops while a keeps
 #    running: a's daemon stops both guests (stop hook) before b and c
 #    start them, each on the node with its freshest replica, once, with
@@ -113,14 +115,37 @@ test_expect_success 'failover of an HA guest is refused while HA is active (unle
 	owner_is 201 a
 '
 
-test_expect_success 'daemons up; partition: a loses etcd, stops its guests before b and c start them' '
+test_expect_success 'daemons up (a talks to etcd member 1 only)' '
 	daemon_bg a "etcd://$(etcd_addr 1):2379/volrep" && daemon_bg b && daemon_bg c &&
-	wait_for 20 online a true && wait_for 20 online b true && wait_for 20 online c true &&
+	wait_for 20 online a true && wait_for 20 online b true && wait_for 20 online c true
+'
+
+# No other daemon runs, so nothing recovers the guests meanwhile: a stops
+# them when it cannot renew its key, and starts them again when it can.
+test_expect_success 'a short partition: a fences (stop hooks), then, still the owner, starts its guests again' '
+	kill -TERM "$(cat "$TRASH/daemon.b")" "$(cat "$TRASH/daemon.c")" &&
+	wait_for 20 online b false && wait_for 20 online c false &&
+	etcd_stop_member 1 &&
+	wait_for 20 grep -q " a stop 201\$" "$HOOKLOG" &&
+	wait_for 20 grep -q " a stop 202\$" "$HOOKLOG" &&
+	expect_grep "ha: fence: guest 201 stopped" "$TRASH/daemon.a.log" &&
+	starts_is 201 0 && starts_is 202 0 &&
+	etcd_start_member 1 && etcd_wait_healthy &&
+	wait_for 30 starts_is 201 1 &&
+	wait_for 30 starts_is 202 1 &&
+	grep -q "^[0-9.]* a start 201\$" "$HOOKLOG" &&
+	grep -q "^[0-9.]* a start 202\$" "$HOOKLOG" &&
+	owner_is 201 a && owner_is 202 a &&
+	daemon_bg b && daemon_bg c &&
+	wait_for 20 online b true && wait_for 20 online c true
+'
+
+test_expect_success 'partition: a loses etcd, stops its guests before b and c start them' '
 	etcd_stop_member 1 &&
 	wait_for 60 owner_is 201 b &&
 	wait_for 30 owner_is 202 c &&
-	wait_for 30 starts_is 201 1 &&
-	wait_for 30 starts_is 202 1 &&
+	wait_for 30 starts_is 201 2 &&
+	wait_for 30 starts_is 202 2 &&
 	cat "$HOOKLOG" &&
 	sa=$(line_of stop 201) && sb=$(line_of start 201) &&
 	test -n "$sa" && test "$sa" -lt "$sb" &&
@@ -145,8 +170,8 @@ test_expect_success 'a comes back: it starts nothing; the jobs replicate from th
 	wait_for 30 online a true &&
 	wait_for 30 grep -q "guest 201 was already moved to .b." "$TRASH/daemon.a.log" &&
 	wait_for 30 grep -q "guest 202 was already moved to .c." "$TRASH/daemon.a.log" &&
-	! grep -q " a start " "$HOOKLOG" &&
-	test "$(starts 201)" = 1 && test "$(starts 202)" = 1 &&
+	test "$(grep -c " a start " "$HOOKLOG")" = 2 &&
+	starts_is 201 2 && starts_is 202 2 &&
 	vr b list >list.b && grep "^201-" list.b &&
 	{ jobs_run_due b >run.log 2>&1 || { cat run.log; return 1; }; } &&
 	{ jobs_run_due c >run.log 2>&1 || { cat run.log; return 1; }; } &&
@@ -158,10 +183,10 @@ test_expect_success 'a comes back: it starts nothing; the jobs replicate from th
 test_expect_success 'kill node b entirely (namespace, sshd, daemon, etcd member): 201 comes back on c, once' '
 	testbed_node_kill b && daemon_kill b && etcd_stop_member 2 &&
 	wait_for 60 owner_is 201 c &&
-	wait_for 30 starts_is 201 2 &&
+	wait_for 30 starts_is 201 3 &&
 	grep -q "^[0-9.]* c start 201\$" "$HOOKLOG" &&
 	test "$(vol_sum c $Z)" = "$(cat "$TB/sum.201")" &&
-	owner_is 202 c && test "$(starts 202)" = 1
+	owner_is 202 c && starts_is 202 2
 '
 
 test_expect_success "loop: $LOOPS times the owner of 201 dies (daemon, sshd) and 201 comes back on the other node once" '
@@ -184,7 +209,7 @@ test_expect_success "loop: $LOOPS times the owner of 201 dies (daemon, sshd) and
 		wait_for 20 online $from true &&
 		echo "round $i: $from -> $to" || return 1
 	done &&
-	test "$(starts 201)" = $((LOOPS + 2))
+	starts_is 201 $((LOOPS + 3))
 '
 
 test_done
