@@ -19,8 +19,10 @@
 
 /* how often the liveness keys are looked at */
 #define HA_TICK_MS 1000
-/* a recovery that failed (or lost the election) is tried again after this */
+/* a recovery that lost the election is tried again after this; one that
+ * failed after twice as long each time, up to HA_RETRY_MAX_MS */
 #define HA_RETRY_MS 3000
+#define HA_RETRY_MAX_MS 60000
 /* a failed stop hook is run again after this */
 #define HA_STOP_RETRY_MS 1000
 
@@ -46,7 +48,7 @@ struct ha_daemon {
 	struct ha_guest *fence; /* what the fence stops / stopped */
 	size_t nfence;
 	/* main thread only */
-	int64_t next_tick, last_spawn;
+	int64_t next_tick, last_spawn, retry_ms;
 	struct ha_watch watch;
 	struct child kid;
 	int kid_running;
@@ -147,6 +149,7 @@ struct ha_daemon *ha_daemon_start(const struct context *ctx, struct store *st, c
 	h->st = st;
 	h->prog = prog;
 	h->kid = (struct child)CHILD_INIT;
+	h->retry_ms = HA_RETRY_MS;
 	pthread_mutex_init(&h->mu, NULL);
 	/* signals stay with the loop's signalfd */
 	sigfillset(&all);
@@ -223,8 +226,13 @@ static void reap(struct ha_daemon *h)
 	if (r == 0)
 		return;
 	h->kid_running = 0;
-	if (!h->kid_resume)
+	if (!h->kid_resume) {
+		if (r > 0 && code == 1)
+			h->retry_ms = h->retry_ms * 2 > HA_RETRY_MAX_MS ? HA_RETRY_MAX_MS : h->retry_ms * 2;
+		else
+			h->retry_ms = HA_RETRY_MS;
 		return;
+	}
 	/* resumed (0) or moved away meanwhile (3): done with that guest */
 	if (r > 0 && (code == 0 || code == 3)) {
 		pthread_mutex_lock(&h->mu);
@@ -296,7 +304,7 @@ void ha_daemon_tick(struct ha_daemon *h, const struct volrep_cfg *cfg)
 	free(ids);
 	ids = NULL;
 
-	if (h->kid_running || now - h->last_spawn < HA_RETRY_MS)
+	if (h->kid_running || now - h->last_spawn < h->retry_ms)
 		goto out;
 	if (resume_next(h))
 		goto out;

@@ -333,6 +333,7 @@ static int recover_one(const struct context *ctx, const struct ha_cfg *hc, const
 	struct failover_result fr = { 0 };
 	struct strbuf e = STRBUF_INIT, line = STRBUF_INIT;
 	struct ha_recovery rec = { .vmid = g->vmid };
+	int quiet = 0;
 	struct failover_opts o = {
 		.vmid = g->vmid, .force = 1, .out = out, .prefer = &prefer, .result = &fr,
 		.no_start = res->state == HA_STOPPED, .online_only = 1,
@@ -370,6 +371,20 @@ static int recover_one(const struct context *ctx, const struct ha_cfg *hc, const
 	describe(&rec, &line);
 	if (out)
 		fprintf(out, "ha: %s\n", line.buf);
+	/* a recovery that fails is retried: notify a failure once, not at
+	 * every retry */
+	{
+		struct ha_status prev = HA_STATUS_INIT;
+		struct strbuf pe = STRBUF_INIT;
+		const struct ha_recovery *p;
+
+		if (!fr.moved && ha_status_load(ctx->config_dir, 0, &prev, NULL, &pe) == 0 &&
+		    (p = ha_status_find(&prev, g->vmid)) && !p->to && p->node_lost == node_lost && p->from &&
+		    !strcmp(p->from, node) && p->result && !strcmp(p->result, rec.result))
+			quiet = 1;
+		ha_status_release(&prev);
+		strbuf_release(&pe);
+	}
 	{
 		struct strbuf re = STRBUF_INIT;
 
@@ -377,7 +392,8 @@ static int recover_one(const struct context *ctx, const struct ha_cfg *hc, const
 			fprintf(out, "ha: cannot record the recovery of guest %" PRIu32 ": %s\n", g->vmid, re.buf);
 		strbuf_release(&re);
 	}
-	notify_recovery(ctx, &rec, guest_type_name(g->type), line.buf, out);
+	if (!quiet)
+		notify_recovery(ctx, &rec, guest_type_name(g->type), line.buf, out);
 	if (r < 0) {
 		strbuf_addf(err, "%s%s", err->len ? "; " : "", line.buf);
 		r = -EIO;
