@@ -49,6 +49,8 @@ owner_is() { test "$(owners $1)" = "$2"; }
 # starts VMID: how many times the start hook of VMID ran, cluster-wide
 starts() { grep -c " start $1\$" "$HOOKLOG" || true; }
 starts_is() { test "$(starts $1)" = "$2"; }
+# stops_ge NODE VMID N: NODE ran the stop hook of VMID at least N times
+stops_ge() { test "$(grep -c " $1 stop $2\$" "$HOOKLOG")" -ge "$3"; }
 line_of() { grep -n " $1 $2\$" "$HOOKLOG" | tail -1 | cut -d: -f1; }
 
 # daemon_bg NODE [CLUSTER-URL]: the node's daemon in the background, its
@@ -69,7 +71,7 @@ online() {
 
 test_expect_success 'HA guests on a (zfs and btrfs), b fresher for 201, c fresher for 202' '
 	mkdir -p "$TB/config/hooks" &&
-	printf "#!/bin/sh\necho \"\$(date +%%s.%%N) \$VOLREP_NODE \$*\" >>\"$HOOKLOG\"\n[ \"\$1\" = status ] && exit 3\nexit 0\n" \
+	printf "#!/bin/sh\necho \"\$(date +%%s.%%N) \$VOLREP_NODE \$*\" >>\"$HOOKLOG\"\n[ \"\$1\" = status ] && exit 3\n[ \"\$1\" = stop ] && [ -e \"$TB/fail-stop.\$2\" ] && { echo \"cannot stop \$2\" >&2; exit 1; }\nexit 0\n" \
 		>"$TB/config/hooks/lxc" &&
 	chmod +x "$TB/config/hooks/lxc" &&
 	cp "$TB/config/hooks/lxc" "$TB/config/hooks/qemu" &&
@@ -122,16 +124,23 @@ test_expect_success 'daemons up (a talks to etcd member 1 only)' '
 
 # No other daemon runs, so nothing recovers the guests meanwhile: a stops
 # them when it cannot renew its key, and starts them again when it can.
+# The stop hook of 202 fails at first: it is retried, and 202 is not
+# started again before a stop of it succeeded.
 test_expect_success 'a short partition: a fences (stop hooks), then, still the owner, starts its guests again' '
 	kill -TERM "$(cat "$TRASH/daemon.b")" "$(cat "$TRASH/daemon.c")" &&
 	wait_for 20 online b false && wait_for 20 online c false &&
+	: >"$TB/fail-stop.202" &&
 	etcd_stop_member 1 &&
-	wait_for 20 grep -q " a stop 201\$" "$HOOKLOG" &&
-	wait_for 20 grep -q " a stop 202\$" "$HOOKLOG" &&
+	wait_for 20 stops_ge a 201 1 &&
+	wait_for 20 grep -q "ha: fence: stopping guest 202 failed" "$TRASH/daemon.a.log" &&
 	expect_grep "ha: fence: guest 201 stopped" "$TRASH/daemon.a.log" &&
 	starts_is 201 0 && starts_is 202 0 &&
 	etcd_start_member 1 && etcd_wait_healthy &&
 	wait_for 30 starts_is 201 1 &&
+	n=$(grep -c " a stop 202\$" "$HOOKLOG") &&
+	wait_for 20 stops_ge a 202 $((n + 2)) &&
+	starts_is 202 0 &&
+	rm "$TB/fail-stop.202" &&
 	wait_for 30 starts_is 202 1 &&
 	grep -q "^[0-9.]* a start 201\$" "$HOOKLOG" &&
 	grep -q "^[0-9.]* a start 202\$" "$HOOKLOG" &&
