@@ -306,6 +306,8 @@ void ha_daemon_tick(struct ha_daemon *h, const struct volrep_cfg *cfg)
 
 	if (h->kid_running || now - h->last_spawn < h->retry_ms)
 		goto out;
+	if (!h->nfence && !hc.nres)
+		goto out; /* no HA here: nothing to watch */
 	if (resume_next(h))
 		goto out;
 	for (size_t i = 0; i < cc.nodes.nr; i++)
