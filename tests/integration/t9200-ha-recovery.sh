@@ -235,4 +235,15 @@ test_expect_success "loop: $LOOPS times the owner of 201 dies (daemon, sshd) and
 	starts_is 201 $((LOOPS + 3))
 '
 
+test_expect_success 'migrate of an HA guest works as always; HA follows the new owner' '
+	from=$(owners 202) &&
+	if [ "$from" = a ]; then to=c; else to=a; fi &&
+	n=$(starts 202) &&
+	{ vr $from migrate 202 $to >mig.out 2>&1 || { cat mig.out; return 1; }; } &&
+	owner_is 202 $to &&
+	vr $to ha status --output-format json >st.json &&
+	jq -e ".[] | select(.vmid == 202) | .node == \"$to\"" st.json &&
+	starts_is 202 $n
+'
+
 test_done

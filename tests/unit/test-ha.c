@@ -13,6 +13,7 @@
 #include "config/hacfg.h"
 #include "engine/replica.h"
 #include "ha/ha.h"
+#include "notify/notify.h"
 
 static const char good[] = "group: pb\n\tnodes b,c\n\n"
 			   "ct: 200\n\tgroup pb\n\tstate started\n\tmax-relocate 2\n\n"
@@ -281,6 +282,30 @@ static void test_status_record(void **state)
 	strbuf_release(&out);
 }
 
+static void test_notify(void **state)
+{
+	struct notify_event ev = {
+		.kind = NOTIFY_HA_RECOVERED, .job_id = "", .guest = 200, .vmtype = "lxc", .source = "a", .target = "b",
+		.last_sync = 1700000000, .now = 1700000100,
+		.error = "guest 200 of node 'a' recovered on 'b' ...; data-loss window: 50 s", .hostname = "b",
+	};
+	struct strbuf sb = STRBUF_INIT;
+	char *json;
+
+	(void)state;
+	notify_format_subject(&ev, &sb);
+	assert_string_equal(sb.buf, "HA: guest 200 recovered on 'b' from 'a'");
+	strbuf_reset(&sb);
+	notify_format_body(&ev, &sb);
+	assert_non_null(strstr(sb.buf, "data-loss window: 50 s"));
+	json = notify_format_json(&ev, WEBHOOK_JSON, "http://x/");
+	assert_non_null(json);
+	assert_non_null(strstr(json, "\"event\":\"ha-recovered\""));
+	assert_non_null(strstr(json, "\"guest\":200"));
+	free(json);
+	strbuf_release(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_which_guests),
 		cmocka_unit_test(test_prefer),
 		cmocka_unit_test(test_status_record),
+		cmocka_unit_test(test_notify),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
