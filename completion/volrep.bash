@@ -84,6 +84,10 @@ _volrep()
 		COMPREPLY=($(compgen -W "local full" -- "$cur"))
 		return
 		;;
+	--state)
+		COMPREPLY=($(compgen -W "started stopped ignored" -- "$cur"))
+		return
+		;;
 	--compress)
 		COMPREPLY=($(compgen -W "none zstd lz4" -- "$cur"))
 		return
@@ -133,6 +137,9 @@ _volrep()
 	check)
 		COMPREPLY=($(compgen -W "$(_volrep_nodes)" -- "$cur"))
 		;;
+	ha)
+		((nargs == 0)) && COMPREPLY=($(compgen -W "add set remove group list status" -- "$cur"))
+		;;
 	esac
 }
 
@@ -140,7 +147,7 @@ _volrep()
 _volrep_value_opts()
 {
 	echo "--schedule --rate --comment --source --remove_job --compress --snapshot --delete --digest --id --guest" \
-		"--output-format --from --iterations --to --address --fingerprint"
+		"--output-format --from --iterations --to --address --fingerprint --state --group --max-relocate --nodes"
 }
 
 complete -F _volrep volrep

@@ -22,7 +22,9 @@
 #include "cli/cmds.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
+#include "cluster/store.h"
 #include "config/cluster.h"
+#include "config/hacfg.h"
 #include "engine/elog.h"
 #include "engine/failover.h"
 #include "engine/hook.h"
@@ -113,6 +115,30 @@ out:
 	return ret;
 }
 
+/* While HA is active (etcd store, the guest in ha.cfg and not ignored),
+ * the daemons recover the guest themselves: a failover by hand would race
+ * them (docs/ha.md). */
+static int ha_refuses(const struct context *ctx, uint32_t vmid)
+{
+	struct ha_cfg hc = HA_CFG_INIT;
+	struct strbuf err = STRBUF_INIT;
+	const struct ha_resource *r;
+	int ret = 0;
+
+	if (store_get(ctx->config_dir)->kind != STORE_ETCD)
+		return 0;
+	if (ha_cfg_load(ctx->config_dir, 0, &hc, NULL, NULL, &err) < 0) {
+		ret = error("%s", err.buf);
+	} else if ((r = ha_cfg_find(&hc, vmid)) && r->state != HA_IGNORED) {
+		ret = error("guest %" PRIu32 " is managed by HA (state %s): the daemons recover it when its node dies "
+			    "- refusing a manual failover (--force to do it anyway, or 'volrep ha set %" PRIu32
+			    " --state ignored' first)", vmid, ha_state_name(r->state), vmid);
+	}
+	ha_cfg_release(&hc);
+	strbuf_release(&err);
+	return ret;
+}
+
 int cmd_failover(int argc, char **argv, struct context *ctx)
 {
 	static const char *const names[] = { "vmid" };
@@ -149,6 +175,10 @@ int cmd_failover(int argc, char **argv, struct context *ctx)
 	}
 	o.confirm_down = specs[3].value;
 	o.out = stdout;
+	if (!o.force && ha_refuses(ctx, o.vmid) < 0) {
+		ret = EXIT_FAILED;
+		goto out;
+	}
 	r = failover_guest(ctx, &o, &err);
 	if (r < 0) {
 		error("%s", err.buf);

@@ -18,6 +18,7 @@ int cmd_export(int argc, char **argv, struct context *ctx);
 int cmd_failover(int argc, char **argv, struct context *ctx);
 int cmd_finalize_local_job(int argc, char **argv, struct context *ctx);
 int cmd_guest_start(int argc, char **argv, struct context *ctx);
+int cmd_ha(int argc, char **argv, struct context *ctx);
 int cmd_help(int argc, char **argv, struct context *ctx);
 int cmd_import(int argc, char **argv, struct context *ctx);
 int cmd_list(int argc, char **argv, struct context *ctx);

@@ -24,6 +24,8 @@ const struct command commands[] = {
 	  "start a guest from its freshest replica when its node is gone" },
 	{ "finalize-local-job", cmd_finalize_local_job, "<id> <volid>... --last_sync N", "target side: remove the job's older snapshots (over ssh)" },
 	{ "guest-start", cmd_guest_start, "<vmid>", "target side: start a guest of this node through its hook (failover)" },
+	{ "ha", cmd_ha, "add <vmid> [--state started|stopped|ignored] [--group G] [--max-relocate N] | set <vmid> [...] | remove <vmid> | group NAME --nodes N1,N2 | group NAME --delete | list | status [--output-format text|json|json-pretty]",
+	  "high availability: guests the daemons recover on the freshest replica when their node dies (etcd mode)" },
 	{ "help", cmd_help, "[COMMAND]", "show usage" },
 	{ "import", cmd_import, "(STOREID:VOLNAME | (--zfs-pool POOL | --btrfs-path PATH) [STOREID:]VOLNAME) --snapshot SNAP [--base BASE] [--compress zstd|lz4] [--raw] [--direct NETWORK] [--resume | --resume-token | --abort-resume]",
 	  "receive a volume snapshot stream from stdin" },

@@ -110,6 +110,25 @@ static const struct details details[] = {
 	  "  --confirm-down NODE  etcd store: with --force, fail over although NODE (the\n"
 	  "                     owner) still holds its liveness key (docs/cluster.md)\n"
 	  "example: volrep failover 100 --dry-run\n" },
+	{ "ha",
+	  "  add <vmid>         manage the guest: when its node's liveness key has been\n"
+	  "                     gone for ha-grace seconds (volrep.cfg, default 60), a\n"
+	  "                     surviving daemon recovers it on the freshest replica\n"
+	  "    --state S        started (default: recovered and started), stopped\n"
+	  "                     (recovered, not started), ignored (left alone)\n"
+	  "    --group G        preferred nodes when replicas are equally fresh\n"
+	  "    --max-relocate N 0..10 (default 1; kept for Proxmox compatibility)\n"
+	  "  set <vmid> ...     change those (--group \"\" removes the group)\n"
+	  "  remove <vmid>      no longer managed\n"
+	  "  group NAME --nodes N1,N2   define a group (preference order); --delete\n"
+	  "  list               ha.cfg; --output-format text, json, json-pretty\n"
+	  "  status             each guest's owner, state and last recovery (when, from,\n"
+	  "                     to, data-loss window); --output-format as list\n"
+	  "  recover NODE, resume VMID  what the daemon runs (docs/ha.md)\n"
+	  "HA acts only with the etcd store; a node cut off from it stops its HA guests\n"
+	  "(stop hook) before they can be recovered elsewhere. failover refuses HA\n"
+	  "guests unless --force.\n"
+	  "example: volrep ha add 100 --group prefer-b\n" },
 	{ "list",
 	  "  --output-format    text (default), json or json-pretty\n"
 	  "example: volrep list --output-format json-pretty\n" },

@@ -36,6 +36,7 @@ enum cfg_key {
 	K_SSH_CIPHER,
 	K_MIGRATION_TYPE,
 	K_MIGRATION_NETWORK,
+	K_HA_GRACE,
 	K_COUNT
 };
 
@@ -80,6 +81,9 @@ static const struct {
 	[K_MIGRATION_NETWORK] = { "migration-network", "CIDR",
 				  "network of the direct connections (insecure), e.g. 10.1.0.0/24; none: the "
 				  "target's address" },
+	[K_HA_GRACE] = { "ha-grace", "SECONDS",
+			 "etcd mode: a node's liveness key must have been gone this long before its HA guests are "
+			 "recovered elsewhere, 1..86400 (docs/ha.md)" },
 };
 
 static const char *const compress_names[] = { "none", "zstd", "lz4" };
@@ -99,6 +103,7 @@ void volrep_cfg_init(struct volrep_cfg *cfg)
 	cfg->compress = 0;
 	cfg->compress_level = VOLREP_CFG_DEFAULT_COMPRESS_LEVEL;
 	snprintf(cfg->ssh_cipher, sizeof(cfg->ssh_cipher), "auto");
+	cfg->ha_grace = VOLREP_CFG_DEFAULT_HA_GRACE;
 }
 
 /* A recipient: a local user or user@domain, no blanks, quotes or angle
@@ -411,6 +416,11 @@ static int set_value(struct volrep_cfg *cfg, int k, const char *value, struct st
 		memset(cfg->ssh_cipher, 0, sizeof(cfg->ssh_cipher));
 		snprintf(cfg->ssh_cipher, sizeof(cfg->ssh_cipher), "%s", value);
 		return 0;
+	case K_HA_GRACE:
+		if (parse_uint_range(value, 1, VOLREP_CFG_GRACE_LIMIT, &u) < 0)
+			goto range;
+		cfg->ha_grace = (unsigned)u;
+		return 0;
 	}
 	return -EINVAL;
 range:
@@ -578,6 +588,8 @@ void volrep_cfg_format(const struct volrep_cfg *cfg, struct strbuf *out)
 		strbuf_addf(out, "%s insecure\n", keys[K_MIGRATION_TYPE].name);
 	if (cfg->migration_network[0])
 		strbuf_addf(out, "%s %s\n", keys[K_MIGRATION_NETWORK].name, cfg->migration_network);
+	if (cfg->ha_grace != VOLREP_CFG_DEFAULT_HA_GRACE)
+		strbuf_addf(out, "%s %u\n", keys[K_HA_GRACE].name, cfg->ha_grace);
 }
 
 void volrep_cfg_describe(struct strbuf *out)
@@ -603,6 +615,7 @@ void volrep_cfg_describe(struct strbuf *out)
 		[K_SSH_CIPHER] = "auto",
 		[K_MIGRATION_TYPE] = "secure",
 		[K_MIGRATION_NETWORK] = "none",
+		[K_HA_GRACE] = "60",
 	};
 
 	for (int k = 0; k < K_COUNT; k++) {

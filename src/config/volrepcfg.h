@@ -38,6 +38,7 @@
 #define VOLREP_CFG_DEFAULT_MAX_WORKERS 4
 #define VOLREP_CFG_DEFAULT_MAX_PER_TARGET 2
 #define VOLREP_CFG_DEFAULT_SHUTDOWN_GRACE 60
+#define VOLREP_CFG_DEFAULT_HA_GRACE 60
 /* Upper bounds: more workers than this would only thrash the disks and
  * exhaust ssh sessions; a grace longer than a day is surely a typo. */
 #define VOLREP_CFG_WORKERS_LIMIT 256
@@ -93,6 +94,7 @@ struct volrep_cfg {
 	 * insecure; its network ("" = the target's address) */
 	unsigned migration_insecure;
 	char migration_network[64];
+	unsigned ha_grace;       /* etcd mode: seconds a node's liveness key is gone before HA recovers (docs/ha.md) */
 };
 
 /* Parse a metrics-listen value: "A.B.C.D:PORT" or "[IPV6]:PORT", port

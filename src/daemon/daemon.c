@@ -23,6 +23,7 @@
 #include "base/xalloc.h"
 #include "cluster/store.h"
 #include "config/volrepcfg.h"
+#include "daemon/ha.h"
 #include "daemon/notify.h"
 #include "engine/replicate.h"
 #include "exec/spawn.h"
@@ -105,6 +106,7 @@ struct daemon {
 	bool member_ok;
 	int watchfd; /* the store's watch; -1: polled */
 	bool watch_up;
+	struct ha_daemon *ha; /* high availability (daemon/ha.h), NULL when off */
 };
 
 static int64_t now_ms(void)
@@ -921,8 +923,10 @@ static void cluster_tick(struct daemon *d)
 	if (!d->cluster)
 		return;
 	if (now - d->last_heartbeat >= HEARTBEAT_MS) {
+		int64_t sent = ha_clock_ms();
 		int r = store_heartbeat(d->cluster, d->ctx->node, MEMBER_TTL_S, &err);
 
+		ha_daemon_heartbeat(d->ha, r == 0, sent);
 		d->last_heartbeat = now;
 		if (r < 0 && d->member_ok)
 			warning("cannot renew the liveness key of node '%s': %s", d->ctx->node, err.buf);
@@ -1035,6 +1039,7 @@ int daemon_run(const struct context *ctx)
 		info("watching %s for changes", d.cluster->where);
 	else if (d.cluster && err.len)
 		warning("%s; polling the store instead", err.buf);
+	d.ha = ha_daemon_start(ctx, d.cluster, d.worker_prog);
 	cluster_tick(&d);
 	d.need_pass = true;
 	notify_send("READY=1");
@@ -1070,6 +1075,7 @@ int daemon_run(const struct context *ctx)
 				timeout = t < 0 ? 0 : t;
 		}
 		timeout = cluster_timeout(&d, timeout);
+		timeout = ha_daemon_timeout(d.ha, timeout);
 		pfd = xcalloc(d.nw + 3, sizeof(*pfd));
 		pfd[npfd++] = (struct pollfd){ .fd = d.sigfd, .events = POLLIN };
 		pfd[npfd++] = (struct pollfd){ .fd = d.inofd, .events = POLLIN };
@@ -1099,6 +1105,7 @@ int daemon_run(const struct context *ctx)
 		if (d.watchfd >= 0)
 			cluster_watch(&d);
 		cluster_tick(&d);
+		ha_daemon_tick(d.ha, &d.cfg);
 		/* the wake-up of a due job (etcd mode polls more often) */
 		if (d.cluster && ((wake && now_ms() >= wake * 1000 + 5) || now_ms() - last_pass >= SAFETY_WAKE_MS))
 			d.need_pass = true;
@@ -1109,6 +1116,8 @@ int daemon_run(const struct context *ctx)
 			pass(&d);
 			break;
 		}
+	ha_daemon_stop(d.ha);
+	d.ha = NULL;
 	if (d.cluster) {
 		store_watch_stop(d.cluster);
 		store_heartbeat_stop(d.cluster, ctx->node);
@@ -1116,6 +1125,7 @@ int daemon_run(const struct context *ctx)
 	info("stopped");
 	ret = 0;
 out:
+	ha_daemon_stop(d.ha);
 	http_server_stop(d.http);
 	api_stop(d.api);
 	for (size_t i = 0; i < d.nw; i++)

@@ -258,6 +258,8 @@ static int execute(struct fo *f, int pick, struct strbuf *err)
 				 f->leftover_lock, f->g->vmid);
 		strbuf_release(&name);
 	}
+	if (f->o->result)
+		f->o->result->moved = 1;
 	for (size_t i = 0; i < jobs.nr; i++) {
 		struct strvec w = STRVEC_INIT;
 
@@ -267,12 +269,18 @@ static int execute(struct fo *f, int pick, struct strbuf *err)
 				 !strcmp(w.v[2], old) ? " (resynced from the new owner when it is back)" : "");
 		strvec_clear(&w);
 	}
+	if (f->o->no_start) {
+		out_line(f, "guest %" PRIu32 " left stopped on '%s'", f->g->vmid, p->node);
+		goto out;
+	}
 	r = start_guest(f, p->node, &e);
 	if (r < 0) {
 		strbuf_addf(err, "guest %" PRIu32 " moved to '%s' but did not start: %s", f->g->vmid, p->node, e.buf);
 		goto out;
 	}
 	out_line(f, "guest %" PRIu32 " started on '%s'", f->g->vmid, p->node);
+	if (f->o->result)
+		f->o->result->started = 1;
 out:
 	free(old);
 	strvec_clear(&jobs);
@@ -295,6 +303,29 @@ static int owner_alive(struct store *st, const char *node, struct strbuf *err)
 	store_members_release(m, r < 0 ? 0 : 1);
 	strvec_clear(&names);
 	return r;
+}
+
+/* HA: a node without its liveness key may be cut off from the cluster
+ * and fencing itself; it must not be given a guest to start. Such
+ * candidates stay in the list as unreachable, with the reason. */
+static void drop_offline(struct fo *f, struct store *st)
+{
+	struct strvec names = STRVEC_INIT;
+	struct store_member *m = NULL;
+	struct strbuf e = STRBUF_INIT;
+	int r;
+
+	for (size_t i = 0; i < f->ncand; i++)
+		strvec_push(&names, f->cand[i].node);
+	r = store_members(st, &names, 1, &m, &e);
+	for (size_t i = 0; i < f->ncand; i++)
+		if (r < 0 || !m[i].online) {
+			f->cand[i].reachable = 0;
+			f->cand[i].error = r < 0 ? xstrdup(e.buf) : xstrdup("no liveness key (not in the cluster now)");
+		}
+	store_members_release(m, r < 0 ? 0 : names.nr);
+	strvec_clear(&names);
+	strbuf_release(&e);
 }
 
 /* --snapshot: an older restore point (a job's "keep"). The chosen node
@@ -467,9 +498,14 @@ static int failover_run(const struct context *ctx, const struct failover_opts *o
 			if (f.cc.jobs.v[i].guest == o->vmid && strcmp(f.cc.jobs.v[i].target, f.g->node))
 				add_candidate(&f, f.cc.jobs.v[i].target);
 	}
+	if (o->online_only && st->kind == STORE_ETCD)
+		drop_offline(&f, st);
 	for (size_t i = 0; i < f.ncand; i++)
-		query(&f, &f.cand[i]);
+		if (!f.cand[i].error)
+			query(&f, &f.cand[i]);
 	pick = replica_choose(f.cand, f.ncand, o->vmid, &f.volids, o->to, ctx->node, err);
+	if (pick >= 0 && o->prefer && !o->to)
+		pick = replica_prefer(f.cand, f.ncand, pick, o->prefer);
 	if (pick >= 0 && o->snapshot)
 		pick = pick_restore_point(f.cand, f.ncand, pick, &f.volids, o->snapshot, o->vmid, err);
 	if (pick < 0) {
@@ -480,6 +516,13 @@ static int failover_run(const struct context *ctx, const struct failover_opts *o
 		goto out;
 	}
 	print_plan(&f, pick, volrep_now());
+	if (o->result) {
+		o->result->from = xstrdup(f.g->node);
+		o->result->to = xstrdup(f.cand[pick].node);
+		o->result->snap = xstrdup(f.cand[pick].snap);
+		o->result->snap_time = f.cand[pick].time;
+		o->result->decided = volrep_now();
+	}
 	r = 0;
 	if (o->dry_run)
 		out_line(&f, "dry run: nothing changed");
@@ -495,6 +538,14 @@ out:
 	cluster_config_release(&f.cc);
 	strbuf_release(&why);
 	return r;
+}
+
+void failover_result_release(struct failover_result *res)
+{
+	free(res->from);
+	free(res->to);
+	free(res->snap);
+	memset(res, 0, sizeof(*res));
 }
 
 int failover_guest(const struct context *ctx, const struct failover_opts *o, struct strbuf *err)

@@ -25,7 +25,19 @@
 #include <stdio.h>
 
 #include "base/strbuf.h"
+#include "base/strvec.h"
 #include "config/context.h"
+
+/* What a failover did, for HA's record (filled as far as it got). */
+struct failover_result {
+	char *from, *to;     /* the old owner; the chosen node (NULL: none chosen) */
+	char *snap;          /* the restore point */
+	int64_t snap_time;   /* its time (the start of the run that made it) */
+	int64_t decided;     /* when the replica was chosen */
+	int moved;           /* the config moved to 'to' */
+	int started;         /* and the start hook succeeded there */
+};
+void failover_result_release(struct failover_result *res);
 
 struct failover_opts {
 	uint32_t vmid;
@@ -36,6 +48,13 @@ struct failover_opts {
 	int force;       /* even when the guest's node still answers */
 	const char *confirm_down; /* etcd: with force, the node named here may still hold its liveness key */
 	FILE *out;       /* the plan and the steps */
+	/* HA recovery (ha/recover.h): preferred nodes when replicas are
+	 * equally fresh, in order (NULL: this node); result: filled when not
+	 * NULL (release with failover_result_release) */
+	const struct strvec *prefer;
+	struct failover_result *result;
+	int no_start;    /* move it, do not start it (HA state "stopped") */
+	int online_only; /* etcd: only nodes holding their liveness key are candidates */
 };
 
 /* Returns 0; -EINVAL bad arguments (nothing changed); -EEXIST the guest's

@@ -116,6 +116,27 @@ int replica_choose(struct replica_candidate *c, size_t n, uint32_t vmid, const s
 	return (int)pick;
 }
 
+static size_t prefer_rank(const struct strvec *prefer, const char *node)
+{
+	for (size_t i = 0; i < prefer->nr; i++)
+		if (!strcmp(prefer->v[i], node))
+			return i;
+	return prefer->nr;
+}
+
+int replica_prefer(const struct replica_candidate *c, size_t n, int pick, const struct strvec *prefer)
+{
+	int best = pick;
+
+	if (pick < 0 || (size_t)pick >= n || !prefer)
+		return pick;
+	for (size_t i = 0; i < n; i++)
+		if (c[i].complete && c[i].time == c[pick].time &&
+		    prefer_rank(prefer, c[i].node) < prefer_rank(prefer, c[best].node))
+			best = (int)i;
+	return best;
+}
+
 /* The storage of volid, checked as prepare-local-job checks wanted volumes. */
 static int check_volid(const struct cluster_config *cc, const char *node, uint32_t vmid, const char *volid,
 		       char *sid, const char **volname, struct strbuf *err)

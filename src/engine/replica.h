@@ -60,6 +60,11 @@ void replica_candidate_release(struct replica_candidate *c);
 int replica_choose(struct replica_candidate *c, size_t n, uint32_t vmid, const struct strvec *volids,
 		   const char *forced, const char *prefer, struct strbuf *err);
 
+/* After replica_choose picked pick: among the complete candidates exactly
+ * as fresh as it, the one that comes first in prefer (HA's preferred
+ * nodes, in order); pick itself when none of them is listed. Pure. */
+int replica_prefer(const struct replica_candidate *c, size_t n, int pick, const struct strvec *prefer);
+
 /* Target side: the replication snapshots of the volumes volids of guest
  * vmid on node (each checked: a replicatable storage available here, a
  * disk image owned by vmid). Volumes that do not exist are left out of

@@ -62,6 +62,8 @@ static const char *kind_name(enum notify_kind k)
 		return "removal-failed";
 	case NOTIFY_TEST:
 		return "test";
+	case NOTIFY_HA_RECOVERED:
+		return "ha-recovered";
 	case NOTIFY_NONE:
 		break;
 	}
@@ -79,6 +81,10 @@ void notify_format_subject(const struct notify_event *ev, struct strbuf *out)
 		break;
 	case NOTIFY_TEST:
 		strbuf_addf(out, "volrep notification test from %s", ev->hostname);
+		break;
+	case NOTIFY_HA_RECOVERED:
+		strbuf_addf(out, "HA: guest %u recovered on '%s' from '%s'", ev->guest, ev->target ? ev->target : "?",
+			    ev->source ? ev->source : "?");
 		break;
 	default:
 		strbuf_addf(out, "Replication Job: '%s' failed", ev->job_id);
@@ -108,6 +114,10 @@ void notify_format_body(const struct notify_event *ev, struct strbuf *out)
 	if (ev->kind == NOTIFY_TEST) {
 		strbuf_addf(out, "This is a test notification of volrep on %s.\n"
 				 "Replication failures on this node will be reported here.\n", ev->hostname);
+		return;
+	}
+	if (ev->kind == NOTIFY_HA_RECOVERED) {
+		strbuf_addf(out, "%s\n\nHost:        %s\n", ev->error ? ev->error : "", ev->hostname);
 		return;
 	}
 	switch (ev->kind) {

@@ -26,7 +26,11 @@
 #include "base/strbuf.h"
 #include "config/volrepcfg.h"
 
-enum notify_kind { NOTIFY_NONE, NOTIFY_FAILED, NOTIFY_RECOVERED, NOTIFY_REMOVAL_FAILED, NOTIFY_TEST };
+/* NOTIFY_HA_RECOVERED: a guest of a dead node was recovered elsewhere
+ * (ha/ha.h); source/target are the old and new owner, error holds the
+ * description with the data-loss window. */
+enum notify_kind { NOTIFY_NONE, NOTIFY_FAILED, NOTIFY_RECOVERED, NOTIFY_REMOVAL_FAILED, NOTIFY_TEST,
+		   NOTIFY_HA_RECOVERED };
 
 struct notify_event {
 	enum notify_kind kind;
