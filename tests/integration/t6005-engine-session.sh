@@ -86,7 +86,7 @@ test_expect_success 'incremental sync, compressed and rate limited: one ssh call
 	expect_grep "incremental sync .local-zfs:subvol-100-disk-0." jl &&
 	expect_grep "compressing the stream of .local-zfs:subvol-100-disk-0. with zstd" jl &&
 	expect_grep "sent .* compressed (ratio" jl &&
-	expect_grep "(remote_finalize_local_job) delete stale replication snapshot" jl &&
+	expect_grep "on target .b.: delete stale replication snapshot" jl &&
 	node_exec a volrep update 100-0 --delete compress,rate
 '
 

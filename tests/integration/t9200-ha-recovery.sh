@@ -14,7 +14,7 @@
 #  - kill: node b dies entirely (namespace, sshd, daemon, etcd member 2):
 #    201 is recovered on c (a tie between a and c, c preferred by the
 #    group), its start hook runs once;
-#  - loop: HA_LOOPS times (default 5) the owner's daemon and sshd are
+#  - loop: HA_LOOPS times (default 10) the owner's daemon and sshd are
 #    killed and the guest comes back on the other node, once each time.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/lib/testbed.sh"
@@ -25,7 +25,7 @@ e2e_require
 etcd_require
 e2e_have_engine || test_skip_all "volrep run is not built yet"
 export TZ=UTC
-LOOPS=${HA_LOOPS:-5}
+LOOPS=${HA_LOOPS:-10}
 
 etcd_start >"$TRASH/etcd.log" 2>&1 || { cat "$TRASH/etcd.log"; echo "Bail out! etcd did not start"; exit 1; }
 TB_CLUSTER=$ETCD_URL
