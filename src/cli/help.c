@@ -14,8 +14,8 @@
 /* Verbs run by another node through `volrep serve` (or for diagnostics):
  * not what a user types day to day. */
 static const char *const internal_verbs[] = {
-	"export", "finalize-local-job", "guest-start", "import", "prepare-local-job", "remote-exec",
-	"replica-rollback", "replica-snapshots", "serve", "set-state", "ssh-authorize", NULL,
+	"export", "finalize-local-job", "guest-start", "import", "migration-ip", "prepare-local-job", "remote-exec",
+	"replica-rollback", "replica-snapshots", "serve", "session", "set-state", "ssh-authorize", NULL,
 };
 
 int command_is_internal(const char *name)
