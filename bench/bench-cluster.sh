@@ -15,16 +15,8 @@ export TOP VOLREP TZ=UTC
 N=${BENCH_JOBS:-1000}
 RUNS=${BENCH_RUNS:-20}
 
-TRASH=$(mktemp -d /tmp/volrep-bench.XXXXXX)
-export TRASH
-_cleanups=""
-# (the test libraries register their teardown with test_atexit as well)
-test_atexit() { test_when_finished "$1"; }
-test_when_finished() { _cleanups="$1
-$_cleanups"; }
-test_skip_all() { echo "skipped: $1"; exit 0; }
-trap 'trap "" INT TERM; eval "$_cleanups"; rm -rf "$TRASH"' EXIT
-trap 'exit 130' INT TERM
+# what tests/lib/*.sh expect from the test harness
+. "$TOP/bench/lib.sh"
 
 . "$TOP/tests/lib/etcd.sh"
 etcd_require

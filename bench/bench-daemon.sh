@@ -60,16 +60,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # what tests/lib/*.sh expect from the test harness
-TRASH=$(mktemp -d /tmp/volrep-bench.XXXXXX)
-export TRASH
-_cleanups=""
-# (the test libraries register their teardown with test_atexit as well)
-test_atexit() { test_when_finished "$1"; }
-test_when_finished() { _cleanups="$1
-$_cleanups"; }
-test_skip_all() { echo "skipped: $1"; exit 0; }
-trap 'trap "" INT TERM; eval "$_cleanups"; rm -rf "$TRASH"' EXIT
-trap 'exit 130' INT TERM
+. "$TOP/bench/lib.sh"
 
 . "$TOP/tests/lib/testbed.sh"
 . "$TOP/tests/lib/storage.sh"

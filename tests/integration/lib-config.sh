@@ -2,12 +2,7 @@
 # $TRASH/cfg (the examples of docs/config.md), and helpers.
 # Source after tests/lib/test-lib.sh.
 
-CFG="$TRASH/cfg"
-export VOLREP_CONFIG_DIR="$CFG"
-export VOLREP_STATE_DIR="$TRASH/state"
-export VOLREP_LOG_DIR="$TRASH/log"
-export VOLREP_NODE=pve1
-export TZ=UTC
+test_local_node
 
 make_cluster() {
 	mkdir -p "$CFG/nodes/pve1/qemu-server" "$CFG/nodes/pve1/lxc" \

@@ -3,12 +3,7 @@
 # helpers to analyse the workers' start/end timestamps.
 # Source after tests/lib/test-lib.sh.
 
-CFG="$TRASH/cfg"
-export VOLREP_CONFIG_DIR="$CFG"
-export VOLREP_STATE_DIR="$TRASH/state"
-export VOLREP_LOG_DIR="$TRASH/log"
-export VOLREP_NODE=pve1
-export TZ=UTC
+test_local_node
 export VOLREP_DAEMON_WORKER="$TOP/tests/helpers/fake-worker.sh"
 export FAKE_EVENTS="$TRASH/events"
 DLOG="$TRASH/daemon.log"

@@ -7,10 +7,7 @@
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/lib/testbed.sh"
 . "$TOP/tests/lib/storage.sh"
-testbed_require
-command -v zfs-fuse >/dev/null 2>&1 || test_skip_all "needs zfs-fuse"
-command -v mkfs.btrfs >/dev/null 2>&1 || test_skip_all "needs btrfs-progs"
-storage_testbed_hooks
+storage_testbed_require
 
 test_expect_success 'two nodes with their own storage' '
 	testbed_init &&
@@ -24,9 +21,7 @@ test_expect_success 'two nodes with their own storage' '
 	! grep -q " /rpool/data " /proc/mounts &&
 	! grep -q " /mnt/btrfs " /proc/mounts
 '
-[ -s "$TRASH/tb" ] || { test_done; exit 1; }
-testbed_vars "$(cat "$TRASH/tb")"
-test_when_finished testbed_teardown
+testbed_adopt
 
 test_expect_success 'a zfs volume from node a to node b' '
 	node_exec a zfs create rpool/data/subvol-100-disk-0 &&

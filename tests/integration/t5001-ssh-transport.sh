@@ -22,9 +22,7 @@ test_expect_success 'two nodes come up, nodes.cfg written' '
 	test "$(sort -u "$TRASH/namespaces" | wc -l)" = 2
 '
 # the test bodies run in subshells: pick the test bed up out here
-[ -s "$TRASH/tb" ] || { test_done; exit 1; }
-testbed_vars "$(cat "$TRASH/tb")"
-test_when_finished testbed_teardown
+testbed_adopt
 
 test_expect_success 'volrep version on node b from node a, through volrep serve' '
 	start=$(now) &&

@@ -10,24 +10,14 @@
 # Failover does not take a node for dead on a host key mismatch, a
 # refused key or an invalid address, only when it does not answer.
 . "$(dirname "$0")/../lib/test-lib.sh"
-. "$TOP/tests/lib/testbed.sh"
-. "$TOP/tests/lib/storage.sh"
 . "$TOP/tests/lib/e2e.sh"
-e2e_require
-e2e_have_engine || test_skip_all "volrep run is not built yet"
-export TZ=UTC
+e2e_require_engine
 
 CT=local-zfs:subvol-300-disk-0
 DS=rpool/data/subvol-300-disk-0
 OWN=local-zfs:subvol-100-disk-0
 
-e2e_start a b >"$TRASH/start.log" 2>&1
-echo $? >"$TRASH/start.rc"
-test_expect_success 'two nodes with storage come up' '
-	cat "$TRASH/start.log" &&
-	test "$(cat "$TRASH/start.rc")" = 0
-'
-[ "$(cat "$TRASH/start.rc")" = 0 ] || { test_done; exit 1; }
+e2e_up 'two nodes with storage come up' a b
 
 # as_a CMD: a shell command line run as root on node a
 as_a() { node_exec a sh -c "$1"; }

@@ -7,29 +7,12 @@
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/lib/testbed.sh"
 . "$TOP/tests/lib/storage.sh"
-testbed_require
-command -v zfs-fuse >/dev/null 2>&1 || test_skip_all "needs zfs-fuse"
-command -v mkfs.btrfs >/dev/null 2>&1 || test_skip_all "needs btrfs-progs"
-storage_testbed_hooks
+storage_testbed_require
 
 test_expect_success 'two nodes with storage, a container on a, job 100-0 to b' '
-	testbed_init &&
-	testbed_add_node a 1 &&
-	testbed_add_node b 2 &&
-	echo "$TB" >"$TRASH/tb" &&
-	testbed_write_nodes_cfg &&
-	printf "zfspool: local-zfs\n\tpool rpool/data\n\nbtrfs: local-btrfs\n\tpath /mnt/btrfs\n" >"$TB/config/storage.cfg" &&
-	mkdir -p "$TB/config/nodes/a/lxc" "$TB/config/nodes/b" &&
-	printf "rootfs: local-zfs:subvol-100-disk-0,size=1G\nmp0: local-btrfs:100/subvol-100-disk-1,mp=/d,size=1G\n" \
-		>"$TB/config/nodes/a/lxc/100.conf" &&
-	node_exec a zfs create rpool/data/subvol-100-disk-0 &&
-	node_exec a sh -c "echo hello >/rpool/data/subvol-100-disk-0/f" &&
-	node_exec a sh -c "mkdir -p /mnt/btrfs/images/100 && btrfs subvolume create /mnt/btrfs/images/100/subvol-100-disk-1 >/dev/null && echo data >/mnt/btrfs/images/100/subvol-100-disk-1/g" &&
-	node_exec a volrep create-local-job 100-0 b
+	storage_testbed_ct100
 '
-[ -s "$TRASH/tb" ] || { test_done; exit 1; }
-testbed_vars "$(cat "$TRASH/tb")"
-test_when_finished testbed_teardown
+testbed_adopt
 
 state_a() { cat "$TB/nodes/a/state/replication-state.json"; }
 
@@ -54,20 +37,6 @@ test_expect_success 'incremental sync' '
 	expect_grep "incremental sync .local-btrfs:100/subvol-100-disk-1." jl &&
 	expect_grep "on target .[a-z0-9-]*.: delete stale replication snapshot" jl
 '
-
-# transfer_procs: exports, imports and runs still going in nodes a and b
-# (their namespaces: pgrep would see the whole machine)
-transfer_procs() {
-	for _n in a b; do
-		for _p in $(_tb_node_pids $_n); do
-			_c=$(tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null) || continue
-			case "$_c" in
-			*"zfs send"* | *"zfs recv"* | *"volrep run"* | *"volrep import"*) echo "$_n $_p: $_c" ;;
-			esac
-		done
-	done
-	return 0
-}
 
 # one replication snapshot on each side, or one more run (a second apart)
 one_repl_snap() { # NODE
@@ -94,7 +63,7 @@ test_expect_success 'a run killed mid-stream leaves a state the next run recover
 	{ ! grep "end replication job" "$TB/nodes/a/log/100-0" || fail "the run ended before the kill"; } &&
 	# the rest of the killed run (its export, ssh, the import on b) goes
 	# by itself once the stream is cut: give it time on a loaded machine
-	wait_for 60 "[ -z \"\$(transfer_procs)\" ]" &&
+	wait_for 60 "[ -z \"\$(transfer_procs a b)\" ]" &&
 	node_exec a volrep update 100-0 --delete rate &&
 	sleep 1 &&
 	node_exec a volrep run --id 100-0 &&

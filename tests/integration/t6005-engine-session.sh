@@ -9,10 +9,7 @@
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$TOP/tests/lib/testbed.sh"
 . "$TOP/tests/lib/storage.sh"
-testbed_require
-command -v zfs-fuse >/dev/null 2>&1 || test_skip_all "needs zfs-fuse"
-command -v mkfs.btrfs >/dev/null 2>&1 || test_skip_all "needs btrfs-progs"
-storage_testbed_hooks
+storage_testbed_require
 
 CALLS="$TRASH/ssh-calls"
 # the wrapper around ssh: the remote command of every call, one per line
@@ -34,23 +31,9 @@ chmod +x "$TRASH/ssh-log" "$TRASH/old-serve"
 
 
 test_expect_success 'two nodes with storage, a container with a zfs and a btrfs volume on a, job 100-0 to b' '
-	testbed_init &&
-	testbed_add_node a 1 &&
-	testbed_add_node b 2 &&
-	echo "$TB" >"$TRASH/tb" &&
-	testbed_write_nodes_cfg &&
-	printf "zfspool: local-zfs\n\tpool rpool/data\n\nbtrfs: local-btrfs\n\tpath /mnt/btrfs\n" >"$TB/config/storage.cfg" &&
-	mkdir -p "$TB/config/nodes/a/lxc" "$TB/config/nodes/b" &&
-	printf "rootfs: local-zfs:subvol-100-disk-0,size=1G\nmp0: local-btrfs:100/subvol-100-disk-1,mp=/d,size=1G\n" \
-		>"$TB/config/nodes/a/lxc/100.conf" &&
-	node_exec a zfs create rpool/data/subvol-100-disk-0 &&
-	node_exec a sh -c "echo hello >/rpool/data/subvol-100-disk-0/f" &&
-	node_exec a sh -c "mkdir -p /mnt/btrfs/images/100 && btrfs subvolume create /mnt/btrfs/images/100/subvol-100-disk-1 >/dev/null && echo data >/mnt/btrfs/images/100/subvol-100-disk-1/g" &&
-	node_exec a volrep create-local-job 100-0 b
+	storage_testbed_ct100
 '
-[ -s "$TRASH/tb" ] || { test_done; exit 1; }
-testbed_vars "$(cat "$TRASH/tb")"
-test_when_finished testbed_teardown
+testbed_adopt
 
 # run_a [ENV=VALUE...]: volrep run --id 100-0 on a, its ssh calls logged
 # (with SSH_OPTS first: ssh takes the first value of an option)

@@ -5,29 +5,19 @@
 # equal after every sync, only the newest replication snapshot left on
 # each side; list/status/log as a user reads them; removal in both modes.
 . "$(dirname "$0")/../lib/test-lib.sh"
-. "$TOP/tests/lib/testbed.sh"
-. "$TOP/tests/lib/storage.sh"
 . "$TOP/tests/lib/e2e.sh"
-e2e_require
-e2e_have_engine || test_skip_all "volrep run is not built yet"
-export TZ=UTC
+e2e_require_engine
 
 VM=local-btrfs:100/vm-100-disk-0.raw
 CT=local-zfs:subvol-200-disk-0
 MIX0=local-zfs:subvol-300-disk-0
 MIX1=local-btrfs:300/subvol-300-disk-1
 
-e2e_start a b c >"$TRASH/start.log" 2>&1
-echo $? >"$TRASH/start.rc"
-test_expect_success 'three nodes with zfs-fuse, btrfs and sshd come up' '
-	cat "$TRASH/start.log" &&
-	test "$(cat "$TRASH/start.rc")" = 0 &&
+e2e_up --check '
 	for n in a b c; do
 		node_exec $n zfs list -H -o name rpool/data &&
 		node_exec $n btrfs filesystem df /mnt/btrfs >/dev/null || return 1
-	done
-'
-[ "$(cat "$TRASH/start.rc")" = 0 ] || { test_done; exit 1; }
+	done' 'three nodes with zfs-fuse, btrfs and sshd come up' a b c
 
 test_expect_success 'guests: VM 100 on btrfs, CT 200 on ZFS, CT 300 on both' '
 	guest_create a 100 qemu &&

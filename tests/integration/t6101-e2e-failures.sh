@@ -5,24 +5,14 @@
 # SIGKILL in the middle of a rate-limited stream (no snapshot lost, the
 # next run succeeds), the target's storage is full (ZFS and btrfs).
 . "$(dirname "$0")/../lib/test-lib.sh"
-. "$TOP/tests/lib/testbed.sh"
-. "$TOP/tests/lib/storage.sh"
 . "$TOP/tests/lib/e2e.sh"
-e2e_require
-e2e_have_engine || test_skip_all "volrep run is not built yet"
-export TZ=UTC
+e2e_require_engine
 
 CT=local-zfs:subvol-200-disk-0
 FULLZ=local-zfs:subvol-400-disk-0
 FULLB=local-btrfs:500/vm-500-disk-0.raw
 
-e2e_start a b >"$TRASH/start.log" 2>&1
-echo $? >"$TRASH/start.rc"
-test_expect_success 'two nodes with storage come up' '
-	cat "$TRASH/start.log" &&
-	test "$(cat "$TRASH/start.rc")" = 0
-'
-[ "$(cat "$TRASH/start.rc")" = 0 ] || { test_done; exit 1; }
+e2e_up 'two nodes with storage come up' a b
 
 # the State column of a job in `volrep status` text output (pvesr layout)
 state_col() {
@@ -124,21 +114,8 @@ test_expect_success 'kill -9 of the run in the middle of a rate-limited stream' 
 	test "$(state_col 200-0)" != SYNCING
 '
 
-# transfer_procs: the senders and receivers still running in nodes a and
-# b (their namespaces: pgrep would see other test beds of the machine)
-transfer_procs() {
-	for _n in a b; do
-		for _p in $(_tb_node_pids $_n); do
-			_c=$(tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null) || continue
-			case "$_c" in
-			*"zfs send"* | *"zfs recv"* | *"volrep run"* | *"volrep import"*) echo "$_n $_p: $_c" ;;
-			esac
-		done
-	done
-	return 0
-}
 test_expect_success 'after the kill: no sender or receiver left running' '
-	{ wait_for 30 "[ -z \"\$(transfer_procs)\" ]" || { transfer_procs; false; }; }
+	{ wait_for 30 "[ -z \"\$(transfer_procs a b)\" ]" || { transfer_procs a b; false; }; }
 '
 
 test_expect_success 'after the kill: the next run succeeds, stale snapshot pruned' '

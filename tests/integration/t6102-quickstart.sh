@@ -10,8 +10,6 @@
 # steps the guide leaves to the admin (their own first root login to each
 # target) are done here, and volrep check is asked what is still missing.
 . "$(dirname "$0")/../lib/test-lib.sh"
-. "$TOP/tests/lib/testbed.sh"
-. "$TOP/tests/lib/storage.sh"
 . "$TOP/tests/lib/e2e.sh"
 e2e_require
 export TZ=UTC

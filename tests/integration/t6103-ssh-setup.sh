@@ -10,8 +10,6 @@
 # login or by the printed instructions, a wrong forced command replaced,
 # a changed host key refused, and a replication run afterwards.
 . "$(dirname "$0")/../lib/test-lib.sh"
-. "$TOP/tests/lib/testbed.sh"
-. "$TOP/tests/lib/storage.sh"
 . "$TOP/tests/lib/e2e.sh"
 e2e_require
 export TZ=UTC

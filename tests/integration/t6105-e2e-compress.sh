@@ -6,13 +6,9 @@
 # are corrupt, truncated, mislabelled or a decompression bomb, and keeps
 # nothing of them.
 . "$(dirname "$0")/../lib/test-lib.sh"
-. "$TOP/tests/lib/testbed.sh"
-. "$TOP/tests/lib/storage.sh"
 . "$TOP/tests/lib/e2e.sh"
-e2e_require
-e2e_have_engine || test_skip_all "volrep run is not built yet"
+e2e_require_engine
 command -v zstd >/dev/null || test_skip_all "needs zstd (the command) for the bomb"
-export TZ=UTC
 
 CT=local-zfs:subvol-200-disk-0
 VM=local-btrfs:100/vm-100-disk-0.raw
@@ -20,13 +16,7 @@ CT3=local-zfs:subvol-300-disk-0
 X=local-zfs:subvol-400-disk-0
 FRAME="/usr/bin/python3 $TOP/tests/lib/wire-frame.py"
 
-e2e_start a b >"$TRASH/start.log" 2>&1
-echo $? >"$TRASH/start.rc"
-test_expect_success 'two nodes with zfs-fuse, btrfs and sshd come up' '
-	cat "$TRASH/start.log" &&
-	test "$(cat "$TRASH/start.rc")" = 0
-'
-[ "$(cat "$TRASH/start.rc")" = 0 ] || { test_done; exit 1; }
+e2e_up 'two nodes with zfs-fuse, btrfs and sshd come up' a b
 
 # text_write NODE VOLID MB: text-like data (numbered lines) into a new
 # file of a file-system volume

@@ -6,22 +6,12 @@
 # --snapshot rolls the replica back to an older one, whose data it then
 # has. keep 0 (deleting the key) goes back to pvesr's single snapshot.
 . "$(dirname "$0")/../lib/test-lib.sh"
-. "$TOP/tests/lib/testbed.sh"
-. "$TOP/tests/lib/storage.sh"
 . "$TOP/tests/lib/e2e.sh"
-e2e_require
-e2e_have_engine || test_skip_all "volrep run is not built yet"
-export TZ=UTC
+e2e_require_engine
 
 CT=local-zfs:subvol-200-disk-0
 
-e2e_start a b >"$TRASH/start.log" 2>&1
-echo $? >"$TRASH/start.rc"
-test_expect_success 'two nodes with zfs-fuse and sshd come up' '
-	cat "$TRASH/start.log" &&
-	test "$(cat "$TRASH/start.rc")" = 0
-'
-[ "$(cat "$TRASH/start.rc")" = 0 ] || { test_done; exit 1; }
+e2e_up 'two nodes with zfs-fuse and sshd come up' a b
 
 # count NODE: the job's replication snapshots of $CT on NODE
 count() {

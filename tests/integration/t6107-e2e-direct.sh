@@ -7,24 +7,14 @@
 # a wrong token, a second connection and a silent source, leaving the
 # replica as it was.
 . "$(dirname "$0")/../lib/test-lib.sh"
-. "$TOP/tests/lib/testbed.sh"
-. "$TOP/tests/lib/storage.sh"
 . "$TOP/tests/lib/e2e.sh"
-e2e_require
-e2e_have_engine || test_skip_all "volrep run is not built yet"
+e2e_require_engine
 command -v ss >/dev/null || test_skip_all "needs ss (iproute2)"
-export TZ=UTC
 
 CT=local-zfs:subvol-200-disk-0
 NET=$TB_NET.0/24
 
-e2e_start a b >"$TRASH/start.log" 2>&1
-echo $? >"$TRASH/start.rc"
-test_expect_success 'two nodes with zfs-fuse and sshd come up' '
-	cat "$TRASH/start.log" &&
-	test "$(cat "$TRASH/start.rc")" = 0
-'
-[ "$(cat "$TRASH/start.rc")" = 0 ] || { test_done; exit 1; }
+e2e_up 'two nodes with zfs-fuse and sshd come up' a b
 
 # import_direct SNAP BASE OUT ERR: volrep import --direct on node b in
 # the background (as serve runs it under sshd: SSH_CONNECTION names the

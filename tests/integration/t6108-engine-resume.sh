@@ -13,27 +13,10 @@
 storage_private_namespace "$0" "$@"
 . "$(dirname "$0")/../lib/test-lib.sh"
 
-storage_have_zfs || test_skip_all "needs root, unshare and zfs-fuse"
-test_when_finished storage_teardown
-
-export TZ=UTC
-export VOLREP_CONFIG_DIR="$TRASH/cfg" VOLREP_STATE_DIR="$TRASH/state" VOLREP_LOG_DIR="$TRASH/log"
-export VOLREP_NODE=pve1 VOLREP_TRANSPORT=local
-export VOLREP_TARGET_CONFIG_DIR="$TRASH/tcfg" VOLREP_TARGET_STATE_DIR="$TRASH/tstate"
-export VOLREP_TARGET_LOG_DIR="$TRASH/tlog"
-SRC=/rpool/data/subvol-100-disk-0
-TGT=$TRASH/tpool-data/subvol-100-disk-0
+. "$TOP/tests/lib/local-pair.sh"
+local_pair_env
 FZ=$TRASH/fz
 
-write_cfg() { # DIR POOL
-	mkdir -p "$1/nodes/pve1/lxc" "$1/nodes/pve2"
-	printf 'node: pve1\n\taddress 127.0.1.1\n\nnode: pve2\n\taddress 127.0.1.2\n' >"$1/nodes.cfg"
-	printf 'zfspool: local-zfs\n\tpool %s\n\tcontent images,rootdir\n' "$2" >"$1/storage.cfg"
-	printf 'hostname: ct100\nrootfs: local-zfs:subvol-100-disk-0,size=1G\n' >"$1/nodes/pve1/lxc/100.conf"
-}
-snaps() { # POOL VOL
-	zfs list -H -o name -t snapshot -r "$1/data/$2" 2>/dev/null | sed 's/.*@//' | sort | tr '\n' ' '
-}
 
 # the resume-playing zfs: $FZ/break makes the next receive break off,
 # $FZ/stale makes `send -nvP -t` refuse every token, $FZ/plain hides

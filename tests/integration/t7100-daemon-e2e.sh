@@ -5,21 +5,12 @@
 # incrementally, and SIGTERM during a rate-limited transfer ends the run
 # cleanly (error recorded, this run's snapshot removed, daemon exits 0).
 . "$(dirname "$0")/../lib/test-lib.sh"
-. "$TOP/tests/lib/testbed.sh"
-. "$TOP/tests/lib/storage.sh"
 . "$TOP/tests/lib/e2e.sh"
-e2e_require
-e2e_have_engine || test_skip_all "volrep run is not built yet"
-export TZ=UTC
+e2e_require_engine
 NGUESTS=${NGUESTS:-20}
 DLOG="$TRASH/daemon.log"
 
-e2e_start a b >"$TRASH/start.log" 2>&1
-echo $? >"$TRASH/start.rc"
-test_expect_success 'two nodes come up' '
-	cat "$TRASH/start.log" && test "$(cat "$TRASH/start.rc")" = 0
-'
-[ "$(cat "$TRASH/start.rc")" = 0 ] || { test_done; exit 1; }
+e2e_up 'two nodes come up' a b
 test_when_finished 'for _p in $(cat "$TRASH/daemon.pids" 2>/dev/null); do kill -9 $_p 2>/dev/null; done'
 
 # start_daemon: `volrep daemon` inside node a (its pid: nsenter and env exec)

@@ -5,8 +5,6 @@
 # status and log, deletes it and waits until the daemon has cleaned
 # up the target (tests/tools/proxmoxer-e2e.py).
 . "$(dirname "$0")/../lib/test-lib.sh"
-. "$TOP/tests/lib/testbed.sh"
-. "$TOP/tests/lib/storage.sh"
 . "$TOP/tests/lib/e2e.sh"
 e2e_require
 command -v openssl >/dev/null || test_skip_all "needs openssl"
@@ -14,12 +12,7 @@ command -v openssl >/dev/null || test_skip_all "needs openssl"
 export TZ=UTC
 DLOG="$TRASH/daemon.log"
 
-e2e_start a b >"$TRASH/start.log" 2>&1
-echo $? >"$TRASH/start.rc"
-test_expect_success 'two nodes come up' '
-	cat "$TRASH/start.log" && test "$(cat "$TRASH/start.rc")" = 0
-'
-[ "$(cat "$TRASH/start.rc")" = 0 ] || { test_done; exit 1; }
+e2e_up 'two nodes come up' a b
 test_when_finished 'for _p in $(cat "$TRASH/daemon.pids" 2>/dev/null); do kill -9 $_p 2>/dev/null; done'
 
 PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -6,27 +6,12 @@
 # jobs to two nodes, migrating to one of them gives new-owner -> old owner
 # and new-owner -> third node, both incremental.
 . "$(dirname "$0")/../lib/test-lib.sh"
-. "$TOP/tests/lib/testbed.sh"
-. "$TOP/tests/lib/storage.sh"
 . "$TOP/tests/lib/e2e.sh"
-e2e_require
-e2e_have_engine || test_skip_all "volrep run is not built yet"
-export TZ=UTC
+e2e_require_engine
 
 CT=local-zfs:subvol-100-disk-0
 
-e2e_start a b c >"$TRASH/start.log" 2>&1
-echo $? >"$TRASH/start.rc"
-test_expect_success 'three nodes with storage come up' '
-	cat "$TRASH/start.log" &&
-	test "$(cat "$TRASH/start.rc")" = 0
-'
-[ "$(cat "$TRASH/start.rc")" = 0 ] || { test_done; exit 1; }
-
-# job_dir ID: "<source> <target>" of a job in replication.cfg
-job_dir() {
-	vr a read "$1" | jq -r '"\(.source) \(.target)"'
-}
+e2e_up 'three nodes with storage come up' a b c
 
 # migrate NODE ARGS...: volrep migrate on NODE, in a second of its own
 # (as job_run: snapshot names hold the start second)
@@ -114,7 +99,7 @@ test_expect_success 'delta migration a -> b: only the change is sent, the job is
 	test "$bytes" -gt 1000000 && test "$bytes" -lt 3000000 &&
 	test -f "$TB/config/nodes/b/lxc/100.conf" &&
 	! test -e "$TB/config/nodes/a/lxc/100.conf" &&
-	test "$(job_dir 100-0)" = "b a" &&
+	test "$(job_dir a 100-0)" = "b a" &&
 	test "$(vol_sum b $CT)" = "$sum" &&
 	test "$(vol_sum a $CT)" = "$sum" &&
 	test "$(jq "has(\"100\")" "$TB/nodes/a/state/replication-state.json")" = false &&
@@ -141,7 +126,7 @@ test_expect_success 'migration to a node without a replica (b -> c): full copy, 
 	test "$bytes" -gt 9000000 &&
 	test -f "$TB/config/nodes/c/lxc/100.conf" &&
 	test "$(vol_sum c $CT)" = "$sum" &&
-	test "$(job_dir 100-0)" = "c a" &&
+	test "$(job_dir a 100-0)" = "c a" &&
 	vr a list >list && ! grep -v "^100-0 \|^101-0 \|^JobID" list &&
 	test -z "$(vol_snaps c $CT | grep -v "^__replicate_100-0_")" &&
 	test -z "$(vol_snaps b $CT | grep -v "^__replicate_100-0_")" &&
@@ -175,8 +160,8 @@ test_expect_success 'three nodes: jobs c -> a and c -> b, migrate to a: a -> c a
 	expect_grep "^final sync: job 100-0, " out &&
 	expect_grep "^job 100-0: now a -> c$" out &&
 	expect_grep "^job 100-1: now a -> b$" out &&
-	test "$(job_dir 100-0)" = "a c" &&
-	test "$(job_dir 100-1)" = "a b" &&
+	test "$(job_dir a 100-0)" = "a c" &&
+	test "$(job_dir a 100-1)" = "a b" &&
 	test "$(vol_sum a $CT)" = "$sum" &&
 	vol_write a $CT 1 &&
 	job_run a 100-0 && job_run a 100-1 &&

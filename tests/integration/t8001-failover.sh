@@ -7,26 +7,12 @@
 # starts the guest through the hook on c. When a comes back it runs
 # nothing for the guest and its stale copy is resynced from c.
 . "$(dirname "$0")/../lib/test-lib.sh"
-. "$TOP/tests/lib/testbed.sh"
-. "$TOP/tests/lib/storage.sh"
 . "$TOP/tests/lib/e2e.sh"
-e2e_require
-e2e_have_engine || test_skip_all "volrep run is not built yet"
-export TZ=UTC
+e2e_require_engine
 
 CT=local-zfs:subvol-100-disk-0
 
-e2e_start a b c >"$TRASH/start.log" 2>&1
-echo $? >"$TRASH/start.rc"
-test_expect_success 'three nodes with storage come up' '
-	cat "$TRASH/start.log" &&
-	test "$(cat "$TRASH/start.rc")" = 0
-'
-[ "$(cat "$TRASH/start.rc")" = 0 ] || { test_done; exit 1; }
-
-job_dir() {
-	vr b read "$1" | jq -r '"\(.source) \(.target)"'
-}
+e2e_up 'three nodes with storage come up' a b c
 
 fingerprint() {
 	{
@@ -39,15 +25,6 @@ fingerprint() {
 			vol_sum $n $CT
 		done
 	}
-}
-
-# zfs_fuse_pid NODE: the node's zfs-fuse daemon
-zfs_fuse_pid() {
-	for _p in $(_tb_ns_pids "$(cat "$TB/nodes/$1/ns")"); do
-		[ "$(cat "/proc/$_p/comm" 2>/dev/null)" = zfs-fuse ] && { echo "$_p"; return 0; }
-	done
-	echo "no zfs-fuse on $1" >&2
-	return 1
 }
 
 # the node comes back even when a test failed half-way
@@ -124,8 +101,8 @@ test_expect_success 'failover: c rolled back to its snapshot, config moved, jobs
 	expect_grep "^guest 100 started on .c.$" out &&
 	test -f "$TB/config/nodes/c/lxc/100.conf" &&
 	! test -e "$TB/config/nodes/a/lxc/100.conf" &&
-	test "$(job_dir 100-0)" = "c b" &&
-	test "$(job_dir 100-1)" = "c a" &&
+	test "$(job_dir b 100-0)" = "c b" &&
+	test "$(job_dir b 100-1)" = "c a" &&
 	test "$(vol_sum c $CT)" = "$(cat "$TB/sum.c")" &&
 	test "$(cat "$TB/hook.calls")" = "c start 100"
 '

@@ -12,28 +12,8 @@
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$(dirname "$0")/../lib/etcd.sh"
 etcd_require
-etcd_start || { echo "Bail out! etcd cluster did not start"; exit 1; }
-export TZ=UTC
-export VOLREP_CLUSTER="$ETCD_URL"
+etcd_nodes_start
 SRC="$TRASH/src"
-
-# on NODE CMD...: run volrep as node NODE
-on() {
-	_n=$1
-	shift
-	mkdir -p "$TRASH/n/$_n/cfg" "$TRASH/n/$_n/state" "$TRASH/n/$_n/log"
-	VOLREP_NODE=$_n VOLREP_CONFIG_DIR="$TRASH/n/$_n/cfg" VOLREP_STATE_DIR="$TRASH/n/$_n/state" \
-		VOLREP_LOG_DIR="$TRASH/n/$_n/log" "$VOLREP" "$@"
-}
-
-# on_bg NODE CMD... &: the same, as a background job whose $! is volrep itself
-on_bg() {
-	_n=$1
-	shift
-	mkdir -p "$TRASH/n/$_n/cfg" "$TRASH/n/$_n/state" "$TRASH/n/$_n/log"
-	VOLREP_NODE=$_n VOLREP_CONFIG_DIR="$TRASH/n/$_n/cfg" VOLREP_STATE_DIR="$TRASH/n/$_n/state" \
-		VOLREP_LOG_DIR="$TRASH/n/$_n/log" exec "$VOLREP" "$@"
-}
 
 test_expect_success 'import a config dir into the empty prefix' '
 	mkdir -p "$SRC/nodes/a/qemu-server" "$SRC/nodes/b/qemu-server" "$SRC/nodes/c/lxc" "$SRC/hooks" &&

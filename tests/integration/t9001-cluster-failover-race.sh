@@ -10,35 +10,17 @@
 # owner goes on with the last configuration read; migrate moves the config
 # in one transaction.
 . "$(dirname "$0")/../lib/test-lib.sh"
-. "$TOP/tests/lib/testbed.sh"
-. "$TOP/tests/lib/storage.sh"
 . "$TOP/tests/lib/e2e.sh"
 . "$TOP/tests/lib/etcd.sh"
-e2e_require
+e2e_require_engine
 etcd_require
-e2e_have_engine || test_skip_all "volrep run is not built yet"
-export TZ=UTC
 N=${RACE_GUESTS:-20}
 FIRST=101
 LAST=$((FIRST + N - 1))
 
-etcd_start >"$TRASH/etcd.log" 2>&1 || { cat "$TRASH/etcd.log"; echo "Bail out! etcd did not start"; exit 1; }
-TB_CLUSTER=$ETCD_URL
-e2e_start a b c >"$TRASH/start.log" 2>&1
-echo $? >"$TRASH/start.rc"
-test_expect_success 'three nodes with storage and an etcd cluster come up' '
-	cat "$TRASH/start.log" &&
-	test "$(cat "$TRASH/start.rc")" = 0
-'
-[ "$(cat "$TRASH/start.rc")" = 0 ] || { test_done; exit 1; }
+etcd_testbed_start
+e2e_up 'three nodes with storage and an etcd cluster come up' a b c
 
-zfs_fuse_pid() {
-	for _p in $(_tb_ns_pids "$(cat "$TB/nodes/$1/ns")"); do
-		[ "$(cat "/proc/$_p/comm" 2>/dev/null)" = zfs-fuse ] && { echo "$_p"; return 0; }
-	done
-	echo "no zfs-fuse on $1" >&2
-	return 1
-}
 test_when_finished 'kill -CONT $(zfs_fuse_pid a 2>/dev/null) 2>/dev/null'
 
 # owners VMID: the node folders holding the guest's config in etcd

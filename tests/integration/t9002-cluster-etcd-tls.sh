@@ -12,25 +12,8 @@
 etcd_require
 command -v openssl >/dev/null 2>&1 || test_skip_all "needs openssl"
 ETCD_TLS=1
-etcd_start || { echo "Bail out! etcd cluster with TLS did not start"; exit 1; }
-export TZ=UTC
-export VOLREP_CLUSTER="$ETCD_URL"
+etcd_nodes_start
 SRC="$TRASH/src"
-
-on() {
-	_n=$1
-	shift
-	mkdir -p "$TRASH/n/$_n/cfg" "$TRASH/n/$_n/state" "$TRASH/n/$_n/log"
-	VOLREP_NODE=$_n VOLREP_CONFIG_DIR="$TRASH/n/$_n/cfg" VOLREP_STATE_DIR="$TRASH/n/$_n/state" \
-		VOLREP_LOG_DIR="$TRASH/n/$_n/log" "$VOLREP" "$@"
-}
-on_bg() {
-	_n=$1
-	shift
-	mkdir -p "$TRASH/n/$_n/cfg" "$TRASH/n/$_n/state" "$TRASH/n/$_n/log"
-	VOLREP_NODE=$_n VOLREP_CONFIG_DIR="$TRASH/n/$_n/cfg" VOLREP_STATE_DIR="$TRASH/n/$_n/state" \
-		VOLREP_LOG_DIR="$TRASH/n/$_n/log" exec "$VOLREP" "$@"
-}
 
 test_expect_success 'the members serve clients over https only, with a client certificate' '
 	case $ETCD_URL in etcds://*) : ;; *) false ;; esac &&
@@ -67,31 +50,34 @@ nothing_changed() {
 	etcdctl_ get /volrep/replication.cfg --print-value-only >cfg.now &&
 	[ "$(grep -c "^local: " cfg.now)" = 1 ]
 }
+# refused STATE ENV-ARGS...: create-local-job 300-1 as node a, under
+# `env ENV-ARGS` and with a state dir of its own ($TRASH/n/STATE), exits
+# 1; its stderr in err (and shown)
+refused() {
+	_st=$1
+	shift
+	rc=0
+	env "$@" VOLREP_NODE=a VOLREP_CONFIG_DIR="$TRASH/n/a/cfg" VOLREP_STATE_DIR="$TRASH/n/$_st" \
+		"$VOLREP" create-local-job 300-1 a >out 2>err || rc=$?
+	cat err >&2
+	test "$rc" = 1
+}
 
 test_expect_success 'without the client certificate: refused, nothing changed' '
-	rc=0 && { env -u VOLREP_CLUSTER_CERT -u VOLREP_CLUSTER_KEY VOLREP_NODE=a VOLREP_CONFIG_DIR="$TRASH/n/a/cfg" \
-		VOLREP_STATE_DIR="$TRASH/n/nocert" "$VOLREP" create-local-job 300-1 a >out 2>err || rc=$?; } &&
-	cat err >&2 &&
-	test "$rc" = 1 &&
+	refused nocert -u VOLREP_CLUSTER_CERT -u VOLREP_CLUSTER_KEY &&
 	grep "^volrep: .*$(etcd_addr 1):2379: .*(no client certificate given: VOLREP_CLUSTER_CERT" err &&
 	nothing_changed
 '
 
 test_expect_success 'a member certificate from another CA is refused' '
 	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=other CA" -keyout other.key -out other.pem 2>/dev/null &&
-	rc=0 && { VOLREP_CLUSTER_CACERT="$TRASH/other.pem" VOLREP_NODE=a VOLREP_CONFIG_DIR="$TRASH/n/a/cfg" \
-		VOLREP_STATE_DIR="$TRASH/n/othca" "$VOLREP" create-local-job 300-1 a >out 2>err || rc=$?; } &&
-	cat err >&2 &&
-	test "$rc" = 1 &&
+	refused othca VOLREP_CLUSTER_CACERT="$TRASH/other.pem" &&
 	grep "^volrep: .*$(etcd_addr 1):2379: .*(the member.s certificate is not signed by the CA of VOLREP_CLUSTER_CACERT)" err &&
 	nothing_changed
 '
 
 test_expect_success 'plain etcd:// against the https members is refused' '
-	rc=0 && { VOLREP_CLUSTER="etcd://$ETCD_ENDPOINTS/volrep" VOLREP_NODE=a VOLREP_CONFIG_DIR="$TRASH/n/a/cfg" \
-		VOLREP_STATE_DIR="$TRASH/n/plain" "$VOLREP" create-local-job 300-1 a >out 2>err || rc=$?; } &&
-	cat err >&2 &&
-	test "$rc" = 1 &&
+	refused plain VOLREP_CLUSTER="etcd://$ETCD_ENDPOINTS/volrep" &&
 	grep "^volrep: .*$(etcd_addr 1):2379: .*(a member serving https? then etcds://)" err &&
 	nothing_changed
 '

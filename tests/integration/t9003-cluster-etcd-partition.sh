@@ -8,25 +8,14 @@
 # come back: writes work again, and the daemon's etcd watch, open again,
 # sees them.
 . "$(dirname "$0")/../lib/test-lib.sh"
-. "$TOP/tests/lib/testbed.sh"
-. "$TOP/tests/lib/storage.sh"
 . "$TOP/tests/lib/e2e.sh"
 . "$TOP/tests/lib/etcd.sh"
-e2e_require
+e2e_require_engine
 etcd_require
-e2e_have_engine || test_skip_all "volrep run is not built yet"
-export TZ=UTC
 VOL=local-zfs:subvol-100-disk-0
 
-etcd_start >"$TRASH/etcd.log" 2>&1 || { cat "$TRASH/etcd.log"; echo "Bail out! etcd did not start"; exit 1; }
-TB_CLUSTER=$ETCD_URL
-e2e_start a b >"$TRASH/start.log" 2>&1
-echo $? >"$TRASH/start.rc"
-test_expect_success 'two nodes with storage and an etcd cluster come up' '
-	cat "$TRASH/start.log" &&
-	test "$(cat "$TRASH/start.rc")" = 0
-'
-[ "$(cat "$TRASH/start.rc")" = 0 ] || { test_done; exit 1; }
+etcd_testbed_start
+e2e_up 'two nodes with storage and an etcd cluster come up' a b
 
 # cfg_rev: the revision of replication.cfg in etcd
 cfg_rev() {

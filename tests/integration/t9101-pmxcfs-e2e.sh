@@ -8,8 +8,6 @@
 # taken over from pvesr (job deleted without cleanup, same id in volrep)
 # goes on incrementally.
 . "$(dirname "$0")/../lib/test-lib.sh"
-. "$TOP/tests/lib/testbed.sh"
-. "$TOP/tests/lib/storage.sh"
 . "$TOP/tests/lib/e2e.sh"
 . "$TOP/tests/lib/pve.sh"
 e2e_require
@@ -25,13 +23,7 @@ export TB_SECOND_ADDR=100
 export VOLREP_PVE_LOCK_DIR="$TRASH/lock-pve-manager" VOLREP_PVE_RUN_DIR="$TRASH/run-qemu-server"
 export VOLREP_PVE_QEMU_LOCK_DIR="$TRASH/lock-qemu-server" VOLREP_PVE_LXC_LOCK_DIR="$TRASH/lock-lxc"
 
-e2e_start a b >"$TRASH/start.log" 2>&1
-echo $? >"$TRASH/start.rc"
-test_expect_success 'two nodes with zfs-fuse come up' '
-	cat "$TRASH/start.log" &&
-	test "$(cat "$TRASH/start.rc")" = 0
-'
-[ "$(cat "$TRASH/start.rc")" = 0 ] || { test_done; exit 1; }
+e2e_up 'two nodes with zfs-fuse come up' a b
 
 test_expect_success 'a fake /etc/pve: .members with the nodes'"'"' addresses, storage.cfg, a CT' '
 	mkdir -p "$PVE/priv/lock" &&

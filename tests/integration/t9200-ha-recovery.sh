@@ -17,25 +17,14 @@
 #  - loop: HA_LOOPS times (default 10) the owner's daemon and sshd are
 #    killed and the guest comes back on the other node, once each time.
 . "$(dirname "$0")/../lib/test-lib.sh"
-. "$TOP/tests/lib/testbed.sh"
-. "$TOP/tests/lib/storage.sh"
 . "$TOP/tests/lib/e2e.sh"
 . "$TOP/tests/lib/etcd.sh"
-e2e_require
+e2e_require_engine
 etcd_require
-e2e_have_engine || test_skip_all "volrep run is not built yet"
-export TZ=UTC
 LOOPS=${HA_LOOPS:-10}
 
-etcd_start >"$TRASH/etcd.log" 2>&1 || { cat "$TRASH/etcd.log"; echo "Bail out! etcd did not start"; exit 1; }
-TB_CLUSTER=$ETCD_URL
-e2e_start a b c >"$TRASH/start.log" 2>&1
-echo $? >"$TRASH/start.rc"
-test_expect_success 'three nodes with storage and an etcd cluster come up' '
-	cat "$TRASH/start.log" &&
-	test "$(cat "$TRASH/start.rc")" = 0
-'
-[ "$(cat "$TRASH/start.rc")" = 0 ] || { test_done; exit 1; }
+etcd_testbed_start
+e2e_up 'three nodes with storage and an etcd cluster come up' a b c
 
 Z=local-zfs:subvol-201-disk-0
 B=local-btrfs:202/vm-202-disk-0.raw

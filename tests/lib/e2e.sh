@@ -2,15 +2,16 @@
 # storage (docs/ARCHITECTURE.md §5), a shared cluster config, and helpers to create
 # guests, write data into their volumes and compare volumes across nodes.
 #
-# Source after test-lib.sh (needs root, zfs-fuse, btrfs, sshd):
+# Source after test-lib.sh (needs root, zfs-fuse, btrfs, sshd); it sources
+# testbed.sh and storage.sh, unless they are loaded already:
 #
-#   . "$TOP/tests/lib/testbed.sh"
-#   . "$TOP/tests/lib/storage.sh"
 #   . "$TOP/tests/lib/e2e.sh"
 #   e2e_require                       # skip unless all of it can run here
+#                                     # (e2e_require_engine: and volrep run)
 #   e2e_start a b                     # nodes a (127.0.1.1), b (127.0.1.2) in
 #                                     # parallel, storage, cluster config;
 #                                     # teardown registered for exit
+#   e2e_up 'two nodes come up' a b    # the same as the script's first test
 #   guest_create a 100 qemu
 #   guest_add_disk a 100 scsi0 local-btrfs:100/vm-100-disk-0.raw 64
 #   vol_write a local-btrfs:100/vm-100-disk-0.raw 8
@@ -33,6 +34,9 @@
 #   local-btrfs:<vmid>/subvol-<vmid>-disk-<n>  btrfs subvolume (containers)
 # (zfs-fuse has no zvols, so VM disks on ZFS cannot be created here.)
 
+command -v testbed_init >/dev/null 2>&1 || . "$TOP/tests/lib/testbed.sh"
+command -v storage_node_setup >/dev/null 2>&1 || . "$TOP/tests/lib/storage.sh"
+
 E2E_ZFS_SIZE=${E2E_ZFS_SIZE:-256M}
 E2E_BTRFS_SIZE=${E2E_BTRFS_SIZE:-256M}
 
@@ -46,6 +50,14 @@ e2e_require() {
 	grep -qw btrfs /proc/filesystems || modprobe btrfs 2>/dev/null ||
 		test_skip_all "needs btrfs in the kernel"
 	grep -qw btrfs /proc/filesystems || test_skip_all "needs btrfs in the kernel"
+}
+
+# e2e_require_engine: e2e_require, and skip unless this volrep can run
+# jobs; the script's times are in UTC.
+e2e_require_engine() {
+	e2e_require
+	e2e_have_engine || test_skip_all "volrep run is not built yet"
+	export TZ=UTC
 }
 
 _e2e_size() { # VAR NODE: the node's size override or the default
@@ -170,6 +182,23 @@ e2e_start() {
 	[ $_rc = 0 ] || { cat "$TB"/add-*.log >&2; return 1; }
 	e2e_cluster_config
 	echo "testbed: $# nodes with storage up in $(echo "$(date +%s.%N) $_t0" | awk '{printf "%.2f", $1 - $2}') s"
+}
+
+# e2e_up [--check BODY] TITLE NODE...: e2e_start NODE... as the script's
+# first test, TITLE, which shows the bring-up's output and, with --check,
+# also runs the &&-chain BODY; the script stops there (test_done) when a
+# node did not come up.
+e2e_up() {
+	_eu_check=""
+	[ "$1" != --check ] || { _eu_check=" &&$LF$2"; shift 2; }
+	_eu_title=$1; shift
+	e2e_start "$@" >"$TRASH/start.log" 2>&1
+	echo $? >"$TRASH/start.rc"
+	test_expect_success "$_eu_title" '
+	cat "$TRASH/start.log" &&
+	test "$(cat "$TRASH/start.rc")" = 0'"$_eu_check"'
+'
+	[ "$(cat "$TRASH/start.rc")" = 0 ] || { test_done; exit 1; }
 }
 
 # e2e_cluster_config: nodes.cfg, storage.cfg and the guest directories.
@@ -394,6 +423,12 @@ job_field() {
 		'.[] | select(.id == $id) | .[$f] // empty'
 }
 
+# job_dir NODE ID: "<source> <target>" of job ID in replication.cfg, as
+# NODE reads it.
+job_dir() {
+	vr "$1" read "$2" | jq -r '"\(.source) \(.target)"'
+}
+
 # repl_snaps NODE VOLID JOBID: the job's replication snapshots of a volume.
 repl_snaps() {
 	vol_snaps "$1" "$2" | grep "^__replicate_$3_" || true
@@ -443,6 +478,16 @@ node_sshd_start() {
 		_i=$((_i + 1)); [ $_i -lt 100 ] || { echo "e2e: sshd of '$1' did not start" >&2; return 1; }
 		sleep 0.05
 	done
+}
+
+# zfs_fuse_pid NODE: the node's zfs-fuse daemon (kill -STOP freezes the
+# node's storage)
+zfs_fuse_pid() {
+	for _p in $(_tb_ns_pids "$(cat "$TB/nodes/$1/ns")"); do
+		[ "$(cat "/proc/$_p/comm" 2>/dev/null)" = zfs-fuse ] && { echo "$_p"; return 0; }
+	done
+	echo "no zfs-fuse on $1" >&2
+	return 1
 }
 
 # zfs_destroy NODE DATASET: zfs destroy -r, retried while zfs-fuse still

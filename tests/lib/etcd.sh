@@ -15,6 +15,12 @@
 #   etcd_stop_member 2; etcd_start_member 2
 #   etcdctl_ get /volrep/ --prefix   # etcdctl on the cluster (tests only)
 #
+# Or, for a script whose nodes are volrep processes on this host (no test
+# bed): etcd_nodes_start (etcd_start, or the script bails out; TZ=UTC,
+# VOLREP_CLUSTER=$ETCD_URL), then `on NODE volrep-args...` and
+# `on_bg NODE ... &`. On a test bed (e2e.sh): etcd_testbed_start, then
+# e2e_start / e2e_up: the nodes use the cluster (TB_CLUSTER).
+#
 # TLS mode: ETCD_TLS=1 before etcd_start makes a CA, a certificate for
 # the members (their IPs as subject alternative names) and one for
 # clients in $ETCD_DIR/pki with openssl; the members then serve clients
@@ -147,4 +153,55 @@ etcd_teardown() {
 	[ -n "$ETCD_DIR" ] || return 0
 	for _i in 1 2 3; do etcd_stop_member "$_i"; done
 	rm -rf "$ETCD_DIR"
+}
+
+# etcd_start_or_bail: etcd_start, its output in $TRASH/etcd.log; when the
+# cluster does not start, the output is shown and the script bails out.
+etcd_start_or_bail() {
+	etcd_start >"$TRASH/etcd.log" 2>&1 || {
+		cat "$TRASH/etcd.log"
+		echo "Bail out! etcd${ETCD_TLS:+ with TLS} did not start"
+		exit 1
+	}
+}
+
+# etcd_testbed_start: etcd_start_or_bail, and the test bed's nodes, brought
+# up after it, use the cluster (testbed.sh's TB_CLUSTER).
+etcd_testbed_start() {
+	etcd_start_or_bail
+	TB_CLUSTER=$ETCD_URL
+}
+
+# etcd_nodes_start: etcd_start_or_bail; volrep, run through on and on_bg,
+# uses the cluster; times in UTC.
+etcd_nodes_start() {
+	etcd_start_or_bail
+	export TZ=UTC
+	export VOLREP_CLUSTER="$ETCD_URL"
+}
+
+# _etcd_node_dirs NODE: the node's config, state and log directories under
+# $TRASH/n/NODE
+_etcd_node_dirs() {
+	mkdir -p "$TRASH/n/$1/cfg" "$TRASH/n/$1/state" "$TRASH/n/$1/log"
+}
+
+# on NODE ARGS...: volrep as node NODE (VOLREP_NODE, its own local config,
+# state and log directories), on the cluster of VOLREP_CLUSTER
+on() {
+	_n=$1
+	shift
+	_etcd_node_dirs "$_n"
+	VOLREP_NODE=$_n VOLREP_CONFIG_DIR="$TRASH/n/$_n/cfg" VOLREP_STATE_DIR="$TRASH/n/$_n/state" \
+		VOLREP_LOG_DIR="$TRASH/n/$_n/log" "$VOLREP" "$@"
+}
+
+# on_bg NODE ARGS... &: the same, as a background job whose $! is volrep
+# itself
+on_bg() {
+	_n=$1
+	shift
+	_etcd_node_dirs "$_n"
+	VOLREP_NODE=$_n VOLREP_CONFIG_DIR="$TRASH/n/$_n/cfg" VOLREP_STATE_DIR="$TRASH/n/$_n/state" \
+		VOLREP_LOG_DIR="$TRASH/n/$_n/log" exec "$VOLREP" "$@"
 }

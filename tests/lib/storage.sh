@@ -270,3 +270,34 @@ storage_testbed_hooks() {
 	testbed_node_setup_hook() { storage_node_setup "$1"; }
 	testbed_node_teardown_hook() { storage_node_teardown "$1"; }
 }
+
+# storage_testbed_require: after sourcing testbed.sh, skip the script
+# unless test bed nodes with zfs-fuse and btrfs can run here, and hook
+# their storage into testbed_add_node and testbed_teardown.
+storage_testbed_require() {
+	testbed_require
+	command -v zfs-fuse >/dev/null 2>&1 || test_skip_all "needs zfs-fuse"
+	command -v mkfs.btrfs >/dev/null 2>&1 || test_skip_all "needs btrfs-progs"
+	storage_testbed_hooks
+}
+
+# storage_testbed_ct100: (a test body's first steps) test bed nodes a and
+# b with storage, $TB in $TRASH/tb (testbed_adopt), nodes.cfg, a
+# storage.cfg with local-zfs and local-btrfs, container 100 on a with a
+# zfs volume holding f ("hello") and a btrfs volume holding g ("data"),
+# and job 100-0 to b.
+storage_testbed_ct100() {
+	testbed_init &&
+	testbed_add_node a 1 &&
+	testbed_add_node b 2 &&
+	echo "$TB" >"$TRASH/tb" &&
+	testbed_write_nodes_cfg &&
+	printf "zfspool: local-zfs\n\tpool rpool/data\n\nbtrfs: local-btrfs\n\tpath /mnt/btrfs\n" >"$TB/config/storage.cfg" &&
+	mkdir -p "$TB/config/nodes/a/lxc" "$TB/config/nodes/b" &&
+	printf "rootfs: local-zfs:subvol-100-disk-0,size=1G\nmp0: local-btrfs:100/subvol-100-disk-1,mp=/d,size=1G\n" \
+		>"$TB/config/nodes/a/lxc/100.conf" &&
+	node_exec a zfs create rpool/data/subvol-100-disk-0 &&
+	node_exec a sh -c "echo hello >/rpool/data/subvol-100-disk-0/f" &&
+	node_exec a sh -c "mkdir -p /mnt/btrfs/images/100 && btrfs subvolume create /mnt/btrfs/images/100/subvol-100-disk-1 >/dev/null && echo data >/mnt/btrfs/images/100/subvol-100-disk-1/g" &&
+	node_exec a volrep create-local-job 100-0 b
+}

@@ -23,7 +23,8 @@
 # test_when_finished 'cmd' (at top level: cleanup at exit, also when the
 # script dies or times out; in a body: run after that test), test_atexit
 # 'cmd' (cleanup at exit, also from a body), wait_for
-# SECONDS cmd (bounded wait), expect_grep. Environment: VOLREP_TEST_TRACE=1
+# SECONDS cmd (bounded wait), expect_grep, test_local_node (pve1's
+# directories in $TRASH). Environment: VOLREP_TEST_TRACE=1
 # (set -x in bodies), VOLREP_TEST_CHAIN_LINT=0 (no lint),
 # VOLREP_TEST_LINT_ONLY=1 (lint every body, run none).
 
@@ -318,6 +319,18 @@ wait_for() {
 	return 1
 }
 wait_for_diag() { :; }
+
+# test_local_node: this host as node pve1, with its config, state and log
+# directories in $TRASH (cfg, state, log; CFG is the config directory);
+# times in UTC. For the tests that run volrep without a test bed.
+test_local_node() {
+	CFG="$TRASH/cfg"
+	export VOLREP_CONFIG_DIR="$CFG"
+	export VOLREP_STATE_DIR="$TRASH/state"
+	export VOLREP_LOG_DIR="$TRASH/log"
+	export VOLREP_NODE=pve1
+	export TZ=UTC
+}
 
 # Print a message and fail (inside a test body).
 fail() {

@@ -225,6 +225,16 @@ testbed_write_nodes_cfg() {
 	done >"$TB/config/nodes.cfg"
 }
 
+# testbed_adopt: after the test that ran testbed_init and wrote $TB to
+# $TRASH/tb (test bodies run in subshells), pick the test bed up at the
+# script's top level and register its teardown; the script stops there
+# (test_done) when that test did not get so far.
+testbed_adopt() {
+	[ -s "$TRASH/tb" ] || { test_done; exit 1; }
+	testbed_vars "$(cat "$TRASH/tb")"
+	test_when_finished testbed_teardown
+}
+
 _tb_ns_pids() { # pids of live processes in the mount namespace $1 (an ns id)
 	for _p in /proc/[0-9]*; do
 		[ "$(readlink "$_p/ns/mnt" 2>/dev/null)" = "$1" ] || continue
@@ -250,6 +260,21 @@ _tb_node_ns() {
 _tb_node_pids() {
 	_ns=$(_tb_node_ns "$1") || return 0
 	_tb_ns_pids "$_ns" | grep -vx "$(cat "$TB/nodes/$1/holder.pid")"
+	return 0
+}
+
+# transfer_procs NODE...: the exports, imports and runs still going in the
+# nodes (their namespaces: pgrep would see other test beds of the
+# machine), one "NODE PID: COMMAND LINE" a line.
+transfer_procs() {
+	for _n in "$@"; do
+		for _p in $(_tb_node_pids "$_n"); do
+			_c=$(tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null) || continue
+			case "$_c" in
+			*"zfs send"* | *"zfs recv"* | *"volrep run"* | *"volrep import"*) echo "$_n $_p: $_c" ;;
+			esac
+		done
+	done
 	return 0
 }
 
