@@ -230,6 +230,8 @@ testbed_write_nodes_cfg() {
 # script's top level and register its teardown; the script stops there
 # (test_done) when that test did not get so far.
 testbed_adopt() {
+	# the lint runs no body, so there is no test bed: lint the rest
+	[ -z "${VOLREP_TEST_LINT_ONLY:-}" ] || return 0
 	[ -s "$TRASH/tb" ] || { test_done; exit 1; }
 	testbed_vars "$(cat "$TRASH/tb")"
 	test_when_finished testbed_teardown
