@@ -1,8 +1,8 @@
 # A three-member etcd cluster on loopback for the cluster-store tests.
 #
-# ETCD_NET is a loopback /24 picked from this shell's pid (as testbed.sh's
-# TB_NET, but from another range), so test runs going on at the same time
-# do not collide, and never 127.0.0.1, where a packaged etcd would listen.
+# ETCD_NET is a loopback /24 claimed for this script (tests/lib/netclaim.sh,
+# as testbed.sh's TB_NET), so test runs going on at the same time do not
+# collide, and never 127.0.0.1, where a packaged etcd would listen.
 # Members n1..n3 listen on $ETCD_NET.1<i>:2379 (clients) and :2380 (peers),
 # each with its own data dir under $TRASH/etcd, with short election
 # timeouts so that a leader is there in a few seconds.
@@ -29,7 +29,8 @@
 # reads (VOLREP_CLUSTER_CACERT, _CERT, _KEY) are exported. Peers talk
 # plain http on loopback.
 
-ETCD_NET=${ETCD_NET:-127.0.$(($$ % 200 + 30))}
+. "$TOP/tests/lib/netclaim.sh"
+[ -n "${ETCD_NET:-}" ] || claim_loopback_net ETCD_NET || exit 1
 ETCD_DIR=""
 ETCD_URL=""
 ETCD_ENDPOINTS=""

@@ -4,7 +4,7 @@
 #
 # TB_NET is the loopback /24 the nodes live in: 127.0.1 when set so (the
 # demo does), otherwise a free one claimed for this script
-# (_tb_claim_net), so that test beds of test runs going on at the same
+# (tests/lib/netclaim.sh), so that test beds of test runs going on at the same
 # time do not collide. Tests name
 # a node's address with node_addr NAME, never literally.
 #
@@ -150,34 +150,8 @@ node_exec() {
 	nsenter --mount="/proc/$_h/ns/mnt" -- env $(_tb_env "$_n") VOLREP_SSH="$(_tb_volrep_ssh "$_n")" "$@"
 }
 
-# _tb_claim_net: pick TB_NET among 127.0.20-219 and claim it, so that test
-# runs going on at the same time (two checkouts, a stress run beside a
-# developer's) never bind the same addresses: the claim is a directory
-# made atomically, holding the claiming script's pid; a claim whose
-# script is gone is taken over. Released at exit.
-_tb_claim_net() {
-	_i=0
-	while [ $_i -lt 200 ]; do
-		_x=$(( ($$ + _i) % 200 + 20 ))
-		_c=/tmp/volrep-tbnet.$_x
-		if mkdir "$_c" 2>/dev/null; then
-			echo $$ >"$_c/pid"
-			TB_NET=127.0.$_x
-			test_atexit "rm -rf $_c"
-			return 0
-		fi
-		_o=$(cat "$_c/pid" 2>/dev/null)
-		# a claim being made has no pid yet: leave it to its maker
-		if [ -n "$_o" ] && ! kill -0 "$_o" 2>/dev/null; then
-			rm -rf "$_c"
-			continue
-		fi
-		_i=$((_i + 1))
-	done
-	echo "testbed: no free loopback /24 among 127.0.20-219 (see /tmp/volrep-tbnet.*)" >&2
-	return 1
-}
-[ -n "${TB_NET:-}" ] || _tb_claim_net || exit 1
+. "$TOP/tests/lib/netclaim.sh"
+[ -n "${TB_NET:-}" ] || claim_loopback_net TB_NET || exit 1
 
 # node_addr NAME: the node's ssh address
 node_addr() {
