@@ -798,24 +798,33 @@ static int zfs_mount_state(struct backend *b, const char *ds, struct zfs_secure_
 	return r;
 }
 
-/* The reset of one unsafe property (inherit): 0 or -errno. */
+/* Run argv, retried while zfs-fuse says busy; a failure whose message
+ * has ok in it counts as done. 0 or -errno (message set). */
+static int run_allowing(struct backend *b, const struct strvec *argv, const char *ok)
+{
+	struct strbuf err = STRBUF_INIT;
+	int r = backend_run_status(b, argv, NULL, &err);
+
+	if (r > 0 && strstr(err.buf, "busy"))
+		r = run_retry_busy(b, argv);
+	else if (r > 0 && strstr(err.buf, ok))
+		r = 0;
+	else if (r > 0)
+		r = backend_fail_tool(b, argv, r, err.buf);
+	strbuf_release(&err);
+	return r;
+}
+
+/* The reset of one unsafe property (inherit): 0 or -errno. A property
+ * this zfs does not have, a stream cannot set. */
 static int zfs_reset_prop(struct backend *b, const char *prop, const char *ds)
 {
 	struct strvec argv = STRVEC_INIT;
-	struct strbuf err = STRBUF_INIT;
 	int r;
 
 	zfs_argv_inherit(&argv, b->tool, prop, ds);
-	r = backend_run_status(b, &argv, NULL, &err);
-	if (r > 0 && strstr(err.buf, "busy"))
-		r = run_retry_busy(b, &argv);
-	/* a property this zfs does not have, a stream cannot set */
-	else if (r > 0 && strstr(err.buf, "invalid property"))
-		r = 0;
-	else if (r > 0)
-		r = backend_fail_tool(b, &argv, r, err.buf);
+	r = run_allowing(b, &argv, "invalid property");
 	strvec_clear(&argv);
-	strbuf_release(&err);
 	return r;
 }
 
@@ -865,14 +874,7 @@ static int zfs_secure_filesystem(struct backend *b, const char *ds, int mount, s
 		goto fail;
 	if (mount && !st.mounted && st.mountpoint.buf[0] == '/') {
 		zfs_argv_mount(&argv, b->tool, ds);
-		strbuf_reset(&err);
-		r = backend_run_status(b, &argv, NULL, &err);
-		if (r > 0 && strstr(err.buf, "busy"))
-			r = run_retry_busy(b, &argv);
-		else if (r > 0 && strstr(err.buf, "already mounted"))
-			r = 0;
-		else if (r > 0)
-			r = backend_fail_tool(b, &argv, r, err.buf);
+		r = run_allowing(b, &argv, "already mounted");
 		if (r < 0)
 			goto fail;
 	}
