@@ -10,6 +10,12 @@
 #        included: a cpuacct cgroup holds the whole test bed) goal <= 0.35x
 #      and, for comparison, volrep with one ssh call per step
 #      (VOLREP_SESSION=0, what an older target gets).
+#      Measured (2 shared cores, load 5-7, BENCH_RUNS=5): session
+#      wall 0.41-0.45x, CPU 0.52-0.53x; per step 0.52-0.57x, 0.70x.
+#      Before the per-run zfs calls were cut (target 21 -> 10: the
+#      received-property reset only where a get shows something to
+#      reset, snapshot checks folded into one list each, no stale check
+#      in finalize) 0.54x and 0.84x. Details: docs/protocol.md.
 #   2. full-sync throughput of volrep vs the raw
 #      `zfs send | ssh zfs recv` pipe (over an open ssh connection, as
 #      volrep's, so that both measure moving the data; the pipe with
