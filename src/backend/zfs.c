@@ -161,13 +161,83 @@ void zfs_argv_set(struct strvec *argv, const char *tool, const char *prop, const
 void zfs_argv_list_tree(struct strvec *argv, const char *tool, const char *ds)
 {
 	strvec_pushv(argv, (const char *const[]){ tool, "list", "-H", "-o", "name,type", "-t",
-						  "filesystem,volume", "-r", "--", ds, NULL });
+						  "filesystem,volume,snapshot", "-r", "--", ds, NULL });
 }
 
 void zfs_argv_get_mounted(struct strvec *argv, const char *tool, const char *ds)
 {
 	strvec_pushv(argv, (const char *const[]){ tool, "get", "-H", "-o", "value", "mounted,mountpoint",
 						  "--", ds, NULL });
+}
+
+void zfs_argv_get_secure_state(struct strvec *argv, const char *tool, const char *ds)
+{
+	struct strbuf props = STRBUF_INIT;
+
+	for (size_t i = 0; zfs_unsafe_props[i]; i++)
+		strbuf_addf(&props, "%s,", zfs_unsafe_props[i]);
+	strbuf_addstr(&props, "canmount,mounted");
+	strvec_pushv(argv, (const char *const[]){ tool, "get", "-H", "-o", "property,value,source", props.buf,
+						  "--", ds, NULL });
+	strbuf_release(&props);
+}
+
+/* A value the reset would leave as it is: the default, or inherited */
+static int zfs_source_reset(const char *source)
+{
+	return !strcmp(source, "default") || !strncmp(source, "inherited from ", 15);
+}
+
+int zfs_parse_secure_state(const char *text, struct zfs_secure_state *st)
+{
+	unsigned seen = 0;
+	int canmount = 0, mounted = 0;
+
+	st->reset = 0;
+	st->canmount_on = 0;
+	st->mounted = 0;
+	strbuf_reset(&st->mountpoint);
+	for (const char *line = text; *line;) {
+		size_t len = strcspn(line, "\n");
+		char buf[4096], *value, *source;
+
+		if (len >= sizeof(buf))
+			return -EINVAL;
+		memcpy(buf, line, len);
+		buf[len] = '\0';
+		line += len + (line[len] == '\n');
+		value = strchr(buf, '\t');
+		source = value ? strchr(value + 1, '\t') : NULL;
+		if (!source || strchr(source + 1, '\t'))
+			return -EINVAL;
+		*value++ = '\0';
+		*source++ = '\0';
+		if (!strcmp(buf, "canmount")) {
+			canmount = 1;
+			st->canmount_on = !strcmp(value, "on");
+		} else if (!strcmp(buf, "mounted")) {
+			mounted = 1;
+			st->mounted = !strcmp(value, "yes");
+		}
+		for (size_t i = 0; zfs_unsafe_props[i]; i++) {
+			if (strcmp(buf, zfs_unsafe_props[i]))
+				continue;
+			seen |= 1u << i;
+			if (zfs_source_reset(source))
+				st->reset &= ~(1u << i);
+			else
+				st->reset |= 1u << i;
+			if (!strcmp(buf, "mountpoint")) {
+				strbuf_reset(&st->mountpoint);
+				strbuf_addstr(&st->mountpoint, value);
+			}
+		}
+	}
+	/* a property not in the text: reset, as if it were set */
+	for (size_t i = 0; zfs_unsafe_props[i]; i++)
+		if (!(seen & (1u << i)))
+			st->reset |= 1u << i;
+	return canmount && mounted ? 0 : -EINVAL;
 }
 
 void zfs_argv_mount(struct strvec *argv, const char *tool, const char *ds)
@@ -358,6 +428,39 @@ static int zfs_exists(struct backend *b, const char *name)
 	return r;
 }
 
+/* zfs_exists() of two names in one call (zfs list takes several: the
+ * missing ones on stderr, the others listed): bit i of *found for
+ * names[i]. Returns 0 or -errno. */
+static int zfs_exists2(struct backend *b, const char *const names[2], unsigned *found)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	int r;
+
+	strvec_pushv(&argv, (const char *const[]){ b->tool, "list", "-H", "-o", "name", "-t", "all", "--",
+						   names[0], names[1], NULL });
+	r = backend_run_status(b, &argv, &out, &err);
+	/* a failure other than a missing name: every stderr line says so */
+	for (const char *line = err.buf; r > 0 && *line; line += strcspn(line, "\n"), line += *line == '\n') {
+		struct strbuf one = STRBUF_INIT;
+
+		strbuf_add(&one, line, strcspn(line, "\n"));
+		if (one.len && !not_found_text(one.buf))
+			r = backend_fail_tool(b, &argv, r, one.buf);
+		strbuf_release(&one);
+	}
+	*found = 0;
+	for (const char *line = out.buf; r >= 0 && *line; line += strcspn(line, "\n"), line += *line == '\n')
+		for (unsigned i = 0; i < 2; i++)
+			if (!strncmp(line, names[i], strlen(names[i])) &&
+			    (line[strlen(names[i])] == '\n' || !line[strlen(names[i])]))
+				*found |= 1u << i;
+	strvec_clear(&argv);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return r < 0 ? r : 0;
+}
+
 static int zfs_volume_exists(struct backend *b, const char *volname)
 {
 	struct strbuf ds = STRBUF_INIT;
@@ -527,22 +630,40 @@ static int zfs_undo_import(struct backend *b, const char *ds, const char *base, 
 	return r;
 }
 
+/* Whether the listing of zfs_argv_list_tree has the line "name\t<type>" */
+static int tree_has(const char *tree, const char *name, const char *type)
+{
+	size_t n = strlen(name), t = strlen(type);
+
+	for (const char *line = tree; *line; line += strcspn(line, "\n"), line += *line == '\n')
+		if (!strncmp(line, name, n) && line[n] == '\t' && !strncmp(line + n + 1, type, t) &&
+		    (line[n + 1 + t] == '\n' || !line[n + 1 + t]))
+			return 1;
+	return 0;
+}
+
 /* A replicated volume has no datasets below it, but `zfs send -R` of a
  * tree brings them along (each with its own properties): destroy any
  * that are there (not mounted: the receive ran with -u) and refuse the
- * stream. Stores in *filesystem whether ds is a file system. Returns 0,
- * or -EIO with the reason appended to msg. */
-static int zfs_check_tree(struct backend *b, const char *ds, int *filesystem, struct strbuf *msg)
+ * stream. tree: the listing of zfs_argv_list_tree if the caller has it
+ * (NULL: listed here). Stores in *filesystem whether ds is a file system.
+ * Returns 0, or -EIO with the reason appended to msg. */
+static int zfs_check_tree(struct backend *b, const char *ds, const char *tree, int *filesystem,
+			  struct strbuf *msg)
 {
 	struct strvec argv = STRVEC_INIT, extra = STRVEC_INIT;
 	struct strbuf out = STRBUF_INIT;
 	size_t dslen = strlen(ds);
-	int r, found = 0;
+	int r = 0, found = 0;
 
 	*filesystem = 0;
-	zfs_argv_list_tree(&argv, b->tool, ds);
-	r = backend_run(b, &argv, &out);
-	strvec_clear(&argv);
+	if (tree) {
+		strbuf_addstr(&out, tree);
+	} else {
+		zfs_argv_list_tree(&argv, b->tool, ds);
+		r = backend_run(b, &argv, &out);
+		strvec_clear(&argv);
+	}
 	if (r < 0) {
 		strbuf_addstr(msg, b->errmsg.buf);
 		goto out;
@@ -557,6 +678,9 @@ static int zfs_check_tree(struct backend *b, const char *ds, int *filesystem, st
 		if (!tab)
 			continue;
 		*tab = '\0';
+		/* the snapshots (the listing has them for the import's check) */
+		if (!strcmp(tab + 1, "snapshot"))
+			continue;
 		if (!strcmp(line, ds)) {
 			found = 1;
 			*filesystem = !strcmp(tab + 1, "filesystem");
@@ -648,67 +772,109 @@ static int zfs_encrypted(struct backend *b, const char *volname)
 	return r;
 }
 
+/* Where the file system is mounted (zfs get mounted,mountpoint) after a
+ * reset changed it: into st. Returns 0 or -errno (message set). */
+static int zfs_mount_state(struct backend *b, const char *ds, struct zfs_secure_state *st)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf out = STRBUF_INIT;
+	char *mp;
+	int r;
+
+	zfs_argv_get_mounted(&argv, b->tool, ds);
+	r = backend_run(b, &argv, &out);
+	mp = r == 0 ? strchr(out.buf, '\n') : NULL;
+	if (r == 0 && !mp)
+		r = backend_fail(b, -EIO, "cannot parse the mount state of '%s'", ds);
+	if (r == 0) {
+		*mp++ = '\0';
+		mp[strcspn(mp, "\n")] = '\0';
+		st->mounted = !strcmp(out.buf, "yes");
+		strbuf_reset(&st->mountpoint);
+		strbuf_addstr(&st->mountpoint, mp);
+	}
+	strvec_clear(&argv);
+	strbuf_release(&out);
+	return r;
+}
+
+/* Run argv, retried while zfs-fuse says busy; a failure whose message
+ * has ok in it counts as done. 0 or -errno (message set). */
+static int run_allowing(struct backend *b, const struct strvec *argv, const char *ok)
+{
+	struct strbuf err = STRBUF_INIT;
+	int r = backend_run_status(b, argv, NULL, &err);
+
+	if (r > 0 && strstr(err.buf, "busy"))
+		r = run_retry_busy(b, argv);
+	else if (r > 0 && strstr(err.buf, ok))
+		r = 0;
+	else if (r > 0)
+		r = backend_fail_tool(b, argv, r, err.buf);
+	strbuf_release(&err);
+	return r;
+}
+
+/* The reset of one unsafe property (inherit): 0 or -errno. A property
+ * this zfs does not have, a stream cannot set. */
+static int zfs_reset_prop(struct backend *b, const char *prop, const char *ds)
+{
+	struct strvec argv = STRVEC_INIT;
+	int r;
+
+	zfs_argv_inherit(&argv, b->tool, prop, ds);
+	r = run_allowing(b, &argv, "invalid property");
+	strvec_clear(&argv);
+	return r;
+}
+
 /* Reset what a received file system must not keep from the stream, then
  * mount it where the storage's layout says (mount: not for a raw replica,
  * which has no key here): at the mountpoint inherited from the pool
- * dataset, if that has one. Returns 0, or -EIO with the reason appended
- * to msg. */
+ * dataset, if that has one. One `zfs get` tells what is to do: only the
+ * properties not at their inherited or default value are reset (a no-change
+ * incremental has none: one call, not nine; zfs-fuse serialises each).
+ * Where that get fails (a zfs without one of them), every one is reset.
+ * Returns 0, or -EIO with the reason appended to msg. */
 static int zfs_secure_filesystem(struct backend *b, const char *ds, int mount, struct strbuf *msg)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	char *mounted, *mp;
-	int r = 0;
+	struct zfs_secure_state st = ZFS_SECURE_STATE_INIT;
+	int r, changed = 0;
 
+	zfs_argv_get_secure_state(&argv, b->tool, ds);
+	r = backend_run_status(b, &argv, &out, &err);
+	strvec_clear(&argv);
+	if (r < 0)
+		goto fail;
+	if (r > 0 || zfs_parse_secure_state(out.buf, &st) < 0) {
+		st.reset = ~0u;
+		st.canmount_on = 0;
+	}
+	r = 0;
 	for (size_t i = 0; zfs_unsafe_props[i] && r == 0; i++) {
-		if (!strcmp(zfs_unsafe_props[i], "mountpoint")) {
+		if (!strcmp(zfs_unsafe_props[i], "mountpoint") && !st.canmount_on) {
 			/* canmount is not inheritable: the default, explicitly */
 			zfs_argv_set(&argv, b->tool, "canmount", "on", ds);
 			r = run_retry_busy(b, &argv);
 			strvec_clear(&argv);
+			changed = 1;
 			if (r < 0)
 				break;
 		}
-		zfs_argv_inherit(&argv, b->tool, zfs_unsafe_props[i], ds);
-		strbuf_reset(&err);
-		r = backend_run_status(b, &argv, NULL, &err);
-		if (r > 0 && strstr(err.buf, "busy"))
-			r = run_retry_busy(b, &argv);
-		/* a property this zfs does not have, a stream cannot set */
-		else if (r > 0 && strstr(err.buf, "invalid property"))
-			r = 0;
-		else if (r > 0)
-			r = backend_fail_tool(b, &argv, r, err.buf);
-		strvec_clear(&argv);
+		if (st.reset & (1u << i)) {
+			r = zfs_reset_prop(b, zfs_unsafe_props[i], ds);
+			changed = 1;
+		}
 	}
+	if (r == 0 && mount && changed)
+		r = zfs_mount_state(b, ds, &st);
 	if (r < 0)
 		goto fail;
-	if (!mount)
-		goto out;
-	zfs_argv_get_mounted(&argv, b->tool, ds);
-	r = backend_run(b, &argv, &out);
-	strvec_clear(&argv);
-	if (r < 0)
-		goto fail;
-	mounted = out.buf;
-	mp = strchr(mounted, '\n');
-	if (!mp) {
-		r = backend_fail(b, -EIO, "cannot parse the mount state of '%s'", ds);
-		goto fail;
-	}
-	*mp++ = '\0';
-	mp[strcspn(mp, "\n")] = '\0';
-	if (!strcmp(mounted, "no") && mp[0] == '/') {
+	if (mount && !st.mounted && st.mountpoint.buf[0] == '/') {
 		zfs_argv_mount(&argv, b->tool, ds);
-		strbuf_reset(&err);
-		r = backend_run_status(b, &argv, NULL, &err);
-		if (r > 0 && strstr(err.buf, "busy"))
-			r = run_retry_busy(b, &argv);
-		else if (r > 0 && strstr(err.buf, "already mounted"))
-			r = 0;
-		else if (r > 0)
-			r = backend_fail_tool(b, &argv, r, err.buf);
-		strvec_clear(&argv);
+		r = run_allowing(b, &argv, "already mounted");
 		if (r < 0)
 			goto fail;
 	}
@@ -720,6 +886,7 @@ out:
 	strvec_clear(&argv);
 	strbuf_release(&out);
 	strbuf_release(&err);
+	strbuf_release(&st.mountpoint);
 	return r;
 }
 
@@ -783,12 +950,19 @@ static int zfs_import_check(struct backend *b, const char *ds, const char *snap,
 	if (resume && !partial)
 		r = backend_fail(b, -ENOENT, "no interrupted receive of '%s' to resume", ds);
 	if (r == 0 && base) {
+		/* both in one call */
+		struct strbuf sn = STRBUF_INIT;
+		unsigned found;
+
 		strbuf_addf(&name, "%s@%s", ds, base);
-		r = zfs_exists(b, name.buf);
-		if (r == 0)
+		strbuf_addf(&sn, "%s@%s", ds, snap);
+		r = zfs_exists2(b, (const char *const[]){ name.buf, sn.buf }, &found);
+		if (r == 0 && !(found & 1))
 			r = backend_fail(b, -ENOENT, "base snapshot '%s' doesn't exist", name.buf);
-	}
-	if (r >= 0 && (base || resume)) {
+		else if (r == 0 && (found & 2))
+			r = backend_fail(b, -EEXIST, "snapshot '%s' already exists", sn.buf);
+		strbuf_release(&sn);
+	} else if (r >= 0 && resume) {
 		strbuf_reset(&name);
 		strbuf_addf(&name, "%s@%s", ds, snap);
 		r = zfs_exists(b, name.buf);
@@ -808,7 +982,7 @@ static int zfs_import(struct backend *b, const char *volname, const char *snap,
 {
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf ds = STRBUF_INIT, name = STRBUF_INIT, err = STRBUF_INIT, msg = STRBUF_INIT;
-	struct strbuf why = STRBUF_INIT, token = STRBUF_INIT;
+	struct strbuf why = STRBUF_INIT, token = STRBUF_INIT, tree = STRBUF_INIT;
 	int resume = !!(flags & BACKEND_IMPORT_RESUME), raw = !!(flags & BACKEND_IMPORT_RAW);
 	int r, failed, partial;
 
@@ -844,14 +1018,19 @@ static int zfs_import(struct backend *b, const char *volname, const char *snap,
 		failed = 1;
 	} else {
 		/* the stream is untrusted: it must have brought exactly the
-		 * snapshot the caller asked for */
+		 * snapshot the caller asked for (one listing for that and
+		 * the tree check below) */
 		strbuf_addf(&name, "%s@%s", ds.buf, snap);
-		r = zfs_exists(b, name.buf);
-		if (r == 0)
-			strbuf_addf(&msg, "stream did not contain snapshot '%s'", name.buf);
-		else if (r < 0)
+		strvec_clear(&argv);
+		zfs_argv_list_tree(&argv, b->tool, ds.buf);
+		r = backend_run(b, &argv, &tree);
+		failed = r < 0 || !tree_has(tree.buf, name.buf, "snapshot");
+		if (r < 0) {
 			strbuf_addstr(&msg, b->errmsg.buf);
-		failed = r <= 0;
+			strbuf_reset(&tree);
+		} else if (failed) {
+			strbuf_addf(&msg, "stream did not contain snapshot '%s'", name.buf);
+		}
 	}
 	/* whatever the receive did to an existing volume (a failed one may
 	 * have applied the stream's properties too), and after every
@@ -859,7 +1038,7 @@ static int zfs_import(struct backend *b, const char *volname, const char *snap,
 	if (!failed || base) {
 		int filesystem = 0;
 
-		if (zfs_check_tree(b, ds.buf, &filesystem, &why) < 0)
+		if (zfs_check_tree(b, ds.buf, tree.len ? tree.buf : NULL, &filesystem, &why) < 0)
 			failed = add_reason(&msg, &why);
 		if (filesystem && zfs_secure_filesystem(b, ds.buf, !raw, &why) < 0)
 			failed = add_reason(&msg, &why);
@@ -883,6 +1062,7 @@ out:
 	strbuf_release(&msg);
 	strbuf_release(&why);
 	strbuf_release(&token);
+	strbuf_release(&tree);
 	return r;
 }
 

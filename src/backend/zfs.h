@@ -5,6 +5,7 @@
 #define VOLREP_BACKEND_ZFS_H
 
 #include "backend/backend.h"
+#include "base/strbuf.h"
 #include "base/strvec.h"
 
 /* zfs snapshot ds1@snap ds2@snap ... (one atomic call) */
@@ -45,10 +46,26 @@ void zfs_argv_inherit(struct strvec *argv, const char *tool, const char *prop, c
 /* zfs set <prop>=<value> ds */
 void zfs_argv_set(struct strvec *argv, const char *tool, const char *prop, const char *value,
 		  const char *ds);
-/* zfs list -H -o name,type -t filesystem,volume -r -- ds: ds and any children */
+/* zfs list -H -o name,type -t filesystem,volume,snapshot -r -- ds: ds, any
+ * children, and their snapshots */
 void zfs_argv_list_tree(struct strvec *argv, const char *tool, const char *ds);
 /* zfs get -H -o value mounted,mountpoint -- ds */
 void zfs_argv_get_mounted(struct strvec *argv, const char *tool, const char *ds);
+/* zfs get -H -o property,value,source <zfs_unsafe_props>,canmount,mounted
+ * -- ds: all that the reset after a receive needs to know, in one call */
+void zfs_argv_get_secure_state(struct strvec *argv, const char *tool, const char *ds);
+/* What that get printed: bit i of reset set for each zfs_unsafe_props[i]
+ * whose value is not the default or inherited (a local or received one,
+ * or the property missing from the text: then the reset runs as if it
+ * were set), canmount_on, mounted, and the mountpoint. Returns 0, or
+ * -EINVAL for text without canmount and mounted or with a malformed line. */
+struct zfs_secure_state {
+	unsigned reset;
+	int canmount_on, mounted;
+	struct strbuf mountpoint;
+};
+#define ZFS_SECURE_STATE_INIT { 0, 0, 0, STRBUF_INIT }
+int zfs_parse_secure_state(const char *text, struct zfs_secure_state *st);
 /* zfs mount ds */
 void zfs_argv_mount(struct strvec *argv, const char *tool, const char *ds);
 /* zfs list -Hp -t snapshot -o name,guid,creation -r -- ds, or where list

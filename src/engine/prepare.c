@@ -224,9 +224,10 @@ int prepare_select(const struct backend_snapshot_list *snaps, const char *jobid,
 	return removal_ok;
 }
 
-int prepare_volumes(struct storemap *sm, const struct strvec *volids, const char *jobid,
-		    int64_t last_sync, const char *parent, unsigned keep, const struct elog *log,
-		    struct snap_map *out, struct strvec *cleaned, struct strbuf *err)
+/* prepare_volumes(); clean: backend_clean_stale() first */
+static int select_volumes(struct storemap *sm, const struct strvec *volids, const char *jobid,
+			  int64_t last_sync, const char *parent, unsigned keep, const struct elog *log,
+			  struct snap_map *out, struct strvec *cleaned, int clean, struct strbuf *err)
 {
 	struct strbuf last = STRBUF_INIT;
 	int r = 0;
@@ -246,7 +247,7 @@ int prepare_volumes(struct storemap *sm, const struct strvec *volids, const char
 			r = storemap_get(sm, sid, &b, err);
 		/* what a killed import left (btrfs staging) goes first: the
 		 * run that follows must find a clean volume */
-		if (r == 0) {
+		if (r == 0 && clean) {
 			int c = backend_clean_stale(b, volname);
 
 			if (c < 0)
@@ -293,5 +294,22 @@ int prepare_volumes(struct storemap *sm, const struct strvec *volids, const char
 		strvec_clear(&stale);
 	}
 	strbuf_release(&last);
+	return r;
+}
+
+int prepare_volumes(struct storemap *sm, const struct strvec *volids, const char *jobid,
+		    int64_t last_sync, const char *parent, unsigned keep, const struct elog *log,
+		    struct snap_map *out, struct strvec *cleaned, struct strbuf *err)
+{
+	return select_volumes(sm, volids, jobid, last_sync, parent, keep, log, out, cleaned, 1, err);
+}
+
+int finalize_volumes(struct storemap *sm, const struct strvec *volids, const char *jobid,
+		     int64_t last_sync, unsigned keep, const struct elog *log, struct strbuf *err)
+{
+	struct snap_map tmp = SNAP_MAP_INIT;
+	int r = select_volumes(sm, volids, jobid, last_sync, NULL, keep, log, &tmp, NULL, 0, err);
+
+	snap_map_release(&tmp);
 	return r;
 }

@@ -85,4 +85,12 @@ int prepare_volumes(struct storemap *sm, const struct strvec *volids, const char
 		    int64_t last_sync, const char *parent, unsigned keep, const struct elog *log,
 		    struct snap_map *out, struct strvec *cleaned, struct strbuf *err);
 
+/* The target's finalize after a run's imports: prepare_volumes() with
+ * last_sync the new snapshot, without the stale-import cleanup (this
+ * run's imports just finished, each with its own reset; one that died
+ * failed the run, and the next prepare cleans up after it): one zfs call
+ * less per volume. */
+int finalize_volumes(struct storemap *sm, const struct strvec *volids, const char *jobid,
+		     int64_t last_sync, unsigned keep, const struct elog *log, struct strbuf *err);
+
 #endif

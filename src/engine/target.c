@@ -175,7 +175,6 @@ int target_finalize(const struct cluster_config *cc, const char *node, const cha
 		    struct strbuf *err)
 {
 	struct storemap sm = STOREMAP_INIT(&cc->storages, node);
-	struct snap_map tmp = SNAP_MAP_INIT;
 	struct strvec sorted = STRVEC_INIT;
 	char sid[STOREID_MAX + 1];
 	uint32_t vmid;
@@ -195,10 +194,9 @@ int target_finalize(const struct cluster_config *cc, const char *node, const cha
 		strvec_push(&sorted, volids->v[i]);
 	}
 	strvec_sort_uniq(&sorted);
-	r = prepare_volumes(&sm, &sorted, jobid, last_sync, NULL, keep, log, &tmp, NULL, err);
+	r = finalize_volumes(&sm, &sorted, jobid, last_sync, keep, log, err);
 out:
 	storemap_release(&sm);
-	snap_map_release(&tmp);
 	strvec_clear(&sorted);
 	return r;
 }

@@ -378,9 +378,12 @@ static void test_argv(void **state)
 	zfs_argv_set(&v, "zfs", "canmount", "on", ds[2]);
 	ASSERT_ARGV(&v, "zfs set canmount=on rpool/data/subvol-100-disk-0");
 	zfs_argv_list_tree(&v, "zfs", ds[2]);
-	ASSERT_ARGV(&v, "zfs list -H -o name,type -t filesystem,volume -r -- rpool/data/subvol-100-disk-0");
+	ASSERT_ARGV(&v, "zfs list -H -o name,type -t filesystem,volume,snapshot -r -- rpool/data/subvol-100-disk-0");
 	zfs_argv_get_mounted(&v, "zfs", ds[2]);
 	ASSERT_ARGV(&v, "zfs get -H -o value mounted,mountpoint -- rpool/data/subvol-100-disk-0");
+	zfs_argv_get_secure_state(&v, "zfs", ds[2]);
+	ASSERT_ARGV(&v, "zfs get -H -o property,value,source sharenfs,sharesmb,exec,setuid,devices,zoned,"
+			"mountpoint,canmount,mounted -- rpool/data/subvol-100-disk-0");
 	zfs_argv_mount(&v, "zfs", ds[2]);
 	ASSERT_ARGV(&v, "zfs mount rpool/data/subvol-100-disk-0");
 	zfs_argv_list_snapshots(&v, "zfs", &oz, ds[0]);
@@ -423,6 +426,55 @@ static void test_volnames(void **state)
 	assert_false(backend_valid_snapname(".hidden"));
 	assert_false(backend_valid_snapname("-x"));
 	assert_false(backend_valid_snapname("a;b"));
+}
+
+/* What a received file system's reset skips: only values at their
+ * default or inherited from above; anything else (a local or received
+ * value, a property missing from the text) is reset. */
+static void test_parse_secure_state(void **state)
+{
+	static const char clean[] = "sharenfs\toff\tdefault\nsharesmb\toff\tdefault\nexec\ton\tdefault\n"
+				    "setuid\ton\tdefault\ndevices\ton\tdefault\nzoned\toff\tdefault\n"
+				    "mountpoint\t/rpool/data/subvol-100-disk-0\tinherited from rpool/data\n"
+				    "canmount\ton\tlocal\nmounted\tyes\t-\n";
+	struct zfs_secure_state st = ZFS_SECURE_STATE_INIT;
+	struct strbuf t = STRBUF_INIT;
+	char *p;
+
+	(void)state;
+	assert_int_equal(zfs_parse_secure_state(clean, &st), 0);
+	assert_int_equal(st.reset, 0);
+	assert_true(st.canmount_on);
+	assert_true(st.mounted);
+	assert_string_equal(st.mountpoint.buf, "/rpool/data/subvol-100-disk-0");
+
+	/* a received value (here: exec), a local one (setuid), a mountpoint
+	 * the stream chose, canmount off, not mounted */
+	strbuf_addstr(&t, "sharenfs\toff\tdefault\nsharesmb\toff\tinherited from rpool\nexec\toff\treceived\n"
+			  "setuid\toff\tlocal\ndevices\ton\tdefault\nzoned\toff\tdefault\n"
+			  "mountpoint\t/root/.ssh\treceived\ncanmount\tnoauto\treceived\nmounted\tno\t-\n");
+	assert_int_equal(zfs_parse_secure_state(t.buf, &st), 0);
+	assert_int_equal(st.reset, (1u << 2) | (1u << 3) | (1u << 6));
+	assert_false(st.canmount_on);
+	assert_false(st.mounted);
+	assert_string_equal(st.mountpoint.buf, "/root/.ssh");
+
+	/* a property left out (this zfs has no zoned, say): reset anyway */
+	strbuf_reset(&t);
+	strbuf_addstr(&t, clean);
+	p = strstr(t.buf, "zoned");
+	memmove(p, p + strlen("zoned\toff\tdefault\n"), strlen(p + strlen("zoned\toff\tdefault\n")) + 1);
+	assert_int_equal(zfs_parse_secure_state(t.buf, &st), 0);
+	assert_int_equal(st.reset, 1u << 5);
+
+	/* not that text: refused (the caller then resets every one) */
+	assert_int_equal(zfs_parse_secure_state("", &st), -EINVAL);
+	assert_int_equal(zfs_parse_secure_state("exec\ton\n", &st), -EINVAL);
+	assert_int_equal(zfs_parse_secure_state("exec\ton\tdefault\tx\ncanmount\ton\tlocal\nmounted\tyes\t-\n", &st),
+			 -EINVAL);
+	assert_int_equal(zfs_parse_secure_state("exec\ton\tdefault\n", &st), -EINVAL);
+	strbuf_release(&t);
+	strbuf_release(&st.mountpoint);
 }
 
 /* A fake zfs that logs its argv and prints a chosen usage text: the API
@@ -602,8 +654,11 @@ static void make_fake_pool(const char *usage_file)
 		   "help*) cat %s/tests/data/%s; exit 2;;\n"
 		   "'list name') [ -e $d/received ] && exit 0; echo \"cannot open: dataset does not exist\" >&2; exit 1;;\n"
 		   "'list name,type') printf 'rpool/data/subvol-100-disk-0\\tfilesystem\\n';\n"
-		   "  [ ! -e $d/child ] || printf 'rpool/data/subvol-100-disk-0/c\\tfilesystem\\n'; exit 0;;\n"
+		   "  [ ! -e $d/child ] || printf 'rpool/data/subvol-100-disk-0/c\\tfilesystem\\n';\n"
+		   "  [ ! -e $d/received ] || printf 'rpool/data/subvol-100-disk-0@s1\\tsnapshot\\n'; exit 0;;\n"
 		   "'get value') printf 'no\\n/rpool/data/subvol-100-disk-0\\n'; exit 0;;\n"
+		   "'get property,value,source') [ -e $d/state ] && { cat $d/state; exit 0; }\n"
+		   "  echo \"bad property list: invalid property 'zoned'\" >&2; exit 2;;\n"
 		   "recv*) cat >/dev/null; touch $d/received;;\n"
 		   "destroy*) [ \"$5\" != rpool/data/subvol-100-disk-0 ] || rm -f $d/received;;\n"
 		   "esac\nexit 0\n",
@@ -616,7 +671,35 @@ static void make_fake_pool(const char *usage_file)
 	strbuf_reset(&sb);
 	strbuf_addf(&sb, "%s/received", fakedir);
 	unlink(sb.buf);
+	strbuf_reset(&sb);
+	strbuf_addf(&sb, "%s/state", fakedir);
+	unlink(sb.buf);
 	strbuf_release(&sb);
+}
+
+static void fake_file(const char *name, const char *content);
+
+/* The fake pool's answer to zfs_argv_get_secure_state: the values after a
+ * first import's reset, with one line swapped for another */
+static void fake_secure_state(const char *from, const char *to)
+{
+	static const char after[] = "sharenfs\toff\tdefault\nsharesmb\toff\tdefault\nexec\ton\tdefault\n"
+				    "setuid\ton\tdefault\ndevices\ton\tdefault\nzoned\toff\tdefault\n"
+				    "mountpoint\t/rpool/data/subvol-100-disk-0\tinherited from rpool/data\n"
+				    "canmount\ton\tlocal\nmounted\tyes\t-\n";
+	struct strbuf t = STRBUF_INIT;
+	const char *p = from ? strstr(after, from) : NULL;
+
+	if (from) {
+		assert_non_null(p);
+		strbuf_add(&t, after, p - after);
+		strbuf_addstr(&t, to);
+		strbuf_addstr(&t, p + strlen(from));
+	} else {
+		strbuf_addstr(&t, after);
+	}
+	fake_file("state", t.buf);
+	strbuf_release(&t);
 }
 
 static void test_import_with_fake_tool(void **state)
@@ -642,8 +725,9 @@ static void test_import_with_fake_tool(void **state)
 	assert_string_equal(log, "help\n"
 				 "list -H -o name -t all -- rpool/data/subvol-100-disk-0\n"
 				 "recv -F -u -- rpool/data/subvol-100-disk-0\n"
-				 "list -H -o name -t all -- rpool/data/subvol-100-disk-0@s1\n"
-				 "list -H -o name,type -t filesystem,volume -r -- rpool/data/subvol-100-disk-0\n"
+				 "list -H -o name,type -t filesystem,volume,snapshot -r -- rpool/data/subvol-100-disk-0\n"
+				 "get -H -o property,value,source sharenfs,sharesmb,exec,setuid,devices,zoned,"
+				 "mountpoint,canmount,mounted -- rpool/data/subvol-100-disk-0\n"
 				 "inherit sharenfs rpool/data/subvol-100-disk-0\n"
 				 "inherit sharesmb rpool/data/subvol-100-disk-0\n"
 				 "inherit exec rpool/data/subvol-100-disk-0\n"
@@ -654,6 +738,73 @@ static void test_import_with_fake_tool(void **state)
 				 "inherit mountpoint rpool/data/subvol-100-disk-0\n"
 				 "get -H -o value mounted,mountpoint -- rpool/data/subvol-100-disk-0\n"
 				 "mount rpool/data/subvol-100-disk-0\n");
+	free(log);
+	backend_close(&b);
+
+	/* the common case, an incremental that changed none of them: one
+	 * get, no reset, no mount */
+	make_fake_pool("zfs-fuse-help.txt");
+	fake_secure_state(NULL, NULL);
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_import(&b, "subvol-100-disk-0", "s1", NULL, fd), 0);
+	log = fake_log();
+	assert_non_null(strstr(log, "-r -- rpool/data/subvol-100-disk-0\n"
+				    "get -H -o property,value,source sharenfs,sharesmb,exec,setuid,devices,zoned,"
+				    "mountpoint,canmount,mounted -- rpool/data/subvol-100-disk-0\n"));
+	assert_null(strstr(log, "inherit"));
+	assert_null(strstr(log, "set "));
+	assert_null(strstr(log, "mount rpool"));
+	free(log);
+	backend_close(&b);
+
+	/* not mounted: mounted, with no second get */
+	make_fake_pool("zfs-fuse-help.txt");
+	fake_secure_state("mounted\tyes", "mounted\tno");
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_import(&b, "subvol-100-disk-0", "s1", NULL, fd), 0);
+	log = fake_log();
+	assert_non_null(strstr(log, "mountpoint,canmount,mounted -- rpool/data/subvol-100-disk-0\n"
+				    "mount rpool/data/subvol-100-disk-0\n"));
+	assert_null(strstr(log, "inherit"));
+	assert_null(strstr(log, "get -H -o value mounted"));
+	free(log);
+	backend_close(&b);
+
+	/* the stream set exec and a mountpoint, canmount off: those reset
+	 * (canmount before mountpoint), the mount state read anew */
+	make_fake_pool("zfs-fuse-help.txt");
+	fake_secure_state("exec\ton\tdefault", "exec\toff\treceived");
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_import(&b, "subvol-100-disk-0", "s1", NULL, fd), 0);
+	log = fake_log();
+	assert_non_null(strstr(log, "mountpoint,canmount,mounted -- rpool/data/subvol-100-disk-0\n"
+				    "inherit exec rpool/data/subvol-100-disk-0\n"
+				    "get -H -o value mounted,mountpoint -- rpool/data/subvol-100-disk-0\n"));
+	free(log);
+	backend_close(&b);
+	make_fake_pool("zfs-fuse-help.txt");
+	fake_secure_state("mountpoint\t/rpool/data/subvol-100-disk-0\tinherited from rpool/data\n"
+			  "canmount\ton\tlocal",
+			  "mountpoint\t/root/.ssh\treceived\ncanmount\toff\treceived");
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_import(&b, "subvol-100-disk-0", "s1", NULL, fd), 0);
+	log = fake_log();
+	assert_non_null(strstr(log, "mountpoint,canmount,mounted -- rpool/data/subvol-100-disk-0\n"
+				    "set canmount=on rpool/data/subvol-100-disk-0\n"
+				    "inherit mountpoint rpool/data/subvol-100-disk-0\n"
+				    "get -H -o value mounted,mountpoint -- rpool/data/subvol-100-disk-0\n"
+				    "mount rpool/data/subvol-100-disk-0\n"));
+	assert_null(strstr(log, "inherit exec"));
+	free(log);
+	backend_close(&b);
+
+	/* a stream without the snapshot asked for: refused, undone */
+	make_fake_pool("zfs-fuse-help.txt");
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_import(&b, "subvol-100-disk-0", "s2", NULL, fd), -EIO);
+	assert_non_null(strstr(backend_errmsg(&b), "stream did not contain snapshot 'rpool/data/subvol-100-disk-0@s2'"));
+	log = fake_log();
+	assert_non_null(strstr(log, "destroy -r -f -- rpool/data/subvol-100-disk-0\n"));
 	free(log);
 	backend_close(&b);
 
@@ -765,7 +916,12 @@ static void make_fake_resume(const char *usage_file)
 		   "'list -H -o name -t all -- rpool/data/vm-100-disk-0@s1') exit 0;;\n"
 		   "'list -H -o name -t all -- rpool/data/vm-100-disk-0@s2') [ -e $d/got-s2 ] && exit 0;\n"
 		   "  echo 'cannot open: dataset does not exist' >&2; exit 1;;\n"
-		   "'list -H -o name,type'*) printf 'rpool/data/vm-100-disk-0\\tvolume\\n'; exit 0;;\n"
+		   "'list -H -o name,type'*) printf 'rpool/data/vm-100-disk-0\\tvolume\\n';\n"
+		   "  [ ! -e $d/got-s2 ] || printf 'rpool/data/vm-100-disk-0@s2\\tsnapshot\\n'; exit 0;;\n"
+		   "'list -H -o name -t all -- rpool/data/vm-100-disk-0@s1 rpool/data/vm-100-disk-0@s2')\n"
+		   "  rc=0; if [ -e $d/no-s1 ]; then rc=1; echo \"cannot open 'rpool/data/vm-100-disk-0@s1': dataset does not exist\" >&2;\n"
+		   "  else echo rpool/data/vm-100-disk-0@s1; fi; [ -e $d/got-s2 ] && { echo rpool/data/vm-100-disk-0@s2; exit $rc; }\n"
+		   "  echo \"cannot open 'rpool/data/vm-100-disk-0@s2': dataset does not exist\" >&2; exit 1;;\n"
 		   "recv*) cat >/dev/null; if [ -e $d/fail ]; then echo 1-e6-e0-abcd >$d/token;\n"
 		   "  echo 'cannot receive incremental stream: checksum mismatch or incomplete stream' >&2; exit 1; fi;\n"
 		   "  rm -f $d/token; touch $d/received $d/got-s2; exit 0;;\n"
@@ -797,7 +953,7 @@ static void fake_file(const char *name, const char *content)
 static void fake_reset(void)
 {
 	static const char *const files[] = { "log", "token", "toname", "fail", "received", "got-s2", "child", "enc",
-					     NULL };
+					     "no-s1", NULL };
 
 	for (int i = 0; files[i]; i++)
 		fake_file(files[i], NULL);
@@ -835,6 +991,20 @@ static void test_resume_with_fake_tool(void **state)
 	assert_non_null(strstr(log, "recv -F -u -- rpool/data/vm-100-disk-0\n"));
 	assert_null(strstr(log, "receive_resume_token"));
 	free(log);
+	/* base there and snapshot not: asked in one call; s2 is there now */
+	fake_file("log", NULL);
+	assert_int_equal(backend_import(&b, "vm-100-disk-0", "s2", "s1", fd), -EEXIST);
+	assert_string_equal(backend_errmsg(&b), "snapshot 'rpool/data/vm-100-disk-0@s2' already exists");
+	log = fake_log();
+	assert_string_equal(log, "list -H -o name -t all -- rpool/data/vm-100-disk-0@s1 rpool/data/vm-100-disk-0@s2\n");
+	free(log);
+	fake_file("got-s2", NULL);
+	fake_file("no-s1", "");
+	assert_int_equal(backend_import(&b, "vm-100-disk-0", "s2", "s1", fd), -ENOENT);
+	assert_string_equal(backend_errmsg(&b), "base snapshot 'rpool/data/vm-100-disk-0@s1' doesn't exist");
+	fake_file("got-s2", "");
+	assert_int_equal(backend_import(&b, "vm-100-disk-0", "s2", "s1", fd), -ENOENT);
+	fake_file("no-s1", NULL);
 	backend_close(&b);
 
 	/* OpenZFS: an incremental that breaks off keeps its partial state,
@@ -1005,6 +1175,7 @@ int main(void)
 		cmocka_unit_test(test_usage_probe),
 		cmocka_unit_test(test_argv),
 		cmocka_unit_test(test_volnames),
+		cmocka_unit_test(test_parse_secure_state),
 		cmocka_unit_test_setup_teardown(test_api_with_fake_tool, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_import_with_fake_tool, setup_fake, teardown_fake),
 		cmocka_unit_test(test_resume_token_parse),

@@ -1,13 +1,17 @@
 /* Unit tests of the engine's pure parts: volume ids, the stale snapshot
  * selection of prepare() (docs/pvesr-compat.md §4.4, incl. 100-1 vs 100-10),
  * the base choice, the snapshot map JSON the target sends, the argv of the
- * remote calls and the job_status filters and stolen-guest switch. */
+ * remote calls and the job_status filters and stolen-guest switch; and,
+ * with a fake zfs, which calls the target's finalize makes. */
 #include "unit.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "base/xalloc.h"
 #include "engine/plan.h"
 #include "engine/prepare.h"
 #include "engine/remote.h"
@@ -571,6 +575,74 @@ static void test_resume_decide(void **state)
 	strbuf_release(&t);
 }
 
+/* A run's finalize on the target skips the stale-import check that its
+ * prepare makes (one zfs get per volume): the run's imports reset their
+ * own properties. A fake zfs in PATH logs each call. */
+static void test_finalize_skips_stale_check(void **state)
+{
+	static const char cfgtext[] = "zfspool: local-zfs\n\tpool rpool/data\n";
+	struct storage_cfg sc = { 0 };
+	struct strvec vols = STRVEC_INIT;
+	struct snap_map out = SNAP_MAP_INIT;
+	struct strbuf dir = STRBUF_INIT, p = STRBUF_INIT, err = STRBUF_INIT, log = STRBUF_INIT;
+	const struct elog quiet = { 0 };
+	char tmpl[] = "/tmp/volrep-unit-engine.XXXXXX", cwd[512], *oldpath;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	strbuf_addf(&p, "%s/zfs", tmpl);
+	f = fopen(p.buf, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\necho \"$*\" >>%s/log\n[ \"$1\" != help ] || { cat %s/tests/data/zfs-fuse-help.txt; exit 2; }\nexit 0\n",
+		tmpl, cwd);
+	fclose(f);
+	chmod(p.buf, 0755);
+	oldpath = xstrdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	strbuf_addf(&dir, "%s:%s", tmpl, oldpath);
+	setenv("PATH", dir.buf, 1);
+	assert_int_equal(storage_cfg_parse(&sc, cfgtext, strlen(cfgtext), NULL), 0);
+	strvec_push(&vols, "local-zfs:subvol-100-disk-0");
+
+	{
+		struct storemap sm = STOREMAP_INIT(&sc, "a");
+
+		assert_int_equal(prepare_volumes(&sm, &vols, "100-0", 5, NULL, 0, &quiet, &out, NULL, &err), 0);
+		storemap_release(&sm);
+	}
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/log", tmpl);
+	assert_int_equal(strbuf_read_file(&log, p.buf, 1 << 16), 0);
+	assert_non_null(strstr(log.buf, "get -H -o source "));
+	unlink(p.buf);
+	{
+		struct storemap sm = STOREMAP_INIT(&sc, "a");
+
+		assert_int_equal(finalize_volumes(&sm, &vols, "100-0", 6, 0, &quiet, &err), 0);
+		storemap_release(&sm);
+	}
+	strbuf_reset(&log);
+	assert_int_equal(strbuf_read_file(&log, p.buf, 1 << 16), 0);
+	assert_null(strstr(log.buf, "get -H -o source "));
+	assert_non_null(strstr(log.buf, "get -Hp -r -o name,property,value guid,creation -- rpool/data/subvol-100-disk-0\n"));
+
+	setenv("PATH", oldpath, 1);
+	unlink(p.buf);
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s/zfs", tmpl);
+	unlink(p.buf);
+	rmdir(tmpl);
+	free(oldpath);
+	snap_map_release(&out);
+	storage_cfg_release(&sc);
+	strvec_clear(&vols);
+	strbuf_release(&dir);
+	strbuf_release(&p);
+	strbuf_release(&err);
+	strbuf_release(&log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -587,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_job_status),
 		cmocka_unit_test(test_switch_stolen),
 		cmocka_unit_test(test_progress_line),
+		cmocka_unit_test(test_finalize_skips_stale_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
