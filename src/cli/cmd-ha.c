@@ -150,7 +150,7 @@ static int run_modify(const struct context *ctx, ha_modify_fn *fn, void *data)
 	if (r < 0)
 		error("%s", err.buf);
 	strbuf_release(&err);
-	return r == -EINVAL ? EXIT_USAGE : r < 0 ? EXIT_FAILED : 0;
+	return exit_code_of(r, ERRK_INVALID);
 }
 
 static int ha_add_set(int argc, char **argv, struct context *ctx, int add)
@@ -426,7 +426,7 @@ static int ha_recover(int argc, char **argv, struct context *ctx)
 		ret = 3;
 	} else if (r < 0) {
 		error("%s", err.buf);
-		ret = r == -EINVAL || r == -ENOTSUP ? EXIT_USAGE : EXIT_FAILED;
+		ret = exit_code_of(r, ERRK_INVALID | ERRK_UNSUPPORTED);
 	} else {
 		ret = 0;
 	}

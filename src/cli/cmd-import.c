@@ -326,7 +326,5 @@ int cmd_import(int argc, char **argv, struct context *ctx)
 	}
 	free(volid);
 	backend_close(&b);
-	if (r == -EINVAL)
-		return EXIT_USAGE;
-	return r < 0 ? EXIT_FAILED : 0;
+	return exit_code_of(r, ERRK_INVALID);
 }

@@ -81,7 +81,7 @@ int cmd_migrate(int argc, char **argv, struct context *ctx)
 	r = migrate_guest(ctx, &o, &res, &err);
 	if (r < 0) {
 		error("%s", err.buf);
-		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		ret = exit_code_of(r, ERRK_INVALID);
 		goto out;
 	}
 	if (err.len)
@@ -182,7 +182,7 @@ int cmd_failover(int argc, char **argv, struct context *ctx)
 	r = failover_guest(ctx, &o, &err);
 	if (r < 0) {
 		error("%s", err.buf);
-		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		ret = exit_code_of(r, ERRK_INVALID);
 		goto out;
 	}
 	ret = 0;
@@ -245,7 +245,7 @@ int cmd_replica_snapshots(int argc, char **argv, struct context *ctx)
 	r = replica_list(&cc, ctx->node, vmid, &volids, &out, &err);
 	if (r < 0) {
 		error("%s", err.buf);
-		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		ret = exit_code_of(r, ERRK_INVALID);
 		goto out;
 	}
 	{
@@ -280,7 +280,7 @@ int cmd_replica_rollback(int argc, char **argv, struct context *ctx)
 	r = replica_rollback(&cc, ctx->node, vmid, pos.v[1], &volids, &elog_stderr, &err);
 	if (r < 0) {
 		error("%s", err.buf);
-		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		ret = exit_code_of(r, ERRK_INVALID);
 		goto out;
 	}
 	ret = 0;

@@ -262,7 +262,7 @@ int cmd_schedule_now(int argc, char **argv, struct context *ctx)
 		warning("%s", e.warnings.v[i]);
 	if (r < 0)
 		error("%s", e.msg.buf);
-	ret = ops_exit_code(r);
+	ret = exit_code_of(r, ERRK_OPS);
 out:
 	ops_err_release(&e);
 	strvec_clear(&pos);

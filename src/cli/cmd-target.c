@@ -120,7 +120,7 @@ int cmd_prepare_local_job(int argc, char **argv, struct context *ctx)
 	r = target_prepare(&cc, ctx->node, &a, &elog_stderr, &out, &err);
 	if (r < 0) {
 		error("%s", err.buf);
-		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		ret = exit_code_of(r, ERRK_INVALID);
 		goto out;
 	}
 	{
@@ -170,7 +170,7 @@ int cmd_finalize_local_job(int argc, char **argv, struct context *ctx)
 	r = target_finalize(&cc, ctx->node, id.buf, &volids, last_sync, keep, &elog_stderr, &err);
 	if (r < 0) {
 		error("%s", err.buf);
-		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		ret = exit_code_of(r, ERRK_INVALID);
 		goto out;
 	}
 	ret = 0;
@@ -217,7 +217,7 @@ int cmd_set_state(int argc, char **argv, struct context *ctx)
 	r = state_update(ctx->state_dir, set_state_fn, &sd, &err);
 	if (r < 0) {
 		error("%s", err.buf);
-		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		ret = exit_code_of(r, ERRK_INVALID);
 		goto out;
 	}
 	ret = 0;

@@ -22,21 +22,6 @@ void ops_err_release(struct ops_err *e)
 	e->param = NULL;
 }
 
-int ops_exit_code(int r)
-{
-	switch (-r) {
-	case 0:
-		return 0;
-	case EINVAL:
-	case ENOENT:
-	case EEXIST:
-	case ESTALE:
-		return 2;
-	default:
-		return 1;
-	}
-}
-
 int ops_http_status(int r, const struct ops_err *e)
 {
 	switch (-r) {
