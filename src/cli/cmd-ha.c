@@ -34,16 +34,10 @@
 
 #define HA_SUBCOMMANDS "add, set, remove, group, list, status, recover, resume"
 
+/* Its guest ids name the accepted range. */
 static int parse_vmid_arg(const char *s, uint32_t *vmid)
 {
-	uint64_t v;
-
-	if (!valid_vmid(s) || parse_u64(s, &v) < 0) {
-		error("invalid guest id '%s' - expected a number from 100 to 999999999", s);
-		return -1;
-	}
-	*vmid = (uint32_t)v;
-	return 0;
+	return opts_vmid_arg(s, " - expected a number from 100 to 999999999", vmid);
 }
 
 /* The changes of add/set, checked before anything is read. */

@@ -4,6 +4,8 @@
 #include <strings.h>
 
 #include "base/log.h"
+#include "base/parse-util.h"
+#include "base/validate.h"
 
 static struct opt_spec *find_spec(struct opt_spec *specs, const char *name, size_t len)
 {
@@ -170,5 +172,17 @@ int opts_want_args(const struct strvec *pos, const char *const *names, size_t n)
 		error("unexpected argument '%s'", pos->v[n]);
 		return -1;
 	}
+	return 0;
+}
+
+int opts_vmid_arg(const char *s, const char *hint, uint32_t *vmid)
+{
+	uint64_t v;
+
+	if (!valid_vmid(s) || parse_u64(s, &v) < 0) {
+		error("invalid guest id '%s'%s", s, hint);
+		return -1;
+	}
+	*vmid = (uint32_t)v;
 	return 0;
 }

@@ -6,6 +6,8 @@
 #ifndef VOLREP_CLI_OPTS_H
 #define VOLREP_CLI_OPTS_H
 
+#include <stdint.h>
+
 #include "base/strvec.h"
 
 enum opt_kind {
@@ -48,5 +50,9 @@ void opts_keep_first(void *data, const char *arg);
  * '<name>'" or "unexpected argument '<arg>'" and returns -1 otherwise.
  * names lists the n argument names. */
 int opts_want_args(const struct strvec *pos, const char *const *names, size_t n);
+
+/* A guest id argument (100..999999999) into *vmid: 0, or -1 after
+ * "invalid guest id '<s>'" followed by hint (may be ""). */
+int opts_vmid_arg(const char *s, const char *hint, uint32_t *vmid);
 
 #endif
