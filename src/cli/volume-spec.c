@@ -19,11 +19,13 @@ struct spec_args {
 	const char *snapshot, *base;
 };
 
-/* The options: every type's location options, --snapshot, --base and
- * (export) --compressed, as opts_parse specs ending at name NULL. */
-#define SPEC_OPTS_MAX (BACKEND_NTYPES * BACKEND_LOC_MAX + 4)
+/* The options: every type's location options, --snapshot, --base,
+ * (export) --compressed and the verb's own (extra), as opts_parse specs
+ * ending at name NULL. */
+#define SPEC_EXTRA_MAX 8
+#define SPEC_OPTS_MAX (BACKEND_NTYPES * BACKEND_LOC_MAX + 4 + SPEC_EXTRA_MAX)
 
-static void spec_options(struct opt_spec *o, int allow_compressed)
+static void spec_options(struct opt_spec *o, int allow_compressed, const struct opt_spec *extra)
 {
 	size_t n = 0;
 
@@ -34,15 +36,18 @@ static void spec_options(struct opt_spec *o, int allow_compressed)
 	o[n++] = (struct opt_spec){ "base", OPT_NONEMPTY, NULL };
 	if (allow_compressed)
 		o[n++] = (struct opt_spec){ "compressed", OPT_FLAG, NULL };
+	for (size_t i = 0; extra && extra[i].name && i < SPEC_EXTRA_MAX; i++)
+		o[n++] = extra[i];
 	o[n] = (struct opt_spec){ NULL, OPT_VALUE, NULL };
 }
 
-static int parse_args(int argc, char **argv, int allow_compressed, struct spec_args *sa, struct volume_spec *spec)
+static int parse_args(int argc, char **argv, int allow_compressed, struct opt_spec *extra, struct spec_args *sa,
+		      struct volume_spec *spec)
 {
 	struct opt_spec o[SPEC_OPTS_MAX];
 	size_t n = 0;
 
-	spec_options(o, allow_compressed);
+	spec_options(o, allow_compressed, extra);
 	if (opts_parse_each(argc, argv, o, 0, opts_keep_first, &sa->pos) < 0)
 		return -1;
 	for (const struct storage_type *const *t = storage_types; *t; t++)
@@ -51,6 +56,9 @@ static int parse_args(int argc, char **argv, int allow_compressed, struct spec_a
 	sa->snapshot = o[n++].value;
 	sa->base = o[n++].value;
 	spec->compressed = allow_compressed && o[n].value && !strcmp(o[n].value, "1");
+	n += allow_compressed;
+	for (size_t i = 0; extra && extra[i].name && i < SPEC_EXTRA_MAX; i++)
+		extra[i].value = o[n++].value;
 	if (sa->pos.extra) {
 		error("unexpected argument '%s'", sa->pos.extra);
 		return -1;
@@ -166,13 +174,14 @@ static int parse_snapshots(const struct spec_args *sa, struct volume_spec *spec)
 	return 0;
 }
 
-int volume_spec_parse(int argc, char **argv, int allow_compressed, struct volume_spec *spec)
+int volume_spec_parse(int argc, char **argv, int allow_compressed, struct opt_spec *extra,
+		      struct volume_spec *spec)
 {
 	struct spec_args sa = { 0 };
 	const struct storage_type *t;
 
 	memset(spec, 0, sizeof(*spec));
-	if (parse_args(argc, argv, allow_compressed, &sa, spec) < 0 || chosen_type(&sa, &t) < 0 ||
+	if (parse_args(argc, argv, allow_compressed, extra, &sa, spec) < 0 || chosen_type(&sa, &t) < 0 ||
 	    parse_volume(sa.pos.arg, spec) < 0 || parse_storage(t, &sa, spec) < 0)
 		return -1;
 	spec->storage.id = spec->storeid;
@@ -215,11 +224,16 @@ int volume_spec_resolve(struct volume_spec *spec, struct storage_cfg *sc, const 
 int volume_spec_open(int argc, char **argv, int allow_compressed, int stream_fd,
 		     const struct context *ctx, struct volume_spec *spec, struct backend *b)
 {
+	if (volume_spec_parse(argc, argv, allow_compressed, NULL, spec) < 0)
+		return EXIT_USAGE;
+	return volume_spec_bind(spec, stream_fd, ctx, b);
+}
+
+int volume_spec_bind(struct volume_spec *spec, int stream_fd, const struct context *ctx, struct backend *b)
+{
 	struct storage_cfg sc = { 0 };
 	int r;
 
-	if (volume_spec_parse(argc, argv, allow_compressed, spec) < 0)
-		return EXIT_USAGE;
 	r = volume_spec_resolve(spec, &sc, ctx);
 	if (r < 0) {
 		storage_cfg_release(&sc);
