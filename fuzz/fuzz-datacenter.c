@@ -31,11 +31,11 @@ static void check_net(const struct dc_net *n)
 		abort();
 	if (!n->has_network)
 		return;
-	if ((n->family == AF_INET && (n->prefix < 8 || n->prefix > 32)) ||
-	    (n->family == AF_INET6 && (n->prefix < 8 || n->prefix > 128)) ||
-	    (n->family != AF_INET && n->family != AF_INET6))
+	if ((n->net.family == AF_INET && (n->net.prefix < 8 || n->net.prefix > 32)) ||
+	    (n->net.family == AF_INET6 && (n->net.prefix < 8 || n->net.prefix > 128)) ||
+	    (n->net.family != AF_INET && n->net.family != AF_INET6))
 		abort();
-	if (!inet_ntop(n->family, n->addr, a, sizeof(a)) || !dc_net_contains(n, a))
+	if (!inet_ntop(n->net.family, n->net.addr, a, sizeof(a)) || !dc_net_contains(n, a))
 		abort();
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/parse-util.h"
 #include "base/xalloc.h"
 
 static int valid_key(const char *k)
@@ -41,17 +42,6 @@ int api_params_add(struct api_params *p, const char *key, const char *value, str
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode s[0..n) into out; -EINVAL on a bad escape or a NUL byte. */
 static int form_decode(const char *s, size_t n, struct strbuf *out)
 {
@@ -65,8 +55,8 @@ static int form_decode(const char *s, size_t n, struct strbuf *out)
 
 			if (i + 2 >= n)
 				return -EINVAL;
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
+			hi = hex_digit(s[i + 1]);
+			lo = hex_digit(s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -EINVAL;
 			c = (char)(hi * 16 + lo);

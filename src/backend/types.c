@@ -146,6 +146,8 @@ static const char *const zfspool_keys[] = {
 	"pool", "blocksize", "sparse", "mountpoint", "content", "nodes", "disable", "shared", "bwlimit", NULL,
 };
 
+static const char *const zfs_list_argv[] = { "zfs", "list", "-H", "-o", "name", NULL };
+
 static const struct storage_type zfspool_type = {
 	.name = "zfspool",
 	.type = BACKEND_ZFSPOOL,
@@ -157,6 +159,8 @@ static const struct storage_type zfspool_type = {
 	.volname_valid = zfs_valid,
 	.volname_form = "'vm-<vmid>-disk-<n>' (VM disk) or 'subvol-<vmid>-disk-<n>' (container)",
 	.volname_suggest = zfs_suggest,
+	.presence = { .what = "zfs dataset", .missing = "not found", .argv = zfs_list_argv,
+		      .features = STORAGE_FEAT_RESUME | STORAGE_FEAT_RAW },
 };
 
 /* --- btrfs --- */
@@ -260,6 +264,7 @@ static const struct storage_type btrfs_type = {
 	.volname_valid = btrfs_valid,
 	.volname_form = "'<vmid>/vm-<vmid>-disk-<n>.raw' (VM disk) or '<vmid>/subvol-<vmid>-disk-<n>' (container)",
 	.volname_suggest = btrfs_suggest,
+	.presence = { .what = "btrfs path", .missing = "does not exist", .argv = NULL, .features = 0 },
 };
 
 /* --- the table --- */

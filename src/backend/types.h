@@ -11,7 +11,8 @@
  *  - cli/volume-spec.c, cli/cmd-import.c: the location options of the
  *    low-level verbs (--zfs-pool, --btrfs-path);
  *  - backend/backend.c: the operations (struct backend_ops) and the
- *    default tool.
+ *    default tool;
+ *  - cli/cmd-check.c: how to see that a storage's location is there.
  * A new type is its backend file (ops, and its grammar functions) plus
  * one entry in storage_types[] (types.c); docs/ARCHITECTURE.md §4.
  *
@@ -53,7 +54,21 @@ struct storage_type {
 	const char *volname_form;
 	/* a valid name close to volname, for a "did you mean": 1 when found */
 	int (*volname_suggest)(const char *volname, struct strbuf *out);
+	/* volrep check (cli/cmd-check.c): is a storage's location there on
+	 * this node? argv NULL: loc[0] is a directory; else argv with loc[0]
+	 * appended exits 0 (`zfs list -H -o name POOL`). what names it in
+	 * the report ("zfs dataset"), missing says how it is absent ("not
+	 * found"); features: the optional features the report shows
+	 * (STORAGE_FEAT_*, as the backend's probe finds them). */
+	struct {
+		const char *what, *missing;
+		const char *const *argv;
+		unsigned features;
+	} presence;
 };
+
+#define STORAGE_FEAT_RESUME 0x1u /* resumable receives (backend_caps.resume_tokens) */
+#define STORAGE_FEAT_RAW 0x2u    /* raw sends (backend_caps.send_raw) */
 
 /* The table, indexed by enum backend_type; NULL-terminated. */
 extern const struct storage_type *const storage_types[];

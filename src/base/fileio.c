@@ -54,19 +54,24 @@ static int fsync_parent_dir(const char *path)
 
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
+	return write_file_atomic_flags(path, data, len, mode, 0);
+}
+
+int write_file_atomic_flags(const char *path, const void *data, size_t len, mode_t mode, unsigned flags)
+{
 	struct strbuf tmp = STRBUF_INIT;
 	int fd, r;
 
 	strbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
 	/* a leftover from a crashed process with our pid: it is ours to drop */
 	unlink(tmp.buf);
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0) {
 		r = -errno;
 		goto out;
 	}
 	r = write_all(fd, data, len);
-	if (!r && fchmod(fd, mode) < 0)
+	if (!r && !(flags & WFA_NO_META) && fchmod(fd, mode) < 0)
 		r = -errno;
 	if (!r && fsync(fd) < 0)
 		r = -errno;
@@ -76,7 +81,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		r = -errno;
 	if (r)
 		unlink(tmp.buf);
-	else
+	else if (!(flags & WFA_NO_META))
 		r = fsync_parent_dir(path);
 out:
 	strbuf_release(&tmp);

@@ -41,6 +41,12 @@ int check_private_dir(const char *path, const char *what, struct strbuf *err);
  * directory. Returns 0 or -errno; on failure path is untouched. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
+/* write_file_atomic with flags: WFA_NO_META for pmxcfs (as PVE's own
+ * file_set_contents): no fchmod (it refuses modes it does not support),
+ * no fsync of the directory. */
+#define WFA_NO_META 0x1u
+int write_file_atomic_flags(const char *path, const void *data, size_t len, mode_t mode, unsigned flags);
+
 /* mkdir -p. Returns 0 or -errno. */
 int mkdir_p(const char *path, mode_t mode);
 

@@ -12,5 +12,7 @@ int parse_i64(const char *s, int64_t *out);
 int parse_uint_range(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Finite decimal floating point number ("1", "2.5", "1e3"). */
 int parse_double(const char *s, double *out);
+/* The value of a hex digit (0-9, a-f, A-F), -1 for anything else. */
+int hex_digit(char c);
 
 #endif

@@ -13,10 +13,8 @@
 #include "cli/commands.h"
 #include "cli/opts.h"
 
-static int exit_of(int r)
-{
-	return r == -EINVAL || r == -EEXIST || r == -ENOENT ? EXIT_USAGE : EXIT_FAILED;
-}
+/* api_token_*: -EINVAL a bad id, -EEXIST taken, -ENOENT no such token. */
+#define TOKEN_USAGE (ERRK_INVALID | ERRK_MISSING | ERRK_CONFLICT)
 
 static int token_add(int argc, char **argv, struct context *ctx)
 {
@@ -31,7 +29,7 @@ static int token_add(int argc, char **argv, struct context *ctx)
 	r = api_token_add(ctx->state_dir, pos.v[0], specs[0].value && !strcmp(specs[0].value, "1"), &secret, &err);
 	if (r < 0) {
 		error("%s", err.buf);
-		ret = exit_of(r);
+		ret = exit_code_of(r, TOKEN_USAGE);
 		goto out;
 	}
 	printf("%s\n", secret.buf);
@@ -83,7 +81,7 @@ static int token_remove(int argc, char **argv, struct context *ctx)
 	r = api_token_remove(ctx->state_dir, pos.v[0], &err);
 	if (r < 0) {
 		error("%s", err.buf);
-		ret = exit_of(r);
+		ret = exit_code_of(r, TOKEN_USAGE);
 		goto out;
 	}
 	ret = 0;

@@ -20,6 +20,7 @@
 #include "base/time-util.h"
 #include "cli/cmds.h"
 #include "cli/commands.h"
+#include "cli/opts.h"
 #include "config/calendar.h"
 
 #define MAX_ITERATIONS 100000
@@ -69,59 +70,32 @@ static int print_json(const char *spec, const int64_t *ev, size_t n)
 	return ret;
 }
 
-/* "--opt VALUE" or "--opt=VALUE": returns the value (advancing *i) or NULL
- * when argv[*i] is not this option. *missing is set when the value is absent. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name, int *missing)
-{
-	size_t n = strlen(name);
-
-	if (strncmp(argv[*i], name, n))
-		return NULL;
-	if (argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (argv[*i][n])
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = 1;
-		return NULL;
-	}
-	return argv[++*i];
-}
-
 int cmd_calendar(int argc, char **argv, struct context *ctx)
 {
-	const char *spec = NULL, *from_s = NULL, *iter_s = NULL, *format = "text", *v;
+	struct opt_spec specs[] = { { "from", OPT_VALUE, NULL },
+				    { "iterations", OPT_VALUE, NULL },
+				    { "output-format", OPT_VALUE, NULL },
+				    { NULL, OPT_VALUE, NULL } };
+	struct opts_first a = { NULL, NULL };
+	const char *spec, *from_s, *iter_s, *format;
 	struct calendar *cal = NULL;
 	char err[160];
 	int64_t from, *ev;
 	uint64_t iterations = 10;
 	size_t n = 0;
-	int ret, r, missing = 0;
-	bool dashdash = false;
+	int ret, r;
 
 	(void)ctx;
-	for (int i = 1; i < argc; i++) {
-		if (!dashdash && !strcmp(argv[i], "--")) {
-			dashdash = true;
-		} else if (!dashdash && (v = opt_value(argc, argv, &i, "--from", &missing))) {
-			from_s = v;
-		} else if (!dashdash && (v = opt_value(argc, argv, &i, "--iterations", &missing))) {
-			iter_s = v;
-		} else if (!dashdash && (v = opt_value(argc, argv, &i, "--output-format", &missing))) {
-			format = v;
-		} else if (missing) {
-			error("option '%s' needs a value", argv[i]);
-			return EXIT_USAGE;
-		} else if (!dashdash && argv[i][0] == '-' && argv[i][1] == '-') {
-			error("unknown option '%s'", argv[i]);
-			return EXIT_USAGE;
-		} else if (spec) {
-			error("unexpected argument '%s' (quote the calendar event)", argv[i]);
-			return EXIT_USAGE;
-		} else {
-			spec = argv[i];
-		}
+	if (opts_parse_each(argc, argv, specs, OPTS_DASH_ARGS, opts_keep_first, &a) < 0)
+		return EXIT_USAGE;
+	if (a.extra) {
+		error("unexpected argument '%s' (quote the calendar event)", a.extra);
+		return EXIT_USAGE;
 	}
+	spec = a.arg;
+	from_s = specs[0].value;
+	iter_s = specs[1].value;
+	format = specs[2].value ? specs[2].value : "text";
 	if (!spec) {
 		error("usage: volrep calendar <spec> [--from EPOCH] [--iterations N] [--output-format text|json]");
 		return EXIT_USAGE;

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "backend/types.h"
 #include "base/log.h"
 #include "base/strbuf.h"
 #include "base/strvec.h"
@@ -156,19 +157,53 @@ static void check_direct(struct report *rp, const struct volrep_cfg *vc, const s
 	strbuf_release(&err);
 }
 
-/* What the storage's zfs can do beyond the basics (docs/storage.md):
- * features that are off are fine, the line only says so. */
-static void zfs_features(struct report *rp, const char *what, const char *pool)
+/* What the storage's tool can do beyond the basics (docs/storage.md),
+ * for the features its type lists: features that are off are fine, the
+ * line only says so. */
+static void storage_features(struct report *rp, const char *what, const struct storage *st)
 {
+	const struct storage_type *t = st->stype;
 	struct backend b = BACKEND_INIT;
-	struct backend_storage bs = { .type = BACKEND_ZFSPOOL, .pool = pool };
+	struct backend_storage bs = { .type = t->type };
 	struct backend_caps caps;
+	struct strbuf line = STRBUF_INIT;
 
-	if (backend_open(&b, &bs) == 0 && backend_probe(&b, &caps) == 0)
-		add(rp, CHECK_OK, what, "resumable receives %s, raw sends %s",
-		    caps.resume_tokens ? "on" : "off (zfs has no resume tokens)",
-		    caps.send_raw ? "on" : "off (zfs has no send -w)");
+	for (size_t k = 0; k < BACKEND_LOC_MAX; k++)
+		bs.loc[k] = st->loc[k];
+	if (t->presence.features && backend_open(&b, &bs) == 0 && backend_probe(&b, &caps) == 0) {
+		if (t->presence.features & STORAGE_FEAT_RESUME)
+			strbuf_addf(&line, "resumable receives %s%s%s", caps.resume_tokens ? "on" : "off (",
+				    caps.resume_tokens ? "" : t->tool, caps.resume_tokens ? "" : " has no resume tokens)");
+		if (t->presence.features & STORAGE_FEAT_RAW)
+			strbuf_addf(&line, "%sraw sends %s%s%s", line.len ? ", " : "", caps.send_raw ? "on" : "off (",
+				    caps.send_raw ? "" : t->tool, caps.send_raw ? "" : " has no send -w)");
+		add(rp, CHECK_OK, what, "%s", line.buf);
+	}
 	backend_close(&b);
+	strbuf_release(&line);
+}
+
+/* Whether st's location is there on this node, as its type's descriptor
+ * says to look (backend/types.h): 1, or 0 with the reason in why. */
+static int storage_present(const struct storage *st, struct strbuf *why)
+{
+	const struct storage_type *t = st->stype;
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct stat sb;
+	int ok;
+
+	if (!t->presence.argv)
+		return stat(st->loc[0], &sb) == 0 && S_ISDIR(sb.st_mode);
+	strvec_pushv(&argv, t->presence.argv);
+	strvec_push(&argv, st->loc[0]);
+	ok = run_capture((const char *const *)argv.v, NULL, 0, &out, &err, 65536) == 0;
+	if (!ok && err.len)
+		strbuf_addf(why, ": %.*s", (int)strcspn(err.buf, "\n"), err.buf);
+	strvec_clear(&argv);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return ok;
 }
 
 static const char *store_kind_name(const struct store *st)
@@ -258,32 +293,19 @@ static void check_storages(struct report *rp, const struct cluster_config *cc, c
 {
 	for (size_t i = 0; i < cc->storages.nr; i++) {
 		const struct storage *st = &cc->storages.v[i];
-		struct strbuf what = STRBUF_INIT;
-		struct stat sb;
+		struct strbuf what = STRBUF_INIT, why = STRBUF_INIT;
 
 		if (!storage_can_replicate(st) || !storage_available_on(st, node))
 			continue;
 		strbuf_addf(&what, "storage '%s'", st->id);
-		if (st->stype->type == BACKEND_BTRFS) {
-			if (stat(st->path, &sb) == 0 && S_ISDIR(sb.st_mode))
-				add(rp, CHECK_OK, what.buf, "btrfs path '%s' present", st->path);
-			else
-				add(rp, CHECK_ERROR, what.buf, "btrfs path '%s' does not exist on this node",
-				    st->path);
+		if (storage_present(st, &why)) {
+			add(rp, CHECK_OK, what.buf, "%s '%s' present", st->stype->presence.what, st->loc[0]);
+			storage_features(rp, what.buf, st);
 		} else {
-			const char *argv[] = { "zfs", "list", "-H", "-o", "name", st->pool, NULL };
-			struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-			int code = run_capture(argv, NULL, 0, &out, &err, 65536);
-
-			if (code == 0) {
-				add(rp, CHECK_OK, what.buf, "zfs dataset '%s' present", st->pool);
-				zfs_features(rp, what.buf, st->pool);
-			} else
-				add(rp, CHECK_ERROR, what.buf, "zfs dataset '%s' not found on this node%s%.*s",
-				    st->pool, err.len ? ": " : "", (int)strcspn(err.buf, "\n"), err.buf);
-			strbuf_release(&out);
-			strbuf_release(&err);
+			add(rp, CHECK_ERROR, what.buf, "%s '%s' %s on this node%s", st->stype->presence.what, st->loc[0],
+			    st->stype->presence.missing, why.buf);
 		}
+		strbuf_release(&why);
 		strbuf_release(&what);
 	}
 }

@@ -364,7 +364,7 @@ static int cluster_lock(int argc, char **argv, struct context *ctx)
 	r = store_lock(st, pos.v[0], (long)timeout, (int)ttl, &lk, &err);
 	if (r < 0) {
 		error("%s", err.buf);
-		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		ret = exit_code_of(r, ERRK_INVALID);
 		goto out;
 	}
 	printf("locked '%s'\n", pos.v[0]);

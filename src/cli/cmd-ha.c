@@ -34,16 +34,10 @@
 
 #define HA_SUBCOMMANDS "add, set, remove, group, list, status, recover, resume"
 
+/* Its guest ids name the accepted range. */
 static int parse_vmid_arg(const char *s, uint32_t *vmid)
 {
-	uint64_t v;
-
-	if (!valid_vmid(s) || parse_u64(s, &v) < 0) {
-		error("invalid guest id '%s' - expected a number from 100 to 999999999", s);
-		return -1;
-	}
-	*vmid = (uint32_t)v;
-	return 0;
+	return opts_vmid_arg(s, " - expected a number from 100 to 999999999", vmid);
 }
 
 /* The changes of add/set, checked before anything is read. */
@@ -150,7 +144,7 @@ static int run_modify(const struct context *ctx, ha_modify_fn *fn, void *data)
 	if (r < 0)
 		error("%s", err.buf);
 	strbuf_release(&err);
-	return r == -EINVAL ? EXIT_USAGE : r < 0 ? EXIT_FAILED : 0;
+	return exit_code_of(r, ERRK_INVALID);
 }
 
 static int ha_add_set(int argc, char **argv, struct context *ctx, int add)
@@ -426,7 +420,7 @@ static int ha_recover(int argc, char **argv, struct context *ctx)
 		ret = 3;
 	} else if (r < 0) {
 		error("%s", err.buf);
-		ret = r == -EINVAL || r == -ENOTSUP ? EXIT_USAGE : EXIT_FAILED;
+		ret = exit_code_of(r, ERRK_INVALID | ERRK_UNSUPPORTED);
 	} else {
 		ret = 0;
 	}

@@ -25,20 +25,17 @@
 /* A receive (zfs recv -F, a rollback first) into a volume of a guest that
  * runs on this node would overwrite its live data: refused, as
  * prepare-local-job refuses such a guest. 0, or -1 after the message. */
-static int check_not_local(int argc, char **argv, const struct context *ctx)
+static int check_not_local(const struct volume_spec *spec, const struct context *ctx)
 {
-	struct volume_spec spec;
 	struct guest_list gl = { 0 };
 	const struct guest *g;
 	uint32_t owner;
 	int r = 0;
 
-	if (volume_spec_parse(argc, argv, 0, &spec) < 0)
-		return 0; /* volume_spec_open reports it */
-	if (!spec.from_config) {
-		if (!backend_valid_volname(spec.storage.type, spec.volname, &owner))
+	if (!spec->from_config) {
+		if (!backend_valid_volname(spec->storage.type, spec->volname, &owner))
 			return 0;
-	} else if (storage_type_any_owner(spec.volname, &owner) < 0) {
+	} else if (storage_type_any_owner(spec->volname, &owner) < 0) {
 		return 0;
 	}
 	if (guests_scan(&gl, ctx->config_dir, NULL) < 0) {
@@ -124,61 +121,57 @@ enum import_mode {
 	IMPORT_ABORT_RESUME, /* --abort-resume: discard the partial receive */
 };
 
-/* Take "--compress CODEC", "--raw" (a raw stream of an encrypted
- * volume), "--direct NET" and the resume options out of argv (in
- * place). 0, or -1 after the message for a bad value. */
-static int take_options(int *argc, char **argv, enum wire_codec *codec, enum import_mode *mode, int *raw,
-			const char **direct)
+/* import's own options, parsed with the volume's (volume-spec.h). */
+enum { IO_COMPRESS, IO_DIRECT, IO_RAW, IO_RESUME, IO_RESUME_TOKEN, IO_ABORT_RESUME, IO_N };
+
+static void import_options(struct opt_spec *o)
+{
+	static const struct opt_spec specs[IO_N + 1] = {
+		[IO_COMPRESS] = { "compress", OPT_VALUE, NULL },
+		[IO_DIRECT] = { "direct", OPT_VALUE, NULL },
+		[IO_RAW] = { "raw", OPT_FLAG, NULL },
+		[IO_RESUME] = { "resume", OPT_FLAG, NULL },
+		[IO_RESUME_TOKEN] = { "resume-token", OPT_FLAG, NULL },
+		[IO_ABORT_RESUME] = { "abort-resume", OPT_FLAG, NULL },
+		[IO_N] = { NULL, OPT_VALUE, NULL },
+	};
+
+	memcpy(o, specs, sizeof(specs));
+}
+
+static int flag_set(const struct opt_spec *o)
+{
+	return o->value && !strcmp(o->value, "1");
+}
+
+/* "--compress CODEC", "--raw" (a raw stream of an encrypted volume),
+ * "--direct NET" and the resume options, checked. 0, or -1 after the
+ * message for a bad value. */
+static int import_settings(const struct opt_spec *o, enum wire_codec *codec, enum import_mode *mode, int *raw,
+			   const char **direct)
 {
 	static const char *const modes[] = { [IMPORT_RESUME] = "--resume", [IMPORT_QUERY_TOKEN] = "--resume-token",
 					     [IMPORT_ABORT_RESUME] = "--abort-resume" };
-	int j = 0;
+	const char *v = o[IO_COMPRESS].value;
+	struct cidr net;
 
 	*codec = WIRE_NONE;
 	*mode = IMPORT_RECEIVE;
-	*raw = 0;
+	*raw = flag_set(&o[IO_RAW]);
 	*direct = NULL;
-	for (int i = 0; i < *argc; i++) {
-		int m = 0;
-
-		if (!strcmp(argv[i], "--")) {
-			while (i < *argc)
-				argv[j++] = argv[i++];
-			break;
-		}
-		if (!strcmp(argv[i], "--compress")) {
-			if (i + 1 >= *argc || wire_codec_parse(argv[i + 1], codec) < 0 || *codec == WIRE_NONE)
-				return error("invalid --compress '%s': expected zstd or lz4",
-					     i + 1 < *argc ? argv[i + 1] : "");
-			i++;
+	if (v && (wire_codec_parse(v, codec) < 0 || *codec == WIRE_NONE))
+		return error("invalid --compress '%s': expected zstd or lz4", v);
+	v = o[IO_DIRECT].value;
+	if (v && cidr_parse(v, &net) < 0)
+		return error("invalid --direct '%s': expected a network address/prefix, e.g. 10.1.0.0/24", v);
+	*direct = v;
+	for (int k = IMPORT_RESUME; k <= IMPORT_ABORT_RESUME; k++) {
+		if (!flag_set(&o[IO_RESUME + k - IMPORT_RESUME]))
 			continue;
-		}
-		if (!strcmp(argv[i], "--direct")) {
-			struct cidr net;
-
-			if (i + 1 >= *argc || cidr_parse(argv[i + 1], &net) < 0)
-				return error("invalid --direct '%s': expected a network address/prefix, e.g. 10.1.0.0/24",
-					     i + 1 < *argc ? argv[i + 1] : "");
-			*direct = argv[++i];
-			continue;
-		}
-		if (!strcmp(argv[i], "--raw")) {
-			*raw = 1;
-			continue;
-		}
-		for (int k = IMPORT_RESUME; k <= IMPORT_ABORT_RESUME && !m; k++)
-			if (!strcmp(argv[i], modes[k]))
-				m = k;
-		if (m && *mode != IMPORT_RECEIVE && *mode != (enum import_mode)m)
-			return error("'%s' and '%s' exclude each other", modes[*mode], argv[i]);
-		if (m) {
-			*mode = (enum import_mode)m;
-			continue;
-		}
-		argv[j++] = argv[i];
+		if (*mode != IMPORT_RECEIVE)
+			return error("'%s' and '%s' exclude each other", modes[*mode], modes[k]);
+		*mode = (enum import_mode)k;
 	}
-	*argc = j;
-	argv[j] = NULL;
 	return 0;
 }
 
@@ -294,6 +287,7 @@ static int open_direct(const char *network)
 
 int cmd_import(int argc, char **argv, struct context *ctx)
 {
+	struct opt_spec io[IO_N + 1];
 	struct volume_spec spec;
 	struct backend b = BACKEND_INIT;
 	enum wire_codec codec;
@@ -302,11 +296,11 @@ int cmd_import(int argc, char **argv, struct context *ctx)
 	const char *direct;
 	int r, raw, in_fd = STDIN_FILENO;
 
-	if (take_options(&argc, argv, &codec, &mode, &raw, &direct) < 0)
+	import_options(io);
+	if (volume_spec_parse(argc, argv, 0, io, &spec) < 0 || import_settings(io, &codec, &mode, &raw, &direct) < 0 ||
+	    check_not_local(&spec, ctx) < 0)
 		return EXIT_USAGE;
-	if (check_not_local(argc, argv, ctx) < 0)
-		return EXIT_USAGE;
-	r = volume_spec_open(argc, argv, 0, STDIN_FILENO, ctx, &spec, &b);
+	r = volume_spec_bind(&spec, STDIN_FILENO, ctx, &b);
 	if (r)
 		return r;
 	volid = backend_volid(&b, spec.volname);
@@ -326,7 +320,5 @@ int cmd_import(int argc, char **argv, struct context *ctx)
 	}
 	free(volid);
 	backend_close(&b);
-	if (r == -EINVAL)
-		return EXIT_USAGE;
-	return r < 0 ? EXIT_FAILED : 0;
+	return exit_code_of(r, ERRK_INVALID);
 }

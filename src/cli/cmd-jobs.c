@@ -35,7 +35,7 @@ static int finish(int r, struct ops_err *e)
 	if (r < 0)
 		error("%s", e->msg.buf);
 	ops_err_release(e);
-	return ops_exit_code(r);
+	return exit_code_of(r, ERRK_OPS);
 }
 
 /* The options create and update share, as ops_kv pairs. */

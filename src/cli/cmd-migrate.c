@@ -1,11 +1,7 @@
 /* Migration and failover (docs/migration.md):
  *   volrep migrate <vmid> <target> [--online 0] [--verbose]
  *   volrep failover <vmid> [--to NODE] [--dry-run] [--force]
- * and the target-side verbs they use on other nodes (admitted by volrep
- * serve):
- *   volrep replica-snapshots <vmid> <volid>...
- *   volrep replica-rollback <vmid> <snap> <volid>...
- *   volrep guest-start <vmid>
+ * (the target-side verbs they use on other nodes are in cmd-target.c).
  * Exit status: 0 done; 2 refused before anything changed because of the
  * arguments or the configuration; 1 refused because of the guest's or the
  * cluster's state (running guest, old node still answering, no complete
@@ -25,23 +21,9 @@
 #include "cluster/store.h"
 #include "config/cluster.h"
 #include "config/hacfg.h"
-#include "engine/elog.h"
 #include "engine/failover.h"
-#include "engine/hook.h"
 #include "engine/migrate.h"
-#include "engine/replica.h"
-
-static int parse_vmid(const char *s, uint32_t *vmid)
-{
-	uint64_t v;
-
-	if (!valid_vmid(s) || parse_u64(s, &v) < 0) {
-		error("invalid guest id '%s'", s);
-		return -1;
-	}
-	*vmid = (uint32_t)v;
-	return 0;
-}
+#include "engine/prepare.h"
 
 static const char *human_bytes(uint64_t n, char *buf, size_t size)
 {
@@ -69,7 +51,7 @@ int cmd_migrate(int argc, char **argv, struct context *ctx)
 
 	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, names, 2) < 0)
 		goto out;
-	if (parse_vmid(pos.v[0], &o.vmid) < 0)
+	if (opts_vmid_arg(pos.v[0], "", &o.vmid) < 0)
 		goto out;
 	if (!valid_node_name(pos.v[1])) {
 		error("invalid node name '%s'", pos.v[1]);
@@ -81,7 +63,7 @@ int cmd_migrate(int argc, char **argv, struct context *ctx)
 	r = migrate_guest(ctx, &o, &res, &err);
 	if (r < 0) {
 		error("%s", err.buf);
-		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		ret = exit_code_of(r, ERRK_INVALID);
 		goto out;
 	}
 	if (err.len)
@@ -154,7 +136,7 @@ int cmd_failover(int argc, char **argv, struct context *ctx)
 
 	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, names, 1) < 0)
 		goto out;
-	if (parse_vmid(pos.v[0], &o.vmid) < 0)
+	if (opts_vmid_arg(pos.v[0], "", &o.vmid) < 0)
 		goto out;
 	if (specs[0].value && !valid_node_name(specs[0].value)) {
 		error("invalid node name '%s'", specs[0].value);
@@ -182,147 +164,11 @@ int cmd_failover(int argc, char **argv, struct context *ctx)
 	r = failover_guest(ctx, &o, &err);
 	if (r < 0) {
 		error("%s", err.buf);
-		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+		ret = exit_code_of(r, ERRK_INVALID);
 		goto out;
 	}
 	ret = 0;
 out:
-	strvec_clear(&pos);
-	strbuf_release(&err);
-	return ret;
-}
-
-static int load_config(struct cluster_config *cc, const struct context *ctx)
-{
-	struct strbuf err = STRBUF_INIT;
-	int r = cluster_config_load(cc, ctx->config_dir, 0, &err);
-
-	if (r < 0)
-		error("%s", err.buf);
-	strbuf_release(&err);
-	return r;
-}
-
-/* <vmid> [<snap>] <volid>... */
-static int target_args(int argc, char **argv, int with_snap, struct strvec *pos, uint32_t *vmid,
-		       struct strvec *volids)
-{
-	struct opt_spec none[] = { { NULL, OPT_VALUE, NULL } };
-	size_t first = with_snap ? 2 : 1;
-
-	log_set_prefix("");
-	if (opts_parse(argc, argv, none, pos) < 0)
-		return -1;
-	if (pos->nr < first) {
-		error("missing argument '%s'", pos->nr ? "snapshot" : "vmid");
-		return -1;
-	}
-	if (parse_vmid(pos->v[0], vmid) < 0)
-		return -1;
-	if (with_snap && !valid_snapshot_name(pos->v[1])) {
-		error("invalid snapshot name '%s'", pos->v[1]);
-		return -1;
-	}
-	for (size_t i = first; i < pos->nr; i++)
-		strvec_push(volids, pos->v[i]);
-	return 0;
-}
-
-int cmd_replica_snapshots(int argc, char **argv, struct context *ctx)
-{
-	struct strvec pos = STRVEC_INIT, volids = STRVEC_INIT;
-	struct strbuf err = STRBUF_INIT;
-	struct cluster_config cc = CLUSTER_CONFIG_INIT;
-	struct snap_map out = SNAP_MAP_INIT;
-	uint32_t vmid;
-	int r, ret = EXIT_USAGE;
-
-	if (target_args(argc, argv, 0, &pos, &vmid, &volids) < 0)
-		goto out;
-	ret = EXIT_FAILED;
-	if (load_config(&cc, ctx) < 0)
-		goto out;
-	r = replica_list(&cc, ctx->node, vmid, &volids, &out, &err);
-	if (r < 0) {
-		error("%s", err.buf);
-		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
-		goto out;
-	}
-	{
-		char *json = snap_map_to_json(&out);
-
-		printf("%s\n", json);
-		free(json);
-	}
-	ret = fflush(stdout) == 0 ? 0 : EXIT_FAILED;
-out:
-	snap_map_release(&out);
-	cluster_config_release(&cc);
-	strvec_clear(&pos);
-	strvec_clear(&volids);
-	strbuf_release(&err);
-	return ret;
-}
-
-int cmd_replica_rollback(int argc, char **argv, struct context *ctx)
-{
-	struct strvec pos = STRVEC_INIT, volids = STRVEC_INIT;
-	struct strbuf err = STRBUF_INIT;
-	struct cluster_config cc = CLUSTER_CONFIG_INIT;
-	uint32_t vmid;
-	int r, ret = EXIT_USAGE;
-
-	if (target_args(argc, argv, 1, &pos, &vmid, &volids) < 0)
-		goto out;
-	ret = EXIT_FAILED;
-	if (load_config(&cc, ctx) < 0)
-		goto out;
-	r = replica_rollback(&cc, ctx->node, vmid, pos.v[1], &volids, &elog_stderr, &err);
-	if (r < 0) {
-		error("%s", err.buf);
-		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
-		goto out;
-	}
-	ret = 0;
-out:
-	cluster_config_release(&cc);
-	strvec_clear(&pos);
-	strvec_clear(&volids);
-	strbuf_release(&err);
-	return ret;
-}
-
-int cmd_guest_start(int argc, char **argv, struct context *ctx)
-{
-	static const char *const names[] = { "vmid" };
-	struct opt_spec none[] = { { NULL, OPT_VALUE, NULL } };
-	struct strvec pos = STRVEC_INIT;
-	struct strbuf err = STRBUF_INIT;
-	struct cluster_config cc = CLUSTER_CONFIG_INIT;
-	const struct guest *g;
-	uint32_t vmid;
-	int ret = EXIT_USAGE;
-
-	log_set_prefix("");
-	if (opts_parse(argc, argv, none, &pos) < 0 || opts_want_args(&pos, names, 1) < 0 ||
-	    parse_vmid(pos.v[0], &vmid) < 0)
-		goto out;
-	ret = EXIT_FAILED;
-	if (load_config(&cc, ctx) < 0)
-		goto out;
-	g = guests_find(&cc.guests, vmid);
-	if (!g || strcmp(g->node, ctx->node)) {
-		error("guest '%" PRIu32 "' is not on local node", vmid);
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	if (guest_hook_start(ctx->config_dir, ctx->node, g->type, vmid, &err) < 0) {
-		error("%s", err.buf);
-		goto out;
-	}
-	ret = 0;
-out:
-	cluster_config_release(&cc);
 	strvec_clear(&pos);
 	strbuf_release(&err);
 	return ret;

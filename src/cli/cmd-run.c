@@ -56,7 +56,7 @@ static int run_scheduled(const struct context *ctx, const char *id, const char *
 	if (r < 0)
 		error("%s", err.buf);
 	strbuf_release(&err);
-	return r == -EBUSY ? RUN_EXIT_BUSY : r < 0 ? EXIT_FAILED : 0;
+	return r == -EBUSY ? RUN_EXIT_BUSY : exit_code_of(r, 0);
 }
 
 /* Under a name not in nodes.cfg a run finds no guests of its own: say so. */
@@ -117,7 +117,7 @@ int cmd_run(int argc, char **argv, struct context *ctx)
 		r = run_single_job(ctx, id.buf, echo, progress, &err);
 		if (r < 0) {
 			error("%s", err.buf);
-			ret = r == -ENOENT ? EXIT_USAGE : EXIT_FAILED;
+			ret = exit_code_of(r, ERRK_MISSING);
 			goto out;
 		}
 	} else {
@@ -178,7 +178,7 @@ static int no_log(const struct context *ctx, const char *id)
 
 	error("%s", e.msg.buf);
 	ops_err_release(&e);
-	return ops_exit_code(r);
+	return exit_code_of(r, ERRK_OPS);
 }
 
 /* Run k's log into text: 0, -ENOENT (none), or -EIO (said). */

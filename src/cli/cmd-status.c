@@ -92,158 +92,217 @@ static void print_warnings(const struct strvec *w)
 		warning("%s", w->v[i]);
 }
 
+/* What every row of one status needs. */
+struct status_view {
+	const struct ops_status *os;
+	int64_t now;
+	int daemon; /* a daemon runs on this node */
+	int pvesr;  /* --output-format pvesr */
+	enum output_format fmt;
+	struct strbuf errtext; /* scratch: the row's error, printable */
+};
+
+/* --output-format: text, json, json-pretty or pvesr (pvesr's layout, as
+ * text). 0, or -1 after the message. */
+static int parse_format(const char *v, struct status_view *sv)
+{
+	if (v && !strcmp(v, "pvesr")) {
+		sv->pvesr = 1;
+		return 0;
+	}
+	if (v && strcmp(v, "text") && strcmp(v, "json") && strcmp(v, "json-pretty")) {
+		error("invalid output-format '%s' - value must be one of text, json, json-pretty, pvesr", v);
+		return -1;
+	}
+	return output_format_parse(v, &sv->fmt);
+}
+
+static void print_header(const struct status_view *sv)
+{
+	if (sv->pvesr)
+		printf("%-10s %-10s %-20s %20s %20s %10s %10s %s\n", "JobID", "Enabled", "Target", "LastSync",
+		       "NextSync", "Duration", "FailCount", "State");
+	else
+		printf("%-10s %-7s %-16s %19s %9s %19s %10s %9s %s\n", "JobID", "Enabled", "Target", "LastSync",
+		       "Age", "NextSync", "Duration", "FailCount", "State");
+}
+
+static json_t *entry_json(const struct status_view *sv, const struct job_entry *en)
+{
+	json_t *o = ops_status_entry_json(sv->os, en);
+	char iso[40];
+
+	json_object_set_new(o, "overdue", json_integer(is_overdue(en, sv->now, sv->daemon)));
+	/* pvesr's epochs stay; these are for people reading JSON */
+	if (en->state.last_sync)
+		json_object_set_new(o, "last_sync_time",
+				    json_string(format_iso8601(iso, sizeof(iso), en->state.last_sync)));
+	if (en->next_sync > 1)
+		json_object_set_new(o, "next_sync_time", json_string(format_iso8601(iso, sizeof(iso), en->next_sync)));
+	return o;
+}
+
+/* The NextSync column: "-" never, "pending" when due (and not overdue). */
+static void next_text(char *buf, size_t size, const struct status_view *sv, const struct job_entry *en)
+{
+	int64_t next = en->next_sync;
+
+	if (next == 0)
+		snprintf(buf, size, "-");
+	else if (next <= sv->now && (sv->pvesr || !is_overdue(en, sv->now, sv->daemon)))
+		snprintf(buf, size, "pending");
+	else
+		fmt_time(buf, size, next, sv->pvesr);
+}
+
+/* The Duration column: pvesr's seconds, or "1m4s". */
+static void duration_text(char *buf, size_t size, const struct job_state *jst, int pvesr)
+{
+	struct strbuf d = STRBUF_INIT;
+
+	if (!jst->has_duration) {
+		snprintf(buf, size, "-");
+	} else if (pvesr) {
+		snprintf(buf, size, "%.15g", jst->duration);
+	} else {
+		format_duration(jst->duration, &d);
+		snprintf(buf, size, "%s", d.buf);
+	}
+	strbuf_release(&d);
+}
+
+/* volrep's State column (pvesr's has only SYNCING, the error or OK). */
+static void state_text(struct strbuf *state, const struct status_view *sv, const struct job_entry *en,
+		       int syncing)
+{
+	const struct repl_job *job = en->job;
+	const char *err = en->state.error ? sv->errtext.buf : NULL;
+	int stale = ops_status_stale(sv->os, en);
+
+	if (syncing)
+		strbuf_addstr(state, "SYNCING");
+	else if (job->remove_job != REMOVE_NONE && err)
+		strbuf_addf(state, "removal pending: %s ('volrep delete %s --force' removes the "
+			    "job without cleaning up)", err, job->id);
+	else if (job->remove_job != REMOVE_NONE)
+		strbuf_addstr(state, "removal pending");
+	else if (is_overdue(en, sv->now, sv->daemon))
+		strbuf_addf(state, "overdue%s%s%s", stale ? ", stale" : "", err ? ": " : "", err ? err : "");
+	else if (stale)
+		strbuf_addf(state, "stale%s%s", err ? ": " : "", err ? err : "");
+	else
+		strbuf_addstr(state, err ? err : "OK");
+}
+
+static void print_row(struct status_view *sv, const struct job_entry *en)
+{
+	const struct repl_job *job = en->job;
+	const struct job_state *jst = &en->state;
+	struct strbuf age = STRBUF_INIT, state = STRBUF_INIT;
+	char last[32], nexts[32], dur[64], tgt[80];
+	int syncing = process_running(jst->pid, jst->ptime);
+
+	fmt_time(last, sizeof(last), jst->last_sync, sv->pvesr);
+	next_text(nexts, sizeof(nexts), sv, en);
+	duration_text(dur, sizeof(dur), jst, sv->pvesr);
+	snprintf(tgt, sizeof(tgt), "local/%s", job->target);
+	ops_printable(&sv->errtext, jst->error);
+	if (sv->pvesr) {
+		printf("%-10s %-10s %-20s %20s %20s %10s %10lld %s\n", job->id, job->disable ? "No" : "Yes", tgt,
+		       last, nexts, dur, (long long)jst->fail_count,
+		       syncing ? "SYNCING" : jst->error ? sv->errtext.buf : "OK");
+		return;
+	}
+	if (jst->last_sync)
+		format_age(sv->now - jst->last_sync, &age);
+	else
+		strbuf_addstr(&age, "-");
+	state_text(&state, sv, en, syncing);
+	printf("%-10s %-7s %-16s %19s %9s %19s %10s %9lld %s\n", job->id, job->disable ? "No" : "Yes", tgt,
+	       last, age.buf, nexts, dur, (long long)jst->fail_count, state.buf);
+	strbuf_release(&age);
+	strbuf_release(&state);
+}
+
+/* After the table: the one line that explains every "overdue". */
+static void warn_no_daemon(size_t enabled, size_t overdue)
+{
+	if (!enabled)
+		return;
+	if (overdue)
+		warning("no volrep daemon is running on this node: %zu job(s) overdue; start it ('systemctl start "
+			"volrep') or run the due jobs with 'volrep run'", overdue);
+	else
+		warning("no volrep daemon is running on this node: jobs run only when started ('systemctl start "
+			"volrep', or 'volrep run' for the due ones)");
+}
+
+/* The table (or JSON) of the jobs of guest filter (0: all); the exit code. */
+static int print_status(struct status_view *sv, uint64_t filter)
+{
+	int text = sv->fmt == OUTPUT_TEXT;
+	json_t *arr = text ? NULL : json_array();
+	size_t overdue = 0, enabled = 0;
+	int ret;
+
+	if (text)
+		print_header(sv);
+	for (size_t i = 0; i < sv->os->js.nr; i++) {
+		const struct job_entry *en = sv->os->sorted[i];
+
+		if (filter && en->job->guest != filter)
+			continue;
+		enabled += !en->job->disable;
+		overdue += is_overdue(en, sv->now, sv->daemon);
+		if (text)
+			print_row(sv, en);
+		else
+			json_array_append_new(arr, entry_json(sv, en));
+	}
+	if (arr)
+		print_json(arr, sv->fmt);
+	json_decref(arr);
+	ret = fflush(stdout) == 0 ? 0 : EXIT_FAILED;
+	if (!sv->daemon && text && !sv->pvesr)
+		warn_no_daemon(enabled, overdue);
+	return ret;
+}
+
 int cmd_status(int argc, char **argv, struct context *ctx)
 {
 	struct opt_spec specs[] = {
 		{ "guest", OPT_VALUE, NULL }, { "output-format", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL },
 	};
+	struct status_view sv = { .fmt = OUTPUT_TEXT, .errtext = STRBUF_INIT };
 	struct strvec pos = STRVEC_INIT;
-	struct strbuf errtext = STRBUF_INIT;
 	struct ops_err e = OPS_ERR_INIT;
 	struct ops_status os;
-	enum output_format fmt = OUTPUT_TEXT;
 	uint64_t filter = 0;
-	json_t *arr = NULL;
-	int64_t now;
-	int loaded = 0, pvesr = 0, daemon, r, ret = EXIT_USAGE;
-	size_t overdue = 0, enabled = 0;
+	int r, ret = EXIT_USAGE;
 
-	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, NULL, 0) < 0)
+	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, NULL, 0) < 0 ||
+	    parse_format(specs[1].value, &sv) < 0)
 		goto out;
-	if (specs[1].value && !strcmp(specs[1].value, "pvesr")) {
-		pvesr = 1;
-	} else if (specs[1].value && strcmp(specs[1].value, "text") && strcmp(specs[1].value, "json") &&
-		   strcmp(specs[1].value, "json-pretty")) {
-		error("invalid output-format '%s' - value must be one of text, json, json-pretty, pvesr", specs[1].value);
-		goto out;
-	} else if (output_format_parse(specs[1].value, &fmt) < 0) {
-		goto out;
-	}
 	if (specs[0].value && ops_parse_guest(specs[0].value, &filter, &e) < 0) {
 		error("%s", e.msg.buf);
 		goto out;
 	}
 	ret = EXIT_FAILED;
 	r = ops_status_load(&os, ctx, &e);
-	loaded = 1;
 	print_warnings(&e.warnings);
 	if (r < 0) {
 		error("%s", e.msg.buf);
-		goto out;
+	} else {
+		sv.os = &os;
+		sv.now = os.now;
+		sv.daemon = daemon_running(ctx->state_dir);
+		ret = print_status(&sv, filter);
 	}
-	now = os.now;
-	daemon = daemon_running(ctx->state_dir);
-	if (pvesr)
-		printf("%-10s %-10s %-20s %20s %20s %10s %10s %s\n", "JobID", "Enabled", "Target", "LastSync",
-		       "NextSync", "Duration", "FailCount", "State");
-	else if (fmt == OUTPUT_TEXT)
-		printf("%-10s %-7s %-16s %19s %9s %19s %10s %9s %s\n", "JobID", "Enabled", "Target", "LastSync",
-		       "Age", "NextSync", "Duration", "FailCount", "State");
-	else
-		arr = json_array();
-	for (size_t i = 0; i < os.js.nr; i++) {
-		const struct job_entry *en = os.sorted[i];
-		const struct repl_job *job = en->job;
-		const struct job_state *jst = &en->state;
-		int64_t next = en->next_sync;
-		int syncing, stale;
-
-		if (filter && job->guest != filter)
-			continue;
-		enabled += !job->disable;
-		overdue += is_overdue(en, now, daemon);
-		if (fmt != OUTPUT_TEXT) {
-			json_t *o = ops_status_entry_json(&os, en);
-
-			char iso[40];
-
-			json_object_set_new(o, "overdue", json_integer(is_overdue(en, now, daemon)));
-			/* pvesr's epochs stay; these are for people reading JSON */
-			if (jst->last_sync)
-				json_object_set_new(o, "last_sync_time",
-						    json_string(format_iso8601(iso, sizeof(iso), jst->last_sync)));
-			if (next > 1)
-				json_object_set_new(o, "next_sync_time",
-						    json_string(format_iso8601(iso, sizeof(iso), next)));
-			json_array_append_new(arr, o);
-			continue;
-		}
-		syncing = process_running(jst->pid, jst->ptime);
-		stale = ops_status_stale(&os, en);
-		{
-			char last[32], nexts[32], dur[64], tgt[80];
-
-			fmt_time(last, sizeof(last), jst->last_sync, pvesr);
-			if (next == 0)
-				snprintf(nexts, sizeof(nexts), "-");
-			else if (next <= now && (pvesr || !is_overdue(en, now, daemon)))
-				snprintf(nexts, sizeof(nexts), "pending");
-			else
-				fmt_time(nexts, sizeof(nexts), next, pvesr);
-			if (!jst->has_duration) {
-				snprintf(dur, sizeof(dur), "-");
-			} else if (pvesr) {
-				snprintf(dur, sizeof(dur), "%.15g", jst->duration);
-			} else {
-				struct strbuf d = STRBUF_INIT;
-
-				format_duration(jst->duration, &d);
-				snprintf(dur, sizeof(dur), "%s", d.buf);
-				strbuf_release(&d);
-			}
-			snprintf(tgt, sizeof(tgt), "local/%s", job->target);
-			ops_printable(&errtext, jst->error);
-			if (pvesr) {
-				printf("%-10s %-10s %-20s %20s %20s %10s %10lld %s\n", job->id,
-				       job->disable ? "No" : "Yes", tgt, last, nexts, dur, (long long)jst->fail_count,
-				       syncing ? "SYNCING" : jst->error ? errtext.buf : "OK");
-			} else {
-				struct strbuf age = STRBUF_INIT, state = STRBUF_INIT;
-
-				if (jst->last_sync)
-					format_age(now - jst->last_sync, &age);
-				else
-					strbuf_addstr(&age, "-");
-				if (syncing)
-					strbuf_addstr(&state, "SYNCING");
-				else if (job->remove_job != REMOVE_NONE && jst->error)
-					strbuf_addf(&state, "removal pending: %s ('volrep delete %s --force' removes the "
-						    "job without cleaning up)", errtext.buf, job->id);
-				else if (job->remove_job != REMOVE_NONE)
-					strbuf_addstr(&state, "removal pending");
-				else if (is_overdue(en, now, daemon))
-					strbuf_addf(&state, "overdue%s%s%s", stale ? ", stale" : "", jst->error ? ": " : "",
-						    jst->error ? errtext.buf : "");
-				else if (stale)
-					strbuf_addf(&state, "stale%s%s", jst->error ? ": " : "",
-						    jst->error ? errtext.buf : "");
-				else
-					strbuf_addstr(&state, jst->error ? errtext.buf : "OK");
-				printf("%-10s %-7s %-16s %19s %9s %19s %10s %9lld %s\n", job->id,
-				       job->disable ? "No" : "Yes", tgt, last, age.buf, nexts, dur,
-				       (long long)jst->fail_count, state.buf);
-				strbuf_release(&age);
-				strbuf_release(&state);
-			}
-		}
-	}
-	if (arr)
-		print_json(arr, fmt);
-	ret = fflush(stdout) == 0 ? 0 : EXIT_FAILED;
-	/* after the table: the one line that explains every "overdue" */
-	if (!daemon && enabled && fmt == OUTPUT_TEXT && !pvesr && overdue)
-		warning("no volrep daemon is running on this node: %zu job(s) overdue; start it ('systemctl start "
-			"volrep') or run the due jobs with 'volrep run'", overdue);
-	else if (!daemon && enabled && fmt == OUTPUT_TEXT && !pvesr)
-		warning("no volrep daemon is running on this node: jobs run only when started ('systemctl start "
-			"volrep', or 'volrep run' for the due ones)");
+	ops_status_release(&os);
 out:
-	json_decref(arr);
-	if (loaded)
-		ops_status_release(&os);
 	ops_err_release(&e);
 	strvec_clear(&pos);
-	strbuf_release(&errtext);
+	strbuf_release(&sv.errtext);
 	return ret;
 }
 
@@ -262,7 +321,7 @@ int cmd_schedule_now(int argc, char **argv, struct context *ctx)
 		warning("%s", e.warnings.v[i]);
 	if (r < 0)
 		error("%s", e.msg.buf);
-	ret = ops_exit_code(r);
+	ret = exit_code_of(r, ERRK_OPS);
 out:
 	ops_err_release(&e);
 	strvec_clear(&pos);

@@ -5,10 +5,8 @@
 #ifndef VOLREP_CLI_COMMANDS_H
 #define VOLREP_CLI_COMMANDS_H
 
+#include "base/exit-code.h" /* EXIT_FAILED, EXIT_USAGE, exit_code_of() */
 #include "config/context.h"
-
-#define EXIT_FAILED 1
-#define EXIT_USAGE 2
 
 struct command {
 	const char *name;

@@ -6,114 +6,64 @@
 #include "base/fileio.h"
 #include "base/log.h"
 #include "cli/commands.h"
+#include "cli/opts.h"
 #include "base/validate.h"
 #include "backend/types.h"
 #include "engine/storemap.h"
 
-/* "--name VALUE" or "--name=VALUE": 1 and *val set when argv[*i] is the
- * option (advancing *i past a separate value), 0 when it is not, -1 when
- * the value is missing or empty. */
-static int opt_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-	const char *a = argv[*i];
-	size_t n = strlen(name);
-
-	if (strncmp(a, name, n) || (a[n] != '\0' && a[n] != '='))
-		return 0;
-	if (a[n] == '=') {
-		*val = a + n + 1;
-	} else if (*i + 1 < argc) {
-		*val = argv[++*i];
-	} else {
-		error("option '%s' needs a value", name);
-		return -1;
-	}
-	if (!**val) {
-		error("option '%s' needs a non-empty value", name);
-		return -1;
-	}
-	return 1;
-}
-
-static int set_once(const char **dst, const char *val, const char *name)
-{
-	if (*dst) {
-		error("option '%s' given twice", name);
-		return -1;
-	}
-	*dst = val;
-	return 0;
-}
-
 /* What the command line gave: the volume argument, the location options
  * of every storage type (backend/types.h), --snapshot and --base. */
 struct spec_args {
-	const char *arg;
+	struct opts_first pos; /* the volume argument (and a refused second one) */
 	const char *loc[BACKEND_NTYPES][BACKEND_LOC_MAX];
 	const char *snapshot, *base;
 };
 
-/* "--name VALUE" at argv[*i] into *dst: 1 when it was the option, 0 when
- * not, -1 after an error message. */
-static int take_value(int argc, char **argv, int *i, const char *name, const char **dst)
-{
-	const char *val = NULL;
-	int r = opt_value(argc, argv, i, name, &val);
+/* The options: every type's location options, --snapshot, --base,
+ * (export) --compressed and the verb's own (extra), as opts_parse specs
+ * ending at name NULL. */
+#define SPEC_EXTRA_MAX 8
+#define SPEC_OPTS_MAX (BACKEND_NTYPES * BACKEND_LOC_MAX + 4 + SPEC_EXTRA_MAX)
 
-	if (r > 0 && set_once(dst, val, name) < 0)
-		return -1;
-	return r;
-}
-
-/* One option at argv[*i]: 1 when it was one of ours, 0 when unknown, -1
- * after an error message. */
-static int parse_option(int argc, char **argv, int *i, int allow_compressed, struct spec_args *sa,
-			struct volume_spec *spec)
+static void spec_options(struct opt_spec *o, int allow_compressed, const struct opt_spec *extra)
 {
-	int r;
+	size_t n = 0;
 
 	for (const struct storage_type *const *t = storage_types; *t; t++)
 		for (size_t k = 0; k < BACKEND_LOC_MAX && (*t)->loc[k].key; k++)
-			if ((r = take_value(argc, argv, i, (*t)->loc[k].option, &sa->loc[(*t)->type][k])) != 0)
-				return r;
-	if ((r = take_value(argc, argv, i, "--snapshot", &sa->snapshot)) != 0)
-		return r;
-	if ((r = take_value(argc, argv, i, "--base", &sa->base)) != 0)
-		return r;
-	if (allow_compressed && !strcmp(argv[*i], "--compressed")) {
-		spec->compressed = 1;
-		return 1;
-	}
-	return 0;
+			o[n++] = (struct opt_spec){ (*t)->loc[k].option + 2, OPT_NONEMPTY, NULL };
+	o[n++] = (struct opt_spec){ "snapshot", OPT_NONEMPTY, NULL };
+	o[n++] = (struct opt_spec){ "base", OPT_NONEMPTY, NULL };
+	if (allow_compressed)
+		o[n++] = (struct opt_spec){ "compressed", OPT_FLAG, NULL };
+	for (size_t i = 0; extra && extra[i].name && i < SPEC_EXTRA_MAX; i++)
+		o[n++] = extra[i];
+	o[n] = (struct opt_spec){ NULL, OPT_VALUE, NULL };
 }
 
-static int parse_args(int argc, char **argv, int allow_compressed, struct spec_args *sa, struct volume_spec *spec)
+static int parse_args(int argc, char **argv, int allow_compressed, struct opt_spec *extra, struct spec_args *sa,
+		      struct volume_spec *spec)
 {
-	int only_args = 0;
+	struct opt_spec o[SPEC_OPTS_MAX];
+	size_t n = 0;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!only_args && !strcmp(a, "--")) {
-			only_args = 1;
-			continue;
-		}
-		if (!only_args && a[0] == '-') {
-			int r = parse_option(argc, argv, &i, allow_compressed, sa, spec);
-
-			if (r == 0)
-				error("unknown option '%s'", a);
-			if (r <= 0)
-				return -1;
-			continue;
-		}
-		if (sa->arg) {
-			error("unexpected argument '%s'", a);
-			return -1;
-		}
-		sa->arg = a;
+	spec_options(o, allow_compressed, extra);
+	if (opts_parse_each(argc, argv, o, 0, opts_keep_first, &sa->pos) < 0)
+		return -1;
+	for (const struct storage_type *const *t = storage_types; *t; t++)
+		for (size_t k = 0; k < BACKEND_LOC_MAX && (*t)->loc[k].key; k++)
+			sa->loc[(*t)->type][k] = o[n++].value;
+	sa->snapshot = o[n++].value;
+	sa->base = o[n++].value;
+	spec->compressed = allow_compressed && o[n].value && !strcmp(o[n].value, "1");
+	n += allow_compressed;
+	for (size_t i = 0; extra && extra[i].name && i < SPEC_EXTRA_MAX; i++)
+		extra[i].value = o[n++].value;
+	if (sa->pos.extra) {
+		error("unexpected argument '%s'", sa->pos.extra);
+		return -1;
 	}
-	if (!sa->arg) {
+	if (!sa->pos.arg) {
 		error("missing volume argument");
 		return -1;
 	}
@@ -180,7 +130,7 @@ static int parse_storage(const struct storage_type *t, const struct spec_args *s
 	if (!t) {
 		for (const struct storage_type *const *p = storage_types; *p; p++)
 			strbuf_addf(&opts, "%s%s", p[1] ? ", " : " or ", (*p)->loc[0].option);
-		error("no storage given for '%s' (use STOREID:VOLNAME%s)", sa->arg, opts.buf);
+		error("no storage given for '%s' (use STOREID:VOLNAME%s)", sa->pos.arg, opts.buf);
 		strbuf_release(&opts);
 		return -1;
 	}
@@ -224,14 +174,15 @@ static int parse_snapshots(const struct spec_args *sa, struct volume_spec *spec)
 	return 0;
 }
 
-int volume_spec_parse(int argc, char **argv, int allow_compressed, struct volume_spec *spec)
+int volume_spec_parse(int argc, char **argv, int allow_compressed, struct opt_spec *extra,
+		      struct volume_spec *spec)
 {
 	struct spec_args sa = { 0 };
 	const struct storage_type *t;
 
 	memset(spec, 0, sizeof(*spec));
-	if (parse_args(argc, argv, allow_compressed, &sa, spec) < 0 || chosen_type(&sa, &t) < 0 ||
-	    parse_volume(sa.arg, spec) < 0 || parse_storage(t, &sa, spec) < 0)
+	if (parse_args(argc, argv, allow_compressed, extra, &sa, spec) < 0 || chosen_type(&sa, &t) < 0 ||
+	    parse_volume(sa.pos.arg, spec) < 0 || parse_storage(t, &sa, spec) < 0)
 		return -1;
 	spec->storage.id = spec->storeid;
 	if (!spec->from_config && !backend_valid_volname(spec->storage.type, spec->volname, NULL)) {
@@ -273,11 +224,16 @@ int volume_spec_resolve(struct volume_spec *spec, struct storage_cfg *sc, const 
 int volume_spec_open(int argc, char **argv, int allow_compressed, int stream_fd,
 		     const struct context *ctx, struct volume_spec *spec, struct backend *b)
 {
+	if (volume_spec_parse(argc, argv, allow_compressed, NULL, spec) < 0)
+		return EXIT_USAGE;
+	return volume_spec_bind(spec, stream_fd, ctx, b);
+}
+
+int volume_spec_bind(struct volume_spec *spec, int stream_fd, const struct context *ctx, struct backend *b)
+{
 	struct storage_cfg sc = { 0 };
 	int r;
 
-	if (volume_spec_parse(argc, argv, allow_compressed, spec) < 0)
-		return EXIT_USAGE;
 	r = volume_spec_resolve(spec, &sc, ctx);
 	if (r < 0) {
 		storage_cfg_release(&sc);

@@ -13,6 +13,7 @@
 
 #include "backend/backend.h"
 #include "config/context.h"
+#include "cli/opts.h"
 #include "config/storage.h"
 
 struct volume_spec {
@@ -27,9 +28,12 @@ struct volume_spec {
 };
 
 /* Parse argv (argv[0] = the command name). allow_compressed: accept
- * --compressed. On error prints one line naming the offending value and
- * returns -1 (the caller exits 2); nothing has run. */
-int volume_spec_parse(int argc, char **argv, int allow_compressed, struct volume_spec *spec);
+ * --compressed. extra (NULL, or ending at name NULL, at most 8): the
+ * verb's own options, parsed with these (cli/opts.h; their values set).
+ * On error prints one line naming the offending value and returns -1
+ * (the caller exits 2); nothing has run. */
+int volume_spec_parse(int argc, char **argv, int allow_compressed, struct opt_spec *extra,
+		      struct volume_spec *spec);
 
 /* For from_config specs: look the storage id up in the storage.cfg of
  * ctx's config dir (loaded into *sc, which the caller releases after the
@@ -45,5 +49,7 @@ int volume_spec_resolve(struct volume_spec *spec, struct storage_cfg *sc, const 
  * code to return (EXIT_USAGE / EXIT_FAILED; message printed). */
 int volume_spec_open(int argc, char **argv, int allow_compressed, int stream_fd,
 		     const struct context *ctx, struct volume_spec *spec, struct backend *b);
+/* The same after volume_spec_parse: resolve, the terminal check, open. */
+int volume_spec_bind(struct volume_spec *spec, int stream_fd, const struct context *ctx, struct backend *b);
 
 #endif

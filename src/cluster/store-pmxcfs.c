@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fileio.h"
 #include "base/xalloc.h"
 #include "cluster/pve-members.h"
 
@@ -171,41 +172,10 @@ static int pm_quorate(struct store *st, struct strbuf *why)
 }
 
 /* tmp + rename in the same folder, as PVE's own file_set_contents: no
- * fchmod (pmxcfs refuses modes it does not support), O_NOFOLLOW on the
- * temporary name */
+ * fchmod (pmxcfs refuses modes it does not support) */
 static int write_atomic(const char *path, const void *data, size_t len)
 {
-	struct strbuf tmp = STRBUF_INIT;
-	const char *p = data;
-	int fd, r = 0;
-
-	strbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	unlink(tmp.buf);
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		r = -errno;
-		goto out;
-	}
-	while (len && r == 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			r = n < 0 ? -errno : -EIO;
-		else
-			p += n, len -= (size_t)n;
-	}
-	if (!r && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && !r)
-		r = -errno;
-	if (!r && rename(tmp.buf, path) < 0)
-		r = -errno;
-	if (r)
-		unlink(tmp.buf);
-out:
-	strbuf_release(&tmp);
-	return r;
+	return write_file_atomic_flags(path, data, len, 0640, WFA_NO_META);
 }
 
 /* a move must not replace a config: RENAME_NOREPLACE where the file
@@ -223,6 +193,7 @@ static int move_noreplace(const char *from, const char *to)
 
 static int commit_one(struct store *st, const struct store_op *op, struct strbuf *err)
 {
+	static const struct store_file_io io = { write_atomic, move_noreplace };
 	struct strbuf path = STRBUF_INIT, to = STRBUF_INIT;
 	enum map m = map_name(st, op->name, &path);
 	int r = 0;
@@ -235,35 +206,7 @@ static int commit_one(struct store *st, const struct store_op *op, struct strbuf
 		r = -EPERM;
 		goto out;
 	}
-	if (op->rev == STORE_REV_ABSENT && op->kind != STORE_MOVE && access(path.buf, F_OK) == 0) {
-		strbuf_addf(err, "'%s' already exists", path.buf);
-		r = -ESTALE;
-		goto out;
-	}
-	switch (op->kind) {
-	case STORE_CHECK:
-		break;
-	case STORE_PUT:
-		r = store_mkdir_parent(path.buf);
-		if (r == 0)
-			r = write_atomic(path.buf, op->data, op->len);
-		if (r < 0)
-			strbuf_addf(err, "unable to write '%s' - %s", path.buf, strerror(-r));
-		break;
-	case STORE_DELETE:
-		if (unlink(path.buf) < 0 && errno != ENOENT) {
-			r = -errno;
-			strbuf_addf(err, "unable to remove '%s' - %s", path.buf, strerror(errno));
-		}
-		break;
-	case STORE_MOVE:
-		r = store_mkdir_parent(to.buf);
-		if (r == 0)
-			r = move_noreplace(path.buf, to.buf);
-		if (r < 0)
-			strbuf_addf(err, "cannot move '%s' to '%s': %s", path.buf, to.buf, strerror(-r));
-		break;
-	}
+	r = store_apply_file(op, path.buf, op->kind == STORE_MOVE ? to.buf : NULL, &io, err);
 out:
 	strbuf_release(&path);
 	strbuf_release(&to);

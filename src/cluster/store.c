@@ -140,47 +140,66 @@ int store_mkdir_parent(const char *path)
 	return r;
 }
 
-static int dir_commit_one(struct store *st, const struct store_op *op, struct strbuf *err)
+int store_apply_file(const struct store_op *op, const char *path, const char *to, const struct store_file_io *io,
+		     struct strbuf *err)
 {
-	struct strbuf path = STRBUF_INIT, to = STRBUF_INIT;
 	int r = 0;
 
-	dir_path(st, op->name, &path);
-	if (op->rev == STORE_REV_ABSENT && op->kind != STORE_MOVE && access(path.buf, F_OK) == 0) {
-		strbuf_addf(err, "'%s' already exists", path.buf);
-		r = -ESTALE;
-		goto out;
+	if (op->rev == STORE_REV_ABSENT && op->kind != STORE_MOVE && access(path, F_OK) == 0) {
+		strbuf_addf(err, "'%s' already exists", path);
+		return -ESTALE;
 	}
 	switch (op->kind) {
 	case STORE_CHECK:
 		break;
 	case STORE_PUT:
-		r = store_mkdir_parent(path.buf);
+		r = store_mkdir_parent(path);
 		if (r == 0)
-			r = write_file_atomic(path.buf, op->data, op->len, 0644);
+			r = io->write_fn(path, op->data, op->len);
 		if (r < 0)
-			strbuf_addf(err, "unable to write '%s' - %s", path.buf, strerror(-r));
+			strbuf_addf(err, "unable to write '%s' - %s", path, strerror(-r));
 		break;
 	case STORE_DELETE:
-		if (unlink(path.buf) < 0 && errno != ENOENT) {
+		if (unlink(path) < 0 && errno != ENOENT) {
 			r = -errno;
-			strbuf_addf(err, "unable to remove '%s' - %s", path.buf, strerror(errno));
+			strbuf_addf(err, "unable to remove '%s' - %s", path, strerror(errno));
 		}
 		break;
 	case STORE_MOVE:
-		dir_path(st, op->to, &to);
-		r = store_mkdir_parent(to.buf);
+		r = store_mkdir_parent(to);
 		if (r < 0) {
-			strbuf_addf(err, "cannot create the folder of '%s': %s", to.buf, strerror(-r));
+			strbuf_addf(err, "cannot create the folder of '%s': %s", to, strerror(-r));
 			break;
 		}
-		if (renameat2(AT_FDCWD, path.buf, AT_FDCWD, to.buf, RENAME_NOREPLACE) < 0) {
-			r = -errno;
-			strbuf_addf(err, "cannot move '%s' to '%s': %s", path.buf, to.buf, strerror(errno));
-		}
+		r = io->move_fn(path, to);
+		if (r < 0)
+			strbuf_addf(err, "cannot move '%s' to '%s': %s", path, to, strerror(-r));
 		break;
 	}
-out:
+	return r;
+}
+
+static int dir_write(const char *path, const void *data, size_t len)
+{
+	return write_file_atomic(path, data, len, 0644);
+}
+
+/* a move never replaces a file */
+static int dir_move(const char *from, const char *to)
+{
+	return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) < 0 ? -errno : 0;
+}
+
+static int dir_commit_one(struct store *st, const struct store_op *op, struct strbuf *err)
+{
+	static const struct store_file_io io = { dir_write, dir_move };
+	struct strbuf path = STRBUF_INIT, to = STRBUF_INIT;
+	int r;
+
+	dir_path(st, op->name, &path);
+	if (op->kind == STORE_MOVE)
+		dir_path(st, op->to, &to);
+	r = store_apply_file(op, path.buf, op->kind == STORE_MOVE ? to.buf : NULL, &io, err);
 	strbuf_release(&path);
 	strbuf_release(&to);
 	return r;

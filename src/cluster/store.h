@@ -205,4 +205,15 @@ int store_valid_name(const char *name);
 int store_list_dir(const char *path, int valid_only, struct strvec *names);
 int store_mkdir_parent(const char *path);
 
+/* For the stores kept in files: op on the file at path (to: where a move
+ * goes, else NULL), the file written with write_fn and moved with move_fn
+ * (both 0 or -errno). -ESTALE when the file is there and op expects it
+ * absent; a message for every error in err. */
+struct store_file_io {
+	int (*write_fn)(const char *path, const void *data, size_t len);
+	int (*move_fn)(const char *from, const char *to);
+};
+int store_apply_file(const struct store_op *op, const char *path, const char *to, const struct store_file_io *io,
+		     struct strbuf *err);
+
 #endif

@@ -1,11 +1,8 @@
 #include "config/datacenter.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "base/parse-util.h"
 #include "base/sanitize.h"
@@ -16,32 +13,19 @@
 
 int dc_parse_cidr(const char *s, struct dc_net *n)
 {
-	const char *slash = strchr(s, '/');
-	char addr[64];
+	const char *slash = strchr(s, '/'), *p = slash ? slash + 1 : NULL;
+	char canon[80];
 	uint64_t prefix;
-	size_t al;
 
-	if (!slash || (al = (size_t)(slash - s)) == 0 || al >= sizeof(addr) || strlen(s) >= sizeof(n->network))
+	/* PVE's form: <address>/<prefix>, the prefix plain decimal as PVE's
+	 * (\d+, leading zeros too) and at least 8 */
+	if (!slash || slash == s || strlen(s) >= sizeof(n->network) || !*p || strspn(p, "0123456789") != strlen(p) ||
+	    strlen(p) > 3 || parse_u64(p, &prefix) < 0 || prefix < 8)
 		return -EINVAL;
-	memcpy(addr, s, al);
-	addr[al] = 0;
-	/* the prefix: plain decimal, as PVE's (\d+) */
-	if (!slash[1] || strspn(slash + 1, "0123456789") != strlen(slash + 1) || strlen(slash + 1) > 3 ||
-	    parse_u64(slash + 1, &prefix) < 0)
+	/* the network itself as base/cidr.h parses it, with the prefix canonical */
+	snprintf(canon, sizeof(canon), "%.*s/%u", (int)(slash - s), s, (unsigned)prefix);
+	if (cidr_parse(canon, &n->net) < 0)
 		return -EINVAL;
-	memset(n->addr, 0, sizeof(n->addr));
-	if (inet_pton(AF_INET, addr, n->addr) == 1) {
-		n->family = AF_INET;
-		if (prefix < 8 || prefix > 32)
-			return -EINVAL;
-	} else if (inet_pton(AF_INET6, addr, n->addr) == 1) {
-		n->family = AF_INET6;
-		if (prefix < 8 || prefix > 128)
-			return -EINVAL;
-	} else {
-		return -EINVAL;
-	}
-	n->prefix = (unsigned)prefix;
 	n->has_network = 1;
 	snprintf(n->network, sizeof(n->network), "%s", s);
 	return 0;
@@ -49,16 +33,7 @@ int dc_parse_cidr(const char *s, struct dc_net *n)
 
 int dc_net_contains(const struct dc_net *n, const char *ip)
 {
-	unsigned char a[16] = { 0 };
-	unsigned full, rest;
-
-	if (!n->has_network || inet_pton(n->family, ip, a) != 1)
-		return 0;
-	full = n->prefix / 8;
-	rest = n->prefix % 8;
-	if (memcmp(a, n->addr, full))
-		return 0;
-	return !rest || ((a[full] ^ n->addr[full]) & (0xffu << (8 - rest)) & 0xffu) == 0;
+	return n->has_network && cidr_contains_str(&n->net, ip);
 }
 
 /* "[type=]secure|insecure[,network=<CIDR>]", each key once */

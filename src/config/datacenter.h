@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 
+#include "base/cidr.h"
 #include "base/strbuf.h"
 
 #define DATACENTER_CFG_NAME "datacenter.cfg"
@@ -35,9 +36,7 @@ struct dc_net {
 	enum dc_net_type type;   /* default secure */
 	int has_network;
 	char network[64];        /* the CIDR as written */
-	int family;              /* AF_INET or AF_INET6 */
-	unsigned char addr[16];  /* the network address (host bits as written) */
-	unsigned prefix;
+	struct cidr net;         /* the network (base/cidr.h) */
 };
 
 struct dc_cfg {

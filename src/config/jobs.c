@@ -50,23 +50,12 @@ void comment_encode(const char *in, struct strbuf *out)
 	}
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 void comment_decode(const char *in, struct strbuf *out)
 {
 	for (const char *p = in; *p; p++) {
 		int hi, lo;
 
-		if (*p == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0) {
+		if (*p == '%' && (hi = hex_digit(p[1])) >= 0 && (lo = hex_digit(p[2])) >= 0) {
 			/* a NUL byte would cut the C string short: keep it encoded */
 			if (hi == 0 && lo == 0) {
 				strbuf_addstr(out, "%00");

@@ -22,21 +22,6 @@ void ops_err_release(struct ops_err *e)
 	e->param = NULL;
 }
 
-int ops_exit_code(int r)
-{
-	switch (-r) {
-	case 0:
-		return 0;
-	case EINVAL:
-	case ENOENT:
-	case EEXIST:
-	case ESTALE:
-		return 2;
-	default:
-		return 1;
-	}
-}
-
 int ops_http_status(int r, const struct ops_err *e)
 {
 	switch (-r) {
@@ -413,6 +398,23 @@ int ops_job_list(const struct context *ctx, struct jobs_cfg *jc, struct repl_job
 	return r;
 }
 
+/* Load the jobs and find id among them: 0 and *job, or -errno (-ENOENT:
+ * no such job) with the message in e. */
+static int load_job(const struct context *ctx, struct jobs_cfg *jc, const char *id, const struct repl_job **job,
+		    struct ops_err *e)
+{
+	int r = load_jobs(ctx, jc, e);
+
+	if (r < 0)
+		return r;
+	*job = jobs_cfg_find(jc, id);
+	if (!*job) {
+		strbuf_addf(&e->msg, "no such replication job '%s'", id);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 int ops_job_read(const struct context *ctx, const char *raw_id, json_t **out, struct ops_err *e)
 {
 	struct strbuf id = STRBUF_INIT;
@@ -425,14 +427,8 @@ int ops_job_read(const struct context *ctx, const char *raw_id, json_t **out, st
 		e->param = "id";
 		goto out;
 	}
-	if ((r = load_jobs(ctx, &jc, e)) < 0)
+	if ((r = load_job(ctx, &jc, id.buf, &job, e)) < 0)
 		goto out;
-	job = jobs_cfg_find(&jc, id.buf);
-	if (!job) {
-		strbuf_addf(&e->msg, "no such replication job '%s'", id.buf);
-		r = -ENOENT;
-		goto out;
-	}
 	*out = job_to_json(job);
 	json_object_set_new(*out, "digest", json_string(jc.digest));
 out:
@@ -469,14 +465,8 @@ int ops_job_schedule_now(const struct context *ctx, const char *raw_id, struct s
 		e->param = "id";
 		goto out;
 	}
-	if ((r = load_jobs(ctx, &jc, e)) < 0)
+	if ((r = load_job(ctx, &jc, id.buf, &job, e)) < 0)
 		goto out;
-	job = jobs_cfg_find(&jc, id.buf);
-	if (!job) {
-		strbuf_addf(&e->msg, "no such replication job '%s'", id.buf);
-		r = -ENOENT;
-		goto out;
-	}
 	struct sched_data sd = { .guest = job->guest, .target = job->target };
 	r = state_update(ctx->state_dir, schedule_now_fn, &sd, &e->msg);
 	if (r < 0) {

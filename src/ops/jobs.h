@@ -5,7 +5,7 @@
  * check it completely before anything is written, do the work and return
  * 0 or a negative errno with a one-line message in err->msg.
  *
- * Error classes (ops_exit_code, ops_http_status):
+ * Error classes (exit_code_of(r, ERRK_OPS) of base/exit-code.h, ops_http_status):
  *   -EINVAL  bad input, nothing changed        exit 2, HTTP 400
  *   -ENOENT  no such job / guest / target      exit 2, HTTP 404 (400 when
  *                                               err->param names the field)
@@ -38,7 +38,6 @@ struct ops_err {
 #define OPS_ERR_INIT { .msg = STRBUF_INIT, .param = NULL, .warnings = STRVEC_INIT }
 void ops_err_release(struct ops_err *e);
 
-int ops_exit_code(int r);    /* 0, 2 (EXIT_USAGE) or 1 (EXIT_FAILED) */
 int ops_http_status(int r, const struct ops_err *e);
 
 /* The options a job can have set: key/value pairs, value NULL = not

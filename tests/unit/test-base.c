@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/exit-code.h"
 #include "base/fileio.h"
 #include "base/parse-util.h"
 #include "base/sanitize.h"
@@ -338,6 +339,22 @@ static void test_time_formats(void **state)
 	tzset();
 }
 
+/* One mapping: the caller names the kinds of error that are bad input. */
+static void test_exit_code(void **state)
+{
+	(void)state;
+	assert_int_equal(exit_code_of(0, 0), 0);
+	assert_int_equal(exit_code_of(1, ERRK_OPS), 0);
+	assert_int_equal(exit_code_of(-EINVAL, ERRK_INVALID), EXIT_USAGE);
+	assert_int_equal(exit_code_of(-EINVAL, ERRK_MISSING), EXIT_FAILED);
+	assert_int_equal(exit_code_of(-ENOENT, ERRK_OPS), EXIT_USAGE);
+	assert_int_equal(exit_code_of(-ESTALE, ERRK_OPS), EXIT_USAGE);
+	assert_int_equal(exit_code_of(-EEXIST, ERRK_INVALID), EXIT_FAILED);
+	assert_int_equal(exit_code_of(-ENOTSUP, ERRK_OPS), EXIT_FAILED);
+	assert_int_equal(exit_code_of(-ENOTSUP, ERRK_UNSUPPORTED), EXIT_USAGE);
+	assert_int_equal(exit_code_of(-EIO, ERRK_OPS), EXIT_FAILED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_special_files),
 		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_time_formats),
+		cmocka_unit_test(test_exit_code),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,15 +32,15 @@ static void test_parse(void **state)
 	assert_true(dc.migration.set);
 	assert_int_equal(dc.migration.type, DC_SECURE);
 	assert_string_equal(dc.migration.network, "10.1.0.0/24");
-	assert_int_equal(dc.migration.family, AF_INET);
+	assert_int_equal(dc.migration.net.family, AF_INET);
 	/* replication falls back to migration */
 	assert_ptr_equal(dc_replication_net(&dc), &dc.migration);
 	assert_int_equal(parse(&dc, "migration: type=insecure\nreplication: network=fd00:1::/64,type=secure\n", &err), 0);
 	assert_int_equal(dc.migration.type, DC_INSECURE);
 	assert_false(dc.migration.has_network);
 	assert_ptr_equal(dc_replication_net(&dc), &dc.replication);
-	assert_int_equal(dc.replication.family, AF_INET6);
-	assert_int_equal(dc.replication.prefix, 64);
+	assert_int_equal(dc.replication.net.family, AF_INET6);
+	assert_int_equal(dc.replication.net.prefix, 64);
 	assert_int_equal(parse(&dc, "migration: insecure\n", &err), 0);
 	assert_int_equal(dc.migration.type, DC_INSECURE);
 
@@ -84,6 +84,17 @@ static void test_contains(void **state)
 	assert_true(dc_net_contains(&n, "fd00:1::5"));
 	assert_false(dc_net_contains(&n, "fd00:2::5"));
 	assert_false(dc_net_contains(&n, "10.1.0.7"));
+	/* PVE's form: host bits as written, the prefix plain decimal, 8 at least */
+	assert_int_equal(dc_parse_cidr("10.1.0.7/24", &n), 0);
+	assert_string_equal(n.network, "10.1.0.7/24");
+	assert_true(dc_net_contains(&n, "10.1.0.9"));
+	assert_int_equal(dc_parse_cidr("10.1.0.0/024", &n), 0);
+	assert_true(dc_net_contains(&n, "10.1.0.9"));
+	assert_int_equal(dc_parse_cidr("10.1.0.0", &n), -EINVAL);
+	assert_int_equal(dc_parse_cidr("10.0.0.0/7", &n), -EINVAL);
+	assert_int_equal(dc_parse_cidr("fd00::/129", &n), -EINVAL);
+	assert_int_equal(dc_parse_cidr("/24", &n), -EINVAL);
+	assert_int_equal(dc_parse_cidr("10.1.0.0/", &n), -EINVAL);
 }
 
 static void test_local_ip(void **state)
