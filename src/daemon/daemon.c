@@ -85,7 +85,7 @@ struct daemon {
 	struct http_view view;
 	/* the API and web panel (volrep.cfg api-listen, api-cert, api-key); NULL when off */
 	struct api_server *api;
-	char api_setting[sizeof(((struct volrep_cfg *)0)->api_listen) + 2 * sizeof(((struct volrep_cfg *)0)->api_cert)];
+	struct strbuf api_setting; /* "listen\ncert\nkey" the API runs with */
 	struct strbuf last_api_error;
 	struct volrep_cfg cfg;
 	const char *worker_prog;
@@ -107,6 +107,8 @@ struct daemon {
 	int watchfd; /* the store's watch; -1: polled */
 	bool watch_up;
 	struct ha_daemon *ha; /* high availability (daemon/ha.h), NULL when off */
+	/* the loop: the next due job (epoch seconds, 0: none), the last pass (ms) */
+	int64_t wake, last_pass;
 };
 
 static int64_t now_ms(void)
@@ -578,22 +580,22 @@ static void apply_http(struct daemon *d)
  * restart). */
 static void apply_api(struct daemon *d)
 {
-	char setting[sizeof(d->api_setting)];
-	struct strbuf err = STRBUF_INIT;
+	struct strbuf setting = STRBUF_INIT, err = STRBUF_INIT;
 
-	snprintf(setting, sizeof(setting), "%s\n%s\n%s", d->cfg.api_listen, d->cfg.api_cert, d->cfg.api_key);
-	if (!strcmp(setting, d->api_setting) && (d->api || !d->cfg.api_listen[0]))
-		return;
+	strbuf_addf(&setting, "%s\n%s\n%s", d->cfg.api_listen, d->cfg.api_cert, d->cfg.api_key);
+	if (!strcmp(setting.buf, d->api_setting.buf) && (d->api || !d->cfg.api_listen[0]))
+		goto out;
 	if (d->api) {
 		api_stop(d->api);
 		d->api = NULL;
 		info("api: stopped listening");
 	}
-	if (strcmp(setting, d->api_setting))
+	if (strcmp(setting.buf, d->api_setting.buf))
 		strbuf_reset(&d->last_api_error);
-	memcpy(d->api_setting, setting, sizeof(setting));
+	strbuf_reset(&d->api_setting);
+	strbuf_addstr(&d->api_setting, setting.buf);
 	if (!d->cfg.api_listen[0])
-		return;
+		goto out;
 	if (api_start(&d->api, d->ctx, d->cfg.api_listen, d->cfg.api_cert, d->cfg.api_key, &err) < 0) {
 		if (strcmp(err.buf, d->last_api_error.buf))
 			error("api: %s (trying again)", err.buf);
@@ -604,6 +606,8 @@ static void apply_api(struct daemon *d)
 		     d->cfg.api_listen);
 		strbuf_reset(&d->last_api_error);
 	}
+out:
+	strbuf_release(&setting);
 	strbuf_release(&err);
 }
 
@@ -990,163 +994,229 @@ static void cluster_watch(struct daemon *d)
 	strbuf_release(&err);
 }
 
+static void daemon_init(struct daemon *d)
+{
+	strbuf_init(&d->api_setting, 0);
+	strbuf_init(&d->last_warnings, 0);
+	strbuf_init(&d->last_error, 0);
+	strbuf_init(&d->last_cfg_error, 0);
+	strbuf_init(&d->last_http_error, 0);
+	strbuf_init(&d->last_api_error, 0);
+	d->view.ctx = d->ctx;
+	atomic_init(&d->view.workers_running, 0);
+	/* under systemd, stderr lines carry their syslog priority */
+	log_priority_prefix_auto();
+}
+
+/* Settings, lock, signals, inotify and the servers. Returns 0, or the
+ * exit code of a daemon that cannot start (2: unusable settings). */
+static int daemon_setup(struct daemon *d, struct lock *lk, sigset_t *oldmask)
+{
+	struct strbuf err = STRBUF_INIT;
+	int r;
+
+	if (volrep_cfg_load(&d->cfg, d->ctx->config_dir, &err) < 0) {
+		error("%s", err.buf);
+		strbuf_release(&err);
+		return 2;
+	}
+	strbuf_release(&err);
+	d->worker_prog = getenv("VOLREP_DAEMON_WORKER");
+	if (!d->worker_prog || !*d->worker_prog)
+		d->worker_prog = "/proc/self/exe";
+	if (take_lock(d->ctx, lk) < 0)
+		return EXIT_FAILURE;
+	if (notify_init() < 0)
+		warning("ignoring unusable NOTIFY_SOCKET");
+	r = setup_signals(d, oldmask);
+	if (r < 0) {
+		error("cannot set up signal handling - %s", strerror(-r));
+		return EXIT_FAILURE;
+	}
+	d->inofd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (d->inofd < 0)
+		warning("inotify unavailable (%s); checking for changes once a minute", strerror(errno));
+	/* after the signal mask: the server's thread inherits it, so
+	 * signals still reach only the signalfd */
+	apply_http(d);
+	apply_api(d);
+	return 0;
+}
+
+/* Say we started, join the cluster (etcd mode) and HA, ask for a pass. */
+static void daemon_announce(struct daemon *d)
+{
+	struct strbuf err = STRBUF_INIT, summary = STRBUF_INIT;
+
+	cfg_summary(&d->cfg, &summary);
+	info("daemon started on node '%s' (pid %d): %s", d->ctx->node, (int)getpid(), summary.buf);
+	d->cluster = store_cluster();
+	if (d->cluster && store_watch_start(d->cluster, &d->watchfd, &err) == 0)
+		info("watching %s for changes", d->cluster->where);
+	else if (d->cluster && err.len)
+		warning("%s; polling the store instead", err.buf);
+	d->ha = ha_daemon_start(d->ctx, d->cluster, d->worker_prog);
+	cluster_tick(d);
+	d->need_pass = true;
+	notify_send("READY=1");
+	strbuf_release(&err);
+	strbuf_release(&summary);
+}
+
+static void maybe_pass(struct daemon *d)
+{
+	if (!d->need_pass)
+		return;
+	d->need_pass = false;
+	d->wake = pass(d);
+	d->last_pass = now_ms();
+}
+
+/* How long to sleep: until the next due job (a few ms late, so that the
+ * clock has surely reached it), a minute at most; less during shutdown,
+ * in etcd mode and for HA. */
+static int64_t loop_timeout(const struct daemon *d)
+{
+	int64_t timeout = SAFETY_WAKE_MS;
+
+	if (d->wake) {
+		int64_t t = d->wake * 1000 + 5 - now_ms();
+
+		if (t < timeout)
+			timeout = t < 0 ? 0 : t;
+	}
+	if (d->stopping) {
+		double until = d->termed ? d->kill_end : d->grace_end;
+		int64_t t = (int64_t)((until - mono_now()) * 1000) + 1;
+
+		if (!d->killed && t < timeout)
+			timeout = t < 0 ? 0 : t;
+	}
+	timeout = cluster_timeout(d, timeout);
+	return ha_daemon_timeout(d->ha, timeout);
+}
+
+/* Sleep in poll() on the signals, inotify, the workers' output and the
+ * store's watch; read what the workers wrote. Fails only when poll does. */
+static int wait_events(struct daemon *d, int64_t timeout)
+{
+	struct pollfd *pfd = xcalloc(d->nw + 3, sizeof(*pfd));
+	size_t npfd = 0;
+	int r;
+
+	pfd[npfd++] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
+	pfd[npfd++] = (struct pollfd){ .fd = d->inofd, .events = POLLIN };
+	for (size_t i = 0; i < d->nw; i++)
+		pfd[npfd++] = (struct pollfd){ .fd = d->w[i]->errfd, .events = POLLIN };
+	if (d->watchfd >= 0)
+		pfd[npfd++] = (struct pollfd){ .fd = d->watchfd, .events = POLLIN };
+	r = poll(pfd, npfd, (int)timeout);
+	if (r < 0 && errno != EINTR) {
+		error("poll failed - %s", strerror(errno));
+		free(pfd);
+		return -1;
+	}
+	if (r == 0 && !d->cluster)
+		d->need_pass = true;
+	for (size_t i = 2; i < npfd; i++)
+		if (pfd[i].revents && pfd[i].fd >= 0)
+			for (size_t k = 0; k < d->nw; k++)
+				if (d->w[k]->errfd == pfd[i].fd)
+					worker_read(d->w[k]);
+	free(pfd);
+	return 0;
+}
+
+/* What woke us: file changes, signals (reload, stop, ended workers), the
+ * cluster store, HA, a due job. */
+static void handle_events(struct daemon *d)
+{
+	if (d->inofd >= 0)
+		drain_inotify(d);
+	handle_signals(d);
+	/* a SIGCHLD may have been merged with one we already read */
+	reap_workers(d);
+	if (d->watchfd >= 0)
+		cluster_watch(d);
+	cluster_tick(d);
+	ha_daemon_tick(d->ha, &d->cfg);
+	/* the wake-up of a due job (etcd mode polls more often) */
+	if (d->cluster && ((d->wake && now_ms() >= d->wake * 1000 + 5) || now_ms() - d->last_pass >= SAFETY_WAKE_MS))
+		d->need_pass = true;
+}
+
+/* A clean stop: the last report, leave HA and the cluster. */
+static void daemon_shutdown(struct daemon *d)
+{
+	/* report the workers that ended since the last pass */
+	for (size_t i = 0; i < d->nw; i++)
+		if (d->w[i]->ended) {
+			pass(d);
+			break;
+		}
+	ha_daemon_stop(d->ha);
+	d->ha = NULL;
+	if (d->cluster) {
+		store_watch_stop(d->cluster);
+		store_heartbeat_stop(d->cluster, d->ctx->node);
+	}
+	info("stopped");
+}
+
+/* Whatever setup got to, stopped and freed (also after a failed start). */
+static void daemon_cleanup(struct daemon *d, struct lock *lk, const sigset_t *oldmask)
+{
+	ha_daemon_stop(d->ha);
+	http_server_stop(d->http);
+	api_stop(d->api);
+	for (size_t i = 0; i < d->nw; i++)
+		worker_free(d->w[i]);
+	free(d->w);
+	for (size_t i = 0; i < d->ndefer; i++)
+		free(d->defer[i].id);
+	free(d->defer);
+	if (d->sigfd >= 0) {
+		close(d->sigfd);
+		sigprocmask(SIG_SETMASK, oldmask, NULL);
+	}
+	if (d->inofd >= 0)
+		close(d->inofd);
+	lock_release(lk);
+	strbuf_release(&d->api_setting);
+	strbuf_release(&d->last_warnings);
+	strbuf_release(&d->last_error);
+	strbuf_release(&d->last_cfg_error);
+	strbuf_release(&d->last_http_error);
+	strbuf_release(&d->last_api_error);
+}
+
 int daemon_run(const struct context *ctx)
 {
 	struct daemon d = { .ctx = ctx, .sigfd = -1, .inofd = -1, .watchfd = -1 };
 	struct lock lk = LOCK_INIT;
-	struct strbuf err = STRBUF_INIT, summary = STRBUF_INIT;
 	sigset_t oldmask;
-	int64_t wake = 0, last_pass = 0;
-	int ret = EXIT_FAILURE, r;
+	int ret;
 
-	strbuf_init(&d.last_warnings, 0);
-	strbuf_init(&d.last_error, 0);
-	strbuf_init(&d.last_cfg_error, 0);
-	strbuf_init(&d.last_http_error, 0);
-	strbuf_init(&d.last_api_error, 0);
-	d.view.ctx = ctx;
-	atomic_init(&d.view.workers_running, 0);
-	/* under systemd, stderr lines carry their syslog priority */
-	log_priority_prefix_auto();
-	if (volrep_cfg_load(&d.cfg, ctx->config_dir, &err) < 0) {
-		error("%s", err.buf);
-		ret = 2;
+	daemon_init(&d);
+	ret = daemon_setup(&d, &lk, &oldmask);
+	if (ret)
 		goto out;
-	}
-	d.worker_prog = getenv("VOLREP_DAEMON_WORKER");
-	if (!d.worker_prog || !*d.worker_prog)
-		d.worker_prog = "/proc/self/exe";
-	if (take_lock(ctx, &lk) < 0)
-		goto out;
-	if (notify_init() < 0)
-		warning("ignoring unusable NOTIFY_SOCKET");
-	r = setup_signals(&d, &oldmask);
-	if (r < 0) {
-		error("cannot set up signal handling - %s", strerror(-r));
-		goto out;
-	}
-	d.inofd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (d.inofd < 0)
-		warning("inotify unavailable (%s); checking for changes once a minute", strerror(errno));
-	/* after the signal mask: the server's thread inherits it, so
-	 * signals still reach only the signalfd */
-	apply_http(&d);
-	apply_api(&d);
-	cfg_summary(&d.cfg, &summary);
-	info("daemon started on node '%s' (pid %d): %s", ctx->node, (int)getpid(), summary.buf);
-	d.cluster = store_cluster();
-	if (d.cluster && store_watch_start(d.cluster, &d.watchfd, &err) == 0)
-		info("watching %s for changes", d.cluster->where);
-	else if (d.cluster && err.len)
-		warning("%s; polling the store instead", err.buf);
-	d.ha = ha_daemon_start(ctx, d.cluster, d.worker_prog);
-	cluster_tick(&d);
-	d.need_pass = true;
-	notify_send("READY=1");
+	daemon_announce(&d);
 	for (;;) {
-		struct pollfd *pfd;
-		size_t npfd = 0;
-		int64_t timeout;
-
-		if (d.need_pass) {
-			d.need_pass = false;
-			wake = pass(&d);
-			last_pass = now_ms();
-		}
+		maybe_pass(&d);
 		if (d.stopping) {
 			if (!workers_running(&d))
 				break;
 			stop_progress(&d);
 		}
-		/* sleep until the next due job (a few ms late, so that the
-		 * clock has surely reached it), a minute at most */
-		timeout = SAFETY_WAKE_MS;
-		if (wake) {
-			int64_t t = wake * 1000 + 5 - now_ms();
-
-			if (t < timeout)
-				timeout = t < 0 ? 0 : t;
-		}
-		if (d.stopping) {
-			double until = d.termed ? d.kill_end : d.grace_end;
-			int64_t t = (int64_t)((until - mono_now()) * 1000) + 1;
-
-			if (!d.killed && t < timeout)
-				timeout = t < 0 ? 0 : t;
-		}
-		timeout = cluster_timeout(&d, timeout);
-		timeout = ha_daemon_timeout(d.ha, timeout);
-		pfd = xcalloc(d.nw + 3, sizeof(*pfd));
-		pfd[npfd++] = (struct pollfd){ .fd = d.sigfd, .events = POLLIN };
-		pfd[npfd++] = (struct pollfd){ .fd = d.inofd, .events = POLLIN };
-		for (size_t i = 0; i < d.nw; i++)
-			pfd[npfd++] = (struct pollfd){ .fd = d.w[i]->errfd, .events = POLLIN };
-		if (d.watchfd >= 0)
-			pfd[npfd++] = (struct pollfd){ .fd = d.watchfd, .events = POLLIN };
-		r = poll(pfd, npfd, (int)timeout);
-		if (r < 0 && errno != EINTR) {
-			error("poll failed - %s", strerror(errno));
-			free(pfd);
+		if (wait_events(&d, loop_timeout(&d)) < 0) {
+			ret = EXIT_FAILURE;
 			goto out;
 		}
-		if (r == 0 && !d.cluster)
-			d.need_pass = true;
-		for (size_t i = 2; i < npfd; i++)
-			if (pfd[i].revents && pfd[i].fd >= 0)
-				for (size_t k = 0; k < d.nw; k++)
-					if (d.w[k]->errfd == pfd[i].fd)
-						worker_read(d.w[k]);
-		free(pfd);
-		if (d.inofd >= 0)
-			drain_inotify(&d);
-		handle_signals(&d);
-		/* a SIGCHLD may have been merged with one we already read */
-		reap_workers(&d);
-		if (d.watchfd >= 0)
-			cluster_watch(&d);
-		cluster_tick(&d);
-		ha_daemon_tick(d.ha, &d.cfg);
-		/* the wake-up of a due job (etcd mode polls more often) */
-		if (d.cluster && ((wake && now_ms() >= wake * 1000 + 5) || now_ms() - last_pass >= SAFETY_WAKE_MS))
-			d.need_pass = true;
+		handle_events(&d);
 	}
-	/* report the workers that ended since the last pass */
-	for (size_t i = 0; i < d.nw; i++)
-		if (d.w[i]->ended) {
-			pass(&d);
-			break;
-		}
-	ha_daemon_stop(d.ha);
-	d.ha = NULL;
-	if (d.cluster) {
-		store_watch_stop(d.cluster);
-		store_heartbeat_stop(d.cluster, ctx->node);
-	}
-	info("stopped");
-	ret = 0;
+	daemon_shutdown(&d);
 out:
-	ha_daemon_stop(d.ha);
-	http_server_stop(d.http);
-	api_stop(d.api);
-	for (size_t i = 0; i < d.nw; i++)
-		worker_free(d.w[i]);
-	free(d.w);
-	for (size_t i = 0; i < d.ndefer; i++)
-		free(d.defer[i].id);
-	free(d.defer);
-	if (d.sigfd >= 0) {
-		close(d.sigfd);
-		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-	}
-	if (d.inofd >= 0)
-		close(d.inofd);
-	lock_release(&lk);
-	strbuf_release(&d.last_warnings);
-	strbuf_release(&d.last_error);
-	strbuf_release(&d.last_cfg_error);
-	strbuf_release(&d.last_http_error);
-	strbuf_release(&d.last_api_error);
-	strbuf_release(&err);
-	strbuf_release(&summary);
+	daemon_cleanup(&d, &lk, &oldmask);
 	return ret;
 }
