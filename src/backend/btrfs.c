@@ -107,6 +107,19 @@ static int is_subvolume(const char *path)
 	return 1;
 }
 
+/* 0 when path is a subvolume; else -ENOENT ("<what> '<path>' does not
+ * exist") or the error of what is in the way, with the message set. */
+static int require_subvolume(struct backend *b, const char *path, const char *what)
+{
+	int r = is_subvolume(path);
+
+	if (r == 0)
+		return backend_fail(b, -ENOENT, "%s '%s' does not exist", what, path);
+	if (r < 0)
+		return backend_fail(b, r, "'%s' is not a btrfs subvolume", path);
+	return 0;
+}
+
 static int btrfs_probe(struct backend *b, struct backend_caps *caps)
 {
 	struct strvec argv = STRVEC_INIT;
@@ -215,11 +228,7 @@ static int btrfs_snapshot(struct backend *b, const char *const *volnames, size_t
 	for (size_t i = 0; i < n && r == 0; i++) {
 		strbuf_reset(&sv);
 		btrfs_volume_path(b, volnames[i], &sv);
-		r = is_subvolume(sv.buf);
-		if (r == 0)
-			r = backend_fail(b, -ENOENT, "volume '%s' does not exist", sv.buf);
-		else if (r < 0)
-			backend_fail(b, r, "'%s' is not a btrfs subvolume", sv.buf);
+		r = require_subvolume(b, sv.buf, "volume");
 		if (r < 0)
 			break;
 		btrfs_argv_snapshot(&argv, b->tool, sv.buf, snap);
@@ -249,12 +258,8 @@ static int btrfs_delete_snapshot(struct backend *b, const char *volname, const c
 
 	btrfs_volume_path(b, volname, &p);
 	strbuf_addf(&p, "@%s", snap);
-	r = is_subvolume(p.buf);
+	r = require_subvolume(b, p.buf, "snapshot");
 	if (r == 0)
-		r = backend_fail(b, -ENOENT, "snapshot '%s' does not exist", p.buf);
-	else if (r < 0)
-		backend_fail(b, r, "'%s' is not a btrfs subvolume", p.buf);
-	else
 		r = delete_subvolume(b, p.buf);
 	strbuf_release(&p);
 	return r;
@@ -497,74 +502,101 @@ static int clean_stale_of(struct backend *b, const char *volname)
 	return r;
 }
 
-/* Receive into a private staging directory, so that a killed receive
- * leaves nothing that looks like a volume or a snapshot (a partial
- * receive is a writable subvolume with the snapshot's name): exactly
- * <subvol>@<snap>, complete (read-only, received UUID), is moved into
- * place; the writable volume copy is prepared in the staging directory
- * too and exchanged with the volume. */
-static int btrfs_import(struct backend *b, const char *volname, const char *snap,
-			const char *base, unsigned flags, int in_fd)
+/* One import's paths and what it did so far (what a failure undoes). */
+struct import {
+	struct strbuf dir;     /* the guest's images directory */
+	struct strbuf sv;      /* the subvolume's name in it */
+	struct strbuf vol;     /* <dir>/<sv> */
+	struct strbuf target;  /* <vol>@<snap>, where the snapshot goes */
+	struct strbuf staging; /* the private staging directory */
+	struct strbuf got;     /* <staging>/<sv>@<snap>, what the receive made */
+	struct strbuf tmp;     /* <staging>/new, the volume's next version */
+	struct strbuf msg;     /* why it failed; empty: b->errmsg says it */
+	int vol_exists, made_dir, lockfd, moved;
+};
+
+static void import_init(struct backend *b, struct import *im, const char *volname, const char *snap)
 {
-	struct strbuf dir = STRBUF_INIT, sv = STRBUF_INIT, vol = STRBUF_INIT, target = STRBUF_INIT;
-	struct strbuf p = STRBUF_INIT, err = STRBUF_INIT, msg = STRBUF_INIT, tmp = STRBUF_INIT;
-	struct strbuf staging = STRBUF_INIT, got = STRBUF_INIT;
-	struct strvec argv = STRVEC_INIT, now = STRVEC_INIT;
-	struct btrfs_subvol_info info;
-	int r, vol_exists, made_dir = 0, lockfd = -1, moved = 0;
+	struct strbuf *const sb[] = { &im->dir, &im->sv, &im->vol, &im->target,
+				      &im->staging, &im->got, &im->tmp, &im->msg };
 
-	(void)flags; /* no resumable receives: backend.c refuses RESUME */
+	for (size_t i = 0; i < sizeof(sb) / sizeof(sb[0]); i++)
+		strbuf_init(sb[i], 0);
+	im->vol_exists = im->made_dir = im->moved = 0;
+	im->lockfd = -1;
+	btrfs_volume_dir(b->path, volname, &im->dir, &im->sv);
+	strbuf_addf(&im->vol, "%s/%s", im->dir.buf, im->sv.buf);
+	strbuf_addf(&im->target, "%s@%s", im->vol.buf, snap);
+}
 
-	r = backend_probe(b, NULL);
+static void import_release(struct import *im)
+{
+	struct strbuf *const sb[] = { &im->dir, &im->sv, &im->vol, &im->target,
+				      &im->staging, &im->got, &im->tmp, &im->msg };
+
+	if (im->lockfd >= 0)
+		close(im->lockfd);
+	for (size_t i = 0; i < sizeof(sb) / sizeof(sb[0]); i++)
+		strbuf_release(sb[i]);
+}
+
+/* A full stream needs no volume yet, an incremental one its base; the
+ * snapshot must be new. */
+static int import_check(struct backend *b, struct import *im, const char *base)
+{
+	struct strbuf p = STRBUF_INIT;
+	int r = 0;
+
+	im->vol_exists = is_subvolume(im->vol.buf);
+	if (im->vol_exists < 0)
+		r = backend_fail(b, im->vol_exists, "'%s' is not a btrfs subvolume", im->vol.buf);
+	else if (base) {
+		strbuf_addf(&p, "%s@%s", im->vol.buf, base);
+		if (is_subvolume(p.buf) != 1)
+			r = backend_fail(b, -ENOENT, "base snapshot '%s' doesn't exist", p.buf);
+	} else if (im->vol_exists)
+		r = backend_fail(b, -EEXIST, "volume '%s' already exists", im->vol.buf);
+	if (r == 0 && access(im->target.buf, F_OK) == 0)
+		r = backend_fail(b, -EEXIST, "snapshot '%s' already exists", im->target.buf);
+	strbuf_release(&p);
+	return r;
+}
+
+/* The images directory (made if need be), cleaned of what killed imports
+ * left, and a locked staging directory in it. */
+static int import_prepare(struct backend *b, struct import *im, const char *snap)
+{
+	int r;
+
+	if (access(im->dir.buf, F_OK) < 0) {
+		r = mkdir_p(im->dir.buf, 0755);
+		if (r < 0)
+			return backend_fail(b, r, "cannot create '%s': %s", im->dir.buf, strerror(-r));
+		im->made_dir = 1;
+	}
+	r = clean_stale(b, im->dir.buf, 1);
+	if (r == 0)
+		r = staging_create(b, im->dir.buf, &im->staging, &im->lockfd);
 	if (r < 0)
 		return r;
-	btrfs_volume_dir(b->path, volname, &dir, &sv);
-	strbuf_addf(&vol, "%s/%s", dir.buf, sv.buf);
-	strbuf_addf(&target, "%s@%s", vol.buf, snap);
+	strbuf_addf(&im->got, "%s/%s@%s", im->staging.buf, im->sv.buf, snap);
+	strbuf_addf(&im->tmp, "%s/new", im->staging.buf);
+	return 0;
+}
 
-	vol_exists = is_subvolume(vol.buf);
-	if (vol_exists < 0) {
-		r = backend_fail(b, vol_exists, "'%s' is not a btrfs subvolume", vol.buf);
-		goto out;
-	}
-	if (base) {
-		strbuf_addf(&p, "%s@%s", vol.buf, base);
-		if (is_subvolume(p.buf) != 1) {
-			r = backend_fail(b, -ENOENT, "base snapshot '%s' doesn't exist", p.buf);
-			goto out;
-		}
-	} else if (vol_exists) {
-		r = backend_fail(b, -EEXIST, "volume '%s' already exists", vol.buf);
-		goto out;
-	}
-	if (access(target.buf, F_OK) == 0) {
-		r = backend_fail(b, -EEXIST, "snapshot '%s' already exists", target.buf);
-		goto out;
-	}
-	if (access(dir.buf, F_OK) < 0) {
-		r = mkdir_p(dir.buf, 0755);
-		if (r < 0) {
-			r = backend_fail(b, r, "cannot create '%s': %s", dir.buf, strerror(-r));
-			goto out;
-		}
-		made_dir = 1;
-	}
-	r = clean_stale(b, dir.buf, 1);
-	if (r == 0)
-		r = staging_create(b, dir.buf, &staging, &lockfd);
-	if (r < 0)
-		goto out;
-	strbuf_addf(&got, "%s/%s@%s", staging.buf, sv.buf, snap);
-	strbuf_addf(&tmp, "%s/new", staging.buf);
+/* `btrfs receive` into the staging directory. */
+static int import_receive(struct backend *b, struct import *im, int in_fd)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	int r;
 
-	btrfs_argv_receive(&argv, b->tool, &b->caps, staging.buf);
+	btrfs_argv_receive(&argv, b->tool, &b->caps, im->staging.buf);
 	/* the receive holds the staging lock too: it may outlive a killed
 	 * import for as long as its input stays open */
-	fcntl(lockfd, F_SETFD, 0);
+	fcntl(im->lockfd, F_SETFD, 0);
 	r = backend_run_stdin(b, &argv, in_fd, &err);
-	fcntl(lockfd, F_SETFD, FD_CLOEXEC);
-	if (r < 0)
-		goto fail;
+	fcntl(im->lockfd, F_SETFD, FD_CLOEXEC);
 	if (r > 0) {
 		const char *e = err.buf;
 
@@ -574,85 +606,129 @@ static int btrfs_import(struct backend *b, const char *volname, const char *snap
 		if (!strncmp(e, "ERROR: ", 7))
 			e += 7;
 		backend_fail_tool(b, &argv, r, e);
-		strbuf_addstr(&msg, b->errmsg.buf);
+		strbuf_addstr(&im->msg, b->errmsg.buf);
 		r = -EIO;
-		goto fail;
 	}
-	/* the stream is untrusted: exactly <subvol>@<snap>, read-only and
-	 * received, must have appeared */
-	r = list_dir(staging.buf, &now);
-	if (r == 0 && (now.nr != 1 || is_subvolume(got.buf) != 1 || show(b, got.buf, &info) < 0 ||
+	strvec_clear(&argv);
+	strbuf_release(&err);
+	return r;
+}
+
+/* The stream is untrusted: exactly <subvol>@<snap>, read-only and
+ * received, must have appeared. */
+static int import_verify(struct backend *b, struct import *im)
+{
+	struct strvec now = STRVEC_INIT;
+	struct btrfs_subvol_info info;
+	int r = list_dir(im->staging.buf, &now);
+
+	if (r == 0 && (now.nr != 1 || is_subvolume(im->got.buf) != 1 || show(b, im->got.buf, &info) < 0 ||
 		       !info.readonly || !*info.received_uuid))
 		r = -EIO;
 	if (r < 0) {
-		strbuf_addf(&msg, "stream did not contain snapshot '%s'", target.buf);
+		strbuf_addf(&im->msg, "stream did not contain snapshot '%s'", im->target.buf);
 		r = -EIO;
-		goto fail;
 	}
+	strvec_clear(&now);
+	return r;
+}
+
+/* The received snapshot moves next to the volume, read-only again. */
+static int import_place_snapshot(struct import *im)
+{
 	/* a read-only subvolume cannot change its parent directory (its
 	 * ".." is not writable): writable for the move only */
-	r = set_readonly(got.buf, 0);
+	int r = set_readonly(im->got.buf, 0);
+
 	if (r == 0) {
-		if (renameat2(AT_FDCWD, got.buf, AT_FDCWD, target.buf, RENAME_NOREPLACE) < 0)
+		if (renameat2(AT_FDCWD, im->got.buf, AT_FDCWD, im->target.buf, RENAME_NOREPLACE) < 0)
 			r = -errno;
 		else
-			moved = 1;
+			im->moved = 1;
 	}
 	if (r == 0)
-		r = set_readonly(target.buf, 1);
-	if (r < 0) {
-		strbuf_addf(&msg, "cannot move '%s' to '%s': %s", got.buf, target.buf, strerror(-r));
-		goto fail;
-	}
-	/* the volume becomes a writable copy of the received snapshot */
-	strvec_clear(&argv);
+		r = set_readonly(im->target.buf, 1);
+	if (r < 0)
+		strbuf_addf(&im->msg, "cannot move '%s' to '%s': %s", im->got.buf, im->target.buf, strerror(-r));
+	return r;
+}
+
+/* The volume becomes a writable copy of the received snapshot, swapped
+ * in so that it is never missing; the previous one lands in staging. */
+static int import_swap_volume(struct backend *b, struct import *im)
+{
+	struct strvec argv = STRVEC_INIT;
+	int r;
+
 	strvec_pushv(&argv, (const char *const[]){ b->tool, "subvolume", "snapshot", "--",
-						   target.buf, tmp.buf, NULL });
+						   im->target.buf, im->tmp.buf, NULL });
 	r = backend_run(b, &argv, NULL);
+	strvec_clear(&argv);
 	if (r < 0) {
-		strbuf_addstr(&msg, b->errmsg.buf);
-		goto fail;
+		strbuf_addstr(&im->msg, b->errmsg.buf);
+		return r;
 	}
-	if (vol_exists)
-		r = renameat2(AT_FDCWD, tmp.buf, AT_FDCWD, vol.buf, RENAME_EXCHANGE);
-	else
-		r = renameat2(AT_FDCWD, tmp.buf, AT_FDCWD, vol.buf, RENAME_NOREPLACE);
+	r = renameat2(AT_FDCWD, im->tmp.buf, AT_FDCWD, im->vol.buf,
+		      im->vol_exists ? RENAME_EXCHANGE : RENAME_NOREPLACE);
 	if (r < 0) {
 		r = -errno;
-		strbuf_addf(&msg, "cannot move '%s' to '%s': %s", tmp.buf, vol.buf, strerror(-r));
-		goto fail;
+		strbuf_addf(&im->msg, "cannot move '%s' to '%s': %s", im->tmp.buf, im->vol.buf, strerror(-r));
 	}
-	/* the staging directory now holds the previous volume (or nothing) */
-	if (staging_remove(b, staging.buf) < 0) {
-		r = backend_fail(b, -EIO, "imported '%s' but could not remove '%s': %s",
-				 target.buf, staging.buf, b->errmsg.buf);
+	return r;
+}
+
+/* A failed import removes what it made; returns r. */
+static int import_undo(struct backend *b, struct import *im, int r)
+{
+	if (im->moved)
+		delete_subvolume(b, im->target.buf);
+	if (im->staging.len)
+		staging_remove(b, im->staging.buf);
+	if (im->made_dir)
+		rmdir(im->dir.buf);
+	return backend_fail(b, r, "cannot import '%s': %s", im->vol.buf, im->msg.len ? im->msg.buf : b->errmsg.buf);
+}
+
+/* Receive into a private staging directory, so that a killed receive
+ * leaves nothing that looks like a volume or a snapshot (a partial
+ * receive is a writable subvolume with the snapshot's name): exactly
+ * <subvol>@<snap>, complete (read-only, received UUID), is moved into
+ * place; the writable volume copy is prepared in the staging directory
+ * too and exchanged with the volume. */
+static int btrfs_import(struct backend *b, const char *volname, const char *snap,
+			const char *base, unsigned flags, int in_fd)
+{
+	struct import im;
+	int r;
+
+	(void)flags; /* no resumable receives: backend.c refuses RESUME */
+
+	r = backend_probe(b, NULL);
+	if (r < 0)
+		return r;
+	import_init(b, &im, volname, snap);
+	r = import_check(b, &im, base);
+	if (r == 0)
+		r = import_prepare(b, &im, snap);
+	if (r < 0)
+		goto out;
+	r = import_receive(b, &im, in_fd);
+	if (r == 0)
+		r = import_verify(b, &im);
+	if (r == 0)
+		r = import_place_snapshot(&im);
+	if (r == 0)
+		r = import_swap_volume(b, &im);
+	if (r < 0) {
+		import_undo(b, &im, r);
 		goto out;
 	}
-	r = 0;
-	goto out;
-fail:
-	if (moved)
-		delete_subvolume(b, target.buf);
-	if (staging.len)
-		staging_remove(b, staging.buf);
-	if (made_dir)
-		rmdir(dir.buf);
-	backend_fail(b, r, "cannot import '%s': %s", vol.buf, msg.len ? msg.buf : b->errmsg.buf);
+	/* the staging directory now holds the previous volume (or nothing) */
+	if (staging_remove(b, im.staging.buf) < 0)
+		r = backend_fail(b, -EIO, "imported '%s' but could not remove '%s': %s", im.target.buf,
+				 im.staging.buf, b->errmsg.buf);
 out:
-	if (lockfd >= 0)
-		close(lockfd);
-	strvec_clear(&now);
-	strvec_clear(&argv);
-	strbuf_release(&dir);
-	strbuf_release(&sv);
-	strbuf_release(&vol);
-	strbuf_release(&target);
-	strbuf_release(&p);
-	strbuf_release(&err);
-	strbuf_release(&msg);
-	strbuf_release(&tmp);
-	strbuf_release(&staging);
-	strbuf_release(&got);
+	import_release(&im);
 	return r;
 }
 
@@ -665,11 +741,7 @@ static int btrfs_destroy_volume(struct backend *b, const char *volname)
 
 	btrfs_volume_dir(b->path, volname, &dir, &sv);
 	strbuf_addf(&p, "%s/%s", dir.buf, sv.buf);
-	r = is_subvolume(p.buf);
-	if (r == 0)
-		r = backend_fail(b, -ENOENT, "volume '%s' does not exist", p.buf);
-	else if (r < 0)
-		backend_fail(b, r, "'%s' is not a btrfs subvolume", p.buf);
+	r = require_subvolume(b, p.buf, "volume");
 	if (r < 0)
 		goto out;
 	r = list_dir(dir.buf, &names);
@@ -711,18 +783,10 @@ static int btrfs_rollback(struct backend *b, const char *volname, const char *sn
 	strbuf_addf(&vol, "%s/%s", dir.buf, sv.buf);
 	strbuf_addf(&src, "%s@%s", vol.buf, snap);
 	strbuf_addf(&tmp, "%s/" IMPORT_TMP_PREFIX "%s", dir.buf, sv.buf);
-	r = is_subvolume(vol.buf);
-	if (r == 0)
-		r = backend_fail(b, -ENOENT, "volume '%s' does not exist", vol.buf);
-	else if (r < 0)
-		backend_fail(b, r, "'%s' is not a btrfs subvolume", vol.buf);
+	r = require_subvolume(b, vol.buf, "volume");
 	if (r < 0)
 		goto out;
-	r = is_subvolume(src.buf);
-	if (r == 0)
-		r = backend_fail(b, -ENOENT, "snapshot '%s' does not exist", src.buf);
-	else if (r < 0)
-		backend_fail(b, r, "'%s' is not a btrfs subvolume", src.buf);
+	r = require_subvolume(b, src.buf, "snapshot");
 	if (r < 0)
 		goto out;
 	if (is_subvolume(tmp.buf) == 1 && (r = delete_subvolume(b, tmp.buf)) < 0)
@@ -837,15 +901,9 @@ static int btrfs_estimate_send_size(struct backend *b, const char *volname, cons
 		goto out;
 	}
 	strbuf_addf(&p, "@%s", snap);
-	r = is_subvolume(p.buf);
-	if (r == 0) {
-		r = backend_fail(b, -ENOENT, "snapshot '%s' does not exist", p.buf);
+	r = require_subvolume(b, p.buf, "snapshot");
+	if (r < 0)
 		goto out;
-	}
-	if (r < 0) {
-		backend_fail(b, r, "'%s' is not a btrfs subvolume", p.buf);
-		goto out;
-	}
 	r = btrfs_allocated_size(p.buf, BTRFS_ESTIMATE_MAX_ENTRIES, bytes);
 	if (r == -E2BIG)
 		r = backend_fail(b, -ENOTSUP, "'%s' has too many entries for a size estimate", p.buf);
