@@ -977,91 +977,146 @@ static int zfs_import_check(struct backend *b, const char *ds, const char *snap,
 	return r < 0 ? r : 0;
 }
 
-static int zfs_import(struct backend *b, const char *volname, const char *snap,
-		      const char *base, unsigned flags, int in_fd)
+/* Whether this zfs takes the stream that flags describe. */
+static int zfs_import_supported(struct backend *b, unsigned flags)
 {
-	struct strvec argv = STRVEC_INIT;
-	struct strbuf ds = STRBUF_INIT, name = STRBUF_INIT, err = STRBUF_INIT, msg = STRBUF_INIT;
-	struct strbuf why = STRBUF_INIT, token = STRBUF_INIT, tree = STRBUF_INIT;
-	int resume = !!(flags & BACKEND_IMPORT_RESUME), raw = !!(flags & BACKEND_IMPORT_RAW);
-	int r, failed, partial;
+	int r = backend_probe(b, NULL);
 
-	r = backend_probe(b, NULL);
 	if (r < 0)
 		return r;
-	if (resume && !b->caps.resume_tokens)
+	if ((flags & BACKEND_IMPORT_RESUME) && !b->caps.resume_tokens)
 		return backend_fail(b, -ENOTSUP, "zfs has no resumable receives (recv -s)");
 	/* a zfs that can send raw streams is one with native encryption */
-	if (raw && !b->caps.send_raw)
+	if ((flags & BACKEND_IMPORT_RAW) && !b->caps.send_raw)
 		return backend_fail(b, -ENOTSUP, "cannot receive a raw (encrypted) stream: zfs here has no encryption support");
-	dataset_of(b, volname, &ds);
-	partial = r = zfs_partial_token(b, ds.buf, &token);
+	return 0;
+}
+
+/* Before a receive into ds: the partial state of an earlier one given up
+ * unless resumed, then zfs_import_check. Returns 0 or -errno. */
+static int zfs_import_ready(struct backend *b, const char *ds, const char *snap, const char *base, int resume)
+{
+	struct strbuf token = STRBUF_INIT;
+	int r, partial;
+
+	partial = r = zfs_partial_token(b, ds, &token);
 	/* a fresh stream cannot go where an earlier receive left a partial
 	 * state ("destination contains partially-complete state"): that
 	 * one's resume has been given up */
 	if (r > 0 && !resume)
-		partial = r = zfs_recv_abort(b, ds.buf);
+		partial = r = zfs_recv_abort(b, ds);
 	if (r >= 0)
-		r = zfs_import_check(b, ds.buf, snap, base, resume, partial);
-	if (r < 0)
-		goto out;
+		r = zfs_import_check(b, ds, snap, base, resume, partial);
+	strbuf_release(&token);
+	return r;
+}
+
+/* The stream is untrusted: it must have brought exactly ds@snap (one
+ * listing, into tree, for that and the tree check after it; tree stays
+ * empty when the listing failed). 0, or 1 with the reason in msg. */
+static int zfs_received_snapshot(struct backend *b, const char *ds, const char *snap, struct strbuf *tree,
+				 struct strbuf *msg)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf name = STRBUF_INIT;
+	int r, failed;
+
+	strbuf_addf(&name, "%s@%s", ds, snap);
+	zfs_argv_list_tree(&argv, b->tool, ds);
+	r = backend_run(b, &argv, tree);
+	failed = r < 0 || !tree_has(tree->buf, name.buf, "snapshot");
+	if (r < 0) {
+		strbuf_addstr(msg, b->errmsg.buf);
+		strbuf_reset(tree);
+	} else if (failed) {
+		strbuf_addf(msg, "stream did not contain snapshot '%s'", name.buf);
+	}
+	strvec_clear(&argv);
+	strbuf_release(&name);
+	return failed;
+}
+
+/* `zfs recv` into ds, then zfs_received_snapshot. 0 when it brought
+ * ds@snap, 1 when it failed (why in msg), -errno when it could not run. */
+static int zfs_receive(struct backend *b, const char *volname, const char *ds, const char *snap, int raw,
+		       int in_fd, struct strbuf *tree, struct strbuf *msg)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	int r;
 
 	/* -x of file system properties only where the name says it is one
-	 * (a zvol would refuse them); the reset below covers every case */
-	zfs_argv_recv(&argv, b->tool, &b->caps, ds.buf, !strncmp(volname, "subvol-", 7), raw);
+	 * (a zvol would refuse them); the reset after it covers every case */
+	zfs_argv_recv(&argv, b->tool, &b->caps, ds, !strncmp(volname, "subvol-", 7), raw);
 	r = backend_run_stdin(b, &argv, in_fd, &err);
-	if (r < 0)
-		goto out;
 	if (r > 0) {
 		backend_fail_tool(b, &argv, r, err.buf);
-		strbuf_addstr(&msg, b->errmsg.buf);
-		failed = 1;
-	} else {
-		/* the stream is untrusted: it must have brought exactly the
-		 * snapshot the caller asked for (one listing for that and
-		 * the tree check below) */
-		strbuf_addf(&name, "%s@%s", ds.buf, snap);
-		strvec_clear(&argv);
-		zfs_argv_list_tree(&argv, b->tool, ds.buf);
-		r = backend_run(b, &argv, &tree);
-		failed = r < 0 || !tree_has(tree.buf, name.buf, "snapshot");
-		if (r < 0) {
-			strbuf_addstr(&msg, b->errmsg.buf);
-			strbuf_reset(&tree);
-		} else if (failed) {
-			strbuf_addf(&msg, "stream did not contain snapshot '%s'", name.buf);
-		}
+		strbuf_addstr(msg, b->errmsg.buf);
+		r = 1;
+	} else if (r == 0) {
+		r = zfs_received_snapshot(b, ds, snap, tree, msg);
 	}
+	strvec_clear(&argv);
+	strbuf_release(&err);
+	return r;
+}
+
+/* No datasets below ds, nothing the stream chose (tree: its listing, or
+ * empty). 0, or 1 with the reasons added to msg. */
+static int zfs_secure_received(struct backend *b, const char *ds, const struct strbuf *tree, int raw,
+			       struct strbuf *msg)
+{
+	struct strbuf why = STRBUF_INIT;
+	int filesystem = 0, failed = 0;
+
+	if (zfs_check_tree(b, ds, tree->len ? tree->buf : NULL, &filesystem, &why) < 0)
+		failed = add_reason(msg, &why);
+	if (filesystem && zfs_secure_filesystem(b, ds, !raw, &why) < 0)
+		failed = add_reason(msg, &why);
+	strbuf_release(&why);
+	return failed;
+}
+
+/* A failed receive: an interrupted one whose partial state zfs kept is
+ * left for the sender to resume (the volume, or base, is unchanged);
+ * anything else is undone. Returns -EIO. */
+static int zfs_import_failed(struct backend *b, const char *ds, const char *base, struct strbuf *msg)
+{
+	struct strbuf token = STRBUF_INIT;
+
+	if (zfs_partial_token(b, ds, &token) > 0)
+		strbuf_addstr(msg, "; partial receive kept for resuming");
+	else
+		zfs_undo_import(b, ds, base, 1, msg);
+	strbuf_release(&token);
+	return backend_fail(b, -EIO, "cannot import '%s': %s", ds, msg->buf);
+}
+
+static int zfs_import(struct backend *b, const char *volname, const char *snap,
+		      const char *base, unsigned flags, int in_fd)
+{
+	struct strbuf ds = STRBUF_INIT, msg = STRBUF_INIT, tree = STRBUF_INIT;
+	int raw = !!(flags & BACKEND_IMPORT_RAW);
+	int r, failed = 0;
+
+	r = zfs_import_supported(b, flags);
+	if (r < 0)
+		return r;
+	dataset_of(b, volname, &ds);
+	r = zfs_import_ready(b, ds.buf, snap, base, !!(flags & BACKEND_IMPORT_RESUME));
+	if (r >= 0)
+		r = failed = zfs_receive(b, volname, ds.buf, snap, raw, in_fd, &tree, &msg);
+	if (r < 0)
+		goto out;
 	/* whatever the receive did to an existing volume (a failed one may
 	 * have applied the stream's properties too), and after every
-	 * complete one: no datasets below it, nothing the stream chose */
-	if (!failed || base) {
-		int filesystem = 0;
-
-		if (zfs_check_tree(b, ds.buf, tree.len ? tree.buf : NULL, &filesystem, &why) < 0)
-			failed = add_reason(&msg, &why);
-		if (filesystem && zfs_secure_filesystem(b, ds.buf, !raw, &why) < 0)
-			failed = add_reason(&msg, &why);
-	}
-	r = 0;
-	if (failed) {
-		/* an interrupted receive whose partial state zfs kept: the
-		 * sender resumes it, the volume (base) is unchanged */
-		partial = zfs_partial_token(b, ds.buf, &token) > 0;
-		if (partial)
-			strbuf_addstr(&msg, "; partial receive kept for resuming");
-		else
-			zfs_undo_import(b, ds.buf, base, 1, &msg);
-		r = backend_fail(b, -EIO, "cannot import '%s': %s", ds.buf, msg.buf);
-	}
+	 * complete one */
+	if ((!failed || base) && zfs_secure_received(b, ds.buf, &tree, raw, &msg))
+		failed = 1;
+	r = failed ? zfs_import_failed(b, ds.buf, base, &msg) : 0;
 out:
-	strvec_clear(&argv);
 	strbuf_release(&ds);
-	strbuf_release(&name);
-	strbuf_release(&err);
 	strbuf_release(&msg);
-	strbuf_release(&why);
-	strbuf_release(&token);
 	strbuf_release(&tree);
 	return r;
 }
@@ -1166,6 +1221,31 @@ static int zfs_partial_full(struct backend *b, const char *ds)
 	return r;
 }
 
+/* The sources of ds's unsafe properties and canmount, one a line, into
+ * out; nothing when there is no volume (yet) or zfs lacks one of them. */
+static int zfs_unsafe_sources(struct backend *b, const char *ds, struct strbuf *out)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf props = STRBUF_INIT, err = STRBUF_INIT;
+	int r;
+
+	for (size_t i = 0; zfs_unsafe_props[i]; i++)
+		strbuf_addf(&props, "%s%s", i ? "," : "", zfs_unsafe_props[i]);
+	strbuf_addstr(&props, ",canmount");
+	strvec_pushv(&argv, (const char *const[]){ b->tool, "get", "-H", "-o", "source", props.buf, "--", ds, NULL });
+	r = backend_run_status(b, &argv, out, &err);
+	if (r > 0 && (not_found_text(err.buf) || strstr(err.buf, "invalid property"))) {
+		strbuf_reset(out);
+		r = 0;
+	} else if (r > 0) {
+		r = backend_fail_tool(b, &argv, r, err.buf);
+	}
+	strvec_clear(&argv);
+	strbuf_release(&props);
+	strbuf_release(&err);
+	return r;
+}
+
 /* After a crash between a receive and its property reset (zfs-fuse has
  * no recv -x), a volume may still carry values the stream set: their
  * source is "received" (no one else makes such values). prepare calls
@@ -1173,35 +1253,18 @@ static int zfs_partial_full(struct backend *b, const char *ds)
  * needed. */
 static int zfs_clean_stale(struct backend *b, const char *volname)
 {
-	struct strvec argv = STRVEC_INIT;
-	struct strbuf ds = STRBUF_INIT, props = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
-	struct strbuf msg = STRBUF_INIT;
+	struct strbuf ds = STRBUF_INIT, sources = STRBUF_INIT, msg = STRBUF_INIT;
 	int r;
 
 	dataset_of(b, volname, &ds);
 	r = zfs_partial_full(b, ds.buf);
-	if (r != 0) {
-		strbuf_release(&ds);
-		return r;
-	}
-	for (size_t i = 0; zfs_unsafe_props[i]; i++)
-		strbuf_addf(&props, "%s%s", i ? "," : "", zfs_unsafe_props[i]);
-	strbuf_addstr(&props, ",canmount");
-	strvec_pushv(&argv, (const char *const[]){ b->tool, "get", "-H", "-o", "source", props.buf, "--", ds.buf,
-						   NULL });
-	r = backend_run_status(b, &argv, &out, &err);
-	if (r > 0 && (not_found_text(err.buf) || strstr(err.buf, "invalid property")))
-		r = 0; /* no volume (yet), or a zfs without one of them */
-	else if (r > 0)
-		r = backend_fail_tool(b, &argv, r, err.buf);
-	else if (r == 0 && strstr(out.buf, "received") &&
-		 (r = zfs_secure_filesystem(b, ds.buf, !zfs_keyless(b, ds.buf), &msg)) < 0)
+	if (r == 0)
+		r = zfs_unsafe_sources(b, ds.buf, &sources);
+	if (r == 0 && strstr(sources.buf, "received") &&
+	    (r = zfs_secure_filesystem(b, ds.buf, !zfs_keyless(b, ds.buf), &msg)) < 0)
 		r = backend_fail(b, -EIO, "cannot reset the received properties of '%s': %s", ds.buf, msg.buf);
-	strvec_clear(&argv);
 	strbuf_release(&ds);
-	strbuf_release(&props);
-	strbuf_release(&out);
-	strbuf_release(&err);
+	strbuf_release(&sources);
 	strbuf_release(&msg);
 	return r;
 }
