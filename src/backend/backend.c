@@ -179,6 +179,41 @@ static int check_snap(struct backend *b, const char *what, const char *snap)
 	return 0;
 }
 
+/* What an entry point on a volume checks first: an open backend (its
+ * message reset) and a valid volume name. Returns 0, -EBADF or -EINVAL. */
+static int check_volume(struct backend *b, const char *volname)
+{
+	if (!b->ops)
+		return -EBADF;
+	strbuf_reset(&b->errmsg);
+	return check_volname(b, volname) < 0 ? -EINVAL : 0;
+}
+
+/* check_volume and a valid snapshot name. */
+static int check_volume_snap(struct backend *b, const char *volname, const char *snap)
+{
+	int r = check_volume(b, volname);
+
+	if (r == 0 && check_snap(b, "snapshot", snap) < 0)
+		r = -EINVAL;
+	return r;
+}
+
+/* check_volume_snap for a stream of snap: its base, when given, a valid
+ * snapshot name too and not snap itself. */
+static int check_stream(struct backend *b, const char *volname, const char *snap, const char *base)
+{
+	int r = check_volume_snap(b, volname, snap);
+
+	if (r < 0 || !base)
+		return r;
+	if (check_snap(b, "base snapshot", base) < 0)
+		return -EINVAL;
+	if (!strcmp(base, snap))
+		return backend_fail(b, -EINVAL, "base snapshot '%s' is the snapshot itself", base);
+	return 0;
+}
+
 /* The process-wide cache of probes (backend_caps_cache_share): one
  * entry per storage type and tool, in a shared mapping so that the
  * children a session server forks for its commands fill it for each
@@ -260,18 +295,16 @@ int backend_list_volumes(struct backend *b, const char *vmid, struct strvec *out
 
 int backend_volume_path(struct backend *b, const char *volname, struct strbuf *out)
 {
-	CHECK_OPEN(b);
-	if (check_volname(b, volname) < 0)
-		return -EINVAL;
-	return b->ops->volume_path(b, volname, out);
+	int r = check_volume(b, volname);
+
+	return r < 0 ? r : b->ops->volume_path(b, volname, out);
 }
 
 int backend_volume_exists(struct backend *b, const char *volname)
 {
-	CHECK_OPEN(b);
-	if (check_volname(b, volname) < 0)
-		return -EINVAL;
-	return b->ops->volume_exists(b, volname);
+	int r = check_volume(b, volname);
+
+	return r < 0 ? r : b->ops->volume_exists(b, volname);
 }
 
 int backend_snapshot(struct backend *b, const char *const *volnames, size_t n, const char *snap)
@@ -293,30 +326,25 @@ int backend_snapshot(struct backend *b, const char *const *volnames, size_t n, c
 
 int backend_delete_snapshot(struct backend *b, const char *volname, const char *snap)
 {
-	CHECK_OPEN(b);
-	if (check_volname(b, volname) < 0 || check_snap(b, "snapshot", snap) < 0)
-		return -EINVAL;
-	return b->ops->delete_snapshot(b, volname, snap);
+	int r = check_volume_snap(b, volname, snap);
+
+	return r < 0 ? r : b->ops->delete_snapshot(b, volname, snap);
 }
 
 int backend_list_snapshots(struct backend *b, const char *volname, struct backend_snapshot_list *out)
 {
-	CHECK_OPEN(b);
-	if (check_volname(b, volname) < 0)
-		return -EINVAL;
-	return b->ops->list_snapshots(b, volname, out);
+	int r = check_volume(b, volname);
+
+	return r < 0 ? r : b->ops->list_snapshots(b, volname, out);
 }
 
 int backend_export_argv(struct backend *b, const char *volname, const char *snap,
 			const char *base, unsigned flags, struct strvec *argv)
 {
-	CHECK_OPEN(b);
-	if (check_volname(b, volname) < 0 || check_snap(b, "snapshot", snap) < 0)
-		return -EINVAL;
-	if (base && check_snap(b, "base snapshot", base) < 0)
-		return -EINVAL;
-	if (base && !strcmp(base, snap))
-		return backend_fail(b, -EINVAL, "base snapshot '%s' is the snapshot itself", base);
+	int r = check_stream(b, volname, snap, base);
+
+	if (r < 0)
+		return r;
 	if ((flags & BACKEND_EXPORT_RAW) && !b->ops->encrypted)
 		return backend_fail(b, -ENOTSUP, "no raw sends on %s storage", b->ops->type_name);
 	return b->ops->export_argv(b, volname, snap, base, flags, argv);
@@ -354,13 +382,10 @@ int backend_import(struct backend *b, const char *volname, const char *snap,
 int backend_import_flags(struct backend *b, const char *volname, const char *snap,
 			 const char *base, unsigned flags, int in_fd)
 {
-	CHECK_OPEN(b);
-	if (check_volname(b, volname) < 0 || check_snap(b, "snapshot", snap) < 0)
-		return -EINVAL;
-	if (base && check_snap(b, "base snapshot", base) < 0)
-		return -EINVAL;
-	if (base && !strcmp(base, snap))
-		return backend_fail(b, -EINVAL, "base snapshot '%s' is the snapshot itself", base);
+	int r = check_stream(b, volname, snap, base);
+
+	if (r < 0)
+		return r;
 	if (in_fd < 0)
 		return backend_fail(b, -EBADF, "no input stream");
 	if ((flags & BACKEND_IMPORT_RESUME) && !b->ops->resume_argv)
@@ -372,25 +397,28 @@ int backend_import_flags(struct backend *b, const char *volname, const char *sna
 
 int backend_encrypted(struct backend *b, const char *volname)
 {
-	CHECK_OPEN(b);
-	if (check_volname(b, volname) < 0)
-		return -EINVAL;
-	return b->ops->encrypted ? b->ops->encrypted(b, volname) : 0;
+	int r = check_volume(b, volname);
+
+	if (r < 0 || !b->ops->encrypted)
+		return r;
+	return b->ops->encrypted(b, volname);
 }
 
 int backend_resume_token(struct backend *b, const char *volname, struct strbuf *token)
 {
-	CHECK_OPEN(b);
-	if (check_volname(b, volname) < 0)
-		return -EINVAL;
-	return b->ops->resume_token ? b->ops->resume_token(b, volname, token) : 0;
+	int r = check_volume(b, volname);
+
+	if (r < 0 || !b->ops->resume_token)
+		return r;
+	return b->ops->resume_token(b, volname, token);
 }
 
 int backend_resume_abort(struct backend *b, const char *volname)
 {
-	CHECK_OPEN(b);
-	if (check_volname(b, volname) < 0)
-		return -EINVAL;
+	int r = check_volume(b, volname);
+
+	if (r < 0)
+		return r;
 	if (!b->ops->resume_abort)
 		return backend_fail(b, -ENOTSUP, "no resumable receives on %s storage", b->ops->type_name);
 	return b->ops->resume_abort(b, volname);
@@ -399,11 +427,10 @@ int backend_resume_abort(struct backend *b, const char *volname)
 int backend_export_resume_start(struct backend *b, const char *volname, const char *snap, const char *token,
 				struct child *c)
 {
-	int r;
+	int r = check_volume_snap(b, volname, snap);
 
-	CHECK_OPEN(b);
-	if (check_volname(b, volname) < 0 || check_snap(b, "snapshot", snap) < 0)
-		return -EINVAL;
+	if (r < 0)
+		return r;
 	if (!b->ops->resume_argv)
 		return backend_fail(b, -ENOTSUP, "no resumable receives on %s storage", b->ops->type_name);
 	r = b->ops->resume_argv(b, volname, snap, token, &c->args);
@@ -416,30 +443,25 @@ int backend_export_resume_start(struct backend *b, const char *volname, const ch
 
 int backend_destroy_volume(struct backend *b, const char *volname)
 {
-	CHECK_OPEN(b);
-	if (check_volname(b, volname) < 0)
-		return -EINVAL;
-	return b->ops->destroy_volume(b, volname);
+	int r = check_volume(b, volname);
+
+	return r < 0 ? r : b->ops->destroy_volume(b, volname);
 }
 
 int backend_rollback(struct backend *b, const char *volname, const char *snap)
 {
-	CHECK_OPEN(b);
-	if (check_volname(b, volname) < 0 || check_snap(b, "snapshot", snap) < 0)
-		return -EINVAL;
-	return b->ops->rollback(b, volname, snap);
+	int r = check_volume_snap(b, volname, snap);
+
+	return r < 0 ? r : b->ops->rollback(b, volname, snap);
 }
 
 int backend_estimate_send_size(struct backend *b, const char *volname, const char *snap,
 			       const char *base, uint64_t *bytes)
 {
-	CHECK_OPEN(b);
-	if (check_volname(b, volname) < 0 || check_snap(b, "snapshot", snap) < 0)
-		return -EINVAL;
-	if (base && check_snap(b, "base snapshot", base) < 0)
-		return -EINVAL;
-	if (base && !strcmp(base, snap))
-		return backend_fail(b, -EINVAL, "base snapshot '%s' is the snapshot itself", base);
+	int r = check_stream(b, volname, snap, base);
+
+	if (r < 0)
+		return r;
 	if (!b->ops->estimate_send_size)
 		return backend_fail(b, -ENOTSUP, "no size estimates on %s storage", b->ops->type_name);
 	return b->ops->estimate_send_size(b, volname, snap, base, bytes);
@@ -447,10 +469,11 @@ int backend_estimate_send_size(struct backend *b, const char *volname, const cha
 
 int backend_clean_stale(struct backend *b, const char *volname)
 {
-	CHECK_OPEN(b);
-	if (check_volname(b, volname) < 0)
-		return -EINVAL;
-	return b->ops->clean_stale ? b->ops->clean_stale(b, volname) : 0;
+	int r = check_volume(b, volname);
+
+	if (r < 0 || !b->ops->clean_stale)
+		return r;
+	return b->ops->clean_stale(b, volname);
 }
 
 int backend_free_space(struct backend *b, uint64_t *bytes)
