@@ -54,6 +54,29 @@ static void free_fields(char **fields, int n)
 		free(fields[k]);
 }
 
+/* The next non-empty line of *pos split at tabs into exactly n fields
+ * (copies: free_fields(f, n)). Returns 1 with them, 0 at the end,
+ * -EINVAL for a line with another number of fields, -E2BIG for an
+ * overlong one. */
+static int next_fields(const char **pos, char **f, int n)
+{
+	const char *line;
+	size_t len;
+	int r, got;
+
+	while ((r = next_line(pos, &line, &len)) > 0) {
+		if (!len)
+			continue;
+		got = split_tabs(line, len, f, n);
+		if (got == n)
+			return 1;
+		if (got > 0)
+			free_fields(f, got);
+		return -EINVAL;
+	}
+	return r;
+}
+
 /* "<dataset>@<snap>" -> snap (pointer into name), or NULL when name is not
  * a snapshot of exactly this dataset, or one whose name volrep would not
  * accept (a user's snapshot "a b" must not break the listing; it cannot
@@ -99,75 +122,68 @@ static void move_all(struct backend_snapshot_list *dst, struct backend_snapshot_
 	backend_snapshot_list_clear(src);
 }
 
+/* next_fields(pos, f, 3) of the lines whose first field is a snapshot of
+ * dataset (its name in *snap, pointing into f[0]); the others are
+ * skipped. */
+static int next_snapshot_line(const char **pos, const char *dataset, char **f, const char **snap)
+{
+	int r;
+
+	while ((r = next_fields(pos, f, 3)) > 0) {
+		*snap = snap_of(f[0], dataset);
+		if (*snap)
+			return 1;
+		free_fields(f, 3);
+	}
+	return r;
+}
+
+/* The end of parsing a snapshot listing into tmp: unless r < 0, tmp
+ * sorted by creation goes to out; tmp is emptied either way. Returns r
+ * (0 on success). */
+static int snapshots_done(struct backend_snapshot_list *tmp, int r, struct backend_snapshot_list *out)
+{
+	if (r < 0) {
+		backend_snapshot_list_clear(tmp);
+		return r;
+	}
+	sort_by_creation(tmp, 0);
+	move_all(out, tmp);
+	return 0;
+}
+
 int zfs_parse_snapshot_list(const char *text, const char *dataset, struct backend_snapshot_list *out)
 {
 	struct backend_snapshot_list tmp = BACKEND_SNAPSHOT_LIST_INIT;
-	const char *pos = text, *line;
-	size_t len;
+	const char *pos = text, *snap;
+	char *f[3];
 	int r;
 
-	while ((r = next_line(&pos, &line, &len)) > 0) {
-		char *f[3];
-		const char *snap;
+	while ((r = next_snapshot_line(&pos, dataset, f, &snap)) > 0) {
 		int64_t creation;
-		int n;
 
-		if (!len)
-			continue;
-		n = split_tabs(line, len, f, 3);
-		if (n != 3) {
-			if (n > 0)
-				free_fields(f, n);
-			r = -EINVAL;
-			break;
-		}
-		snap = snap_of(f[0], dataset);
-		if (snap && (!valid_guid(f[1]) || parse_i64(f[2], &creation) < 0 || creation < 0)) {
+		if (!valid_guid(f[1]) || parse_i64(f[2], &creation) < 0 || creation < 0) {
 			free_fields(f, 3);
 			r = -EINVAL;
 			break;
 		}
-		if (snap)
-			backend_snapshot_list_add(&tmp, snap, f[1], creation);
+		backend_snapshot_list_add(&tmp, snap, f[1], creation);
 		free_fields(f, 3);
 	}
-	if (r < 0) {
-		backend_snapshot_list_clear(&tmp);
-		return r;
-	}
-	sort_by_creation(&tmp, 0);
-	move_all(out, &tmp);
-	return 0;
+	return snapshots_done(&tmp, r, out);
 }
 
 int zfs_parse_snapshot_get(const char *text, const char *dataset, struct backend_snapshot_list *out)
 {
 	struct backend_snapshot_list tmp = BACKEND_SNAPSHOT_LIST_INIT;
-	const char *pos = text, *line;
-	size_t len;
+	const char *pos = text, *snap;
+	char *f[3];
 	int r;
 
 	/* creation -1 / id "" mark a property not seen yet */
-	while ((r = next_line(&pos, &line, &len)) > 0) {
-		char *f[3];
-		const char *snap;
+	while ((r = next_snapshot_line(&pos, dataset, f, &snap)) > 0) {
 		struct backend_snapshot *s = NULL;
-		int n;
 
-		if (!len)
-			continue;
-		n = split_tabs(line, len, f, 3);
-		if (n != 3) {
-			if (n > 0)
-				free_fields(f, n);
-			r = -EINVAL;
-			break;
-		}
-		snap = snap_of(f[0], dataset);
-		if (!snap) {
-			free_fields(f, 3);
-			continue;
-		}
 		for (size_t i = 0; i < tmp.nr; i++)
 			if (!strcmp(tmp.v[i].name, snap))
 				s = &tmp.v[i];
@@ -198,13 +214,7 @@ int zfs_parse_snapshot_get(const char *text, const char *dataset, struct backend
 	for (size_t i = 0; r == 0 && i < tmp.nr; i++)
 		if (!*tmp.v[i].id || tmp.v[i].creation < 0)
 			r = -EINVAL;
-	if (r < 0) {
-		backend_snapshot_list_clear(&tmp);
-		return r;
-	}
-	sort_by_creation(&tmp, 0);
-	move_all(out, &tmp);
-	return 0;
+	return snapshots_done(&tmp, r, out);
 }
 
 static int has_prefix(const char *s, const char *p)
@@ -215,25 +225,15 @@ static int has_prefix(const char *s, const char *p)
 int zfs_parse_volume_list(const char *text, const char *pool, const char *vmid, struct strvec *out)
 {
 	struct strvec tmp = STRVEC_INIT;
-	const char *pos = text, *line;
-	size_t len, pl = strlen(pool);
+	const char *pos = text;
+	size_t pl = strlen(pool);
+	char *f[2];
 	int r;
 
-	while ((r = next_line(&pos, &line, &len)) > 0) {
-		char *f[2];
+	while ((r = next_fields(&pos, f, 2)) > 0) {
 		const char *vol;
 		uint32_t owner;
-		int n;
 
-		if (!len)
-			continue;
-		n = split_tabs(line, len, f, 2);
-		if (n != 2) {
-			if (n > 0)
-				free_fields(f, n);
-			r = -EINVAL;
-			break;
-		}
 		if (!valid_dataset(f[0]) || (strcmp(f[1], "filesystem") && strcmp(f[1], "volume"))) {
 			free_fields(f, 2);
 			r = -EINVAL;
