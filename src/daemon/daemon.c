@@ -95,6 +95,8 @@ struct daemon {
 	size_t ndefer, dalloc;
 	int sigfd, inofd;
 	bool need_pass;
+	/* the next due job (epoch seconds, 0: none), the last pass (ms) */
+	int64_t wake, last_pass;
 	/* the last problems reported, so a pass a minute does not repeat them */
 	struct strbuf last_warnings, last_error, last_cfg_error;
 	/* shutdown */
@@ -107,8 +109,6 @@ struct daemon {
 	int watchfd; /* the store's watch; -1: polled */
 	bool watch_up;
 	struct ha_daemon *ha; /* high availability (daemon/ha.h), NULL when off */
-	/* the loop: the next due job (epoch seconds, 0: none), the last pass (ms) */
-	int64_t wake, last_pass;
 };
 
 static int64_t now_ms(void)
