@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/time-util.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
 #include "cluster/etcd.h"
@@ -41,14 +42,6 @@ struct etcd_watch {
 	size_t cur;
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *endpoint_name(const char *url)
 {
 	const char *p = strstr(url, "://");
@@ -77,15 +70,8 @@ static void poke(struct etcd_watch *w)
 /* Sleep ms, or less when told to stop. */
 static void nap(struct etcd_watch *w, long ms)
 {
-	struct timespec ts;
+	struct timespec ts = wall_deadline(ms);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&w->mu);
 	if (!w->stop)
 		pthread_cond_timedwait(&w->cv, &w->mu, &ts);

@@ -639,18 +639,12 @@ struct keeper {
 static void *keeper_main(void *arg)
 {
 	struct keeper *k = arg;
-	struct timespec ts;
 
 	pthread_mutex_lock(&k->mu);
 	while (!k->stop) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		long ms = k->ttl * 1000L / 3;
-		ts.tv_sec += ms / 1000;
-		ts.tv_nsec += (ms % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		/* renew at a third of the lease's time to live */
+		struct timespec ts = wall_deadline(k->ttl * 1000L / 3);
+
 		pthread_cond_timedwait(&k->cv, &k->mu, &ts);
 		if (k->stop)
 			break;
@@ -857,7 +851,7 @@ int etcd_store_open(const char *hosts, int tls, const char *prefix, const char *
 	e->prefix = xstrdup(prefix);
 	e->plen = strlen(prefix);
 	e->state_dir = xstrdup(state_dir);
-	srand((unsigned)getpid() ^ (unsigned)time(NULL));
+	srand((unsigned)getpid() ^ (unsigned)wall_secs());
 	*out = &e->base;
 	return 0;
 }
@@ -886,7 +880,7 @@ int etcd_store_heartbeat(struct store *st, const char *node, int ttl, struct str
 		return r;
 	}
 	strbuf_addf(&name, ".members/%s", node);
-	strbuf_addf(&since, "%lld", (long long)time(NULL));
+	strbuf_addf(&since, "%lld", (long long)wall_secs());
 	json_t *cmp = json_array(), *ok = json_array();
 	add_put(ok, e, name.buf, since.buf, since.len, e->hb_lease);
 	r = txn(e, cmp, ok, NULL, err);
@@ -913,7 +907,7 @@ void etcd_store_heartbeat_stop(struct store *st, const char *node)
 	 * revision: a node watching sees that the delete was no crash */
 	strbuf_addf(&name, ".left/%s", node);
 	strbuf_addf(&member, ".members/%s", node);
-	strbuf_addf(&now, "%lld", (long long)time(NULL));
+	strbuf_addf(&now, "%lld", (long long)wall_secs());
 	json_t *ok = json_array();
 	add_put(ok, e, name.buf, now.buf, now.len, 0);
 	add_delete(ok, e, member.buf);
@@ -935,7 +929,7 @@ int etcd_store_note_offline(struct store *st, const char *node, int64_t rev, str
 
 	strbuf_addf(&left, ".left/%s", node);
 	strbuf_addf(&member, ".members/%s", node);
-	strbuf_addf(&now, "%lld", (long long)time(NULL));
+	strbuf_addf(&now, "%lld", (long long)wall_secs());
 	/* .left older than the delete: neither a clean stop (same revision)
 	 * nor another node's record (later) */
 	json_object_set_new(c, "key", key_json(e, left.buf));
