@@ -17,12 +17,17 @@ int64_t volrep_now(void)
 	return (int64_t)time(NULL);
 }
 
-int64_t mono_ns(void)
+static int64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 int64_t mono_ms(void)
@@ -47,10 +52,7 @@ int64_t mono_left_ms(int64_t deadline)
 
 static int64_t wall_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return clock_ns(CLOCK_REALTIME);
 }
 
 int64_t wall_ms(void)

@@ -213,16 +213,6 @@ static size_t on_stream(char *p, size_t size, size_t n, void *data)
 	return len;
 }
 
-static void tls_options(CURL *h, const struct etcd_client *c)
-{
-	if (c->cacert)
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
-	if (c->cert)
-		curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert);
-	if (c->key)
-		curl_easy_setopt(h, CURLOPT_SSLKEY, c->key);
-}
-
 /* Open the watch on endpoint i and read it until it breaks, the member
  * loses its quorum, or we are told to stop. */
 static void stream(struct etcd_watch *w, size_t i)
@@ -255,16 +245,11 @@ static void stream(struct etcd_watch *w, size_t i)
 	curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, body);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_stream);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, w);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	etcd_curl_options(h, &w->one[i]);
 	/* a member whose host is gone sends no FIN: let TCP find out */
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 5L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 2L);
-	tls_options(h, &w->one[i]);
 	curl_multi_add_handle(w->multi, h);
 	while (running && !w->fail.len && !stopping(w)) {
 		if (curl_multi_perform(w->multi, &running) != CURLM_OK)
