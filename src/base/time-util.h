@@ -1,4 +1,6 @@
-/* Wall-clock access with a test seam. */
+/* The clocks, in one place (nothing else calls clock_gettime): the wall
+ * clock with a test seam, the raw wall clock, the monotonic clock and
+ * deadlines on either. */
 #ifndef VOLREP_BASE_TIME_UTIL_H
 #define VOLREP_BASE_TIME_UTIL_H
 

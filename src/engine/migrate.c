@@ -299,69 +299,98 @@ out:
 	return r;
 }
 
+/* What a migration holds while it runs, all let go by mig_release. */
+struct mig {
+	struct cluster_config cc;
+	const struct guest *g;
+	struct volume_list vols;
+	struct transport t;
+	int t_open;
+	struct lock lk, pvelk, cfglk;
+	struct guest_conf gc;
+};
+#define MIG_INIT                                                                                              \
+	{ .cc = CLUSTER_CONFIG_INIT, .t = TRANSPORT_INIT, .lk = LOCK_INIT, .pvelk = LOCK_INIT, .cfglk = LOCK_INIT, \
+	  .gc = GUEST_CONF_INIT }
+
+static void mig_release(struct mig *m)
+{
+	lock_release(&m->cfglk);
+	lock_release(&m->pvelk);
+	lock_release(&m->lk);
+	guest_conf_release(&m->gc);
+	if (m->t_open)
+		transport_release(&m->t);
+	volume_list_release(&m->vols);
+	cluster_config_release(&m->cc);
+}
+
+/* Under the guest's lock: a quorate cluster (etcd), the move still valid,
+ * PVE's locks, the volumes, the guest stopped, the target connected. */
+static int prepare(struct mig *m, const struct context *ctx, const struct migrate_opts *o, struct strbuf *err)
+{
+	int r = store_require_quorum(store_get(ctx->config_dir), err);
+
+	if (r < 0)
+		return r;
+	r = cluster_config_load(&m->cc, ctx->config_dir, 0, err);
+	if (r < 0)
+		return r;
+	r = migrate_check(&m->cc, ctx->node, o->vmid, o->target, o->online, &m->g, err);
+	if (r < 0)
+		return r;
+	r = pve_locks(m->g, &m->pvelk, &m->cfglk, &m->gc, err);
+	if (r < 0)
+		return r;
+	if (cluster_guest_volumes(&m->cc, m->g, 0, &m->vols, err) < 0)
+		return -EINVAL;
+	r = check_stopped(ctx, m->g, err);
+	if (r < 0)
+		return r;
+	r = remote_open(&m->t, &m->cc.nodes, o->target, ctx->state_dir, err);
+	if (r < 0)
+		return r;
+	m->t_open = 1;
+	return 0;
+}
+
+/* The move itself: the final sync, the guest's state and config to the
+ * target, the local state cleaned. */
+static int move_guest(struct mig *m, const struct context *ctx, const struct migrate_opts *o,
+		      struct migrate_result *res, struct strbuf *err)
+{
+	struct strbuf e = STRBUF_INIT;
+	int r;
+
+	if (m->vols.nr && (r = final_sync(ctx, &m->cc, &m->t, m->g, o, &m->vols, res, err)) < 0)
+		return r;
+	r = transfer_state(ctx, &m->t, m->g->vmid, o->target, err);
+	if (r < 0)
+		return r;
+	r = guest_hand_over(ctx->config_dir, m->g, ctx->node, o->target, &res->jobs, err);
+	if (r < 0)
+		return r;
+	if (state_update(ctx->state_dir, drop_guest_fn, (void *)&m->g->vmid, &e) < 0)
+		strbuf_addf(err, "migrated, but the local state could not be cleaned: %s", e.buf);
+	strbuf_release(&e);
+	return 0;
+}
+
 int migrate_guest(const struct context *ctx, const struct migrate_opts *o, struct migrate_result *res,
 		  struct strbuf *err)
 {
-	struct cluster_config cc = CLUSTER_CONFIG_INIT;
-	struct volume_list vols = { 0 };
-	struct transport t = TRANSPORT_INIT;
-	struct strbuf e = STRBUF_INIT;
-	struct lock lk = LOCK_INIT, pvelk = LOCK_INIT, cfglk = LOCK_INIT;
-	struct guest_conf gc = GUEST_CONF_INIT;
-	const struct guest *g = NULL;
-	int r, t_open = 0;
+	struct mig m = MIG_INIT;
+	int r;
 
 	r = precheck(ctx, o, err);
 	if (r < 0)
 		return r;
-	r = lock_guest(ctx, o->vmid, &lk, err);
+	r = lock_guest(ctx, o->vmid, &m.lk, err);
 	if (r < 0)
 		return r;
-	/* etcd: only a quorate cluster may move a guest */
-	r = store_require_quorum(store_get(ctx->config_dir), err);
-	if (r < 0)
-		goto out;
-	r = cluster_config_load(&cc, ctx->config_dir, 0, err);
-	if (r < 0)
-		goto out;
-	r = migrate_check(&cc, ctx->node, o->vmid, o->target, o->online, &g, err);
-	if (r < 0)
-		goto out;
-	r = pve_locks(g, &pvelk, &cfglk, &gc, err);
-	if (r < 0)
-		goto out;
-	r = cluster_guest_volumes(&cc, g, 0, &vols, err);
-	if (r < 0) {
-		r = -EINVAL;
-		goto out;
-	}
-	r = check_stopped(ctx, g, err);
-	if (r < 0)
-		goto out;
-	r = remote_open(&t, &cc.nodes, o->target, ctx->state_dir, err);
-	if (r < 0)
-		goto out;
-	t_open = 1;
-	if (vols.nr && (r = final_sync(ctx, &cc, &t, g, o, &vols, res, err)) < 0)
-		goto out;
-	r = transfer_state(ctx, &t, g->vmid, o->target, err);
-	if (r < 0)
-		goto out;
-	r = guest_hand_over(ctx->config_dir, g, ctx->node, o->target, &res->jobs, err);
-	if (r < 0)
-		goto out;
-	if (state_update(ctx->state_dir, drop_guest_fn, (void *)&g->vmid, &e) < 0)
-		strbuf_addf(err, "migrated, but the local state could not be cleaned: %s", e.buf);
-	r = 0;
-out:
-	lock_release(&cfglk);
-	lock_release(&pvelk);
-	lock_release(&lk);
-	guest_conf_release(&gc);
-	if (t_open)
-		transport_release(&t);
-	volume_list_release(&vols);
-	cluster_config_release(&cc);
-	strbuf_release(&e);
+	r = prepare(&m, ctx, o, err);
+	if (r == 0)
+		r = move_guest(&m, ctx, o, res, err);
+	mig_release(&m);
 	return r;
 }
