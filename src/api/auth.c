@@ -85,9 +85,9 @@ void api_token_hash(const uint8_t salt[16], const char *secret, char out[65])
 
 /* ---- the token file ---- */
 
-static void tokens_path(char *buf, size_t n, const char *state_dir, const char *suffix)
+static void tokens_path(struct strbuf *path, const char *state_dir, const char *suffix)
 {
-	snprintf(buf, n, "%s/api-tokens%s", state_dir, suffix);
+	strbuf_addf(path, "%s/api-tokens%s", state_dir, suffix);
 }
 
 /* Read the file (missing: empty) after checking that it is ours and
@@ -179,22 +179,21 @@ static size_t parse_tokens(const char *text, struct token **out)
 
 static int load_tokens(const char *state_dir, struct token **v, size_t *nr, struct strbuf *err)
 {
-	char path[4096];
-	struct strbuf text = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
 	int r;
 
-	tokens_path(path, sizeof(path), state_dir, "");
-	r = read_private(path, &text, err);
+	tokens_path(&path, state_dir, "");
+	r = read_private(path.buf, &text, err);
 	*v = NULL;
 	*nr = r < 0 ? 0 : parse_tokens(text.buf, v);
 	strbuf_release(&text);
+	strbuf_release(&path);
 	return r;
 }
 
 static int write_tokens(const char *state_dir, const struct token *v, size_t nr, struct strbuf *err)
 {
-	char path[4096];
-	struct strbuf text = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
 	int r;
 
 	for (size_t i = 0; i < nr; i++) {
@@ -203,17 +202,18 @@ static int write_tokens(const char *state_dir, const struct token *v, size_t nr,
 		to_hex(v[i].salt, 16, salt);
 		strbuf_addf(&text, "%s %c %s %s\n", v[i].id, v[i].write ? 'w' : 'r', salt, v[i].hash);
 	}
-	tokens_path(path, sizeof(path), state_dir, "");
-	r = write_file_atomic(path, text.buf, text.len, 0600);
+	tokens_path(&path, state_dir, "");
+	r = write_file_atomic(path.buf, text.buf, text.len, 0600);
 	if (r < 0)
-		strbuf_addf(err, "unable to write '%s' - %s", path, strerror(-r));
+		strbuf_addf(err, "unable to write '%s' - %s", path.buf, strerror(-r));
 	strbuf_release(&text);
+	strbuf_release(&path);
 	return r;
 }
 
 static int lock_tokens(const char *state_dir, struct lock *lk, struct strbuf *err)
 {
-	char path[4096];
+	struct strbuf path = STRBUF_INIT;
 	int r;
 
 	r = mkdir_p(state_dir, 0755);
@@ -221,10 +221,11 @@ static int lock_tokens(const char *state_dir, struct lock *lk, struct strbuf *er
 		strbuf_addf(err, "unable to create '%s' - %s", state_dir, strerror(-r));
 		return r;
 	}
-	tokens_path(path, sizeof(path), state_dir, ".lck");
-	r = lock_acquire(lk, path, 10000);
+	tokens_path(&path, state_dir, ".lck");
+	r = lock_acquire(lk, path.buf, 10000);
 	if (r < 0)
-		strbuf_addf(err, "can't lock file '%s' - %s", path, r == -ETIMEDOUT ? "got timeout" : strerror(-r));
+		strbuf_addf(err, "can't lock file '%s' - %s", path.buf, r == -ETIMEDOUT ? "got timeout" : strerror(-r));
+	strbuf_release(&path);
 	return r;
 }
 
@@ -469,13 +470,12 @@ int api_csrf_check(const uint8_t key[32], const char *id, const char *csrf, int6
 /* The node's ticket key, created on first use. */
 static int ticket_key(const char *state_dir, uint8_t key[32], struct strbuf *err)
 {
-	char path[4096];
-	struct strbuf text = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
 	struct lock lk = LOCK_INIT;
 	int r;
 
-	snprintf(path, sizeof(path), "%s/api-ticket.key", state_dir);
-	r = read_private(path, &text, err);
+	strbuf_addf(&path, "%s/api-ticket.key", state_dir);
+	r = read_private(path.buf, &text, err);
 	if (r == 0 && text.len >= 64 && from_hex((text.buf[64] = '\0', text.buf), key, 32) == 0)
 		goto out;
 	if (r < 0)
@@ -483,7 +483,7 @@ static int ticket_key(const char *state_dir, uint8_t key[32], struct strbuf *err
 	if ((r = lock_tokens(state_dir, &lk, err)) < 0)
 		goto out;
 	strbuf_reset(&text);
-	r = read_private(path, &text, err);
+	r = read_private(path.buf, &text, err);
 	if (r == 0 && text.len >= 64 && from_hex((text.buf[64] = '\0', text.buf), key, 32) == 0)
 		goto out;
 	if (r == 0 && (r = random_bytes(key, 32)) == 0) {
@@ -492,13 +492,14 @@ static int ticket_key(const char *state_dir, uint8_t key[32], struct strbuf *err
 		to_hex(key, 32, hex);
 		hex[64] = '\n';
 		hex[65] = '\0';
-		r = write_file_atomic(path, hex, 65, 0600);
+		r = write_file_atomic(path.buf, hex, 65, 0600);
 		if (r < 0)
-			strbuf_addf(err, "unable to write '%s' - %s", path, strerror(-r));
+			strbuf_addf(err, "unable to write '%s' - %s", path.buf, strerror(-r));
 	}
 out:
 	lock_release(&lk);
 	strbuf_release(&text);
+	strbuf_release(&path);
 	return r;
 }
 

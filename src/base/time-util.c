@@ -17,12 +17,17 @@ int64_t volrep_now(void)
 	return (int64_t)time(NULL);
 }
 
-int64_t mono_ns(void)
+static int64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 int64_t mono_ms(void)
@@ -33,6 +38,38 @@ int64_t mono_ms(void)
 double mono_now(void)
 {
 	return (double)mono_ns() / 1e9;
+}
+
+int64_t mono_deadline(int64_t timeout_ms)
+{
+	return mono_ms() + timeout_ms;
+}
+
+int64_t mono_left_ms(int64_t deadline)
+{
+	return deadline - mono_ms();
+}
+
+static int64_t wall_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
+int64_t wall_ms(void)
+{
+	return wall_ns() / 1000000;
+}
+
+int64_t wall_secs(void)
+{
+	return wall_ns() / 1000000000;
+}
+
+struct timespec wall_deadline(int64_t ms)
+{
+	int64_t at = wall_ns() + ms * 1000000;
+
+	return (struct timespec){ .tv_sec = (time_t)(at / 1000000000), .tv_nsec = (long)(at % 1000000000) };
 }
 
 char *format_localtime(char *buf, size_t size, const char *fmt, int64_t t)

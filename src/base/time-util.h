@@ -1,9 +1,12 @@
-/* Wall-clock access with a test seam. */
+/* The clocks, in one place (nothing else calls clock_gettime): the wall
+ * clock with a test seam, the raw wall clock, the monotonic clock and
+ * deadlines on either. */
 #ifndef VOLREP_BASE_TIME_UTIL_H
 #define VOLREP_BASE_TIME_UTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Current epoch seconds; VOLREP_NOW=<epoch> overrides it (tests walk through
  * time with it). */
@@ -14,6 +17,19 @@ int64_t volrep_now(void);
 double mono_now(void);
 int64_t mono_ms(void);
 int64_t mono_ns(void);
+/* A deadline timeout_ms from now on the monotonic clock (as mono_ms), and
+ * the milliseconds left until it (<= 0: passed). */
+int64_t mono_deadline(int64_t timeout_ms);
+int64_t mono_left_ms(int64_t deadline);
+
+/* The wall clock without the VOLREP_NOW seam, for what other processes
+ * and nodes read (liveness records, timestamps compared across daemons):
+ * epoch milliseconds and seconds. */
+int64_t wall_ms(void);
+int64_t wall_secs(void);
+/* The wall-clock instant ms from now as a timespec: the absolute time
+ * pthread_cond_timedwait takes (its default clock is CLOCK_REALTIME). */
+struct timespec wall_deadline(int64_t ms);
 /* Format t in local time with strftime fmt into buf. Returns buf. */
 char *format_localtime(char *buf, size_t size, const char *fmt, int64_t t);
 

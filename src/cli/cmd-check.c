@@ -390,17 +390,129 @@ out:
 	strbuf_release(&msg);
 }
 
+/* The config dir: a directory, or (with a cluster store, which holds the
+ * files) absent. Returns 0 when it is neither: nothing more to check. */
+static int check_config_dir(struct report *rp, const struct context *ctx)
+{
+	struct stat st;
+
+	if (stat(ctx->config_dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+		add(rp, CHECK_OK, "config dir", "'%s' (from %s)%s", ctx->config_dir, ctx->config_dir_from,
+		    store_cluster() ? ", node-local files (hooks)" : "");
+		return 1;
+	}
+	if (!store_cluster()) {
+		add(rp, CHECK_ERROR, "config dir", "'%s' (from %s) is not a directory", ctx->config_dir,
+		    ctx->config_dir_from);
+		return 0;
+	}
+	add(rp, CHECK_OK, "config dir", "'%s' (from %s) absent: no node-local hooks", ctx->config_dir,
+	    ctx->config_dir_from);
+	return 1;
+}
+
+static void check_volrep_cfg(struct report *rp, const struct context *ctx, const struct cluster_config *cc)
+{
+	struct volrep_cfg vc;
+	struct strbuf e = STRBUF_INIT;
+
+	if (volrep_cfg_load(&vc, ctx->config_dir, &e) < 0)
+		add(rp, CHECK_ERROR, VOLREP_CFG_NAME, "%s", e.buf);
+	else if (vc.migration_insecure)
+		check_direct(rp, &vc, nodes_cfg_find(&cc->nodes, ctx->node));
+	strbuf_release(&e);
+}
+
+static void check_identity(struct report *rp, const struct context *ctx, const struct cluster_config *cc)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	if (nodes_cfg_check_self(&cc->nodes, ctx, &err))
+		add(rp, CHECK_ERROR, "identity", "%s", err.buf);
+	else
+		add(rp, CHECK_OK, "identity", "this node is '%s' (from %s)", ctx->node, ctx->node_from);
+	strbuf_release(&err);
+}
+
+/* --remote: the nodes named, else the targets of the jobs, else (a node
+ * being set up) every other node. */
+static void check_remotes(struct report *rp, const struct context *ctx, const struct cluster_config *cc,
+			  const struct strvec *named, struct strvec *targets)
+{
+	if (named->nr) {
+		strvec_clear(targets);
+		for (size_t i = 0; i < named->nr; i++)
+			strvec_push(targets, named->v[i]);
+	} else if (!targets->nr) {
+		for (size_t i = 0; i < cc->nodes.nr; i++)
+			if (strcmp(cc->nodes.v[i].name, ctx->node))
+				strvec_push(targets, cc->nodes.v[i].name);
+	}
+	for (size_t i = 0; i < targets->nr; i++)
+		check_remote(rp, ctx, cc, targets->v[i]);
+}
+
+/* Every check in order, into rp; named: the nodes of --remote. */
+static void run_checks(struct report *rp, const struct context *ctx, int remote, const struct strvec *named)
+{
+	struct strvec targets = STRVEC_INIT;
+	struct cluster_config cc = CLUSTER_CONFIG_INIT;
+	struct strbuf err = STRBUF_INIT;
+
+	if (!check_config_dir(rp, ctx))
+		return;
+	/* a cluster store holds the files; the config dir only the hooks */
+	if (store_cluster()) {
+		check_store(rp, store_cluster());
+		check_store_files(rp, store_cluster());
+	} else {
+		check_files(rp, ctx);
+	}
+	if (cluster_config_load(&cc, ctx->config_dir, 0, &err) < 0) {
+		add(rp, CHECK_ERROR, "config", "%s", err.buf);
+		goto out;
+	}
+	for (size_t i = 0; i < cc.warnings.nr; i++)
+		add(rp, CHECK_WARN, "config", "%s", cc.warnings.v[i]);
+	check_volrep_cfg(rp, ctx, &cc);
+	check_datacenter(rp, ctx);
+	check_identity(rp, ctx, &cc);
+	check_storages(rp, &cc, ctx->node);
+	check_jobs(rp, &cc, ctx->node, &targets);
+	if (remote)
+		check_remotes(rp, ctx, &cc, named, &targets);
+out:
+	cluster_config_release(&cc);
+	strvec_clear(&targets);
+	strbuf_release(&err);
+}
+
+static void print_report(const struct report *rp, const struct context *ctx)
+{
+	if (rp->fmt != OUTPUT_TEXT) {
+		json_t *o = json_object();
+		json_object_set_new(o, "node", json_string(ctx->node));
+		json_object_set_new(o, "errors", json_integer(rp->errors));
+		json_object_set_new(o, "warnings", json_integer(rp->warnings));
+		json_object_set_new(o, "store", rp->store ? json_incref(rp->store)
+							: json_pack("{s:s, s:s, s:b}", "kind", "dir", "where",
+								    ctx->config_dir, "quorate", 1));
+		json_object_set_new(o, "checks", json_incref(rp->items));
+		print_json(o, rp->fmt);
+		json_decref(o);
+	} else {
+		printf("%d error(s), %d warning(s)\n", rp->errors, rp->warnings);
+	}
+}
+
 int cmd_check(int argc, char **argv, struct context *ctx)
 {
 	struct opt_spec specs[] = {
 		{ "remote", OPT_BOOL, NULL }, { "output-format", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL },
 	};
-	struct strvec pos = STRVEC_INIT, targets = STRVEC_INIT;
-	struct cluster_config cc = CLUSTER_CONFIG_INIT;
-	struct strbuf err = STRBUF_INIT;
+	struct strvec pos = STRVEC_INIT;
 	struct report rp = { 0 };
-	struct stat st;
-	int ret = EXIT_USAGE;
+	int ret = EXIT_USAGE, remote;
 
 	if (opts_parse(argc, argv, specs, &pos) < 0 || output_format_parse(specs[1].value, &rp.fmt) < 0)
 		goto out;
@@ -410,91 +522,18 @@ int cmd_check(int argc, char **argv, struct context *ctx)
 			goto out;
 		}
 	}
-	if (pos.nr && !(specs[0].value && !strcmp(specs[0].value, "1"))) {
+	remote = specs[0].value && !strcmp(specs[0].value, "1");
+	if (pos.nr && !remote) {
 		error("node names are only taken with --remote (volrep check --remote [NODE...])");
 		goto out;
 	}
 	rp.items = json_array();
-	if (stat(ctx->config_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		if (!store_cluster()) {
-			add(&rp, CHECK_ERROR, "config dir", "'%s' (from %s) is not a directory", ctx->config_dir,
-			    ctx->config_dir_from);
-			goto report;
-		}
-		add(&rp, CHECK_OK, "config dir", "'%s' (from %s) absent: no node-local hooks", ctx->config_dir,
-		    ctx->config_dir_from);
-	} else {
-		add(&rp, CHECK_OK, "config dir", "'%s' (from %s)%s", ctx->config_dir, ctx->config_dir_from,
-		    store_cluster() ? ", node-local files (hooks)" : "");
-	}
-	/* a cluster store holds the files; the config dir only the hooks */
-	if (store_cluster()) {
-		check_store(&rp, store_cluster());
-		check_store_files(&rp, store_cluster());
-	} else {
-		check_files(&rp, ctx);
-	}
-	if (cluster_config_load(&cc, ctx->config_dir, 0, &err) < 0) {
-		add(&rp, CHECK_ERROR, "config", "%s", err.buf);
-		goto report;
-	}
-	for (size_t i = 0; i < cc.warnings.nr; i++)
-		add(&rp, CHECK_WARN, "config", "%s", cc.warnings.v[i]);
-	{
-		struct volrep_cfg vc;
-		struct strbuf e = STRBUF_INIT;
-
-		if (volrep_cfg_load(&vc, ctx->config_dir, &e) < 0)
-			add(&rp, CHECK_ERROR, VOLREP_CFG_NAME, "%s", e.buf);
-		else if (vc.migration_insecure)
-			check_direct(&rp, &vc, nodes_cfg_find(&cc.nodes, ctx->node));
-		strbuf_release(&e);
-	}
-	check_datacenter(&rp, ctx);
-	strbuf_reset(&err);
-	if (nodes_cfg_check_self(&cc.nodes, ctx, &err))
-		add(&rp, CHECK_ERROR, "identity", "%s", err.buf);
-	else
-		add(&rp, CHECK_OK, "identity", "this node is '%s' (from %s)", ctx->node, ctx->node_from);
-	check_storages(&rp, &cc, ctx->node);
-	check_jobs(&rp, &cc, ctx->node, &targets);
-	if (specs[0].value && !strcmp(specs[0].value, "1")) {
-		/* the nodes named, else the targets of the jobs, else (a node
-		 * being set up) every other node */
-		if (pos.nr) {
-			strvec_clear(&targets);
-			for (size_t i = 0; i < pos.nr; i++)
-				strvec_push(&targets, pos.v[i]);
-		} else if (!targets.nr) {
-			for (size_t i = 0; i < cc.nodes.nr; i++)
-				if (strcmp(cc.nodes.v[i].name, ctx->node))
-					strvec_push(&targets, cc.nodes.v[i].name);
-		}
-		for (size_t i = 0; i < targets.nr; i++)
-			check_remote(&rp, ctx, &cc, targets.v[i]);
-	}
-report:
-	if (rp.fmt != OUTPUT_TEXT) {
-		json_t *o = json_object();
-		json_object_set_new(o, "node", json_string(ctx->node));
-		json_object_set_new(o, "errors", json_integer(rp.errors));
-		json_object_set_new(o, "warnings", json_integer(rp.warnings));
-		json_object_set_new(o, "store", rp.store ? json_incref(rp.store)
-						       : json_pack("{s:s, s:s, s:b}", "kind", "dir", "where",
-								   ctx->config_dir, "quorate", 1));
-		json_object_set_new(o, "checks", json_incref(rp.items));
-		print_json(o, rp.fmt);
-		json_decref(o);
-	} else {
-		printf("%d error(s), %d warning(s)\n", rp.errors, rp.warnings);
-	}
+	run_checks(&rp, ctx, remote, &pos);
+	print_report(&rp, ctx);
 	ret = fflush(stdout) != 0 || rp.errors ? EXIT_FAILED : 0;
 out:
 	json_decref(rp.items);
 	json_decref(rp.store);
-	cluster_config_release(&cc);
 	strvec_clear(&pos);
-	strvec_clear(&targets);
-	strbuf_release(&err);
 	return ret;
 }

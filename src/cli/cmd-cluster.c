@@ -42,100 +42,134 @@ static const char *store_kind_name(const struct store *st)
 	return st->kind == STORE_ETCD ? "etcd" : st->kind == STORE_PMXCFS ? "pmxcfs" : "dir";
 }
 
-static int cluster_status(int argc, char **argv, struct context *ctx)
-{
-	struct opt_spec specs[] = { { "output-format", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL } };
-	struct strvec pos = STRVEC_INIT, health = STRVEC_INIT, names = STRVEC_INIT;
-	struct strbuf err = STRBUF_INIT, why = STRBUF_INIT;
-	struct cluster_config cc = CLUSTER_CONFIG_INIT;
-	struct store_member *m = NULL;
-	struct store *st = store_get(ctx->config_dir);
-	enum output_format fmt;
-	int quorate, r, ret = EXIT_USAGE, have_members = 0;
+/* What `cluster status` shows: the store, its quorum, its endpoints and
+ * the nodes with their liveness. */
+struct status_view {
+	struct store *st;
+	const char *self;
+	int quorate, have_members;
+	struct strbuf why;
+	struct strvec health, names;
+	struct store_member *m; /* names.nr of them when have_members */
+};
 
-	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, NULL, 0) < 0 ||
-	    output_format_parse(specs[0].value, &fmt) < 0)
-		goto out;
-	ret = EXIT_FAILED;
-	quorate = store_quorate(st, &why);
+static void status_gather(struct status_view *v, const struct context *ctx)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct cluster_config cc = CLUSTER_CONFIG_INIT;
+	int r;
+
+	v->quorate = store_quorate(v->st, &v->why);
 	r = cluster_config_load(&cc, ctx->config_dir, 0, &err);
 	/* the store's own state is worth showing even without the node list */
 	if (r < 0)
 		warning("cannot read the node list: %s", err.buf);
 	for (size_t i = 0; r == 0 && i < cc.nodes.nr; i++)
-		strvec_push(&names, cc.nodes.v[i].name);
-	if (st->kind != STORE_DIR) {
-		store_endpoint_health(st, &health);
+		strvec_push(&v->names, cc.nodes.v[i].name);
+	if (v->st->kind != STORE_DIR) {
+		store_endpoint_health(v->st, &v->health);
 		/* without quorum only a possibly stale (serializable) view exists */
 		strbuf_reset(&err);
-		have_members = store_members(st, &names, quorate, &m, &err) == 0;
-		if (!have_members)
+		v->have_members = store_members(v->st, &v->names, v->quorate, &v->m, &err) == 0;
+		if (!v->have_members)
 			warning("cannot read the liveness keys: %s", err.buf);
 	}
+	cluster_config_release(&cc);
+	strbuf_release(&err);
+}
+
+static void status_print_text(const struct status_view *v)
+{
+	const struct store *st = v->st;
+
+	printf("store:     %s %s\n", store_kind_name(st), st->where);
+	for (size_t i = 0; i < v->health.nr; i++)
+		printf("%s %s\n", i ? "          " : "endpoints:", v->health.v[i]);
+	if (v->quorate)
+		printf("quorate:   yes%s\n", st->kind == STORE_DIR ? " (a local directory needs no quorum)" : "");
+	else
+		printf("quorate:   no (%s)\n", v->why.buf);
+	printf("nodes:\n");
+	for (size_t i = 0; i < v->names.nr; i++) {
+		const char *name = v->names.v[i];
+		char since[64];
+
+		if (st->kind == STORE_DIR) {
+			printf("  %-20s %s\n", name,
+			       !strcmp(name, v->self) ? "this node" : "membership not tracked in dir mode");
+			continue;
+		}
+		if (!v->have_members) {
+			printf("  %-20s unknown\n", name);
+			continue;
+		}
+		fmt_since(since, sizeof(since), v->m[i].since);
+		printf("  %-20s %-8s since %s%s\n", name, v->m[i].online ? "online" : "offline", since,
+		       !strcmp(name, v->self) ? " (this node)" : "");
+	}
+}
+
+static json_t *status_json(const struct status_view *v)
+{
+	const struct store *st = v->st;
+	json_t *o = json_object(), *nodes = json_array(), *eps = json_array();
+
+	json_object_set_new(o, "store", json_string(store_kind_name(st)));
+	json_object_set_new(o, "where", json_string(st->where));
+	json_object_set_new(o, "quorate", json_boolean(v->quorate));
+	if (!v->quorate)
+		json_object_set_new(o, "reason", json_string(v->why.buf));
+	for (size_t i = 0; i < v->health.nr; i++)
+		json_array_append_new(eps, json_string(v->health.v[i]));
+	if (st->kind == STORE_ETCD)
+		json_object_set_new(o, "endpoints", eps);
+	else
+		json_decref(eps);
+	for (size_t i = 0; i < v->names.nr; i++) {
+		const char *name = v->names.v[i];
+		json_t *n = json_object();
+		int online = st->kind == STORE_DIR ? !strcmp(name, v->self) : v->have_members && v->m[i].online;
+
+		json_object_set_new(n, "name", json_string(name));
+		json_object_set_new(n, "online", json_boolean(online));
+		if (st->kind == STORE_DIR)
+			json_object_set_new(n, "tracked", json_false());
+		else if (v->have_members && v->m[i].since)
+			json_object_set_new(n, "since", json_integer(v->m[i].since));
+		json_array_append_new(nodes, n);
+	}
+	json_object_set_new(o, "nodes", nodes);
+	return o;
+}
+
+static int cluster_status(int argc, char **argv, struct context *ctx)
+{
+	struct opt_spec specs[] = { { "output-format", OPT_VALUE, NULL }, { NULL, OPT_VALUE, NULL } };
+	struct strvec pos = STRVEC_INIT;
+	struct status_view v = { .st = store_get(ctx->config_dir), .self = ctx->node, .why = STRBUF_INIT,
+				 .health = STRVEC_INIT, .names = STRVEC_INIT };
+	enum output_format fmt;
+	int ret = EXIT_USAGE;
+
+	if (opts_parse(argc, argv, specs, &pos) < 0 || opts_want_args(&pos, NULL, 0) < 0 ||
+	    output_format_parse(specs[0].value, &fmt) < 0)
+		goto out;
+	status_gather(&v, ctx);
 	if (fmt == OUTPUT_TEXT) {
-		printf("store:     %s %s\n", store_kind_name(st), st->where);
-		for (size_t i = 0; i < health.nr; i++)
-			printf("%s %s\n", i ? "          " : "endpoints:", health.v[i]);
-		if (quorate)
-			printf("quorate:   yes%s\n", st->kind == STORE_DIR ? " (a local directory needs no quorum)" : "");
-		else
-			printf("quorate:   no (%s)\n", why.buf);
-		printf("nodes:\n");
-		for (size_t i = 0; i < names.nr; i++) {
-			char since[64];
-
-			if (st->kind == STORE_DIR) {
-				printf("  %-20s %s\n", names.v[i],
-				       !strcmp(names.v[i], ctx->node) ? "this node" : "membership not tracked in dir mode");
-				continue;
-			}
-			if (!have_members) {
-				printf("  %-20s unknown\n", names.v[i]);
-				continue;
-			}
-			fmt_since(since, sizeof(since), m[i].since);
-			printf("  %-20s %-8s since %s%s\n", names.v[i], m[i].online ? "online" : "offline", since,
-			       !strcmp(names.v[i], ctx->node) ? " (this node)" : "");
-		}
+		status_print_text(&v);
 	} else {
-		json_t *o = json_object(), *nodes = json_array(), *eps = json_array();
+		json_t *o = status_json(&v);
 
-		json_object_set_new(o, "store", json_string(store_kind_name(st)));
-		json_object_set_new(o, "where", json_string(st->where));
-		json_object_set_new(o, "quorate", json_boolean(quorate));
-		if (!quorate)
-			json_object_set_new(o, "reason", json_string(why.buf));
-		for (size_t i = 0; i < health.nr; i++)
-			json_array_append_new(eps, json_string(health.v[i]));
-		if (st->kind == STORE_ETCD)
-			json_object_set_new(o, "endpoints", eps);
-		else
-			json_decref(eps);
-		for (size_t i = 0; i < names.nr; i++) {
-			json_t *n = json_object();
-			int online = st->kind == STORE_DIR ? !strcmp(names.v[i], ctx->node) : have_members && m[i].online;
-
-			json_object_set_new(n, "name", json_string(names.v[i]));
-			json_object_set_new(n, "online", json_boolean(online));
-			if (st->kind == STORE_DIR)
-				json_object_set_new(n, "tracked", json_false());
-			else if (have_members && m[i].since)
-				json_object_set_new(n, "since", json_integer(m[i].since));
-			json_array_append_new(nodes, n);
-		}
-		json_object_set_new(o, "nodes", nodes);
 		print_json(o, fmt);
 		json_decref(o);
 	}
 	ret = 0;
 out:
-	store_members_release(m, names.nr);
-	cluster_config_release(&cc);
+	store_members_release(v.m, v.names.nr);
 	strvec_clear(&pos);
-	strvec_clear(&health);
-	strvec_clear(&names);
-	strbuf_release(&err);
-	strbuf_release(&why);
+	strvec_clear(&v.health);
+	strvec_clear(&v.names);
+	strbuf_release(&v.why);
 	return ret;
 }
 

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/time-util.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
 #include "cluster/etcd.h"
@@ -41,14 +42,6 @@ struct etcd_watch {
 	size_t cur;
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *endpoint_name(const char *url)
 {
 	const char *p = strstr(url, "://");
@@ -77,15 +70,8 @@ static void poke(struct etcd_watch *w)
 /* Sleep ms, or less when told to stop. */
 static void nap(struct etcd_watch *w, long ms)
 {
-	struct timespec ts;
+	struct timespec ts = wall_deadline(ms);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&w->mu);
 	if (!w->stop)
 		pthread_cond_timedwait(&w->cv, &w->mu, &ts);
@@ -227,16 +213,6 @@ static size_t on_stream(char *p, size_t size, size_t n, void *data)
 	return len;
 }
 
-static void tls_options(CURL *h, const struct etcd_client *c)
-{
-	if (c->cacert)
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
-	if (c->cert)
-		curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert);
-	if (c->key)
-		curl_easy_setopt(h, CURLOPT_SSLKEY, c->key);
-}
-
 /* Open the watch on endpoint i and read it until it breaks, the member
  * loses its quorum, or we are told to stop. */
 static void stream(struct etcd_watch *w, size_t i)
@@ -269,16 +245,11 @@ static void stream(struct etcd_watch *w, size_t i)
 	curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, body);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_stream);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, w);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	etcd_curl_options(h, &w->one[i]);
 	/* a member whose host is gone sends no FIN: let TCP find out */
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 5L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 2L);
-	tls_options(h, &w->one[i]);
 	curl_multi_add_handle(w->multi, h);
 	while (running && !w->fail.len && !stopping(w)) {
 		if (curl_multi_perform(w->multi, &running) != CURLM_OK)

@@ -399,6 +399,23 @@ static size_t on_data(char *p, size_t size, size_t n, void *data)
 	return size * n;
 }
 
+void etcd_curl_options(void *curl, const struct etcd_client *c)
+{
+	CURL *h = curl;
+
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	if (c->cacert)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
+	if (c->cert)
+		curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert);
+	if (c->key)
+		curl_easy_setopt(h, CURLOPT_SSLKEY, c->key);
+}
+
 /* A pre-send failure: nothing reached the server, any request may be retried. */
 static int not_sent(CURLcode cc)
 {
@@ -425,18 +442,8 @@ static int post_one(struct etcd_client *c, const char *url, const char *payload,
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	if (c->cacert)
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
-	if (c->cert)
-		curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert);
-	if (c->key)
-		curl_easy_setopt(h, CURLOPT_SSLKEY, c->key);
+	etcd_curl_options(h, c);
 	*cc = curl_easy_perform(h);
 	curl_slist_free_all(hdr);
 	if (*cc != CURLE_OK)

@@ -49,6 +49,10 @@ void etcd_client_release(struct etcd_client *c);
 /* libcurl's global set-up, once; before a thread of ours uses a client
  * (the first etcd_call does it otherwise). */
 void etcd_global_init(void);
+/* The options every request to a member of c takes (curl is a CURL *):
+ * a second to connect, no signals (threads use it), no proxy, http(s)
+ * only and no redirects, and c's TLS files. */
+void etcd_curl_options(void *curl, const struct etcd_client *c);
 
 /* POST req (reference stolen) to /v3/<method> on the first endpoint that
  * answers, starting with the last good one. idempotent: a request that

@@ -137,11 +137,32 @@ static void cache_header(struct etcd_store *e, int64_t count, int64_t maxrev, st
 	strbuf_addf(out, "%s %" PRId64 " %" PRId64 " %s\n", CACHE_MAGIC, count, maxrev, e->prefix);
 }
 
+/* Whether the text (NUL-terminated) starts with the header line
+ * cache_header writes for this prefix: its count and highest revision then,
+ * and the line's end in *eol. */
+static int header_parse(struct etcd_store *e, const char *p, int64_t *count, int64_t *maxrev, const char **eol)
+{
+	const char *nl = strchr(p, '\n');
+	size_t ml = strlen(CACHE_MAGIC);
+	int used = 0;
+
+	if (!nl || strncmp(p, CACHE_MAGIC, ml) || p[ml] != ' ')
+		return 0;
+	p += ml + 1;
+	if (sscanf(p, "%" SCNd64 " %" SCNd64 "%n", count, maxrev, &used) != 2 || p + used >= nl || p[used] != ' ')
+		return 0;
+	p += used + 1;
+	*eol = nl;
+	return (size_t)(nl - p) == e->plen && !memcmp(p, e->prefix, e->plen);
+}
+
 /* The cache's header: 0 and its count and highest revision, or -errno. */
 static int cache_peek(struct etcd_store *e, int64_t *count, int64_t *maxrev)
 {
-	struct strbuf path = STRBUF_INIT, magic = STRBUF_INIT;
-	char buf[700], pfx[600];
+	struct strbuf path = STRBUF_INIT, head = STRBUF_INIT;
+	/* the header line only, never the whole (large) cache */
+	size_t want = strlen(CACHE_MAGIC) + e->plen + 64;
+	const char *eol;
 	ssize_t n;
 	int fd, r = -EINVAL;
 
@@ -150,17 +171,15 @@ static int cache_peek(struct etcd_store *e, int64_t *count, int64_t *maxrev)
 	strbuf_release(&path);
 	if (fd < 0)
 		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
+	strbuf_grow(&head, want);
+	n = read(fd, head.buf, want);
 	close(fd);
 	if (n > 0) {
-		buf[n] = '\0';
-		strbuf_addf(&magic, "%s ", CACHE_MAGIC);
-		if (!strncmp(buf, magic.buf, magic.len) && strchr(buf, '\n') &&
-		    sscanf(buf + magic.len, "%" SCNd64 " %" SCNd64 " %599s", count, maxrev, pfx) == 3 &&
-		    !strcmp(pfx, e->prefix))
+		strbuf_setlen(&head, (size_t)n);
+		if (header_parse(e, head.buf, count, maxrev, &eol))
 			r = 0;
 	}
-	strbuf_release(&magic);
+	strbuf_release(&head);
 	return r;
 }
 
@@ -190,8 +209,9 @@ static void cache_save(struct etcd_store *e)
 
 static int cache_load(struct etcd_store *e, struct strbuf *err)
 {
-	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, magic = STRBUF_INIT;
-	const char *p, *end;
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	const char *p, *end, *nl;
+	int64_t count = 0, maxrev = 0;
 	int r;
 
 	cache_path(e, &path);
@@ -202,13 +222,7 @@ static int cache_load(struct etcd_store *e, struct strbuf *err)
 	}
 	p = text.buf;
 	end = text.buf + text.len;
-	const char *nl = memchr(p, '\n', text.len);
-	strbuf_addf(&magic, "%s ", CACHE_MAGIC);
-	int64_t count = 0, maxrev = 0;
-	char pfx[600];
-	if (!nl || (size_t)(nl - p) >= 600 || strncmp(p, magic.buf, magic.len) ||
-	    sscanf(p + magic.len, "%" SCNd64 " %" SCNd64 " %599s", &count, &maxrev, pfx) != 3 ||
-	    strcmp(pfx, e->prefix))
+	if (!header_parse(e, p, &count, &maxrev, &nl))
 		goto bad;
 	p = nl + 1;
 	etcd_kvs_release(&e->snap);
@@ -247,7 +261,6 @@ bad:
 out:
 	strbuf_release(&path);
 	strbuf_release(&text);
-	strbuf_release(&magic);
 	return r;
 }
 
@@ -639,18 +652,12 @@ struct keeper {
 static void *keeper_main(void *arg)
 {
 	struct keeper *k = arg;
-	struct timespec ts;
 
 	pthread_mutex_lock(&k->mu);
 	while (!k->stop) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		long ms = k->ttl * 1000L / 3;
-		ts.tv_sec += ms / 1000;
-		ts.tv_nsec += (ms % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		/* renew at a third of the lease's time to live */
+		struct timespec ts = wall_deadline(k->ttl * 1000L / 3);
+
 		pthread_cond_timedwait(&k->cv, &k->mu, &ts);
 		if (k->stop)
 			break;
@@ -857,7 +864,7 @@ int etcd_store_open(const char *hosts, int tls, const char *prefix, const char *
 	e->prefix = xstrdup(prefix);
 	e->plen = strlen(prefix);
 	e->state_dir = xstrdup(state_dir);
-	srand((unsigned)getpid() ^ (unsigned)time(NULL));
+	srand((unsigned)getpid() ^ (unsigned)wall_secs());
 	*out = &e->base;
 	return 0;
 }
@@ -886,7 +893,7 @@ int etcd_store_heartbeat(struct store *st, const char *node, int ttl, struct str
 		return r;
 	}
 	strbuf_addf(&name, ".members/%s", node);
-	strbuf_addf(&since, "%lld", (long long)time(NULL));
+	strbuf_addf(&since, "%lld", (long long)wall_secs());
 	json_t *cmp = json_array(), *ok = json_array();
 	add_put(ok, e, name.buf, since.buf, since.len, e->hb_lease);
 	r = txn(e, cmp, ok, NULL, err);
@@ -913,7 +920,7 @@ void etcd_store_heartbeat_stop(struct store *st, const char *node)
 	 * revision: a node watching sees that the delete was no crash */
 	strbuf_addf(&name, ".left/%s", node);
 	strbuf_addf(&member, ".members/%s", node);
-	strbuf_addf(&now, "%lld", (long long)time(NULL));
+	strbuf_addf(&now, "%lld", (long long)wall_secs());
 	json_t *ok = json_array();
 	add_put(ok, e, name.buf, now.buf, now.len, 0);
 	add_delete(ok, e, member.buf);
@@ -935,7 +942,7 @@ int etcd_store_note_offline(struct store *st, const char *node, int64_t rev, str
 
 	strbuf_addf(&left, ".left/%s", node);
 	strbuf_addf(&member, ".members/%s", node);
-	strbuf_addf(&now, "%lld", (long long)time(NULL));
+	strbuf_addf(&now, "%lld", (long long)wall_secs());
 	/* .left older than the delete: neither a clean stop (same revision)
 	 * nor another node's record (later) */
 	json_object_set_new(c, "key", key_json(e, left.buf));

@@ -26,9 +26,12 @@
 
 #define PMXCFS_FILE_MAX (1024 * 1024)
 
+/* a longer root leaves too little room for the paths under it */
+#define PMXCFS_ROOT_MAX (PATH_MAX - 64)
+
 struct pmxcfs_store {
 	struct store base;
-	char root[PATH_MAX];
+	struct strbuf root;
 };
 
 static struct pmxcfs_store *pm_of(struct store *st)
@@ -38,14 +41,14 @@ static struct pmxcfs_store *pm_of(struct store *st)
 
 const char *pmxcfs_store_root(struct store *st)
 {
-	return pm_of(st)->root;
+	return pm_of(st)->root.buf;
 }
 
 enum map { MAP_FILE, MAP_READONLY, MAP_NODES };
 
 static enum map map_name(struct store *st, const char *name, struct strbuf *path)
 {
-	const char *root = pm_of(st)->root;
+	const char *root = pm_of(st)->root.buf;
 
 	if (!strcmp(name, "nodes.cfg"))
 		return MAP_NODES;
@@ -74,7 +77,7 @@ static int load_members(struct store *st, struct pve_members *pm, struct strbuf 
 	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
 	int r;
 
-	strbuf_addf(&path, "%s/.members", pm_of(st)->root);
+	strbuf_addf(&path, "%s/.members", pm_of(st)->root.buf);
 	r = strbuf_read_file(&text, path.buf, PVE_MEMBERS_MAX_FILE);
 	if (r < 0)
 		strbuf_addf(err, "unable to read '%s' - %s (is pmxcfs running?)", path.buf, file_strerror(r));
@@ -126,7 +129,7 @@ static int pm_read(struct store *st, const char *name, unsigned flags, struct st
 		r = synth_nodes(st, out, &lerr);
 	} else {
 		r = strbuf_read_file(out, path.buf, PMXCFS_FILE_MAX);
-		if (r == -ENOENT && access(pm_of(st)->root, X_OK) == 0) {
+		if (r == -ENOENT && access(pm_of(st)->root.buf, X_OK) == 0) {
 			strbuf_reset(out);
 			r = 1;
 		} else if (r < 0) {
@@ -165,7 +168,7 @@ static int pm_quorate(struct store *st, struct strbuf *why)
 		return 0;
 	q = pm.quorate;
 	if (!q)
-		strbuf_addf(why, "'%s/.members' says cluster '%s' has no quorum", pm_of(st)->root,
+		strbuf_addf(why, "'%s/.members' says cluster '%s' has no quorum", pm_of(st)->root.buf,
 			    pm.cluster_name ? pm.cluster_name : "?");
 	pve_members_release(&pm);
 	return q;
@@ -224,7 +227,7 @@ static int pm_commit(struct store *st, const struct store_op *ops, size_t n, str
 
 static void lock_path(struct store *st, const char *name, struct strbuf *path)
 {
-	strbuf_addf(path, "%s/priv/lock/volrep-%s", pm_of(st)->root, name);
+	strbuf_addf(path, "%s/priv/lock/volrep-%s", pm_of(st)->root.buf, name);
 }
 
 static void sleep_ms(long ms)
@@ -254,7 +257,7 @@ static int pm_lock(struct store *st, const char *name, long timeout_ms, int ttl,
 	r = store_require_quorum(st, err);
 	if (r < 0)
 		goto out;
-	strbuf_addf(&dir, "%s/priv/lock", pm_of(st)->root);
+	strbuf_addf(&dir, "%s/priv/lock", pm_of(st)->root.buf);
 	if (access(dir.buf, X_OK) < 0) {
 		r = -errno;
 		strbuf_addf(err, "can't lock '%s' - '%s' is missing (pve cluster filesystem not online?)", name,
@@ -300,6 +303,7 @@ static void pm_unlock(struct store *st, struct store_lock *lk)
 
 static void pm_release(struct store *st)
 {
+	strbuf_release(&pm_of(st)->root);
 	free(st->where);
 	free(st);
 }
@@ -322,18 +326,19 @@ int pmxcfs_store_open(const char *root, struct store **out, struct strbuf *err)
 
 	while (n > 1 && root[n - 1] == '/')
 		n--;
-	if (root[0] != '/' || n >= sizeof(p->root) - 64 || strstr(root, "/../") || strstr(root, "/./")) {
+	if (root[0] != '/' || n >= PMXCFS_ROOT_MAX || strstr(root, "/../") || strstr(root, "/./")) {
 		strbuf_addstr(err, "the path must be absolute, without '.' or '..'");
 		return -EINVAL;
 	}
 	p = xcalloc(1, sizeof(*p));
-	memcpy(p->root, root, n);
+	strbuf_init(&p->root, 0);
+	strbuf_add(&p->root, root, n);
 	p->base.kind = STORE_PMXCFS;
 	p->base.ops = &pmxcfs_ops;
 	{
 		struct strbuf w = STRBUF_INIT;
 
-		strbuf_addf(&w, "pmxcfs://%s", p->root);
+		strbuf_addf(&w, "pmxcfs://%s", p->root.buf);
 		p->base.where = strbuf_detach(&w, NULL);
 	}
 	*out = &p->base;
@@ -390,7 +395,7 @@ int pmxcfs_store_revision(struct store *st, int64_t *rev, struct strbuf *err)
 {
 	static const char *const files[] = { "volrep/replication.cfg", "volrep/volrep.cfg", "replication.cfg",
 					     "storage.cfg", ".members", "nodes", NULL };
-	const char *root = pm_of(st)->root;
+	const char *root = pm_of(st)->root.buf;
 	struct strbuf path = STRBUF_INIT;
 	struct strvec nodes = STRVEC_INIT;
 	uint64_t h = 14695981039346656037ULL;

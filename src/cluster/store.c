@@ -49,7 +49,7 @@ int store_valid_name(const char *name)
 
 struct dir_store {
 	struct store base;
-	char path[PATH_MAX];
+	struct strbuf path;
 };
 
 static struct dir_store *dir_of(struct store *st)
@@ -59,7 +59,7 @@ static struct dir_store *dir_of(struct store *st)
 
 static void dir_path(struct store *st, const char *name, struct strbuf *out)
 {
-	strbuf_addf(out, "%s/%s", dir_of(st)->path, name);
+	strbuf_addf(out, "%s/%s", dir_of(st)->path.buf, name);
 }
 
 static int dir_load(struct store *st, unsigned flags, struct strbuf *err)
@@ -82,7 +82,7 @@ static int dir_read(struct store *st, const char *name, unsigned flags, struct s
 	r = strbuf_read_file(out, path.buf, DIR_FILE_MAX);
 	/* a missing file is an empty one (a new cluster); a missing
 	 * directory is a mistyped --config-dir or a node not set up yet */
-	if (r == -ENOENT && access(dir_of(st)->path, X_OK) == 0) {
+	if (r == -ENOENT && access(dir_of(st)->path.buf, X_OK) == 0) {
 		strbuf_reset(out);
 		r = 1;
 	} else if (r < 0 && err) {
@@ -226,9 +226,9 @@ static int dir_lock(struct store *st, const char *name, long timeout_ms, int ttl
 	(void)ttl;
 	/* the config lock keeps the file name it always had */
 	if (!strcmp(name, "config"))
-		strbuf_addf(&path, "%s/.volrep-config.lck", dir_of(st)->path);
+		strbuf_addf(&path, "%s/.volrep-config.lck", dir_of(st)->path.buf);
 	else
-		strbuf_addf(&path, "%s/.volrep-lock-%s.lck", dir_of(st)->path, name);
+		strbuf_addf(&path, "%s/.volrep-lock-%s.lck", dir_of(st)->path.buf, name);
 	r = lock_acquire(&lk->flk, path.buf, timeout_ms);
 	if (r == -ETIMEDOUT)
 		strbuf_addf(err, "can't lock file '%s' - got timeout", path.buf);
@@ -296,14 +296,17 @@ struct store *store_get(const char *config_dir)
 	if (cluster_store)
 		return cluster_store;
 	for (size_t i = 0; i < DIR_STORES; i++)
-		if (dir_stores[i].base.ops && !strcmp(dir_stores[i].path, config_dir))
+		if (dir_stores[i].base.ops && !strcmp(dir_stores[i].path.buf, config_dir))
 			return &dir_stores[i].base;
 	d = &dir_stores[dir_next++ % DIR_STORES];
+	if (d->base.ops)
+		strbuf_release(&d->path);
 	memset(d, 0, sizeof(*d));
 	d->base.kind = STORE_DIR;
 	d->base.ops = &dir_ops;
-	snprintf(d->path, sizeof(d->path), "%s", config_dir);
-	d->base.where = d->path;
+	strbuf_init(&d->path, 0);
+	strbuf_addstr(&d->path, config_dir);
+	d->base.where = d->path.buf;
 	return &d->base;
 }
 

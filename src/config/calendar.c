@@ -494,9 +494,11 @@ static bool parse_item(struct parser *p, const char **s, uint32_t max, struct it
 {
 	const char *q = *s, *r;
 	uint32_t v, e, rep;
+	bool range = false;
 
 	if (!parse_num(p, &q, max, "value", &v))
 		return false;
+	e = v;
 	if (q[0] == '.' && q[1] == '.') {
 		r = q + 2;
 		if (parse_num(p, &r, max, "value", &e)) {
@@ -505,25 +507,18 @@ static bool parse_item(struct parser *p, const char **s, uint32_t max, struct it
 				return false;
 			}
 			q = r;
-			if (*q == '/') {
-				q++;
-				if (!parse_num(p, &q, max, "repetition", &rep))
-					return false;
-				*it = rep ? (struct item){ v, e, rep } : (struct item){ v, v, 1 };
-			} else {
-				*it = (struct item){ v, e, 1 };
-			}
-			*s = q;
-			return true;
+			range = true;
 		}
 	}
+	/* "/R" repeats up to the range's end, or without one forever; R 0
+	 * means the start only */
 	if (*q == '/') {
 		q++;
 		if (!parse_num(p, &q, max, "repetition", &rep))
 			return false;
-		*it = rep ? (struct item){ v, UNBOUNDED, rep } : (struct item){ v, v, 1 };
+		*it = rep ? (struct item){ v, range ? e : UNBOUNDED, rep } : (struct item){ v, v, 1 };
 	} else {
-		*it = (struct item){ v, v, 1 };
+		*it = (struct item){ v, e, 1 };
 	}
 	*s = q;
 	return true;
@@ -794,15 +789,12 @@ static int fail(char *errbuf, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
-int calendar_parse(const char *spec, struct calendar **ret, char *errbuf, size_t errlen)
+/* spec without its surrounding blanks and a trailing "UTC" (which sets
+ * cal->utc) into body. */
+static int spec_body(const char *spec, char body[CALENDAR_SPEC_MAX + 1], struct calendar *cal, char *errbuf,
+		     size_t errlen)
 {
-	char body[CALENDAR_SPEC_MAX + 1];
 	size_t len = strlen(spec), b = 0, e;
-	struct parser p = { 0 };
-	struct calendar cal = { 0 };
-	struct parsed ev;
-	const char *s;
-	bool has_wday = false;
 
 	if (len > CALENDAR_SPEC_MAX)
 		return fail(errbuf, errlen, "event is too long (%zu bytes, at most %d)", len, CALENDAR_SPEC_MAX);
@@ -817,55 +809,125 @@ int calendar_parse(const char *spec, struct calendar **ret, char *errbuf, size_t
 	body[e - b] = '\0';
 	len = e - b;
 	if (len >= 3 && !strcmp(body + len - 3, "UTC")) {
-		cal.utc = true;
+		cal->utc = true;
 		len -= 3;
 		while (len && body[len - 1] == ' ')
 			len--;
 		body[len] = '\0';
 	}
+	return 0;
+}
 
-	memset(&ev, 0, sizeof(ev));
-	s = body;
+/* A keyword ("daily", "monthly", ...) leaves unset what it does not name:
+ * every weekday, day and month. */
+static void keyword_defaults(struct calendar *cal)
+{
+	if (!cal->wday)
+		cal->wday = 0x7f;
+	if (!cal->mday)
+		cal->mday = ~1U;
+	if (!cal->mon)
+		cal->mon = 0x1ffe;
+}
+
+/* The weekday list "mon..fri,sun": the first range must parse, a bad one
+ * after a comma ends the list (and is left for the date). */
+static bool parse_wdays(struct parser *p, const char **s, uint8_t *set)
+{
+	if (!parse_wdrange(p, s, set))
+		return false;
+	while (**s == ',') {
+		const char *r = *s + 1;
+
+		if (!parse_wdrange(p, &r, set))
+			break;
+		*s = r;
+	}
+	*s = skip_space(*s);
+	return true;
+}
+
+/* The optional date and time; what they leave out: a missing time is
+ * midnight, missing seconds are 0, a missing hour every hour. */
+static void parse_date_time(struct parser *p, const char **s, struct parsed *ev)
+{
+	if (parse_date(p, s, ev)) {
+		ev->has_date = true;
+		*s = skip_space(*s);
+	}
+	if (parse_time(p, s, ev)) {
+		ev->has_time = true;
+	} else {
+		ev->hour = zero_list;
+		ev->has_hour = true;
+		ev->minute = zero_list;
+	}
+	if (!ev->has_second)
+		ev->second = zero_list;
+	if (!ev->has_hour)
+		ev->hour = any_list;
+}
+
+/* The parsed lists as the calendar's bit masks (no date: every day of
+ * every month). */
+static void event_masks(struct calendar *cal, const struct parsed *ev, bool has_wday)
+{
+	if (!has_wday)
+		cal->wday = 0x7f;
+	cal->sec = list_mask(&ev->second, 60);
+	cal->min = list_mask(&ev->minute, 60);
+	cal->hour = (uint32_t)list_mask(&ev->hour, 24);
+	if (!ev->has_date) {
+		cal->mday = ~1U;
+		cal->mon = 0x1ffe;
+		return;
+	}
+	cal->mday = (uint32_t)list_mask(&ev->day, 32);
+	cal->mon = (uint32_t)list_mask(&ev->month, 13);
+	if (!ev->day.n)
+		cal->mday &= ~1U;
+	if (!ev->month.n)
+		cal->mon &= ~1U;
+	if (ev->has_year && ev->year.n) {
+		cal->n_years = ev->year.n;
+		memcpy(cal->years, ev->year.items, ev->year.n * sizeof(ev->year.items[0]));
+	}
+}
+
+static int calendar_done(struct calendar *cal, struct calendar **ret)
+{
+	finish(cal);
+	*ret = xmalloc(sizeof(*cal));
+	**ret = *cal;
+	return 0;
+}
+
+int calendar_parse(const char *spec, struct calendar **ret, char *errbuf, size_t errlen)
+{
+	char body[CALENDAR_SPEC_MAX + 1];
+	struct parser p = { 0 };
+	struct calendar cal = { 0 };
+	struct parsed ev;
+	const char *s = body;
+	bool has_wday = false;
+	int r = spec_body(spec, body, &cal, errbuf, errlen);
+
+	if (r < 0)
+		return r;
 	if (is_alpha(*s) && keyword_event(body, &cal)) {
-		if (!cal.wday)
-			cal.wday = 0x7f;
-		if (!cal.mday)
-			cal.mday = ~1U;
-		if (!cal.mon)
-			cal.mon = 0x1ffe;
-		goto done;
+		keyword_defaults(&cal);
+		return calendar_done(&cal, ret);
 	}
 	if (is_alpha(*s)) {
 		uint8_t set = 0;
 
-		if (!parse_wdrange(&p, &s, &set))
+		if (!parse_wdays(&p, &s, &set))
 			return fail(errbuf, errlen, "%s", p.err);
-		while (*s == ',') {
-			const char *r = s + 1;
-
-			if (!parse_wdrange(&p, &r, &set))
-				break;
-			s = r;
-		}
 		cal.wday = set;
 		has_wday = true;
-		s = skip_space(s);
 	}
-	if (parse_date(&p, &s, &ev)) {
-		ev.has_date = true;
-		s = skip_space(s);
-	}
-	if (parse_time(&p, &s, &ev)) {
-		ev.has_time = true;
-	} else {
-		ev.hour = zero_list;
-		ev.has_hour = true;
-		ev.minute = zero_list;
-	}
-	if (!ev.has_second)
-		ev.second = zero_list;
-	if (!ev.has_hour)
-		ev.hour = any_list;
+	memset(&ev, 0, sizeof(ev));
+	parse_date_time(&p, &s, &ev);
 	if (!has_wday && !ev.has_date && !ev.has_time) {
 		if (p.err_pos)
 			return fail(errbuf, errlen, "%s", p.err);
@@ -876,31 +938,8 @@ int calendar_parse(const char *spec, struct calendar **ret, char *errbuf, size_t
 			return fail(errbuf, errlen, "%s", p.err);
 		return fail(errbuf, errlen, "unused parts '%.40s'", s);
 	}
-	if (!has_wday)
-		cal.wday = 0x7f;
-	cal.sec = list_mask(&ev.second, 60);
-	cal.min = list_mask(&ev.minute, 60);
-	cal.hour = (uint32_t)list_mask(&ev.hour, 24);
-	if (ev.has_date) {
-		cal.mday = (uint32_t)list_mask(&ev.day, 32);
-		cal.mon = (uint32_t)list_mask(&ev.month, 13);
-		if (!ev.day.n)
-			cal.mday &= ~1U;
-		if (!ev.month.n)
-			cal.mon &= ~1U;
-		if (ev.has_year && ev.year.n) {
-			cal.n_years = ev.year.n;
-			memcpy(cal.years, ev.year.items, ev.year.n * sizeof(ev.year.items[0]));
-		}
-	} else {
-		cal.mday = ~1U;
-		cal.mon = 0x1ffe;
-	}
-done:
-	finish(&cal);
-	*ret = xmalloc(sizeof(cal));
-	**ret = cal;
-	return 0;
+	event_masks(&cal, &ev, has_wday);
+	return calendar_done(&cal, ret);
 }
 
 void calendar_free(struct calendar *cal)

@@ -113,10 +113,7 @@ struct daemon {
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return wall_ms();
 }
 
 static void fmt_time(char *buf, size_t size, int64_t t)

@@ -58,10 +58,7 @@ struct ha_daemon {
 
 int64_t ha_clock_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return mono_ms();
 }
 
 static void sleep_ms(long ms)

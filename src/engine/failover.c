@@ -394,135 +394,185 @@ static int check_conf_lock(struct fo *f, struct strbuf *err)
 	return r;
 }
 
-static int failover_run(const struct context *ctx, const struct failover_opts *o, const char *expect_owner,
-			struct strbuf *err)
+/* The guest and the target asked for, checked against the cluster's
+ * configuration (read fresh: a stale copy is no ground to move a guest). */
+static int load_guest(struct fo *f, struct store *st, const char *expect_owner, struct strbuf *err)
 {
-	struct fo f = { .ctx = ctx, .o = o, .cc = CLUSTER_CONFIG_INIT, .volids = STRVEC_INIT };
-	struct strbuf why = STRBUF_INIT;
-	struct store *st = store_get(ctx->config_dir);
-	int r, pick, answers;
+	const struct failover_opts *o = f->o;
+	int r = cluster_config_load(&f->cc, f->ctx->config_dir, 0, err);
 
-	r = cluster_config_load(&f.cc, ctx->config_dir, 0, err);
 	if (r < 0)
-		goto out;
+		return r;
 	if (st->stale) {
 		strbuf_addf(err, "cluster not quorate: %s", st->stale_why ? st->stale_why : "");
-		r = -ENOTCONN;
-		goto out;
+		return -ENOTCONN;
 	}
-	r = -EINVAL;
-	f.g = guests_find(&f.cc.guests, o->vmid);
-	if (!f.g) {
+	f->g = guests_find(&f->cc.guests, o->vmid);
+	if (!f->g) {
 		strbuf_addf(err, "no such guest '%" PRIu32 "'", o->vmid);
-		goto out;
+		return -EINVAL;
 	}
-	if (expect_owner && strcmp(f.g->node, expect_owner)) {
-		strbuf_addf(err, "guest %" PRIu32 " was already moved to '%s'", o->vmid, f.g->node);
-		r = -EALREADY;
-		goto out;
+	if (expect_owner && strcmp(f->g->node, expect_owner)) {
+		strbuf_addf(err, "guest %" PRIu32 " was already moved to '%s'", o->vmid, f->g->node);
+		return -EALREADY;
 	}
-	if (o->to && !nodes_cfg_find(&f.cc.nodes, o->to)) {
+	if (o->to && !nodes_cfg_find(&f->cc.nodes, o->to)) {
 		strbuf_addf(err, "no such cluster node '%s'", o->to);
-		goto out;
+		return -EINVAL;
 	}
-	if (o->to && !strcmp(o->to, f.g->node)) {
+	if (o->to && !strcmp(o->to, f->g->node)) {
 		strbuf_addf(err, "guest '%" PRIu32 "' already lives on '%s'", o->vmid, o->to);
-		goto out;
+		return -EINVAL;
 	}
-	if (!o->to && !strcmp(f.g->node, ctx->node)) {
+	if (!o->to && !strcmp(f->g->node, f->ctx->node)) {
 		strbuf_addf(err, "guest '%" PRIu32 "' lives on this node ('%s') - nothing to fail over", o->vmid,
-			    ctx->node);
-		goto out;
+			    f->ctx->node);
+		return -EINVAL;
 	}
-	r = check_conf_lock(&f, err);
+	return 0;
+}
+
+/* The guest's replicated volumes, once its config lock is found harmless. */
+static int load_volumes(struct fo *f, struct strbuf *err)
+{
+	int r = check_conf_lock(f, err);
+
 	if (r < 0)
-		goto out;
-	r = cluster_guest_volumes(&f.cc, f.g, 0, &f.vols, err);
-	if (r < 0) {
-		r = -EINVAL;
-		goto out;
+		return r;
+	if (cluster_guest_volumes(&f->cc, f->g, 0, &f->vols, err) < 0)
+		return -EINVAL;
+	if (!f->vols.nr) {
+		strbuf_addf(err, "guest '%" PRIu32 "' has no replicated volumes", f->o->vmid);
+		return -EINVAL;
 	}
-	if (!f.vols.nr) {
-		strbuf_addf(err, "guest '%" PRIu32 "' has no replicated volumes", o->vmid);
-		r = -EINVAL;
-		goto out;
-	}
-	for (size_t i = 0; i < f.vols.nr; i++)
-		strvec_push(&f.volids, f.vols.v[i].volid);
+	for (size_t i = 0; i < f->vols.nr; i++)
+		strvec_push(&f->volids, f->vols.v[i].volid);
+	return 0;
+}
 
-	if (st->kind == STORE_ETCD) {
-		r = owner_alive(st, f.g->node, err);
-		if (r < 0)
-			goto out;
-		if (r > 0 && !(o->force && o->confirm_down && !strcmp(o->confirm_down, f.g->node))) {
-			strbuf_addf(err, "node '%s' of guest %" PRIu32 " is alive in the cluster (its liveness key "
-				    "exists: its daemon runs, or stopped only seconds ago) - refusing to fail over (use "
-				    "migrate; if the node is really down, see docs/cluster.md: --force --confirm-down %s)",
-				    f.g->node, o->vmid, f.g->node);
-			r = -EEXIST;
-			goto out;
-		}
-		if (r > 0)
-			out_line(&f, "WARNING: node '%s' still holds its liveness key; failing over on your "
-				 "confirmation that it is down", f.g->node);
-	}
+/* etcd: an owner whose liveness key exists is alive; only --force
+ * --confirm-down <owner> says otherwise. */
+static int check_liveness(struct fo *f, struct store *st, struct strbuf *err)
+{
+	const struct failover_opts *o = f->o;
+	int r;
 
-	answers = node_answers(&f, f.g->node, &why);
+	if (st->kind != STORE_ETCD)
+		return 0;
+	r = owner_alive(st, f->g->node, err);
+	if (r < 0)
+		return r;
+	if (r > 0 && !(o->force && o->confirm_down && !strcmp(o->confirm_down, f->g->node))) {
+		strbuf_addf(err, "node '%s' of guest %" PRIu32 " is alive in the cluster (its liveness key "
+			    "exists: its daemon runs, or stopped only seconds ago) - refusing to fail over (use "
+			    "migrate; if the node is really down, see docs/cluster.md: --force --confirm-down %s)",
+			    f->g->node, o->vmid, f->g->node);
+		return -EEXIST;
+	}
+	if (r > 0)
+		out_line(f, "WARNING: node '%s' still holds its liveness key; failing over on your "
+			 "confirmation that it is down", f->g->node);
+	return 0;
+}
+
+/* The owner must not answer on ssh (nor be beyond telling), unless --force. */
+static int check_owner_down(struct fo *f, struct strbuf *err)
+{
+	const struct failover_opts *o = f->o;
+	struct strbuf why = STRBUF_INIT;
+	int answers = node_answers(f, f->g->node, &why), r = 0;
+
 	if (answers < 0) {
 		if (!o->force) {
 			strbuf_addf(err, "cannot tell whether node '%s' of guest %" PRIu32 " is down: %s - refusing to "
 				    "fail over (fix the ssh access, or --force if it really is dead to its guests)",
-				    f.g->node, o->vmid, why.buf);
+				    f->g->node, o->vmid, why.buf);
 			r = -EHOSTUNREACH;
-			goto out;
+		} else {
+			out_line(f, "WARNING: cannot tell whether node '%s' is down (%s): if guest %" PRIu32
+				 " runs there, it will run twice (split brain)", f->g->node, why.buf, o->vmid);
 		}
-		out_line(&f, "WARNING: cannot tell whether node '%s' is down (%s): if guest %" PRIu32 " runs there, "
-			 "it will run twice (split brain)", f.g->node, why.buf, o->vmid);
 	} else if (answers) {
 		if (!o->force) {
 			strbuf_addf(err, "node '%s' of guest %" PRIu32 " still answers on ssh - refusing to fail over "
-				    "(use migrate, or --force if it really is dead to its guests)", f.g->node, o->vmid);
+				    "(use migrate, or --force if it really is dead to its guests)", f->g->node, o->vmid);
 			r = -EEXIST;
-			goto out;
+		} else {
+			out_line(f, "WARNING: node '%s' still answers: if guest %" PRIu32 " runs there, it will run "
+				 "twice (split brain) and writes on '%s' are lost", f->g->node, o->vmid, f->g->node);
 		}
-		out_line(&f, "WARNING: node '%s' still answers: if guest %" PRIu32 " runs there, it will run twice "
-			 "(split brain) and writes on '%s' are lost", f.g->node, o->vmid, f.g->node);
 	} else {
-		out_line(&f, "node '%s' does not answer: %s", f.g->node, why.buf);
+		out_line(f, "node '%s' does not answer: %s", f->g->node, why.buf);
 	}
+	strbuf_release(&why);
+	return r;
+}
+
+/* The replica to fail over to: the candidates (--to, or the targets of the
+ * guest's jobs) asked for their snapshots, the best one picked. Returns
+ * its index or -errno. */
+static int choose_replica(struct fo *f, struct store *st, struct strbuf *err)
+{
+	const struct failover_opts *o = f->o;
+	int pick;
 
 	if (o->to) {
-		add_candidate(&f, o->to);
+		add_candidate(f, o->to);
 	} else {
-		for (size_t i = 0; i < f.cc.jobs.nr; i++)
-			if (f.cc.jobs.v[i].guest == o->vmid && strcmp(f.cc.jobs.v[i].target, f.g->node))
-				add_candidate(&f, f.cc.jobs.v[i].target);
+		for (size_t i = 0; i < f->cc.jobs.nr; i++)
+			if (f->cc.jobs.v[i].guest == o->vmid && strcmp(f->cc.jobs.v[i].target, f->g->node))
+				add_candidate(f, f->cc.jobs.v[i].target);
 	}
 	if (o->online_only && st->kind == STORE_ETCD)
-		drop_offline(&f, st);
-	for (size_t i = 0; i < f.ncand; i++)
-		if (!f.cand[i].error)
-			query(&f, &f.cand[i]);
-	pick = replica_choose(f.cand, f.ncand, o->vmid, &f.volids, o->to, ctx->node, err);
+		drop_offline(f, st);
+	for (size_t i = 0; i < f->ncand; i++)
+		if (!f->cand[i].error)
+			query(f, &f->cand[i]);
+	pick = replica_choose(f->cand, f->ncand, o->vmid, &f->volids, o->to, f->ctx->node, err);
 	if (pick >= 0 && o->prefer && !o->to)
-		pick = replica_prefer(f.cand, f.ncand, pick, o->prefer);
+		pick = replica_prefer(f->cand, f->ncand, pick, o->prefer);
 	if (pick >= 0 && o->snapshot)
-		pick = pick_restore_point(f.cand, f.ncand, pick, &f.volids, o->snapshot, o->vmid, err);
+		pick = pick_restore_point(f->cand, f->ncand, pick, &f->volids, o->snapshot, o->vmid, err);
+	if (pick < 0)
+		for (size_t i = 0; i < f->ncand; i++)
+			if (!f->cand[i].reachable)
+				strbuf_addf(err, "; '%s' unreachable: %s", f->cand[i].node, f->cand[i].error);
+	return pick;
+}
+
+static void record_result(struct fo *f, int pick, struct failover_result *res)
+{
+	res->from = xstrdup(f->g->node);
+	res->to = xstrdup(f->cand[pick].node);
+	res->snap = xstrdup(f->cand[pick].snap);
+	res->snap_time = f->cand[pick].time;
+	res->decided = volrep_now();
+}
+
+static int failover_run(const struct context *ctx, const struct failover_opts *o, const char *expect_owner,
+			struct strbuf *err)
+{
+	struct fo f = { .ctx = ctx, .o = o, .cc = CLUSTER_CONFIG_INIT, .volids = STRVEC_INIT };
+	struct store *st = store_get(ctx->config_dir);
+	int r, pick;
+
+	r = load_guest(&f, st, expect_owner, err);
+	if (r == 0)
+		r = load_volumes(&f, err);
+	if (r == 0)
+		r = check_liveness(&f, st, err);
+	if (r == 0)
+		r = check_owner_down(&f, err);
+	if (r < 0)
+		goto out;
+	pick = choose_replica(&f, st, err);
 	if (pick < 0) {
-		for (size_t i = 0; i < f.ncand; i++)
-			if (!f.cand[i].reachable)
-				strbuf_addf(err, "; '%s' unreachable: %s", f.cand[i].node, f.cand[i].error);
 		r = pick;
 		goto out;
 	}
 	print_plan(&f, pick, volrep_now());
-	if (o->result) {
-		o->result->from = xstrdup(f.g->node);
-		o->result->to = xstrdup(f.cand[pick].node);
-		o->result->snap = xstrdup(f.cand[pick].snap);
-		o->result->snap_time = f.cand[pick].time;
-		o->result->decided = volrep_now();
-	}
+	if (o->result)
+		record_result(&f, pick, o->result);
 	r = 0;
 	if (o->dry_run)
 		out_line(&f, "dry run: nothing changed");
@@ -536,7 +586,6 @@ out:
 	volume_list_release(&f.vols);
 	strvec_clear(&f.volids);
 	cluster_config_release(&f.cc);
-	strbuf_release(&why);
 	return r;
 }
 

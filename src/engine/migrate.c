@@ -177,72 +177,66 @@ static int transfer_state(const struct context *ctx, struct transport *t, uint32
 	return r;
 }
 
-int migrate_guest(const struct context *ctx, const struct migrate_opts *o, struct migrate_result *res,
-		  struct strbuf *err)
+/* Bad input must leave nothing behind, not even a lock file: the checks
+ * once before locking (and again under the lock). */
+static int precheck(const struct context *ctx, const struct migrate_opts *o, struct strbuf *err)
 {
 	struct cluster_config cc = CLUSTER_CONFIG_INIT;
-	struct volume_list vols = { 0 };
-	struct transport t = TRANSPORT_INIT;
-	struct strbuf path = STRBUF_INIT, tmpid = STRBUF_INIT, e = STRBUF_INIT;
-	struct lock lk = LOCK_INIT, pvelk = LOCK_INIT, cfglk = LOCK_INIT;
-	struct guest_conf gc = GUEST_CONF_INIT;
 	const struct guest *g = NULL;
-	const struct repl_job *job;
-	int r, t_open = 0;
+	int r = cluster_config_load(&cc, ctx->config_dir, 0, err);
 
-	/* bad input must leave nothing behind, not even a lock file: check
-	 * once before locking (and again under the lock, below) */
-	r = cluster_config_load(&cc, ctx->config_dir, 0, err);
 	if (r == 0)
 		r = migrate_check(&cc, ctx->node, o->vmid, o->target, o->online, &g, err);
 	cluster_config_release(&cc);
-	cc = (struct cluster_config)CLUSTER_CONFIG_INIT;
-	g = NULL;
-	if (r < 0) {
-		strbuf_release(&path);
-		return r;
-	}
+	return r;
+}
+
+/* The guest's local lock: -EBUSY when it cannot be had. */
+static int lock_guest(const struct context *ctx, uint32_t vmid, struct lock *lk, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int r;
+
 	strbuf_addf(&path, "%s/lock", ctx->state_dir);
 	r = mkdir_p(path.buf, 0755);
 	strbuf_reset(&path);
-	guest_lock_path(&path, ctx->state_dir, o->vmid);
+	guest_lock_path(&path, ctx->state_dir, vmid);
 	if (r == 0)
-		r = lock_acquire(&lk, path.buf, MIGRATE_LOCK_TIMEOUT_MS);
+		r = lock_acquire(lk, path.buf, MIGRATE_LOCK_TIMEOUT_MS);
 	if (r < 0) {
 		strbuf_addf(err, "can't lock file '%s' - %s", path.buf,
 			    r == -ETIMEDOUT || r == -EWOULDBLOCK ? "got timeout" : strerror(-r));
-		strbuf_release(&path);
-		return -EBUSY;
+		r = -EBUSY;
 	}
+	strbuf_release(&path);
+	return r;
+}
 
-	/* etcd: only a quorate cluster may move a guest */
-	r = store_require_quorum(store_get(ctx->config_dir), err);
-	if (r < 0)
-		goto out;
-	r = cluster_config_load(&cc, ctx->config_dir, 0, err);
-	if (r < 0)
-		goto out;
-	r = migrate_check(&cc, ctx->node, o->vmid, o->target, o->online, &g, err);
-	if (r < 0)
-		goto out;
-	/* pmxcfs: PVE's locks, in the order PVE's migration takes them, and
-	 * no `lock:` in the config (engine/pvelock.h) */
-	if ((r = pve_guest_lock(&pvelk, g->vmid, PVE_LOCK_TIMEOUT_MS, err)) < 0 ||
-	    (r = pve_config_lock(&cfglk, g->type, g->vmid, PVE_LOCK_TIMEOUT_MS, err)) < 0)
-		goto out;
-	if (pve_mode() && (r = guest_conf_load(&gc, g, NULL)) < 0) {
+/* pmxcfs: PVE's locks, in the order PVE's migration takes them, and no
+ * `lock:` in the config (engine/pvelock.h). */
+static int pve_locks(const struct guest *g, struct lock *pvelk, struct lock *cfglk, struct guest_conf *gc,
+		     struct strbuf *err)
+{
+	int r;
+
+	if ((r = pve_guest_lock(pvelk, g->vmid, PVE_LOCK_TIMEOUT_MS, err)) < 0 ||
+	    (r = pve_config_lock(cfglk, g->type, g->vmid, PVE_LOCK_TIMEOUT_MS, err)) < 0)
+		return r;
+	if (pve_mode() && (r = guest_conf_load(gc, g, NULL)) < 0) {
 		strbuf_addf(err, "unable to read the config of guest '%" PRIu32 "' - %s", g->vmid, strerror(-r));
-		goto out;
+		return r;
 	}
-	if (pve_mode() && (r = pve_check_conf_lock(&gc, g->type, g->vmid, err)) < 0)
-		goto out;
-	r = cluster_guest_volumes(&cc, g, 0, &vols, err);
-	if (r < 0) {
-		r = -EINVAL;
-		goto out;
-	}
-	/* on PVE, PVE's run files first (engine/pveguest.h) */
-	r = pve_guest_state_on() && pve_guest_running(g->type, g->vmid);
+	if (pve_mode() && (r = pve_check_conf_lock(gc, g->type, g->vmid, err)) < 0)
+		return r;
+	return 0;
+}
+
+/* Only a stopped guest moves: on PVE, PVE's run files first
+ * (engine/pveguest.h), then the hook. */
+static int check_stopped(const struct context *ctx, const struct guest *g, struct strbuf *err)
+{
+	int r = pve_guest_state_on() && pve_guest_running(g->type, g->vmid);
+
 	if (r == 0)
 		r = guest_hook_running(ctx->config_dir, ctx->node, g->type, g->vmid, err);
 	if (r > 0) {
@@ -250,78 +244,153 @@ int migrate_guest(const struct context *ctx, const struct migrate_opts *o, struc
 			    g->vmid);
 		r = -EBUSY;
 	}
-	if (r < 0)
-		goto out;
-	r = remote_open(&t, &cc.nodes, o->target, ctx->state_dir, err);
-	if (r < 0)
-		goto out;
-	t_open = 1;
+	return r;
+}
 
-	/* the final sync */
-	job = jobs_cfg_find_target(&cc.jobs, g->vmid, o->target);
-	if (vols.nr) {
-		struct repl_job tmp = { 0 };
-		struct run_opts ro = RUN_OPTS_INIT;
+/* The final sync of the guest's volumes to the target: with the guest's
+ * job to it, or a temporary one (a full sync) when it has none. */
+static int final_sync(const struct context *ctx, struct cluster_config *cc, struct transport *t,
+		      const struct guest *g, const struct migrate_opts *o, const struct volume_list *vols,
+		      struct migrate_result *res, struct strbuf *err)
+{
+	const struct repl_job *job = jobs_cfg_find_target(&cc->jobs, g->vmid, o->target);
+	struct drop_data dd = { .vmid = g->vmid, .target = o->target };
+	struct repl_job tmp = { 0 };
+	struct run_opts ro = RUN_OPTS_INIT;
+	struct strbuf tmpid = STRBUF_INIT, e = STRBUF_INIT;
+	int r;
 
-		if (!job) {
-			struct drop_data dd = { .vmid = g->vmid, .target = o->target };
-
-			free_job_id(&cc.jobs, g->vmid, &tmpid);
-			tmp.id = tmpid.buf;
-			tmp.guest = g->vmid;
-			tmp.target = (char *)o->target;
-			/* no job to the target: an entry for it is stale */
-			r = state_update(ctx->state_dir, drop_entry_fn, &dd, err);
-			if (r < 0)
-				goto out;
-			res->full = 1;
-		}
-		ro.start_time = ro.iteration = start_time_after(ctx, g->vmid, o->target);
-		ro.guest_locked = 1;
-		ro.migration_traffic = 1;
-		ro.echo = o->echo;
-		ro.bytes_sent = &res->bytes_sent;
-		r = run_replication(ctx, &cc, job ? job : &tmp, &ro, &e);
-		if (r < 0) {
-			strbuf_addf(err, "final replication to '%s' failed: %s", o->target, e.buf);
+	if (!job) {
+		free_job_id(&cc->jobs, g->vmid, &tmpid);
+		tmp.id = tmpid.buf;
+		tmp.guest = g->vmid;
+		tmp.target = (char *)o->target;
+		/* no job to the target: an entry for it is stale */
+		r = state_update(ctx->state_dir, drop_entry_fn, &dd, err);
+		if (r < 0)
 			goto out;
-		}
-		if (!job) {
-			struct drop_data dd = { .vmid = g->vmid, .target = o->target };
-
-			drop_temp_job(ctx, &cc, &t, tmpid.buf, &vols, ro.start_time);
-			r = state_update(ctx->state_dir, drop_entry_fn, &dd, err);
-			if (r < 0)
-				goto out;
-		}
-		res->synced = 1;
-		if (job)
-			snprintf(res->sync_job, sizeof(res->sync_job), "%s", job->id);
-		for (size_t i = 0; i < vols.nr; i++)
-			strvec_push(&res->volumes, vols.v[i].volid);
+		res->full = 1;
 	}
-
-	r = transfer_state(ctx, &t, g->vmid, o->target, err);
-	if (r < 0)
+	ro.start_time = ro.iteration = start_time_after(ctx, g->vmid, o->target);
+	ro.guest_locked = 1;
+	ro.migration_traffic = 1;
+	ro.echo = o->echo;
+	ro.bytes_sent = &res->bytes_sent;
+	r = run_replication(ctx, cc, job ? job : &tmp, &ro, &e);
+	if (r < 0) {
+		strbuf_addf(err, "final replication to '%s' failed: %s", o->target, e.buf);
 		goto out;
-	r = guest_hand_over(ctx->config_dir, g, ctx->node, o->target, &res->jobs, err);
-	if (r < 0)
-		goto out;
-	strbuf_reset(&e);
-	if (state_update(ctx->state_dir, drop_guest_fn, (void *)&g->vmid, &e) < 0)
-		strbuf_addf(err, "migrated, but the local state could not be cleaned: %s", e.buf);
+	}
+	if (!job) {
+		drop_temp_job(ctx, cc, t, tmpid.buf, vols, ro.start_time);
+		r = state_update(ctx->state_dir, drop_entry_fn, &dd, err);
+		if (r < 0)
+			goto out;
+	}
+	res->synced = 1;
+	if (job)
+		snprintf(res->sync_job, sizeof(res->sync_job), "%s", job->id);
+	for (size_t i = 0; i < vols->nr; i++)
+		strvec_push(&res->volumes, vols->v[i].volid);
 	r = 0;
 out:
-	lock_release(&cfglk);
-	lock_release(&pvelk);
-	lock_release(&lk);
-	guest_conf_release(&gc);
-	if (t_open)
-		transport_release(&t);
-	volume_list_release(&vols);
-	cluster_config_release(&cc);
-	strbuf_release(&path);
 	strbuf_release(&tmpid);
 	strbuf_release(&e);
+	return r;
+}
+
+/* What a migration holds while it runs, all let go by mig_release. */
+struct mig {
+	struct cluster_config cc;
+	const struct guest *g;
+	struct volume_list vols;
+	struct transport t;
+	int t_open;
+	struct lock lk, pvelk, cfglk;
+	struct guest_conf gc;
+};
+#define MIG_INIT                                                                                              \
+	{ .cc = CLUSTER_CONFIG_INIT, .t = TRANSPORT_INIT, .lk = LOCK_INIT, .pvelk = LOCK_INIT, .cfglk = LOCK_INIT, \
+	  .gc = GUEST_CONF_INIT }
+
+static void mig_release(struct mig *m)
+{
+	lock_release(&m->cfglk);
+	lock_release(&m->pvelk);
+	lock_release(&m->lk);
+	guest_conf_release(&m->gc);
+	if (m->t_open)
+		transport_release(&m->t);
+	volume_list_release(&m->vols);
+	cluster_config_release(&m->cc);
+}
+
+/* Under the guest's lock: a quorate cluster (etcd), the move still valid,
+ * PVE's locks, the volumes, the guest stopped, the target connected. */
+static int prepare(struct mig *m, const struct context *ctx, const struct migrate_opts *o, struct strbuf *err)
+{
+	int r = store_require_quorum(store_get(ctx->config_dir), err);
+
+	if (r < 0)
+		return r;
+	r = cluster_config_load(&m->cc, ctx->config_dir, 0, err);
+	if (r < 0)
+		return r;
+	r = migrate_check(&m->cc, ctx->node, o->vmid, o->target, o->online, &m->g, err);
+	if (r < 0)
+		return r;
+	r = pve_locks(m->g, &m->pvelk, &m->cfglk, &m->gc, err);
+	if (r < 0)
+		return r;
+	if (cluster_guest_volumes(&m->cc, m->g, 0, &m->vols, err) < 0)
+		return -EINVAL;
+	r = check_stopped(ctx, m->g, err);
+	if (r < 0)
+		return r;
+	r = remote_open(&m->t, &m->cc.nodes, o->target, ctx->state_dir, err);
+	if (r < 0)
+		return r;
+	m->t_open = 1;
+	return 0;
+}
+
+/* The move itself: the final sync, the guest's state and config to the
+ * target, the local state cleaned. */
+static int move_guest(struct mig *m, const struct context *ctx, const struct migrate_opts *o,
+		      struct migrate_result *res, struct strbuf *err)
+{
+	struct strbuf e = STRBUF_INIT;
+	int r;
+
+	if (m->vols.nr && (r = final_sync(ctx, &m->cc, &m->t, m->g, o, &m->vols, res, err)) < 0)
+		return r;
+	r = transfer_state(ctx, &m->t, m->g->vmid, o->target, err);
+	if (r < 0)
+		return r;
+	r = guest_hand_over(ctx->config_dir, m->g, ctx->node, o->target, &res->jobs, err);
+	if (r < 0)
+		return r;
+	if (state_update(ctx->state_dir, drop_guest_fn, (void *)&m->g->vmid, &e) < 0)
+		strbuf_addf(err, "migrated, but the local state could not be cleaned: %s", e.buf);
+	strbuf_release(&e);
+	return 0;
+}
+
+int migrate_guest(const struct context *ctx, const struct migrate_opts *o, struct migrate_result *res,
+		  struct strbuf *err)
+{
+	struct mig m = MIG_INIT;
+	int r;
+
+	r = precheck(ctx, o, err);
+	if (r < 0)
+		return r;
+	r = lock_guest(ctx, o->vmid, &m.lk, err);
+	if (r < 0)
+		return r;
+	r = prepare(&m, ctx, o, err);
+	if (r == 0)
+		r = move_guest(&m, ctx, o, res, err);
+	mig_release(&m);
 	return r;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/sanitize.h"
+#include "base/time-util.h"
 #include "engine/interrupt.h"
 
 /* One line (without its line end) as exactly one JSON object. */
@@ -122,21 +123,13 @@ int qga_parse_reply(const char *buf, size_t len, int64_t id, struct qga_reply *r
 	return 0;
 }
 
-static long ms_left(const struct timespec *deadline)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (deadline->tv_sec - now.tv_sec) * 1000L + (deadline->tv_nsec - now.tv_nsec) / 1000000L;
-}
-
 /* Wait for events on fd until the deadline: 1 ready, 0 timed out,
  * -EINTR when the run is interrupted and stop says to give up then. */
-static int wait_fd(int fd, short events, const struct timespec *deadline, int stop)
+static int wait_fd(int fd, short events, int64_t deadline, int stop)
 {
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = events };
-		long left = ms_left(deadline);
+		int64_t left = mono_left_ms(deadline);
 		int n;
 
 		if (stop && interrupt_signal())
@@ -156,7 +149,7 @@ int qga_command(const char *path, const char *cmd, long timeout_ms, struct qga_r
 	static unsigned seq;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char req[256], buf[QGA_REPLY_MAX];
-	struct timespec deadline;
+	int64_t deadline;
 	size_t len = 0, sent = 0, reqlen;
 	int64_t id = (int64_t)getpid() * 1000 + (++seq % 1000);
 	/* a signal ends the wait, except for the thaw: that one must go */
@@ -171,13 +164,7 @@ int qga_command(const char *path, const char *cmd, long timeout_ms, struct qga_r
 	reqlen = (size_t)snprintf(req, sizeof(req),
 				  "{\"execute\": \"guest-sync-delimited\", \"arguments\": {\"id\": %" PRId64 "}}\n"
 				  "{\"execute\": \"%s\"}\n", id, cmd);
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	deadline = mono_deadline(timeout_ms);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 || (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS &&
 		       errno != EAGAIN)) {
@@ -188,7 +175,7 @@ int qga_command(const char *path, const char *cmd, long timeout_ms, struct qga_r
 	while (sent < reqlen) {
 		ssize_t n;
 
-		if ((r = wait_fd(fd, POLLOUT, &deadline, stop)) <= 0)
+		if ((r = wait_fd(fd, POLLOUT, deadline, stop)) <= 0)
 			goto timeout;
 		n = send(fd, req + sent, reqlen - sent, MSG_NOSIGNAL);
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
@@ -205,7 +192,7 @@ int qga_command(const char *path, const char *cmd, long timeout_ms, struct qga_r
 		r = qga_parse_reply(buf, len, id, rep, err);
 		if (r != 0)
 			break;
-		if ((r = wait_fd(fd, POLLIN, &deadline, stop)) <= 0)
+		if ((r = wait_fd(fd, POLLIN, deadline, stop)) <= 0)
 			goto timeout;
 		n = read(fd, buf + len, sizeof(buf) - len);
 		if (n == 0) {

@@ -407,6 +407,19 @@ out:
 	return r;
 }
 
+/* The cluster configuration, read while holding the lock: a stale copy (the
+ * store lost its quorum) is no ground to move a guest on. */
+static int load_quorate(const struct context *ctx, struct store *st, struct cluster_config *cc, struct strbuf *err)
+{
+	int r = cluster_config_load(cc, ctx->config_dir, 0, err);
+
+	if (r == 0 && st->stale) {
+		strbuf_addf(err, "cluster not quorate: %s", st->stale_why ? st->stale_why : "");
+		r = -ENOTCONN;
+	}
+	return r;
+}
+
 int ha_recover_node(const struct context *ctx, const char *node, int64_t node_lost, FILE *out, struct strbuf *err)
 {
 	struct store *st = store_get(ctx->config_dir);
@@ -440,11 +453,7 @@ int ha_recover_node(const struct context *ctx, const char *node, int64_t node_lo
 	}
 	if (r < 0)
 		return r;
-	r = cluster_config_load(&cc, ctx->config_dir, 0, err);
-	if (r == 0 && st->stale) {
-		strbuf_addf(err, "cluster not quorate: %s", st->stale_why ? st->stale_why : "");
-		r = -ENOTCONN;
-	}
+	r = load_quorate(ctx, st, &cc, err);
 	if (r == 0)
 		r = ha_cfg_load(ctx->config_dir, STORE_FRESH, &hc, NULL, NULL, err);
 	if (r < 0)
@@ -486,11 +495,7 @@ int ha_resume_guest(const struct context *ctx, uint32_t vmid, struct strbuf *err
 		r = store_lock(st, lname, HA_RESUME_LOCK_MS, 0, &lk, err);
 	if (r < 0)
 		return r;
-	r = cluster_config_load(&cc, ctx->config_dir, 0, err);
-	if (r == 0 && st->stale) {
-		strbuf_addf(err, "cluster not quorate: %s", st->stale_why ? st->stale_why : "");
-		r = -ENOTCONN;
-	}
+	r = load_quorate(ctx, st, &cc, err);
 	if (r < 0)
 		goto out;
 	g = guests_find(&cc.guests, vmid);

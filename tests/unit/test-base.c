@@ -1,6 +1,6 @@
 /* Unit tests of the base layer: strbuf, strvec, number parsing, name
  * validation, atomic writes and locks, special files, sanitizing, time
- * formats. (The spawn helpers of src/exec are in test-exec.c.) */
+ * formats and clocks. (The spawn helpers of src/exec are in test-exec.c.) */
 #include "unit.h"
 
 #include <errno.h>
@@ -339,6 +339,31 @@ static void test_time_formats(void **state)
 	tzset();
 }
 
+/* The clocks: deadlines on the monotonic one, the wall one in agreement
+ * with time(), absolute instants for pthread_cond_timedwait. */
+static void test_clocks(void **state)
+{
+	int64_t d = mono_deadline(60000), left = mono_left_ms(d);
+	int64_t ms = wall_ms(), secs = wall_secs();
+	struct timespec at = wall_deadline(1500);
+
+	(void)state;
+	assert_true(left > 59000 && left <= 60000);
+	assert_true(mono_left_ms(mono_deadline(0)) <= 0);
+	assert_true(mono_left_ms(mono_deadline(-5)) < 0);
+	assert_true(mono_left_ms(mono_ms() - 1000) <= -1000);
+	assert_true(secs >= ms / 1000 && secs - ms / 1000 <= 1);
+	assert_true(llabs(secs - (int64_t)time(NULL)) <= 1);
+	assert_true(at.tv_nsec >= 0 && at.tv_nsec < 1000000000L);
+	int64_t at_ms = (int64_t)at.tv_sec * 1000 + at.tv_nsec / 1000000;
+	assert_true(at_ms - ms >= 1500 && at_ms - ms < 2500);
+	/* VOLREP_NOW moves volrep_now only, never the clocks other nodes read */
+	setenv("VOLREP_NOW", "1000", 1);
+	assert_int_equal(volrep_now(), 1000);
+	assert_true(wall_secs() > 1000);
+	unsetenv("VOLREP_NOW");
+}
+
 /* One mapping: the caller names the kinds of error that are bad input. */
 static void test_exit_code(void **state)
 {
@@ -366,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_special_files),
 		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_time_formats),
+		cmocka_unit_test(test_clocks),
 		cmocka_unit_test(test_exit_code),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
