@@ -34,7 +34,7 @@ static void fmt_since(char *buf, size_t size, int64_t t)
 	if (!t)
 		snprintf(buf, size, "unknown");
 	else
-		format_localtime(buf, size, "%Y-%m-%d %H:%M:%S", t);
+		format_time(buf, size, t);
 }
 
 static const char *store_kind_name(const struct store *st)

@@ -317,10 +317,7 @@ out:
 
 static void fmt_when(char *buf, size_t size, int64_t t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!t || !localtime_r(&tt, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm))
+	if (!t || !*format_time(buf, size, t))
 		snprintf(buf, size, "-");
 }
 

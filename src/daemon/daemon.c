@@ -111,16 +111,6 @@ struct daemon {
 	struct ha_daemon *ha; /* high availability (daemon/ha.h), NULL when off */
 };
 
-static int64_t now_ms(void)
-{
-	return wall_ms();
-}
-
-static void fmt_time(char *buf, size_t size, int64_t t)
-{
-	format_localtime(buf, size, "%Y-%m-%d %H:%M:%S", t);
-}
-
 static void cfg_summary(const struct volrep_cfg *cfg, struct strbuf *out)
 {
 	strbuf_addf(out, "max-workers %u, max-per-target %u, ", cfg->max_workers, cfg->max_per_target);
@@ -465,7 +455,7 @@ static void report_end(struct daemon *d, struct worker *w, const struct job_stat
 		if (next <= now)
 			next = now + 60;
 		deferral_set(d, w->id, next);
-		fmt_time(when, sizeof(when), next);
+		format_time(when, sizeof(when), next);
 		if (w->code == RUN_EXIT_BUSY)
 			info("%s: guest %u is locked by another operation; skipped until %s", w->id, w->guest, when);
 		else if (w->code == 0)
@@ -490,7 +480,7 @@ static void report_end(struct daemon *d, struct worker *w, const struct job_stat
 	if (next == 0)
 		snprintf(when, sizeof(when), j->target_online ? "never (schedule ended)" : "when target is back");
 	else
-		fmt_time(when, sizeof(when), next);
+		format_time(when, sizeof(when), next);
 	/* an error for the journal: `journalctl -p err` lists failed runs */
 	error("%s: failed after %.1fs: %s; next try %s", w->id, w->duration,
 	     j->state.error ? j->state.error
@@ -918,7 +908,7 @@ out:
  * store changed (instead of inotify on a config directory). */
 static void cluster_tick(struct daemon *d)
 {
-	int64_t now = now_ms(), rev = 0;
+	int64_t now = wall_ms(), rev = 0;
 	struct strbuf err = STRBUF_INIT;
 
 	if (!d->cluster)
@@ -954,9 +944,9 @@ static int64_t cluster_timeout(const struct daemon *d, int64_t timeout)
 	if (!d->cluster)
 		return timeout;
 	if (d->watchfd >= 0)
-		t = d->last_heartbeat + HEARTBEAT_MS - now_ms();
+		t = d->last_heartbeat + HEARTBEAT_MS - wall_ms();
 	else
-		t = d->last_poll + REVISION_POLL_MS - now_ms();
+		t = d->last_poll + REVISION_POLL_MS - wall_ms();
 	if (t < 0)
 		t = 0;
 	return t < timeout ? t : timeout;
@@ -1066,7 +1056,7 @@ static void maybe_pass(struct daemon *d)
 		return;
 	d->need_pass = false;
 	d->wake = pass(d);
-	d->last_pass = now_ms();
+	d->last_pass = wall_ms();
 }
 
 /* How long to sleep: until the next due job (a few ms late, so that the
@@ -1077,7 +1067,7 @@ static int64_t loop_timeout(const struct daemon *d)
 	int64_t timeout = SAFETY_WAKE_MS;
 
 	if (d->wake) {
-		int64_t t = d->wake * 1000 + 5 - now_ms();
+		int64_t t = d->wake * 1000 + 5 - wall_ms();
 
 		if (t < timeout)
 			timeout = t < 0 ? 0 : t;
@@ -1138,7 +1128,7 @@ static void handle_events(struct daemon *d)
 	cluster_tick(d);
 	ha_daemon_tick(d->ha, &d->cfg);
 	/* the wake-up of a due job (etcd mode polls more often) */
-	if (d->cluster && ((d->wake && now_ms() >= d->wake * 1000 + 5) || now_ms() - d->last_pass >= SAFETY_WAKE_MS))
+	if (d->cluster && ((d->wake && wall_ms() >= d->wake * 1000 + 5) || wall_ms() - d->last_pass >= SAFETY_WAKE_MS))
 		d->need_pass = true;
 }
 

@@ -51,10 +51,7 @@ static void out_line(const struct fo *f, const char *fmt, ...)
 
 static void fmt_time(char *buf, size_t size, int64_t t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!localtime_r(&tt, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm))
+	if (!*format_time(buf, size, t))
 		snprintf(buf, size, "%" PRId64, t);
 }
 
