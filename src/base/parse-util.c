@@ -91,3 +91,15 @@ int hex_digit(char c)
 		return c - 'A' + 10;
 	return -1;
 }
+
+const char *next_text_line(const char *text, size_t len, size_t *pos, size_t *llen)
+{
+	const char *line = text + *pos, *nl;
+
+	if (*pos >= len)
+		return NULL;
+	nl = memchr(line, '\n', len - *pos);
+	*llen = nl ? (size_t)(nl - line) : len - *pos;
+	*pos += *llen + (nl ? 1 : 0);
+	return line;
+}

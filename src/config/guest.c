@@ -61,16 +61,14 @@ int guest_conf_parse(struct guest_conf *gc, const char *what, const char *text, 
 	size_t pos = 0;
 	unsigned lineno = 0;
 	int skip_section = 0;
+	const char *line;
+	size_t llen;
 
 	if (len > GUEST_CONF_MAX)
 		return -EFBIG;
-	while (pos < len) {
-		const char *line = text + pos;
-		const char *nl = memchr(line, '\n', len - pos);
-		size_t llen = nl ? (size_t)(nl - line) : len - pos;
+	while ((line = next_text_line(text, len, &pos, &llen))) {
 		size_t i = 0, k1, v0, v1;
 
-		pos += llen + (nl ? 1 : 0);
 		lineno++;
 		while (i < llen && is_blank(line[i]))
 			i++;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/parse-util.h"
 #include "base/xalloc.h"
 #include "cluster/store.h"
 
@@ -143,17 +144,14 @@ int sectioncfg_parse(struct sectioncfg *cfg, const char *filename, const char *t
 {
 	struct parser ps = { .filename = filename, .warnings = warnings, .lineno = 0 };
 	struct sc_section *cur = NULL;
-	size_t pos = 0;
+	size_t pos = 0, llen;
+	const char *line;
 
 	if (len > SECTIONCFG_MAX_FILE)
 		return -EFBIG;
-	while (pos < len) {
-		const char *line = text + pos;
-		const char *nl = memchr(line, '\n', len - pos);
-		size_t llen = nl ? (size_t)(nl - line) : len - pos;
+	while ((line = next_text_line(text, len, &pos, &llen))) {
 		size_t i = 0;
 
-		pos += llen + (nl ? 1 : 0);
 		ps.lineno++;
 		while (i < llen && is_blank(line[i]))
 			i++;

@@ -102,6 +102,37 @@ static void test_parse_numbers(void **state)
 	assert_int_equal(parse_double("1e999", &d), -ERANGE);
 }
 
+/* next_text_line: lines without their '\n', an empty one kept, the last one
+ * without a '\n' too, then NULL; never past len */
+static void test_next_text_line(void **state)
+{
+	const char text[] = "ab\n\nc\nd";
+	size_t pos = 0, llen = 99;
+	const char *l;
+
+	(void)state;
+	l = next_text_line(text, strlen(text), &pos, &llen);
+	assert_ptr_equal(l, text);
+	assert_int_equal(llen, 2);
+	l = next_text_line(text, strlen(text), &pos, &llen);
+	assert_ptr_equal(l, text + 3);
+	assert_int_equal(llen, 0);
+	l = next_text_line(text, strlen(text), &pos, &llen);
+	assert_ptr_equal(l, text + 4);
+	assert_int_equal(llen, 1);
+	l = next_text_line(text, strlen(text), &pos, &llen);
+	assert_ptr_equal(l, text + 6);
+	assert_int_equal(llen, 1);
+	assert_int_equal(pos, strlen(text));
+	assert_null(next_text_line(text, strlen(text), &pos, &llen));
+	pos = 0;
+	assert_null(next_text_line(text, 0, &pos, &llen));
+	pos = 0; /* a length that ends inside a line: the line stops there */
+	l = next_text_line(text, 1, &pos, &llen);
+	assert_int_equal(llen, 1);
+	assert_int_equal(pos, 1);
+}
+
 static void test_validate(void **state)
 {
 	uint32_t g, j;
@@ -386,6 +417,7 @@ int main(void)
 		cmocka_unit_test(test_strbuf),
 		cmocka_unit_test(test_strvec),
 		cmocka_unit_test(test_parse_numbers),
+		cmocka_unit_test(test_next_text_line),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_atomic_write_and_lock),
 		cmocka_unit_test(test_special_files),
