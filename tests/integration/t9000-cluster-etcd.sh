@@ -153,7 +153,11 @@ mod_rev() {
 	etcdctl_ get "$1" -w json | sed -n "s/.*\"mod_revision\":\([0-9]*\).*/\1/p"
 }
 # woke_for LOG JOB REV: the last line before JOB's start in LOG is the
-# etcd watch waking the daemon for revision REV (or later)
+# etcd watch waking the daemon for revision REV (or later). REV is that of
+# the guest's config, which the test writes just before the job: the wake
+# for that write may already read the job (the daemon reads the store
+# after the wake, and the job's write is one revision later), so the job's
+# own revision would be a window, not a rule.
 woke_for() {
 	_w=$(sed -n "/woken by the etcd watch\|etcd watch open on/h; /$2: started/{x;p;q;}" "$1") &&
 	echo "woken by: $_w" &&
@@ -173,8 +177,8 @@ test_expect_success 'a job created on another node starts on the owner, woken by
 	grep "watching etcd://.* for changes" daemon.c.log &&
 	grep "etcd watch open on " daemon.c.log &&
 	etcdctl_ put /volrep/nodes/c/lxc/2000.conf "rootfs: local-zfs:subvol-2000-disk-0,size=1G" >/dev/null &&
+	rev=$(mod_rev /volrep/nodes/c/lxc/2000.conf) &&
 	on b create-local-job 2000-0 a &&
-	rev=$(mod_rev /volrep/replication.cfg) &&
 	wait_for 10 grep -q "2000-0: started" daemon.c.log &&
 	grep "2000-0: started" daemon.c.log &&
 	woke_for daemon.c.log 2000-0 "$rev"
@@ -197,8 +201,8 @@ test_expect_success 'the watch moves to another member when its member stops' '
 	grep "etcd watch lost: " daemon.c.log &&
 	! tail -1 daemon.c.log | grep -q "open on $ep:" &&
 	etcdctl_ put /volrep/nodes/c/lxc/2001.conf "rootfs: local-zfs:subvol-2001-disk-0,size=1G" >/dev/null &&
+	rev=$(mod_rev /volrep/nodes/c/lxc/2001.conf) &&
 	on b create-local-job 2001-0 a &&
-	rev=$(mod_rev /volrep/replication.cfg) &&
 	wait_for 10 grep -q "2001-0: started" daemon.c.log &&
 	woke_for daemon.c.log 2001-0 "$rev" &&
 	etcd_start_member $i &&
