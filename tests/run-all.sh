@@ -37,12 +37,16 @@ took() {
 	echo "${_d}s"
 }
 # run_limited SECONDS cmd...: the command, sent SIGTERM past the limit
-# (SIGKILL 30 s later); exit 124 then. --foreground: it stays in our
-# process group, so that ^C reaches it (a test script's own watchdog
-# kills what it started).
+# or when we are sent one (then SIGKILL once a script's cleanups have had
+# their own time limit, plus 30 s); exit 124 on the limit. --foreground:
+# it stays in our process group, so that ^C reaches it (a test script's
+# own watchdog kills what it started). The grace must outlast the
+# cleanups: a KILL in the middle of a test bed's teardown leaves its
+# zfs-fuse, namespaces and loop devices behind.
+kill_after=$(( ${VOLREP_CLEANUP_TIMEOUT:-180} + 30 ))
 run_limited() {
 	_l=$1; shift
-	timeout --foreground -k 30 "$_l" "$@"
+	timeout --foreground -k "$kill_after" "$_l" "$@"
 }
 
 note_fail() { failures="$failures

@@ -59,7 +59,13 @@ _tl_script=${0#"$TOP/"}
 _tl_script_deadline=$(( $(date +%s) + VOLREP_SCRIPT_TIMEOUT ))
 
 _test_exit() {
+	# a second TERM or ^C (the group's and then timeout's, say) must not
+	# cut the cleanups short: `exit 130` in their middle would leave a
+	# test bed's zfs-fuse, namespaces and loop devices behind. They have
+	# their own time limit instead. (Caught, not ignored: what the
+	# cleanups start must not inherit an ignored TERM.)
 	trap '' USR1
+	trap : INT TERM
 	# the cleanups get their own time limit: a timed-out script still
 	# tears down what it started
 	_tl_arm "$VOLREP_CLEANUP_TIMEOUT" cleanup
