@@ -917,27 +917,46 @@ static int do_remove(struct run *run, struct strbuf *err)
 	return r;
 }
 
-static int do_replicate(struct run *run, struct strbuf *err)
-{
-	const struct repl_job *job = run->job;
-	const int64_t last_sync = run->js.last_sync, start = run->o->start_time;
-	struct snap_map local = SNAP_MAP_INIT, remote = SNAP_MAP_INIT;
-	struct guest_conf gc = GUEST_CONF_INIT;
-	struct strbuf last = STRBUF_INIT, line = STRBUF_INIT;
-	struct strvec missing = STRVEC_INIT, bases = STRVEC_INIT, fargv = STRVEC_INIT;
-	struct lock slot = LOCK_INIT;
-	const char *parent = NULL;
-	struct pve_freeze fz = PVE_FREEZE_INIT;
-	uint64_t rate = 0;
-	unsigned *xflags = NULL;
-	int r, running;
+/* ---- one sync, step by step (do_replicate) ---- */
 
-	if (start <= last_sync) {
-		strbuf_addf(err, "start time before last sync (%" PRId64 " <= %" PRId64 ") - abort sync", start,
-			    last_sync);
-		return -EINVAL;
-	}
-	r = cluster_guest_volumes(run->cc, run->g, job->remove_job ? GUEST_VOL_CLEANUP : 0, &run->vols, err);
+/* What the steps of one sync share: the plan, made before anything
+ * changes on either side, and the transfer slot held while the streams
+ * run. */
+struct sync_plan {
+	int running;                   /* the guest runs: its agent freezes the fs */
+	struct guest_conf gc;          /* for the parent snapshot and the fs-freeze */
+	const char *parent;            /* the guest's current snapshot (in gc), if a valid name */
+	struct strbuf last;            /* the last sync's snapshot name */
+	struct snap_map local, remote; /* both sides' snapshots, after their clean-up */
+	struct strvec bases;           /* per volume: its incremental base, "" = full sync */
+	unsigned *xflags;              /* per volume: its export flags */
+	uint64_t rate;                 /* bytes per second, 0 = no limit */
+	struct lock slot;
+};
+
+#define SYNC_PLAN_INIT                                                                                 \
+	{ .gc = GUEST_CONF_INIT, .last = STRBUF_INIT, .local = SNAP_MAP_INIT, .remote = SNAP_MAP_INIT, \
+	  .bases = STRVEC_INIT, .slot = LOCK_INIT }
+
+static void sync_plan_release(struct sync_plan *sp)
+{
+	free(sp->xflags);
+	lock_release(&sp->slot);
+	snap_map_release(&sp->local);
+	snap_map_release(&sp->remote);
+	guest_conf_release(&sp->gc);
+	strbuf_release(&sp->last);
+	strvec_clear(&sp->bases);
+}
+
+/* The guest's volumes into run->vols and run->volids, logged as pvesr
+ * logs them, and the storages to remember: only those still in
+ * storage.cfg, as one gone from it would make the target fail forever. */
+static int list_volumes(struct run *run, struct sync_plan *sp, struct strbuf *err)
+{
+	struct strbuf line = STRBUF_INIT;
+	int r = cluster_guest_volumes(run->cc, run->g, run->job->remove_job ? GUEST_VOL_CLEANUP : 0, &run->vols, err);
+
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < run->vols.nr; i++) {
@@ -945,167 +964,249 @@ static int do_replicate(struct run *run, struct strbuf *err)
 		strbuf_addf(&line, "%s%s", i ? "," : "", run->vols.v[i].volid);
 	}
 	/* PVE's run files on a PVE node (engine/pveguest.h), else 0 */
-	running = pve_guest_state_on() && pve_guest_running(run->g->type, run->g->vmid);
+	sp->running = pve_guest_state_on() && pve_guest_running(run->g->type, run->g->vmid);
 	elog_printf(&run->log, "guest => %s %" PRIu32 ", running => %d", run->g->type == GUEST_LXC ? "CT" : "VM",
-		    run->g->vmid, running);
+		    run->g->vmid, sp->running);
 	elog_printf(&run->log, "volumes => %s", line.buf);
-	/* storages gone from storage.cfg would make the target fail forever */
 	for (size_t i = 0; i < run->js.storeid_list.nr; i++)
 		if (storage_cfg_find(&run->cc->storages, run->js.storeid_list.v[i]))
 			strvec_push(&run->storeids, run->js.storeid_list.v[i]);
 	run->storeids_set = 1;
-	if (job->remove_job) {
-		r = do_remove(run, err);
-		goto out;
-	}
-	if (!run->vols.nr) {
-		strbuf_addstr(err, "No replicatable volumes found");
-		r = -ENOENT;
-		goto out;
-	}
-	if (guest_conf_load(&gc, run->g, NULL) == 0) {
-		parent = guest_conf_get(&gc, "parent");
-		if (parent && !valid_snapshot_name(parent))
-			parent = NULL;
-	}
-	repl_snapname(&last, job->id, last_sync);
+	strbuf_release(&line);
+	return 0;
+}
 
-	/* find_common_replication_snapshot: both sides clean up, then the
-	 * base of every volume */
-	r = prepare_volumes(&run->sm, &run->volids, job->id, last_sync, parent, 0, &run->log, &local, NULL, err);
+/* find_common_replication_snapshot, its first half: both sides clean
+ * up their replication snapshots and say which they have. A signal is
+ * looked at before and after the target's part, the slow one. */
+static int prepare_both_sides(struct run *run, struct sync_plan *sp, struct strbuf *err)
+{
+	const int64_t last_sync = run->js.last_sync;
+	int r;
+
+	if (guest_conf_load(&sp->gc, run->g, NULL) == 0) {
+		sp->parent = guest_conf_get(&sp->gc, "parent");
+		if (sp->parent && !valid_snapshot_name(sp->parent))
+			sp->parent = NULL;
+	}
+	repl_snapname(&sp->last, run->job->id, last_sync);
+	r = prepare_volumes(&run->sm, &run->volids, run->job->id, last_sync, sp->parent, 0, &run->log, &sp->local,
+			    NULL, err);
 	if (r < 0)
-		goto out;
+		return r;
 	r = check_interrupt(err);
 	if (r == 0)
-		r = remote_prepare(run, &run->storeids, &run->volids, last_sync, parent, 0, &remote, err);
+		r = remote_prepare(run, &run->storeids, &run->volids, last_sync, sp->parent, 0, &sp->remote, err);
 	if (r == 0)
 		r = check_interrupt(err);
-	if (r < 0)
-		goto out;
+	return r;
+}
+
+/* Its second half: the base of every volume, "" for a full sync. All
+ * volumes without one are named in a single error. */
+static int choose_bases(struct run *run, struct sync_plan *sp, struct strbuf *err)
+{
+	struct strvec missing = STRVEC_INIT;
+	int r = 0;
+
 	for (size_t i = 0; i < run->vols.nr; i++) {
 		const char *volid = run->vols.v[i].volid, *base = NULL;
-		const struct vol_snaps *rs = snap_map_find(&remote, volid);
-		int p = plan_base(&snap_map_find(&local, volid)->snaps, rs ? &rs->snaps : NULL, last.buf, parent, &base);
+		const struct vol_snaps *rs = snap_map_find(&sp->remote, volid);
+		int p = plan_base(&snap_map_find(&sp->local, volid)->snaps, rs ? &rs->snaps : NULL, sp->last.buf,
+				  sp->parent, &base);
 
 		if (p < 0)
 			strvec_push(&missing, volid);
-		strvec_push(&bases, p > 0 ? base : "");
+		strvec_push(&sp->bases, p > 0 ? base : "");
 	}
 	if (missing.nr) {
-		plan_no_base_error(err, &missing, job->id);
+		plan_no_base_error(err, &missing, run->job->id);
 		r = -ENOENT;
-		goto out;
 	}
-	strvec_clear(&run->storeids);
-	storage_ids_of(&run->vols, &run->storeids);
-	/* raw or not is known before anything is made */
-	xflags = xcalloc(run->vols.nr ? run->vols.nr : 1, sizeof(*xflags));
-	for (size_t i = 0; i < run->vols.nr && r == 0; i++)
-		r = export_flags(run, &run->vols.v[i], &xflags[i], err);
-	if (r < 0)
-		goto out;
+	strvec_clear(&missing);
+	return r;
+}
 
-	repl_snapname(&run->snap, job->id, start);
-	/* the guest agent's fs-freeze around the snapshot, thawed at once */
-	pve_freeze(&fz, run->g, &gc, running, &run->log);
+/* Every volume's export flags: raw or not is known (and refused where
+ * impossible) before anything is made. */
+static int plan_exports(struct run *run, struct sync_plan *sp, struct strbuf *err)
+{
+	int r = 0;
+
+	sp->xflags = xcalloc(run->vols.nr ? run->vols.nr : 1, sizeof(*sp->xflags));
+	for (size_t i = 0; i < run->vols.nr && r == 0; i++)
+		r = export_flags(run, &run->vols.v[i], &sp->xflags[i], err);
+	return r;
+}
+
+/* This run's snapshot of every volume, inside the guest agent's
+ * fs-freeze, thawed at once. */
+static int take_snapshots(struct run *run, struct sync_plan *sp, struct strbuf *err)
+{
+	struct pve_freeze fz = PVE_FREEZE_INIT;
+	int r;
+
+	repl_snapname(&run->snap, run->job->id, run->o->start_time);
+	pve_freeze(&fz, run->g, &sp->gc, sp->running, &run->log);
 	r = snapshot_all(run, err);
 	pve_thaw(&fz, &run->log);
-	if (r == 0)
-		r = check_interrupt(err);
-	if (r < 0) {
-		remove_new_snapshots(run);
-		goto out;
-	}
-	if (job->rate && ratelimit_parse_mbps(job->rate, &rate) < 0)
-		rate = 0;
+	if (r < 0)
+		return r;
+	return check_interrupt(err);
+}
+
+/* The way to the target for the streams, logged in pvesr's words, and
+ * one of its transfer slots. */
+static int open_streams(struct run *run, struct sync_plan *sp, struct strbuf *err)
+{
+	const struct repl_job *job = run->job;
+	int r;
+
+	if (job->rate && ratelimit_parse_mbps(job->rate, &sp->rate) < 0)
+		sp->rate = 0;
 	r = open_transport(run, err);
-	if (r < 0) {
-		remove_new_snapshots(run);
-		goto out;
-	}
-	/* pvesr's words; insecure: streams over direct TCP (docs/transport.md) */
+	if (r < 0)
+		return r;
+	/* insecure: streams over direct TCP (docs/transport.md) */
 	elog_printf(&run->log, "using %s transmission, rate limit: %s%s", run->direct_net[0] ? "insecure" : "secure",
-		    job->rate && rate ? job->rate : "none", job->rate && rate ? " MByte/s" : "");
+		    job->rate && sp->rate ? job->rate : "none", job->rate && sp->rate ? " MByte/s" : "");
 	if (run->direct_net[0])
 		elog_printf(&run->log, "streams over direct TCP connections on network %s", run->direct_net);
-	r = take_transfer_slot(run, &slot, err);
-	if (r < 0) {
-		remove_new_snapshots(run);
-		goto out;
-	}
-	for (size_t i = 0; i < run->vols.nr; i++) {
+	return take_transfer_slot(run, &sp->slot, err);
+}
+
+/* Every volume's stream, one after the other, in the transfer slot. */
+static int send_volumes(struct run *run, struct sync_plan *sp, struct strbuf *err)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < run->vols.nr && r == 0; i++) {
 		const struct guest_volume *v = &run->vols.v[i];
-		const char *base = *bases.v[i] ? bases.v[i] : NULL;
+		const char *base = *sp->bases.v[i] ? sp->bases.v[i] : NULL;
 
 		if (base)
 			elog_printf(&run->log, "incremental sync '%s' (%s => %s)", v->volid, base, run->snap.buf);
 		else
 			elog_printf(&run->log, "full sync '%s' (%s)", v->volid, run->snap.buf);
-		if (rate)
+		if (sp->rate)
 			elog_printf(&run->log, "using a bandwidth limit of %" PRIu64 " bytes per second for transferring '%s'",
-				    rate, v->volid);
+				    sp->rate, v->volid);
 		r = check_interrupt(err);
-		if (r == 0 && (xflags[i] & BACKEND_EXPORT_RAW))
+		if (r == 0 && (sp->xflags[i] & BACKEND_EXPORT_RAW))
 			elog_printf(&run->log, "sending '%s' raw (zfs send -w): blocks as stored, encrypted ones stay encrypted", v->volid);
 		if (r == 0)
-			r = transfer_resumable(run, v, base, rate, xflags[i], err);
-		if (r < 0) {
-			/* the target cleans up at its next prepare */
-			remove_new_snapshots(run);
-			goto out;
-		}
+			r = transfer_resumable(run, v, base, sp->rate, sp->xflags[i], err);
 	}
-	lock_release(&slot);
+	return r;
+}
 
-	/* the last point to give up: once last_sync is recorded the run
-	 * completes (a few quick steps) */
-	r = check_interrupt(err);
-	if (r < 0) {
-		remove_new_snapshots(run);
-		goto out;
+/* Snapshot, stream every volume, then the last point to give up: once
+ * last_sync is recorded the run completes (a few quick steps). On a
+ * failure this run's snapshots go here; the target cleans up its part
+ * at its next prepare. */
+static int sync_volumes(struct run *run, struct sync_plan *sp, struct strbuf *err)
+{
+	int r = take_snapshots(run, sp, err);
+
+	if (r == 0)
+		r = open_streams(run, sp, err);
+	if (r == 0)
+		r = send_volumes(run, sp, err);
+	if (r == 0) {
+		lock_release(&sp->slot);
+		r = check_interrupt(err);
 	}
-	/* last_sync is on disk before the old base goes: a crash now leaves
-	 * the new snapshot as the recorded base on both sides */
-	r = state_update(run->ctx->state_dir, sync_end_fn, run, err);
 	if (r < 0)
+		remove_new_snapshots(run);
+	return r;
+}
+
+/* last_sync on disk before the old base goes: a crash after it leaves
+ * the new snapshot as the recorded base on both sides. */
+static int record_sync(struct run *run, struct strbuf *err)
+{
+	int r = state_update(run->ctx->state_dir, sync_end_fn, run, err);
+
+	return r < 0 ? r : 0;
+}
+
+/* The previous base is no base any longer: it goes here (the target's
+ * goes in its finalize). A failure is logged, not fatal: the next
+ * prepare removes what is left. */
+static void delete_previous_snapshots(struct run *run, struct sync_plan *sp)
+{
+	if (run->js.last_sync == 0 || !strcmp(sp->last.buf, run->snap.buf))
+		return;
+	for (size_t i = 0; i < run->vols.nr; i++) {
+		const struct guest_volume *v = &run->vols.v[i];
+		const struct vol_snaps *ls = snap_map_find(&sp->local, v->volid);
+		struct backend *b;
+
+		if (!backend_snapshot_list_find(&ls->snaps, sp->last.buf))
+			continue;
+		elog_printf(&run->log, "delete previous replication snapshot '%s' on %s", sp->last.buf, v->volid);
+		if (storemap_get(&run->sm, v->storage, &b, NULL) == 0 && backend_delete_snapshot(b, v->volname, sp->last.buf) < 0)
+			elog_printf(&run->log, "delete previous replication snapshot error: %s", backend_errmsg(b));
+	}
+}
+
+/* The target's finalize-local-job: it keeps the new snapshot (and the
+ * job's keep) and drops the rest. Logged, not fatal, as above. */
+static void finalize_target(struct run *run)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf out = STRBUF_INIT, ferr = STRBUF_INIT;
+
+	remote_finalize_argv(&argv, run->job->id, &run->volids, run->o->start_time);
+	remote_keep_argv(&argv, run->job->keep);
+	if (remote_call(run, &argv, &out, &ferr) < 0)
+		elog_printf(&run->log, "delete stale replication snapshot error: %s", ferr.buf);
+	strvec_clear(&argv);
+	strbuf_release(&out);
+	strbuf_release(&ferr);
+}
+
+static int do_replicate(struct run *run, struct strbuf *err)
+{
+	const int64_t last_sync = run->js.last_sync, start = run->o->start_time;
+	struct sync_plan sp = SYNC_PLAN_INIT;
+	int r;
+
+	if (start <= last_sync) {
+		strbuf_addf(err, "start time before last sync (%" PRId64 " <= %" PRId64 ") - abort sync", start,
+			    last_sync);
+		return -EINVAL;
+	}
+	r = list_volumes(run, &sp, err);
+	if (r == 0 && run->job->remove_job) {
+		r = do_remove(run, err);
 		goto out;
-	strvec_clear(&run->made);
-	if (last_sync != 0 && strcmp(last.buf, run->snap.buf)) {
-		for (size_t i = 0; i < run->vols.nr; i++) {
-			const struct guest_volume *v = &run->vols.v[i];
-			const struct vol_snaps *ls = snap_map_find(&local, v->volid);
-			struct backend *b;
-
-			if (!backend_snapshot_list_find(&ls->snaps, last.buf))
-				continue;
-			elog_printf(&run->log, "delete previous replication snapshot '%s' on %s", last.buf, v->volid);
-			if (storemap_get(&run->sm, v->storage, &b, NULL) == 0 &&
-			    backend_delete_snapshot(b, v->volname, last.buf) < 0)
-				elog_printf(&run->log, "delete previous replication snapshot error: %s", backend_errmsg(b));
-		}
 	}
-	remote_finalize_argv(&fargv, job->id, &run->volids, start);
-	remote_keep_argv(&fargv, job->keep);
-	{
-		struct strbuf out = STRBUF_INIT, ferr = STRBUF_INIT;
-
-		if (remote_call(run, &fargv, &out, &ferr) < 0)
-			elog_printf(&run->log, "delete stale replication snapshot error: %s", ferr.buf);
-		strbuf_release(&out);
-		strbuf_release(&ferr);
+	if (r == 0 && !run->vols.nr) {
+		strbuf_addstr(err, "No replicatable volumes found");
+		r = -ENOENT;
 	}
-	r = 0;
+	/* the whole plan before anything is made */
+	if (r == 0)
+		r = prepare_both_sides(run, &sp, err);
+	if (r == 0)
+		r = choose_bases(run, &sp, err);
+	if (r == 0) {
+		strvec_clear(&run->storeids);
+		storage_ids_of(&run->vols, &run->storeids);
+		r = plan_exports(run, &sp, err);
+	}
+	if (r == 0)
+		r = sync_volumes(run, &sp, err);
+	if (r == 0)
+		r = record_sync(run, err);
+	if (r == 0) {
+		strvec_clear(&run->made);
+		delete_previous_snapshots(run, &sp);
+		finalize_target(run);
+	}
 out:
-	free(xflags);
-	lock_release(&slot);
-	snap_map_release(&local);
-	snap_map_release(&remote);
-	guest_conf_release(&gc);
-	strbuf_release(&last);
-	strbuf_release(&line);
-	strvec_clear(&missing);
-	strvec_clear(&bases);
-	strvec_clear(&fargv);
+	sync_plan_release(&sp);
 	return r;
 }
 
