@@ -527,6 +527,224 @@ static void show_progress(const struct relay_progress *p, void *data)
 /* How long an export whose reader went away may take to notice it. */
 #define EXPORT_STOP_WAIT_MS 3000
 
+/* One stream's pieces, from the start of the export to its end. */
+struct xfer {
+	const struct guest_volume *v;
+	struct backend *b;
+	struct child c;         /* the export, its stdout the stream */
+	FILE *tf;               /* the export's stderr, for its error message */
+	struct relay_opts ro;   /* rate limit, progress, compression */
+	struct relay_stats stats;
+	struct strvec argv;     /* the target's import */
+	struct strbuf out, rerr; /* the import's stdout and stderr */
+	struct strbuf why;      /* the direct path's reason for a broken stream */
+};
+
+#define XFER_INIT                                                                                      \
+	{ .c = CHILD_INIT, .ro = RELAY_OPTS_INIT, .stats = { 0 }, .argv = STRVEC_INIT, .out = STRBUF_INIT, \
+	  .rerr = STRBUF_INIT, .why = STRBUF_INIT }
+
+static void xfer_release(struct xfer *x)
+{
+	/* an export still running here was given up: it goes */
+	if (x->c.pid > 0) {
+		if (x->c.out >= 0)
+			close(x->c.out);
+		child_kill(&x->c, SIGTERM);
+		child_finish(&x->c);
+	}
+	if (x->tf)
+		fclose(x->tf);
+	wire_enc_free(x->ro.enc);
+	strvec_clear(&x->argv);
+	strbuf_release(&x->out);
+	strbuf_release(&x->rerr);
+	strbuf_release(&x->why);
+}
+
+/* The export of v@snap (from base), or with token the rest of an
+ * interrupted one. -ESTALE when this side refuses the token. */
+static int start_export(struct run *run, struct xfer *x, const char *base, const char *token, unsigned flags,
+			struct strbuf *err)
+{
+	const char *volname = x->v->volname;
+	int r;
+
+	if (run->o->progress && !token) {
+		/* for the ETA only: a storage without an estimate (or with a
+		 * failing one) just shows no total */
+		if (backend_estimate_send_size(x->b, volname, run->snap.buf, base, &x->ro.total) < 0)
+			x->ro.total = 0;
+	}
+	x->c.out = CHILD_PIPE;
+	x->c.err = fileno(x->tf);
+	/* its own process group: an interrupted run kills it as a whole */
+	x->c.new_pgrp = 1;
+	if (token)
+		r = backend_export_resume_start(x->b, volname, run->snap.buf, token, &x->c);
+	else
+		r = backend_export_start(x->b, volname, run->snap.buf, base, flags, &x->c);
+	if (r < 0) {
+		strbuf_addstr(err, backend_errmsg(x->b));
+		if (r != -ESTALE)
+			r = -EIO;
+	}
+	return r;
+}
+
+/* What the relay does to the stream on its way: the rate limit, the
+ * progress line, the wire codec; and the target's import to match. */
+static void plan_stream(struct run *run, struct xfer *x, const char *base, uint64_t rate, const char *token,
+			unsigned flags)
+{
+	const struct guest_volume *v = x->v;
+
+	x->ro.rate = rate;
+	x->ro.abort_flag = interrupt_flag();
+	if (run->o->progress) {
+		x->ro.progress = show_progress;
+		x->ro.data = run;
+		run->cur_volid = v->volid;
+	}
+	if (run->codec != WIRE_NONE) {
+		x->ro.enc = wire_enc_new(run->codec, run->codec_level);
+		elog_printf(&run->log, "compressing the stream of '%s' with %s", v->volid, wire_codec_name(run->codec));
+	}
+	remote_import_argv(&x->argv, v->volid, run->snap.buf, base,
+			   run->codec != WIRE_NONE ? wire_codec_name(run->codec) : NULL);
+	if (flags & BACKEND_EXPORT_RAW)
+		strvec_push(&x->argv, "--raw");
+	if (token)
+		strvec_push(&x->argv, "--resume");
+}
+
+/* The export's stream into the target's import, by the run's way there:
+ * a direct TCP connection, the session, or an ssh call of its own. What
+ * went over counts whatever the outcome. */
+static int relay_stream(struct run *run, struct xfer *x)
+{
+	const char *const *argv = (const char *const *)x->argv.v;
+	int r;
+
+	if (run->direct_net[0])
+		r = direct_stream(&run->t, argv, run->direct_net, x->c.out, &x->ro, &x->out, &x->rerr, REMOTE_OUT_MAX,
+				  &x->stats, &x->why);
+	else if (run->sess)
+		r = session_stream(run->sess, argv, x->c.out, &x->ro, &x->out, &x->rerr, REMOTE_OUT_MAX, &x->stats);
+	else
+		r = transport_stream(&run->t, argv, x->c.out, &x->ro, &x->out, &x->rerr, REMOTE_OUT_MAX, &x->stats);
+	close(x->c.out);
+	x->c.out = -1;
+	run->bytes += x->stats.bytes;
+	if (run->o->bytes_sent)
+		*run->o->bytes_sent += x->stats.bytes;
+	return r;
+}
+
+/* A stream that stalled (-ETIMEDOUT) or broke off (-EPROTO): the import
+ * side was killed; the export may be the one that hangs: it gets its
+ * closed pipe and a moment, then a kill. */
+static int stream_broke(struct run *run, struct xfer *x, int r, struct strbuf *err)
+{
+	child_stop(&x->c, EXPORT_STOP_WAIT_MS);
+	log_lines(run, "", x->rerr.buf);
+	if (r == -EPROTO && x->why.len) /* the direct path's reason */
+		strbuf_add(err, x->why.buf, x->why.len);
+	else
+		transport_describe(&run->t, (const char *const *)x->argv.v, r, x->rerr.buf, err);
+	/* a stalled target is not asked for a resume token */
+	return r == -ETIMEDOUT ? -ETIMEDOUT : -EIO;
+}
+
+/* The export exited with ex != 0: its stderr's last line says why. */
+static int export_failed(struct run *run, struct xfer *x, int ex, struct strbuf *err)
+{
+	struct strbuf xerr = STRBUF_INIT;
+	char st[64], buf[EXPORT_ERR_MAX + 1];
+	size_t n;
+
+	rewind(x->tf);
+	n = fread(buf, 1, EXPORT_ERR_MAX, x->tf);
+	buf[n] = '\0';
+	strbuf_add(&xerr, buf, n);
+	strbuf_rtrim(&xerr);
+	log_lines(run, "", xerr.buf);
+	strbuf_addf(err, "export of '%s' failed (%s)", x->v->volid, exit_status_str(ex, st, sizeof(st)));
+	if (xerr.len) {
+		char *last = strrchr(xerr.buf, '\n');
+
+		strbuf_addf(err, ": %.200s", last ? last + 1 : xerr.buf);
+	}
+	strbuf_release(&xerr);
+	return -EIO;
+}
+
+/* How the stream ended (r from relay_stream), the export's exit and
+ * the import's answer: 0 only when both sides say it went through. */
+static int check_stream(struct run *run, struct xfer *x, int r, struct strbuf *err)
+{
+	const char *const *argv = (const char *const *)x->argv.v;
+	struct strbuf want = STRBUF_INIT;
+	int ex;
+
+	if (r == -ETIMEDOUT || r == -EPROTO)
+		return stream_broke(run, x, r, err);
+	if (r == -EINTR) {
+		/* the import side is gone already (transport_stream); the
+		 * export sees its pipe closed and ends by itself (killing a
+		 * zfs-fuse `zfs send` client leaves the snapshots "busy" in the
+		 * daemon for a long time), else it is killed */
+		child_stop(&x->c, EXPORT_STOP_WAIT_MS);
+		log_lines(run, "", x->rerr.buf);
+		check_interrupt(err);
+		return r;
+	}
+	ex = child_finish(&x->c);
+	log_lines(run, "", x->rerr.buf);
+	log_lines(run, "", x->out.buf);
+	if (r != 0 && r != -EPIPE) {
+		transport_describe(&run->t, argv, r, x->rerr.buf, err);
+		return -EIO;
+	}
+	if (ex != 0)
+		return export_failed(run, x, ex, err);
+	if (r == -EPIPE) {
+		/* the import ended early, without an error of its own */
+		transport_describe(&run->t, argv, 1, x->rerr.buf, err);
+		return -EIO;
+	}
+	strbuf_addf(&want, "successfully imported '%s'", x->v->volid);
+	if (!strstr(x->out.buf, want.buf)) {
+		strbuf_addf(err, "unable to get ID of the migrated volume '%s' on '%s'", x->v->volid, run->job->target);
+		r = -EIO;
+	}
+	strbuf_release(&want);
+	return r;
+}
+
+/* The size, time and speed of a stream, and what compression saved. */
+static void log_transferred(struct run *run, const struct xfer *x)
+{
+	const struct relay_stats *s = &x->stats;
+	struct strbuf size = STRBUF_INIT, speed = STRBUF_INIT, took = STRBUF_INIT;
+
+	run_format_size(s->bytes, &size);
+	run_format_size(s->elapsed > 0 ? (uint64_t)((double)s->bytes / s->elapsed) : s->bytes, &speed);
+	format_duration(s->elapsed, &took);
+	elog_printf(&run->log, "transferred %s in %s (%s/s)", size.buf, took.buf, speed.buf);
+	if (x->ro.enc) {
+		const struct wire_enc_stats *ws = wire_enc_stats(x->ro.enc);
+
+		strbuf_reset(&size);
+		run_format_size(s->wire, &size);
+		elog_printf(&run->log, "sent %s compressed (ratio %.2f, %" PRIu64 " of %" PRIu64 " chunks raw)", size.buf,
+			    s->wire ? (double)s->bytes / (double)s->wire : 0.0, ws->raw_chunks, ws->chunks);
+	}
+	strbuf_release(&size);
+	strbuf_release(&speed);
+	strbuf_release(&took);
+}
+
 /* export volid@snap (from base) | rate limit | target: volrep import;
  * with token: the rest of an interrupted stream (zfs send -t | import
  * --resume). -ESTALE when this side refuses the token, -ETIMEDOUT when
@@ -534,17 +752,11 @@ static void show_progress(const struct relay_progress *p, void *data)
 static int transfer(struct run *run, const struct guest_volume *v, const char *base, uint64_t rate,
 		    const char *token, unsigned flags, struct strbuf *err)
 {
-	struct child c = CHILD_INIT;
-	struct relay_opts ro = RELAY_OPTS_INIT;
-	struct relay_stats stats = { 0 };
-	struct strvec argv = STRVEC_INIT;
-	struct strbuf out = STRBUF_INIT, rerr = STRBUF_INIT, xerr = STRBUF_INIT, want = STRBUF_INIT;
-	struct strbuf why = STRBUF_INIT;
-	struct backend *b;
-	FILE *tf = NULL;
-	int r, ex;
+	struct xfer x = XFER_INIT;
+	int r;
 
-	r = storemap_get(&run->sm, v->storage, &b, err);
+	x.v = v;
+	r = storemap_get(&run->sm, v->storage, &x.b, err);
 	if (r < 0)
 		return r;
 	r = open_transport(run, err);
@@ -552,160 +764,19 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 		r = open_session(run, err);
 	if (r < 0)
 		return r;
-	tf = tmpfile();
-	if (!tf) {
+	x.tf = tmpfile();
+	if (!x.tf) {
 		strbuf_addf(err, "cannot create a temporary file: %s", strerror(errno));
 		return -errno;
 	}
-	if (run->o->progress && !token) {
-		/* for the ETA only: a storage without an estimate (or with a
-		 * failing one) just shows no total */
-		if (backend_estimate_send_size(b, v->volname, run->snap.buf, base, &ro.total) < 0)
-			ro.total = 0;
+	r = start_export(run, &x, base, token, flags, err);
+	if (r == 0) {
+		plan_stream(run, &x, base, rate, token, flags);
+		r = check_stream(run, &x, relay_stream(run, &x), err);
 	}
-	c.out = CHILD_PIPE;
-	c.err = fileno(tf);
-	/* its own process group: an interrupted run kills it as a whole */
-	c.new_pgrp = 1;
-	if (token)
-		r = backend_export_resume_start(b, v->volname, run->snap.buf, token, &c);
-	else
-		r = backend_export_start(b, v->volname, run->snap.buf, base, flags, &c);
-	if (r < 0) {
-		strbuf_addstr(err, backend_errmsg(b));
-		if (r != -ESTALE)
-			r = -EIO;
-		goto out;
-	}
-	ro.rate = rate;
-	ro.abort_flag = interrupt_flag();
-	if (run->o->progress) {
-		ro.progress = show_progress;
-		ro.data = run;
-		run->cur_volid = v->volid;
-	}
-	if (run->codec != WIRE_NONE) {
-		ro.enc = wire_enc_new(run->codec, run->codec_level);
-		elog_printf(&run->log, "compressing the stream of '%s' with %s", v->volid, wire_codec_name(run->codec));
-	}
-	remote_import_argv(&argv, v->volid, run->snap.buf, base,
-			   run->codec != WIRE_NONE ? wire_codec_name(run->codec) : NULL);
-	if (flags & BACKEND_EXPORT_RAW)
-		strvec_push(&argv, "--raw");
-	if (token)
-		strvec_push(&argv, "--resume");
-	if (run->direct_net[0])
-		r = direct_stream(&run->t, (const char *const *)argv.v, run->direct_net, c.out, &ro, &out, &rerr,
-				  REMOTE_OUT_MAX, &stats, &why);
-	else if (run->sess)
-		r = session_stream(run->sess, (const char *const *)argv.v, c.out, &ro, &out, &rerr, REMOTE_OUT_MAX,
-				   &stats);
-	else
-		r = transport_stream(&run->t, (const char *const *)argv.v, c.out, &ro, &out, &rerr, REMOTE_OUT_MAX,
-				     &stats);
-	close(c.out);
-	c.out = -1;
-	run->bytes += stats.bytes;
-	if (run->o->bytes_sent)
-		*run->o->bytes_sent += stats.bytes;
-	if (r == -ETIMEDOUT || r == -EPROTO) {
-		/* the import side was killed; the export may be the one
-		 * that hangs: it gets its closed pipe and a moment, then a
-		 * kill */
-		child_stop(&c, EXPORT_STOP_WAIT_MS);
-		log_lines(run, "", rerr.buf);
-		if (r == -EPROTO && why.len) /* the direct path's reason */
-			strbuf_add(err, why.buf, why.len);
-		else
-			transport_describe(&run->t, (const char *const *)argv.v, r, rerr.buf, err);
-		/* a stalled target is not asked for a resume token */
-		r = r == -ETIMEDOUT ? -ETIMEDOUT : -EIO;
-		goto out;
-	}
-	if (r == -EINTR) {
-		/* the import side is gone already (transport_stream); the
-		 * export sees its pipe closed and ends by itself (killing a
-		 * zfs-fuse `zfs send` client leaves the snapshots "busy" in the
-		 * daemon for a long time), else it is killed */
-		child_stop(&c, EXPORT_STOP_WAIT_MS);
-		log_lines(run, "", rerr.buf);
-		check_interrupt(err);
-		goto out;
-	}
-	ex = child_finish(&c);
-	log_lines(run, "", rerr.buf);
-	log_lines(run, "", out.buf);
-	if (r != 0 && r != -EPIPE) {
-		transport_describe(&run->t, (const char *const *)argv.v, r, rerr.buf, err);
-		r = -EIO;
-		goto out;
-	}
-	if (ex != 0) {
-		char st[64], buf[EXPORT_ERR_MAX + 1];
-		size_t n;
-
-		rewind(tf);
-		n = fread(buf, 1, EXPORT_ERR_MAX, tf);
-		buf[n] = '\0';
-		strbuf_add(&xerr, buf, n);
-		strbuf_rtrim(&xerr);
-		log_lines(run, "", xerr.buf);
-		strbuf_addf(err, "export of '%s' failed (%s)", v->volid, exit_status_str(ex, st, sizeof(st)));
-		if (xerr.len) {
-			char *last = strrchr(xerr.buf, '\n');
-
-			strbuf_addf(err, ": %.200s", last ? last + 1 : xerr.buf);
-		}
-		r = -EIO;
-		goto out;
-	}
-	if (r == -EPIPE) {
-		transport_describe(&run->t, (const char *const *)argv.v, 1, rerr.buf, err);
-		r = -EIO;
-		goto out;
-	}
-	strbuf_addf(&want, "successfully imported '%s'", v->volid);
-	if (!strstr(out.buf, want.buf)) {
-		strbuf_addf(err, "unable to get ID of the migrated volume '%s' on '%s'", v->volid, run->job->target);
-		r = -EIO;
-		goto out;
-	}
-	{
-		struct strbuf size = STRBUF_INIT, speed = STRBUF_INIT, took = STRBUF_INIT;
-
-		run_format_size(stats.bytes, &size);
-		run_format_size(stats.elapsed > 0 ? (uint64_t)((double)stats.bytes / stats.elapsed) : stats.bytes, &speed);
-		format_duration(stats.elapsed, &took);
-		elog_printf(&run->log, "transferred %s in %s (%s/s)", size.buf, took.buf, speed.buf);
-		strbuf_release(&took);
-		if (ro.enc) {
-			const struct wire_enc_stats *ws = wire_enc_stats(ro.enc);
-
-			strbuf_reset(&size);
-			run_format_size(stats.wire, &size);
-			elog_printf(&run->log, "sent %s compressed (ratio %.2f, %" PRIu64 " of %" PRIu64 " chunks raw)",
-				    size.buf, stats.wire ? (double)stats.bytes / (double)stats.wire : 0.0,
-				    ws->raw_chunks, ws->chunks);
-		}
-		strbuf_release(&size);
-		strbuf_release(&speed);
-	}
-	r = 0;
-out:
-	if (c.pid > 0) {
-		if (c.out >= 0)
-			close(c.out);
-		child_kill(&c, SIGTERM);
-		child_finish(&c);
-	}
-	fclose(tf);
-	wire_enc_free(ro.enc);
-	strvec_clear(&argv);
-	strbuf_release(&out);
-	strbuf_release(&rerr);
-	strbuf_release(&xerr);
-	strbuf_release(&want);
-	strbuf_release(&why);
+	if (r == 0)
+		log_transferred(run, &x);
+	xfer_release(&x);
 	return r;
 }
 
