@@ -1011,8 +1011,8 @@ struct sync_plan {
 
 static void sync_plan_release(struct sync_plan *sp)
 {
-	free(sp->xflags);
 	lock_release(&sp->slot);
+	free(sp->xflags);
 	snap_map_release(&sp->local);
 	snap_map_release(&sp->remote);
 	guest_conf_release(&sp->gc);
@@ -1349,22 +1349,144 @@ static int64_t start_after_last_sync(const struct context *ctx, const struct rep
 	return now > start ? now : start;
 }
 
+/* The guest's lock, in a lock directory only we can write to (others
+ * could plant the lock files there), then PVE's own guest lock on
+ * pmxcfs (engine/pvelock.h). A caller that holds the guest (migrate)
+ * holds both already. */
+static int lock_guest(const struct context *ctx, const struct repl_job *job, const struct run_opts *o,
+		      struct lock *lk, struct lock *pvelk, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int r;
+
+	strbuf_addf(&path, "%s/lock", ctx->state_dir);
+	r = mkdir_p(path.buf, 0755);
+	if (r == 0 && (check_private_dir(ctx->state_dir, "state directory", err) < 0 ||
+		       check_private_dir(path.buf, "lock directory", err) < 0)) {
+		strbuf_release(&path);
+		return -EPERM;
+	}
+	strbuf_reset(&path);
+	guest_lock_path(&path, ctx->state_dir, job->guest);
+	if (r == 0 && !o->guest_locked)
+		r = lock_acquire(lk, path.buf, o->lock_timeout_ms);
+	if (r == -ETIMEDOUT || r == -EWOULDBLOCK) {
+		strbuf_addf(err, "can't lock file '%s' - got timeout", path.buf);
+		r = -EBUSY;
+	} else if (r < 0) {
+		strbuf_addf(err, "can't lock file '%s' - %s", path.buf, file_strerror(r));
+	} else if (!o->guest_locked) {
+		r = pve_guest_lock(pvelk, job->guest, o->lock_timeout_ms, err);
+	}
+	strbuf_release(&path);
+	return r;
+}
+
+/* The run's start in the state (under the guest lock), a second after
+ * the last sync at the earliest: the snapshot names hold the second. */
+static int record_start(struct run *run, struct run_opts *oc, struct strbuf *err)
+{
+	oc->start_time = start_after_last_sync(run->ctx, run->job, oc->start_time);
+	return state_update(run->ctx->state_dir, start_fn, run, err);
+}
+
+/* volrep.cfg into cfg (its defaults when it is unreadable: that does
+ * not stop replication), and the job's log, the previous ones rotated.
+ * The log directory must be ours alone: others able to write there
+ * could plant the log file (a symlink, a FIFO). The message in lerr. */
+static int open_joblog(struct run *run, struct volrep_cfg *cfg, struct strbuf *lerr)
+{
+	const struct context *ctx = run->ctx;
+	struct strbuf cerr = STRBUF_INIT;
+	int r;
+
+	if (volrep_cfg_load(cfg, ctx->config_dir, &cerr) < 0)
+		volrep_cfg_init(cfg);
+	r = mkdir_p(ctx->log_dir, 0755);
+	if (r < 0)
+		strbuf_addf(lerr, "cannot create log directory '%s' - %s", ctx->log_dir, strerror(-r));
+	else
+		r = check_private_dir(ctx->log_dir, "log directory", lerr);
+	if (r == 0) {
+		joblog_rotate(ctx->log_dir, run->job->id, cfg->log_keep);
+		r = joblog_open(&run->jl, ctx->log_dir, run->job->id, run->o->echo);
+	}
+	if (cerr.len)
+		elog_printf(&run->log, "%s; using the default settings", cerr.buf);
+	if (r < 0 && !lerr->len) {
+		char p[4096];
+
+		joblog_path(p, sizeof(p), ctx->log_dir, run->job->id);
+		strbuf_addf(lerr, "unable to open replication log '%s' - %s", p, file_strerror(r));
+	}
+	strbuf_release(&cerr);
+	return r;
+}
+
+/* The job between its first and last log lines. A failure while a
+ * signal was pending is put down to the signal. */
+static int run_job(struct run *run, struct strbuf *lerr)
+{
+	int r;
+
+	elog_printf(&run->log, "start replication job");
+	r = do_replicate(run, lerr);
+	if (r < 0 && !lerr->len)
+		strbuf_addf(lerr, "%s", strerror(-r));
+	if (r < 0 && interrupt_signal())
+		interrupted_error(lerr);
+	if (r < 0)
+		elog_printf(&run->log, "end replication job with error: %s", lerr->buf);
+	else
+		elog_printf(&run->log, "end replication job");
+	return r;
+}
+
+/* The run's end in the state, with its error (r < 0: the message in
+ * lerr). A run that went well but cannot be recorded has failed. */
+static int record_end(struct run *run, struct end_data *ed, int r, struct strbuf *lerr)
+{
+	struct strbuf serr = STRBUF_INIT;
+
+	ed->errmsg = r < 0 ? lerr->buf : NULL;
+	ed->duration = mono_now() - run->t0;
+	if (state_update(run->ctx->state_dir, end_fn, ed, &serr) < 0 && r == 0) {
+		strbuf_add(lerr, serr.buf, serr.len);
+		r = -EIO;
+	}
+	strbuf_release(&serr);
+	return r;
+}
+
+static void run_release(struct run *run)
+{
+	joblog_close(&run->jl);
+	session_close(run->sess);
+	storemap_release(&run->sm);
+	job_state_release(&run->js);
+	if (run->t_open)
+		transport_release(&run->t);
+	volume_list_release(&run->vols);
+	strvec_clear(&run->volids);
+	strvec_clear(&run->storeids);
+	strvec_clear(&run->made);
+	strbuf_release(&run->snap);
+}
+
 int run_replication(const struct context *ctx, const struct cluster_config *cc, const struct repl_job *job,
 		    const struct run_opts *o_in, struct strbuf *err)
 {
 	struct run_opts oc = *o_in;
-	const struct run_opts *o = &oc;
 	struct run run = {
-		.ctx = ctx, .cc = cc, .job = job, .o = o, .js = JOB_STATE_INIT, .storeids = STRVEC_INIT,
+		.ctx = ctx, .cc = cc, .job = job, .o = &oc, .js = JOB_STATE_INIT, .storeids = STRVEC_INIT,
 		.sm = STOREMAP_INIT(&cc->storages, ctx->node), .t = TRANSPORT_INIT, .volids = STRVEC_INIT,
 		.snap = STRBUF_INIT, .made = STRVEC_INIT,
 	};
-	struct strbuf path = STRBUF_INIT, lerr = STRBUF_INIT, serr = STRBUF_INIT;
+	struct strbuf lerr = STRBUF_INIT;
 	struct lock lk = LOCK_INIT, pvelk = LOCK_INIT;
 	struct end_data ed = { .run = &run, .errmsg = NULL, .duration = 0, .notify = false, .kind = NOTIFY_NONE,
 			       .after = JOB_STATE_INIT };
 	struct volrep_cfg cfg;
-	struct strbuf cerr = STRBUF_INIT;
 	int r;
 
 	run.g = guests_find(&cc->guests, job->guest);
@@ -1372,104 +1494,32 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 		strbuf_addf(err, "no such guest '%" PRIu32 "'", job->guest);
 		return -ENOENT;
 	}
-	strbuf_addf(&path, "%s/lock", ctx->state_dir);
-	r = mkdir_p(path.buf, 0755);
-	/* others able to write there could plant the lock files */
-	if (r == 0 && (check_private_dir(ctx->state_dir, "state directory", err) < 0 ||
-		       check_private_dir(path.buf, "lock directory", err) < 0)) {
-		r = -EPERM;
-		goto out_unlocked;
-	}
-	strbuf_reset(&path);
-	guest_lock_path(&path, ctx->state_dir, job->guest);
-	if (r == 0 && !o->guest_locked)
-		r = lock_acquire(&lk, path.buf, o->lock_timeout_ms);
-	if (r == -ETIMEDOUT || r == -EWOULDBLOCK) {
-		strbuf_addf(err, "can't lock file '%s' - got timeout", path.buf);
-		r = -EBUSY;
-		goto out_unlocked;
-	} else if (r < 0) {
-		strbuf_addf(err, "can't lock file '%s' - %s", path.buf, file_strerror(r));
-		goto out_unlocked;
-	}
-	/* pmxcfs: PVE's own guest lock as well (engine/pvelock.h); a
-	 * caller that holds the guest (migrate) holds that one too */
-	if (!o->guest_locked && (r = pve_guest_lock(&pvelk, job->guest, o->lock_timeout_ms, err)) < 0)
-		goto out;
-	oc.start_time = start_after_last_sync(ctx, job, oc.start_time);
-	r = state_update(ctx->state_dir, start_fn, &run, err);
-	if (r < 0)
-		goto out;
-	run.t0 = mono_now();
-	run.log = (struct elog){ .fn = log_to_joblog, .data = &run };
-	/* an unreadable volrep.cfg does not stop replication: defaults */
-	if (volrep_cfg_load(&cfg, ctx->config_dir, &cerr) < 0)
-		volrep_cfg_init(&cfg);
-	/* a log directory others can write to would let them plant the
-	 * log file (a symlink, a FIFO) */
-	r = mkdir_p(ctx->log_dir, 0755);
-	if (r < 0)
-		strbuf_addf(&lerr, "cannot create log directory '%s' - %s", ctx->log_dir, strerror(-r));
-	else
-		r = check_private_dir(ctx->log_dir, "log directory", &lerr);
-	if (r == 0) {
-		joblog_rotate(ctx->log_dir, job->id, cfg.log_keep);
-		r = joblog_open(&run.jl, ctx->log_dir, job->id, o->echo);
-	}
-	if (cerr.len)
-		elog_printf(&run.log, "%s; using the default settings", cerr.buf);
-	/* without targets nothing is decided or remembered: a target added
-	 * later must not get a "recovered" for a failure it never heard of */
-	ed.notify = o->notify && notify_configured(&cfg);
-	if (r < 0 && !lerr.len) {
-		char p[4096];
-
-		joblog_path(p, sizeof(p), ctx->log_dir, job->id);
-		strbuf_addf(&lerr, "unable to open replication log '%s' - %s", p, file_strerror(r));
-	}
-	if (r == 0) {
-		elog_printf(&run.log, "start replication job");
-		r = do_replicate(&run, &lerr);
-		if (r < 0 && !lerr.len)
-			strbuf_addf(&lerr, "%s", strerror(-r));
-		if (r < 0 && interrupt_signal())
-			interrupted_error(&lerr);
+	r = lock_guest(ctx, job, &oc, &lk, &pvelk, err);
+	if (r >= 0)
+		r = record_start(&run, &oc, err);
+	if (r >= 0) {
+		/* from here on the run is recorded: it ends recorded too */
+		run.t0 = mono_now();
+		run.log = (struct elog){ .fn = log_to_joblog, .data = &run };
+		r = open_joblog(&run, &cfg, &lerr);
+		/* without targets nothing is decided or remembered: a target
+		 * added later must not get a "recovered" for a failure it
+		 * never heard of */
+		ed.notify = oc.notify && notify_configured(&cfg);
+		if (r == 0)
+			r = run_job(&run, &lerr);
+		r = record_end(&run, &ed, r, &lerr);
 		if (r < 0)
-			elog_printf(&run.log, "end replication job with error: %s", lerr.buf);
-		else
-			elog_printf(&run.log, "end replication job");
+			strbuf_add(err, lerr.buf, lerr.len);
+		/* no lock held while a slow mail or web server answers */
+		lock_release(&pvelk);
+		lock_release(&lk);
+		send_notice(&run, &cfg, &ed);
 	}
-	ed.errmsg = r < 0 ? lerr.buf : NULL;
-	ed.duration = mono_now() - run.t0;
-	if (state_update(ctx->state_dir, end_fn, &ed, &serr) < 0 && r == 0) {
-		strbuf_add(&lerr, serr.buf, serr.len);
-		r = -EIO;
-	}
-	if (r < 0)
-		strbuf_add(err, lerr.buf, lerr.len);
-	/* no lock held while a slow mail or web server answers */
 	lock_release(&pvelk);
 	lock_release(&lk);
-	send_notice(&run, &cfg, &ed);
-out:
-	lock_release(&pvelk);
-	lock_release(&lk);
-out_unlocked:
-	joblog_close(&run.jl);
 	job_state_release(&ed.after);
-	strbuf_release(&cerr);
-	session_close(run.sess);
-	if (run.t_open)
-		transport_release(&run.t);
-	storemap_release(&run.sm);
-	job_state_release(&run.js);
-	volume_list_release(&run.vols);
-	strvec_clear(&run.volids);
-	strvec_clear(&run.storeids);
-	strvec_clear(&run.made);
-	strbuf_release(&run.snap);
-	strbuf_release(&path);
+	run_release(&run);
 	strbuf_release(&lerr);
-	strbuf_release(&serr);
 	return r;
 }
