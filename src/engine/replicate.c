@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "backend/types.h"
 #include "base/cidr.h"
 #include "base/fileio.h"
 #include "base/log.h"
@@ -853,6 +854,21 @@ static int transfer_resumable(struct run *run, const struct guest_volume *v, con
 	return r;
 }
 
+/* Who lacks raw sends, for the message: a storage type that has them
+ * (its descriptor says so) lacks them in this node's tool ("zfs"), the
+ * others as a type ("btrfs storage"). */
+static void raw_lacking(const struct backend *b, struct strbuf *out)
+{
+	const struct storage_type *t = storage_type_of(b->type);
+
+	if (!t)
+		strbuf_addstr(out, "storage");
+	else if (t->presence.features & STORAGE_FEAT_RAW)
+		strbuf_addstr(out, t->tool);
+	else
+		strbuf_addf(out, "%s storage", t->name);
+}
+
 /* The export flags of v: the job's keep, and raw (zfs send -w) for an
  * encrypted volume or a job with raw 1, refused with one line where
  * this side cannot send raw streams. */
@@ -872,13 +888,19 @@ static int export_flags(struct run *run, const struct guest_volume *v, unsigned 
 	}
 	if (!enc && !run->job->raw)
 		return 0;
-	if (backend_probe(b, &caps) < 0 || b->type != BACKEND_ZFSPOOL || !caps.send_raw) {
+	/* the probe's capability, whatever the storage type: only a
+	 * backend that can send raw streams says it can */
+	if (backend_probe(b, &caps) < 0 || !caps.send_raw) {
+		struct strbuf who = STRBUF_INIT;
+
+		raw_lacking(b, &who);
 		if (enc)
 			strbuf_addf(err, "volume '%s' is encrypted, but zfs on '%s' has no raw sends (zfs send -w)",
 				    v->volid, run->ctx->node);
 		else
 			strbuf_addf(err, "job option raw: '%s' cannot be sent raw: %s on '%s' has no raw sends (zfs send -w)",
-				    v->volid, b->type == BACKEND_ZFSPOOL ? "zfs" : "btrfs storage", run->ctx->node);
+				    v->volid, who.buf, run->ctx->node);
+		strbuf_release(&who);
 		return -ENOTSUP;
 	}
 	*flags |= BACKEND_EXPORT_RAW;
