@@ -1436,10 +1436,11 @@ static int open_joblog(struct run *run, struct volrep_cfg *cfg, struct strbuf *l
 	if (cerr.len)
 		elog_printf(&run->log, "%s; using the default settings", cerr.buf);
 	if (r < 0 && !lerr->len) {
-		char p[4096];
+		struct strbuf path = STRBUF_INIT;
 
-		joblog_path(p, sizeof(p), ctx->log_dir, run->job->id);
-		strbuf_addf(lerr, "unable to open replication log '%s' - %s", p, file_strerror(r));
+		joblog_run_path(&path, ctx->log_dir, run->job->id, 0);
+		strbuf_addf(lerr, "unable to open replication log '%s' - %s", path.buf, file_strerror(r));
+		strbuf_release(&path);
 	}
 	strbuf_release(&cerr);
 	return r;
