@@ -710,7 +710,6 @@ static int check_stream(struct run *run, struct xfer *x, int r, struct strbuf *e
 	if (ex != 0)
 		return export_failed(run, x, ex, err);
 	if (r == -EPIPE) {
-		/* the import ended early, without an error of its own */
 		transport_describe(&run->t, argv, 1, x->rerr.buf, err);
 		return -EIO;
 	}
