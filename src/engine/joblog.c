@@ -12,54 +12,56 @@
 #include "base/strbuf.h"
 #include "base/time-util.h"
 
-void joblog_path(char *buf, size_t size, const char *log_dir, const char *jobid)
+void joblog_run_path(struct strbuf *sb, const char *log_dir, const char *jobid, unsigned k)
 {
-	snprintf(buf, size, "%s/%s", log_dir, jobid);
+	strbuf_addf(sb, "%s/%s", log_dir, jobid);
+	if (k)
+		strbuf_addf(sb, ".%u", k);
 }
 
-void joblog_run_path(char *buf, size_t size, const char *log_dir, const char *jobid, unsigned k)
+void joblog_path(char *buf, size_t size, const char *log_dir, const char *jobid)
 {
-	if (k == 0)
-		joblog_path(buf, size, log_dir, jobid);
-	else
-		snprintf(buf, size, "%s/%s.%u", log_dir, jobid, k);
+	struct strbuf sb = STRBUF_INIT;
+
+	joblog_run_path(&sb, log_dir, jobid, 0);
+	snprintf(buf, size, "%s", sb.buf);
+	strbuf_release(&sb);
+}
+
+/* One name of the rotation into sb, replacing what it held. */
+static void set_run_path(struct strbuf *sb, const char *log_dir, const char *jobid, unsigned k)
+{
+	strbuf_reset(sb);
+	joblog_run_path(sb, log_dir, jobid, k);
 }
 
 void joblog_rotate(const char *log_dir, const char *jobid, unsigned keep)
 {
-	char from[4096], to[4096];
+	struct strbuf from = STRBUF_INIT, to = STRBUF_INIT;
 
 	/* a lowered log-keep: drop what is beyond it */
 	for (unsigned k = keep + 1; k <= 1000; k++) {
-		joblog_run_path(from, sizeof(from), log_dir, jobid, k);
-		if (unlink(from) < 0)
+		set_run_path(&from, log_dir, jobid, k);
+		if (unlink(from.buf) < 0)
 			break;
 	}
-	if (keep == 0)
-		return;
 	for (unsigned k = keep; k > 0; k--) {
-		joblog_run_path(from, sizeof(from), log_dir, jobid, k - 1);
-		joblog_run_path(to, sizeof(to), log_dir, jobid, k);
+		set_run_path(&from, log_dir, jobid, k - 1);
+		set_run_path(&to, log_dir, jobid, k);
 		/* rename replaces the oldest; a missing one is no error */
-		rename(from, to);
+		rename(from.buf, to.buf);
 	}
+	strbuf_release(&from);
+	strbuf_release(&to);
 }
 
-int joblog_open(struct joblog *jl, const char *log_dir, const char *jobid, FILE *echo)
+/* The log file at path, opened for writing and truncated. */
+static int open_log_file(const char *path, FILE **f)
 {
-	char path[4096];
-	int fd, r;
-
-	memset(jl, 0, sizeof(*jl));
-	snprintf(jl->jobid, sizeof(jl->jobid), "%s", jobid);
-	jl->echo = echo;
-	r = mkdir_p(log_dir, 0755);
-	if (r < 0)
-		return r;
-	joblog_path(path, sizeof(path), log_dir, jobid);
 	/* a symlink planted as the log would truncate its target, a FIFO
 	 * hang the run: a regular file only, truncated once it is open */
-	fd = open_regular(path, O_WRONLY | O_CREAT, 0644, 1);
+	int r, fd = open_regular(path, O_WRONLY | O_CREAT, 0644, 1);
+
 	if (fd < 0)
 		return fd;
 	if (ftruncate(fd, 0) < 0) {
@@ -67,13 +69,30 @@ int joblog_open(struct joblog *jl, const char *log_dir, const char *jobid, FILE 
 		close(fd);
 		return r;
 	}
-	jl->f = fdopen(fd, "w");
-	if (!jl->f) {
+	*f = fdopen(fd, "w");
+	if (!*f) {
 		r = -errno;
 		close(fd);
 		return r;
 	}
 	return 0;
+}
+
+int joblog_open(struct joblog *jl, const char *log_dir, const char *jobid, FILE *echo)
+{
+	struct strbuf path = STRBUF_INIT;
+	int r;
+
+	memset(jl, 0, sizeof(*jl));
+	snprintf(jl->jobid, sizeof(jl->jobid), "%s", jobid);
+	jl->echo = echo;
+	r = mkdir_p(log_dir, 0755);
+	if (r < 0)
+		return r;
+	joblog_run_path(&path, log_dir, jobid, 0);
+	r = open_log_file(path.buf, &jl->f);
+	strbuf_release(&path);
+	return r;
 }
 
 /* Messages carry remote and file text (a target's stderr, names from

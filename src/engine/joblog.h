@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "base/strbuf.h"
+
 struct joblog {
 	FILE *f;
 	char jobid[32];
@@ -28,11 +30,12 @@ int joblog_open(struct joblog *jl, const char *log_dir, const char *jobid, FILE 
 void joblog_printf(struct joblog *jl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void joblog_close(struct joblog *jl);
 
-/* Path of a job's log file into buf. */
+/* Append the path of the log of run k to sb: 0 = the current (last)
+ * run, <log_dir>/<jobid>; 1 = the one before, <log_dir>/<jobid>.1; ... */
+void joblog_run_path(struct strbuf *sb, const char *log_dir, const char *jobid, unsigned k);
+/* The current run's log path into buf, cut at size: the fixed-buffer
+ * form engine/migrate.c still calls; new code uses joblog_run_path(). */
 void joblog_path(char *buf, size_t size, const char *log_dir, const char *jobid);
-/* Path of the log of run k into buf: 0 = the current (last) run, 1 = the
- * one before, ... */
-void joblog_run_path(char *buf, size_t size, const char *log_dir, const char *jobid, unsigned k);
 
 /* Keep the current log as <jobid>.1 and shift the older ones, dropping
  * what is beyond keep (keep 0: no earlier logs, as pvesr). Errors are

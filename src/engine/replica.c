@@ -10,6 +10,7 @@
 #include "base/xalloc.h"
 #include "engine/pvelock.h"
 #include "engine/storemap.h"
+#include "engine/target.h"
 
 int repl_snap_time(const char *snap, int64_t *t)
 {
@@ -137,31 +138,6 @@ int replica_prefer(const struct replica_candidate *c, size_t n, int pick, const 
 	return best;
 }
 
-/* The storage of volid, checked as prepare-local-job checks wanted volumes. */
-static int check_volid(const struct cluster_config *cc, const char *node, uint32_t vmid, const char *volid,
-		       char *sid, const char **volname, struct strbuf *err)
-{
-	const struct storage *st;
-	uint32_t owner = 0;
-	int is_image = 0, r;
-
-	r = volid_parse(volid, sid, volname, err);
-	if (r < 0)
-		return r;
-	r = storage_check_replicatable(&cc->storages, sid, node, &st, err);
-	if (r < 0)
-		return -EINVAL;
-	if (volname_parse(st->stype, *volname, &owner, &is_image) < 0 || !is_image) {
-		strbuf_addf(err, "volume '%s' has wrong vtype", volid);
-		return -EINVAL;
-	}
-	if (owner != vmid) {
-		strbuf_addf(err, "volume '%s' has wrong owner", volid);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int replica_list(const struct cluster_config *cc, const char *node, uint32_t vmid, const struct strvec *volids,
 		 struct snap_map *out, struct strbuf *err)
 {
@@ -177,14 +153,14 @@ int replica_list(const struct cluster_config *cc, const char *node, uint32_t vmi
 	for (size_t i = 0; i < volids->nr && r == 0; i++) {
 		const char *volname;
 
-		r = check_volid(cc, node, vmid, volids->v[i], sid, &volname, err);
+		r = target_check_volid(cc, node, vmid, volids->v[i], sid, &volname, err);
 	}
 	for (size_t i = 0; i < volids->nr && r == 0; i++) {
 		const char *volname;
 		struct backend *b;
 		struct vol_snaps *vs;
 
-		check_volid(cc, node, vmid, volids->v[i], sid, &volname, err);
+		target_check_volid(cc, node, vmid, volids->v[i], sid, &volname, err);
 		r = storemap_get(&sm, sid, &b, err);
 		if (r < 0)
 			break;
@@ -247,7 +223,7 @@ int replica_rollback(const struct cluster_config *cc, const char *node, uint32_t
 		const char *volname;
 		struct backend *b;
 
-		check_volid(cc, node, vmid, volids->v[i], sid, &volname, err);
+		target_check_volid(cc, node, vmid, volids->v[i], sid, &volname, err);
 		r = storemap_get(&sm, sid, &b, err);
 		if (r < 0)
 			break;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "backend/types.h"
 #include "base/cidr.h"
 #include "base/fileio.h"
 #include "base/log.h"
@@ -527,6 +528,223 @@ static void show_progress(const struct relay_progress *p, void *data)
 /* How long an export whose reader went away may take to notice it. */
 #define EXPORT_STOP_WAIT_MS 3000
 
+/* One stream's pieces, from the start of the export to its end. */
+struct xfer {
+	const struct guest_volume *v;
+	struct backend *b;
+	struct child c;         /* the export, its stdout the stream */
+	FILE *tf;               /* the export's stderr, for its error message */
+	struct relay_opts ro;   /* rate limit, progress, compression */
+	struct relay_stats stats;
+	struct strvec argv;     /* the target's import */
+	struct strbuf out, rerr; /* the import's stdout and stderr */
+	struct strbuf why;      /* the direct path's reason for a broken stream */
+};
+
+#define XFER_INIT                                                                                      \
+	{ .c = CHILD_INIT, .ro = RELAY_OPTS_INIT, .stats = { 0 }, .argv = STRVEC_INIT, .out = STRBUF_INIT, \
+	  .rerr = STRBUF_INIT, .why = STRBUF_INIT }
+
+static void xfer_release(struct xfer *x)
+{
+	/* an export still running here was given up: it goes */
+	if (x->c.pid > 0) {
+		if (x->c.out >= 0)
+			close(x->c.out);
+		child_kill(&x->c, SIGTERM);
+		child_finish(&x->c);
+	}
+	if (x->tf)
+		fclose(x->tf);
+	wire_enc_free(x->ro.enc);
+	strvec_clear(&x->argv);
+	strbuf_release(&x->out);
+	strbuf_release(&x->rerr);
+	strbuf_release(&x->why);
+}
+
+/* The export of v@snap (from base), or with token the rest of an
+ * interrupted one. -ESTALE when this side refuses the token. */
+static int start_export(struct run *run, struct xfer *x, const char *base, const char *token, unsigned flags,
+			struct strbuf *err)
+{
+	const char *volname = x->v->volname;
+	int r;
+
+	if (run->o->progress && !token) {
+		/* for the ETA only: a storage without an estimate (or with a
+		 * failing one) just shows no total */
+		if (backend_estimate_send_size(x->b, volname, run->snap.buf, base, &x->ro.total) < 0)
+			x->ro.total = 0;
+	}
+	x->c.out = CHILD_PIPE;
+	x->c.err = fileno(x->tf);
+	/* its own process group: an interrupted run kills it as a whole */
+	x->c.new_pgrp = 1;
+	if (token)
+		r = backend_export_resume_start(x->b, volname, run->snap.buf, token, &x->c);
+	else
+		r = backend_export_start(x->b, volname, run->snap.buf, base, flags, &x->c);
+	if (r < 0) {
+		strbuf_addstr(err, backend_errmsg(x->b));
+		if (r != -ESTALE)
+			r = -EIO;
+	}
+	return r;
+}
+
+/* What the relay does to the stream on its way: the rate limit, the
+ * progress line, the wire codec; and the target's import to match. */
+static void plan_stream(struct run *run, struct xfer *x, const char *base, uint64_t rate, const char *token,
+			unsigned flags)
+{
+	const struct guest_volume *v = x->v;
+
+	x->ro.rate = rate;
+	x->ro.abort_flag = interrupt_flag();
+	if (run->o->progress) {
+		x->ro.progress = show_progress;
+		x->ro.data = run;
+		run->cur_volid = v->volid;
+	}
+	if (run->codec != WIRE_NONE) {
+		x->ro.enc = wire_enc_new(run->codec, run->codec_level);
+		elog_printf(&run->log, "compressing the stream of '%s' with %s", v->volid, wire_codec_name(run->codec));
+	}
+	remote_import_argv(&x->argv, v->volid, run->snap.buf, base,
+			   run->codec != WIRE_NONE ? wire_codec_name(run->codec) : NULL);
+	if (flags & BACKEND_EXPORT_RAW)
+		strvec_push(&x->argv, "--raw");
+	if (token)
+		strvec_push(&x->argv, "--resume");
+}
+
+/* The export's stream into the target's import, by the run's way there:
+ * a direct TCP connection, the session, or an ssh call of its own. What
+ * went over counts whatever the outcome. */
+static int relay_stream(struct run *run, struct xfer *x)
+{
+	const char *const *argv = (const char *const *)x->argv.v;
+	int r;
+
+	if (run->direct_net[0])
+		r = direct_stream(&run->t, argv, run->direct_net, x->c.out, &x->ro, &x->out, &x->rerr, REMOTE_OUT_MAX,
+				  &x->stats, &x->why);
+	else if (run->sess)
+		r = session_stream(run->sess, argv, x->c.out, &x->ro, &x->out, &x->rerr, REMOTE_OUT_MAX, &x->stats);
+	else
+		r = transport_stream(&run->t, argv, x->c.out, &x->ro, &x->out, &x->rerr, REMOTE_OUT_MAX, &x->stats);
+	close(x->c.out);
+	x->c.out = -1;
+	run->bytes += x->stats.bytes;
+	if (run->o->bytes_sent)
+		*run->o->bytes_sent += x->stats.bytes;
+	return r;
+}
+
+/* A stream that stalled (-ETIMEDOUT) or broke off (-EPROTO): the import
+ * side was killed; the export may be the one that hangs: it gets its
+ * closed pipe and a moment, then a kill. */
+static int stream_broke(struct run *run, struct xfer *x, int r, struct strbuf *err)
+{
+	child_stop(&x->c, EXPORT_STOP_WAIT_MS);
+	log_lines(run, "", x->rerr.buf);
+	if (r == -EPROTO && x->why.len) /* the direct path's reason */
+		strbuf_add(err, x->why.buf, x->why.len);
+	else
+		transport_describe(&run->t, (const char *const *)x->argv.v, r, x->rerr.buf, err);
+	/* a stalled target is not asked for a resume token */
+	return r == -ETIMEDOUT ? -ETIMEDOUT : -EIO;
+}
+
+/* The export exited with ex != 0: its stderr's last line says why. */
+static int export_failed(struct run *run, struct xfer *x, int ex, struct strbuf *err)
+{
+	struct strbuf xerr = STRBUF_INIT;
+	char st[64], buf[EXPORT_ERR_MAX + 1];
+	size_t n;
+
+	rewind(x->tf);
+	n = fread(buf, 1, EXPORT_ERR_MAX, x->tf);
+	buf[n] = '\0';
+	strbuf_add(&xerr, buf, n);
+	strbuf_rtrim(&xerr);
+	log_lines(run, "", xerr.buf);
+	strbuf_addf(err, "export of '%s' failed (%s)", x->v->volid, exit_status_str(ex, st, sizeof(st)));
+	if (xerr.len) {
+		char *last = strrchr(xerr.buf, '\n');
+
+		strbuf_addf(err, ": %.200s", last ? last + 1 : xerr.buf);
+	}
+	strbuf_release(&xerr);
+	return -EIO;
+}
+
+/* How the stream ended (r from relay_stream), the export's exit and
+ * the import's answer: 0 only when both sides say it went through. */
+static int check_stream(struct run *run, struct xfer *x, int r, struct strbuf *err)
+{
+	const char *const *argv = (const char *const *)x->argv.v;
+	struct strbuf want = STRBUF_INIT;
+	int ex;
+
+	if (r == -ETIMEDOUT || r == -EPROTO)
+		return stream_broke(run, x, r, err);
+	if (r == -EINTR) {
+		/* the import side is gone already (transport_stream); the
+		 * export sees its pipe closed and ends by itself (killing a
+		 * zfs-fuse `zfs send` client leaves the snapshots "busy" in the
+		 * daemon for a long time), else it is killed */
+		child_stop(&x->c, EXPORT_STOP_WAIT_MS);
+		log_lines(run, "", x->rerr.buf);
+		check_interrupt(err);
+		return r;
+	}
+	ex = child_finish(&x->c);
+	log_lines(run, "", x->rerr.buf);
+	log_lines(run, "", x->out.buf);
+	if (r != 0 && r != -EPIPE) {
+		transport_describe(&run->t, argv, r, x->rerr.buf, err);
+		return -EIO;
+	}
+	if (ex != 0)
+		return export_failed(run, x, ex, err);
+	if (r == -EPIPE) {
+		transport_describe(&run->t, argv, 1, x->rerr.buf, err);
+		return -EIO;
+	}
+	strbuf_addf(&want, "successfully imported '%s'", x->v->volid);
+	if (!strstr(x->out.buf, want.buf)) {
+		strbuf_addf(err, "unable to get ID of the migrated volume '%s' on '%s'", x->v->volid, run->job->target);
+		r = -EIO;
+	}
+	strbuf_release(&want);
+	return r;
+}
+
+/* The size, time and speed of a stream, and what compression saved. */
+static void log_transferred(struct run *run, const struct xfer *x)
+{
+	const struct relay_stats *s = &x->stats;
+	struct strbuf size = STRBUF_INIT, speed = STRBUF_INIT, took = STRBUF_INIT;
+
+	run_format_size(s->bytes, &size);
+	run_format_size(s->elapsed > 0 ? (uint64_t)((double)s->bytes / s->elapsed) : s->bytes, &speed);
+	format_duration(s->elapsed, &took);
+	elog_printf(&run->log, "transferred %s in %s (%s/s)", size.buf, took.buf, speed.buf);
+	if (x->ro.enc) {
+		const struct wire_enc_stats *ws = wire_enc_stats(x->ro.enc);
+
+		strbuf_reset(&size);
+		run_format_size(s->wire, &size);
+		elog_printf(&run->log, "sent %s compressed (ratio %.2f, %" PRIu64 " of %" PRIu64 " chunks raw)", size.buf,
+			    s->wire ? (double)s->bytes / (double)s->wire : 0.0, ws->raw_chunks, ws->chunks);
+	}
+	strbuf_release(&size);
+	strbuf_release(&speed);
+	strbuf_release(&took);
+}
+
 /* export volid@snap (from base) | rate limit | target: volrep import;
  * with token: the rest of an interrupted stream (zfs send -t | import
  * --resume). -ESTALE when this side refuses the token, -ETIMEDOUT when
@@ -534,17 +752,11 @@ static void show_progress(const struct relay_progress *p, void *data)
 static int transfer(struct run *run, const struct guest_volume *v, const char *base, uint64_t rate,
 		    const char *token, unsigned flags, struct strbuf *err)
 {
-	struct child c = CHILD_INIT;
-	struct relay_opts ro = RELAY_OPTS_INIT;
-	struct relay_stats stats = { 0 };
-	struct strvec argv = STRVEC_INIT;
-	struct strbuf out = STRBUF_INIT, rerr = STRBUF_INIT, xerr = STRBUF_INIT, want = STRBUF_INIT;
-	struct strbuf why = STRBUF_INIT;
-	struct backend *b;
-	FILE *tf = NULL;
-	int r, ex;
+	struct xfer x = XFER_INIT;
+	int r;
 
-	r = storemap_get(&run->sm, v->storage, &b, err);
+	x.v = v;
+	r = storemap_get(&run->sm, v->storage, &x.b, err);
 	if (r < 0)
 		return r;
 	r = open_transport(run, err);
@@ -552,160 +764,19 @@ static int transfer(struct run *run, const struct guest_volume *v, const char *b
 		r = open_session(run, err);
 	if (r < 0)
 		return r;
-	tf = tmpfile();
-	if (!tf) {
+	x.tf = tmpfile();
+	if (!x.tf) {
 		strbuf_addf(err, "cannot create a temporary file: %s", strerror(errno));
 		return -errno;
 	}
-	if (run->o->progress && !token) {
-		/* for the ETA only: a storage without an estimate (or with a
-		 * failing one) just shows no total */
-		if (backend_estimate_send_size(b, v->volname, run->snap.buf, base, &ro.total) < 0)
-			ro.total = 0;
+	r = start_export(run, &x, base, token, flags, err);
+	if (r == 0) {
+		plan_stream(run, &x, base, rate, token, flags);
+		r = check_stream(run, &x, relay_stream(run, &x), err);
 	}
-	c.out = CHILD_PIPE;
-	c.err = fileno(tf);
-	/* its own process group: an interrupted run kills it as a whole */
-	c.new_pgrp = 1;
-	if (token)
-		r = backend_export_resume_start(b, v->volname, run->snap.buf, token, &c);
-	else
-		r = backend_export_start(b, v->volname, run->snap.buf, base, flags, &c);
-	if (r < 0) {
-		strbuf_addstr(err, backend_errmsg(b));
-		if (r != -ESTALE)
-			r = -EIO;
-		goto out;
-	}
-	ro.rate = rate;
-	ro.abort_flag = interrupt_flag();
-	if (run->o->progress) {
-		ro.progress = show_progress;
-		ro.data = run;
-		run->cur_volid = v->volid;
-	}
-	if (run->codec != WIRE_NONE) {
-		ro.enc = wire_enc_new(run->codec, run->codec_level);
-		elog_printf(&run->log, "compressing the stream of '%s' with %s", v->volid, wire_codec_name(run->codec));
-	}
-	remote_import_argv(&argv, v->volid, run->snap.buf, base,
-			   run->codec != WIRE_NONE ? wire_codec_name(run->codec) : NULL);
-	if (flags & BACKEND_EXPORT_RAW)
-		strvec_push(&argv, "--raw");
-	if (token)
-		strvec_push(&argv, "--resume");
-	if (run->direct_net[0])
-		r = direct_stream(&run->t, (const char *const *)argv.v, run->direct_net, c.out, &ro, &out, &rerr,
-				  REMOTE_OUT_MAX, &stats, &why);
-	else if (run->sess)
-		r = session_stream(run->sess, (const char *const *)argv.v, c.out, &ro, &out, &rerr, REMOTE_OUT_MAX,
-				   &stats);
-	else
-		r = transport_stream(&run->t, (const char *const *)argv.v, c.out, &ro, &out, &rerr, REMOTE_OUT_MAX,
-				     &stats);
-	close(c.out);
-	c.out = -1;
-	run->bytes += stats.bytes;
-	if (run->o->bytes_sent)
-		*run->o->bytes_sent += stats.bytes;
-	if (r == -ETIMEDOUT || r == -EPROTO) {
-		/* the import side was killed; the export may be the one
-		 * that hangs: it gets its closed pipe and a moment, then a
-		 * kill */
-		child_stop(&c, EXPORT_STOP_WAIT_MS);
-		log_lines(run, "", rerr.buf);
-		if (r == -EPROTO && why.len) /* the direct path's reason */
-			strbuf_add(err, why.buf, why.len);
-		else
-			transport_describe(&run->t, (const char *const *)argv.v, r, rerr.buf, err);
-		/* a stalled target is not asked for a resume token */
-		r = r == -ETIMEDOUT ? -ETIMEDOUT : -EIO;
-		goto out;
-	}
-	if (r == -EINTR) {
-		/* the import side is gone already (transport_stream); the
-		 * export sees its pipe closed and ends by itself (killing a
-		 * zfs-fuse `zfs send` client leaves the snapshots "busy" in the
-		 * daemon for a long time), else it is killed */
-		child_stop(&c, EXPORT_STOP_WAIT_MS);
-		log_lines(run, "", rerr.buf);
-		check_interrupt(err);
-		goto out;
-	}
-	ex = child_finish(&c);
-	log_lines(run, "", rerr.buf);
-	log_lines(run, "", out.buf);
-	if (r != 0 && r != -EPIPE) {
-		transport_describe(&run->t, (const char *const *)argv.v, r, rerr.buf, err);
-		r = -EIO;
-		goto out;
-	}
-	if (ex != 0) {
-		char st[64], buf[EXPORT_ERR_MAX + 1];
-		size_t n;
-
-		rewind(tf);
-		n = fread(buf, 1, EXPORT_ERR_MAX, tf);
-		buf[n] = '\0';
-		strbuf_add(&xerr, buf, n);
-		strbuf_rtrim(&xerr);
-		log_lines(run, "", xerr.buf);
-		strbuf_addf(err, "export of '%s' failed (%s)", v->volid, exit_status_str(ex, st, sizeof(st)));
-		if (xerr.len) {
-			char *last = strrchr(xerr.buf, '\n');
-
-			strbuf_addf(err, ": %.200s", last ? last + 1 : xerr.buf);
-		}
-		r = -EIO;
-		goto out;
-	}
-	if (r == -EPIPE) {
-		transport_describe(&run->t, (const char *const *)argv.v, 1, rerr.buf, err);
-		r = -EIO;
-		goto out;
-	}
-	strbuf_addf(&want, "successfully imported '%s'", v->volid);
-	if (!strstr(out.buf, want.buf)) {
-		strbuf_addf(err, "unable to get ID of the migrated volume '%s' on '%s'", v->volid, run->job->target);
-		r = -EIO;
-		goto out;
-	}
-	{
-		struct strbuf size = STRBUF_INIT, speed = STRBUF_INIT, took = STRBUF_INIT;
-
-		run_format_size(stats.bytes, &size);
-		run_format_size(stats.elapsed > 0 ? (uint64_t)((double)stats.bytes / stats.elapsed) : stats.bytes, &speed);
-		format_duration(stats.elapsed, &took);
-		elog_printf(&run->log, "transferred %s in %s (%s/s)", size.buf, took.buf, speed.buf);
-		strbuf_release(&took);
-		if (ro.enc) {
-			const struct wire_enc_stats *ws = wire_enc_stats(ro.enc);
-
-			strbuf_reset(&size);
-			run_format_size(stats.wire, &size);
-			elog_printf(&run->log, "sent %s compressed (ratio %.2f, %" PRIu64 " of %" PRIu64 " chunks raw)",
-				    size.buf, stats.wire ? (double)stats.bytes / (double)stats.wire : 0.0,
-				    ws->raw_chunks, ws->chunks);
-		}
-		strbuf_release(&size);
-		strbuf_release(&speed);
-	}
-	r = 0;
-out:
-	if (c.pid > 0) {
-		if (c.out >= 0)
-			close(c.out);
-		child_kill(&c, SIGTERM);
-		child_finish(&c);
-	}
-	fclose(tf);
-	wire_enc_free(ro.enc);
-	strvec_clear(&argv);
-	strbuf_release(&out);
-	strbuf_release(&rerr);
-	strbuf_release(&xerr);
-	strbuf_release(&want);
-	strbuf_release(&why);
+	if (r == 0)
+		log_transferred(run, &x);
+	xfer_release(&x);
 	return r;
 }
 
@@ -782,6 +853,21 @@ static int transfer_resumable(struct run *run, const struct guest_volume *v, con
 	return r;
 }
 
+/* Who lacks raw sends, for the message: a storage type that has them
+ * (its descriptor says so) lacks them in this node's tool ("zfs"), the
+ * others as a type ("btrfs storage"). */
+static void raw_lacking(const struct backend *b, struct strbuf *out)
+{
+	const struct storage_type *t = storage_type_of(b->type);
+
+	if (!t)
+		strbuf_addstr(out, "storage");
+	else if (t->presence.features & STORAGE_FEAT_RAW)
+		strbuf_addstr(out, t->tool);
+	else
+		strbuf_addf(out, "%s storage", t->name);
+}
+
 /* The export flags of v: the job's keep, and raw (zfs send -w) for an
  * encrypted volume or a job with raw 1, refused with one line where
  * this side cannot send raw streams. */
@@ -801,13 +887,19 @@ static int export_flags(struct run *run, const struct guest_volume *v, unsigned 
 	}
 	if (!enc && !run->job->raw)
 		return 0;
-	if (backend_probe(b, &caps) < 0 || b->type != BACKEND_ZFSPOOL || !caps.send_raw) {
+	/* the probe's capability, whatever the storage type: only a
+	 * backend that can send raw streams says it can */
+	if (backend_probe(b, &caps) < 0 || !caps.send_raw) {
+		struct strbuf who = STRBUF_INIT;
+
+		raw_lacking(b, &who);
 		if (enc)
 			strbuf_addf(err, "volume '%s' is encrypted, but zfs on '%s' has no raw sends (zfs send -w)",
 				    v->volid, run->ctx->node);
 		else
 			strbuf_addf(err, "job option raw: '%s' cannot be sent raw: %s on '%s' has no raw sends (zfs send -w)",
-				    v->volid, b->type == BACKEND_ZFSPOOL ? "zfs" : "btrfs storage", run->ctx->node);
+				    v->volid, who.buf, run->ctx->node);
+		strbuf_release(&who);
 		return -ENOTSUP;
 	}
 	*flags |= BACKEND_EXPORT_RAW;
@@ -917,27 +1009,46 @@ static int do_remove(struct run *run, struct strbuf *err)
 	return r;
 }
 
-static int do_replicate(struct run *run, struct strbuf *err)
-{
-	const struct repl_job *job = run->job;
-	const int64_t last_sync = run->js.last_sync, start = run->o->start_time;
-	struct snap_map local = SNAP_MAP_INIT, remote = SNAP_MAP_INIT;
-	struct guest_conf gc = GUEST_CONF_INIT;
-	struct strbuf last = STRBUF_INIT, line = STRBUF_INIT;
-	struct strvec missing = STRVEC_INIT, bases = STRVEC_INIT, fargv = STRVEC_INIT;
-	struct lock slot = LOCK_INIT;
-	const char *parent = NULL;
-	struct pve_freeze fz = PVE_FREEZE_INIT;
-	uint64_t rate = 0;
-	unsigned *xflags = NULL;
-	int r, running;
+/* ---- one sync, step by step (do_replicate) ---- */
 
-	if (start <= last_sync) {
-		strbuf_addf(err, "start time before last sync (%" PRId64 " <= %" PRId64 ") - abort sync", start,
-			    last_sync);
-		return -EINVAL;
-	}
-	r = cluster_guest_volumes(run->cc, run->g, job->remove_job ? GUEST_VOL_CLEANUP : 0, &run->vols, err);
+/* What the steps of one sync share: the plan, made before anything
+ * changes on either side, and the transfer slot held while the streams
+ * run. */
+struct sync_plan {
+	int running;                   /* the guest runs: its agent freezes the fs */
+	struct guest_conf gc;          /* for the parent snapshot and the fs-freeze */
+	const char *parent;            /* the guest's current snapshot (in gc), if a valid name */
+	struct strbuf last;            /* the last sync's snapshot name */
+	struct snap_map local, remote; /* both sides' snapshots, after their clean-up */
+	struct strvec bases;           /* per volume: its incremental base, "" = full sync */
+	unsigned *xflags;              /* per volume: its export flags */
+	uint64_t rate;                 /* bytes per second, 0 = no limit */
+	struct lock slot;
+};
+
+#define SYNC_PLAN_INIT                                                                                 \
+	{ .gc = GUEST_CONF_INIT, .last = STRBUF_INIT, .local = SNAP_MAP_INIT, .remote = SNAP_MAP_INIT, \
+	  .bases = STRVEC_INIT, .slot = LOCK_INIT }
+
+static void sync_plan_release(struct sync_plan *sp)
+{
+	lock_release(&sp->slot);
+	free(sp->xflags);
+	snap_map_release(&sp->local);
+	snap_map_release(&sp->remote);
+	guest_conf_release(&sp->gc);
+	strbuf_release(&sp->last);
+	strvec_clear(&sp->bases);
+}
+
+/* The guest's volumes into run->vols and run->volids, logged as pvesr
+ * logs them, and the storages to remember: only those still in
+ * storage.cfg, as one gone from it would make the target fail forever. */
+static int list_volumes(struct run *run, struct sync_plan *sp, struct strbuf *err)
+{
+	struct strbuf line = STRBUF_INIT;
+	int r = cluster_guest_volumes(run->cc, run->g, run->job->remove_job ? GUEST_VOL_CLEANUP : 0, &run->vols, err);
+
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < run->vols.nr; i++) {
@@ -945,167 +1056,249 @@ static int do_replicate(struct run *run, struct strbuf *err)
 		strbuf_addf(&line, "%s%s", i ? "," : "", run->vols.v[i].volid);
 	}
 	/* PVE's run files on a PVE node (engine/pveguest.h), else 0 */
-	running = pve_guest_state_on() && pve_guest_running(run->g->type, run->g->vmid);
+	sp->running = pve_guest_state_on() && pve_guest_running(run->g->type, run->g->vmid);
 	elog_printf(&run->log, "guest => %s %" PRIu32 ", running => %d", run->g->type == GUEST_LXC ? "CT" : "VM",
-		    run->g->vmid, running);
+		    run->g->vmid, sp->running);
 	elog_printf(&run->log, "volumes => %s", line.buf);
-	/* storages gone from storage.cfg would make the target fail forever */
 	for (size_t i = 0; i < run->js.storeid_list.nr; i++)
 		if (storage_cfg_find(&run->cc->storages, run->js.storeid_list.v[i]))
 			strvec_push(&run->storeids, run->js.storeid_list.v[i]);
 	run->storeids_set = 1;
-	if (job->remove_job) {
-		r = do_remove(run, err);
-		goto out;
-	}
-	if (!run->vols.nr) {
-		strbuf_addstr(err, "No replicatable volumes found");
-		r = -ENOENT;
-		goto out;
-	}
-	if (guest_conf_load(&gc, run->g, NULL) == 0) {
-		parent = guest_conf_get(&gc, "parent");
-		if (parent && !valid_snapshot_name(parent))
-			parent = NULL;
-	}
-	repl_snapname(&last, job->id, last_sync);
+	strbuf_release(&line);
+	return 0;
+}
 
-	/* find_common_replication_snapshot: both sides clean up, then the
-	 * base of every volume */
-	r = prepare_volumes(&run->sm, &run->volids, job->id, last_sync, parent, 0, &run->log, &local, NULL, err);
+/* find_common_replication_snapshot, its first half: both sides clean
+ * up their replication snapshots and say which they have. A signal is
+ * looked at before and after the target's part, the slow one. */
+static int prepare_both_sides(struct run *run, struct sync_plan *sp, struct strbuf *err)
+{
+	const int64_t last_sync = run->js.last_sync;
+	int r;
+
+	if (guest_conf_load(&sp->gc, run->g, NULL) == 0) {
+		sp->parent = guest_conf_get(&sp->gc, "parent");
+		if (sp->parent && !valid_snapshot_name(sp->parent))
+			sp->parent = NULL;
+	}
+	repl_snapname(&sp->last, run->job->id, last_sync);
+	r = prepare_volumes(&run->sm, &run->volids, run->job->id, last_sync, sp->parent, 0, &run->log, &sp->local,
+			    NULL, err);
 	if (r < 0)
-		goto out;
+		return r;
 	r = check_interrupt(err);
 	if (r == 0)
-		r = remote_prepare(run, &run->storeids, &run->volids, last_sync, parent, 0, &remote, err);
+		r = remote_prepare(run, &run->storeids, &run->volids, last_sync, sp->parent, 0, &sp->remote, err);
 	if (r == 0)
 		r = check_interrupt(err);
-	if (r < 0)
-		goto out;
+	return r;
+}
+
+/* Its second half: the base of every volume, "" for a full sync. All
+ * volumes without one are named in a single error. */
+static int choose_bases(struct run *run, struct sync_plan *sp, struct strbuf *err)
+{
+	struct strvec missing = STRVEC_INIT;
+	int r = 0;
+
 	for (size_t i = 0; i < run->vols.nr; i++) {
 		const char *volid = run->vols.v[i].volid, *base = NULL;
-		const struct vol_snaps *rs = snap_map_find(&remote, volid);
-		int p = plan_base(&snap_map_find(&local, volid)->snaps, rs ? &rs->snaps : NULL, last.buf, parent, &base);
+		const struct vol_snaps *rs = snap_map_find(&sp->remote, volid);
+		int p = plan_base(&snap_map_find(&sp->local, volid)->snaps, rs ? &rs->snaps : NULL, sp->last.buf,
+				  sp->parent, &base);
 
 		if (p < 0)
 			strvec_push(&missing, volid);
-		strvec_push(&bases, p > 0 ? base : "");
+		strvec_push(&sp->bases, p > 0 ? base : "");
 	}
 	if (missing.nr) {
-		plan_no_base_error(err, &missing, job->id);
+		plan_no_base_error(err, &missing, run->job->id);
 		r = -ENOENT;
-		goto out;
 	}
-	strvec_clear(&run->storeids);
-	storage_ids_of(&run->vols, &run->storeids);
-	/* raw or not is known before anything is made */
-	xflags = xcalloc(run->vols.nr ? run->vols.nr : 1, sizeof(*xflags));
-	for (size_t i = 0; i < run->vols.nr && r == 0; i++)
-		r = export_flags(run, &run->vols.v[i], &xflags[i], err);
-	if (r < 0)
-		goto out;
+	strvec_clear(&missing);
+	return r;
+}
 
-	repl_snapname(&run->snap, job->id, start);
-	/* the guest agent's fs-freeze around the snapshot, thawed at once */
-	pve_freeze(&fz, run->g, &gc, running, &run->log);
+/* Every volume's export flags: raw or not is known (and refused where
+ * impossible) before anything is made. */
+static int plan_exports(struct run *run, struct sync_plan *sp, struct strbuf *err)
+{
+	int r = 0;
+
+	sp->xflags = xcalloc(run->vols.nr ? run->vols.nr : 1, sizeof(*sp->xflags));
+	for (size_t i = 0; i < run->vols.nr && r == 0; i++)
+		r = export_flags(run, &run->vols.v[i], &sp->xflags[i], err);
+	return r;
+}
+
+/* This run's snapshot of every volume, inside the guest agent's
+ * fs-freeze, thawed at once. */
+static int take_snapshots(struct run *run, struct sync_plan *sp, struct strbuf *err)
+{
+	struct pve_freeze fz = PVE_FREEZE_INIT;
+	int r;
+
+	repl_snapname(&run->snap, run->job->id, run->o->start_time);
+	pve_freeze(&fz, run->g, &sp->gc, sp->running, &run->log);
 	r = snapshot_all(run, err);
 	pve_thaw(&fz, &run->log);
-	if (r == 0)
-		r = check_interrupt(err);
-	if (r < 0) {
-		remove_new_snapshots(run);
-		goto out;
-	}
-	if (job->rate && ratelimit_parse_mbps(job->rate, &rate) < 0)
-		rate = 0;
+	if (r < 0)
+		return r;
+	return check_interrupt(err);
+}
+
+/* The way to the target for the streams, logged in pvesr's words, and
+ * one of its transfer slots. */
+static int open_streams(struct run *run, struct sync_plan *sp, struct strbuf *err)
+{
+	const struct repl_job *job = run->job;
+	int r;
+
+	if (job->rate && ratelimit_parse_mbps(job->rate, &sp->rate) < 0)
+		sp->rate = 0;
 	r = open_transport(run, err);
-	if (r < 0) {
-		remove_new_snapshots(run);
-		goto out;
-	}
-	/* pvesr's words; insecure: streams over direct TCP (docs/transport.md) */
+	if (r < 0)
+		return r;
+	/* insecure: streams over direct TCP (docs/transport.md) */
 	elog_printf(&run->log, "using %s transmission, rate limit: %s%s", run->direct_net[0] ? "insecure" : "secure",
-		    job->rate && rate ? job->rate : "none", job->rate && rate ? " MByte/s" : "");
+		    job->rate && sp->rate ? job->rate : "none", job->rate && sp->rate ? " MByte/s" : "");
 	if (run->direct_net[0])
 		elog_printf(&run->log, "streams over direct TCP connections on network %s", run->direct_net);
-	r = take_transfer_slot(run, &slot, err);
-	if (r < 0) {
-		remove_new_snapshots(run);
-		goto out;
-	}
-	for (size_t i = 0; i < run->vols.nr; i++) {
+	return take_transfer_slot(run, &sp->slot, err);
+}
+
+/* Every volume's stream, one after the other, in the transfer slot. */
+static int send_volumes(struct run *run, struct sync_plan *sp, struct strbuf *err)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < run->vols.nr && r == 0; i++) {
 		const struct guest_volume *v = &run->vols.v[i];
-		const char *base = *bases.v[i] ? bases.v[i] : NULL;
+		const char *base = *sp->bases.v[i] ? sp->bases.v[i] : NULL;
 
 		if (base)
 			elog_printf(&run->log, "incremental sync '%s' (%s => %s)", v->volid, base, run->snap.buf);
 		else
 			elog_printf(&run->log, "full sync '%s' (%s)", v->volid, run->snap.buf);
-		if (rate)
+		if (sp->rate)
 			elog_printf(&run->log, "using a bandwidth limit of %" PRIu64 " bytes per second for transferring '%s'",
-				    rate, v->volid);
+				    sp->rate, v->volid);
 		r = check_interrupt(err);
-		if (r == 0 && (xflags[i] & BACKEND_EXPORT_RAW))
+		if (r == 0 && (sp->xflags[i] & BACKEND_EXPORT_RAW))
 			elog_printf(&run->log, "sending '%s' raw (zfs send -w): blocks as stored, encrypted ones stay encrypted", v->volid);
 		if (r == 0)
-			r = transfer_resumable(run, v, base, rate, xflags[i], err);
-		if (r < 0) {
-			/* the target cleans up at its next prepare */
-			remove_new_snapshots(run);
-			goto out;
-		}
+			r = transfer_resumable(run, v, base, sp->rate, sp->xflags[i], err);
 	}
-	lock_release(&slot);
+	return r;
+}
 
-	/* the last point to give up: once last_sync is recorded the run
-	 * completes (a few quick steps) */
-	r = check_interrupt(err);
-	if (r < 0) {
-		remove_new_snapshots(run);
-		goto out;
+/* Snapshot, stream every volume, then the last point to give up: once
+ * last_sync is recorded the run completes (a few quick steps). On a
+ * failure this run's snapshots go here; the target cleans up its part
+ * at its next prepare. */
+static int sync_volumes(struct run *run, struct sync_plan *sp, struct strbuf *err)
+{
+	int r = take_snapshots(run, sp, err);
+
+	if (r == 0)
+		r = open_streams(run, sp, err);
+	if (r == 0)
+		r = send_volumes(run, sp, err);
+	if (r == 0) {
+		lock_release(&sp->slot);
+		r = check_interrupt(err);
 	}
-	/* last_sync is on disk before the old base goes: a crash now leaves
-	 * the new snapshot as the recorded base on both sides */
-	r = state_update(run->ctx->state_dir, sync_end_fn, run, err);
 	if (r < 0)
+		remove_new_snapshots(run);
+	return r;
+}
+
+/* last_sync on disk before the old base goes: a crash after it leaves
+ * the new snapshot as the recorded base on both sides. */
+static int record_sync(struct run *run, struct strbuf *err)
+{
+	int r = state_update(run->ctx->state_dir, sync_end_fn, run, err);
+
+	return r < 0 ? r : 0;
+}
+
+/* The previous base is no base any longer: it goes here (the target's
+ * goes in its finalize). A failure is logged, not fatal: the next
+ * prepare removes what is left. */
+static void delete_previous_snapshots(struct run *run, struct sync_plan *sp)
+{
+	if (run->js.last_sync == 0 || !strcmp(sp->last.buf, run->snap.buf))
+		return;
+	for (size_t i = 0; i < run->vols.nr; i++) {
+		const struct guest_volume *v = &run->vols.v[i];
+		const struct vol_snaps *ls = snap_map_find(&sp->local, v->volid);
+		struct backend *b;
+
+		if (!backend_snapshot_list_find(&ls->snaps, sp->last.buf))
+			continue;
+		elog_printf(&run->log, "delete previous replication snapshot '%s' on %s", sp->last.buf, v->volid);
+		if (storemap_get(&run->sm, v->storage, &b, NULL) == 0 && backend_delete_snapshot(b, v->volname, sp->last.buf) < 0)
+			elog_printf(&run->log, "delete previous replication snapshot error: %s", backend_errmsg(b));
+	}
+}
+
+/* The target's finalize-local-job: it keeps the new snapshot (and the
+ * job's keep) and drops the rest. Logged, not fatal, as above. */
+static void finalize_target(struct run *run)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf out = STRBUF_INIT, ferr = STRBUF_INIT;
+
+	remote_finalize_argv(&argv, run->job->id, &run->volids, run->o->start_time);
+	remote_keep_argv(&argv, run->job->keep);
+	if (remote_call(run, &argv, &out, &ferr) < 0)
+		elog_printf(&run->log, "delete stale replication snapshot error: %s", ferr.buf);
+	strvec_clear(&argv);
+	strbuf_release(&out);
+	strbuf_release(&ferr);
+}
+
+static int do_replicate(struct run *run, struct strbuf *err)
+{
+	const int64_t last_sync = run->js.last_sync, start = run->o->start_time;
+	struct sync_plan sp = SYNC_PLAN_INIT;
+	int r;
+
+	if (start <= last_sync) {
+		strbuf_addf(err, "start time before last sync (%" PRId64 " <= %" PRId64 ") - abort sync", start,
+			    last_sync);
+		return -EINVAL;
+	}
+	r = list_volumes(run, &sp, err);
+	if (r == 0 && run->job->remove_job) {
+		r = do_remove(run, err);
 		goto out;
-	strvec_clear(&run->made);
-	if (last_sync != 0 && strcmp(last.buf, run->snap.buf)) {
-		for (size_t i = 0; i < run->vols.nr; i++) {
-			const struct guest_volume *v = &run->vols.v[i];
-			const struct vol_snaps *ls = snap_map_find(&local, v->volid);
-			struct backend *b;
-
-			if (!backend_snapshot_list_find(&ls->snaps, last.buf))
-				continue;
-			elog_printf(&run->log, "delete previous replication snapshot '%s' on %s", last.buf, v->volid);
-			if (storemap_get(&run->sm, v->storage, &b, NULL) == 0 &&
-			    backend_delete_snapshot(b, v->volname, last.buf) < 0)
-				elog_printf(&run->log, "delete previous replication snapshot error: %s", backend_errmsg(b));
-		}
 	}
-	remote_finalize_argv(&fargv, job->id, &run->volids, start);
-	remote_keep_argv(&fargv, job->keep);
-	{
-		struct strbuf out = STRBUF_INIT, ferr = STRBUF_INIT;
-
-		if (remote_call(run, &fargv, &out, &ferr) < 0)
-			elog_printf(&run->log, "delete stale replication snapshot error: %s", ferr.buf);
-		strbuf_release(&out);
-		strbuf_release(&ferr);
+	if (r == 0 && !run->vols.nr) {
+		strbuf_addstr(err, "No replicatable volumes found");
+		r = -ENOENT;
 	}
-	r = 0;
+	/* the whole plan before anything is made */
+	if (r == 0)
+		r = prepare_both_sides(run, &sp, err);
+	if (r == 0)
+		r = choose_bases(run, &sp, err);
+	if (r == 0) {
+		strvec_clear(&run->storeids);
+		storage_ids_of(&run->vols, &run->storeids);
+		r = plan_exports(run, &sp, err);
+	}
+	if (r == 0)
+		r = sync_volumes(run, &sp, err);
+	if (r == 0)
+		r = record_sync(run, err);
+	if (r == 0) {
+		strvec_clear(&run->made);
+		delete_previous_snapshots(run, &sp);
+		finalize_target(run);
+	}
 out:
-	free(xflags);
-	lock_release(&slot);
-	snap_map_release(&local);
-	snap_map_release(&remote);
-	guest_conf_release(&gc);
-	strbuf_release(&last);
-	strbuf_release(&line);
-	strvec_clear(&missing);
-	strvec_clear(&bases);
-	strvec_clear(&fargv);
+	sync_plan_release(&sp);
 	return r;
 }
 
@@ -1177,22 +1370,145 @@ static int64_t start_after_last_sync(const struct context *ctx, const struct rep
 	return now > start ? now : start;
 }
 
+/* The guest's lock, in a lock directory only we can write to (others
+ * could plant the lock files there), then PVE's own guest lock on
+ * pmxcfs (engine/pvelock.h). A caller that holds the guest (migrate)
+ * holds both already. */
+static int lock_guest(const struct context *ctx, const struct repl_job *job, const struct run_opts *o,
+		      struct lock *lk, struct lock *pvelk, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int r;
+
+	strbuf_addf(&path, "%s/lock", ctx->state_dir);
+	r = mkdir_p(path.buf, 0755);
+	if (r == 0 && (check_private_dir(ctx->state_dir, "state directory", err) < 0 ||
+		       check_private_dir(path.buf, "lock directory", err) < 0)) {
+		strbuf_release(&path);
+		return -EPERM;
+	}
+	strbuf_reset(&path);
+	guest_lock_path(&path, ctx->state_dir, job->guest);
+	if (r == 0 && !o->guest_locked)
+		r = lock_acquire(lk, path.buf, o->lock_timeout_ms);
+	if (r == -ETIMEDOUT || r == -EWOULDBLOCK) {
+		strbuf_addf(err, "can't lock file '%s' - got timeout", path.buf);
+		r = -EBUSY;
+	} else if (r < 0) {
+		strbuf_addf(err, "can't lock file '%s' - %s", path.buf, file_strerror(r));
+	} else if (!o->guest_locked) {
+		r = pve_guest_lock(pvelk, job->guest, o->lock_timeout_ms, err);
+	}
+	strbuf_release(&path);
+	return r;
+}
+
+/* The run's start in the state (under the guest lock), a second after
+ * the last sync at the earliest: the snapshot names hold the second. */
+static int record_start(struct run *run, struct run_opts *oc, struct strbuf *err)
+{
+	oc->start_time = start_after_last_sync(run->ctx, run->job, oc->start_time);
+	return state_update(run->ctx->state_dir, start_fn, run, err);
+}
+
+/* volrep.cfg into cfg (its defaults when it is unreadable: that does
+ * not stop replication), and the job's log, the previous ones rotated.
+ * The log directory must be ours alone: others able to write there
+ * could plant the log file (a symlink, a FIFO). The message in lerr. */
+static int open_joblog(struct run *run, struct volrep_cfg *cfg, struct strbuf *lerr)
+{
+	const struct context *ctx = run->ctx;
+	struct strbuf cerr = STRBUF_INIT;
+	int r;
+
+	if (volrep_cfg_load(cfg, ctx->config_dir, &cerr) < 0)
+		volrep_cfg_init(cfg);
+	r = mkdir_p(ctx->log_dir, 0755);
+	if (r < 0)
+		strbuf_addf(lerr, "cannot create log directory '%s' - %s", ctx->log_dir, strerror(-r));
+	else
+		r = check_private_dir(ctx->log_dir, "log directory", lerr);
+	if (r == 0) {
+		joblog_rotate(ctx->log_dir, run->job->id, cfg->log_keep);
+		r = joblog_open(&run->jl, ctx->log_dir, run->job->id, run->o->echo);
+	}
+	if (cerr.len)
+		elog_printf(&run->log, "%s; using the default settings", cerr.buf);
+	if (r < 0 && !lerr->len) {
+		struct strbuf path = STRBUF_INIT;
+
+		joblog_run_path(&path, ctx->log_dir, run->job->id, 0);
+		strbuf_addf(lerr, "unable to open replication log '%s' - %s", path.buf, file_strerror(r));
+		strbuf_release(&path);
+	}
+	strbuf_release(&cerr);
+	return r;
+}
+
+/* The job between its first and last log lines. A failure while a
+ * signal was pending is put down to the signal. */
+static int run_job(struct run *run, struct strbuf *lerr)
+{
+	int r;
+
+	elog_printf(&run->log, "start replication job");
+	r = do_replicate(run, lerr);
+	if (r < 0 && !lerr->len)
+		strbuf_addf(lerr, "%s", strerror(-r));
+	if (r < 0 && interrupt_signal())
+		interrupted_error(lerr);
+	if (r < 0)
+		elog_printf(&run->log, "end replication job with error: %s", lerr->buf);
+	else
+		elog_printf(&run->log, "end replication job");
+	return r;
+}
+
+/* The run's end in the state, with its error (r < 0: the message in
+ * lerr). A run that went well but cannot be recorded has failed. */
+static int record_end(struct run *run, struct end_data *ed, int r, struct strbuf *lerr)
+{
+	struct strbuf serr = STRBUF_INIT;
+
+	ed->errmsg = r < 0 ? lerr->buf : NULL;
+	ed->duration = mono_now() - run->t0;
+	if (state_update(run->ctx->state_dir, end_fn, ed, &serr) < 0 && r == 0) {
+		strbuf_add(lerr, serr.buf, serr.len);
+		r = -EIO;
+	}
+	strbuf_release(&serr);
+	return r;
+}
+
+static void run_release(struct run *run)
+{
+	joblog_close(&run->jl);
+	session_close(run->sess);
+	storemap_release(&run->sm);
+	job_state_release(&run->js);
+	if (run->t_open)
+		transport_release(&run->t);
+	volume_list_release(&run->vols);
+	strvec_clear(&run->volids);
+	strvec_clear(&run->storeids);
+	strvec_clear(&run->made);
+	strbuf_release(&run->snap);
+}
+
 int run_replication(const struct context *ctx, const struct cluster_config *cc, const struct repl_job *job,
 		    const struct run_opts *o_in, struct strbuf *err)
 {
 	struct run_opts oc = *o_in;
-	const struct run_opts *o = &oc;
 	struct run run = {
-		.ctx = ctx, .cc = cc, .job = job, .o = o, .js = JOB_STATE_INIT, .storeids = STRVEC_INIT,
+		.ctx = ctx, .cc = cc, .job = job, .o = &oc, .js = JOB_STATE_INIT, .storeids = STRVEC_INIT,
 		.sm = STOREMAP_INIT(&cc->storages, ctx->node), .t = TRANSPORT_INIT, .volids = STRVEC_INIT,
 		.snap = STRBUF_INIT, .made = STRVEC_INIT,
 	};
-	struct strbuf path = STRBUF_INIT, lerr = STRBUF_INIT, serr = STRBUF_INIT;
+	struct strbuf lerr = STRBUF_INIT;
 	struct lock lk = LOCK_INIT, pvelk = LOCK_INIT;
 	struct end_data ed = { .run = &run, .errmsg = NULL, .duration = 0, .notify = false, .kind = NOTIFY_NONE,
 			       .after = JOB_STATE_INIT };
 	struct volrep_cfg cfg;
-	struct strbuf cerr = STRBUF_INIT;
 	int r;
 
 	run.g = guests_find(&cc->guests, job->guest);
@@ -1200,104 +1516,32 @@ int run_replication(const struct context *ctx, const struct cluster_config *cc, 
 		strbuf_addf(err, "no such guest '%" PRIu32 "'", job->guest);
 		return -ENOENT;
 	}
-	strbuf_addf(&path, "%s/lock", ctx->state_dir);
-	r = mkdir_p(path.buf, 0755);
-	/* others able to write there could plant the lock files */
-	if (r == 0 && (check_private_dir(ctx->state_dir, "state directory", err) < 0 ||
-		       check_private_dir(path.buf, "lock directory", err) < 0)) {
-		r = -EPERM;
-		goto out_unlocked;
-	}
-	strbuf_reset(&path);
-	guest_lock_path(&path, ctx->state_dir, job->guest);
-	if (r == 0 && !o->guest_locked)
-		r = lock_acquire(&lk, path.buf, o->lock_timeout_ms);
-	if (r == -ETIMEDOUT || r == -EWOULDBLOCK) {
-		strbuf_addf(err, "can't lock file '%s' - got timeout", path.buf);
-		r = -EBUSY;
-		goto out_unlocked;
-	} else if (r < 0) {
-		strbuf_addf(err, "can't lock file '%s' - %s", path.buf, file_strerror(r));
-		goto out_unlocked;
-	}
-	/* pmxcfs: PVE's own guest lock as well (engine/pvelock.h); a
-	 * caller that holds the guest (migrate) holds that one too */
-	if (!o->guest_locked && (r = pve_guest_lock(&pvelk, job->guest, o->lock_timeout_ms, err)) < 0)
-		goto out;
-	oc.start_time = start_after_last_sync(ctx, job, oc.start_time);
-	r = state_update(ctx->state_dir, start_fn, &run, err);
-	if (r < 0)
-		goto out;
-	run.t0 = mono_now();
-	run.log = (struct elog){ .fn = log_to_joblog, .data = &run };
-	/* an unreadable volrep.cfg does not stop replication: defaults */
-	if (volrep_cfg_load(&cfg, ctx->config_dir, &cerr) < 0)
-		volrep_cfg_init(&cfg);
-	/* a log directory others can write to would let them plant the
-	 * log file (a symlink, a FIFO) */
-	r = mkdir_p(ctx->log_dir, 0755);
-	if (r < 0)
-		strbuf_addf(&lerr, "cannot create log directory '%s' - %s", ctx->log_dir, strerror(-r));
-	else
-		r = check_private_dir(ctx->log_dir, "log directory", &lerr);
-	if (r == 0) {
-		joblog_rotate(ctx->log_dir, job->id, cfg.log_keep);
-		r = joblog_open(&run.jl, ctx->log_dir, job->id, o->echo);
-	}
-	if (cerr.len)
-		elog_printf(&run.log, "%s; using the default settings", cerr.buf);
-	/* without targets nothing is decided or remembered: a target added
-	 * later must not get a "recovered" for a failure it never heard of */
-	ed.notify = o->notify && notify_configured(&cfg);
-	if (r < 0 && !lerr.len) {
-		char p[4096];
-
-		joblog_path(p, sizeof(p), ctx->log_dir, job->id);
-		strbuf_addf(&lerr, "unable to open replication log '%s' - %s", p, file_strerror(r));
-	}
-	if (r == 0) {
-		elog_printf(&run.log, "start replication job");
-		r = do_replicate(&run, &lerr);
-		if (r < 0 && !lerr.len)
-			strbuf_addf(&lerr, "%s", strerror(-r));
-		if (r < 0 && interrupt_signal())
-			interrupted_error(&lerr);
+	r = lock_guest(ctx, job, &oc, &lk, &pvelk, err);
+	if (r >= 0)
+		r = record_start(&run, &oc, err);
+	if (r >= 0) {
+		/* from here on the run is recorded: it ends recorded too */
+		run.t0 = mono_now();
+		run.log = (struct elog){ .fn = log_to_joblog, .data = &run };
+		r = open_joblog(&run, &cfg, &lerr);
+		/* without targets nothing is decided or remembered: a target
+		 * added later must not get a "recovered" for a failure it
+		 * never heard of */
+		ed.notify = oc.notify && notify_configured(&cfg);
+		if (r == 0)
+			r = run_job(&run, &lerr);
+		r = record_end(&run, &ed, r, &lerr);
 		if (r < 0)
-			elog_printf(&run.log, "end replication job with error: %s", lerr.buf);
-		else
-			elog_printf(&run.log, "end replication job");
+			strbuf_add(err, lerr.buf, lerr.len);
+		/* no lock held while a slow mail or web server answers */
+		lock_release(&pvelk);
+		lock_release(&lk);
+		send_notice(&run, &cfg, &ed);
 	}
-	ed.errmsg = r < 0 ? lerr.buf : NULL;
-	ed.duration = mono_now() - run.t0;
-	if (state_update(ctx->state_dir, end_fn, &ed, &serr) < 0 && r == 0) {
-		strbuf_add(&lerr, serr.buf, serr.len);
-		r = -EIO;
-	}
-	if (r < 0)
-		strbuf_add(err, lerr.buf, lerr.len);
-	/* no lock held while a slow mail or web server answers */
 	lock_release(&pvelk);
 	lock_release(&lk);
-	send_notice(&run, &cfg, &ed);
-out:
-	lock_release(&pvelk);
-	lock_release(&lk);
-out_unlocked:
-	joblog_close(&run.jl);
 	job_state_release(&ed.after);
-	strbuf_release(&cerr);
-	session_close(run.sess);
-	if (run.t_open)
-		transport_release(&run.t);
-	storemap_release(&run.sm);
-	job_state_release(&run.js);
-	volume_list_release(&run.vols);
-	strvec_clear(&run.volids);
-	strvec_clear(&run.storeids);
-	strvec_clear(&run.made);
-	strbuf_release(&run.snap);
-	strbuf_release(&path);
+	run_release(&run);
 	strbuf_release(&lerr);
-	strbuf_release(&serr);
 	return r;
 }

@@ -23,6 +23,15 @@ struct target_prepare_args {
 	unsigned keep;                /* the job's older snapshots kept as restore points */
 };
 
+/* pvesr's check_wanted_volid, for every volume a source names to this
+ * side (prepare-local-job, finalize-local-job, the replica verbs): on
+ * a storage replicatable on node, of an image type, owned by guest vmid.
+ * Its storage id into sid (STOREID_MAX + 1 bytes) and its name into
+ * *volname. Returns 0, or -EINVAL (or volid_parse's error) with the
+ * message in err. */
+int target_check_volid(const struct cluster_config *cc, const char *node, uint32_t vmid, const char *volid,
+		       char *sid, const char **volname, struct strbuf *err);
+
 /* prepare-local-job on node: checks ("no volumes specified", "guest
  * '<vmid>' is on local node", scan storages: "storage '<sid>' does not
  * exist" / "storage '<sid>' is not replicatable", unavailable ones are

@@ -602,18 +602,17 @@ json_t *ops_status_entry_json(const struct ops_status *os, const struct job_entr
 
 int ops_job_log_read(const struct context *ctx, const char *id, unsigned k, struct strbuf *text, struct ops_err *e)
 {
-	char path[4096];
+	struct strbuf path = STRBUF_INIT;
 	int r;
 
-	joblog_run_path(path, sizeof(path), ctx->log_dir, id, k);
-	r = strbuf_read_file(text, path, 64u << 20);
-	if (r == -ENOENT)
-		return r;
-	if (r < 0) {
-		strbuf_addf(&e->msg, "unable to read '%s' - %s", path, file_strerror(-r));
-		return -EIO;
+	joblog_run_path(&path, ctx->log_dir, id, k);
+	r = strbuf_read_file(text, path.buf, 64u << 20);
+	if (r < 0 && r != -ENOENT) {
+		strbuf_addf(&e->msg, "unable to read '%s' - %s", path.buf, file_strerror(-r));
+		r = -EIO;
 	}
-	return 0;
+	strbuf_release(&path);
+	return r < 0 ? r : 0;
 }
 
 int ops_job_no_log(const struct context *ctx, const char *id, struct ops_err *e)

@@ -175,6 +175,57 @@ static void test_validate(void **state)
 	assert_false(valid_abs_path("/mnt/a b"));
 }
 
+/* A job's log paths, run k's and the current one's, whatever the
+ * length of the log directory (a strbuf, no PATH_MAX cut), and the
+ * rotation that shifts them. */
+static void test_joblog_paths(void **state)
+{
+	char dir[] = "/tmp/volrep-unit-joblog.XXXXXX", buf[16];
+	struct strbuf p = STRBUF_INIT, sb = STRBUF_INIT, longdir = STRBUF_INIT;
+
+	(void)state;
+	joblog_run_path(&p, "/var/log/volrep", "100-0", 0);
+	assert_string_equal(p.buf, "/var/log/volrep/100-0");
+	strbuf_addch(&p, ' ');
+	joblog_run_path(&p, "/var/log/volrep", "100-0", 12);
+	assert_string_equal(p.buf, "/var/log/volrep/100-0 /var/log/volrep/100-0.12");
+	for (int i = 0; i < 600; i++)
+		strbuf_addstr(&longdir, "/abcdefgh");
+	strbuf_reset(&p);
+	joblog_run_path(&p, longdir.buf, "100-0", 3);
+	assert_int_equal(p.len, longdir.len + strlen("/100-0.3"));
+	/* the fixed-buffer form: cut, NUL-terminated */
+	joblog_path(buf, sizeof(buf), "/var/log/volrep", "100-0");
+	assert_string_equal(buf, "/var/log/volrep");
+
+	/* keep 2: the current log becomes .1, .1 becomes .2, .3 goes */
+	assert_non_null(mkdtemp(dir));
+	for (unsigned k = 0; k <= 3; k++) {
+		strbuf_reset(&p);
+		joblog_run_path(&p, dir, "100-0", k);
+		strbuf_reset(&sb);
+		strbuf_addf(&sb, "run %u\n", k);
+		assert_int_equal(write_file_atomic(p.buf, sb.buf, sb.len, 0644), 0);
+	}
+	joblog_rotate(dir, "100-0", 2);
+	for (unsigned k = 0; k <= 3; k++) {
+		strbuf_reset(&p);
+		joblog_run_path(&p, dir, "100-0", k);
+		strbuf_reset(&sb);
+		if (k == 0 || k == 3) {
+			assert_int_equal(strbuf_read_file(&sb, p.buf, 1024), -ENOENT);
+			continue;
+		}
+		assert_int_equal(strbuf_read_file(&sb, p.buf, 1024), 0);
+		assert_string_equal(sb.buf, k == 1 ? "run 0\n" : "run 1\n");
+		assert_int_equal(unlink(p.buf), 0);
+	}
+	assert_int_equal(rmdir(dir), 0);
+	strbuf_release(&p);
+	strbuf_release(&sb);
+	strbuf_release(&longdir);
+}
+
 /* Symlinks and special files where volrep keeps files: never followed,
  * never blocked on; directories others can write to are refused. */
 static void test_special_files(void **state)
@@ -420,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_next_text_line),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_atomic_write_and_lock),
+		cmocka_unit_test(test_joblog_paths),
 		cmocka_unit_test(test_special_files),
 		cmocka_unit_test(test_sanitize),
 		cmocka_unit_test(test_time_formats),
