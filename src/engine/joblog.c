@@ -19,15 +19,6 @@ void joblog_run_path(struct strbuf *sb, const char *log_dir, const char *jobid, 
 		strbuf_addf(sb, ".%u", k);
 }
 
-void joblog_path(char *buf, size_t size, const char *log_dir, const char *jobid)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	joblog_run_path(&sb, log_dir, jobid, 0);
-	snprintf(buf, size, "%s", sb.buf);
-	strbuf_release(&sb);
-}
-
 /* One name of the rotation into sb, replacing what it held. */
 static void set_run_path(struct strbuf *sb, const char *log_dir, const char *jobid, unsigned k)
 {

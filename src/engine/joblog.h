@@ -33,9 +33,6 @@ void joblog_close(struct joblog *jl);
 /* Append the path of the log of run k to sb: 0 = the current (last)
  * run, <log_dir>/<jobid>; 1 = the one before, <log_dir>/<jobid>.1; ... */
 void joblog_run_path(struct strbuf *sb, const char *log_dir, const char *jobid, unsigned k);
-/* The current run's log path into buf, cut at size: the fixed-buffer
- * form engine/migrate.c still calls; new code uses joblog_run_path(). */
-void joblog_path(char *buf, size_t size, const char *log_dir, const char *jobid);
 
 /* Keep the current log as <jobid>.1 and shift the older ones, dropping
  * what is beyond keep (keep 0: no earlier logs, as pvesr). Errors are

@@ -128,9 +128,8 @@ static void drop_temp_job(const struct context *ctx, const struct cluster_config
 			  const char *jobid, const struct volume_list *vols, int64_t start)
 {
 	struct storemap sm = STOREMAP_INIT(&cc->storages, ctx->node);
-	struct strbuf snap = STRBUF_INIT, e = STRBUF_INIT;
+	struct strbuf snap = STRBUF_INIT, e = STRBUF_INIT, log = STRBUF_INIT;
 	struct strvec argv = STRVEC_INIT, volids = STRVEC_INIT;
-	char path[4096];
 
 	repl_snapname(&snap, jobid, start);
 	for (size_t i = 0; i < vols->nr; i++) {
@@ -143,9 +142,10 @@ static void drop_temp_job(const struct context *ctx, const struct cluster_config
 	/* last_sync 1: every snapshot of that job on the target */
 	remote_finalize_argv(&argv, jobid, &volids, 1);
 	handover_call(t, &argv, NULL, &e);
-	joblog_path(path, sizeof(path), ctx->log_dir, jobid);
-	unlink(path);
+	joblog_run_path(&log, ctx->log_dir, jobid, 0);
+	unlink(log.buf);
 	storemap_release(&sm);
+	strbuf_release(&log);
 	strbuf_release(&snap);
 	strbuf_release(&e);
 	strvec_clear(&argv);
