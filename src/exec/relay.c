@@ -81,6 +81,76 @@ static int splice_loop(int in, int out, struct relay_state *s)
 	}
 }
 
+/* The pipe's capacity: a whole data frame's payload at once (best
+ * effort: the kernel may refuse it, then frames are just smaller). */
+#define RELAY_PIPE_SIZE (256 * 1024)
+
+static int relay_pipe_open(struct relay_pipe *p)
+{
+	int fds[2];
+
+	if (p->rd >= 0)
+		return 0;
+	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0)
+		return -errno;
+	fcntl(fds[1], F_SETPIPE_SZ, RELAY_PIPE_SIZE);
+	p->rd = fds[0];
+	p->wr = fds[1];
+	p->fill = 0;
+	return 0;
+}
+
+void relay_pipe_close(struct relay_pipe *p)
+{
+	if (p->rd >= 0)
+		close(p->rd);
+	if (p->wr >= 0)
+		close(p->wr);
+	p->rd = p->wr = -1;
+	p->fill = 0;
+}
+
+ssize_t relay_pipe_fill(struct relay_pipe *p, int in, size_t max)
+{
+	ssize_t n;
+	int r = relay_pipe_open(p);
+
+	if (r < 0)
+		return r;
+	n = splice(in, NULL, p->wr, NULL, max, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	if (n < 0)
+		return errno == EINTR ? -EAGAIN : -errno;
+	p->fill += (size_t)n;
+	p->used |= n > 0;
+	return n;
+}
+
+ssize_t relay_pipe_drain(struct relay_pipe *p, int out, size_t max)
+{
+	ssize_t n;
+
+	if (max > p->fill)
+		max = p->fill;
+	n = splice(p->rd, NULL, out, NULL, max, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	if (n < 0)
+		return errno == EINTR ? -EAGAIN : -errno;
+	p->fill -= (size_t)n;
+	return n;
+}
+
+ssize_t relay_pipe_read(struct relay_pipe *p, void *buf, size_t max)
+{
+	ssize_t n;
+
+	if (max > p->fill)
+		max = p->fill;
+	n = read(p->rd, buf, max);
+	if (n < 0)
+		return errno == EINTR ? -EAGAIN : -errno;
+	p->fill -= (size_t)n;
+	return n;
+}
+
 int relay_copy(int in, int out, const struct relay_opts *o, struct relay_stats *stats)
 {
 	struct relay_state s = { .o = o, .bytes = 0 };

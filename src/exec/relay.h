@@ -68,6 +68,31 @@ struct relay_stats {
 	int spliced;      /* 1 when splice(2) did the copying */
 };
 
+/* A pipe that a stream's payload passes through with splice(2), so that
+ * its bytes never cross user space: the session's data frames (a header
+ * written, then exactly the payload spliced after it). Both ends are
+ * non-blocking.
+ *
+ *   struct relay_pipe p = RELAY_PIPE_INIT;
+ *   n = relay_pipe_fill(&p, in, max);     from in into the pipe
+ *   n = relay_pipe_drain(&p, out, p.fill); from the pipe to out
+ *   relay_pipe_close(&p);
+ * Both return the bytes moved, 0 at EOF (fill), or -errno: -EAGAIN (try
+ * after poll), -EINVAL or -ENOSYS (this fd cannot be spliced: fall back
+ * to read/write, with relay_pipe_read() for what the pipe holds). */
+struct relay_pipe {
+	int rd, wr;  /* -1 until the first fill */
+	size_t fill; /* bytes in the pipe */
+	int used;    /* 1 once a byte was spliced */
+};
+#define RELAY_PIPE_INIT { .rd = -1, .wr = -1, .fill = 0, .used = 0 }
+ssize_t relay_pipe_fill(struct relay_pipe *p, int in, size_t max);
+ssize_t relay_pipe_drain(struct relay_pipe *p, int out, size_t max);
+/* Read at most max of the pipe's bytes into buf. */
+ssize_t relay_pipe_read(struct relay_pipe *p, void *buf, size_t max);
+/* Close the pipe (what it holds is dropped); it opens again on a fill. */
+void relay_pipe_close(struct relay_pipe *p);
+
 /* Copy from in to out until EOF on in. Neither fd is closed. Returns 0,
  * or -errno: a read error, or a write error (-EPIPE when the reader went
  * away: SIGPIPE must be ignored by the caller, volrep's main does). stats

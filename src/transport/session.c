@@ -129,22 +129,54 @@ static int bad_frame(struct strbuf *why, const char *what, unsigned type, uint32
 	return -EBADMSG;
 }
 
-int session_parser_next(struct session_parser *p, struct session_frame *f, struct strbuf *why)
+/* The buffered header's checks, from the header alone: 0 and the
+ * payload's length, or -EBADMSG. */
+static int check_header(const uint8_t *h, uint32_t *lenp, struct strbuf *why)
 {
-	const uint8_t *h;
-	uint32_t len, min, max;
+	uint32_t len = get_be32(h + 4), min, max;
 
-	drop_consumed(p);
-	if (p->len < SESSION_HDR)
-		return 0;
-	h = p->buf;
-	len = get_be32(h + 4);
 	if (!frame_bounds((char)h[0], &min, &max))
 		return bad_frame(why, "unknown frame type", h[0], len);
 	if (h[1] || h[2] || h[3])
 		return bad_frame(why, "reserved bytes set in a frame", h[0], len);
 	if (len < min || len > max)
 		return bad_frame(why, "frame length out of bounds", h[0], len);
+	*lenp = len;
+	return 0;
+}
+
+size_t session_parser_want(const struct session_parser *p)
+{
+	size_t have = p->len - p->consumed;
+	uint32_t len;
+
+	if (have < SESSION_HDR)
+		return SESSION_HDR - have;
+	if (check_header(p->buf + p->consumed, &len, NULL) < 0)
+		return 0;
+	return SESSION_HDR + (size_t)len > have ? SESSION_HDR + (size_t)len - have : 0;
+}
+
+int session_parser_data_header(struct session_parser *p, uint32_t *len)
+{
+	if (p->len - p->consumed != SESSION_HDR || p->buf[p->consumed] != 'D' ||
+	    check_header(p->buf + p->consumed, len, NULL) < 0)
+		return 0;
+	p->consumed = p->len;
+	return 1;
+}
+
+int session_parser_next(struct session_parser *p, struct session_frame *f, struct strbuf *why)
+{
+	const uint8_t *h;
+	uint32_t len;
+
+	drop_consumed(p);
+	if (p->len < SESSION_HDR)
+		return 0;
+	h = p->buf;
+	if (check_header(h, &len, why) < 0)
+		return -EBADMSG;
 	if (p->len < SESSION_HDR + (size_t)len)
 		return 0;
 	f->type = (char)h[0];
@@ -394,6 +426,10 @@ struct xchg {
 	uint64_t wq_raw;      /* stream bytes they carry */
 	uint8_t *raw, *enc;   /* with o->enc: the chunk being collected, its encoding */
 	size_t raw_have;
+	/* raw data frames: the header in wq, the payload in sp (spliced
+	 * from the stream, spliced on to the link) while splice works */
+	struct relay_pipe sp;
+	int splice;
 	int in_eof, in_done, exited, code, overflow, input_cut;
 	struct strbuf *out, *err;
 	size_t max;
@@ -466,58 +502,162 @@ static int take_frames(struct xchg *x, struct strbuf *why)
 	return r < 0 ? -EPROTO : 0;
 }
 
-/* Read the next piece of the stream and queue it as frames. */
-static int take_input(struct xchg *x, int in_fd, size_t chunk)
+static void queue_data_header(struct xchg *x, size_t len)
+{
+	uint8_t h[SESSION_HDR] = { 'D', 0, 0, 0 };
+
+	put_be32(h + 4, (uint32_t)len);
+	strbuf_add(&x->wq, h, sizeof(h));
+	x->wq_wire = x->wq_raw = len;
+}
+
+/* The end of the stream: the encoder's end frame, then E. */
+static void queue_end(struct xchg *x)
 {
 	const struct relay_opts *o = x->o;
-	uint8_t buf[SESSION_HDR];
-	size_t n;
-	ssize_t got;
 
 	if (o && o->enc) {
-		got = read(in_fd, x->raw + x->raw_have, RELAY_BUFSIZE - x->raw_have);
-	} else {
-		strbuf_grow(&x->wq, SESSION_HDR + chunk);
-		got = read(in_fd, x->wq.buf + SESSION_HDR, chunk);
+		size_t n = wire_enc_finish(o->enc, x->enc);
+
+		session_frame_add(&x->wq, 'D', x->enc, n);
+		x->wq_wire += n;
 	}
+	session_frame_add(&x->wq, 'E', NULL, 0);
+	x->in_done = 1;
+}
+
+/* A raw data frame whose payload is spliced into x->sp: 1 (queued, or
+ * the end), 0 when the stream cannot be spliced (nothing was taken), or
+ * -errno. */
+static int take_spliced(struct xchg *x, int in_fd, size_t chunk)
+{
+	ssize_t got = relay_pipe_fill(&x->sp, in_fd, chunk);
+
+	if (got == -EINVAL || got == -ENOSYS) {
+		relay_pipe_close(&x->sp);
+		x->splice = 0;
+		return 0;
+	}
+	if (got == -EAGAIN)
+		return 1;
+	if (got < 0)
+		return (int)got;
+	if (got == 0) {
+		x->in_eof = 1;
+		queue_end(x);
+	} else {
+		queue_data_header(x, (size_t)got);
+	}
+	return 1;
+}
+
+/* A raw data frame read into place after a header's room. */
+static int take_read(struct xchg *x, int in_fd, size_t chunk)
+{
+	ssize_t got;
+
+	strbuf_grow(&x->wq, SESSION_HDR + chunk);
+	got = read(in_fd, x->wq.buf + SESSION_HDR, chunk);
+	if (got < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -errno;
+	if (got == 0) {
+		x->in_eof = 1;
+		queue_end(x);
+		return 0;
+	}
+	queue_data_header(x, (size_t)got);
+	strbuf_setlen(&x->wq, SESSION_HDR + (size_t)got);
+	return 0;
+}
+
+/* Collect a full chunk (a chunk per read would compress badly), then
+ * queue its encoding. */
+static int take_encoded(struct xchg *x, int in_fd)
+{
+	const struct relay_opts *o = x->o;
+	ssize_t got = read(in_fd, x->raw + x->raw_have, RELAY_BUFSIZE - x->raw_have);
+	size_t n;
+
 	if (got < 0)
 		return errno == EINTR || errno == EAGAIN ? 0 : -errno;
 	if (got == 0)
 		x->in_eof = 1;
-	if (got > 0 && !(o && o->enc)) {
-		/* the payload is in place after a header's room */
-		buf[0] = 'D', buf[1] = buf[2] = buf[3] = 0;
-		put_be32(buf + 4, (uint32_t)got);
-		memcpy(x->wq.buf, buf, SESSION_HDR);
-		strbuf_setlen(&x->wq, SESSION_HDR + (size_t)got);
-		x->wq_wire = x->wq_raw = (uint64_t)got;
-		return 0;
-	}
-	if (got > 0)
-		x->raw_have += (size_t)got;
-	if (o && o->enc && (x->raw_have == RELAY_BUFSIZE || (x->in_eof && x->raw_have))) {
+	x->raw_have += (size_t)got;
+	if (x->raw_have == RELAY_BUFSIZE || (x->in_eof && x->raw_have)) {
 		n = wire_enc_chunk(o->enc, x->raw, x->raw_have, x->enc);
 		session_frame_add(&x->wq, 'D', x->enc, n);
 		x->wq_wire += n;
 		x->wq_raw += x->raw_have;
 		x->raw_have = 0;
 	}
-	if (x->in_eof && !x->raw_have) {
-		if (o && o->enc) {
-			n = wire_enc_finish(o->enc, x->enc);
-			session_frame_add(&x->wq, 'D', x->enc, n);
-			x->wq_wire += n;
-		}
-		session_frame_add(&x->wq, 'E', NULL, 0);
-		x->in_done = 1;
-	}
+	if (x->in_eof)
+		queue_end(x);
 	return 0;
+}
+
+/* Read the next piece of the stream and queue it as frames (the queue is
+ * empty). */
+static int take_input(struct xchg *x, int in_fd, size_t chunk)
+{
+	int r;
+
+	if (x->o && x->o->enc)
+		return take_encoded(x, in_fd);
+	if (x->splice && (r = take_spliced(x, in_fd, chunk)) != 0)
+		return r < 0 ? r : 0;
+	return take_read(x, in_fd, chunk);
+}
+
+/* Whether frames wait to be written. */
+static int has_queued(const struct xchg *x)
+{
+	return x->wq.len > x->woff || x->sp.fill;
+}
+
+/* The link refuses splice: the payload goes after its header in wq. */
+static int unsplice(struct xchg *x)
+{
+	while (x->sp.fill) {
+		size_t n = x->sp.fill;
+		ssize_t got;
+
+		strbuf_grow(&x->wq, n);
+		got = relay_pipe_read(&x->sp, x->wq.buf + x->wq.len, n);
+		if (got < 0 && got != -EAGAIN)
+			return (int)got;
+		if (got > 0)
+			strbuf_setlen(&x->wq, x->wq.len + (size_t)got);
+	}
+	relay_pipe_close(&x->sp);
+	x->splice = 0;
+	return 0;
+}
+
+/* Write what the queue holds: the frames in wq, then a spliced payload.
+ * 1 when something moved, 0 when not, -errno when the link failed. */
+static int send_queued(struct xchg *x)
+{
+	ssize_t n;
+
+	if (x->wq.len > x->woff) {
+		n = write(x->s->to, x->wq.buf + x->woff, x->wq.len - x->woff);
+		if (n < 0)
+			return errno == EINTR || errno == EAGAIN ? 0 : -errno;
+		x->woff += (size_t)n;
+		return 1;
+	}
+	n = relay_pipe_drain(&x->sp, x->s->to, x->sp.fill);
+	if (n == -EINVAL || n == -ENOSYS)
+		return unsplice(x);
+	if (n == -EAGAIN)
+		return 0;
+	return n < 0 ? (int)n : 1;
 }
 
 static int exchange(struct session *s, const char *const *argv, int in_fd, const struct relay_opts *o,
 		    struct strbuf *out, struct strbuf *err, size_t max, struct relay_stats *stats)
 {
-	struct xchg x = { .s = s, .o = o, .wq = STRBUF_INIT, .out = out, .err = err, .max = max };
+	struct xchg x = { .s = s, .o = o, .wq = STRBUF_INIT, .sp = RELAY_PIPE_INIT, .out = out, .err = err, .max = max };
 	struct strbuf line = STRBUF_INIT, why = STRBUF_INIT;
 	struct ratelimit rl;
 	long stall = stall_ms(s, o);
@@ -555,15 +695,18 @@ static int exchange(struct session *s, const char *const *argv, int in_fd, const
 		session_frame_add(&x.wq, 'E', NULL, 0);
 		x.in_done = 1;
 	}
+	x.splice = in_fd >= 0 && !(o && (o->enc || o->no_splice));
 	if (o && o->enc) {
 		x.raw = xmalloc(RELAY_BUFSIZE);
 		x.enc = xmalloc(wire_enc_bound(RELAY_BUFSIZE) + WIRE_HEADER_LEN + WIRE_FRAME_HDR + 8);
-		fcntl(in_fd, F_SETPIPE_SZ, 1 << 20);
 	}
+	/* fewer, fuller reads or frames (best effort: not a pipe, or no room) */
+	if (in_fd >= 0 && (x.splice || x.raw))
+		fcntl(in_fd, F_SETPIPE_SZ, 1 << 20);
 	for (;;) {
 		struct pollfd pfd[4];
 		int timeout = o && o->abort_flag ? RELAY_ABORT_POLL_MS : -1;
-		int queued = x.wq.len > x.woff;
+		int queued = has_queued(&x);
 
 		if (o && o->abort_flag && *o->abort_flag) {
 			r = -EINTR;
@@ -609,18 +752,18 @@ static int exchange(struct session *s, const char *const *argv, int in_fd, const
 			last_io = mono_ns();
 		}
 		if (pfd[1].fd >= 0 && pfd[1].revents) {
-			ssize_t n = write(s->to, x.wq.buf + x.woff, x.wq.len - x.woff);
+			int n = send_queued(&x);
 
-			if (n < 0 && errno != EINTR && errno != EAGAIN) {
+			if (n < 0) {
 				/* the link went away: its stdout tells the rest */
 				close_fd(&s->to);
 				strbuf_reset(&x.wq);
+				relay_pipe_close(&x.sp);
 				x.woff = 0;
 				x.in_done = 1;
 			} else if (n > 0) {
-				x.woff += (size_t)n;
 				last_io = mono_ns();
-				if (x.woff == x.wq.len) {
+				if (!has_queued(&x)) {
 					/* the rate limit counts the bytes on the wire */
 					ratelimit_account(&rl, x.wq_wire);
 					x.bytes += x.wq_raw;
@@ -668,8 +811,9 @@ done:
 		stats->wire = x.wire;
 		stats->elapsed = (double)(mono_ns() - x.start) / 1e9;
 		stats->slept = (double)rl.slept_ns / 1e9;
-		stats->spliced = 0;
+		stats->spliced = x.sp.used;
 	}
+	relay_pipe_close(&x.sp);
 	free(x.raw);
 	free(x.enc);
 	strbuf_release(&x.wq);
@@ -700,7 +844,21 @@ struct srv {
 	int child_in, child_out, child_err;
 	uint8_t *pend;        /* data for the command's stdin */
 	size_t pend_len, pend_off;
+	/* a raw data frame's payload goes from in to the command's stdin
+	 * through sp with splice (while both take it): data_left of it is
+	 * still to come from in */
+	struct relay_pipe sp;
+	int splice;
+	uint32_t data_left;
 };
+
+/* The command's stdin is closed, what waited for it dropped. */
+static void srv_drop_input(struct srv *v)
+{
+	close_fd(&v->child_in);
+	v->pend_len = v->pend_off = 0;
+	relay_pipe_close(&v->sp);
+}
 
 static int write_frame(struct srv *v, char type, const void *data, size_t len)
 {
@@ -800,7 +958,7 @@ static int srv_frame(struct srv *v, const struct session_frame *f, struct strbuf
 		if (!v->input_open)
 			break;
 		v->input_open = 0;
-		close_fd(&v->child_in);
+		srv_drop_input(v);
 		return 0;
 	}
 	strbuf_addf(err, "unexpected '%c' frame%s", f->type, f->type == 'D' || f->type == 'E' ? " outside a command" : "");
@@ -824,7 +982,7 @@ static void srv_output(struct srv *v, int *fd, char type)
 
 static void srv_stop_child(struct srv *v)
 {
-	close_fd(&v->child_in);
+	srv_drop_input(v);
 	close_fd(&v->child_out);
 	close_fd(&v->child_err);
 	if (v->running)
@@ -832,104 +990,201 @@ static void srv_stop_child(struct srv *v)
 	v->running = 0;
 }
 
+/* Whether a data frame's payload is still on its way to the command. */
+static int srv_input_busy(const struct srv *v)
+{
+	return v->pend_len || v->sp.fill || v->data_left;
+}
+
+/* Whether the peer's next data frames may be spliced to the command:
+ * then its frames are read one at a time, header first. */
+static int srv_splicing(const struct srv *v)
+{
+	return v->splice && v->running && v->input_open && v->child_in >= 0;
+}
+
+/* The frames buffered, as far as they can be taken now: 0, or -EPROTO
+ * (the reason in err), or -EPIPE (the peer is gone). */
+static int srv_take_frames(struct srv *v, struct strbuf *err)
+{
+	struct session_frame f;
+	int r;
+
+	/* the frames after a command's E belong to the next command:
+	 * they wait until this one has ended */
+	while (!srv_input_busy(v) && !(v->running && !v->input_open)) {
+		if (srv_splicing(v) && session_parser_data_header(&v->p, &v->data_left))
+			return 0;
+		r = session_parser_next(&v->p, &f, err);
+		if (r <= 0)
+			return r < 0 ? -EPROTO : 0;
+		r = srv_frame(v, &f, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The next part of a data frame's payload: spliced into sp, or read into
+ * pend (dropped when the command stopped reading). As read(2). */
+static ssize_t srv_read_payload(struct srv *v)
+{
+	ssize_t n;
+
+	if (v->splice && v->child_in >= 0) {
+		n = relay_pipe_fill(&v->sp, v->in, v->data_left);
+		if (n >= 0) {
+			v->data_left -= (uint32_t)n;
+			return n;
+		}
+		if (n != -EINVAL && n != -ENOSYS) {
+			errno = (int)-n;
+			return -1;
+		}
+		relay_pipe_close(&v->sp);
+		v->splice = 0;
+	}
+	n = read(v->in, v->pend, v->data_left);
+	if (n > 0) {
+		v->data_left -= (uint32_t)n;
+		if (v->child_in >= 0)
+			v->pend_len = (size_t)n, v->pend_off = 0;
+	}
+	return n;
+}
+
+static void srv_read_peer(struct srv *v)
+{
+	ssize_t n;
+
+	if (v->data_left) {
+		n = srv_read_payload(v);
+	} else {
+		size_t room, want;
+		uint8_t *dst = session_parser_space(&v->p, &room);
+
+		if (srv_splicing(v) && (want = session_parser_want(&v->p)) && want < room)
+			room = want;
+		n = read(v->in, dst, room);
+		if (n > 0)
+			session_parser_added(&v->p, (size_t)n);
+	}
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		/* the source is gone: a running command sees the end of
+		 * its input and ends by itself */
+		v->peer_eof = 1;
+		srv_drop_input(v);
+	}
+}
+
+/* The command does not take splice: what sp holds goes to pend. */
+static void srv_unsplice(struct srv *v)
+{
+	v->pend_len = v->pend_off = 0;
+	while (v->sp.fill) {
+		ssize_t n = relay_pipe_read(&v->sp, v->pend + v->pend_len, v->sp.fill);
+
+		if (n < 0 && n != -EAGAIN) {
+			srv_drop_input(v);
+			return;
+		}
+		if (n > 0)
+			v->pend_len += (size_t)n;
+	}
+	relay_pipe_close(&v->sp);
+	v->splice = 0;
+}
+
+static void srv_write_child(struct srv *v)
+{
+	ssize_t n;
+
+	if (!v->pend_len) {
+		n = relay_pipe_drain(&v->sp, v->child_in, v->sp.fill);
+		if (n == -EINVAL || n == -ENOSYS)
+			srv_unsplice(v);
+		else if (n < 0 && n != -EAGAIN)
+			srv_drop_input(v); /* it stopped reading: drop its stream */
+		return;
+	}
+	n = write(v->child_in, v->pend + v->pend_off, v->pend_len - v->pend_off);
+	if (n < 0 && errno != EINTR && errno != EAGAIN)
+		srv_drop_input(v);
+	else if (n > 0 && (v->pend_off += (size_t)n) == v->pend_len)
+		v->pend_len = v->pend_off = 0;
+}
+
+/* After a protocol error: the reason goes to the peer too. */
+static void srv_report(struct srv *v, int r, const struct strbuf *err)
+{
+	struct strbuf m = STRBUF_INIT;
+
+	if (r != -EPROTO || !err->len)
+		return;
+	strbuf_addf(&m, "volrep: session: protocol error: %s\n", err->buf);
+	write_frame(v, 'R', m.buf, m.len);
+	strbuf_release(&m);
+}
+
+/* One step of the session: 1 to go on, 0 when it ended, -errno. */
+static int srv_step(struct srv *v, long idle, struct strbuf *err)
+{
+	struct pollfd pfd[4];
+	int r;
+
+	if (v->running && v->child_out < 0 && v->child_err < 0) {
+		srv_drop_input(v);
+		send_exit(v, child_finish(&v->c));
+		v->running = 0;
+	}
+	r = srv_take_frames(v, err);
+	if (r < 0)
+		return r;
+	if (v->peer_eof && !v->running) {
+		if (v->input_open || session_parser_partial(&v->p)) {
+			strbuf_addstr(err, "the peer left in the middle of a command");
+			return -EPROTO;
+		}
+		return 0;
+	}
+	pfd[0] = (struct pollfd){ .fd = !v->peer_eof && !v->pend_len && !v->sp.fill && !(v->running && !v->input_open)
+						? v->in
+						: -1,
+				  .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = v->pend_len || v->sp.fill ? v->child_in : -1, .events = POLLOUT };
+	pfd[2] = (struct pollfd){ .fd = v->child_out, .events = POLLIN };
+	pfd[3] = (struct pollfd){ .fd = v->child_err, .events = POLLIN };
+	r = poll(pfd, 4, !v->running && !v->input_open ? (int)idle : -1);
+	if (r < 0)
+		return errno == EINTR ? 1 : -errno;
+	if (r == 0) {
+		strbuf_addf(err, "no command for %ld s: session closed", idle / 1000);
+		return -ETIMEDOUT;
+	}
+	if (pfd[0].fd >= 0 && pfd[0].revents)
+		srv_read_peer(v);
+	if (pfd[1].fd >= 0 && pfd[1].revents)
+		srv_write_child(v);
+	if (pfd[2].fd >= 0 && pfd[2].revents)
+		srv_output(v, &v->child_out, 'O');
+	if (pfd[3].fd >= 0 && pfd[3].revents)
+		srv_output(v, &v->child_err, 'R');
+	return 1;
+}
+
 int session_serve(int in, int out, const struct session_server *ops, struct strbuf *err)
 {
 	struct srv v = { .in = in, .out = out, .ops = ops, .p = SESSION_PARSER_INIT, .c = CHILD_INIT,
-			 .child_in = -1, .child_out = -1, .child_err = -1 };
+			 .child_in = -1, .child_out = -1, .child_err = -1, .sp = RELAY_PIPE_INIT, .splice = 1 };
 	long idle = ops->idle_ms > 0 ? ops->idle_ms : SESSION_IDLE_MS;
-	struct session_frame f;
-	int r = 0;
+	int r;
 
 	v.pend = xmalloc(SESSION_DATA_MAX);
-	for (;;) {
-		struct pollfd pfd[4];
-		int timeout;
-
-		if (v.running && v.child_out < 0 && v.child_err < 0) {
-			close_fd(&v.child_in);
-			v.pend_len = 0;
-			send_exit(&v, child_finish(&v.c));
-			v.running = 0;
-		}
-		/* the frames after a command's E belong to the next command:
-		 * they wait until this one has ended */
-		r = 0;
-		while (!v.pend_len && !(v.running && !v.input_open) && (r = session_parser_next(&v.p, &f, err)) > 0) {
-			r = srv_frame(&v, &f, err);
-			if (r < 0)
-				goto out;
-		}
-		if (r < 0) {
-			r = -EPROTO;
-			goto out;
-		}
-		if (v.peer_eof && !v.running) {
-			if (v.input_open || session_parser_partial(&v.p)) {
-				strbuf_addstr(err, "the peer left in the middle of a command");
-				r = -EPROTO;
-			}
-			goto out;
-		}
-		pfd[0] = (struct pollfd){ .fd = !v.peer_eof && !v.pend_len && !(v.running && !v.input_open) ? v.in : -1,
-					  .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = v.pend_len ? v.child_in : -1, .events = POLLOUT };
-		pfd[2] = (struct pollfd){ .fd = v.child_out, .events = POLLIN };
-		pfd[3] = (struct pollfd){ .fd = v.child_err, .events = POLLIN };
-		timeout = !v.running && !v.input_open ? (int)idle : -1;
-		r = poll(pfd, 4, timeout);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (r == 0) {
-			strbuf_addf(err, "no command for %ld s: session closed", idle / 1000);
-			r = -ETIMEDOUT;
-			goto out;
-		}
-		r = 0;
-		if (pfd[0].fd >= 0 && pfd[0].revents) {
-			size_t room;
-			uint8_t *dst = session_parser_space(&v.p, &room);
-			ssize_t n = read(v.in, dst, room);
-
-			if (n < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (n <= 0) {
-				/* the source is gone: a running command sees
-				 * the end of its input and ends by itself */
-				v.peer_eof = 1;
-				close_fd(&v.child_in);
-				v.pend_len = 0;
-			} else {
-				session_parser_added(&v.p, (size_t)n);
-			}
-		}
-		if (pfd[1].fd >= 0 && pfd[1].revents) {
-			ssize_t n = write(v.child_in, v.pend + v.pend_off, v.pend_len - v.pend_off);
-
-			if (n < 0 && errno != EINTR && errno != EAGAIN) {
-				/* it stopped reading: drop its stream */
-				close_fd(&v.child_in);
-				v.pend_len = 0;
-			} else if (n > 0 && (v.pend_off += (size_t)n) == v.pend_len) {
-				v.pend_len = v.pend_off = 0;
-			}
-		}
-		if (pfd[2].fd >= 0 && pfd[2].revents)
-			srv_output(&v, &v.child_out, 'O');
-		if (pfd[3].fd >= 0 && pfd[3].revents)
-			srv_output(&v, &v.child_err, 'R');
-	}
-out:
-	if (r == -EPROTO && err->len) {
-		struct strbuf m = STRBUF_INIT;
-
-		strbuf_addf(&m, "volrep: session: protocol error: %s\n", err->buf);
-		write_frame(&v, 'R', m.buf, m.len);
-		strbuf_release(&m);
-	}
+	while ((r = srv_step(&v, idle, err)) > 0)
+		;
+	srv_report(&v, r, err);
 	srv_stop_child(&v);
 	session_parser_release(&v.p);
 	free(v.pend);
