@@ -60,6 +60,11 @@ struct relay_opts {
  * this late at most. */
 #define RELAY_ABORT_POLL_MS 200
 
+/* Call o->progress (when set) for a copy that started at start (mono_ns)
+ * and moved bytes so far: at most every o->interval seconds after *last,
+ * the time of the previous call, unless done. */
+void relay_report(const struct relay_opts *o, int64_t start, int64_t *last, uint64_t bytes, int done);
+
 struct relay_stats {
 	uint64_t bytes;   /* of the stream (read from in; progress counts these) */
 	uint64_t wire;    /* written to out: bytes unless compressed */

@@ -272,11 +272,70 @@ static long stall_ms(const struct session *s, const struct relay_opts *o)
 	return (long)s->t->stall_timeout * 1000;
 }
 
+/* Read the target's hello, within the stall bound: 0, or -EPROTO,
+ * -ETIMEDOUT, -EPROTONOSUPPORT, -ENOTCONN (the link is stopped) with the
+ * message in err. */
+static int wait_hello(struct session *s, const char *const *argv, struct strbuf *why, struct strbuf *err)
+{
+	struct transport *t = s->t;
+	int64_t deadline = mono_ns() + (int64_t)stall_ms(s, NULL) * 1000000;
+
+	for (;;) {
+		struct pollfd pfd[2] = { { .fd = s->from, .events = POLLIN }, { .fd = s->errfd, .events = POLLIN } };
+		struct session_frame f;
+		int64_t left = deadline - mono_ns();
+		size_t room;
+		uint8_t *dst;
+		ssize_t n;
+		int r = session_parser_next(&s->p, &f, why);
+
+		if (r < 0) {
+			strbuf_addf(err, "session to '%s': %s", t->node, why->buf);
+			return -EPROTO;
+		}
+		if (r > 0 && f.type != 'H') {
+			strbuf_addf(err, "session to '%s': a '%c' frame before the hello", t->node, f.type);
+			return -EPROTO;
+		}
+		if (r > 0)
+			return f.len == strlen(SESSION_HELLO) && !memcmp(f.data, SESSION_HELLO, f.len) ? 0
+													   : -EPROTONOSUPPORT;
+		if (left <= 0) {
+			strbuf_addf(err, "no data for %u s from 'session' on '%s' - transfer stalled", t->stall_timeout,
+				    t->node);
+			return -ETIMEDOUT;
+		}
+		if (poll(pfd, 2, (int)(left / 1000000) + 1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (pfd[1].revents)
+			drain_link_err(s);
+		if (!pfd[0].revents)
+			continue;
+		dst = session_parser_space(&s->p, &room);
+		n = read(s->from, dst, room);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0) {
+			/* the other side ended without a hello: an older
+			 * volrep (serve refused the verb), or a dead link */
+			r = kill_link(s, 0);
+			if (r != -ENOTCONN)
+				return -EPROTONOSUPPORT;
+			transport_describe(t, argv, r, s->link_err.buf, why);
+			strbuf_addstr(err, why->buf);
+			return r;
+		}
+		session_parser_added(&s->p, (size_t)n);
+	}
+}
+
 int session_open(struct transport *t, const char *const *argv, struct session **sp, struct strbuf *err)
 {
 	struct session *s = xcalloc(1, sizeof(*s));
 	struct strbuf hello = STRBUF_INIT, why = STRBUF_INIT;
-	int64_t deadline;
 	int r;
 
 	*sp = NULL;
@@ -300,83 +359,22 @@ int session_open(struct transport *t, const char *const *argv, struct session **
 	session_frame_add(&hello, 'H', SESSION_HELLO, strlen(SESSION_HELLO));
 	/* a pipe takes the hello at once; an old target may have gone
 	 * already (EPIPE): its answer below tells */
-	if (write(s->to, hello.buf, hello.len) != (ssize_t)hello.len && errno != EPIPE) {
+	if (write(s->to, hello.buf, hello.len) != (ssize_t)hello.len && errno != EPIPE)
 		r = -errno;
-		goto fail;
-	}
-	set_nonblock(s->to);
-	deadline = mono_ns() + (int64_t)stall_ms(s, NULL) * 1000000;
-	for (;;) {
-		struct pollfd pfd[2] = { { .fd = s->from, .events = POLLIN }, { .fd = s->errfd, .events = POLLIN } };
-		struct session_frame f;
-		int64_t left = deadline - mono_ns();
-		size_t room;
-		uint8_t *dst;
-		ssize_t n;
-
-		r = session_parser_next(&s->p, &f, &why);
-		if (r < 0) {
-			strbuf_addf(err, "session to '%s': %s", t->node, why.buf);
-			r = -EPROTO;
-			goto fail;
-		}
-		if (r > 0) {
-			if (f.type != 'H') {
-				strbuf_addf(err, "session to '%s': a '%c' frame before the hello", t->node, f.type);
-				r = -EPROTO;
-				goto fail;
-			}
-			if (f.len != strlen(SESSION_HELLO) || memcmp(f.data, SESSION_HELLO, f.len)) {
-				r = -EPROTONOSUPPORT;
-				goto fail;
-			}
-			break;
-		}
-		if (left <= 0) {
-			r = -ETIMEDOUT;
-			strbuf_addf(err, "no data for %u s from 'session' on '%s' - transfer stalled", t->stall_timeout,
-				    t->node);
-			goto fail;
-		}
-		if (poll(pfd, 2, (int)(left / 1000000) + 1) < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			goto fail;
-		}
-		if (pfd[1].revents)
-			drain_link_err(s);
-		if (!pfd[0].revents)
-			continue;
-		dst = session_parser_space(&s->p, &room);
-		n = read(s->from, dst, room);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0) {
-			/* the other side ended without a hello: an older
-			 * volrep (serve refused the verb), or a dead link */
-			r = kill_link(s, 0);
-			if (r == -ENOTCONN) {
-				transport_describe(t, argv, r, s->link_err.buf, &why);
-				strbuf_addstr(err, why.buf);
-			} else {
-				r = -EPROTONOSUPPORT;
-			}
-			goto fail;
-		}
-		session_parser_added(&s->p, (size_t)n);
+	if (r == 0) {
+		set_nonblock(s->to);
+		r = wait_hello(s, argv, &why, err);
 	}
 	strbuf_release(&hello);
 	strbuf_release(&why);
-	*sp = s;
-	return 0;
-fail:
+	if (r == 0) {
+		*sp = s;
+		return 0;
+	}
 	if (!s->broken)
 		kill_link(s, SIGKILL);
 	session_parser_release(&s->p);
 	strbuf_release(&s->link_err);
-	strbuf_release(&hello);
-	strbuf_release(&why);
 	free(s);
 	return r;
 }
@@ -420,6 +418,7 @@ void session_close(struct session *s)
 struct xchg {
 	struct session *s;
 	const struct relay_opts *o;
+	int in_fd;            /* the stream, -1: none */
 	struct strbuf wq;     /* frames to write */
 	size_t woff;
 	uint64_t wq_wire;     /* payload bytes of the data frames in wq */
@@ -431,8 +430,14 @@ struct xchg {
 	struct relay_pipe sp;
 	int splice;
 	int in_eof, in_done, exited, code, overflow, input_cut;
+	int lost;             /* the link ended mid-command (it is stopped) */
 	struct strbuf *out, *err;
 	size_t max;
+	struct strbuf why;    /* a protocol error */
+	struct ratelimit rl;
+	size_t chunk;
+	long stall;
+	int64_t last_io;
 	/* progress */
 	int64_t start, last_report;
 	uint64_t bytes, wire;
@@ -440,24 +445,8 @@ struct xchg {
 
 static void report(struct xchg *x, int done)
 {
-	const struct relay_opts *o = x->o;
-	struct relay_progress p;
-	int64_t now = mono_ns();
-
-	if (!o || !o->progress)
-		return;
-	if (!done && (double)(now - x->last_report) < o->interval * 1e9)
-		return;
-	x->last_report = now;
-	p.bytes = x->bytes;
-	p.total = o->total;
-	p.elapsed = (double)(now - x->start) / 1e9;
-	p.rate = p.elapsed > 0 ? (double)x->bytes / p.elapsed : 0;
-	p.eta = -1;
-	if (p.total && p.rate > 0)
-		p.eta = p.total > p.bytes ? (double)(p.total - p.bytes) / p.rate : 0;
-	p.done = done;
-	o->progress(&p, o->data);
+	if (x->o)
+		relay_report(x->o, x->start, &x->last_report, x->bytes, done);
 }
 
 static void keep(struct strbuf *dst, const uint8_t *data, size_t n, size_t max, int *overflow)
@@ -654,163 +643,201 @@ static int send_queued(struct xchg *x)
 	return n < 0 ? (int)n : 1;
 }
 
+/* The command line for argv: argv[0] names the program on the target;
+ * inside the session the target's own volrep runs the verb, and the gate
+ * wants "volrep" there. 0 or -E2BIG. */
+static int command_line(const char *const *argv, struct strbuf *line)
+{
+	size_t n = 0;
+	const char **words;
+
+	while (argv[n])
+		n++;
+	words = xcalloc(n + 1, sizeof(*words));
+	for (size_t i = 1; i < n; i++)
+		words[i] = argv[i];
+	words[0] = "volrep";
+	sq_quote_argv(line, words);
+	free(words);
+	return line->len && line->len <= SESSION_CMD_MAX ? 0 : -E2BIG;
+}
+
+static void xchg_start(struct xchg *x, const struct strbuf *line)
+{
+	const struct relay_opts *o = x->o;
+
+	x->start = x->last_report = x->last_io = mono_ns();
+	x->stall = stall_ms(x->s, o);
+	ratelimit_init(&x->rl, o ? o->rate : 0, RELAY_BUFSIZE);
+	x->chunk = ratelimit_chunk(&x->rl, RELAY_BUFSIZE);
+	session_frame_add(&x->wq, 'C', line->buf, line->len);
+	if (x->in_fd < 0) {
+		session_frame_add(&x->wq, 'E', NULL, 0);
+		x->in_done = 1;
+	}
+	x->splice = x->in_fd >= 0 && !(o && (o->enc || o->no_splice));
+	if (o && o->enc) {
+		x->raw = xmalloc(RELAY_BUFSIZE);
+		x->enc = xmalloc(wire_enc_bound(RELAY_BUFSIZE) + WIRE_HEADER_LEN + WIRE_FRAME_HDR + 8);
+	}
+	/* fewer, fuller reads or frames (best effort: not a pipe, or no room) */
+	if (x->in_fd >= 0 && (x->splice || x->raw))
+		fcntl(x->in_fd, F_SETPIPE_SZ, 1 << 20);
+}
+
+/* The queue went out: the rate limit counts the bytes on the wire. */
+static void sent(struct xchg *x)
+{
+	ratelimit_account(&x->rl, x->wq_wire);
+	x->bytes += x->wq_raw;
+	x->wire += x->wq_wire;
+	x->wq_wire = x->wq_raw = 0;
+	strbuf_reset(&x->wq);
+	x->woff = 0;
+	report(x, 0);
+}
+
+static void write_link(struct xchg *x)
+{
+	int n = send_queued(x);
+
+	if (n < 0) {
+		/* the link went away: its stdout tells the rest */
+		close_fd(&x->s->to);
+		strbuf_reset(&x->wq);
+		relay_pipe_close(&x->sp);
+		x->woff = 0;
+		x->in_done = 1;
+	} else if (n > 0) {
+		x->last_io = mono_ns();
+		if (!has_queued(x))
+			sent(x);
+	}
+}
+
+/* The target's bytes: 0, or -EPROTO, or the link's end (x->lost). */
+static int read_link(struct xchg *x)
+{
+	size_t room;
+	uint8_t *dst = session_parser_space(&x->s->p, &room);
+	ssize_t n = read(x->s->from, dst, room);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n <= 0) {
+		x->lost = 1;
+		return link_lost(x->s, x->err);
+	}
+	session_parser_added(&x->s->p, (size_t)n);
+	x->last_io = mono_ns();
+	return take_frames(x, &x->why);
+}
+
+/* poll's timeout: the abort flag's period, the stall bound; -ETIMEDOUT
+ * when the bound is over. */
+static int xchg_timeout(const struct xchg *x, int *timeout)
+{
+	*timeout = x->o && x->o->abort_flag ? RELAY_ABORT_POLL_MS : -1;
+	if (x->stall > 0) {
+		int64_t left = x->last_io + (int64_t)x->stall * 1000000 - mono_ns();
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (*timeout < 0 || left / 1000000 < *timeout)
+			*timeout = (int)(left / 1000000) + 1;
+	}
+	return 0;
+}
+
+/* One round of the command: 1 to go on, 0 when it ended, -errno. */
+static int xchg_step(struct xchg *x)
+{
+	struct session *s = x->s;
+	struct pollfd pfd[4];
+	int timeout, r, queued = has_queued(x);
+
+	if (x->o && x->o->abort_flag && *x->o->abort_flag)
+		return -EINTR;
+	if (x->exited && !x->in_done && !queued) {
+		/* the command ended before its input: the rest of the
+		 * stream is not sent (the export gets EPIPE) */
+		session_frame_add(&x->wq, 'E', NULL, 0);
+		x->in_done = x->input_cut = 1;
+		queued = 1;
+	}
+	if (x->exited && x->in_done && !queued)
+		return 0;
+	pfd[0] = (struct pollfd){ .fd = !queued && !x->in_done && !x->exited ? x->in_fd : -1, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = queued ? s->to : -1, .events = POLLOUT };
+	pfd[2] = (struct pollfd){ .fd = s->from, .events = POLLIN };
+	pfd[3] = (struct pollfd){ .fd = s->errfd, .events = POLLIN };
+	r = xchg_timeout(x, &timeout);
+	if (r < 0)
+		return r;
+	if (poll(pfd, 4, timeout) < 0)
+		return errno == EINTR ? 1 : -errno;
+	if (pfd[3].revents)
+		drain_link_err(s);
+	if (pfd[0].fd >= 0 && pfd[0].revents) {
+		r = take_input(x, x->in_fd, x->chunk);
+		if (r < 0)
+			return r;
+		x->last_io = mono_ns();
+	}
+	if (pfd[1].fd >= 0 && pfd[1].revents)
+		write_link(x);
+	if (pfd[2].revents) {
+		r = read_link(x);
+		if (r < 0)
+			return r;
+	}
+	return 1;
+}
+
+/* The command's result from the loop's r. */
+static int xchg_result(struct xchg *x, int r)
+{
+	if (x->lost)
+		return r;
+	if (r == -EPROTO && x->err)
+		strbuf_addf(x->err, "session protocol error: %s\n", x->why.buf);
+	if (r < 0) {
+		/* mid-command: the session cannot go on */
+		kill_link(x->s, SIGKILL);
+		return r;
+	}
+	r = x->overflow ? -EFBIG : x->code;
+	if (r == 0 && x->input_cut)
+		r = -EPIPE;
+	if (x->in_eof)
+		report(x, 1);
+	return r;
+}
+
 static int exchange(struct session *s, const char *const *argv, int in_fd, const struct relay_opts *o,
 		    struct strbuf *out, struct strbuf *err, size_t max, struct relay_stats *stats)
 {
-	struct xchg x = { .s = s, .o = o, .wq = STRBUF_INIT, .sp = RELAY_PIPE_INIT, .out = out, .err = err, .max = max };
-	struct strbuf line = STRBUF_INIT, why = STRBUF_INIT;
-	struct ratelimit rl;
-	long stall = stall_ms(s, o);
-	int64_t last_io = mono_ns();
-	size_t chunk;
-	int r = 0;
+	struct xchg x = { .s = s, .o = o, .in_fd = in_fd, .wq = STRBUF_INIT, .sp = RELAY_PIPE_INIT, .out = out,
+			  .err = err, .max = max, .why = STRBUF_INIT };
+	struct strbuf line = STRBUF_INIT;
+	int r;
 
 	if (s->broken)
 		return -ENOTCONN;
-	{
-		/* argv[0] names the program on the target; inside the
-		 * session the target's own volrep runs the verb, and the
-		 * gate wants "volrep" there */
-		size_t n = 0;
-		const char **words;
-
-		while (argv[n])
-			n++;
-		words = xcalloc(n + 1, sizeof(*words));
-		for (size_t i = 1; i < n; i++)
-			words[i] = argv[i];
-		words[0] = "volrep";
-		sq_quote_argv(&line, words);
-		free(words);
-	}
-	if (!line.len || line.len > SESSION_CMD_MAX) {
-		strbuf_release(&line);
-		return -E2BIG;
-	}
-	x.start = x.last_report = last_io;
-	ratelimit_init(&rl, o ? o->rate : 0, RELAY_BUFSIZE);
-	chunk = ratelimit_chunk(&rl, RELAY_BUFSIZE);
-	session_frame_add(&x.wq, 'C', line.buf, line.len);
-	if (in_fd < 0) {
-		session_frame_add(&x.wq, 'E', NULL, 0);
-		x.in_done = 1;
-	}
-	x.splice = in_fd >= 0 && !(o && (o->enc || o->no_splice));
-	if (o && o->enc) {
-		x.raw = xmalloc(RELAY_BUFSIZE);
-		x.enc = xmalloc(wire_enc_bound(RELAY_BUFSIZE) + WIRE_HEADER_LEN + WIRE_FRAME_HDR + 8);
-	}
-	/* fewer, fuller reads or frames (best effort: not a pipe, or no room) */
-	if (in_fd >= 0 && (x.splice || x.raw))
-		fcntl(in_fd, F_SETPIPE_SZ, 1 << 20);
-	for (;;) {
-		struct pollfd pfd[4];
-		int timeout = o && o->abort_flag ? RELAY_ABORT_POLL_MS : -1;
-		int queued = has_queued(&x);
-
-		if (o && o->abort_flag && *o->abort_flag) {
-			r = -EINTR;
-			break;
-		}
-		if (x.exited && !x.in_done) {
-			/* the command ended before its input: the rest of
-			 * the stream is not sent (the export gets EPIPE) */
-			if (!queued) {
-				session_frame_add(&x.wq, 'E', NULL, 0);
-				x.in_done = x.input_cut = 1;
-				queued = 1;
-			}
-		}
-		if (x.exited && x.in_done && !queued)
-			break;
-		pfd[0] = (struct pollfd){ .fd = !queued && !x.in_done && !x.exited ? in_fd : -1, .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = queued ? s->to : -1, .events = POLLOUT };
-		pfd[2] = (struct pollfd){ .fd = s->from, .events = POLLIN };
-		pfd[3] = (struct pollfd){ .fd = s->errfd, .events = POLLIN };
-		if (stall > 0) {
-			int64_t left = last_io + (int64_t)stall * 1000000 - mono_ns();
-
-			if (left <= 0) {
-				r = -ETIMEDOUT;
-				break;
-			}
-			if (timeout < 0 || left / 1000000 < timeout)
-				timeout = (int)(left / 1000000) + 1;
-		}
-		if (poll(pfd, 4, timeout) < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		if (pfd[3].revents)
-			drain_link_err(s);
-		if (pfd[0].fd >= 0 && pfd[0].revents) {
-			r = take_input(&x, in_fd, chunk);
-			if (r < 0)
-				break;
-			last_io = mono_ns();
-		}
-		if (pfd[1].fd >= 0 && pfd[1].revents) {
-			int n = send_queued(&x);
-
-			if (n < 0) {
-				/* the link went away: its stdout tells the rest */
-				close_fd(&s->to);
-				strbuf_reset(&x.wq);
-				relay_pipe_close(&x.sp);
-				x.woff = 0;
-				x.in_done = 1;
-			} else if (n > 0) {
-				last_io = mono_ns();
-				if (!has_queued(&x)) {
-					/* the rate limit counts the bytes on the wire */
-					ratelimit_account(&rl, x.wq_wire);
-					x.bytes += x.wq_raw;
-					x.wire += x.wq_wire;
-					x.wq_wire = x.wq_raw = 0;
-					strbuf_reset(&x.wq);
-					x.woff = 0;
-					report(&x, 0);
-				}
-			}
-		}
-		if (pfd[2].revents) {
-			size_t room;
-			uint8_t *dst = session_parser_space(&s->p, &room);
-			ssize_t n = read(s->from, dst, room);
-
-			if (n < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (n <= 0) {
-				r = link_lost(s, err);
-				goto done;
-			}
-			session_parser_added(&s->p, (size_t)n);
-			last_io = mono_ns();
-			r = take_frames(&x, &why);
-			if (r < 0)
-				break;
-		}
-	}
-	if (r == -EPROTO && err)
-		strbuf_addf(err, "session protocol error: %s\n", why.buf);
+	r = command_line(argv, &line);
 	if (r < 0) {
-		/* mid-command: the session cannot go on */
-		kill_link(s, SIGKILL);
-	} else {
-		r = x.overflow ? -EFBIG : x.code;
-		if (r == 0 && x.input_cut)
-			r = -EPIPE;
-		if (x.in_eof)
-			report(&x, 1);
+		strbuf_release(&line);
+		return r;
 	}
-done:
+	xchg_start(&x, &line);
+	while ((r = xchg_step(&x)) > 0)
+		;
+	r = xchg_result(&x, r);
 	if (stats) {
 		stats->bytes = x.bytes;
 		stats->wire = x.wire;
 		stats->elapsed = (double)(mono_ns() - x.start) / 1e9;
-		stats->slept = (double)rl.slept_ns / 1e9;
+		stats->slept = (double)x.rl.slept_ns / 1e9;
 		stats->spliced = x.sp.used;
 	}
 	relay_pipe_close(&x.sp);
@@ -818,7 +845,7 @@ done:
 	free(x.enc);
 	strbuf_release(&x.wq);
 	strbuf_release(&line);
-	strbuf_release(&why);
+	strbuf_release(&x.why);
 	return r;
 }
 
