@@ -7,13 +7,16 @@
  *   build/bench/bench-session [MB]      (default 2000; BENCH_SESSION_MB too)
  *
  * Prints MB/s with the frames spliced (the default) and with read/write
- * on the source side (relay_opts.no_splice). */
+ * on the source side (relay_opts.no_splice), and the CPU seconds per GB
+ * of both sides (the producer and "wc" included: a session per run,
+ * closed so that its serve's time is counted). */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "exec/relay.h"
@@ -71,16 +74,38 @@ static int serve_main(void)
 	return r < 0 ? 1 : 0;
 }
 
-/* One stream of mb MB; returns MB/s (0 on failure). */
-static double run(struct session *s, uint64_t mb, int no_splice)
+static double cpu_seconds(void)
 {
+	struct rusage self, kids;
+
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &kids);
+	return (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec + kids.ru_stime.tv_sec) +
+	       (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec + kids.ru_stime.tv_usec) /
+		       1e6;
+}
+
+/* One stream of mb MB in a session of its own; returns MB/s (0 on
+ * failure) and the CPU seconds per GB in *cpu. */
+static double run(uint64_t mb, int no_splice, double *cpu)
+{
+	struct transport t = TRANSPORT_INIT;
+	struct session *s;
 	struct relay_opts o = RELAY_OPTS_INIT;
 	struct relay_stats st = { 0 };
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 	struct producer p = { .bytes = mb * 1000000 };
+	double cpu0 = cpu_seconds();
 	pthread_t tp;
 	int fds[2], r;
 
+	if (transport_local_init(&t, "bench", NULL) < 0)
+		exit(1);
+	t.stall_timeout = 60;
+	if (session_open(&t, (const char *const[]){ "volrep", "--serve", NULL }, &s, &err) < 0) {
+		fprintf(stderr, "session_open: %s\n", err.buf);
+		exit(1);
+	}
 	if (pipe(fds) < 0) {
 		perror("pipe");
 		exit(1);
@@ -95,6 +120,9 @@ static double run(struct session *s, uint64_t mb, int no_splice)
 		fprintf(stderr, "session_stream: %d, target counted '%s' (%s)\n", r, out.buf, err.buf);
 		r = -1;
 	}
+	session_close(s);
+	transport_release(&t);
+	*cpu = (cpu_seconds() - cpu0) / ((double)mb / 1000);
 	strbuf_release(&out);
 	strbuf_release(&err);
 	return r < 0 ? 0 : (double)st.bytes / 1e6 / st.elapsed;
@@ -102,30 +130,17 @@ static double run(struct session *s, uint64_t mb, int no_splice)
 
 int main(int argc, char **argv)
 {
-	struct transport t = TRANSPORT_INIT;
-	struct strbuf err = STRBUF_INIT;
-	struct session *s;
 	const char *env = getenv("BENCH_SESSION_MB");
 	uint64_t mb = argc > 1 ? strtoull(argv[1], NULL, 10) : env ? strtoull(env, NULL, 10) : 2000;
-	double sp, rw;
+	double sp, rw, sp_cpu, rw_cpu;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (argc > 1 && !strcmp(argv[1], "--serve"))
 		return serve_main();
-	if (transport_local_init(&t, "bench", NULL) < 0)
-		return 1;
-	t.stall_timeout = 60;
-	if (session_open(&t, (const char *const[]){ "volrep", "--serve", NULL }, &s, &err) < 0) {
-		fprintf(stderr, "session_open: %s\n", err.buf);
-		return 1;
-	}
 	printf("session data frames: %llu MB through session_stream/session_serve\n", (unsigned long long)mb);
-	sp = run(s, mb, 0);
-	printf("  %-12s %10.0f MB/s\n", "default", sp);
-	rw = run(s, mb, 1);
-	printf("  %-12s %10.0f MB/s\n", "read/write", rw);
-	session_close(s);
-	transport_release(&t);
-	strbuf_release(&err);
+	sp = run(mb, 0, &sp_cpu);
+	printf("  %-12s %10.0f MB/s %8.2f s CPU/GB\n", "default", sp, sp_cpu);
+	rw = run(mb, 1, &rw_cpu);
+	printf("  %-12s %10.0f MB/s %8.2f s CPU/GB\n", "read/write", rw, rw_cpu);
 	return sp > 0 && rw > 0 ? 0 : 1;
 }

@@ -363,6 +363,8 @@ int session_open(struct transport *t, const char *const *argv, struct session **
 		r = -errno;
 	if (r == 0) {
 		set_nonblock(s->to);
+		/* room for whole data frames (best effort) */
+		fcntl(s->to, F_SETPIPE_SZ, 1 << 20);
 		r = wait_hello(s, argv, &why, err);
 	}
 	strbuf_release(&hello);
@@ -669,13 +671,15 @@ static void xchg_start(struct xchg *x, const struct strbuf *line)
 	x->start = x->last_report = x->last_io = mono_ns();
 	x->stall = stall_ms(x->s, o);
 	ratelimit_init(&x->rl, o ? o->rate : 0, RELAY_BUFSIZE);
-	x->chunk = ratelimit_chunk(&x->rl, RELAY_BUFSIZE);
+	x->splice = x->in_fd >= 0 && !(o && (o->enc || o->no_splice));
+	/* spliced frames cost a few syscalls each, not a copy: the
+	 * largest frame unless the rate limit wants them smaller */
+	x->chunk = ratelimit_chunk(&x->rl, x->splice ? SESSION_DATA_MAX : RELAY_BUFSIZE);
 	session_frame_add(&x->wq, 'C', line->buf, line->len);
 	if (x->in_fd < 0) {
 		session_frame_add(&x->wq, 'E', NULL, 0);
 		x->in_done = 1;
 	}
-	x->splice = x->in_fd >= 0 && !(o && (o->enc || o->no_splice));
 	if (o && o->enc) {
 		x->raw = xmalloc(RELAY_BUFSIZE);
 		x->enc = xmalloc(wire_enc_bound(RELAY_BUFSIZE) + WIRE_HEADER_LEN + WIRE_FRAME_HDR + 8);
@@ -952,6 +956,8 @@ static int srv_command(struct srv *v, const struct session_frame *f, struct strb
 		v->child_out = v->c.out;
 		v->child_err = v->c.err;
 		set_nonblock(v->child_in);
+		/* room for whole data frames (best effort) */
+		fcntl(v->child_in, F_SETPIPE_SZ, 1 << 20);
 	}
 	strbuf_release(&why);
 	return 0;
