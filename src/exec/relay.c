@@ -252,6 +252,10 @@ struct pump {
 	int64_t last_io, stall_ns;
 	struct relay_side *sides;
 	size_t nsides;
+	/* uncompressed: the chunk goes through sp with splice (have - off
+	 * bytes in it) while in and out take it */
+	struct relay_pipe sp;
+	int splice;
 };
 
 /* With o->enc and nothing left to write: a full chunk, or the rest at
@@ -282,12 +286,32 @@ static void pump_close_out(struct pump *p)
 	p->out = -1;
 }
 
+/* The next chunk spliced into sp: as read(2), or -2 when in cannot be
+ * spliced (nothing was taken: read it). */
+static ssize_t pump_splice_in(struct pump *p)
+{
+	ssize_t n = relay_pipe_fill(&p->sp, p->in, p->chunk);
+
+	if (n == -EINVAL || n == -ENOSYS) {
+		relay_pipe_close(&p->sp);
+		p->splice = 0;
+		return -2;
+	}
+	if (n < 0) {
+		errno = (int)-n;
+		return -1;
+	}
+	return n;
+}
+
 /* 0, or -errno of the stream's read (out is closed then). */
 static int pump_read(struct pump *p)
 {
-	ssize_t n = p->o->enc ? read(p->in, p->buf + p->pe.raw_have, RELAY_BUFSIZE - p->pe.raw_have)
-			      : read(p->in, p->buf, p->chunk);
+	ssize_t n = p->splice ? pump_splice_in(p) : -2;
 
+	if (n == -2)
+		n = p->o->enc ? read(p->in, p->buf + p->pe.raw_have, RELAY_BUFSIZE - p->pe.raw_have)
+			      : read(p->in, p->buf, p->chunk);
 	if (n < 0 && errno != EINTR && errno != EAGAIN) {
 		int r = -errno;
 
@@ -307,10 +331,48 @@ static int pump_read(struct pump *p)
 	return 0;
 }
 
+/* What sp holds goes to buf (out refuses splice). */
+static void pump_unsplice(struct pump *p)
+{
+	size_t got = 0;
+
+	while (p->sp.fill) {
+		ssize_t n = relay_pipe_read(&p->sp, p->buf + got, p->sp.fill);
+
+		if (n < 0 && n != -EAGAIN)
+			break;
+		if (n > 0)
+			got += (size_t)n;
+	}
+	relay_pipe_close(&p->sp);
+	p->splice = 0;
+	p->have = got;
+	p->off = 0;
+}
+
+/* The queued bytes to out: as write(2). */
+static ssize_t pump_out(struct pump *p)
+{
+	ssize_t n;
+
+	if (!p->sp.fill)
+		return write(p->out, p->wbuf + p->off, p->have - p->off);
+	n = relay_pipe_drain(&p->sp, p->out, p->sp.fill);
+	if (n == -EINVAL || n == -ENOSYS) {
+		pump_unsplice(p);
+		return write(p->out, p->wbuf + p->off, p->have - p->off);
+	}
+	if (n < 0) {
+		errno = (int)-n;
+		return -1;
+	}
+	return n;
+}
+
 /* 0, or -errno of the write (out is closed then). */
 static int pump_write(struct pump *p)
 {
-	ssize_t n = write(p->out, p->wbuf + p->off, p->have - p->off);
+	ssize_t n = pump_out(p);
 
 	if (n < 0 && errno != EINTR && errno != EAGAIN) {
 		int r = -errno;
@@ -401,7 +463,7 @@ int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *s
 	       size_t nsides, struct relay_stats *stats)
 {
 	struct pump p = { .o = o, .s = { .o = o, .bytes = 0 }, .in = in, .out = out, .sides = sides,
-			  .nsides = nsides > 4 ? 4 : nsides };
+			  .nsides = nsides > 4 ? 4 : nsides, .sp = RELAY_PIPE_INIT, .splice = !o->enc && !o->no_splice };
 	int r = 0, step;
 
 	p.buf = xmalloc(RELAY_BUFSIZE);
@@ -422,6 +484,7 @@ int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *s
 		;
 	if (step < 0)
 		r = step;
+	relay_pipe_close(&p.sp);
 	free(p.buf);
 	free(p.pe.wbuf);
 	if (p.out >= 0)
@@ -436,7 +499,7 @@ int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *s
 		stats->wire = p.wire;
 		stats->elapsed = (double)(mono_ns() - p.s.start) / 1e9;
 		stats->slept = (double)p.rl.slept_ns / 1e9;
-		stats->spliced = 0;
+		stats->spliced = p.sp.used;
 	}
 	return r;
 }

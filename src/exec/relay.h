@@ -120,7 +120,9 @@ struct relay_side {
  * mode. Returns 0 or -errno of the copy (-EPIPE: the reader went away),
  * or -EINTR when o->abort_flag was raised, or -ETIMEDOUT when nothing
  * moved for o->stall_timeout_ms: then out and the sides are closed at
- * once, without draining (the caller kills the command). */
+ * once, without draining (the caller kills the command). Uncompressed,
+ * the stream is spliced through a relay_pipe (read/write where in or out
+ * refuses splice, or with o->no_splice). */
 int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *sides,
 	       size_t nsides, struct relay_stats *stats);
 
