@@ -9,7 +9,13 @@
  * Prints MB/s with the frames spliced (the default) and with read/write
  * on the source side (relay_opts.no_splice), and the CPU seconds per GB
  * of both sides (the producer and "wc" included: a session per run,
- * closed so that its serve's time is counted). */
+ * closed so that its serve's time is counted).
+ *
+ * Measured (2 shared cores, load 2-3, 2000 MB, three runs each): frames
+ * copied through user space on both sides (the code before splice)
+ * 730-980 MB/s, 1.33-1.66 s CPU/GB; spliced 1860-2580 MB/s,
+ * 0.47-0.69 s CPU/GB (read/write on the source side only: 1150-1600
+ * MB/s, 1.0-1.23 s CPU/GB). */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
