@@ -12,6 +12,11 @@
 #      (VOLREP_SESSION=0, what an older target gets).
 #      Measured (2 shared cores, load 5-7, BENCH_RUNS=5): session
 #      wall 0.41-0.45x, CPU 0.52-0.53x; per step 0.52-0.57x, 0.70x.
+#      Again with the session's data frames spliced (load 1.3-3.3,
+#      BENCH_RUNS=5): session wall 0.36-0.39x, CPU 0.53-0.56x; per step
+#      0.43-0.48x, 0.70-0.77x (the code before it, same load: 0.42x,
+#      0.55-0.57x: a no-change run moves almost no data, so about the
+#      same; bench-session measures the data frames themselves).
 #      Before the per-run zfs calls were cut (target 21 -> 10: the
 #      received-property reset only where a get shows something to
 #      reset, snapshot checks folded into one list each, no stale check

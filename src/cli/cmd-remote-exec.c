@@ -16,6 +16,7 @@
 #include "cli/cmds.h"
 #include "cli/commands.h"
 #include "config/nodes.h"
+#include "engine/remote.h"
 #include "base/validate.h"
 #include "exec/ratelimit.h"
 #include "exec/relay.h"
@@ -91,6 +92,9 @@ int cmd_remote_exec(int argc, char **argv, struct context *ctx)
 		r = transport_ssh_init(&t, node, address ? address : node, ctx->state_dir);
 	if (r == 0 && port)
 		r = transport_ssh_set_port(&t, port);
+	/* volrep.cfg ssh-persist, as a run uses it */
+	if (r == 0)
+		remote_set_persist(&t, ctx->config_dir);
 	if (r < 0) {
 		error("invalid node '%s' or address '%s'", node, address ? address : node);
 		strbuf_release(&msg);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@ enum cfg_key {
 	K_MIGRATION_TYPE,
 	K_MIGRATION_NETWORK,
 	K_HA_GRACE,
+	K_SSH_PERSIST,
 	K_COUNT
 };
 
@@ -84,6 +86,9 @@ static const struct {
 	[K_HA_GRACE] = { "ha-grace", "SECONDS",
 			 "etcd mode: a node's liveness key must have been gone this long before its HA guests are "
 			 "recovered elsewhere, 1..86400 (docs/ha.md)" },
+	[K_SSH_PERSIST] = { "ssh-persist", "SECONDS",
+			    "ssh's connection to a target stays open this long after its last use, for the next "
+			    "runs, 0..86400 (0: no connection sharing)" },
 };
 
 static const char *const compress_names[] = { "none", "zstd", "lz4" };
@@ -104,6 +109,7 @@ void volrep_cfg_init(struct volrep_cfg *cfg)
 	cfg->compress_level = VOLREP_CFG_DEFAULT_COMPRESS_LEVEL;
 	snprintf(cfg->ssh_cipher, sizeof(cfg->ssh_cipher), "auto");
 	cfg->ha_grace = VOLREP_CFG_DEFAULT_HA_GRACE;
+	cfg->ssh_persist = VOLREP_CFG_DEFAULT_SSH_PERSIST;
 }
 
 /* A recipient: a local user or user@domain, no blanks, quotes or angle
@@ -288,144 +294,170 @@ static int lookup(const char *name)
 	return -1;
 }
 
-/* Set key k from value; on error append the reason (without position). */
-static int set_value(struct volrep_cfg *cfg, int k, const char *value, struct strbuf *why)
+/* The settings that are a whole number: their field and bounds. */
+static const struct {
+	int k;
+	unsigned min, max;
+	size_t off;
+} uint_keys[] = {
+	{ K_MAX_WORKERS, 1, VOLREP_CFG_WORKERS_LIMIT, offsetof(struct volrep_cfg, max_workers) },
+	{ K_MAX_PER_TARGET, 1, VOLREP_CFG_WORKERS_LIMIT, offsetof(struct volrep_cfg, max_per_target) },
+	{ K_SHUTDOWN_GRACE, 0, VOLREP_CFG_GRACE_LIMIT, offsetof(struct volrep_cfg, shutdown_grace) },
+	{ K_NOTIFY_TIMEOUT, 1, VOLREP_CFG_NOTIFY_TIMEOUT_LIMIT, offsetof(struct volrep_cfg, notify_timeout) },
+	{ K_LOG_KEEP, 0, VOLREP_CFG_LOG_KEEP_LIMIT, offsetof(struct volrep_cfg, log_keep) },
+	{ K_STALL_TIMEOUT, 1, VOLREP_CFG_GRACE_LIMIT, offsetof(struct volrep_cfg, stall_timeout) },
+	{ K_COMPRESS_LEVEL, 1, 19, offsetof(struct volrep_cfg, compress_level) },
+	{ K_HA_GRACE, 1, VOLREP_CFG_GRACE_LIMIT, offsetof(struct volrep_cfg, ha_grace) },
+	{ K_SSH_PERSIST, 0, VOLREP_CFG_GRACE_LIMIT, offsetof(struct volrep_cfg, ssh_persist) },
+};
+
+/* k's field when it is a whole number (NULL: not one), and its bounds. */
+static unsigned *uint_field(struct volrep_cfg *cfg, int k, uint64_t *min, uint64_t *max)
 {
-	uint64_t u;
+	for (size_t i = 0; i < sizeof(uint_keys) / sizeof(uint_keys[0]); i++)
+		if (uint_keys[i].k == k) {
+			*min = uint_keys[i].min;
+			*max = uint_keys[i].max;
+			return (unsigned *)((char *)cfg + uint_keys[i].off);
+		}
+	return NULL;
+}
+
+/* Numbers: 0, -ERANGE (not one, or out of bounds), -ENOENT (k is not
+ * a number). */
+static int set_number(struct volrep_cfg *cfg, int k, const char *value)
+{
+	uint64_t u, min, max;
+	unsigned *field = uint_field(cfg, k, &min, &max);
 	double d;
 
+	if (field) {
+		if (parse_uint_range(value, min, max, &u) < 0)
+			return -ERANGE;
+		*field = (unsigned)u;
+		return 0;
+	}
 	switch (k) {
-	case K_MAX_WORKERS:
-	case K_MAX_PER_TARGET:
-		if (parse_uint_range(value, 1, VOLREP_CFG_WORKERS_LIMIT, &u) < 0)
-			goto range;
-		if (k == K_MAX_WORKERS)
-			cfg->max_workers = (unsigned)u;
-		else
-			cfg->max_per_target = (unsigned)u;
-		return 0;
-	case K_SHUTDOWN_GRACE:
-		if (parse_uint_range(value, 0, VOLREP_CFG_GRACE_LIMIT, &u) < 0)
-			goto range;
-		cfg->shutdown_grace = (unsigned)u;
-		return 0;
 	case K_BWLIMIT:
 		/* as a job's rate: at least 1 MB/s; a sanity upper bound
 		 * keeps the byte rate far from overflow */
 		if (parse_double(value, &d) < 0 || d < 1 || d > 1e6)
-			goto range;
+			return -ERANGE;
 		cfg->bwlimit = d;
 		return 0;
-	case K_NOTIFY_MAIL:
-		if (!valid_recipients(value)) {
-			strbuf_addf(why, "invalid value '%s' for '%s' - expected user or user@domain, comma-separated", value,
-				    keys[k].name);
-			return -EINVAL;
-		}
-		/* nothing of an earlier value behind the NUL (equal settings are equal bytes) */
-		memset(cfg->notify_mail, 0, sizeof(cfg->notify_mail));
-		snprintf(cfg->notify_mail, sizeof(cfg->notify_mail), "%s", value);
-		return 0;
-	case K_SENDMAIL:
-		if (!valid_abs_path(value, sizeof(cfg->sendmail))) {
-			strbuf_addf(why, "invalid value '%s' for '%s' - expected an absolute path", value, keys[k].name);
-			return -EINVAL;
-		}
-		/* nothing of an earlier value behind the NUL (equal settings are equal bytes) */
-		memset(cfg->sendmail, 0, sizeof(cfg->sendmail));
-		snprintf(cfg->sendmail, sizeof(cfg->sendmail), "%s", value);
-		return 0;
-	case K_NOTIFY_TIMEOUT:
-		if (parse_uint_range(value, 1, VOLREP_CFG_NOTIFY_TIMEOUT_LIMIT, &u) < 0)
-			goto range;
-		cfg->notify_timeout = (unsigned)u;
-		return 0;
-	case K_METRICS_LISTEN:
-		if (strlen(value) >= sizeof(cfg->metrics_listen) || volrep_cfg_parse_listen(value, NULL, NULL) < 0)
-			goto range;
-		/* nothing of an earlier value behind the NUL (equal settings are equal bytes) */
-		memset(cfg->metrics_listen, 0, sizeof(cfg->metrics_listen));
-		snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen), "%s", value);
-		return 0;
-	case K_API_LISTEN:
-		if (strlen(value) >= sizeof(cfg->api_listen) || volrep_cfg_parse_listen(value, NULL, NULL) < 0)
-			goto range;
-		memset(cfg->api_listen, 0, sizeof(cfg->api_listen));
-		snprintf(cfg->api_listen, sizeof(cfg->api_listen), "%s", value);
-		return 0;
-	case K_API_CERT:
-	case K_API_KEY: {
-		char *dst = k == K_API_CERT ? cfg->api_cert : cfg->api_key;
-
-		if (!valid_abs_path(value, sizeof(cfg->api_cert))) {
-			strbuf_addf(why, "invalid value '%s' for '%s' - expected an absolute path", value, keys[k].name);
-			return -EINVAL;
-		}
-		memset(dst, 0, sizeof(cfg->api_cert));
-		snprintf(dst, sizeof(cfg->api_cert), "%s", value);
-		return 0;
-	}
 	case K_MAX_LAG:
 		if (parse_uint_range(value, 0, VOLREP_CFG_MAX_LAG_LIMIT, &u) < 0)
-			goto range;
+			return -ERANGE;
 		cfg->max_lag = (long long)u;
 		return 0;
-	case K_LOG_KEEP:
-		if (parse_uint_range(value, 0, VOLREP_CFG_LOG_KEEP_LIMIT, &u) < 0)
-			goto range;
-		cfg->log_keep = (unsigned)u;
+	}
+	return -ENOENT;
+}
+
+/* A text setting's field: nothing of an earlier value behind the NUL
+ * (equal settings are equal bytes). */
+static void set_field(char *dst, size_t size, const char *value)
+{
+	memset(dst, 0, size);
+	snprintf(dst, size, "%s", value);
+}
+
+/* Absolute paths: 0, or -EINVAL with the reason; -ENOENT (not a path). */
+static int set_path(struct volrep_cfg *cfg, int k, const char *value, struct strbuf *why)
+{
+	char *dst;
+	size_t size;
+
+	switch (k) {
+	case K_SENDMAIL:
+		dst = cfg->sendmail, size = sizeof(cfg->sendmail);
+		break;
+	case K_API_CERT:
+		dst = cfg->api_cert, size = sizeof(cfg->api_cert);
+		break;
+	case K_API_KEY:
+		dst = cfg->api_key, size = sizeof(cfg->api_key);
+		break;
+	default:
+		return -ENOENT;
+	}
+	if (!valid_abs_path(value, size)) {
+		strbuf_addf(why, "invalid value '%s' for '%s' - expected an absolute path", value, keys[k].name);
+		return -EINVAL;
+	}
+	set_field(dst, size, value);
+	return 0;
+}
+
+/* Addresses, names and words: 0, -ERANGE, -ENOENT (none of those). */
+static int set_word(struct volrep_cfg *cfg, int k, const char *value)
+{
+	struct cidr net;
+
+	switch (k) {
+	case K_METRICS_LISTEN:
+	case K_API_LISTEN: {
+		char *dst = k == K_API_LISTEN ? cfg->api_listen : cfg->metrics_listen;
+
+		if (strlen(value) >= sizeof(cfg->api_listen) || volrep_cfg_parse_listen(value, NULL, NULL) < 0)
+			return -ERANGE;
+		set_field(dst, sizeof(cfg->api_listen), value);
 		return 0;
-	case K_STALL_TIMEOUT:
-		if (parse_uint_range(value, 1, VOLREP_CFG_GRACE_LIMIT, &u) < 0)
-			goto range;
-		cfg->stall_timeout = (unsigned)u;
-		return 0;
+	}
 	case K_COMPRESS:
 		for (unsigned i = 0; i < 3; i++)
 			if (!strcmp(value, compress_names[i])) {
 				cfg->compress = i;
 				return 0;
 			}
-		goto range;
-	case K_COMPRESS_LEVEL:
-		if (parse_uint_range(value, 1, 19, &u) < 0)
-			goto range;
-		cfg->compress_level = (unsigned)u;
-		return 0;
+		return -ERANGE;
 	case K_MIGRATION_TYPE:
 		if (strcmp(value, "secure") && strcmp(value, "insecure"))
-			goto range;
+			return -ERANGE;
 		cfg->migration_insecure = !strcmp(value, "insecure");
 		return 0;
-	case K_MIGRATION_NETWORK: {
-		struct cidr net;
-
+	case K_MIGRATION_NETWORK:
 		if (cidr_parse(value, &net) < 0)
-			goto range;
+			return -ERANGE;
 		/* canonical: the network itself, host bits cleared */
 		memset(cfg->migration_network, 0, sizeof(cfg->migration_network));
 		cidr_format(&net, cfg->migration_network, sizeof(cfg->migration_network));
 		return 0;
-	}
 	case K_SSH_CIPHER:
 		/* [a-z0-9.@-], not starting with '-' (as ssh_valid_cipher) */
 		if (!*value || strlen(value) >= sizeof(cfg->ssh_cipher) || value[0] == '-' ||
 		    strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789-.@") != strlen(value))
-			goto range;
-		/* nothing of an earlier value behind the NUL (equal settings are equal bytes) */
-		memset(cfg->ssh_cipher, 0, sizeof(cfg->ssh_cipher));
-		snprintf(cfg->ssh_cipher, sizeof(cfg->ssh_cipher), "%s", value);
-		return 0;
-	case K_HA_GRACE:
-		if (parse_uint_range(value, 1, VOLREP_CFG_GRACE_LIMIT, &u) < 0)
-			goto range;
-		cfg->ha_grace = (unsigned)u;
+			return -ERANGE;
+		set_field(cfg->ssh_cipher, sizeof(cfg->ssh_cipher), value);
 		return 0;
 	}
-	return -EINVAL;
-range:
-	strbuf_addf(why, "invalid value '%s' for '%s' - expected %s", value, keys[k].name, keys[k].help);
-	return -EINVAL;
+	return -ENOENT;
+}
+
+/* Set key k from value; on error append the reason (without position). */
+static int set_value(struct volrep_cfg *cfg, int k, const char *value, struct strbuf *why)
+{
+	int r;
+
+	if (k == K_NOTIFY_MAIL) {
+		if (!valid_recipients(value)) {
+			strbuf_addf(why, "invalid value '%s' for '%s' - expected user or user@domain, comma-separated", value,
+				    keys[k].name);
+			return -EINVAL;
+		}
+		set_field(cfg->notify_mail, sizeof(cfg->notify_mail), value);
+		return 0;
+	}
+	r = set_number(cfg, k, value);
+	if (r == -ENOENT)
+		r = set_path(cfg, k, value, why);
+	if (r == -ENOENT)
+		r = set_word(cfg, k, value);
+	if (r == -ERANGE) {
+		strbuf_addf(why, "invalid value '%s' for '%s' - expected %s", value, keys[k].name, keys[k].help);
+		return -EINVAL;
+	}
+	return r < 0 ? -EINVAL : 0;
 }
 
 int volrep_cfg_parse(struct volrep_cfg *cfg, const char *name, const char *text, size_t len,
@@ -590,6 +622,8 @@ void volrep_cfg_format(const struct volrep_cfg *cfg, struct strbuf *out)
 		strbuf_addf(out, "%s %s\n", keys[K_MIGRATION_NETWORK].name, cfg->migration_network);
 	if (cfg->ha_grace != VOLREP_CFG_DEFAULT_HA_GRACE)
 		strbuf_addf(out, "%s %u\n", keys[K_HA_GRACE].name, cfg->ha_grace);
+	if (cfg->ssh_persist != VOLREP_CFG_DEFAULT_SSH_PERSIST)
+		strbuf_addf(out, "%s %u\n", keys[K_SSH_PERSIST].name, cfg->ssh_persist);
 }
 
 void volrep_cfg_describe(struct strbuf *out)
@@ -616,6 +650,7 @@ void volrep_cfg_describe(struct strbuf *out)
 		[K_MIGRATION_TYPE] = "secure",
 		[K_MIGRATION_NETWORK] = "none",
 		[K_HA_GRACE] = "60",
+		[K_SSH_PERSIST] = "900",
 	};
 
 	for (int k = 0; k < K_COUNT; k++) {

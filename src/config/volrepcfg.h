@@ -52,6 +52,9 @@
  * target does not hold a guest's lock for long. */
 #define VOLREP_CFG_DEFAULT_STALL_TIMEOUT 300
 #define VOLREP_CFG_DEFAULT_COMPRESS_LEVEL 3
+/* a quarter hour: the runs of a job every 15 minutes, and every job's
+ * runs to the same target in between, reuse one connection */
+#define VOLREP_CFG_DEFAULT_SSH_PERSIST 900
 #define VOLREP_CFG_WEBHOOKS_MAX 8
 #define VOLREP_CFG_LOG_KEEP_LIMIT 1000
 /* five minutes: a longer wait for one notification is a hung server */
@@ -95,6 +98,7 @@ struct volrep_cfg {
 	unsigned migration_insecure;
 	char migration_network[64];
 	unsigned ha_grace;       /* etcd mode: seconds a node's liveness key is gone before HA recovers (docs/ha.md) */
+	unsigned ssh_persist;    /* seconds ssh's control master outlives its last use; 0 = no sharing */
 };
 
 /* Parse a metrics-listen value: "A.B.C.D:PORT" or "[IPV6]:PORT", port

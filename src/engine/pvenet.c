@@ -100,7 +100,7 @@ int pvenet_parse_answer(const char *out, const struct dc_net *n, struct strbuf *
 	return 0;
 }
 
-int remote_open_traffic(struct transport *t, const struct nodes_cfg *nc, const char *config_dir,
+static int open_traffic(struct transport *t, const struct nodes_cfg *nc, const char *config_dir,
 			const char *target, const char *state_dir, enum pvenet_use use, const struct elog *log,
 			struct strbuf *err)
 {
@@ -151,5 +151,16 @@ out:
 	strbuf_release(&out);
 	strbuf_release(&e);
 	strbuf_release(&ip);
+	return r;
+}
+
+int remote_open_traffic(struct transport *t, const struct nodes_cfg *nc, const char *config_dir,
+			const char *target, const char *state_dir, enum pvenet_use use, const struct elog *log,
+			struct strbuf *err)
+{
+	int r = open_traffic(t, nc, config_dir, target, state_dir, use, log, err);
+
+	if (r == 0)
+		remote_set_persist(t, config_dir);
 	return r;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/volrepcfg.h"
 #include "transport/local.h"
 #include "transport/ssh.h"
 
@@ -128,4 +129,17 @@ int remote_open(struct transport *t, const struct nodes_cfg *nc, const char *tar
 	else if (n->port)
 		r = transport_ssh_set_port(t, n->port);
 	return r;
+}
+
+void remote_set_persist(struct transport *t, const char *config_dir)
+{
+	struct volrep_cfg cfg;
+	struct strbuf err = STRBUF_INIT;
+
+	if (t->ops != &ssh_transport_ops)
+		return;
+	volrep_cfg_init(&cfg);
+	volrep_cfg_load(&cfg, config_dir, &err);
+	transport_ssh_set_persist(t, cfg.ssh_persist);
+	strbuf_release(&err);
 }

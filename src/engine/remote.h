@@ -53,4 +53,9 @@ void remote_set_state_argv(struct strvec *argv, const char *vmid, const char *js
 int remote_open(struct transport *t, const struct nodes_cfg *nc, const char *target,
 		const char *state_dir, struct strbuf *err);
 
+/* volrep.cfg ssh-persist of config_dir for t (an ssh transport; nothing
+ * for others). An unreadable volrep.cfg leaves the default: whoever runs
+ * with it reports the error. */
+void remote_set_persist(struct transport *t, const char *config_dir);
+
 #endif

@@ -60,6 +60,11 @@ struct relay_opts {
  * this late at most. */
 #define RELAY_ABORT_POLL_MS 200
 
+/* Call o->progress (when set) for a copy that started at start (mono_ns)
+ * and moved bytes so far: at most every o->interval seconds after *last,
+ * the time of the previous call, unless done. */
+void relay_report(const struct relay_opts *o, int64_t start, int64_t *last, uint64_t bytes, int done);
+
 struct relay_stats {
 	uint64_t bytes;   /* of the stream (read from in; progress counts these) */
 	uint64_t wire;    /* written to out: bytes unless compressed */
@@ -67,6 +72,31 @@ struct relay_stats {
 	double slept;     /* seconds spent waiting for the rate limit */
 	int spliced;      /* 1 when splice(2) did the copying */
 };
+
+/* A pipe that a stream's payload passes through with splice(2), so that
+ * its bytes never cross user space: the session's data frames (a header
+ * written, then exactly the payload spliced after it). Both ends are
+ * non-blocking.
+ *
+ *   struct relay_pipe p = RELAY_PIPE_INIT;
+ *   n = relay_pipe_fill(&p, in, max);     from in into the pipe
+ *   n = relay_pipe_drain(&p, out, p.fill); from the pipe to out
+ *   relay_pipe_close(&p);
+ * Both return the bytes moved, 0 at EOF (fill), or -errno: -EAGAIN (try
+ * after poll), -EINVAL or -ENOSYS (this fd cannot be spliced: fall back
+ * to read/write, with relay_pipe_read() for what the pipe holds). */
+struct relay_pipe {
+	int rd, wr;  /* -1 until the first fill */
+	size_t fill; /* bytes in the pipe */
+	int used;    /* 1 once a byte was spliced */
+};
+#define RELAY_PIPE_INIT { .rd = -1, .wr = -1, .fill = 0, .used = 0 }
+ssize_t relay_pipe_fill(struct relay_pipe *p, int in, size_t max);
+ssize_t relay_pipe_drain(struct relay_pipe *p, int out, size_t max);
+/* Read at most max of the pipe's bytes into buf. */
+ssize_t relay_pipe_read(struct relay_pipe *p, void *buf, size_t max);
+/* Close the pipe (what it holds is dropped); it opens again on a fill. */
+void relay_pipe_close(struct relay_pipe *p);
 
 /* Copy from in to out until EOF on in. Neither fd is closed. Returns 0,
  * or -errno: a read error, or a write error (-EPIPE when the reader went
@@ -90,7 +120,9 @@ struct relay_side {
  * mode. Returns 0 or -errno of the copy (-EPIPE: the reader went away),
  * or -EINTR when o->abort_flag was raised, or -ETIMEDOUT when nothing
  * moved for o->stall_timeout_ms: then out and the sides are closed at
- * once, without draining (the caller kills the command). */
+ * once, without draining (the caller kills the command). Uncompressed,
+ * the stream is spliced through a relay_pipe (read/write where in or out
+ * refuses splice, or with o->no_splice). */
 int relay_pump(int in, int out, const struct relay_opts *o, struct relay_side *sides,
 	       size_t nsides, struct relay_stats *stats);
 

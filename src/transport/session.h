@@ -82,6 +82,14 @@ size_t session_parser_feed(struct session_parser *p, const void *buf, size_t n);
  * of the type's bounds: checked from the header alone, before any of
  * the payload is buffered). */
 int session_parser_next(struct session_parser *p, struct session_frame *f, struct strbuf *why);
+/* How many more bytes complete the next frame (its header first): a
+ * reader that takes no more never buffers bytes of the frame after it.
+ * 0 when a whole frame is buffered. */
+size_t session_parser_want(const struct session_parser *p);
+/* When what is buffered is exactly the header of a valid 'D' frame:
+ * take it (1, its payload length in *len; the caller reads the payload
+ * itself, e.g. splices it on). Otherwise 0 and nothing changes. */
+int session_parser_data_header(struct session_parser *p, uint32_t *len);
 /* Whether bytes of an incomplete frame are buffered. */
 int session_parser_partial(const struct session_parser *p);
 

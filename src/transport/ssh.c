@@ -121,7 +121,7 @@ static int ssh_prepare(const struct transport *t, const char *const *argv, struc
 		strvec_push(a, "-o");
 		strvec_push(a, "ControlMaster=auto");
 		strvec_push(a, "-o");
-		strvec_pushf(a, "ControlPersist=%d", SSH_CONTROL_PERSIST);
+		strvec_pushf(a, "ControlPersist=%u", t->control_persist);
 		strvec_push(a, "-o");
 		strvec_pushf(a, "ControlPath=%s/%%C", t->control_dir);
 	} else {
@@ -219,6 +219,7 @@ int transport_ssh_init(struct transport *t, const char *node, const char *addres
 	t->address = xstrdup(address);
 	t->user = xstrdup("root");
 	t->cmd = cmd;
+	t->control_persist = SSH_CONTROL_PERSIST;
 	if (cdir) {
 		t->control_dir = *cdir ? xstrdup(cdir) : NULL;
 	} else if (state_dir && state_dir[0] == '/' && strlen(state_dir) + 4 <= SSH_CONTROL_DIR_MAX) {
@@ -250,6 +251,18 @@ int transport_ssh_set_port(struct transport *t, unsigned port)
 	/* after VOLREP_SSH's words: a -p given there comes first and wins */
 	strvec_push(&t->cmd, "-p");
 	strvec_pushf(&t->cmd, "%u", port);
+	return 0;
+}
+
+int transport_ssh_set_persist(struct transport *t, unsigned seconds)
+{
+	if (t->ops != &ssh_transport_ops)
+		return -EINVAL;
+	if (!seconds) {
+		free(t->control_dir);
+		t->control_dir = NULL;
+	}
+	t->control_persist = seconds;
 	return 0;
 }
 

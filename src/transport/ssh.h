@@ -2,13 +2,14 @@
  *   ssh [VOLREP_SSH options] -e none -T -x -a -o BatchMode=yes
  *       -o HostKeyAlias=<node> -o ConnectTimeout=5
  *       -o ServerAliveInterval=5 -o ServerAliveCountMax=3
- *       -o ControlMaster=auto -o ControlPersist=60 -o ControlPath=<dir>/%C
+ *       -o ControlMaster=auto -o ControlPersist=900 -o ControlPath=<dir>/%C
  *       -- root@<address> 'volrep' 'verb' 'arg' ...
  * Every remote word is single-quoted (sshd always hands the command line to
  * the user's shell, or to "volrep serve" as SSH_ORIGINAL_COMMAND). One
  * multiplexed connection per target is shared by every call of a run and,
- * for ControlPersist seconds, by later runs: a replication makes 3+ ssh
- * calls per volume and the handshake dominates small incremental runs.
+ * for ControlPersist seconds (volrep.cfg ssh-persist), by later runs: a
+ * replication makes 3+ ssh calls per volume and the handshake dominates
+ * small incremental runs.
  * A dead node fails within ConnectTimeout (no answer) or
  * ServerAliveInterval * ServerAliveCountMax (connection went silent). */
 #ifndef VOLREP_TRANSPORT_SSH_H
@@ -19,7 +20,8 @@
 #define SSH_CONNECT_TIMEOUT 5
 #define SSH_ALIVE_INTERVAL 5
 #define SSH_ALIVE_COUNT 3
-#define SSH_CONTROL_PERSIST 60
+/* the default of volrep.cfg ssh-persist (config/volrepcfg.h) */
+#define SSH_CONTROL_PERSIST 900
 /* sun_path is 108 bytes; ssh expands %C to 40 hex digits and appends a
  * 17-character temporary suffix while it binds the socket */
 #define SSH_CONTROL_DIR_MAX 48
@@ -59,6 +61,11 @@ int ssh_volrep_key(struct strbuf *path);
 /* Connect to port (1..65535, nodes.cfg "port") instead of ssh's default:
  * "-p <port>" after the VOLREP_SSH words. Returns 0 or -EINVAL. */
 int transport_ssh_set_port(struct transport *t, unsigned port);
+
+/* volrep.cfg ssh-persist: the control master outlives its last use by
+ * seconds (1..); 0: no connection sharing at all (ControlMaster=no, as
+ * with VOLREP_SSH_CONTROL_DIR empty). Returns 0 or -EINVAL (not ssh). */
+int transport_ssh_set_persist(struct transport *t, unsigned seconds);
 
 /* ssh -c: the cipher of the connection (volrep.cfg ssh-cipher). */
 #define SSH_CIPHER_AES "aes128-gcm@openssh.com"

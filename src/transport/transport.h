@@ -53,6 +53,7 @@ struct transport {
 	char *address;     /* ssh: host address (validated); local: NULL */
 	struct strvec cmd; /* ssh: program + extra options; local: the volrep binary */
 	char *control_dir; /* ssh: private socket directory, NULL: no multiplexing */
+	unsigned control_persist; /* ssh: seconds the control master outlives its last use */
 	char *user;        /* ssh: remote user ("root") */
 	struct strvec env; /* local: "KEY=VALUE" set for the command */
 	/* seconds without a byte from (or to) the command before it is
@@ -62,7 +63,7 @@ struct transport {
 };
 #define TRANSPORT_STALL_DEFAULT 300
 #define TRANSPORT_INIT { .ops = NULL, .node = NULL, .address = NULL, .cmd = STRVEC_INIT, \
-			 .control_dir = NULL, .user = NULL, .env = STRVEC_INIT, .stall_timeout = 0 }
+			 .control_dir = NULL, .control_persist = 0, .user = NULL, .env = STRVEC_INIT, .stall_timeout = 0 }
 
 /* Free what an init function allocated; t can be initialized again. */
 void transport_release(struct transport *t);

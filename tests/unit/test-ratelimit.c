@@ -337,6 +337,33 @@ static void test_pump_abort(void **state)
 	strbuf_release(&out);
 }
 
+/* Pipes at both ends: the stream is spliced, byte for byte as with
+ * read/write (o.no_splice). */
+static void test_pump_splice(void **state)
+{
+	(void)state;
+	for (int no_splice = 0; no_splice < 2; no_splice++) {
+		struct relay_opts o = RELAY_OPTS_INIT;
+		struct relay_stats st;
+		int in[2], out[2];
+		char buf[64] = { 0 };
+
+		o.no_splice = no_splice;
+		assert_int_equal(pipe(in), 0);
+		assert_int_equal(pipe(out), 0);
+		assert_int_equal(write(in[1], "spliced or not", 14), 14);
+		close(in[1]);
+		assert_int_equal(relay_pump(in[0], out[1], &o, NULL, 0, &st), 0);
+		assert_int_equal(read(out[0], buf, sizeof(buf)), 14);
+		assert_string_equal(buf, "spliced or not");
+		assert_int_equal(st.bytes, 14);
+		assert_int_equal(st.wire, 14);
+		assert_int_equal(st.spliced, !no_splice);
+		close(in[0]);
+		close(out[0]);
+	}
+}
+
 /* No byte moves for stall_timeout_ms: -ETIMEDOUT, the output and the
  * sides closed. A receiver that stopped reading (a stopped import behind
  * a live connection), an input that never sends, and data trickling in
@@ -409,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_relay_epipe),
 		cmocka_unit_test(test_pump_sides),
 		cmocka_unit_test(test_pump_abort),
+		cmocka_unit_test(test_pump_splice),
 		cmocka_unit_test(test_pump_stall),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,6 +98,42 @@ static void test_parser(void **state)
 	strbuf_release(&why);
 }
 
+/* A reader that splices data frames: header by header, never past a
+ * frame, and a 'D' header taken alone. */
+static void test_parser_want(void **state)
+{
+	struct session_parser p = SESSION_PARSER_INIT;
+	struct session_frame f;
+	struct strbuf in = STRBUF_INIT, why = STRBUF_INIT;
+	uint32_t len = 0;
+
+	(void)state;
+	session_frame_add(&in, 'D', "abcde", 5);
+	session_frame_add(&in, 'E', NULL, 0);
+	assert_int_equal(session_parser_want(&p), SESSION_HDR);
+	session_parser_feed(&p, in.buf, 3);
+	assert_int_equal(session_parser_want(&p), SESSION_HDR - 3);
+	assert_int_equal(session_parser_data_header(&p, &len), 0);
+	session_parser_feed(&p, in.buf + 3, SESSION_HDR - 3);
+	assert_int_equal(session_parser_want(&p), 5);
+	assert_int_equal(session_parser_data_header(&p, &len), 1);
+	assert_int_equal(len, 5);
+	assert_false(session_parser_partial(&p));
+	/* the payload went elsewhere; the E header is not a data header */
+	session_parser_feed(&p, in.buf + SESSION_HDR + 5, SESSION_HDR);
+	assert_int_equal(session_parser_want(&p), 0);
+	assert_int_equal(session_parser_data_header(&p, &len), 0);
+	assert_int_equal(session_parser_next(&p, &f, &why), 1);
+	assert_int_equal(f.type, 'E');
+	/* a header with a payload byte after it is not taken alone */
+	session_parser_feed(&p, in.buf, SESSION_HDR + 1);
+	assert_int_equal(session_parser_data_header(&p, &len), 0);
+	assert_int_equal(session_parser_want(&p), 4);
+	session_parser_release(&p);
+	strbuf_release(&in);
+	strbuf_release(&why);
+}
+
 static void expect_bad(const char *hex, const char *msg)
 {
 	struct session_parser p = SESSION_PARSER_INIT;
@@ -202,6 +238,20 @@ static int data_pipe(struct child *c, unsigned mb)
 	return c->out;
 }
 
+/* 3 MiB through "count" (out: what it counted) */
+static void count_stream(struct peer *pe, const struct relay_opts *ro, struct strbuf *out, struct relay_stats *st)
+{
+	struct child c;
+	int fd = data_pipe(&c, 3);
+
+	strbuf_reset(out);
+	assert_int_equal(session_stream(pe->s, (const char *const[]){ "volrep", "count", NULL }, fd, ro, out, NULL,
+					1024, st),
+			 0);
+	close(fd);
+	assert_int_equal(child_finish(&c), 0);
+}
+
 static void test_stream(void **state)
 {
 	struct peer pe;
@@ -213,27 +263,27 @@ static void test_stream(void **state)
 
 	(void)state;
 	assert_int_equal(open_peer(&pe, "--serve"), 0);
-	fd = data_pipe(&c, 3);
-	assert_int_equal(session_stream(pe.s, (const char *const[]){ "volrep", "count", NULL }, fd, &ro, &out, NULL,
-					1024, &st),
-			 0);
-	close(fd);
-	assert_int_equal(child_finish(&c), 0);
+	count_stream(&pe, &ro, &out, &st);
 	assert_string_equal(out.buf, "3145728\n");
 	assert_int_equal(st.bytes, 3u << 20);
 	assert_int_equal(st.wire, 3u << 20);
+	/* pipes at both ends: the frames' payload was spliced */
+	assert_true(st.spliced);
+
+	/* the same through read/write */
+	strbuf_reset(&out);
+	ro.no_splice = 1;
+	count_stream(&pe, &ro, &out, &st);
+	assert_string_equal(out.buf, "3145728\n");
+	assert_false(st.spliced);
+	ro.no_splice = 0;
 
 	/* compressed: the target counts the bytes on the wire */
 	strbuf_reset(&out);
 	ro.enc = wire_enc_new(WIRE_ZSTD, 3);
 	/* and rate limited on those: 2 MB/s */
 	ro.rate = 2000000;
-	fd = data_pipe(&c, 3);
-	assert_int_equal(session_stream(pe.s, (const char *const[]){ "volrep", "count", NULL }, fd, &ro, &out, NULL,
-					1024, &st),
-			 0);
-	close(fd);
-	assert_int_equal(child_finish(&c), 0);
+	count_stream(&pe, &ro, &out, &st);
 	assert_int_equal(st.bytes, 3u << 20);
 	assert_true(st.wire < st.bytes / 10);
 	assert_int_equal(strtoull(out.buf, NULL, 10), st.wire);
@@ -245,12 +295,7 @@ static void test_stream(void **state)
 	/* uncompressed at 8 MB/s: 3 MiB must wait at least 0.3 s */
 	strbuf_reset(&out);
 	ro.rate = 8000000;
-	fd = data_pipe(&c, 3);
-	assert_int_equal(session_stream(pe.s, (const char *const[]){ "volrep", "count", NULL }, fd, &ro, &out, NULL,
-					1024, &st),
-			 0);
-	close(fd);
-	assert_int_equal(child_finish(&c), 0);
+	count_stream(&pe, &ro, &out, &st);
 	assert_true(st.slept > 0.2);
 	ro.rate = 0;
 
@@ -312,6 +357,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parser),
 		cmocka_unit_test(test_parser_bounds),
+		cmocka_unit_test(test_parser_want),
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_failures),

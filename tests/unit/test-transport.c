@@ -105,7 +105,7 @@ static void test_ssh_argv(void **state)
 			       "-o", "BatchMode=yes", "-o", "HostKeyAlias=pve2",
 			       "-o", "ConnectTimeout=5", "-o", "ServerAliveInterval=5",
 			       "-o", "ServerAliveCountMax=3", "-o", "ControlMaster=auto",
-			       "-o", "ControlPersist=60", "-o", cpath, "--", "root@10.0.0.2",
+			       "-o", "ControlPersist=900", "-o", cpath, "--", "root@10.0.0.2",
 			       "'volrep' 'prepare-local-job' '100-0' 'it'\\''s'", NULL };
 	expect_argv(&av, want);
 	/* the socket directory was made private */

@@ -145,6 +145,43 @@ static void test_errors(void **state)
 	strbuf_release(&err);
 }
 
+/* ssh-persist: 900 by default, 0..86400; a bad value changes nothing */
+static void test_ssh_persist(void **state)
+{
+	static const char *const bad[] = { "-1", "86401", "15m", "", "0x10", "9999999999999999999999" };
+	struct volrep_cfg cfg, before;
+	struct strbuf err = STRBUF_INIT, text = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, "", &err), 0);
+	assert_int_equal(cfg.ssh_persist, 900);
+	assert_int_equal(parse(&cfg, "ssh-persist 0\n", &err), 0);
+	assert_int_equal(cfg.ssh_persist, 0);
+	assert_int_equal(parse(&cfg, "ssh-persist 86400\n", &err), 0);
+	assert_int_equal(cfg.ssh_persist, 86400);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse(&cfg, "ssh-persist 60\n", &err), 0);
+		before = cfg;
+		strbuf_reset(&err);
+		strbuf_reset(&text);
+		strbuf_addf(&text, "ssh-persist %s\n", bad[i]);
+		assert_int_equal(parse(&cfg, text.buf, &err), -EINVAL);
+		assert_memory_equal(&cfg, &before, sizeof(cfg));
+		if (*bad[i]) {
+			struct strbuf want = STRBUF_INIT;
+
+			strbuf_addf(&want, "volrep.cfg:1: invalid value '%s' for 'ssh-persist' - expected ", bad[i]);
+			assert_non_null(strstr(err.buf, want.buf));
+			assert_non_null(strstr(err.buf, "0..86400"));
+			/* one line */
+			assert_true(!strchr(err.buf, '\n') || !strchr(err.buf, '\n')[1]);
+			strbuf_release(&want);
+		}
+	}
+	strbuf_release(&err);
+	strbuf_release(&text);
+}
+
 static void test_notify_keys(void **state)
 {
 	struct volrep_cfg cfg;
@@ -320,6 +357,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),  cmocka_unit_test(test_values), cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_round_trip), cmocka_unit_test(test_load),   cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_ssh_persist),
 		cmocka_unit_test(test_notify_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
