@@ -97,7 +97,7 @@ static int call_node(struct fo *f, const char *node, const struct strvec *argv, 
 	int r = remote_open(&t, &f->cc.nodes, node, f->ctx->state_dir, err);
 
 	if (r == 0) {
-		r = handover_call(&t, argv, out, err);
+		r = remote_call(&t, NULL, argv, out, NULL, err);
 		transport_release(&t);
 	}
 	return r;

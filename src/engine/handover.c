@@ -13,7 +13,6 @@
 #include "sched/jobstatus.h"
 
 /* output of a verb: JSON of a guest's snapshots fits easily */
-#define CALL_OUT_MAX (4u << 20)
 
 void guest_conf_path_on(struct strbuf *sb, const char *config_dir, const struct guest *g, const char *node)
 {
@@ -139,19 +138,3 @@ int guest_hand_over(const char *config_dir, const struct guest *g, const char *o
 	return r < 0 ? r : 0;
 }
 
-int handover_call(struct transport *t, const struct strvec *argv, struct strbuf *out, struct strbuf *err)
-{
-	struct strbuf rerr = STRBUF_INIT;
-	int r = transport_run(t, (const char *const *)argv->v, NULL, 0, out, &rerr, CALL_OUT_MAX);
-
-	if (r != 0) {
-		struct strbuf msg = STRBUF_INIT;
-
-		transport_describe(t, (const char *const *)argv->v, r, rerr.buf, &msg);
-		strbuf_add(err, msg.buf, msg.len);
-		strbuf_release(&msg);
-		r = r == -ENOTCONN ? -ENOTCONN : -EIO;
-	}
-	strbuf_release(&rerr);
-	return r;
-}

@@ -33,10 +33,5 @@ int guest_hand_over(const char *config_dir, const struct guest *g, const char *o
 /* The guest's config path on node (appended to sb). */
 void guest_conf_path_on(struct strbuf *sb, const char *config_dir, const struct guest *g, const char *node);
 
-/* Run argv (a verb of volrep on the node t leads to) and collect its
- * stdout (may be NULL); on failure the message (transport_describe) is in
- * err. Returns 0, -ENOTCONN when the node could not be reached, -EIO when
- * the command failed. */
-int handover_call(struct transport *t, const struct strvec *argv, struct strbuf *out, struct strbuf *err);
 
 #endif

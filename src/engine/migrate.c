@@ -141,7 +141,7 @@ static void drop_temp_job(const struct context *ctx, const struct cluster_config
 	}
 	/* last_sync 1: every snapshot of that job on the target */
 	remote_finalize_argv(&argv, jobid, &volids, 1);
-	handover_call(t, &argv, NULL, &e);
+	remote_call(t, NULL, &argv, NULL, NULL, &e);
 	joblog_run_path(&log, ctx->log_dir, jobid, 0);
 	unlink(log.buf);
 	storemap_release(&sm);
@@ -166,7 +166,7 @@ static int transfer_state(const struct context *ctx, struct transport *t, uint32
 	if (r == 0) {
 		snprintf(vmidbuf, sizeof(vmidbuf), "%" PRIu32, vmid);
 		remote_set_state_argv(&argv, vmidbuf, json);
-		r = handover_call(t, &argv, NULL, &e);
+		r = remote_call(t, NULL, &argv, NULL, NULL, &e);
 	}
 	if (r < 0)
 		strbuf_addf(err, "transfer replication state failed - %s", e.buf);

@@ -11,7 +11,6 @@
 
 #include "base/sanitize.h"
 #include "base/strvec.h"
-#include "engine/handover.h"
 #include "engine/remote.h"
 #include "transport/ssh.h"
 
@@ -126,7 +125,7 @@ static int open_traffic(struct transport *t, const struct nodes_cfg *nc, const c
 	strvec_push(&argv, remote_bin());
 	strvec_push(&argv, "migration-ip");
 	strvec_push(&argv, net->network);
-	r = handover_call(t, &argv, &out, &e);
+	r = remote_call(t, NULL, &argv, &out, NULL, &e);
 	if (r == 0)
 		r = pvenet_parse_answer(out.buf, net, &ip, &e);
 	if (r < 0) {

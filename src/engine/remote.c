@@ -7,6 +7,7 @@
 
 #include "config/volrepcfg.h"
 #include "transport/local.h"
+#include "transport/session.h"
 #include "transport/ssh.h"
 
 const char *remote_bin(void)
@@ -142,4 +143,27 @@ void remote_set_persist(struct transport *t, const char *config_dir)
 	volrep_cfg_load(&cfg, config_dir, &err);
 	transport_ssh_set_persist(t, cfg.ssh_persist);
 	strbuf_release(&err);
+}
+
+int remote_call(struct transport *t, struct session *sess, const struct strvec *argv, struct strbuf *out,
+		struct strbuf *rerr, struct strbuf *err)
+{
+	const char *const *av = (const char *const *)argv->v;
+	struct strbuf own = STRBUF_INIT, *e = rerr ? rerr : &own;
+	int r;
+
+	if (sess)
+		r = session_run(sess, av, out, e, REMOTE_OUT_MAX);
+	else
+		r = transport_run(t, av, NULL, 0, out, e, REMOTE_OUT_MAX);
+	if (r != 0) {
+		struct strbuf msg = STRBUF_INIT;
+
+		transport_describe(t, av, r, e->buf, &msg);
+		strbuf_add(err, msg.buf, msg.len);
+		strbuf_release(&msg);
+		r = r == -ENOTCONN ? -ENOTCONN : -EIO;
+	}
+	strbuf_release(&own);
+	return r;
 }

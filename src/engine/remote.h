@@ -58,4 +58,17 @@ int remote_open(struct transport *t, const struct nodes_cfg *nc, const char *tar
  * with it reports the error. */
 void remote_set_persist(struct transport *t, const char *config_dir);
 
+/* The most a verb's stdout may hold (a prepare's snapshot list, say). */
+#define REMOTE_OUT_MAX (4u << 20)
+
+struct session;
+/* Run argv, a verb of volrep on the node t leads to (through sess, the
+ * run's session, when not NULL), its stdout into out (may be NULL; at
+ * most REMOTE_OUT_MAX bytes) and its stderr into rerr (may be NULL). On
+ * failure the message (transport_describe) is appended to err. Returns
+ * 0, -ENOTCONN when the node could not be reached, -EIO when the command
+ * failed. The one way the engine runs a verb on another node. */
+int remote_call(struct transport *t, struct session *sess, const struct strvec *argv, struct strbuf *out,
+		struct strbuf *rerr, struct strbuf *err);
+
 #endif

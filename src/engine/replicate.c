@@ -43,7 +43,6 @@
 
 /* What we keep of a remote command's output: the JSON of a guest with
  * many snapshots fits easily; anything bigger is not a volrep answer. */
-#define REMOTE_OUT_MAX (4u << 20)
 /* stderr of an export, for the error message */
 #define EXPORT_ERR_MAX 4096
 
@@ -356,7 +355,7 @@ static int open_session(struct run *run, struct strbuf *err)
 /* Run argv on the target, relaying its stderr into the log, each line
  * marked "on target '<node>': " (pvesr names its internal function there).
  * Returns 0 with the output in out, or -1 with the message in err. */
-static int remote_call(struct run *run, const struct strvec *argv, struct strbuf *out, struct strbuf *err)
+static int target_call(struct run *run, const struct strvec *argv, struct strbuf *out, struct strbuf *err)
 {
 	struct strbuf rerr = STRBUF_INIT, prefix = STRBUF_INIT;
 	int r = open_transport(run, err);
@@ -365,24 +364,13 @@ static int remote_call(struct run *run, const struct strvec *argv, struct strbuf
 		r = open_session(run, err);
 	if (r < 0)
 		return r;
-	if (run->sess)
-		r = session_run(run->sess, (const char *const *)argv->v, out, &rerr, REMOTE_OUT_MAX);
-	else
-		r = transport_run(&run->t, (const char *const *)argv->v, NULL, 0, out, &rerr, REMOTE_OUT_MAX);
+	r = remote_call(&run->t, run->sess, argv, out, &rerr, err);
 	/* what the target said, marked as such */
 	strbuf_addf(&prefix, "on target '%s': ", run->job->target);
 	log_lines(run, prefix.buf, rerr.buf);
 	strbuf_release(&prefix);
-	if (r != 0) {
-		struct strbuf msg = STRBUF_INIT;
-
-		transport_describe(&run->t, (const char *const *)argv->v, r, rerr.buf, &msg);
-		strbuf_add(err, msg.buf, msg.len);
-		strbuf_release(&msg);
-		r = -EIO;
-	}
 	strbuf_release(&rerr);
-	return r;
+	return r < 0 ? -EIO : r;
 }
 
 /* The target's prepare-local-job; its JSON (last line of stdout) into
@@ -398,7 +386,7 @@ static int remote_prepare(struct run *run, const struct strvec *scan, const stru
 
 	remote_prepare_argv(&argv, run->job->id, scan, volids, last_sync, parent, force);
 	remote_keep_argv(&argv, run->job->keep);
-	r = remote_call(run, &argv, &out, err);
+	r = target_call(run, &argv, &out, err);
 	if (r == 0) {
 		/* the last line that looks like a JSON object */
 		strbuf_rtrim(&out);
@@ -791,7 +779,7 @@ static int remote_resume(struct run *run, const struct guest_volume *v, const ch
 
 	remote_import_argv(&argv, v->volid, run->snap.buf, base, NULL);
 	strvec_push(&argv, opt);
-	r = remote_call(run, &argv, &out, &err);
+	r = target_call(run, &argv, &out, &err);
 	if (r < 0)
 		elog_printf(&run->log, "%s", err.buf);
 	else if (token && (r = resume_parse_reply(out.buf, token)) < 0)
@@ -1251,7 +1239,7 @@ static void finalize_target(struct run *run)
 
 	remote_finalize_argv(&argv, run->job->id, &run->volids, run->o->start_time);
 	remote_keep_argv(&argv, run->job->keep);
-	if (remote_call(run, &argv, &out, &ferr) < 0)
+	if (target_call(run, &argv, &out, &ferr) < 0)
 		elog_printf(&run->log, "delete stale replication snapshot error: %s", ferr.buf);
 	strvec_clear(&argv);
 	strbuf_release(&out);
