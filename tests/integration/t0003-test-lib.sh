@@ -5,8 +5,9 @@
 # reported and what it left: a broken &&-chain or a loop step without
 # '|| return 1' stops the script naming the test, a body stops at its
 # first failing command, a hung test is killed at its time limit with
-# its processes, and the cleanups run to their end, also when the
-# script is sent TERM twice.
+# its processes, the cleanups run to their end, also when the script is
+# sent TERM twice, and a test bed whose script was killed with -9 is
+# torn down by the next one.
 . "$(dirname "$0")/../lib/test-lib.sh"
 
 # sample NAME BODY-OF-SCRIPT: $TRASH/tree/tests/integration/NAME.sh, a
@@ -119,5 +120,44 @@ test_expect_success 'a second TERM does not cut the cleanups short' '
 	cat term.out &&
 	test -e cleaned
 '
+
+# A script killed with SIGKILL runs no cleanup: its test bed stays. The
+# next testbed_init sees the bed's owner gone and tears it down.
+# drop_claims_of PID: the loopback /24 claims (netclaim.sh) of PID go
+drop_claims_of() {
+	for _c in /tmp/volrep-tbnet.*; do
+		[ "$(cat "$_c/pid" 2>/dev/null)" != "$1" ] || rm -rf "$_c"
+	done
+}
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && [ -x /usr/sbin/sshd ]; then
+	test_expect_success 'a test bed left by a script killed with -9 is torn down by the next one' '
+		sample killed <<-\EOF &&
+		. "$TOP/tests/lib/testbed.sh"
+		testbed_init && testbed_add_node a 1 && echo "$TB" >"$OUT/killed.tb" &&
+			cat "$TB/nodes/a/holder.pid" >"$OUT/killed.holder" && echo "$TRASH" >"$OUT/killed.trash"
+		test_expect_success "waits" "touch \"\$OUT/killed.up\" && sleep 300"
+		EOF
+		{ setsid sh "$TRASH/tree/tests/integration/killed.sh" >killed.out 2>&1 & } &&
+		pg=$! &&
+		wait_for 120 test -e killed.up &&
+		kill -KILL "-$pg" &&
+		{ wait $pg || :; } &&
+		tb=$(cat killed.tb) && holder=$(cat killed.holder) &&
+		rm -rf "$(cat killed.trash)" &&
+		drop_claims_of "$pg" &&
+		test -d "$tb" && kill -0 "$holder" &&
+		sample next <<-\EOF &&
+		. "$TOP/tests/lib/testbed.sh"
+		testbed_init
+		EOF
+		run_sample next &&
+		test "$(cat next.rc)" = 0 &&
+		expect_grep "testbed: tearing down $tb, left behind by process $pg, which is gone" next.out &&
+		test ! -d "$tb" &&
+		wait_for 10 "! kill -0 $holder 2>/dev/null"
+	'
+else
+	test_skip 'a test bed left by a script killed with -9 is torn down by the next one' "needs root, unshare, sshd"
+fi
 
 test_done

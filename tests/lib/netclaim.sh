@@ -8,10 +8,18 @@
 # The claim is a directory /tmp/volrep-tbnet.X, made atomically by mkdir,
 # holding the pid of the claiming script ($$: the same in the subshells
 # of test bodies); a claim whose script is gone (killed by a time limit,
-# say) is taken over. Released at exit through test_atexit, which the
+# say) is taken over, and every claim, when a new one is made, is
+# removed if its script is gone. Released at exit through test_atexit, which the
 # caller provides (test-lib.sh, or the shim of a bench or of the demo).
 # Call it at a script's top level, not in a test body (a subshell).
 claim_loopback_net() {
+	# first the claims of scripts that are gone (killed with -9: no exit
+	# cleanup), so that none stays behind for long; only ones older than
+	# a minute, so as not to race with a script taking one over just now
+	for _c in $(find /tmp -maxdepth 1 -name 'volrep-tbnet.*' -mmin +1 2>/dev/null); do
+		_o=$(cat "$_c/pid" 2>/dev/null) && [ -n "$_o" ] || continue
+		kill -0 "$_o" 2>/dev/null || rm -rf "$_c"
+	done
 	_i=0
 	while [ $_i -lt 200 ]; do
 		_x=$(( ($$ + _i) % 200 + 20 ))

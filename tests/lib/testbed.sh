@@ -84,12 +84,49 @@ testbed_require() {
 	done
 }
 
+# _tb_starttime PID: the process's start time (field 22 of its stat: a
+# pid used again has another one); empty when there is no such process
+_tb_starttime() {
+	[ -r "/proc/$1/stat" ] || return 0
+	sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $20 }'
+}
+
+# testbed_reap_stale: tear down the test beds whose script died without
+# its cleanups (SIGKILL, the OOM killer, a bench stopped with kill -9):
+# each bed names its owner in $TB/owner, and the next testbed_init
+# removes the beds whose owner is gone, their zfs-fuse, sshd, namespaces
+# and loop devices with them. A bed is taken for reaping with an atomic
+# mkdir, so that two scripts starting at once do not both tear it down.
+# Beds without an owner file are left alone: whose they are is unknown.
+testbed_reap_stale() {
+	for _rd in /tmp/vrtb.*; do
+		[ -f "$_rd/owner" ] || continue
+		read -r _rpid _rstart <"$_rd/owner" 2>/dev/null || continue
+		[ -n "$_rpid" ] && [ "$(_tb_starttime "$_rpid")" != "$_rstart" ] || continue
+		mkdir "$_rd/.reaping" 2>/dev/null || continue
+		echo "testbed: tearing down $_rd, left behind by process $_rpid, which is gone" >&2
+		# in a subshell: the caller's TB, TB_NODES and hooks stay its own
+		(
+			testbed_vars "$_rd" &&
+			if ls -d "$_rd"/nodes/*/storage >/dev/null 2>&1; then
+				. "$TOP/tests/lib/storage.sh" && storage_testbed_hooks
+			fi &&
+			testbed_teardown
+		) || echo "testbed: $_rd could not be torn down completely" >&2
+	done
+	return 0
+}
+
 # testbed_init: create $TB with keys and the client side config, and
 # register testbed_teardown to run when the script exits (test_atexit:
 # also when testbed_init runs in a test body).
 testbed_init() {
+	testbed_reap_stale
 	TB=$(mktemp -d /tmp/vrtb.XXXXXX) || return 1
 	chmod 755 "$TB"
+	# whose bed this is: the script's shell (a body's subshell shares its
+	# $$), by pid and start time, so that a later bed can tell it is gone
+	echo "$$ $(_tb_starttime $$)" >"$TB/owner"
 	mkdir -p "$TB/config" "$TB/nodes" "$TB/ssh" "$TB/cm" || return 1
 	chmod 700 "$TB/ssh" "$TB/cm"
 	ssh-keygen -q -t ed25519 -N '' -C volrep-testbed-serve -f "$TB/ssh/id_serve" || return 1
