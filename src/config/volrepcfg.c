@@ -87,7 +87,7 @@ static const struct {
 			 "etcd mode: a node's liveness key must have been gone this long before its HA guests are "
 			 "recovered elsewhere, 1..86400 (docs/ha.md)" },
 	[K_SSH_PERSIST] = { "ssh-persist", "SECONDS",
-			    "ssh's connection to a target stays open this long after its last use, for the next "
+			    "seconds ssh keeps a connection to a target open after its last use, for the next "
 			    "runs, 0..86400 (0: no connection sharing)" },
 };
 
