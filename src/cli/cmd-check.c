@@ -359,6 +359,7 @@ static void check_remote(struct report *rp, const struct context *ctx, const str
 		add(rp, CHECK_ERROR, what.buf, "%s", msg.len ? msg.buf : "not in nodes.cfg");
 		goto out;
 	}
+	remote_set_persist(&t, ctx->config_dir);
 	r = transport_run(&t, argv, NULL, 0, &out, &err, 4096);
 	if (r == 0 && !strncmp(out.buf, "volrep ", 7)) {
 		out.buf[strcspn(out.buf, "\n")] = '\0';

@@ -552,6 +552,7 @@ static int setup_run(struct setup *s, struct cluster_config *cc)
 		say("error", "ssh", "%s", msg.buf);
 		goto out;
 	}
+	remote_set_persist(&t, s->ctx->config_dir);
 	if (setup_key(s, &t) < 0)
 		goto out;
 	transport_release(&t);
@@ -559,6 +560,7 @@ static int setup_run(struct setup *s, struct cluster_config *cc)
 		say("error", "ssh", "%s", msg.buf);
 		goto out;
 	}
+	remote_set_persist(&t, s->ctx->config_dir);
 	if (setup_host_key(s, &t) < 0)
 		goto out;
 	lg = check_login(s, &t, 0);

@@ -74,6 +74,7 @@ static int node_answers(struct fo *f, const char *node, struct strbuf *why)
 
 	if (r < 0)
 		return -1;
+	remote_set_persist(&t, f->ctx->config_dir);
 	strvec_push(&argv, remote_bin());
 	strvec_push(&argv, "version");
 	r = transport_run(&t, (const char *const *)argv.v, NULL, 0, NULL, &rerr, 1u << 16);
@@ -97,6 +98,7 @@ static int call_node(struct fo *f, const char *node, const struct strvec *argv, 
 	int r = remote_open(&t, &f->cc.nodes, node, f->ctx->state_dir, err);
 
 	if (r == 0) {
+		remote_set_persist(&t, f->ctx->config_dir);
 		r = remote_call(&t, NULL, argv, out, NULL, err);
 		transport_release(&t);
 	}

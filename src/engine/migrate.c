@@ -350,6 +350,7 @@ static int prepare(struct mig *m, const struct context *ctx, const struct migrat
 	r = remote_open(&m->t, &m->cc.nodes, o->target, ctx->state_dir, err);
 	if (r < 0)
 		return r;
+	remote_set_persist(&m->t, ctx->config_dir);
 	m->t_open = 1;
 	return 0;
 }
