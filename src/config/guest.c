@@ -316,16 +316,16 @@ static void vl_add(struct volume_list *out, const char *sid, const char *volname
 	out->nr++;
 }
 
-/* Returns 1 to include, 0 to skip, -EINVAL (message in err) to fail. */
-static int test_volume(const struct storage_cfg *sc, uint32_t vmid, enum guest_type t,
-		       const struct disk_ref *d, unsigned flags, struct strbuf *err)
-{
-	int cleanup = !!(flags & GUEST_VOL_CLEANUP);
-	const struct storage *st;
-	char *sid = NULL, *volname = NULL;
-	uint32_t owner = 0;
-	int is_image = 0, r = 0;
+/* The steps of test_volume below share its convention: 1 to include (or,
+ * for a step, to go on to the next check), 0 to skip, -EINVAL (message in
+ * err) to fail.  A cleanup run must still reach every volume it once
+ * replicated, so it skips where a normal run fails. */
 
+/* References that are no storage volume at all (empty, cdroms, local
+ * files, devices, bind mounts) are decided from the reference alone. */
+static int test_ref_kind(enum guest_type t, const struct disk_ref *d, int cleanup,
+			 struct strbuf *err)
+{
 	if (!d->volume || !*d->volume || !strcmp(d->volume, "none"))
 		return 0;
 	if (t == GUEST_QEMU) {
@@ -346,6 +346,88 @@ static int test_volume(const struct storage_cfg *sc, uint32_t vmid, enum guest_t
 		strbuf_addf(err, "unable to replicate mountpoint type '%s'", mptype);
 		return cleanup ? 0 : -EINVAL;
 	}
+	return 1;
+}
+
+/* Naming a storage that storage.cfg lacks fails; saying where storage.cfg
+ * was looked for explains the usual cause, a missing file. */
+static int missing_storage(const struct storage_cfg *sc, const char *sid, int cleanup,
+			   struct strbuf *err)
+{
+	if (cleanup)
+		return 0;
+	strbuf_addf(err, "storage '%s' does not exist", sid);
+	if (sc->missing_path)
+		strbuf_addf(err, " - there is no storage.cfg (looked for '%s')", sc->missing_path);
+	return -EINVAL;
+}
+
+/* Only this guest's own disk images are replicated: another guest's
+ * volume is skipped, an iso (no image) refused. */
+static int test_owner(const struct storage *st, const char *volname, uint32_t vmid,
+		      const struct disk_ref *d, int cleanup, struct strbuf *err)
+{
+	uint32_t owner = 0;
+	int is_image = 0;
+
+	if (volname_parse(st->stype, volname, &owner, &is_image) < 0) {
+		if (cleanup)
+			return 0;
+		strbuf_addf(err, "unable to parse volume name '%s' of volume '%s'", volname, d->volume);
+		return -EINVAL;
+	}
+	if (!owner || owner != vmid)
+		return 0;
+	if (!is_image) {
+		if (cleanup)
+			return 0;
+		strbuf_addf(err, "unable to replicate volume '%s', type '%s'", d->volume, "iso");
+		return -EINVAL;
+	}
+	return 1;
+}
+
+/* The storage must be able to replicate, and the volume name must fit
+ * the grammar every run applies (backend/types.h): refuse now what would
+ * fail at each run. */
+static int test_replicable(const struct storage *st, const char *sid, const char *volname,
+			   const struct disk_ref *d, int cleanup, struct strbuf *err)
+{
+	struct strbuf hint = STRBUF_INIT;
+	enum backend_type bt;
+
+	/* first: a storage that cannot replicate may have no backend type */
+	if (!storage_can_replicate(st)) {
+		if (cleanup)
+			return 0;
+		strbuf_addf(err, "missing replicate feature on volume '%s'", d->volume);
+		return -EINVAL;
+	}
+	bt = st->stype->type;
+	if (backend_valid_volname(bt, volname, NULL))
+		return 1;
+	if (cleanup)
+		return 0;
+	strbuf_addf(err, "invalid volume name '%s' of volume '%s' - on %s storage '%s' it must be %s",
+		    volname, d->volume, st->type, sid, backend_volname_form(bt));
+	if (backend_volname_suggest(bt, volname, &hint))
+		strbuf_addf(err, ", here '%s:%s'", sid, hint.buf);
+	strbuf_release(&hint);
+	return -EINVAL;
+}
+
+/* Returns 1 to include, 0 to skip, -EINVAL (message in err) to fail. */
+static int test_volume(const struct storage_cfg *sc, uint32_t vmid, enum guest_type t,
+		       const struct disk_ref *d, unsigned flags, struct strbuf *err)
+{
+	int cleanup = !!(flags & GUEST_VOL_CLEANUP);
+	const struct storage *st;
+	char *sid = NULL, *volname = NULL;
+	int r;
+
+	r = test_ref_kind(t, d, cleanup, err);
+	if (r != 1)
+		return r;
 	if (split_volid(d->volume, &sid, &volname) < 0) {
 		if (cleanup)
 			return 0;
@@ -353,60 +435,18 @@ static int test_volume(const struct storage_cfg *sc, uint32_t vmid, enum guest_t
 		return -EINVAL;
 	}
 	st = storage_cfg_find(sc, sid);
-	if (!st) {
-		if (!cleanup) {
-			strbuf_addf(err, "storage '%s' does not exist", sid);
-			if (sc->missing_path)
-				strbuf_addf(err, " - there is no storage.cfg (looked for '%s')", sc->missing_path);
-			r = -EINVAL;
-		}
-		goto out;
-	}
-	if (st->shared)
-		goto out;
-	if (volname_parse(st->stype, volname, &owner, &is_image) < 0) {
-		if (!cleanup) {
-			strbuf_addf(err, "unable to parse volume name '%s' of volume '%s'", volname, d->volume);
-			r = -EINVAL;
-		}
-		goto out;
-	}
-	if (!owner || owner != vmid)
-		goto out;
-	if (!is_image) {
-		if (!cleanup) {
-			strbuf_addf(err, "unable to replicate volume '%s', type '%s'", d->volume, "iso");
-			r = -EINVAL;
-		}
-		goto out;
-	}
-	if (t == GUEST_LXC && !cleanup && !d->replicate)
-		goto out;
-	if (!storage_can_replicate(st)) {
-		if (!cleanup) {
-			strbuf_addf(err, "missing replicate feature on volume '%s'", d->volume);
-			r = -EINVAL;
-		}
-		goto out;
-	}
-	/* the grammar every run applies (backend/types.h): refuse now what
-	 * would fail at each run */
-	enum backend_type bt = st->stype->type;
-	if (!backend_valid_volname(bt, volname, NULL)) {
-		if (!cleanup) {
-			struct strbuf hint = STRBUF_INIT;
-
-			strbuf_addf(err, "invalid volume name '%s' of volume '%s' - on %s storage '%s' it must be %s",
-				    volname, d->volume, st->type, sid, backend_volname_form(bt));
-			if (backend_volname_suggest(bt, volname, &hint))
-				strbuf_addf(err, ", here '%s:%s'", sid, hint.buf);
-			strbuf_release(&hint);
-			r = -EINVAL;
-		}
-		goto out;
-	}
-	r = 1;
-out:
+	if (!st)
+		r = missing_storage(sc, sid, cleanup, err);
+	else if (st->shared)
+		r = 0;	/* every node already sees a shared storage */
+	else
+		r = test_owner(st, volname, vmid, d, cleanup, err);
+	/* a container's volume is replicated only when asked for; a cleanup
+	 * run still reaches it */
+	if (r == 1 && t == GUEST_LXC && !cleanup && !d->replicate)
+		r = 0;
+	if (r == 1)
+		r = test_replicable(st, sid, volname, d, cleanup, err);
 	free(sid);
 	free(volname);
 	return r;

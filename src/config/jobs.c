@@ -163,94 +163,166 @@ static void set_str(char **field, const char *value)
 	*field = value ? xstrdup(value) : NULL;
 }
 
-int job_set_option(struct repl_job *job, const char *key, const char *value, struct strbuf *err)
+/* job_set_option's checks, one per property: each validates value
+ * with the message the API documents and only then sets the field, so
+ * a refused value leaves the job as it was. */
+
+static int set_node(struct repl_job *job, const char *key, const char *value, struct strbuf *err)
 {
-	if (!strcmp(key, "target") || !strcmp(key, "source")) {
-		if (!valid_node_name(value)) {
-			strbuf_addf(err, "invalid %s '%s' - value does not look like a valid node name", key, value);
-			return -EINVAL;
-		}
-		set_str(!strcmp(key, "target") ? &job->target : &job->source, value);
-	} else if (!strcmp(key, "schedule")) {
-		struct calendar *cal = NULL;
-		char reason[256] = "";
+	if (!valid_node_name(value)) {
+		strbuf_addf(err, "invalid %s '%s' - value does not look like a valid node name", key, value);
+		return -EINVAL;
+	}
+	set_str(!strcmp(key, "target") ? &job->target : &job->source, value);
+	return 0;
+}
 
-		if (strlen(value) > CALENDAR_SPEC_MAX) {
-			strbuf_addf(err, "invalid schedule - value may only be %d characters long", CALENDAR_SPEC_MAX);
-			return -EINVAL;
-		}
-		if (calendar_parse(value, &cal, reason, sizeof(reason)) < 0) {
-			strbuf_addf(err, "invalid calendar event '%s' - %s", value, reason);
-			return -EINVAL;
-		}
-		calendar_free(cal);
-		set_str(&job->schedule, value);
-	} else if (!strcmp(key, "rate")) {
-		double d;
+/* The spec is parsed only to refuse it now rather than at every run;
+ * the job keeps the text. */
+static int set_schedule(struct repl_job *job, const char *key, const char *value, struct strbuf *err)
+{
+	struct calendar *cal = NULL;
+	char reason[256] = "";
 
-		if (parse_double(value, &d) < 0 || !isfinite(d)) {
-			strbuf_addf(err, "invalid rate '%s' - type check ('number') failed: expected a number of "
-				    "megabytes per second (MB/s), at least 1, e.g. 50 or 12.5", value);
-			return -EINVAL;
-		}
-		if (d < 1) {
-			strbuf_addf(err, "invalid rate '%s' - value must have a minimum value of 1", value);
-			return -EINVAL;
-		}
-		set_str(&job->rate, value);
-		job->rate_mbps = d;
-	} else if (!strcmp(key, "compress")) {
-		/* volrep's own: compression on the wire (exec/wire.h) */
-		if (strcmp(value, "none") && strcmp(value, "zstd") && strcmp(value, "lz4")) {
-			strbuf_addf(err, "invalid compress '%s' - value '%s' does not have a value in the enumeration 'none, zstd, lz4'",
-				    value, value);
-			return -EINVAL;
-		}
-		set_str(&job->compress, value);
-	} else if (!strcmp(key, "keep")) {
-		/* volrep's own: retention on the target (pve-zsync's --dest-maxsnap) */
-		uint64_t v;
+	(void)key;
+	if (strlen(value) > CALENDAR_SPEC_MAX) {
+		strbuf_addf(err, "invalid schedule - value may only be %d characters long", CALENDAR_SPEC_MAX);
+		return -EINVAL;
+	}
+	if (calendar_parse(value, &cal, reason, sizeof(reason)) < 0) {
+		strbuf_addf(err, "invalid calendar event '%s' - %s", value, reason);
+		return -EINVAL;
+	}
+	calendar_free(cal);
+	set_str(&job->schedule, value);
+	return 0;
+}
 
-		if (parse_uint_range(value, 0, JOB_KEEP_MAX, &v) < 0) {
-			strbuf_addf(err, "invalid keep '%s' - expected a number of snapshots, 0..%d", value, JOB_KEEP_MAX);
-			return -EINVAL;
-		}
-		job->keep = (unsigned)v;
-	} else if (!strcmp(key, "raw")) {
-		/* volrep's own: zfs send -w even where the data is not
-		 * encrypted (encrypted datasets are always sent raw) */
-		if (strcmp(value, "0") && strcmp(value, "1")) {
-			strbuf_addf(err, "invalid raw '%s' - type check ('boolean') failed: expected 0 or 1", value);
-			return -EINVAL;
-		}
-		job->raw = value[0] == '1';
-	} else if (!strcmp(key, "comment")) {
-		if (utf8_chars(value) > JOB_COMMENT_MAX) {
-			strbuf_addf(err, "invalid comment - value may only be %d characters long", JOB_COMMENT_MAX);
-			return -EINVAL;
-		}
-		set_str(&job->comment, value);
-	} else if (!strcmp(key, "disable")) {
-		if (strcmp(value, "0") && strcmp(value, "1")) {
-			strbuf_addf(err, "invalid disable '%s' - type check ('boolean') failed", value);
-			return -EINVAL;
-		}
-		job->disable = value[0] == '1';
-	} else if (!strcmp(key, "remove_job")) {
-		if (!strcmp(value, "local")) {
-			job->remove_job = REMOVE_LOCAL;
-		} else if (!strcmp(value, "full")) {
-			job->remove_job = REMOVE_FULL;
-		} else {
-			strbuf_addf(err, "invalid remove_job '%s' - value '%s' does not have a value in the enumeration 'local, full'",
-				    value, value);
-			return -EINVAL;
-		}
+/* The text is kept as written (it is written back to the config), the
+ * number for the runs. */
+static int set_rate(struct repl_job *job, const char *key, const char *value, struct strbuf *err)
+{
+	double d;
+
+	(void)key;
+	if (parse_double(value, &d) < 0 || !isfinite(d)) {
+		strbuf_addf(err, "invalid rate '%s' - type check ('number') failed: expected a number of "
+			    "megabytes per second (MB/s), at least 1, e.g. 50 or 12.5", value);
+		return -EINVAL;
+	}
+	if (d < 1) {
+		strbuf_addf(err, "invalid rate '%s' - value must have a minimum value of 1", value);
+		return -EINVAL;
+	}
+	set_str(&job->rate, value);
+	job->rate_mbps = d;
+	return 0;
+}
+
+/* volrep's own: compression on the wire (exec/wire.h) */
+static int set_compress(struct repl_job *job, const char *key, const char *value, struct strbuf *err)
+{
+	(void)key;
+	if (strcmp(value, "none") && strcmp(value, "zstd") && strcmp(value, "lz4")) {
+		strbuf_addf(err, "invalid compress '%s' - value '%s' does not have a value in the enumeration 'none, zstd, lz4'",
+			    value, value);
+		return -EINVAL;
+	}
+	set_str(&job->compress, value);
+	return 0;
+}
+
+/* volrep's own: retention on the target (pve-zsync's --dest-maxsnap) */
+static int set_keep(struct repl_job *job, const char *key, const char *value, struct strbuf *err)
+{
+	uint64_t v;
+
+	(void)key;
+	if (parse_uint_range(value, 0, JOB_KEEP_MAX, &v) < 0) {
+		strbuf_addf(err, "invalid keep '%s' - expected a number of snapshots, 0..%d", value, JOB_KEEP_MAX);
+		return -EINVAL;
+	}
+	job->keep = (unsigned)v;
+	return 0;
+}
+
+/* The booleans (raw, disable) accept exactly "0" and "1"; hint ends the
+ * message the API has always given for the property. */
+static int parse_flag(const char *key, const char *value, const char *hint, int *flag,
+		      struct strbuf *err)
+{
+	if (strcmp(value, "0") && strcmp(value, "1")) {
+		strbuf_addf(err, "invalid %s '%s' - type check ('boolean') failed%s", key, value, hint);
+		return -EINVAL;
+	}
+	*flag = value[0] == '1';
+	return 0;
+}
+
+/* volrep's own: zfs send -w even where the data is not encrypted
+ * (encrypted datasets are always sent raw) */
+static int set_raw(struct repl_job *job, const char *key, const char *value, struct strbuf *err)
+{
+	return parse_flag(key, value, ": expected 0 or 1", &job->raw, err);
+}
+
+static int set_disable(struct repl_job *job, const char *key, const char *value, struct strbuf *err)
+{
+	return parse_flag(key, value, "", &job->disable, err);
+}
+
+/* The limit counts characters, not bytes, as the API documents it. */
+static int set_comment(struct repl_job *job, const char *key, const char *value, struct strbuf *err)
+{
+	(void)key;
+	if (utf8_chars(value) > JOB_COMMENT_MAX) {
+		strbuf_addf(err, "invalid comment - value may only be %d characters long", JOB_COMMENT_MAX);
+		return -EINVAL;
+	}
+	set_str(&job->comment, value);
+	return 0;
+}
+
+static int set_remove_job(struct repl_job *job, const char *key, const char *value, struct strbuf *err)
+{
+	(void)key;
+	if (!strcmp(value, "local")) {
+		job->remove_job = REMOVE_LOCAL;
+	} else if (!strcmp(value, "full")) {
+		job->remove_job = REMOVE_FULL;
 	} else {
-		strbuf_addf(err, "unexpected property '%s'", key);
-		return -ENOENT;
+		strbuf_addf(err, "invalid remove_job '%s' - value '%s' does not have a value in the enumeration 'local, full'",
+			    value, value);
+		return -EINVAL;
 	}
 	return 0;
+}
+
+/* A table rather than a chain of strcmp: the properties job_set_option
+ * knows are listed in one place. */
+static const struct {
+	const char *key;
+	int (*set)(struct repl_job *job, const char *key, const char *value, struct strbuf *err);
+} job_setters[] = {
+	{ "target", set_node },
+	{ "source", set_node },
+	{ "schedule", set_schedule },
+	{ "rate", set_rate },
+	{ "compress", set_compress },
+	{ "keep", set_keep },
+	{ "raw", set_raw },
+	{ "comment", set_comment },
+	{ "disable", set_disable },
+	{ "remove_job", set_remove_job },
+};
+
+int job_set_option(struct repl_job *job, const char *key, const char *value, struct strbuf *err)
+{
+	for (size_t i = 0; i < sizeof(job_setters) / sizeof(job_setters[0]); i++)
+		if (!strcmp(key, job_setters[i].key))
+			return job_setters[i].set(job, key, value, err);
+	strbuf_addf(err, "unexpected property '%s'", key);
+	return -ENOENT;
 }
 
 int job_delete_option(struct repl_job *job, const char *key, struct strbuf *err)

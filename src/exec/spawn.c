@@ -118,54 +118,46 @@ int child_start_fn(struct child *c, int (*fn)(void *), void *arg)
 	return fn ? start_common(c, fn, arg) : -EINVAL;
 }
 
-static int start_common(struct child *c, int (*fn)(void *), void *arg)
+/* Stdin, stdout or stderr (slot i) as the child is to get it (want, a
+ * CHILD_* value or a descriptor): *fd is what it gets, *own our copy
+ * of a descriptor we made for it (closed once it has its own), and
+ * *parent_end our end of a pipe. */
+static int setup_slot(int i, int want, int *fd, int *own, int *parent_end)
 {
-	int *slots[3] = { &c->in, &c->out, &c->err };
-	int fds[3] = { 0, 1, 2 }, parent_end[3] = { -1, -1, -1 }, own[3] = { -1, -1, -1 };
-	int notify[2] = { -1, -1 }, r = 0, e;
-	char **env = NULL;
-	ssize_t n;
+	int p[2];
 
-	if (!c->args.nr && !fn)
-		return -EINVAL;
-	for (int i = 0; i < 3; i++) {
-		int p[2];
+	switch (want) {
+	case CHILD_INHERIT:
+		*fd = i;
+		break;
+	case CHILD_NULL:
+		*own = open_null(i == 0 ? O_RDONLY : O_WRONLY);
+		if (*own < 0)
+			return -errno;
+		*fd = *own;
+		break;
+	case CHILD_PIPE:
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return -errno;
+		*fd = *own = i == 0 ? p[0] : p[1];
+		*parent_end = i == 0 ? p[1] : p[0];
+		break;
+	default:
+		*fd = want;
+	}
+	return 0;
+}
 
-		switch (*slots[i]) {
-		case CHILD_INHERIT:
-			fds[i] = i;
-			break;
-		case CHILD_NULL:
-			own[i] = open_null(i == 0 ? O_RDONLY : O_WRONLY);
-			if (own[i] < 0) {
-				r = -errno;
-				goto fail;
-			}
-			fds[i] = own[i];
-			break;
-		case CHILD_PIPE:
-			if (pipe2(p, O_CLOEXEC) < 0) {
-				r = -errno;
-				goto fail;
-			}
-			fds[i] = own[i] = i == 0 ? p[0] : p[1];
-			parent_end[i] = i == 0 ? p[1] : p[0];
-			break;
-		default:
-			fds[i] = *slots[i];
-		}
-	}
-	if (pipe2(notify, O_CLOEXEC) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	env = build_env(&c->env);
+/* Forks; the child never comes back from here (it execs or runs fn,
+ * then _exits). notify's write end reports a failed exec. */
+static int fork_child(struct child *c, int (*fn)(void *), void *arg, char **env, int fds[3],
+		      const int parent_end[3], const int notify[2])
+{
+	/* else what stdio holds unwritten would be written twice */
 	fflush(NULL);
 	c->pid = fork();
-	if (c->pid < 0) {
-		r = -errno;
-		goto fail;
-	}
+	if (c->pid < 0)
+		return -errno;
 	if (c->pid == 0 && fn) {
 		close(notify[0]);
 		free(env);
@@ -175,32 +167,33 @@ static int start_common(struct child *c, int (*fn)(void *), void *arg)
 		child_exec(c, env, fds, notify[1]);
 	if (c->new_pgrp)
 		setpgid(c->pid, c->pid); /* both sides, to avoid the race */
-	free(env);
-	env = NULL;
-	close(notify[1]);
-	notify[1] = -1;
-	do
-		n = read(notify[0], &e, sizeof(e));
-	while (n < 0 && errno == EINTR);
-	close(notify[0]);
-	notify[0] = -1;
-	if (n == sizeof(e)) {
-		/* exec failed: reap the child, report why */
-		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		c->pid = -1;
-		r = -e;
-		goto fail;
-	}
-	for (int i = 0; i < 3; i++) {
-		if (own[i] >= 0)
-			close(own[i]);
-		if (parent_end[i] >= 0)
-			*slots[i] = parent_end[i];
-	}
 	return 0;
-fail:
-	free(env);
+}
+
+/* The notify pipe is CLOEXEC: EOF means the exec (or fn's fork)
+ * happened, an errno on it that the exec failed. Closes notify_rd;
+ * returns 0 or that -errno, with the failed child reaped. */
+static int wait_exec(struct child *c, int notify_rd)
+{
+	ssize_t n;
+	int e;
+
+	do
+		n = read(notify_rd, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close(notify_rd);
+	if (n != sizeof(e))
+		return 0;
+	/* exec failed: reap the child, report why */
+	while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	c->pid = -1;
+	return -e;
+}
+
+/* A failed start leaves no descriptor behind. */
+static void close_ends(const int own[3], const int parent_end[3], const int notify[2])
+{
 	for (int i = 0; i < 3; i++) {
 		if (own[i] >= 0)
 			close(own[i]);
@@ -211,7 +204,47 @@ fail:
 		close(notify[0]);
 	if (notify[1] >= 0)
 		close(notify[1]);
-	return r;
+}
+
+static int start_common(struct child *c, int (*fn)(void *), void *arg)
+{
+	int *slots[3] = { &c->in, &c->out, &c->err };
+	int fds[3] = { 0, 1, 2 }, parent_end[3] = { -1, -1, -1 }, own[3] = { -1, -1, -1 };
+	int notify[2] = { -1, -1 }, r = 0;
+	char **env = NULL;
+
+	if (!c->args.nr && !fn)
+		return -EINVAL;
+	for (int i = 0; i < 3 && r == 0; i++)
+		r = setup_slot(i, *slots[i], &fds[i], &own[i], &parent_end[i]);
+	if (r == 0 && pipe2(notify, O_CLOEXEC) < 0)
+		r = -errno;
+	if (r == 0) {
+		env = build_env(&c->env);
+		r = fork_child(c, fn, arg, env, fds, parent_end, notify);
+	}
+	free(env);
+	if (r < 0) {
+		close_ends(own, parent_end, notify);
+		return r;
+	}
+	close(notify[1]);
+	notify[1] = -1;
+	r = wait_exec(c, notify[0]);
+	notify[0] = -1;
+	if (r < 0) {
+		close_ends(own, parent_end, notify);
+		return r;
+	}
+	/* started: our copies of the child's ends go, our pipe ends take
+	 * the place of the CHILD_PIPE requests */
+	for (int i = 0; i < 3; i++) {
+		if (own[i] >= 0)
+			close(own[i]);
+		if (parent_end[i] >= 0)
+			*slots[i] = parent_end[i];
+	}
+	return 0;
 }
 
 void child_kill(struct child *c, int sig)
@@ -298,14 +331,114 @@ int run_capture(const char *const *argv, const char *input, size_t inlen,
 	return child_capture(&c, input, inlen, out, err, max);
 }
 
+/* child_capture's state: pfd[0] our end of the child's stdin (-1 once
+ * done or without input), pfd[1..2] its stdout and stderr. */
+struct capture {
+	struct pollfd pfd[3];
+	const char *input;
+	size_t inlen, off;
+	struct strbuf *dst[3];
+	size_t count[3], max;
+	int too_big, stalled;
+	int64_t last_io;
+};
+
+/* The poll timeout that ends at the stall timeout (-1: none). A child
+ * that neither reads nor writes (a remote side that never answers) is
+ * killed, and cp->stalled stops waiting for its pipes, which a
+ * grandchild may hold open. */
+static int capture_timeout(struct child *c, struct capture *cp)
+{
+	int64_t left;
+
+	if (c->stall_timeout_ms <= 0)
+		return -1;
+	left = cp->last_io + c->stall_timeout_ms - mono_ms();
+	if (left <= 0) {
+		cp->stalled = 1;
+		child_kill(c, SIGKILL);
+		return -1;
+	}
+	return left > 60000 ? 60000 : (int)left;
+}
+
+/* One write of the input; stdin is closed once all is written (the
+ * child's EOF) or the write fails. */
+static void capture_feed(struct capture *cp)
+{
+	ssize_t n = write(cp->pfd[0].fd, cp->input + cp->off, cp->inlen - cp->off);
+
+	if (n > 0) {
+		cp->off += (size_t)n;
+		cp->last_io = mono_ms();
+	}
+	if (n < 0 || cp->off == cp->inlen) {
+		close(cp->pfd[0].fd);
+		cp->pfd[0].fd = -1;
+	}
+}
+
+/* One read of stdout or stderr (i 1 or 2). Past max in either the child
+ * is killed: its output would not be kept anyway. */
+static void capture_read(struct child *c, struct capture *cp, int i)
+{
+	char buf[8192];
+	ssize_t n = read(cp->pfd[i].fd, buf, sizeof(buf));
+
+	if (n < 0 && errno == EINTR)
+		return;
+	if (n <= 0) {
+		close(cp->pfd[i].fd);
+		cp->pfd[i].fd = -1;
+		return;
+	}
+	cp->last_io = mono_ms();
+	cp->count[i] += (size_t)n;
+	if (cp->count[i] > cp->max) {
+		cp->too_big = 1;
+		child_kill(c, SIGKILL);
+	} else if (cp->dst[i]) {
+		strbuf_add(cp->dst[i], buf, (size_t)n);
+	}
+}
+
+/* Writing stdin and reading both outputs in one poll loop: a child
+ * that fills one pipe while we block on another cannot deadlock us. */
+static void capture_loop(struct child *c, struct capture *cp)
+{
+	struct pollfd *pfd = cp->pfd;
+
+	while (pfd[0].fd >= 0 || pfd[1].fd >= 0 || pfd[2].fd >= 0) {
+		int timeout = capture_timeout(c, cp), n_ready;
+
+		if (cp->stalled)
+			break;
+		n_ready = poll(pfd, 3, timeout);
+		if (n_ready < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (n_ready == 0)
+			continue;
+		if (pfd[0].fd >= 0 && pfd[0].revents)
+			capture_feed(cp);
+		for (int i = 1; i < 3; i++)
+			if (pfd[i].fd >= 0 && pfd[i].revents)
+				capture_read(c, cp, i);
+	}
+	for (int i = 0; i < 3; i++)
+		if (pfd[i].fd >= 0)
+			close(pfd[i].fd);
+}
+
 int child_capture(struct child *c, const char *input, size_t inlen,
 		  struct strbuf *out, struct strbuf *err, size_t max)
 {
-	struct pollfd pfd[3];
-	size_t off = 0, outn = 0, errn = 0;
-	int r, too_big = 0, stalled = 0;
-	int64_t last_io = mono_ms();
-	char buf[8192];
+	/* the time the start takes counts towards the stall timeout */
+	struct capture cp = { .input = input, .inlen = inlen, .dst = { NULL, out, err }, .max = max,
+			      .last_io = mono_ms() };
+	int r;
 
 	c->in = input ? CHILD_PIPE : CHILD_NULL;
 	c->out = CHILD_PIPE;
@@ -315,85 +448,19 @@ int child_capture(struct child *c, const char *input, size_t inlen,
 		child_clear(c);
 		return r;
 	}
-	pfd[0].fd = input ? c->in : -1;
-	pfd[0].events = POLLOUT;
-	pfd[1].fd = c->out;
-	pfd[1].events = POLLIN;
-	pfd[2].fd = c->err;
-	pfd[2].events = POLLIN;
+	cp.pfd[0] = (struct pollfd){ .fd = input ? c->in : -1, .events = POLLOUT };
+	cp.pfd[1] = (struct pollfd){ .fd = c->out, .events = POLLIN };
+	cp.pfd[2] = (struct pollfd){ .fd = c->err, .events = POLLIN };
+	/* nothing to write: the child's EOF at once */
 	if (input && !inlen) {
 		close(c->in);
-		pfd[0].fd = -1;
+		cp.pfd[0].fd = -1;
 	}
-	/* writing stdin and reading both outputs in one poll loop: a child
-	 * that fills one pipe while we block on another cannot deadlock us */
-	while (pfd[0].fd >= 0 || pfd[1].fd >= 0 || pfd[2].fd >= 0) {
-		int timeout = -1, n_ready;
-
-		if (c->stall_timeout_ms > 0) {
-			int64_t left = last_io + c->stall_timeout_ms - mono_ms();
-
-			if (left <= 0) {
-				/* a child that neither reads nor writes (a
-				 * remote side that never answers): kill it and
-				 * stop waiting for its pipes, which a
-				 * grandchild may hold open */
-				stalled = 1;
-				child_kill(c, SIGKILL);
-				break;
-			}
-			timeout = left > 60000 ? 60000 : (int)left;
-		}
-		n_ready = poll(pfd, 3, timeout);
-		if (n_ready < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (n_ready == 0)
-			continue;
-		if (pfd[0].fd >= 0 && pfd[0].revents) {
-			ssize_t n = write(pfd[0].fd, input + off, inlen - off);
-
-			if (n > 0) {
-				off += (size_t)n;
-				last_io = mono_ms();
-			}
-			if (n < 0 || off == inlen) {
-				close(pfd[0].fd);
-				pfd[0].fd = -1;
-			}
-		}
-		for (int i = 1; i < 3; i++) {
-			if (pfd[i].fd < 0 || !pfd[i].revents)
-				continue;
-			ssize_t n = read(pfd[i].fd, buf, sizeof(buf));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				close(pfd[i].fd);
-				pfd[i].fd = -1;
-				continue;
-			}
-			struct strbuf *dst = i == 1 ? out : err;
-			size_t *cnt = i == 1 ? &outn : &errn;
-			last_io = mono_ms();
-			*cnt += (size_t)n;
-			if (*cnt > max) {
-				too_big = 1;
-				child_kill(c, SIGKILL);
-			} else if (dst) {
-				strbuf_add(dst, buf, (size_t)n);
-			}
-		}
-	}
-	for (int i = 0; i < 3; i++)
-		if (pfd[i].fd >= 0)
-			close(pfd[i].fd);
+	capture_loop(c, &cp);
 	r = child_finish(c);
-	if (stalled)
+	if (cp.stalled)
 		return -ETIMEDOUT;
-	return too_big ? -EFBIG : r;
+	return cp.too_big ? -EFBIG : r;
 }
 
 const char *exit_status_str(int code, char *buf, size_t size)

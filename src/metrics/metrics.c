@@ -99,36 +99,35 @@ static void add_value(struct strbuf *out, double v)
 		strbuf_addf(out, " %.17g\n", v);
 }
 
-int metrics_render(const struct context *ctx, const struct metrics_daemon *d, struct strbuf *out,
-		   struct strbuf *err)
+/* Everything a scrape shows is read afresh each time: the cluster's
+ * config, this node's state and volrep.cfg (for max-lag only). */
+static int load_inputs(const struct context *ctx, struct cluster_config *cc, struct state **st,
+		       struct volrep_cfg *cfg, struct job_status *js, struct strbuf *err)
 {
-	struct cluster_config cc = CLUSTER_CONFIG_INIT;
-	struct job_status js = JOB_STATUS_INIT;
-	struct volrep_cfg cfg;
-	struct state *st = NULL;
-	int64_t now = volrep_now();
-	size_t configured = 0, running = 0;
+	struct strbuf cerr = STRBUF_INIT;
 	int r;
 
-	r = cluster_config_load(&cc, ctx->config_dir, 0, err);
+	r = cluster_config_load(cc, ctx->config_dir, 0, err);
 	if (r == 0)
-		r = state_load(ctx->state_dir, &st, err);
-	if (r == 0) {
-		struct strbuf cerr = STRBUF_INIT;
-
-		/* only max-lag matters here: defaults when unreadable */
-		if (volrep_cfg_load(&cfg, ctx->config_dir, &cerr) < 0)
-			volrep_cfg_init(&cfg);
-		strbuf_release(&cerr);
-	}
-	if (r == 0)
-		job_status_collect(&js, &cc, st, ctx->node, JOB_STATUS_DISABLED);
-	header(out, "volrep_up", "1 when volrep could read its configuration and state.");
-	strbuf_addf(out, "volrep_up %d\n", r == 0);
+		r = state_load(ctx->state_dir, st, err);
 	if (r < 0)
-		goto out;
-	for (size_t i = 0; i < js.nr; i++) {
-		const struct job_entry *e = &js.v[i];
+		return r;
+	/* only max-lag matters here: defaults when unreadable */
+	if (volrep_cfg_load(cfg, ctx->config_dir, &cerr) < 0)
+		volrep_cfg_init(cfg);
+	strbuf_release(&cerr);
+	job_status_collect(js, cc, *st, ctx->node, JOB_STATUS_DISABLED);
+	return 0;
+}
+
+/* The daemon's gauges; outside it (volrep metrics) the workers
+ * are the runs this node's state says are alive. */
+static void render_daemon(struct strbuf *out, const struct metrics_daemon *d, const struct job_status *js)
+{
+	size_t configured = 0, running = 0;
+
+	for (size_t i = 0; i < js->nr; i++) {
+		const struct job_entry *e = &js->v[i];
 
 		configured += !e->job->disable || e->job->remove_job != REMOVE_NONE;
 		running += process_running(e->state.pid, e->state.ptime);
@@ -137,9 +136,15 @@ int metrics_render(const struct context *ctx, const struct metrics_daemon *d, st
 	strbuf_addf(out, "volrep_daemon_jobs_configured %zu\n", configured);
 	header(out, "volrep_daemon_workers_running", "Replication runs in progress on this node.");
 	strbuf_addf(out, "volrep_daemon_workers_running %zu\n", d ? (size_t)d->workers_running : running);
+}
+
+/* The job's description goes in one info series, so the per-job series
+ * need only the id label (join on it in queries). */
+static void render_info(struct strbuf *out, const struct context *ctx, const struct job_status *js)
+{
 	header(out, "volrep_replication_info", "Replication job: its guest, type, source, target and schedule; always 1.");
-	for (size_t i = 0; i < js.nr; i++) {
-		const struct job_entry *e = &js.v[i];
+	for (size_t i = 0; i < js->nr; i++) {
+		const struct job_entry *e = &js->v[i];
 		char guest[16];
 
 		snprintf(guest, sizeof(guest), "%u", e->job->guest);
@@ -152,35 +157,67 @@ int metrics_render(const struct context *ctx, const struct metrics_daemon *d, st
 		add_label(out, "schedule", e->job->schedule ? e->job->schedule : SCHEDULE_DEFAULT, false);
 		strbuf_addstr(out, "} 1\n");
 	}
+}
+
+static double job_metric_value(enum job_metric m, const struct job_entry *e, const struct volrep_cfg *cfg,
+			       int64_t now)
+{
+	const struct job_state *s = &e->state;
+	int64_t interval = metrics_interval(e->job->schedule, now);
+
+	switch (m) {
+	case M_LAST_SYNC: return (double)s->last_sync;
+	case M_LAST_TRY: return (double)s->last_try;
+	case M_NEXT_SYNC: return (double)e->next_sync;
+	case M_DURATION: return s->has_duration ? s->duration : 0;
+	case M_FAILED: return (double)s->fail_count;
+	case M_BYTES: return (double)s->bytes;
+	case M_RUNNING: return process_running(s->pid, s->ptime);
+	case M_REMOVAL: return e->job->remove_job != REMOVE_NONE;
+	case M_INTERVAL: return (double)interval;
+	case M_STALE: return metrics_is_stale(s->last_sync, metrics_lag_limit(cfg->max_lag, interval), now);
+	case M_COUNT: break;
+	}
+	return 0;
+}
+
+/* Metric by metric, not job by job: the exposition format wants each
+ * metric's series together under its HELP/TYPE header. */
+static void render_job_metrics(struct strbuf *out, const struct job_status *js, const struct volrep_cfg *cfg,
+			       int64_t now)
+{
 	for (int m = 0; m < M_COUNT; m++) {
 		header(out, job_metrics[m].name, job_metrics[m].help);
-		for (size_t i = 0; i < js.nr; i++) {
-			const struct job_entry *e = &js.v[i];
-			const struct job_state *s = &e->state;
-			int64_t interval = metrics_interval(e->job->schedule, now);
-			double v = 0;
+		for (size_t i = 0; i < js->nr; i++) {
+			const struct job_entry *e = &js->v[i];
 
-			switch (m) {
-			case M_LAST_SYNC: v = (double)s->last_sync; break;
-			case M_LAST_TRY: v = (double)s->last_try; break;
-			case M_NEXT_SYNC: v = (double)e->next_sync; break;
-			case M_DURATION: v = s->has_duration ? s->duration : 0; break;
-			case M_FAILED: v = (double)s->fail_count; break;
-			case M_BYTES: v = (double)s->bytes; break;
-			case M_RUNNING: v = process_running(s->pid, s->ptime); break;
-			case M_REMOVAL: v = e->job->remove_job != REMOVE_NONE; break;
-			case M_INTERVAL: v = (double)interval; break;
-			case M_STALE:
-				v = metrics_is_stale(s->last_sync, metrics_lag_limit(cfg.max_lag, interval), now);
-				break;
-			}
 			strbuf_addf(out, "%s{", job_metrics[m].name);
 			add_label(out, "id", e->job->id, true);
 			strbuf_addch(out, '}');
-			add_value(out, v);
+			add_value(out, job_metric_value((enum job_metric)m, e, cfg, now));
 		}
 	}
-out:
+}
+
+int metrics_render(const struct context *ctx, const struct metrics_daemon *d, struct strbuf *out,
+		   struct strbuf *err)
+{
+	struct cluster_config cc = CLUSTER_CONFIG_INIT;
+	struct job_status js = JOB_STATUS_INIT;
+	struct volrep_cfg cfg;
+	struct state *st = NULL;
+	int64_t now = volrep_now();
+	int r;
+
+	r = load_inputs(ctx, &cc, &st, &cfg, &js, err);
+	/* volrep_up is there even when nothing else can be said */
+	header(out, "volrep_up", "1 when volrep could read its configuration and state.");
+	strbuf_addf(out, "volrep_up %d\n", r == 0);
+	if (r == 0) {
+		render_daemon(out, d, &js);
+		render_info(out, ctx, &js);
+		render_job_metrics(out, &js, &cfg, now);
+	}
 	job_status_release(&js);
 	state_free(st);
 	cluster_config_release(&cc);

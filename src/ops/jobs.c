@@ -139,85 +139,114 @@ static int create_fn(struct jobs_cfg *jc, void *data, struct strbuf *err)
 	return 1;
 }
 
+/* The warnings cluster_config gathered from index from on are the
+ * caller's too: it shows them next to the result. */
+static void pass_warnings(const struct cluster_config *cc, size_t from, struct ops_err *e)
+{
+	for (size_t i = from; i < cc->warnings.nr; i++)
+		strvec_push(&e->warnings, cc->warnings.v[i]);
+}
+
+/* What can be checked without the cluster's config is checked first,
+ * so a typo fails at once and names the parameter at fault. */
+static int check_create_args(const char *raw_id, const char *target, const struct ops_kv *opts,
+			     struct strbuf *id, uint32_t *guest, struct ops_err *e)
+{
+	struct repl_job scratch = { 0 };
+	int r;
+
+	if ((r = job_id_parse(raw_id, id, guest, NULL, &e->msg)) < 0)
+		return fail(e, r, "id");
+	/* the target's own check, on a job that is thrown away */
+	r = job_set_option(&scratch, "target", target, &e->msg);
+	scratch_free(&scratch);
+	if (r < 0)
+		return fail(e, r, "target");
+	return check_options(opts, e);
+}
+
+/* The guest must exist, and no other tool may replicate it already
+ * (docs/proxmox.md): never two tools replicating one guest. */
+static int check_guest(const struct context *ctx, const struct cluster_config *cc, uint32_t guest,
+		       const struct guest **g, struct ops_err *e)
+{
+	int r;
+
+	*g = guests_find(&cc->guests, guest);
+	if (!*g) {
+		strbuf_addf(&e->msg, "Guest '%u' does not exist.", guest);
+		return fail(e, -ENOENT, "id");
+	}
+	if ((r = pvesr_refuse_guest(ctx->config_dir, guest, &e->msg)) < 0)
+		return fail(e, r, "id");
+	return 0;
+}
+
+/* The job replicates from the node the guest is on (a source option may
+ * only confirm it) to another node that nodes.cfg knows. */
+static int check_nodes(const struct cluster_config *cc, const struct guest *g, const char *target,
+		       const struct ops_kv *opts, struct ops_err *e)
+{
+	const char *source = kv_get(opts, "source");
+
+	if (!nodes_cfg_find(&cc->nodes, target)) {
+		strbuf_addf(&e->msg, "Target '%s' does not exist.", target);
+		if (cc->nodes.missing_path)
+			strbuf_addf(&e->msg, " There is no nodes.cfg (looked for '%s').", cc->nodes.missing_path);
+		return fail(e, -ENOENT, "target");
+	}
+	if (source && strcmp(source, g->node)) {
+		strbuf_addf(&e->msg, "Source '%s' does not match current node of guest '%u' (%s)", source, g->vmid,
+			    g->node);
+		return fail(e, -EINVAL, "source");
+	}
+	if (!strcmp(g->node, target)) {
+		strbuf_addstr(&e->msg, "Source and target must not be identical");
+		return fail(e, -EINVAL, "target");
+	}
+	return 0;
+}
+
+/* A job without a volume to replicate would only fail at each run;
+ * refusing it now says why. */
+static int check_volumes(struct cluster_config *cc, const struct guest *g, struct volume_list *vols,
+			 struct ops_err *e)
+{
+	size_t shown = cc->warnings.nr;
+	int r;
+
+	r = cluster_guest_volumes_w(cc, g, 0, vols, &e->msg, &cc->warnings);
+	pass_warnings(cc, shown, e);
+	if (r < 0)
+		return r == -EINVAL ? r : -EIO;
+	if (!vols->nr) {
+		strbuf_addstr(&e->msg, "No replicatable volumes found");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int ops_job_create(const struct context *ctx, const char *raw_id, const char *target, const struct ops_kv *opts,
 		   struct ops_err *e)
 {
 	struct strbuf id = STRBUF_INIT;
 	struct cluster_config cc = CLUSTER_CONFIG_INIT;
 	struct volume_list vols = { 0 };
-	const struct guest *g;
-	const char *source;
+	const struct guest *g = NULL;
 	uint32_t guest;
 	int r;
 
-	if ((r = job_id_parse(raw_id, &id, &guest, NULL, &e->msg)) < 0) {
-		r = fail(e, r, "id");
+	if ((r = check_create_args(raw_id, target, opts, &id, &guest, e)) < 0)
 		goto out;
-	}
-	{
-		struct repl_job scratch = { 0 };
-		r = job_set_option(&scratch, "target", target, &e->msg);
-		scratch_free(&scratch);
-		if (r < 0) {
-			r = fail(e, r, "target");
-			goto out;
-		}
-		if ((r = check_options(opts, e)) < 0)
-			goto out;
-	}
 	r = cluster_config_load(&cc, ctx->config_dir, 0, &e->msg);
-	for (size_t i = 0; i < cc.warnings.nr; i++)
-		strvec_push(&e->warnings, cc.warnings.v[i]);
+	pass_warnings(&cc, 0, e);
 	if (r < 0)
 		goto out;
-	g = guests_find(&cc.guests, guest);
-	if (!g) {
-		strbuf_addf(&e->msg, "Guest '%u' does not exist.", guest);
-		r = fail(e, -ENOENT, "id");
+	if ((r = check_guest(ctx, &cc, guest, &g, e)) < 0 ||
+	    (r = check_nodes(&cc, g, target, opts, e)) < 0 ||
+	    (r = check_volumes(&cc, g, &vols, e)) < 0)
 		goto out;
-	}
-	/* never two tools replicating one guest (docs/proxmox.md) */
-	if ((r = pvesr_refuse_guest(ctx->config_dir, guest, &e->msg)) < 0) {
-		r = fail(e, r, "id");
-		goto out;
-	}
-	if (!nodes_cfg_find(&cc.nodes, target)) {
-		strbuf_addf(&e->msg, "Target '%s' does not exist.", target);
-		if (cc.nodes.missing_path)
-			strbuf_addf(&e->msg, " There is no nodes.cfg (looked for '%s').", cc.nodes.missing_path);
-		r = fail(e, -ENOENT, "target");
-		goto out;
-	}
-	source = kv_get(opts, "source");
-	if (source && strcmp(source, g->node)) {
-		strbuf_addf(&e->msg, "Source '%s' does not match current node of guest '%u' (%s)", source, guest,
-			    g->node);
-		r = fail(e, -EINVAL, "source");
-		goto out;
-	}
-	source = g->node;
-	if (!strcmp(source, target)) {
-		strbuf_addstr(&e->msg, "Source and target must not be identical");
-		r = fail(e, -EINVAL, "target");
-		goto out;
-	}
-	{
-		size_t shown = cc.warnings.nr;
-
-		r = cluster_guest_volumes_w(&cc, g, 0, &vols, &e->msg, &cc.warnings);
-		for (size_t i = shown; i < cc.warnings.nr; i++)
-			strvec_push(&e->warnings, cc.warnings.v[i]);
-	}
-	if (r < 0) {
-		r = r == -EINVAL ? r : -EIO;
-		goto out;
-	}
-	if (!vols.nr) {
-		strbuf_addstr(&e->msg, "No replicatable volumes found");
-		r = -EINVAL;
-		goto out;
-	}
-	struct create_data cd = { .id = id.buf, .target = target, .source = source, .opts = opts };
+	struct create_data cd = { .id = id.buf, .target = target, .source = g->node, .opts = opts };
 	r = jobs_cfg_modify(ctx->config_dir, create_fn, &cd, NULL, &e->msg);
 	if (r == -EEXIST)
 		e->param = "id";

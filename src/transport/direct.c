@@ -414,95 +414,139 @@ static int read_announce(struct child *c, long stall_ms, struct strbuf *line, st
 	}
 }
 
+/* The import is started with --direct <network>: it listens there and
+ * announces where on its stdout, its stdin stays unused. */
+static int start_import(struct transport *t, const char *const *argv, const char *network, struct child *c)
+{
+	struct strvec args = STRVEC_INIT;
+	int r;
+
+	strvec_pushv(&args, argv);
+	strvec_push(&args, "--direct");
+	strvec_push(&args, network);
+	c->in = CHILD_NULL;
+	c->out = c->err = CHILD_PIPE;
+	c->new_pgrp = 1;
+	r = transport_start(t, (const char *const *)args.v, c);
+	strvec_clear(&args);
+	return r;
+}
+
+/* The import ended before it listened: its exit code and stderr say
+ * why, so its stderr is read to the end (bounded) before the finish. */
+static int import_ended(struct transport *t, struct child *c, struct strbuf *err, size_t max,
+			long stall_timeout_ms, struct strbuf *why)
+{
+	int r;
+
+	close(c->out);
+	c->out = -1;
+	if (c->err >= 0) {
+		struct relay_opts drain = RELAY_OPTS_INIT;
+		struct relay_side side = { .fd = c->err, .buf = err, .max = max, .overflow = 0 };
+
+		/* relay_pump without a stream: the side to its end, bounded */
+		drain.stall_timeout_ms = stall_timeout_ms;
+		relay_pump(-1, -1, &drain, &side, 1, NULL);
+	}
+	r = transport_finish(t, c);
+	if (r == 0) {
+		strbuf_addstr(why, "the target did not open the direct data path");
+		r = -EPROTO;
+	}
+	return r;
+}
+
+/* From read_announce's result (announced is 1 with the line) to the
+ * connected data socket, or -EPROTO with the message in why and the
+ * import killed. addr is where the data goes, for the job log. */
+static int open_data_path(struct child *c, int announced, const char *line, const char *network,
+			  long stall_timeout_ms, char addr[INET6_ADDRSTRLEN], unsigned *port, struct strbuf *why)
+{
+	char token[DIRECT_TOKEN_HEX + 1];
+	int r = announced, fd = -1;
+
+	if (r == 1)
+		r = direct_parse_announce(line, network, addr, port, token, why);
+	else if (r == -ETIMEDOUT)
+		strbuf_addf(why, "no answer from the target for %ld s while opening the direct data path",
+			    stall_timeout_ms / 1000);
+	else
+		strbuf_addstr(why, "invalid direct data path announcement from the target");
+	if (r == 0) {
+		fd = direct_connect(addr, *port, token, DIRECT_CONNECT_TIMEOUT_MS, why);
+		r = fd < 0 ? fd : 0;
+	}
+	/* the token admits a connection to the import: not left on the stack */
+	memset(token, 0, sizeof(token));
+	if (r == 0)
+		return fd;
+	child_kill(c, SIGKILL);
+	close_pipes(c);
+	child_finish(c);
+	if (!why->len)
+		strbuf_addstr(why, "direct data path failed");
+	/* the message is in why (-ETIMEDOUT would read as a stalled
+	 * stream, a connect's errno as a start failure) */
+	return -EPROTO;
+}
+
+/* The stream itself: in_fd to the connection, the import's stdout and
+ * stderr collected meanwhile, then its exit. */
+static int pump_stream(struct transport *t, struct child *c, int in_fd, int fd, const struct relay_opts *ro,
+		       struct strbuf *out, struct strbuf *err, size_t max, struct relay_stats *stats)
+{
+	struct relay_side sides[2];
+	int r, copy;
+
+	sides[0] = (struct relay_side){ .fd = c->out, .buf = out, .max = max, .overflow = 0 };
+	sides[1] = (struct relay_side){ .fd = c->err, .buf = err, .max = max, .overflow = 0 };
+	/* the connection is the stream's out: closed at EOF of in_fd */
+	copy = relay_pump(in_fd, fd, ro, sides, c->err >= 0 ? 2 : 1, stats);
+	if (copy == -ETIMEDOUT) {
+		child_kill(c, SIGKILL);
+		child_finish(c);
+		return -ETIMEDOUT;
+	}
+	if (copy == -EINTR) {
+		child_stop(c, DIRECT_STOP_WAIT_MS);
+		return -EINTR;
+	}
+	r = transport_finish(t, c);
+	if (r == 0 && copy < 0)
+		r = copy;
+	return r;
+}
+
 int direct_stream(struct transport *t, const char *const *argv, const char *network, int in_fd,
 		  const struct relay_opts *o, struct strbuf *out, struct strbuf *err, size_t max,
 		  struct relay_stats *stats, struct strbuf *why)
 {
 	struct child c = CHILD_INIT;
-	struct strvec args = STRVEC_INIT;
 	struct strbuf line = STRBUF_INIT;
-	struct relay_side sides[2];
 	struct relay_opts ro = *o;
-	char addr[INET6_ADDRSTRLEN], token[DIRECT_TOKEN_HEX + 1];
+	char addr[INET6_ADDRSTRLEN];
 	unsigned port = 0;
-	int r, copy, fd = -1;
+	int r, fd;
 
-	strvec_pushv(&args, argv);
-	strvec_push(&args, "--direct");
-	strvec_push(&args, network);
-	c.in = CHILD_NULL;
-	c.out = c.err = CHILD_PIPE;
-	c.new_pgrp = 1;
 	if (!ro.stall_timeout_ms)
 		ro.stall_timeout_ms = (long)t->stall_timeout * 1000;
-	r = transport_start(t, (const char *const *)args.v, &c);
-	strvec_clear(&args);
+	r = start_import(t, argv, network, &c);
 	if (r < 0)
 		return r;
 	r = read_announce(&c, ro.stall_timeout_ms, &line, err, max);
 	if (r == 0) {
-		/* the import ended before it listened: its exit code and
-		 * stderr say why */
-		close(c.out);
-		c.out = -1;
-		if (c.err >= 0) {
-			struct relay_opts drain = RELAY_OPTS_INIT;
-
-			/* relay_pump without a stream: the side to its end, bounded */
-			drain.stall_timeout_ms = ro.stall_timeout_ms;
-			sides[0] = (struct relay_side){ .fd = c.err, .buf = err, .max = max, .overflow = 0 };
-			relay_pump(-1, -1, &drain, sides, 1, NULL);
-		}
-		r = transport_finish(t, &c);
-		if (r == 0) {
-			strbuf_addstr(why, "the target did not open the direct data path");
-			r = -EPROTO;
-		}
+		r = import_ended(t, &c, err, max, ro.stall_timeout_ms, why);
 		goto out;
 	}
-	if (r == 1)
-		r = direct_parse_announce(line.buf, network, addr, &port, token, why);
-	else if (r == -ETIMEDOUT)
-		strbuf_addf(why, "no answer from the target for %ld s while opening the direct data path",
-			    ro.stall_timeout_ms / 1000);
-	else
-		strbuf_addstr(why, "invalid direct data path announcement from the target");
-	if (r == 0) {
-		fd = direct_connect(addr, port, token, DIRECT_CONNECT_TIMEOUT_MS, why);
-		r = fd < 0 ? fd : 0;
-	}
-	memset(token, 0, sizeof(token));
-	if (r < 0) {
-		child_kill(&c, SIGKILL);
-		close_pipes(&c);
-		child_finish(&c);
-		if (!why->len)
-			strbuf_addstr(why, "direct data path failed");
-		/* the message is in why (-ETIMEDOUT would read as a stalled
-		 * stream, a connect's errno as a start failure) */
-		r = -EPROTO;
+	fd = open_data_path(&c, r, line.buf, network, ro.stall_timeout_ms, addr, &port, why);
+	if (fd < 0) {
+		r = fd;
 		goto out;
 	}
 	/* for the job log: where the data went (never the token) */
 	strbuf_addf(out, "direct data path: %s port %u\n", addr, port);
-	sides[0] = (struct relay_side){ .fd = c.out, .buf = out, .max = max, .overflow = 0 };
-	sides[1] = (struct relay_side){ .fd = c.err, .buf = err, .max = max, .overflow = 0 };
-	/* the connection is the stream's out: closed at EOF of in_fd */
-	copy = relay_pump(in_fd, fd, &ro, sides, c.err >= 0 ? 2 : 1, stats);
-	if (copy == -ETIMEDOUT) {
-		child_kill(&c, SIGKILL);
-		child_finish(&c);
-		r = -ETIMEDOUT;
-		goto out;
-	}
-	if (copy == -EINTR) {
-		child_stop(&c, DIRECT_STOP_WAIT_MS);
-		r = -EINTR;
-		goto out;
-	}
-	r = transport_finish(t, &c);
-	if (r == 0 && copy < 0)
-		r = copy;
+	r = pump_stream(t, &c, in_fd, fd, &ro, out, err, max, stats);
 out:
 	strbuf_release(&line);
 	return r;
