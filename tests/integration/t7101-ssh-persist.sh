@@ -41,4 +41,17 @@ test_expect_success 'ssh-persist 0: no connection sharing' '
 	! grep "^ControlMaster=auto" "$TRASH/argv"
 '
 
+# not only runs: every ssh call to another node reads it (here check's)
+test_expect_success 'check --remote follows ssh-persist too' '
+	echo "ssh-persist 0" >"$CFG/volrep.cfg" &&
+	rm -f "$TRASH/argv" &&
+	{ "$VOLREP" check --remote pve2 >out 2>&1 || :; } &&
+	test -s "$TRASH/argv" &&
+	expect_grep "^ControlMaster=no$" "$TRASH/argv" &&
+	echo "ssh-persist 42" >"$CFG/volrep.cfg" &&
+	rm -f "$TRASH/argv" &&
+	{ "$VOLREP" check --remote pve2 >out 2>&1 || :; } &&
+	expect_grep "^ControlPersist=42$" "$TRASH/argv"
+'
+
 test_done
