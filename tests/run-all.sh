@@ -26,6 +26,9 @@ failures=""
 log=$(mktemp /tmp/volrep-check.XXXXXX)
 times=$(mktemp /tmp/volrep-check-times.XXXXXX)
 trap 'rm -f "$log" "$times"' EXIT
+# stopped (^C, TERM): through the EXIT trap, once the script running has
+# finished its cleanups (timeout passes the signal on to it)
+trap 'exit 130' INT TERM
 unit_limit=${VOLREP_UNIT_TIMEOUT:-600}
 script_limit=$(( ${VOLREP_SCRIPT_TIMEOUT:-900} + ${VOLREP_CLEANUP_TIMEOUT:-180} + 60 ))
 
