@@ -43,7 +43,7 @@ struct child {
 		     .stall_timeout_ms = 0, .pid = -1 }
 
 /* Start the child. Returns 0, or -errno (-ENOENT when the program does not
- * exist: exec errors are reported back through a CLOEXEC pipe). */
+ * exist: posix_spawnp reports a failed exec). */
 int child_start(struct child *c);
 /* Like child_start, but the child runs fn(arg) in a copy of this process
  * (fork without exec; c->args and c->env are not used) and exits with its
