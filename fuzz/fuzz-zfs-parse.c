@@ -8,6 +8,8 @@
  *  - volume lists hold only valid volume names of the vmid, sorted and
  *    without duplicates;
  *  - a failed parse leaves the output untouched;
+ *  - the listings with a source column split into lines of exactly
+ *    the columns their readers take;
  *  - resume tokens: only the token grammar passes;
  *  - sizes: a byte count formatted in decimal parses back to itself, and
  *    "<n>.<f><U>" lies within [<n><U>, <n+1><U>). */
@@ -42,6 +44,24 @@ static void check_snaps(const struct backend_snapshot_list *l, int sorted)
 	}
 }
 
+/* every line of t has exactly n tab-separated fields and ends in '\n' */
+static void check_columns(const struct strbuf *t, int n)
+{
+	int tabs = 0;
+
+	if (strlen(t->buf) != t->len || (t->len && t->buf[t->len - 1] != '\n'))
+		abort();
+	for (size_t i = 0; i < t->len; i++) {
+		if (t->buf[i] == '\t') {
+			tabs++;
+		} else if (t->buf[i] == '\n') {
+			if (tabs != n - 1)
+				abort();
+			tabs = 0;
+		}
+	}
+}
+
 static void snapshot_parsers(const char *text, const char *dataset)
 {
 	struct backend_snapshot_list l = BACKEND_SNAPSHOT_LIST_INIT;
@@ -56,6 +76,21 @@ static void snapshot_parsers(const char *text, const char *dataset)
 	else if (l.nr)
 		abort();
 	backend_snapshot_list_clear(&l);
+	/* the same rows with a source column: prepare's and the import's */
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+
+	if (zfs_parse_volume_state(text, dataset, &a, &l) == 0)
+		check_snaps(&l, 0);
+	else if (l.nr)
+		abort();
+	backend_snapshot_list_clear(&l);
+	strbuf_reset(&a);
+	if (zfs_parse_received(text, dataset, &a, &b) == 0) {
+		check_columns(&a, 2);
+		check_columns(&b, 3);
+	}
+	strbuf_release(&a);
+	strbuf_release(&b);
 }
 
 static void volume_parser(const char *text, const char *pool, const char *vmid)

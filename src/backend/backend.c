@@ -467,13 +467,23 @@ int backend_estimate_send_size(struct backend *b, const char *volname, const cha
 	return b->ops->estimate_send_size(b, volname, snap, base, bytes);
 }
 
-int backend_clean_stale(struct backend *b, const char *volname)
+int backend_clean_stale(struct backend *b, const char *volname, struct backend_snapshot_list *snaps,
+			int *listed)
 {
 	int r = check_volume(b, volname);
+	int dummy;
 
+	if (!listed)
+		listed = &dummy;
+	*listed = 0;
 	if (r < 0 || !b->ops->clean_stale)
 		return r;
-	return b->ops->clean_stale(b, volname);
+	r = b->ops->clean_stale(b, volname, snaps, listed);
+	if (r != 0 && snaps && *listed) {
+		backend_snapshot_list_clear(snaps);
+		*listed = 0;
+	}
+	return r;
 }
 
 int backend_free_space(struct backend *b, uint64_t *bytes)

@@ -144,8 +144,11 @@ struct backend_ops {
 	/* may be NULL: no estimates on this storage type */
 	int (*estimate_send_size)(struct backend *b, const char *volname, const char *snap,
 				  const char *base, uint64_t *bytes);
-	/* may be NULL: nothing an interrupted import can leave behind */
-	int (*clean_stale)(struct backend *b, const char *volname);
+	/* may be NULL: nothing an interrupted import can leave behind.
+	 * snaps may be NULL; else, where the same call lists them, the
+	 * volume's snapshots go there and *listed is set to 1 */
+	int (*clean_stale)(struct backend *b, const char *volname, struct backend_snapshot_list *snaps,
+			   int *listed);
 	/* may be NULL: nothing is encrypted on this type */
 	int (*encrypted)(struct backend *b, const char *volname);
 	/* may be NULL (all three): no resumable receives on this type */
@@ -304,8 +307,12 @@ int backend_estimate_send_size(struct backend *b, const char *volname, const cha
  * receive leaves a partial volume without snapshots: discarded, with
  * `zfs recv -A`). Safe while other imports run. Returns 0, 1 when the
  * volume itself was such a leftover and is gone now, or -errno (message
- * set). */
-int backend_clean_stale(struct backend *b, const char *volname);
+ * set). snaps (may be NULL): where the type can list the volume's
+ * snapshots in the same call (zfs: one `zfs get` for both, since prepare
+ * needs both before every run), they go there, as from
+ * backend_list_snapshots, and *listed is 1; else *listed is 0. */
+int backend_clean_stale(struct backend *b, const char *volname, struct backend_snapshot_list *snaps,
+			int *listed);
 /* Bytes available for new data on the storage. */
 int backend_free_space(struct backend *b, uint64_t *bytes);
 

@@ -490,11 +490,15 @@ static int staging_create(struct backend *b, const char *dir, struct strbuf *pat
 	return backend_fail(b, -EAGAIN, "cannot lock a staging directory in '%s'", dir);
 }
 
-static int clean_stale_of(struct backend *b, const char *volname)
+static int clean_stale_of(struct backend *b, const char *volname, struct backend_snapshot_list *snaps,
+			  int *listed)
 {
 	struct strbuf dir = STRBUF_INIT, sv = STRBUF_INIT;
 	int r;
 
+	/* the snapshots take a listing of their own here */
+	(void)snaps;
+	(void)listed;
 	btrfs_volume_dir(b->path, volname, &dir, &sv);
 	r = clean_stale(b, dir.buf, 0);
 	strbuf_release(&dir);

@@ -217,6 +217,52 @@ int zfs_parse_snapshot_get(const char *text, const char *dataset, struct backend
 	return snapshots_done(&tmp, r, out);
 }
 
+/* The rows of a `zfs get -H -o name,property,value,source` listing,
+ * one at a time: f[0..3]. Returns as next_fields. */
+static int next_get_row(const char **pos, char **f)
+{
+	return next_fields(pos, f, 4);
+}
+
+int zfs_parse_volume_state(const char *text, const char *dataset, struct strbuf *sources,
+			   struct backend_snapshot_list *out)
+{
+	struct strbuf snaps = STRBUF_INIT;
+	const char *pos = text;
+	char *f[4];
+	int r;
+
+	while ((r = next_get_row(&pos, f)) > 0) {
+		int own = !strcmp(f[0], dataset);
+
+		if (own && strcmp(f[1], "guid") && strcmp(f[1], "creation"))
+			strbuf_addf(sources, "%s\n", f[3]);
+		else if (!own)
+			strbuf_addf(&snaps, "%s\t%s\t%s\n", f[0], f[1], f[2]);
+		free_fields(f, 4);
+	}
+	if (r == 0)
+		r = zfs_parse_snapshot_get(snaps.buf, dataset, out);
+	strbuf_release(&snaps);
+	return r;
+}
+
+int zfs_parse_received(const char *text, const char *dataset, struct strbuf *tree, struct strbuf *state)
+{
+	const char *pos = text;
+	char *f[4];
+	int r;
+
+	while ((r = next_get_row(&pos, f)) > 0) {
+		if (!strcmp(f[1], "type"))
+			strbuf_addf(tree, "%s\t%s\n", f[0], f[2]);
+		else if (!strcmp(f[0], dataset))
+			strbuf_addf(state, "%s\t%s\t%s\n", f[1], f[2], f[3]);
+		free_fields(f, 4);
+	}
+	return r;
+}
+
 static int has_prefix(const char *s, const char *p)
 {
 	return !strncmp(s, p, strlen(p));

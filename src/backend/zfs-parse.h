@@ -28,6 +28,22 @@ int zfs_parse_snapshot_list(const char *text, const char *dataset, struct backen
  * are skipped; each snapshot must have both properties. */
 int zfs_parse_snapshot_get(const char *text, const char *dataset, struct backend_snapshot_list *out);
 
+/* `zfs get -Hp -r -o name,property,value,source guid,creation,<more>
+ * <dataset>` (prepare's one call per volume): the source column of
+ * dataset's own rows of the other properties into sources, one a line,
+ * and its snapshots into out as zfs_parse_snapshot_get. 0 or -EINVAL /
+ * -E2BIG for a listing that is not one. */
+int zfs_parse_volume_state(const char *text, const char *dataset, struct strbuf *sources,
+			   struct backend_snapshot_list *out);
+
+/* `zfs get -H -r -o name,property,value,source type,<more> <dataset>`
+ * (after a receive): the tree as zfs_argv_list_tree lists it
+ * ("<name>\t<type>" lines, from the type rows) into tree, and dataset's
+ * own rows of the other properties as "<property>\t<value>\t<source>"
+ * lines (what zfs_parse_secure_state reads) into state. 0 or -EINVAL /
+ * -E2BIG. */
+int zfs_parse_received(const char *text, const char *dataset, struct strbuf *tree, struct strbuf *state);
+
 /* `zfs list -H -o name,type -t filesystem,volume -r -d 1 <pool>`: the
  * volumes of guest vmid directly below pool, sorted. vm-* must be
  * volumes, subvol-* filesystems; base-* may be either. Other datasets are

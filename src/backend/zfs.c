@@ -1246,19 +1246,57 @@ static int zfs_unsafe_sources(struct backend *b, const char *ds, struct strbuf *
 	return r;
 }
 
+/* prepare's look at a volume, in one call: the sources of its unsafe
+ * properties and canmount into sources, and its snapshots into snaps
+ * (*listed = 1), which would otherwise be two zfs calls per volume and
+ * run. A volume that is not there, or a zfs without one of the
+ * properties, leaves *listed 0 and sources empty (the caller lists on
+ * its own, and gets the usual error). 0 or -errno. */
+static int zfs_volume_state(struct backend *b, const char *ds, struct strbuf *sources,
+			    struct backend_snapshot_list *snaps, int *listed)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf props = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
+	int r;
+
+	strbuf_addstr(&props, "guid,creation");
+	for (size_t i = 0; zfs_unsafe_props[i]; i++)
+		strbuf_addf(&props, ",%s", zfs_unsafe_props[i]);
+	strbuf_addstr(&props, ",canmount");
+	strvec_pushv(&argv, (const char *const[]){ b->tool, "get", "-Hp", "-r", "-o", "name,property,value,source",
+						   props.buf, "--", ds, NULL });
+	r = backend_run_status(b, &argv, &out, &err);
+	if (r > 0 && (not_found_text(err.buf) || strstr(err.buf, "invalid property")))
+		r = 0;
+	else if (r > 0)
+		r = backend_fail_tool(b, &argv, r, err.buf);
+	else if (r == 0 && zfs_parse_volume_state(out.buf, ds, sources, snaps) < 0)
+		r = backend_fail(b, -EIO, "cannot parse the snapshot list of '%s'", ds);
+	else if (r == 0)
+		*listed = 1;
+	strvec_clear(&argv);
+	strbuf_release(&props);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return r;
+}
+
 /* After a crash between a receive and its property reset (zfs-fuse has
  * no recv -x), a volume may still carry values the stream set: their
  * source is "received" (no one else makes such values). prepare calls
- * this before every run: one `zfs get` per volume, the reset only when
- * needed. */
-static int zfs_clean_stale(struct backend *b, const char *volname)
+ * this before every run: one `zfs get` per volume, which lists the
+ * snapshots too when snaps is given; the reset only when needed. */
+static int zfs_clean_stale(struct backend *b, const char *volname, struct backend_snapshot_list *snaps,
+			   int *listed)
 {
 	struct strbuf ds = STRBUF_INIT, sources = STRBUF_INIT, msg = STRBUF_INIT;
 	int r;
 
 	dataset_of(b, volname, &ds);
 	r = zfs_partial_full(b, ds.buf);
-	if (r == 0)
+	if (r == 0 && snaps)
+		r = zfs_volume_state(b, ds.buf, &sources, snaps, listed);
+	else if (r == 0)
 		r = zfs_unsafe_sources(b, ds.buf, &sources);
 	if (r == 0 && strstr(sources.buf, "received") &&
 	    (r = zfs_secure_filesystem(b, ds.buf, !zfs_keyless(b, ds.buf), &msg)) < 0)

@@ -240,7 +240,7 @@ static int select_volumes(struct storemap *sm, const struct strvec *volids, cons
 		char sid[STOREID_MAX + 1];
 		struct vol_snaps *vs;
 		struct backend *b;
-		int ok, warn, deleted = 0;
+		int ok, warn, deleted = 0, listed = 0;
 
 		r = volid_parse(volid, sid, &volname, err);
 		if (r == 0)
@@ -248,7 +248,7 @@ static int select_volumes(struct storemap *sm, const struct strvec *volids, cons
 		/* what a killed import left (btrfs staging) goes first: the
 		 * run that follows must find a clean volume */
 		if (r == 0 && clean) {
-			int c = backend_clean_stale(b, volname);
+			int c = backend_clean_stale(b, volname, &snaps, &listed);
 
 			if (c < 0)
 				elog_printf(log, "cleanup of interrupted imports failed: %s", backend_errmsg(b));
@@ -258,7 +258,7 @@ static int select_volumes(struct storemap *sm, const struct strvec *volids, cons
 				continue;
 			}
 		}
-		if (r == 0) {
+		if (r == 0 && !listed) {
 			r = backend_list_snapshots(b, volname, &snaps);
 			if (r < 0)
 				strbuf_addstr(err, backend_errmsg(b));

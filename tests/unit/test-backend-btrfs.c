@@ -366,8 +366,8 @@ static void test_clean_stale_with_fake_tool(void **state)
 	assert_int_equal(flock(busy, LOCK_EX), 0);
 
 	assert_int_equal(backend_open(&b, &st), 0);
-	assert_int_equal(backend_clean_stale(&b, "100/subvol-100-disk-0"), 0);
-	assert_int_equal(backend_clean_stale(&b, "100/subvol-100-disk-0;x"), -EINVAL);
+	assert_int_equal(backend_clean_stale(&b, "100/subvol-100-disk-0", NULL, NULL), 0);
+	assert_int_equal(backend_clean_stale(&b, "100/subvol-100-disk-0;x", NULL, NULL), -EINVAL);
 	backend_close(&b);
 
 	strbuf_reset(&p);

@@ -1087,7 +1087,7 @@ static void test_resume_with_fake_tool(void **state)
 	fake_file("log", NULL);
 	fake_file("received", "");
 	fake_file("token", "1-e6-e0-abcd\n");
-	assert_int_equal(backend_clean_stale(&b, "vm-100-disk-0"), 1);
+	assert_int_equal(backend_clean_stale(&b, "vm-100-disk-0", NULL, NULL), 1);
 	log = fake_log();
 	assert_non_null(strstr(log, "list -Hp -t snapshot -o name,guid,creation -r -- rpool/data/vm-100-disk-0\n"
 				    "recv -A -- rpool/data/vm-100-disk-0\n"));
@@ -1095,7 +1095,7 @@ static void test_resume_with_fake_tool(void **state)
 	/* no token: nothing of it */
 	fake_file("log", NULL);
 	fake_file("received", "");
-	assert_int_equal(backend_clean_stale(&b, "vm-100-disk-0"), 0);
+	assert_int_equal(backend_clean_stale(&b, "vm-100-disk-0", NULL, NULL), 0);
 	log = fake_log();
 	assert_null(strstr(log, "recv -A"));
 	free(log);
@@ -1104,6 +1104,159 @@ static void test_resume_with_fake_tool(void **state)
 	close(fd);
 	strbuf_release(&tool);
 	strbuf_release(&token);
+}
+
+/* prepare's one get per volume: the sources of the unsafe properties and
+ * the snapshots (zfs-fuse's output, with a user snapshot, a child and a
+ * hostile name among them) */
+static void test_parse_volume_state(void **state)
+{
+	static const char text[] =
+		"rpool/data/subvol-100-disk-0\tguid\t11\t-\n"
+		"rpool/data/subvol-100-disk-0\tcreation\t100\t-\n"
+		"rpool/data/subvol-100-disk-0\tsharenfs\toff\tdefault\n"
+		"rpool/data/subvol-100-disk-0\texec\toff\treceived\n"
+		"rpool/data/subvol-100-disk-0\tmountpoint\t/rpool/data/subvol-100-disk-0\tinherited from rpool/data\n"
+		"rpool/data/subvol-100-disk-0@__replicate_100-0_7__\tguid\t22\t-\n"
+		"rpool/data/subvol-100-disk-0@__replicate_100-0_7__\tcreation\t107\t-\n"
+		"rpool/data/subvol-100-disk-0@__replicate_100-0_7__\tsharenfs\t-\t-\n"
+		"rpool/data/subvol-100-disk-0@__replicate_100-0_7__\texec\ton\tdefault\n"
+		"rpool/data/subvol-100-disk-0@user\tcreation\t103\t-\n"
+		"rpool/data/subvol-100-disk-0@user\tguid\t33\t-\n"
+		"rpool/data/subvol-100-disk-0@a b\tguid\t44\t-\n"
+		"rpool/data/subvol-100-disk-0/c\tguid\t55\t-\n";
+	struct backend_snapshot_list l = BACKEND_SNAPSHOT_LIST_INIT;
+	struct strbuf src = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(zfs_parse_volume_state(text, "rpool/data/subvol-100-disk-0", &src, &l), 0);
+	assert_string_equal(src.buf, "default\nreceived\ninherited from rpool/data\n");
+	assert_int_equal(l.nr, 2);
+	assert_string_equal(l.v[0].name, "user");
+	assert_string_equal(l.v[0].id, "33");
+	assert_string_equal(l.v[1].name, "__replicate_100-0_7__");
+	assert_int_equal(l.v[1].creation, 107);
+	backend_snapshot_list_clear(&l);
+	/* three columns (the form without sources) or a snapshot without
+	 * its guid: not a listing of this kind, nothing returned */
+	strbuf_reset(&src);
+	assert_int_equal(zfs_parse_volume_state("rpool/data/x@s\tguid\t1\n", "rpool/data/x", &src, &l), -EINVAL);
+	assert_int_equal(zfs_parse_volume_state("rpool/data/x@s\tcreation\t1\t-\n", "rpool/data/x", &src, &l),
+			 -EINVAL);
+	assert_int_equal(l.nr, 0);
+	strbuf_release(&src);
+}
+
+/* The import's one get after a receive: the tree from the type rows, the
+ * volume's own properties for the reset */
+static void test_parse_received(void **state)
+{
+	static const char text[] =
+		"rpool/data/subvol-100-disk-0\ttype\tfilesystem\t-\n"
+		"rpool/data/subvol-100-disk-0\texec\toff\treceived\n"
+		"rpool/data/subvol-100-disk-0\tmounted\tno\t-\n"
+		"rpool/data/subvol-100-disk-0/c\ttype\tfilesystem\t-\n"
+		"rpool/data/subvol-100-disk-0/c\texec\ton\tdefault\n"
+		"rpool/data/subvol-100-disk-0@s1\ttype\tsnapshot\t-\n"
+		"rpool/data/subvol-100-disk-0@s1\texec\ton\tdefault\n";
+	struct strbuf tree = STRBUF_INIT, st = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(zfs_parse_received(text, "rpool/data/subvol-100-disk-0", &tree, &st), 0);
+	assert_string_equal(tree.buf, "rpool/data/subvol-100-disk-0\tfilesystem\n"
+				      "rpool/data/subvol-100-disk-0/c\tfilesystem\n"
+				      "rpool/data/subvol-100-disk-0@s1\tsnapshot\n");
+	assert_string_equal(st.buf, "exec\toff\treceived\nmounted\tno\t-\n");
+	assert_int_equal(zfs_parse_received("x\ttype\tfilesystem\n", "x", &tree, &st), -EINVAL);
+	strbuf_release(&tree);
+	strbuf_release(&st);
+}
+
+/* A fake zfs-fuse for prepare: `get` answers the one call for the
+ * volume's state (with $d/recvd a value the stream set; with $d/noprop
+ * as a zfs without one of the properties), `list` nothing. */
+static void make_fake_state(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char cwd[512];
+	FILE *f;
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	strbuf_addf(&sb, "%s/zfs", fakedir);
+	f = fopen(sb.buf, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\nd=%s\necho \"$*\" >>$d/log\n"
+		   "ds=rpool/data/subvol-100-disk-0\n"
+		   "case \"$1 $5\" in\n"
+		   "help*) cat %s/tests/data/zfs-fuse-help.txt; exit 2;;\n"
+		   "'get name,property,value,source')\n"
+		   "  [ ! -e $d/noprop ] || { echo \"bad property list: invalid property 'zoned'\" >&2; exit 2; }\n"
+		   "  printf '%%s\\tguid\\t1\\t-\\n%%s\\texec\\ton\\tdefault\\n' $ds $ds\n"
+		   "  [ ! -e $d/recvd ] || printf '%%s\\tsetuid\\toff\\treceived\\n' $ds\n"
+		   "  printf '%%s@s1\\tguid\\t2\\t-\\n%%s@s1\\tcreation\\t5\\t-\\n' $ds $ds;;\n"
+		   "get*) printf '%%s@s1\\tguid\\t2\\n%%s@s1\\tcreation\\t5\\n' $ds $ds;;\n"
+		   "esac\nexit 0\n",
+		fakedir, cwd);
+	fclose(f);
+	chmod(sb.buf, 0755);
+	strbuf_release(&sb);
+}
+
+/* clean_stale with a snapshot list asked for: one zfs call gives both
+ * (prepare's common case), the reset only where the stream set a value,
+ * and a zfs without one of the properties falls back to a listing of its
+ * own, as before */
+static void test_clean_stale_lists(void **state)
+{
+	struct backend b = BACKEND_INIT;
+	struct backend_storage st = { .type = BACKEND_ZFSPOOL, .pool = "rpool/data" };
+	struct backend_snapshot_list l = BACKEND_SNAPSHOT_LIST_INIT;
+	struct strbuf tool = STRBUF_INIT;
+	char *log;
+	int listed = -1;
+
+	(void)state;
+	strbuf_addf(&tool, "%s/zfs", fakedir);
+	st.tool = tool.buf;
+	make_fake_state();
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_clean_stale(&b, "subvol-100-disk-0", &l, &listed), 0);
+	assert_int_equal(listed, 1);
+	assert_int_equal(l.nr, 1);
+	assert_string_equal(l.v[0].name, "s1");
+	assert_string_equal(l.v[0].id, "2");
+	backend_snapshot_list_clear(&l);
+	log = fake_log();
+	assert_string_equal(log, "help\n"
+				 "get -Hp -r -o name,property,value,source guid,creation,sharenfs,sharesmb,exec,setuid,"
+				 "devices,zoned,mountpoint,canmount -- rpool/data/subvol-100-disk-0\n");
+	free(log);
+
+	/* a value the stream set: reset (the snapshots listed all the same) */
+	fake_file("log", NULL);
+	fake_file("recvd", "");
+	assert_int_equal(backend_clean_stale(&b, "subvol-100-disk-0", &l, &listed), 0);
+	assert_int_equal(listed, 1);
+	assert_int_equal(l.nr, 1);
+	backend_snapshot_list_clear(&l);
+	log = fake_log();
+	assert_non_null(strstr(log, "inherit setuid rpool/data/subvol-100-disk-0\n"));
+	free(log);
+	fake_file("recvd", NULL);
+
+	/* no such property here: not listed, the caller lists */
+	fake_file("log", NULL);
+	fake_file("noprop", "");
+	assert_int_equal(backend_clean_stale(&b, "subvol-100-disk-0", &l, &listed), 0);
+	assert_int_equal(listed, 0);
+	assert_int_equal(l.nr, 0);
+	assert_int_equal(backend_list_snapshots(&b, "subvol-100-disk-0", &l), 0);
+	assert_int_equal(l.nr, 1);
+	backend_snapshot_list_clear(&l);
+	fake_file("noprop", NULL);
+	fake_file("log", NULL);
+	backend_close(&b);
+	strbuf_release(&tool);
 }
 
 /* Raw sends of encrypted volumes: asked only where zfs has send -w,
@@ -1187,6 +1340,9 @@ int main(void)
 		cmocka_unit_test(test_argv),
 		cmocka_unit_test(test_volnames),
 		cmocka_unit_test(test_parse_secure_state),
+		cmocka_unit_test(test_parse_volume_state),
+		cmocka_unit_test(test_parse_received),
+		cmocka_unit_test_setup_teardown(test_clean_stale_lists, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_api_with_fake_tool, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_import_with_fake_tool, setup_fake, teardown_fake),
 		cmocka_unit_test(test_resume_token_parse),
