@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "backend/probe-cache.h"
 #include "backend/types.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
@@ -269,12 +270,16 @@ int backend_probe(struct backend *b, struct backend_caps *caps)
 		b->caps = sl->caps;
 		b->caps_probed = 1;
 	}
+	if (!b->caps_probed && b->tool && probe_cache_load(b->ops->type_name, b->tool, &b->caps, sizeof(b->caps)))
+		b->caps_probed = 1;
 	if (!b->caps_probed) {
 		memset(&b->caps, 0, sizeof(b->caps));
 		r = b->ops->probe(b, &b->caps);
 		if (r < 0)
 			return r;
 		b->caps_probed = 1;
+		if (b->tool)
+			probe_cache_store(b->ops->type_name, b->tool, &b->caps, sizeof(b->caps));
 		if ((sl = caps_lookup(b, 1))) {
 			sl->caps = b->caps;
 			__atomic_store_n(&sl->used, 1, __ATOMIC_RELEASE);

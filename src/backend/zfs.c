@@ -835,17 +835,24 @@ static int zfs_reset_prop(struct backend *b, const char *prop, const char *ds)
  * properties not at their inherited or default value are reset (a no-change
  * incremental has none: one call, not nine; zfs-fuse serialises each).
  * Where that get fails (a zfs without one of them), every one is reset.
- * Returns 0, or -EIO with the reason appended to msg. */
-static int zfs_secure_filesystem(struct backend *b, const char *ds, int mount, struct strbuf *msg)
+ * state: that get's answer where the caller has it (the import's one
+ * listing after the receive), NULL to ask here. Returns 0, or -EIO with
+ * the reason appended to msg. */
+static int zfs_secure_filesystem(struct backend *b, const char *ds, int mount, const char *state,
+				 struct strbuf *msg)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 	struct zfs_secure_state st = ZFS_SECURE_STATE_INIT;
-	int r, changed = 0;
+	int r = 0, changed = 0;
 
-	zfs_argv_get_secure_state(&argv, b->tool, ds);
-	r = backend_run_status(b, &argv, &out, &err);
-	strvec_clear(&argv);
+	if (state) {
+		strbuf_addstr(&out, state);
+	} else {
+		zfs_argv_get_secure_state(&argv, b->tool, ds);
+		r = backend_run_status(b, &argv, &out, &err);
+		strvec_clear(&argv);
+	}
 	if (r < 0)
 		goto fail;
 	if (r > 0 || zfs_parse_secure_state(out.buf, &st) < 0) {
@@ -1011,27 +1018,62 @@ static int zfs_import_ready(struct backend *b, const char *ds, const char *snap,
 	return r;
 }
 
-/* The stream is untrusted: it must have brought exactly ds@snap (one
- * listing, into tree, for that and the tree check after it; tree stays
- * empty when the listing failed). 0, or 1 with the reason in msg. */
-static int zfs_received_snapshot(struct backend *b, const char *ds, const char *snap, struct strbuf *tree,
-				 struct strbuf *msg)
+/* What a receive left, in one call: the tree (from the type rows, as
+ * zfs_argv_list_tree lists it) into tree, and ds's unsafe properties,
+ * canmount and mounted (what zfs_secure_filesystem reads) into state.
+ * Where this zfs lacks one of the properties, the tree comes from a
+ * listing of its own and state stays empty. 0 or -errno (message set). */
+static int zfs_received_state(struct backend *b, const char *ds, struct strbuf *tree, struct strbuf *state)
 {
 	struct strvec argv = STRVEC_INIT;
+	struct strbuf props = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
+	int r;
+
+	strbuf_addstr(&props, "type");
+	for (size_t i = 0; zfs_unsafe_props[i]; i++)
+		strbuf_addf(&props, ",%s", zfs_unsafe_props[i]);
+	strbuf_addstr(&props, ",canmount,mounted");
+	strvec_pushv(&argv, (const char *const[]){ b->tool, "get", "-H", "-r", "-o", "name,property,value,source",
+						   props.buf, "--", ds, NULL });
+	r = backend_run_status(b, &argv, &out, &err);
+	if (r > 0 && strstr(err.buf, "invalid property")) {
+		strvec_clear(&argv);
+		zfs_argv_list_tree(&argv, b->tool, ds);
+		r = backend_run(b, &argv, tree);
+	} else if (r > 0) {
+		r = backend_fail_tool(b, &argv, r, err.buf);
+	} else if (r == 0 && zfs_parse_received(out.buf, ds, tree, state) < 0) {
+		strbuf_reset(tree);
+		strbuf_reset(state);
+		r = backend_fail(b, -EIO, "cannot parse the properties of '%s' after the receive", ds);
+	}
+	strvec_clear(&argv);
+	strbuf_release(&props);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return r;
+}
+
+/* The stream is untrusted: it must have brought exactly ds@snap (one
+ * listing, into tree and state (zfs_received_state), for that, the tree
+ * check and the reset after it; both stay empty when the listing
+ * failed). 0, or 1 with the reason in msg. */
+static int zfs_received_snapshot(struct backend *b, const char *ds, const char *snap, struct strbuf *tree,
+				 struct strbuf *state, struct strbuf *msg)
+{
 	struct strbuf name = STRBUF_INIT;
 	int r, failed;
 
 	strbuf_addf(&name, "%s@%s", ds, snap);
-	zfs_argv_list_tree(&argv, b->tool, ds);
-	r = backend_run(b, &argv, tree);
+	r = zfs_received_state(b, ds, tree, state);
 	failed = r < 0 || !tree_has(tree->buf, name.buf, "snapshot");
 	if (r < 0) {
 		strbuf_addstr(msg, b->errmsg.buf);
 		strbuf_reset(tree);
+		strbuf_reset(state);
 	} else if (failed) {
 		strbuf_addf(msg, "stream did not contain snapshot '%s'", name.buf);
 	}
-	strvec_clear(&argv);
 	strbuf_release(&name);
 	return failed;
 }
@@ -1039,7 +1081,7 @@ static int zfs_received_snapshot(struct backend *b, const char *ds, const char *
 /* `zfs recv` into ds, then zfs_received_snapshot. 0 when it brought
  * ds@snap, 1 when it failed (why in msg), -errno when it could not run. */
 static int zfs_receive(struct backend *b, const char *volname, const char *ds, const char *snap, int raw,
-		       int in_fd, struct strbuf *tree, struct strbuf *msg)
+		       int in_fd, struct strbuf *tree, struct strbuf *state, struct strbuf *msg)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf err = STRBUF_INIT;
@@ -1054,7 +1096,7 @@ static int zfs_receive(struct backend *b, const char *volname, const char *ds, c
 		strbuf_addstr(msg, b->errmsg.buf);
 		r = 1;
 	} else if (r == 0) {
-		r = zfs_received_snapshot(b, ds, snap, tree, msg);
+		r = zfs_received_snapshot(b, ds, snap, tree, state, msg);
 	}
 	strvec_clear(&argv);
 	strbuf_release(&err);
@@ -1063,15 +1105,16 @@ static int zfs_receive(struct backend *b, const char *volname, const char *ds, c
 
 /* No datasets below ds, nothing the stream chose (tree: its listing, or
  * empty). 0, or 1 with the reasons added to msg. */
-static int zfs_secure_received(struct backend *b, const char *ds, const struct strbuf *tree, int raw,
-			       struct strbuf *msg)
+static int zfs_secure_received(struct backend *b, const char *ds, const struct strbuf *tree,
+			       const struct strbuf *state, int raw, struct strbuf *msg)
 {
 	struct strbuf why = STRBUF_INIT;
 	int filesystem = 0, failed = 0;
 
 	if (zfs_check_tree(b, ds, tree->len ? tree->buf : NULL, &filesystem, &why) < 0)
 		failed = add_reason(msg, &why);
-	if (filesystem && zfs_secure_filesystem(b, ds, !raw, &why) < 0)
+	/* the state was read before any child's destroy: still ds's own */
+	if (filesystem && zfs_secure_filesystem(b, ds, !raw, state->len ? state->buf : NULL, &why) < 0)
 		failed = add_reason(msg, &why);
 	strbuf_release(&why);
 	return failed;
@@ -1095,7 +1138,7 @@ static int zfs_import_failed(struct backend *b, const char *ds, const char *base
 static int zfs_import(struct backend *b, const char *volname, const char *snap,
 		      const char *base, unsigned flags, int in_fd)
 {
-	struct strbuf ds = STRBUF_INIT, msg = STRBUF_INIT, tree = STRBUF_INIT;
+	struct strbuf ds = STRBUF_INIT, msg = STRBUF_INIT, tree = STRBUF_INIT, state = STRBUF_INIT;
 	int raw = !!(flags & BACKEND_IMPORT_RAW);
 	int r, failed = 0;
 
@@ -1105,19 +1148,20 @@ static int zfs_import(struct backend *b, const char *volname, const char *snap,
 	dataset_of(b, volname, &ds);
 	r = zfs_import_ready(b, ds.buf, snap, base, !!(flags & BACKEND_IMPORT_RESUME));
 	if (r >= 0)
-		r = failed = zfs_receive(b, volname, ds.buf, snap, raw, in_fd, &tree, &msg);
+		r = failed = zfs_receive(b, volname, ds.buf, snap, raw, in_fd, &tree, &state, &msg);
 	if (r < 0)
 		goto out;
 	/* whatever the receive did to an existing volume (a failed one may
 	 * have applied the stream's properties too), and after every
 	 * complete one */
-	if ((!failed || base) && zfs_secure_received(b, ds.buf, &tree, raw, &msg))
+	if ((!failed || base) && zfs_secure_received(b, ds.buf, &tree, &state, raw, &msg))
 		failed = 1;
 	r = failed ? zfs_import_failed(b, ds.buf, base, &msg) : 0;
 out:
 	strbuf_release(&ds);
 	strbuf_release(&msg);
 	strbuf_release(&tree);
+	strbuf_release(&state);
 	return r;
 }
 
@@ -1299,7 +1343,7 @@ static int zfs_clean_stale(struct backend *b, const char *volname, struct backen
 	else if (r == 0)
 		r = zfs_unsafe_sources(b, ds.buf, &sources);
 	if (r == 0 && strstr(sources.buf, "received") &&
-	    (r = zfs_secure_filesystem(b, ds.buf, !zfs_keyless(b, ds.buf), &msg)) < 0)
+	    (r = zfs_secure_filesystem(b, ds.buf, !zfs_keyless(b, ds.buf), NULL, &msg)) < 0)
 		r = backend_fail(b, -EIO, "cannot reset the received properties of '%s': %s", ds.buf, msg.buf);
 	strbuf_release(&ds);
 	strbuf_release(&sources);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/probe-cache.h"
 #include "base/log.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
@@ -112,6 +113,8 @@ int main(int argc, char **argv)
 		context_release(&ctx);
 		return EXIT_USAGE;
 	}
+	/* `zfs help` once per tool and volrep binary, not once per process */
+	probe_cache_set_dir(ctx.state_dir);
 	for (const struct command *c = commands; c->name; c++) {
 		if (!strcmp(c->name, argv[1])) {
 			ret = help_wanted(argc - 1, argv + 1) ? help_command(c->name) : c->fn(argc - 1, argv + 1, &ctx);

@@ -648,7 +648,10 @@ static void test_api_with_fake_tool(void **state)
 
 /* A fake zfs that plays a pool for one import: the volume exists once
  * `recv` has run; with a file "child" in the fake's directory the
- * received tree has a dataset below the volume. */
+ * received tree has a dataset below the volume. $d/state holds the
+ * volume's properties after the receive; without it, the fake is a zfs
+ * that lacks one of them (the import's one get after the receive fails,
+ * so the tree and the properties are listed on their own). */
 static void make_fake_pool(const char *usage_file)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -667,6 +670,11 @@ static void make_fake_pool(const char *usage_file)
 		   "'list name,type') printf 'rpool/data/subvol-100-disk-0\\tfilesystem\\n';\n"
 		   "  [ ! -e $d/child ] || printf 'rpool/data/subvol-100-disk-0/c\\tfilesystem\\n';\n"
 		   "  [ ! -e $d/received ] || printf 'rpool/data/subvol-100-disk-0@s1\\tsnapshot\\n'; exit 0;;\n"
+		   "'get -o') [ -e $d/state ] || { echo \"bad property list: invalid property 'zoned'\" >&2; exit 2; }\n"
+		   "  printf 'rpool/data/subvol-100-disk-0\\ttype\\tfilesystem\\t-\\n';\n"
+		   "  [ ! -e $d/child ] || printf 'rpool/data/subvol-100-disk-0/c\\ttype\\tfilesystem\\t-\\n';\n"
+		   "  [ ! -e $d/received ] || printf 'rpool/data/subvol-100-disk-0@s1\\ttype\\tsnapshot\\t-\\n';\n"
+		   "  sed 's|^|rpool/data/subvol-100-disk-0\t|' $d/state; exit 0;;\n"
 		   "'get value') printf 'no\\n/rpool/data/subvol-100-disk-0\\n'; exit 0;;\n"
 		   "'get property,value,source') [ -e $d/state ] && { cat $d/state; exit 0; }\n"
 		   "  echo \"bad property list: invalid property 'zoned'\" >&2; exit 2;;\n"
@@ -736,6 +744,8 @@ static void test_import_with_fake_tool(void **state)
 	assert_string_equal(log, "help\n"
 				 "list -H -o name -t all -- rpool/data/subvol-100-disk-0\n"
 				 "recv -F -u -- rpool/data/subvol-100-disk-0\n"
+				 "get -H -r -o name,property,value,source type,sharenfs,sharesmb,exec,setuid,devices,"
+				 "zoned,mountpoint,canmount,mounted -- rpool/data/subvol-100-disk-0\n"
 				 "list -H -o name,type -t filesystem,volume,snapshot -r -- rpool/data/subvol-100-disk-0\n"
 				 "get -H -o property,value,source sharenfs,sharesmb,exec,setuid,devices,zoned,"
 				 "mountpoint,canmount,mounted -- rpool/data/subvol-100-disk-0\n"
@@ -753,15 +763,18 @@ static void test_import_with_fake_tool(void **state)
 	backend_close(&b);
 
 	/* the common case, an incremental that changed none of them: one
-	 * get, no reset, no mount */
+	 * get after the receive for the tree and the properties, no reset,
+	 * no mount */
 	make_fake_pool("zfs-fuse-help.txt");
 	fake_secure_state(NULL, NULL);
 	assert_int_equal(backend_open(&b, &st), 0);
 	assert_int_equal(backend_import(&b, "subvol-100-disk-0", "s1", NULL, fd), 0);
 	log = fake_log();
-	assert_non_null(strstr(log, "-r -- rpool/data/subvol-100-disk-0\n"
-				    "get -H -o property,value,source sharenfs,sharesmb,exec,setuid,devices,zoned,"
-				    "mountpoint,canmount,mounted -- rpool/data/subvol-100-disk-0\n"));
+	assert_string_equal(log, "help\n"
+				 "list -H -o name -t all -- rpool/data/subvol-100-disk-0\n"
+				 "recv -F -u -- rpool/data/subvol-100-disk-0\n"
+				 "get -H -r -o name,property,value,source type,sharenfs,sharesmb,exec,setuid,devices,"
+				 "zoned,mountpoint,canmount,mounted -- rpool/data/subvol-100-disk-0\n");
 	assert_null(strstr(log, "inherit"));
 	assert_null(strstr(log, "set "));
 	assert_null(strstr(log, "mount rpool"));
@@ -831,6 +844,28 @@ static void test_import_with_fake_tool(void **state)
 	assert_non_null(strstr(log, "destroy -r -f -- rpool/data/subvol-100-disk-0\n"));
 	free(log);
 	unlink(p.buf);
+	backend_close(&b);
+
+	/* the same from the one get after the receive (a zfs with all the
+	 * properties): the child is found in its type rows */
+	make_fake_pool("zfs-fuse-help.txt");
+	fake_secure_state(NULL, NULL);
+	close(open(p.buf, O_WRONLY | O_CREAT, 0600));
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_import(&b, "subvol-100-disk-0", "s1", NULL, fd), -EIO);
+	assert_non_null(strstr(backend_errmsg(&b), "stream contained dataset 'rpool/data/subvol-100-disk-0/c'"));
+	log = fake_log();
+	assert_null(strstr(log, "list -H -o name,type"));
+	assert_non_null(strstr(log, "destroy -r -f -- rpool/data/subvol-100-disk-0/c\n"));
+	free(log);
+	unlink(p.buf);
+	backend_close(&b);
+	/* and a stream without the snapshot asked for */
+	make_fake_pool("zfs-fuse-help.txt");
+	fake_secure_state(NULL, NULL);
+	assert_int_equal(backend_open(&b, &st), 0);
+	assert_int_equal(backend_import(&b, "subvol-100-disk-0", "s2", NULL, fd), -EIO);
+	assert_non_null(strstr(backend_errmsg(&b), "stream did not contain snapshot 'rpool/data/subvol-100-disk-0@s2'"));
 	backend_close(&b);
 
 	/* OpenZFS: the receive itself excludes them as well */
@@ -929,6 +964,8 @@ static void make_fake_resume(const char *usage_file)
 		   "  echo 'cannot open: dataset does not exist' >&2; exit 1;;\n"
 		   "'list -H -o name,type'*) printf 'rpool/data/vm-100-disk-0\\tvolume\\n';\n"
 		   "  [ ! -e $d/got-s2 ] || printf 'rpool/data/vm-100-disk-0@s2\\tsnapshot\\n'; exit 0;;\n"
+		   "'get -H -r -o name,property,value,source'*) printf 'rpool/data/vm-100-disk-0\\ttype\\tvolume\\t-\\n';\n"
+		   "  [ ! -e $d/got-s2 ] || printf 'rpool/data/vm-100-disk-0@s2\\ttype\\tsnapshot\\t-\\n'; exit 0;;\n"
 		   "'list -H -o name -t all -- rpool/data/vm-100-disk-0@s1 rpool/data/vm-100-disk-0@s2')\n"
 		   "  rc=0; if [ -e $d/no-s1 ]; then rc=1; echo \"cannot open 'rpool/data/vm-100-disk-0@s1': dataset does not exist\" >&2;\n"
 		   "  else echo rpool/data/vm-100-disk-0@s1; fi; [ -e $d/got-s2 ] && { echo rpool/data/vm-100-disk-0@s2; exit $rc; }\n"
