@@ -17,14 +17,18 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 VERSION := 0.1.0
 
-# libcurl: webhook notifications (src/notify/webhook.c); libmicrohttpd:
 # libcurl: webhook notifications (src/notify/webhook.c) and the etcd store;
 # libmicrohttpd: the HTTP server of /metrics and of the API
 # (src/http/server.c, src/api), whose TLS is libmicrohttpd's GnuTLS;
-# libzstd, liblz4: compression on the wire (src/exec/wire.c)
+# libzstd, liblz4: compression on the wire (src/exec/wire.c).
+# libcurl and libmicrohttpd are not linked: they and their ~28 libraries
+# (gnutls, krb5, ldap, ...) cost every process start ~8 ms in the dynamic
+# linker, and most runs use neither, so src/base/dl-curl.c and dl-mhd.c
+# dlopen them on first use (glibc has dlopen in libc); only their headers
+# are needed here.
 PKG_CFLAGS := $(shell pkg-config --cflags jansson nettle libcurl libmicrohttpd libzstd liblz4 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs jansson nettle libcurl libmicrohttpd libzstd liblz4 2>/dev/null || \
-		echo -ljansson -lnettle -lcurl -lmicrohttpd -lzstd -llz4)
+PKG_LIBS   := $(shell pkg-config --libs jansson nettle libzstd liblz4 2>/dev/null || \
+		echo -ljansson -lnettle -lzstd -llz4)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wvla -Wwrite-strings -Wmissing-prototypes \
            -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral

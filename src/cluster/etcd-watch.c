@@ -1,6 +1,5 @@
 #include "cluster/etcd-watch.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -10,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/dl-curl.h"
 #include "base/time-util.h"
 #include "base/validate.h"
 #include "base/xalloc.h"
@@ -218,10 +218,10 @@ static size_t on_stream(char *p, size_t size, size_t n, void *data)
 static void stream(struct etcd_watch *w, size_t i)
 {
 	struct strbuf url = STRBUF_INIT, end = STRBUF_INIT, err = STRBUF_INIT;
-	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	struct curl_slist *hdr = sym_curl_slist_append(NULL, "Content-Type: application/json");
 	json_t *req = json_object(), *create = json_object();
 	char *body;
-	CURL *h = curl_easy_init();
+	CURL *h = sym_curl_easy_init();
 	int64_t next_check = mono_ms() + CHECK_MS;
 	int running = 1;
 
@@ -240,19 +240,19 @@ static void stream(struct etcd_watch *w, size_t i)
 		lost(w, "out of memory");
 		goto out;
 	}
-	curl_easy_setopt(h, CURLOPT_URL, url.buf);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_stream);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, w);
+	sym_curl_easy_setopt(h, CURLOPT_URL, url.buf);
+	sym_curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	sym_curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, body);
+	sym_curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_stream);
+	sym_curl_easy_setopt(h, CURLOPT_WRITEDATA, w);
 	etcd_curl_options(h, &w->one[i]);
 	/* a member whose host is gone sends no FIN: let TCP find out */
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 5L);
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 2L);
-	curl_multi_add_handle(w->multi, h);
+	sym_curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	sym_curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 5L);
+	sym_curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 2L);
+	sym_curl_multi_add_handle(w->multi, h);
 	while (running && !w->fail.len && !stopping(w)) {
-		if (curl_multi_perform(w->multi, &running) != CURLM_OK)
+		if (sym_curl_multi_perform(w->multi, &running) != CURLM_OK)
 			break;
 		if (!running || w->fail.len)
 			break;
@@ -264,7 +264,7 @@ static void stream(struct etcd_watch *w, size_t i)
 			}
 			next_check = mono_ms() + CHECK_MS;
 		}
-		curl_multi_poll(w->multi, NULL, 0, 1000, NULL);
+		sym_curl_multi_poll(w->multi, NULL, 0, 1000, NULL);
 	}
 	if (!w->fail.len) {
 		int left;
@@ -272,21 +272,21 @@ static void stream(struct etcd_watch *w, size_t i)
 		long status = 0;
 
 		strbuf_addf(&w->fail, "%s: ", endpoint_name(w->one[i].endpoints.v[0]));
-		while ((msg = curl_multi_info_read(w->multi, &left)))
+		while ((msg = sym_curl_multi_info_read(w->multi, &left)))
 			if (msg->msg == CURLMSG_DONE && msg->data.result != CURLE_OK)
-				strbuf_addstr(&w->fail, curl_easy_strerror(msg->data.result));
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+				strbuf_addstr(&w->fail, sym_curl_easy_strerror(msg->data.result));
+		sym_curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 		if (status && status != 200)
 			strbuf_addf(&w->fail, "HTTP %ld", status);
 		else if (w->fail.buf[w->fail.len - 1] == ' ')
 			strbuf_addstr(&w->fail, "the watch stream ended");
 	}
-	curl_multi_remove_handle(w->multi, h);
+	sym_curl_multi_remove_handle(w->multi, h);
 	lost(w, w->fail.buf);
 out:
 	if (h)
-		curl_easy_cleanup(h);
-	curl_slist_free_all(hdr);
+		sym_curl_easy_cleanup(h);
+	sym_curl_slist_free_all(hdr);
 	free(body);
 	strbuf_release(&url);
 	strbuf_release(&end);
@@ -324,7 +324,7 @@ static void watch_free(struct etcd_watch *w)
 		etcd_client_release(&w->one[i]);
 	free(w->one);
 	if (w->multi)
-		curl_multi_cleanup(w->multi);
+		sym_curl_multi_cleanup(w->multi);
 	if (w->pipe[0] >= 0)
 		close(w->pipe[0]);
 	if (w->pipe[1] >= 0)
@@ -365,9 +365,13 @@ int etcd_watch_start(struct etcd_watch **out, const char *hosts, int tls, const 
 		w->one[i].key = all.key ? xstrdup(all.key) : NULL;
 	}
 	etcd_client_release(&all);
-	/* before the thread: curl's global state is set up here, once */
-	etcd_global_init();
-	w->multi = curl_multi_init();
+	/* before the thread: libcurl is loaded and set up here, once (-EIO:
+	 * -ENOENT means an expired lease to the callers of the store) */
+	if (curl_dl_load(err) < 0) {
+		r = -EIO;
+		goto fail;
+	}
+	w->multi = sym_curl_multi_init();
 	if (!w->multi) {
 		strbuf_addstr(err, "cannot set up an etcd watch: out of memory");
 		r = -ENOMEM;
@@ -419,7 +423,7 @@ void etcd_watch_stop(struct etcd_watch *w)
 	w->stop = 1;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
-	curl_multi_wakeup(w->multi);
+	sym_curl_multi_wakeup(w->multi);
 	pthread_join(w->thread, NULL);
 	watch_free(w);
 }

@@ -1,12 +1,12 @@
 #include "cluster/etcd.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/dl-curl.h"
 #include "base/xalloc.h"
 
 /* A reply is JSON of a few kvs at most, but a prefix range carries every
@@ -364,22 +364,12 @@ int etcd_client_init(struct etcd_client *c, const char *hosts, int tls, struct s
 void etcd_client_release(struct etcd_client *c)
 {
 	if (c->curl)
-		curl_easy_cleanup(c->curl);
+		sym_curl_easy_cleanup(c->curl);
 	strvec_clear(&c->endpoints);
 	free(c->cacert);
 	free(c->cert);
 	free(c->key);
 	memset(c, 0, sizeof(*c));
-}
-
-static int global_done;
-
-void etcd_global_init(void)
-{
-	if (!global_done) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		global_done = 1;
-	}
 }
 
 struct body {
@@ -403,17 +393,17 @@ void etcd_curl_options(void *curl, const struct etcd_client *c)
 {
 	CURL *h = curl;
 
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	sym_curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
+	sym_curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	sym_curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	sym_curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	sym_curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	if (c->cacert)
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
+		sym_curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
 	if (c->cert)
-		curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert);
+		sym_curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert);
 	if (c->key)
-		curl_easy_setopt(h, CURLOPT_SSLKEY, c->key);
+		sym_curl_easy_setopt(h, CURLOPT_SSLKEY, c->key);
 }
 
 /* A pre-send failure: nothing reached the server, any request may be retried. */
@@ -429,26 +419,25 @@ static int post_one(struct etcd_client *c, const char *url, const char *payload,
 	struct curl_slist *hdr = NULL;
 
 	if (!c->curl) {
-		etcd_global_init();
-		c->curl = curl_easy_init();
+		c->curl = sym_curl_easy_init();
 		if (!c->curl)
 			return -ENOMEM;
 	}
 	h = c->curl;
-	curl_easy_reset(h);
-	hdr = curl_slist_append(hdr, "Content-Type: application/json");
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+	sym_curl_easy_reset(h);
+	hdr = sym_curl_slist_append(hdr, "Content-Type: application/json");
+	sym_curl_easy_setopt(h, CURLOPT_URL, url);
+	sym_curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	sym_curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
+	sym_curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	sym_curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
+	sym_curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
 	etcd_curl_options(h, c);
-	*cc = curl_easy_perform(h);
-	curl_slist_free_all(hdr);
+	*cc = sym_curl_easy_perform(h);
+	sym_curl_slist_free_all(hdr);
 	if (*cc != CURLE_OK)
 		return -EIO;
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	sym_curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	return 0;
 }
 
@@ -489,6 +478,11 @@ int etcd_call(struct etcd_client *c, const char *method, json_t *req, int idempo
 		strbuf_addstr(err, "cannot encode an etcd request");
 		return -ENOMEM;
 	}
+	/* the first call of the process loads libcurl */
+	if (curl_dl_load(err) < 0) {
+		free(payload);
+		return -EIO;
+	}
 	for (size_t k = 0; k < c->endpoints.nr; k++) {
 		size_t i = (c->cur + k) % c->endpoints.nr;
 		struct body b = { .sb = STRBUF_INIT };
@@ -506,7 +500,7 @@ int etcd_call(struct etcd_client *c, const char *method, json_t *req, int idempo
 		}
 		if (r < 0) {
 			strbuf_addf(&errs, "%s%s: %s%s", errs.len ? "; " : "", endpoint_name(c->endpoints.v[i]),
-				    b.too_big ? "answer too large" : curl_easy_strerror(cc),
+				    b.too_big ? "answer too large" : sym_curl_easy_strerror(cc),
 				    b.too_big ? "" : tls_hint(c, c->endpoints.v[i], cc));
 			strbuf_release(&b.sb);
 			r = b.too_big ? -EIO : -ENOTCONN;

@@ -1,8 +1,8 @@
 /* A client for etcd's v3 HTTP/JSON gateway (POST /v3/<service>/<method>).
  *
  * No C client for the v3 API exists, and etcdctl must not be run from
- * volrep, so this speaks the gateway's JSON with libcurl and jansson. Keys
- * and values travel as base64; 64-bit numbers come as JSON strings; fields
+ * volrep, so this speaks the gateway's JSON with libcurl (loaded at the
+ * first call, base/dl-curl.h) and jansson. Keys and values travel as base64; 64-bit numbers come as JSON strings; fields
  * with zero values are left out (a missing key gives no "kvs").
  *
  * Everything that comes back is hostile until parsed: the parsers below
@@ -46,9 +46,6 @@ struct etcd_client {
  * the bad part named in *err. */
 int etcd_client_init(struct etcd_client *c, const char *hosts, int tls, struct strbuf *err);
 void etcd_client_release(struct etcd_client *c);
-/* libcurl's global set-up, once; before a thread of ours uses a client
- * (the first etcd_call does it otherwise). */
-void etcd_global_init(void);
 /* The options every request to a member of c takes (curl is a CURL *):
  * a second to connect, no signals (threads use it), no proxy, http(s)
  * only and no redirects, and c's TLS files. */

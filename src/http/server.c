@@ -1,11 +1,11 @@
 #include "http/server.h"
 
 #include <errno.h>
-#include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "base/dl-mhd.h"
 #include "base/strvec.h"
 #include "base/xalloc.h"
 #include "config/volrepcfg.h"
@@ -42,16 +42,16 @@ static const struct http_route *find_route(const struct http_server *srv, const 
 static enum MHD_Result respond_h(struct MHD_Connection *conn, int status, const char *type, const char *body,
 				 size_t len, const struct strvec *headers)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *resp = sym_MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
 	if (!resp)
 		return MHD_NO;
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	sym_MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	for (size_t i = 0; headers && i + 1 < headers->nr; i += 2)
-		MHD_add_response_header(resp, headers->v[i], headers->v[i + 1]);
-	ret = MHD_queue_response(conn, (unsigned)status, resp);
-	MHD_destroy_response(resp);
+		sym_MHD_add_response_header(resp, headers->v[i], headers->v[i + 1]);
+	ret = sym_MHD_queue_response(conn, (unsigned)status, resp);
+	sym_MHD_destroy_response(resp);
 	return ret;
 }
 
@@ -145,35 +145,45 @@ int http_server_start_tls(struct http_server **ret, const char *listen, const st
 	struct sockaddr_storage ss;
 	unsigned len;
 	struct http_server *srv;
+	int r;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 
 	if (volrep_cfg_parse_listen(listen, &ss, &len) < 0) {
 		strbuf_addf(err, "invalid listen address '%s' - expected ADDR:PORT", listen);
 		return -EINVAL;
 	}
+	/* the first server of the process loads the library */
+	r = mhd_dl_load(err);
+	if (r < 0)
+		return r;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	srv = xcalloc(1, sizeof(*srv));
 	srv->routes = xcalloc(n ? n : 1, sizeof(*srv->routes));
 	memcpy(srv->routes, routes, n * sizeof(*routes));
 	srv->nroutes = n;
-	/* the connection's memory pool bounds the request line and headers */
+	/* the connection's memory pool bounds the request line and headers;
+	 * errno is cleared as the dlopen above may have left one */
+	errno = 0;
 	if (tls)
-		srv->mhd = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, handle, srv, MHD_OPTION_SOCK_ADDR,
-					    (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_MAX,
-					    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
-					    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_CONN_MAX,
-					    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_HEADER_MAX,
-					    MHD_OPTION_HTTPS_MEM_CERT, tls->cert_pem, MHD_OPTION_HTTPS_MEM_KEY,
-					    tls->key_pem, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-					    MHD_OPTION_EXTERNAL_LOGGER, quiet, NULL, MHD_OPTION_END);
+		srv->mhd = sym_MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, handle, srv,
+						MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+						MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_MAX,
+						MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
+						MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_CONN_MAX,
+						MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_HEADER_MAX,
+						MHD_OPTION_HTTPS_MEM_CERT, tls->cert_pem,
+						MHD_OPTION_HTTPS_MEM_KEY, tls->key_pem,
+						MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+						MHD_OPTION_EXTERNAL_LOGGER, quiet, NULL, MHD_OPTION_END);
 	else
-		srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, srv, MHD_OPTION_SOCK_ADDR,
-					    (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_MAX,
-					    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
-					    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_HEADER_MAX,
-					    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, quiet,
-					    NULL, MHD_OPTION_END);
+		srv->mhd = sym_MHD_start_daemon(flags, 0, NULL, NULL, handle, srv,
+						MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+						MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_MAX,
+						MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
+						MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_HEADER_MAX,
+						MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+						MHD_OPTION_EXTERNAL_LOGGER, quiet, NULL, MHD_OPTION_END);
 	if (!srv->mhd) {
 		int e = errno ? errno : EADDRINUSE;
 
@@ -190,24 +200,24 @@ void http_server_stop(struct http_server *srv)
 {
 	if (!srv)
 		return;
-	MHD_stop_daemon(srv->mhd);
+	sym_MHD_stop_daemon(srv->mhd);
 	free(srv->routes);
 	free(srv);
 }
 
 const char *http_request_arg(const struct http_request *req, const char *key)
 {
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+	return sym_MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
 const char *http_request_header(const struct http_request *req, const char *name)
 {
-	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+	return sym_MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
 const char *http_request_cookie(const struct http_request *req, const char *name)
 {
-	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+	return sym_MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
 }
 
 struct each_arg {
@@ -230,6 +240,6 @@ int http_request_each_arg(const struct http_request *req, int (*fn)(const char *
 {
 	struct each_arg ea = { fn, data, 0 };
 
-	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, each_arg_cb, &ea);
+	sym_MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, each_arg_cb, &ea);
 	return ea.ret;
 }

@@ -1,12 +1,13 @@
 #include "notify/webhook.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "base/dl-curl.h"
 
 static bool valid_header_name(const char *s, size_t n)
 {
@@ -120,51 +121,49 @@ static size_t discard(char *ptr, size_t size, size_t nmemb, void *data)
 int webhook_post(const char *url, const struct strvec *headers, const char *body, unsigned timeout_s,
 		 struct strbuf *err)
 {
-	static bool initialized;
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hl = NULL;
 	long status = 0;
 	CURLcode rc;
 	CURL *h;
-	int r = 0;
+	int r;
 
-	if (!initialized) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		initialized = true;
-	}
-	h = curl_easy_init();
+	r = curl_dl_load(err);
+	if (r < 0)
+		return r;
+	h = sym_curl_easy_init();
 	if (!h) {
 		strbuf_addstr(err, "cannot initialize libcurl");
 		return -ENOMEM;
 	}
-	hl = curl_slist_append(hl, "Content-Type: application/json");
+	hl = sym_curl_slist_append(hl, "Content-Type: application/json");
 	for (size_t i = 0; i < headers->nr; i++)
-		hl = curl_slist_append(hl, headers->v[i]);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)timeout_s);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)timeout_s);
+		hl = sym_curl_slist_append(hl, headers->v[i]);
+	sym_curl_easy_setopt(h, CURLOPT_URL, url);
+	sym_curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	sym_curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	sym_curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+	sym_curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	sym_curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	sym_curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)timeout_s);
+	sym_curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)timeout_s);
 	/* no signals: the timeout must not rely on SIGALRM */
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "volrep/" VOLREP_VERSION);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	rc = curl_easy_perform(h);
+	sym_curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	sym_curl_easy_setopt(h, CURLOPT_USERAGENT, "volrep/" VOLREP_VERSION);
+	sym_curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+	sym_curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	rc = sym_curl_easy_perform(h);
 	if (rc != CURLE_OK) {
-		strbuf_addstr(err, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		strbuf_addstr(err, errbuf[0] ? errbuf : sym_curl_easy_strerror(rc));
 		r = -EIO;
 	} else {
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		sym_curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 		if (status < 200 || status > 299) {
 			strbuf_addf(err, "server answered HTTP %ld", status);
 			r = -EIO;
 		}
 	}
-	curl_slist_free_all(hl);
-	curl_easy_cleanup(h);
+	sym_curl_slist_free_all(hl);
+	sym_curl_easy_cleanup(h);
 	return r;
 }

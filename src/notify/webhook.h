@@ -1,5 +1,6 @@
-/* Webhook delivery: one HTTP(S) POST with a JSON body through libcurl,
- * bounded by a timeout, no redirects followed, http and https only.
+/* Webhook delivery: one HTTP(S) POST with a JSON body through libcurl
+ * (loaded at the first post, base/dl-curl.h), bounded by a timeout, no
+ * redirects followed, http and https only.
  *
  * Extra headers (a bearer token, Gotify's X-Gotify-Key) come from a
  * header file named in volrep.cfg, so that the secret is not in the
@@ -29,7 +30,8 @@ int webhook_parse_headers(const char *text, size_t len, const char *name, struct
 int webhook_load_headers(const char *path, struct strvec *out, struct strbuf *err);
 
 /* POST body (JSON) to url with the headers; a 2xx answer is success.
- * Returns 0, or -EIO with the reason in err. */
+ * Returns 0, or -EIO with the reason in err (< 0 as well when libcurl
+ * cannot be loaded). */
 int webhook_post(const char *url, const struct strvec *headers, const char *body, unsigned timeout_s,
 		 struct strbuf *err);
 

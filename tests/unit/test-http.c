@@ -3,7 +3,6 @@
  * and their cap (413), query arguments, bad listen addresses. */
 #include "unit.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/dl-curl.h"
 #include "base/strbuf.h"
 #include "http/server.h"
 
@@ -38,21 +38,21 @@ static size_t collect(char *p, size_t size, size_t n, void *data)
 /* One request; returns the status, the body in out. */
 static long request(const char *url, const char *post, size_t post_len, struct strbuf *out)
 {
-	CURL *h = curl_easy_init();
+	CURL *h = sym_curl_easy_init();
 	long status = -1;
 
 	strbuf_reset(out);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
+	sym_curl_easy_setopt(h, CURLOPT_URL, url);
+	sym_curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+	sym_curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	sym_curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
 	if (post) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, post);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)post_len);
+		sym_curl_easy_setopt(h, CURLOPT_POSTFIELDS, post);
+		sym_curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)post_len);
 	}
-	if (curl_easy_perform(h) == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(h);
+	if (sym_curl_easy_perform(h) == CURLE_OK)
+		sym_curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	sym_curl_easy_cleanup(h);
 	return status;
 }
 
@@ -141,10 +141,16 @@ int main(void)
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_bad_listen),
 	};
+	struct strbuf err = STRBUF_INIT;
 	int r;
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	/* the client side is libcurl, loaded as the webhooks load it */
+	if (curl_dl_load(&err) < 0) {
+		fprintf(stderr, "%s\n", err.buf);
+		strbuf_release(&err);
+		return 1;
+	}
 	r = cmocka_run_group_tests(tests, NULL, NULL);
-	curl_global_cleanup();
+	sym_curl_global_cleanup();
 	return r;
 }
