@@ -409,6 +409,15 @@ int backend_encrypted(struct backend *b, const char *volname)
 	return b->ops->encrypted(b, volname);
 }
 
+int backend_stream_props(struct backend *b, const char *volname, struct strbuf *out)
+{
+	int r = check_volume(b, volname);
+
+	if (r < 0 || !b->ops->stream_props)
+		return r;
+	return b->ops->stream_props(b, volname, out);
+}
+
 int backend_resume_token(struct backend *b, const char *volname, struct strbuf *token)
 {
 	int r = check_volume(b, volname);

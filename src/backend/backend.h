@@ -112,6 +112,14 @@ struct backend_caps {
  * needs no key (and cannot mount it without one); -ENOTSUP where the tool
  * has no raw sends */
 #define BACKEND_EXPORT_RAW 0x4
+/* with a base: the data from base to snap alone (zfs: a plain `send -i`,
+ * no stream package with -R -p -I), for when the caller knows a package
+ * would carry nothing more: no snapshot between base and snap, none on
+ * the target that the source lacks (a package's receive prunes those),
+ * no property changed since the last package (backend_stream_props). On
+ * zfs-fuse a package costs its daemon ~15 ms of CPU on each side, more
+ * than the rest of a no-change run's zfs calls together. */
+#define BACKEND_EXPORT_PLAIN 0x8
 
 /* Flags of backend_import_flags(). */
 /* the stream continues an interrupted receive of the volume (an export
@@ -151,6 +159,8 @@ struct backend_ops {
 			   int *listed);
 	/* may be NULL: nothing is encrypted on this type */
 	int (*encrypted)(struct backend *b, const char *volname);
+	/* may be NULL: streams carry no properties on this type */
+	int (*stream_props)(struct backend *b, const char *volname, struct strbuf *out);
 	/* may be NULL (all three): no resumable receives on this type */
 	int (*resume_token)(struct backend *b, const char *volname, struct strbuf *token);
 	int (*resume_abort)(struct backend *b, const char *volname);
@@ -276,6 +286,12 @@ int backend_export_resume_start(struct backend *b, const char *volname, const ch
  * export must then be raw (BACKEND_EXPORT_RAW): a replication stream with
  * properties of an encrypted dataset is refused otherwise. */
 int backend_encrypted(struct backend *b, const char *volname);
+/* The properties a full stream package (zfs send -p) carries of the
+ * volume, the ones set locally or received, as sorted "name\tvalue"
+ * lines into out (appended): what a plain incremental would not bring
+ * along if it changed. Empty on a type whose streams carry none.
+ * Returns 0 or -errno (message set). */
+int backend_stream_props(struct backend *b, const char *volname, struct strbuf *out);
 /* Destroy a volume with all its snapshots (pvesr vdisk_free; the target
  * side of a job removal). -ENOENT when the volume does not exist. */
 int backend_destroy_volume(struct backend *b, const char *volname);

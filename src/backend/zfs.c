@@ -32,16 +32,18 @@ static void argv_send(struct strvec *argv, const char *tool, const struct backen
 	/* raw: the blocks as they are on disk (encrypted, compressed);
 	 * -U and -c have no say in such a stream */
 	int raw = !!(flags & BACKEND_EXPORT_RAW), noenc = caps->send_no_encrypt && !raw;
+	int plain = base && (flags & (BACKEND_EXPORT_KEEP_TARGET | BACKEND_EXPORT_PLAIN));
 
 	strvec_push(argv, tool);
 	strvec_push(argv, "send");
 	if (dry_run)
 		strvec_push(argv, "-nP");
 
-	if (base && (flags & BACKEND_EXPORT_KEEP_TARGET)) {
+	if (plain) {
 		/* a plain incremental: -R and -p (zfs-fuse) make a stream
 		 * package, and recv -F prunes the target to the package's
-		 * snapshots; the properties came with the full stream */
+		 * snapshots; keep: the properties came with the full stream,
+		 * PLAIN: the caller knows none changed since a package */
 		if (noenc)
 			strvec_push(argv, "-U");
 	} else {
@@ -52,10 +54,10 @@ static void argv_send(struct strvec *argv, const char *tool, const struct backen
 	else if ((flags & BACKEND_EXPORT_COMPRESSED) && caps->send_compressed)
 		strvec_push(argv, "-c");
 	if (base) {
-		/* -I makes a stream package as well; the source has no
-		 * snapshot of the job between base and snap, so -i carries
-		 * the same */
-		strvec_push(argv, flags & BACKEND_EXPORT_KEEP_TARGET ? "-i" : "-I");
+		/* -I makes a stream package as well; keep: the source has
+		 * no snapshot of the job between base and snap, so -i
+		 * carries the same */
+		strvec_push(argv, plain ? "-i" : "-I");
 		strvec_pushf(argv, "%s@%s", ds, base);
 	}
 	strvec_push(argv, "--");
@@ -750,6 +752,43 @@ static int zfs_keyless(struct backend *b, const char *ds)
 	int r = b->caps.send_raw && zfs_get_value(b, "keystatus", ds, &v) > 0 && !strcmp(v.buf, "unavailable");
 
 	strbuf_release(&v);
+	return r;
+}
+
+static int cmp_lines(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* `zfs get -H -p -s local,received -o property,value all`: the values
+ * send -p puts in a package, sorted (zfs's order is its own) */
+static int zfs_stream_props(struct backend *b, const char *volname, struct strbuf *out)
+{
+	struct strvec argv = STRVEC_INIT, lines = STRVEC_INIT;
+	struct strbuf ds = STRBUF_INIT, text = STRBUF_INIT;
+	int r = backend_probe(b, NULL);
+
+	if (r < 0)
+		return r;
+	dataset_of(b, volname, &ds);
+	strvec_pushv(&argv, (const char *const[]){ b->tool, "get", b->caps.get_parsable ? "-Hp" : "-H", "-s",
+						   "local,received", "-o", "property,value", "all", "--", ds.buf,
+						   NULL });
+	r = backend_run(b, &argv, &text);
+	for (const char *line = text.buf; r == 0 && *line;) {
+		size_t n = strcspn(line, "\n");
+
+		if (n)
+			strvec_pushf(&lines, "%.*s", (int)n, line);
+		line += n + (line[n] == '\n');
+	}
+	qsort(lines.v, lines.nr, sizeof(*lines.v), cmp_lines);
+	for (size_t i = 0; i < lines.nr; i++)
+		strbuf_addf(out, "%s\n", lines.v[i]);
+	strvec_clear(&argv);
+	strvec_clear(&lines);
+	strbuf_release(&ds);
+	strbuf_release(&text);
 	return r;
 }
 
@@ -1481,6 +1520,7 @@ const struct backend_ops backend_zfs_ops = {
 	.estimate_send_size = zfs_estimate_send_size,
 	.clean_stale = zfs_clean_stale,
 	.encrypted = zfs_encrypted,
+	.stream_props = zfs_stream_props,
 	.resume_token = zfs_resume_token,
 	.resume_abort = zfs_resume_abort,
 	.resume_argv = zfs_resume_argv,

@@ -60,3 +60,19 @@ void plan_no_base_error(struct strbuf *err, const struct strvec *volids, const c
 	strbuf_addf(err, "\nPlease remove the problematic volume(s) from the replication target or delete "
 			 "and re-create the whole job %s", jobid);
 }
+
+int plan_plain(const struct backend_snapshot_list *local, const struct backend_snapshot_list *remote,
+	       const char *base)
+{
+	const struct backend_snapshot *b = base && local ? backend_snapshot_list_find(local, base) : NULL;
+
+	if (!b || !remote)
+		return 0;
+	for (size_t i = 0; i < local->nr; i++)
+		if (&local->v[i] != b && local->v[i].creation >= b->creation)
+			return 0;
+	for (size_t i = 0; i < remote->nr; i++)
+		if (!backend_snapshot_list_find(local, remote->v[i].name))
+			return 0;
+	return 1;
+}

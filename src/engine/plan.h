@@ -27,6 +27,17 @@ int plan_base(const struct backend_snapshot_list *local, const struct backend_sn
  * identity). */
 int plan_same_snapshot(const struct backend_snapshot *a, const struct backend_snapshot *b);
 
+/* 1 when a plain incremental from base (BACKEND_EXPORT_PLAIN) brings the
+ * target what a stream package would, as far as snapshots go: base is
+ * the newest of the source's snapshots (local: listed before this run's
+ * snapshot; none was taken in the same second or later, which a package
+ * would carry along with -I), and every snapshot the target has is one
+ * the source has too (a package's `recv -F` would prune the others).
+ * Whether the properties changed is the caller's part. 0 otherwise,
+ * also without a base. */
+int plan_plain(const struct backend_snapshot_list *local, const struct backend_snapshot_list *remote,
+	       const char *base);
+
 /* pvesr's error for volumes without a common base, into err:
  * "No common base snapshot on volume(s) <v1>,<v2>\nPlease remove the
  * problematic volume(s) from the replication target or delete and

@@ -31,6 +31,7 @@
 #include "engine/remote.h"
 #include "engine/resume.h"
 #include "engine/storemap.h"
+#include "engine/streamprops.h"
 #include "engine/xferslot.h"
 #include "exec/ratelimit.h"
 #include "exec/relay.h"
@@ -76,6 +77,9 @@ struct run {
 	/* migration-type insecure: the streams' network (transport/direct.h),
 	 * "" = through ssh */
 	char direct_net[64];
+	/* the volumes' stream properties now (engine/streamprops.h), ""
+	 * when not known: recorded when the run ends well */
+	char props_digest[STREAMPROPS_HEX];
 };
 
 void guest_lock_path(struct strbuf *sb, const char *state_dir, uint32_t vmid)
@@ -228,6 +232,10 @@ static int end_fn(struct state *st, void *data, struct strbuf *err)
 		r = state_set_storeids(st, run->job->guest, run->job->target, &run->storeids);
 	if (r == 0)
 		r = state_set_bytes(st, run->job->guest, run->job->target, run->bytes);
+	/* what this good run's streams left the target with */
+	if (r == 0 && !ed->errmsg && !run->job->remove_job)
+		r = state_set_props_digest(st, run->job->guest, run->job->target,
+					   run->props_digest[0] ? run->props_digest : NULL);
 	if (r == 0)
 		r = state_record_job_end(st, run->job->guest, run->job->target, run->o->start_time, ed->duration,
 					 ed->errmsg, run->job->remove_job != REMOVE_NONE);
@@ -1107,6 +1115,30 @@ static int choose_bases(struct run *run, struct sync_plan *sp, struct strbuf *er
 	return r;
 }
 
+/* Which incrementals can go without a stream package
+ * (engine/streamprops.h): all of them only while the volumes' stream
+ * properties are what the last good run recorded, each where
+ * plan_plain() finds no snapshot a package would carry or prune. Not
+ * knowing the properties only costs the packages. */
+static void plan_plain_streams(struct run *run, struct sync_plan *sp)
+{
+	struct strbuf e = STRBUF_INIT;
+
+	if (streamprops_digest(&run->sm, &run->vols, run->props_digest, &e) < 0)
+		elog_printf(&run->log, "cannot read the volumes' properties (%s): sending stream packages", e.buf);
+	strbuf_release(&e);
+	if (!run->props_digest[0] || !run->js.props_digest || strcmp(run->js.props_digest, run->props_digest))
+		return;
+	for (size_t i = 0; i < run->vols.nr; i++) {
+		const char *volid = run->vols.v[i].volid;
+		const struct vol_snaps *ls = snap_map_find(&sp->local, volid), *rs = snap_map_find(&sp->remote, volid);
+
+		if (*sp->bases.v[i] && !(sp->xflags[i] & (BACKEND_EXPORT_RAW | BACKEND_EXPORT_KEEP_TARGET)) && ls && rs &&
+		    plan_plain(&ls->snaps, &rs->snaps, sp->bases.v[i]))
+			sp->xflags[i] |= BACKEND_EXPORT_PLAIN;
+	}
+}
+
 /* Every volume's export flags: raw or not is known (and refused where
  * impossible) before anything is made. */
 static int plan_exports(struct run *run, struct sync_plan *sp, struct strbuf *err)
@@ -1116,6 +1148,8 @@ static int plan_exports(struct run *run, struct sync_plan *sp, struct strbuf *er
 	sp->xflags = xcalloc(run->vols.nr ? run->vols.nr : 1, sizeof(*sp->xflags));
 	for (size_t i = 0; i < run->vols.nr && r == 0; i++)
 		r = export_flags(run, &run->vols.v[i], &sp->xflags[i], err);
+	if (r == 0)
+		plan_plain_streams(run, sp);
 	return r;
 }
 

@@ -55,7 +55,7 @@ static void add_quoted(struct strbuf *sb, const char *s)
 
 /* ---- fields ------------------------------------------------------------ */
 
-enum field_type { F_TIME, F_COUNT, F_PID, F_PTIME, F_BYTES, F_DURATION, F_STRING, F_NODE, F_STOREIDS };
+enum field_type { F_TIME, F_COUNT, F_PID, F_PTIME, F_BYTES, F_DURATION, F_STRING, F_NODE, F_STOREIDS, F_DIGEST };
 
 static const struct field {
 	const char *name;
@@ -65,7 +65,7 @@ static const struct field {
 	{ "fail_count", F_COUNT },	{ "duration", F_DURATION }, { "error", F_STRING },
 	{ "last_node", F_NODE },	{ "storeid_list", F_STOREIDS }, { "pid", F_PID },
 	{ "ptime", F_PTIME },		{ "bytes", F_BYTES },		{ "notified", F_COUNT },
-	{ "scheduled", F_TIME },
+	{ "scheduled", F_TIME },	{ "props_digest", F_DIGEST },
 };
 
 static const struct field *find_field(const char *name)
@@ -143,6 +143,12 @@ static int check_field(const struct field *f, const json_t *v, bool lenient, str
 			return -EINVAL;
 		}
 		return 0;
+	case F_DIGEST:
+		if (!json_is_string(v) || !state_valid_digest(json_string_value(v))) {
+			strbuf_addf(why, "field '%s' must be 64 lower-case hex digits", f->name);
+			return -EINVAL;
+		}
+		return 0;
 	case F_NODE:
 		if (!json_is_string(v) || !valid_node_name(json_string_value(v))) {
 			strbuf_addf(why, "field '%s' must be a node name", f->name);
@@ -190,7 +196,7 @@ static int check_entry(const json_t *entry, bool lenient, struct strbuf *why)
 			continue;
 		/* a handed-over state never describes a running job here: a
 		 * pid from another node would be taken for one of ours */
-		if (!lenient && (f->type == F_PID || f->type == F_PTIME)) {
+		if (!lenient && (f->type == F_PID || f->type == F_PTIME || f->type == F_DIGEST)) {
 			strbuf_addstr(why, "field ");
 			add_quoted(why, key);
 			strbuf_addstr(why, " cannot be set");
@@ -589,6 +595,7 @@ void job_state_release(struct job_state *js)
 {
 	free(js->error);
 	free(js->last_node);
+	free(js->props_digest);
 	strvec_clear(&js->storeid_list);
 	*js = (struct job_state)JOB_STATE_INIT;
 }
@@ -621,6 +628,9 @@ static void fill_job_state(const json_t *entry, struct job_state *js)
 	v = json_object_get(entry, "last_node");
 	if (json_is_string(v))
 		js->last_node = xstrdup(json_string_value(v));
+	v = json_object_get(entry, "props_digest");
+	if (json_is_string(v) && state_valid_digest(json_string_value(v)))
+		js->props_digest = xstrdup(json_string_value(v));
 	v = json_object_get(entry, "storeid_list");
 	if (json_is_array(v)) {
 		json_t *e;
@@ -732,6 +742,25 @@ int state_set_scheduled(struct state *st, uint32_t vmid, const char *target, int
 		set_int(entry, "scheduled", event);
 	else
 		json_object_del(entry, "scheduled");
+	return 0;
+}
+
+int state_valid_digest(const char *s)
+{
+	return s && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+int state_set_props_digest(struct state *st, uint32_t vmid, const char *target, const char *digest)
+{
+	json_t *entry;
+
+	if (!valid_args(vmid, target) || (digest && !state_valid_digest(digest)))
+		return -EINVAL;
+	entry = job_entry(st, vmid, target, true);
+	if (digest)
+		json_object_set_new(entry, "props_digest", json_string(digest));
+	else
+		json_object_del(entry, "props_digest");
 	return 0;
 }
 

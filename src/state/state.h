@@ -91,6 +91,7 @@ struct job_state {
 	uint64_t ptime;         /* its /proc/<pid>/stat starttime, else 0 */
 	uint64_t bytes;         /* streamed by the last run, 0 when unset */
 	int notified;           /* STATE_NOTIFIED_*, 0 when unset */
+	char *props_digest;     /* state_set_props_digest, NULL when unset */
 };
 #define STATE_NOTIFIED_FAILURE 1 /* a failure notice went out */
 #define STATE_NOTIFIED_REMOVAL 2 /* a failed-removal notice went out */
@@ -169,6 +170,16 @@ int state_set_storeids(struct state *st, uint32_t vmid, const char *target, cons
 /* Set "bytes" (volrep's own field, see the top of this file). Returns 0
  * or -EINVAL. */
 int state_set_bytes(struct state *st, uint32_t vmid, const char *target, uint64_t bytes);
+
+/* "props_digest", volrep's own: the SHA-256 (hex) of the properties the
+ * job's volumes had on this node when the last successful run sent them
+ * in stream packages (engine/replicate.c): while they stay the same, an
+ * incremental needs no package. NULL removes it. Not part of what
+ * migration transfers, and refused from set-state (a peer does not
+ * decide what this node's streams carry). Returns 0 or -EINVAL. */
+int state_set_props_digest(struct state *st, uint32_t vmid, const char *target, const char *digest);
+/* 64 lower-case hex digits */
+int state_valid_digest(const char *s);
 
 /* Set "notified" (0 removes it). Returns 0 or -EINVAL. */
 int state_set_notified(struct state *st, uint32_t vmid, const char *target, int notified);

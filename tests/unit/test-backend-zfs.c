@@ -320,6 +320,13 @@ static void test_argv(void **state)
 	ASSERT_ARGV(&v, "zfs send -i rpool/data/vm-100-disk-0@s1 -- rpool/data/vm-100-disk-0@s2");
 	zfs_argv_send(&v, "zfs", &oz, ds[1], "s2", "s1", BACKEND_EXPORT_KEEP_TARGET | BACKEND_EXPORT_COMPRESSED);
 	ASSERT_ARGV(&v, "zfs send -U -c -i rpool/data/vm-100-disk-1@s1 -- rpool/data/vm-100-disk-1@s2");
+	/* PLAIN (nothing a package would add): -i alone, as for keep */
+	zfs_argv_send(&v, "zfs", &fuse, ds[0], "s2", "s1", BACKEND_EXPORT_PLAIN);
+	ASSERT_ARGV(&v, "zfs send -i rpool/data/vm-100-disk-0@s1 -- rpool/data/vm-100-disk-0@s2");
+	zfs_argv_send(&v, "zfs", &oz, ds[1], "s2", "s1", BACKEND_EXPORT_PLAIN | BACKEND_EXPORT_COMPRESSED);
+	ASSERT_ARGV(&v, "zfs send -U -c -i rpool/data/vm-100-disk-1@s1 -- rpool/data/vm-100-disk-1@s2");
+	zfs_argv_send(&v, "zfs", &oz, ds[1], "s2", NULL, BACKEND_EXPORT_PLAIN);
+	ASSERT_ARGV(&v, "zfs send -RpU -- rpool/data/vm-100-disk-1@s2");
 	/* the full stream carries the properties as always */
 	zfs_argv_send(&v, "zfs", &oz, ds[1], "s2", NULL, BACKEND_EXPORT_KEEP_TARGET);
 	ASSERT_ARGV(&v, "zfs send -RpU -- rpool/data/vm-100-disk-1@s2");
@@ -1226,6 +1233,7 @@ static void make_fake_state(void)
 		   "ds=rpool/data/subvol-100-disk-0\n"
 		   "case \"$1 $5\" in\n"
 		   "help*) cat %s/tests/data/zfs-fuse-help.txt; exit 2;;\n"
+		   "'get -o') cat $d/props;;\n"
 		   "'get name,property,value,source')\n"
 		   "  [ ! -e $d/noprop ] || { echo \"bad property list: invalid property 'zoned'\" >&2; exit 2; }\n"
 		   "  printf '%%s\\tguid\\t1\\t-\\n%%s\\texec\\ton\\tdefault\\n' $ds $ds\n"
@@ -1291,6 +1299,22 @@ static void test_clean_stale_lists(void **state)
 	assert_int_equal(l.nr, 1);
 	backend_snapshot_list_clear(&l);
 	fake_file("noprop", NULL);
+
+	/* the properties a package carries: local and received ones, sorted */
+	{
+		struct strbuf props = STRBUF_INIT;
+
+		fake_file("log", NULL);
+		fake_file("props", "refquota\t67108864\nacltype\tposixacl\n");
+		assert_int_equal(backend_stream_props(&b, "subvol-100-disk-0", &props), 0);
+		assert_string_equal(props.buf, "acltype\tposixacl\nrefquota\t67108864\n");
+		log = fake_log();
+		assert_string_equal(log, "get -Hp -s local,received -o property,value all -- rpool/data/subvol-100-disk-0\n");
+		free(log);
+		fake_file("props", NULL);
+		assert_int_equal(backend_stream_props(&b, "subvol-100-disk-0;x", &props), -EINVAL);
+		strbuf_release(&props);
+	}
 	fake_file("log", NULL);
 	backend_close(&b);
 	strbuf_release(&tool);

@@ -187,6 +187,37 @@ static int base_of(const char *local, const char *remote, const char *last, cons
 	return ret;
 }
 
+/* When a plain incremental carries what a package would (snapshots) */
+static int plain_of(const char *local, const char *remote, const char *base)
+{
+	struct backend_snapshot_list l = BACKEND_SNAPSHOT_LIST_INIT, r = BACKEND_SNAPSHOT_LIST_INIT;
+	int ret;
+
+	mklist(&l, local);
+	mklist(&r, remote);
+	ret = plan_plain(&l, &r, base);
+	backend_snapshot_list_clear(&l);
+	backend_snapshot_list_clear(&r);
+	return ret;
+}
+
+static void test_plan_plain(void **state)
+{
+	(void)state;
+	/* the common case: base the newest, the target has it (and older) */
+	assert_int_equal(plain_of("old:1:100 b:2:200", "old:1:100 b:2:200", "b"), 1);
+	assert_int_equal(plain_of("old:1:100 b:2:200", "b:2:200", "b"), 1);
+	/* a snapshot after the base (-I would carry it), or in its second */
+	assert_int_equal(plain_of("b:2:200 user:3:300", "b:2:200", "b"), 0);
+	assert_int_equal(plain_of("user:3:200 b:2:200", "b:2:200", "b"), 0);
+	/* the target has one the source no longer has (a package prunes it) */
+	assert_int_equal(plain_of("b:2:200", "gone:9:150 b:2:200", "b"), 0);
+	/* no base, a base not listed, no target list */
+	assert_int_equal(plain_of("b:2:200", "b:2:200", NULL), 0);
+	assert_int_equal(plain_of("b:2:200", "b:2:200", "x"), 0);
+	assert_int_equal(plan_plain(NULL, NULL, "b"), 0);
+}
+
 static void test_plan_base(void **state)
 {
 	struct backend_snapshot_list l = BACKEND_SNAPSHOT_LIST_INIT;
@@ -655,6 +686,7 @@ int main(void)
 		cmocka_unit_test(test_prepare_select),
 		cmocka_unit_test(test_prepare_select_keep),
 		cmocka_unit_test(test_plan_base),
+		cmocka_unit_test(test_plan_plain),
 		cmocka_unit_test(test_no_base_error),
 		cmocka_unit_test(test_snap_map_json),
 		cmocka_unit_test(test_remote_argv),

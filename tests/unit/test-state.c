@@ -449,6 +449,23 @@ static void test_record_transitions(void **state)
 	assert_int_equal(js.fail_count, 3);
 	job_state_release(&js);
 
+	/* props_digest: volrep's own, 64 hex digits or removed */
+	{
+		static const char d[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+		assert_int_equal(state_set_props_digest(st, 100, "pve2", d), 0);
+		assert_int_equal(state_get_job(st, 100, "pve2", &js), 1);
+		assert_string_equal(js.props_digest, d);
+		job_state_release(&js);
+		assert_int_equal(state_set_props_digest(st, 100, "pve2", "0123"), -EINVAL);
+		assert_int_equal(state_set_props_digest(st, 100, "pve2", "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"),
+				 -EINVAL);
+		assert_int_equal(state_set_props_digest(st, 100, "pve2", NULL), 0);
+		assert_int_equal(state_get_job(st, 100, "pve2", &js), 1);
+		assert_null(js.props_digest);
+		job_state_release(&js);
+	}
+
 	/* sync end sets last_sync only */
 	assert_int_equal(state_record_job_start(st, 100, "pve2", "pve1", getpid(), 2000, 2000), 0);
 	assert_int_equal(state_record_sync_end(st, 100, "pve2", 2000), 0);
@@ -616,13 +633,16 @@ static void test_migration_transfer(void **state)
 	struct state *st = parse(
 		"{\"100\":{\"local/b\":{\"last_sync\":500,\"last_try\":\"600\",\"fail_count\":0,"
 		"\"last_node\":\"a\",\"storeid_list\":[\"local-zfs\"],\"duration\":1.5,\"pid\":77,"
-		"\"ptime\":\"88\",\"unknown\":1},\"local/c\":{\"last_sync\":400}},"
+		"\"ptime\":\"88\",\"unknown\":1,"
+		"\"props_digest\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"},"
+		"\"local/c\":{\"last_sync\":400}},"
 		"\"200\":{\"local/b\":{}}}");
 	struct strbuf err = STRBUF_INIT;
 	char *j = NULL;
 
 	(void)state;
-	/* source side: rename local/b -> local/a, normalized, no pid/ptime */
+	/* source side: rename local/b -> local/a, normalized, no pid/ptime,
+	 * no props_digest (what this node's streams carried) */
 	assert_int_equal(state_extract_guest(st, 100, "b", "a", &j), 0);
 	assert_string_equal(j, "{\"local/a\":{\"duration\":1.5,\"fail_count\":0,\"last_iteration\":0,"
 			       "\"last_node\":\"a\",\"last_sync\":500,\"last_try\":600,"
@@ -679,6 +699,8 @@ static void test_set_state_validation(void **state)
 		/* a running job of another node is never handed over */
 		{ "{\"local/a\":{\"pid\":1}}", "field 'pid' cannot be set" },
 		{ "{\"local/a\":{\"ptime\":1}}", "field 'ptime' cannot be set" },
+		{ "{\"local/a\":{\"props_digest\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}}",
+		  "field 'props_digest' cannot be set" },
 		{ "{\"local/a\":{\"fail_count\":-1}}", "field 'fail_count'" },
 		{ "{\"local/a\":{\"last_sync\":99999999999999}}", "field 'last_sync'" },
 	};
