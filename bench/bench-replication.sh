@@ -10,17 +10,12 @@
 #        included: a cpuacct cgroup holds the whole test bed) goal <= 0.35x
 #      and, for comparison, volrep with one ssh call per step
 #      (VOLREP_SESSION=0, what an older target gets).
-#      Measured (2 shared cores, load 5-7, BENCH_RUNS=5): session
-#      wall 0.41-0.45x, CPU 0.52-0.53x; per step 0.52-0.57x, 0.70x.
-#      Again with the session's data frames spliced (load 1.3-3.3,
-#      BENCH_RUNS=5): session wall 0.36-0.39x, CPU 0.53-0.56x; per step
-#      0.43-0.48x, 0.70-0.77x (the code before it, same load: 0.42x,
-#      0.55-0.57x: a no-change run moves almost no data, so about the
-#      same; bench-session measures the data frames themselves).
-#      Before the per-run zfs calls were cut (target 21 -> 10: the
-#      received-property reset only where a get shows something to
-#      reset, snapshot checks folded into one list each, no stale check
-#      in finalize) 0.54x and 0.84x. Details: docs/protocol.md.
+#      Measured (2 cores, BENCH_RUNS=15, 2026-12-02): session wall
+#      0.26x, CPU 0.34x; per step 0.29x, 0.43x. Before that day's cuts
+#      (zfs calls per run source 6 -> 5, target 10 -> 7; plain send -i
+#      where a package carries nothing more; probes cached across
+#      processes; posix_spawn; libcurl/libmicrohttpd loaded on first
+#      use) 0.36-0.40x and 0.53-0.57x. Details: docs/protocol.md.
 #   2. full-sync throughput of volrep vs the raw
 #      `zfs send | ssh zfs recv` pipe (over an open ssh connection, as
 #      volrep's, so that both measure moving the data; the pipe with
