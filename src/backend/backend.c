@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "backend/listmemo.h"
 #include "backend/probe-cache.h"
 #include "backend/types.h"
 #include "base/validate.h"
@@ -290,6 +291,52 @@ int backend_probe(struct backend *b, struct backend_caps *caps)
 	return 0;
 }
 
+/* The key of volname's listing in the session's memo (backend/listmemo.h) */
+static void memo_key(const struct backend *b, const char *volname, struct strbuf *key)
+{
+	strbuf_addf(key, "%s\t%s\t%s", b->ops->type_name, b->loc[0] ? b->loc[0] : "", volname);
+}
+
+static void memo_drop(const struct backend *b, const char *volname)
+{
+	struct strbuf key = STRBUF_INIT;
+
+	memo_key(b, volname, &key);
+	listmemo_drop(key.buf);
+	strbuf_release(&key);
+}
+
+static unsigned long memo_seq(const struct backend *b, const char *volname)
+{
+	struct strbuf key = STRBUF_INIT;
+	unsigned long seq;
+
+	memo_key(b, volname, &key);
+	seq = listmemo_seq(key.buf);
+	strbuf_release(&key);
+	return seq;
+}
+
+void backend_memo_put(const struct backend *b, const char *volname, const struct backend_snapshot_list *l)
+{
+	struct strbuf key = STRBUF_INIT;
+
+	memo_key(b, volname, &key);
+	listmemo_put(key.buf, l);
+	strbuf_release(&key);
+}
+
+int backend_memo_get(const struct backend *b, const char *volname, struct backend_snapshot_list *l)
+{
+	struct strbuf key = STRBUF_INIT;
+	int r;
+
+	memo_key(b, volname, &key);
+	r = listmemo_get(key.buf, l);
+	strbuf_release(&key);
+	return r;
+}
+
 int backend_list_volumes(struct backend *b, const char *vmid, struct strvec *out)
 {
 	CHECK_OPEN(b);
@@ -326,6 +373,8 @@ int backend_snapshot(struct backend *b, const char *const *volnames, size_t n, c
 	}
 	if (check_snap(b, "snapshot", snap) < 0)
 		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		memo_drop(b, volnames[i]);
 	return b->ops->snapshot(b, volnames, n, snap);
 }
 
@@ -333,14 +382,24 @@ int backend_delete_snapshot(struct backend *b, const char *volname, const char *
 {
 	int r = check_volume_snap(b, volname, snap);
 
-	return r < 0 ? r : b->ops->delete_snapshot(b, volname, snap);
+	if (r < 0)
+		return r;
+	memo_drop(b, volname);
+	return b->ops->delete_snapshot(b, volname, snap);
 }
 
 int backend_list_snapshots(struct backend *b, const char *volname, struct backend_snapshot_list *out)
 {
 	int r = check_volume(b, volname);
 
-	return r < 0 ? r : b->ops->list_snapshots(b, volname, out);
+	if (r < 0)
+		return r;
+	if (backend_memo_get(b, volname, out))
+		return 0;
+	r = b->ops->list_snapshots(b, volname, out);
+	if (r == 0)
+		backend_memo_put(b, volname, out);
+	return r;
 }
 
 int backend_export_argv(struct backend *b, const char *volname, const char *snap,
@@ -388,6 +447,7 @@ int backend_import_flags(struct backend *b, const char *volname, const char *sna
 			 const char *base, unsigned flags, int in_fd)
 {
 	int r = check_stream(b, volname, snap, base);
+	unsigned long seq;
 
 	if (r < 0)
 		return r;
@@ -397,7 +457,13 @@ int backend_import_flags(struct backend *b, const char *volname, const char *sna
 		return backend_fail(b, -ENOTSUP, "no resumable receives on %s storage", b->ops->type_name);
 	if ((flags & BACKEND_IMPORT_RAW) && !b->ops->encrypted)
 		return backend_fail(b, -ENOTSUP, "no raw (encrypted) streams on %s storage", b->ops->type_name);
-	return b->ops->import(b, volname, snap, base, flags, in_fd);
+	/* the import may use the listing before it changes the snapshots,
+	 * and leave its own listing after them; else none is kept */
+	seq = memo_seq(b, volname);
+	r = b->ops->import(b, volname, snap, base, flags, in_fd);
+	if (r < 0 || memo_seq(b, volname) == seq)
+		memo_drop(b, volname);
+	return r;
 }
 
 int backend_encrypted(struct backend *b, const char *volname)
@@ -435,6 +501,7 @@ int backend_resume_abort(struct backend *b, const char *volname)
 		return r;
 	if (!b->ops->resume_abort)
 		return backend_fail(b, -ENOTSUP, "no resumable receives on %s storage", b->ops->type_name);
+	memo_drop(b, volname);
 	return b->ops->resume_abort(b, volname);
 }
 
@@ -459,14 +526,20 @@ int backend_destroy_volume(struct backend *b, const char *volname)
 {
 	int r = check_volume(b, volname);
 
-	return r < 0 ? r : b->ops->destroy_volume(b, volname);
+	if (r < 0)
+		return r;
+	memo_drop(b, volname);
+	return b->ops->destroy_volume(b, volname);
 }
 
 int backend_rollback(struct backend *b, const char *volname, const char *snap)
 {
 	int r = check_volume_snap(b, volname, snap);
 
-	return r < 0 ? r : b->ops->rollback(b, volname, snap);
+	if (r < 0)
+		return r;
+	memo_drop(b, volname);
+	return b->ops->rollback(b, volname, snap);
 }
 
 int backend_estimate_send_size(struct backend *b, const char *volname, const char *snap,
@@ -492,11 +565,14 @@ int backend_clean_stale(struct backend *b, const char *volname, struct backend_s
 	*listed = 0;
 	if (r < 0 || !b->ops->clean_stale)
 		return r;
+	memo_drop(b, volname);
 	r = b->ops->clean_stale(b, volname, snaps, listed);
 	if (r != 0 && snaps && *listed) {
 		backend_snapshot_list_clear(snaps);
 		*listed = 0;
 	}
+	if (r == 0 && snaps && *listed)
+		backend_memo_put(b, volname, snaps);
 	return r;
 }
 

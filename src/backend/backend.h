@@ -332,6 +332,12 @@ int backend_clean_stale(struct backend *b, const char *volname, struct backend_s
 /* Bytes available for new data on the storage. */
 int backend_free_space(struct backend *b, uint64_t *bytes);
 
+/* For implementations: the volume's snapshot listing kept in the
+ * session's memo (backend/listmemo.h), into l: 1 when there was a fresh
+ * one. And keep l as its listing (an import's, after the receive). */
+int backend_memo_get(const struct backend *b, const char *volname, struct backend_snapshot_list *l);
+void backend_memo_put(const struct backend *b, const char *volname, const struct backend_snapshot_list *l);
+
 /* For implementations: set the error message (returns r). */
 int backend_fail(struct backend *b, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* For implementations: run argv, capturing stdout into out (may be NULL)

@@ -983,12 +983,28 @@ static int zfs_recv_abort(struct backend *b, const char *ds)
 	return r;
 }
 
+/* Whether ds@base (bit 1) and ds@snap (bit 2) exist, into *found: from
+ * the session's listing of the volume when its prepare just made one
+ * (backend/listmemo.h), else one `zfs list` of both names. */
+static int base_and_snap(struct backend *b, const char *volname, const char *const names[2], const char *base,
+			 const char *snap, unsigned *found)
+{
+	struct backend_snapshot_list known = BACKEND_SNAPSHOT_LIST_INIT;
+
+	if (!backend_memo_get(b, volname, &known))
+		return zfs_exists2(b, names, found);
+	*found = (backend_snapshot_list_find(&known, base) ? 1u : 0u) |
+		 (backend_snapshot_list_find(&known, snap) ? 2u : 0u);
+	backend_snapshot_list_clear(&known);
+	return 0;
+}
+
 /* What must hold before a receive into ds: with base, base is there and
  * snap is not (a failed receive rolls back to base, which would take a
  * newer snap with it); without, the volume does not exist, unless the
  * stream resumes a partial receive of it (partial: one is there). */
-static int zfs_import_check(struct backend *b, const char *ds, const char *snap, const char *base,
-			    int resume, int partial)
+static int zfs_import_check(struct backend *b, const char *volname, const char *ds, const char *snap,
+			    const char *base, int resume, int partial)
 {
 	struct strbuf name = STRBUF_INIT;
 	int r = 0;
@@ -1002,7 +1018,7 @@ static int zfs_import_check(struct backend *b, const char *ds, const char *snap,
 
 		strbuf_addf(&name, "%s@%s", ds, base);
 		strbuf_addf(&sn, "%s@%s", ds, snap);
-		r = zfs_exists2(b, (const char *const[]){ name.buf, sn.buf }, &found);
+		r = base_and_snap(b, volname, (const char *const[]){ name.buf, sn.buf }, base, snap, &found);
 		if (r == 0 && !(found & 1))
 			r = backend_fail(b, -ENOENT, "base snapshot '%s' doesn't exist", name.buf);
 		else if (r == 0 && (found & 2))
@@ -1040,7 +1056,8 @@ static int zfs_import_supported(struct backend *b, unsigned flags)
 
 /* Before a receive into ds: the partial state of an earlier one given up
  * unless resumed, then zfs_import_check. Returns 0 or -errno. */
-static int zfs_import_ready(struct backend *b, const char *ds, const char *snap, const char *base, int resume)
+static int zfs_import_ready(struct backend *b, const char *volname, const char *ds, const char *snap,
+			    const char *base, int resume)
 {
 	struct strbuf token = STRBUF_INIT;
 	int r, partial;
@@ -1052,27 +1069,29 @@ static int zfs_import_ready(struct backend *b, const char *ds, const char *snap,
 	if (r > 0 && !resume)
 		partial = r = zfs_recv_abort(b, ds);
 	if (r >= 0)
-		r = zfs_import_check(b, ds, snap, base, resume, partial);
+		r = zfs_import_check(b, volname, ds, snap, base, resume, partial);
 	strbuf_release(&token);
 	return r;
 }
 
 /* What a receive left, in one call: the tree (from the type rows, as
  * zfs_argv_list_tree lists it) into tree, and ds's unsafe properties,
- * canmount and mounted (what zfs_secure_filesystem reads) into state.
- * Where this zfs lacks one of the properties, the tree comes from a
- * listing of its own and state stays empty. 0 or -errno (message set). */
-static int zfs_received_state(struct backend *b, const char *ds, struct strbuf *tree, struct strbuf *state)
+ * canmount and mounted (what zfs_secure_filesystem reads) into state,
+ * the snapshots into snaps. Where this zfs lacks one of the properties,
+ * the tree comes from a listing of its own and state and snaps stay
+ * empty. 0 or -errno (message set). */
+static int zfs_received_state(struct backend *b, const char *ds, struct strbuf *tree, struct strbuf *state,
+			      struct backend_snapshot_list *snaps)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf props = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
 	int r;
 
-	strbuf_addstr(&props, "type");
+	strbuf_addstr(&props, "type,guid,creation");
 	for (size_t i = 0; zfs_unsafe_props[i]; i++)
 		strbuf_addf(&props, ",%s", zfs_unsafe_props[i]);
 	strbuf_addstr(&props, ",canmount,mounted");
-	strvec_pushv(&argv, (const char *const[]){ b->tool, "get", "-H", "-r", "-o", "name,property,value,source",
+	strvec_pushv(&argv, (const char *const[]){ b->tool, "get", "-Hp", "-r", "-o", "name,property,value,source",
 						   props.buf, "--", ds, NULL });
 	r = backend_run_status(b, &argv, &out, &err);
 	if (r > 0 && strstr(err.buf, "invalid property")) {
@@ -1085,6 +1104,14 @@ static int zfs_received_state(struct backend *b, const char *ds, struct strbuf *
 		strbuf_reset(tree);
 		strbuf_reset(state);
 		r = backend_fail(b, -EIO, "cannot parse the properties of '%s' after the receive", ds);
+	} else if (r == 0) {
+		/* the snapshots too, for the session's next command (finalize);
+		 * a listing without them is simply not kept */
+		struct strbuf ignored = STRBUF_INIT;
+
+		if (zfs_parse_volume_state(out.buf, ds, &ignored, snaps) < 0)
+			backend_snapshot_list_clear(snaps);
+		strbuf_release(&ignored);
 	}
 	strvec_clear(&argv);
 	strbuf_release(&props);
@@ -1098,13 +1125,13 @@ static int zfs_received_state(struct backend *b, const char *ds, struct strbuf *
  * check and the reset after it; both stay empty when the listing
  * failed). 0, or 1 with the reason in msg. */
 static int zfs_received_snapshot(struct backend *b, const char *ds, const char *snap, struct strbuf *tree,
-				 struct strbuf *state, struct strbuf *msg)
+				 struct strbuf *state, struct backend_snapshot_list *snaps, struct strbuf *msg)
 {
 	struct strbuf name = STRBUF_INIT;
 	int r, failed;
 
 	strbuf_addf(&name, "%s@%s", ds, snap);
-	r = zfs_received_state(b, ds, tree, state);
+	r = zfs_received_state(b, ds, tree, state, snaps);
 	failed = r < 0 || !tree_has(tree->buf, name.buf, "snapshot");
 	if (r < 0) {
 		strbuf_addstr(msg, b->errmsg.buf);
@@ -1120,7 +1147,8 @@ static int zfs_received_snapshot(struct backend *b, const char *ds, const char *
 /* `zfs recv` into ds, then zfs_received_snapshot. 0 when it brought
  * ds@snap, 1 when it failed (why in msg), -errno when it could not run. */
 static int zfs_receive(struct backend *b, const char *volname, const char *ds, const char *snap, int raw,
-		       int in_fd, struct strbuf *tree, struct strbuf *state, struct strbuf *msg)
+		       int in_fd, struct strbuf *tree, struct strbuf *state, struct backend_snapshot_list *snaps,
+		       struct strbuf *msg)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf err = STRBUF_INIT;
@@ -1135,7 +1163,7 @@ static int zfs_receive(struct backend *b, const char *volname, const char *ds, c
 		strbuf_addstr(msg, b->errmsg.buf);
 		r = 1;
 	} else if (r == 0) {
-		r = zfs_received_snapshot(b, ds, snap, tree, state, msg);
+		r = zfs_received_snapshot(b, ds, snap, tree, state, snaps, msg);
 	}
 	strvec_clear(&argv);
 	strbuf_release(&err);
@@ -1178,6 +1206,7 @@ static int zfs_import(struct backend *b, const char *volname, const char *snap,
 		      const char *base, unsigned flags, int in_fd)
 {
 	struct strbuf ds = STRBUF_INIT, msg = STRBUF_INIT, tree = STRBUF_INIT, state = STRBUF_INIT;
+	struct backend_snapshot_list snaps = BACKEND_SNAPSHOT_LIST_INIT;
 	int raw = !!(flags & BACKEND_IMPORT_RAW);
 	int r, failed = 0;
 
@@ -1185,9 +1214,9 @@ static int zfs_import(struct backend *b, const char *volname, const char *snap,
 	if (r < 0)
 		return r;
 	dataset_of(b, volname, &ds);
-	r = zfs_import_ready(b, ds.buf, snap, base, !!(flags & BACKEND_IMPORT_RESUME));
+	r = zfs_import_ready(b, volname, ds.buf, snap, base, !!(flags & BACKEND_IMPORT_RESUME));
 	if (r >= 0)
-		r = failed = zfs_receive(b, volname, ds.buf, snap, raw, in_fd, &tree, &state, &msg);
+		r = failed = zfs_receive(b, volname, ds.buf, snap, raw, in_fd, &tree, &state, &snaps, &msg);
 	if (r < 0)
 		goto out;
 	/* whatever the receive did to an existing volume (a failed one may
@@ -1196,10 +1225,15 @@ static int zfs_import(struct backend *b, const char *volname, const char *snap,
 	if ((!failed || base) && zfs_secure_received(b, ds.buf, &tree, &state, raw, &msg))
 		failed = 1;
 	r = failed ? zfs_import_failed(b, ds.buf, base, &msg) : 0;
+	/* what the volume now holds, for finalize; a child's destroy or a
+	 * reset does not change its snapshots */
+	if (r == 0 && snaps.nr)
+		backend_memo_put(b, volname, &snaps);
 out:
 	strbuf_release(&ds);
 	strbuf_release(&msg);
 	strbuf_release(&tree);
+	backend_snapshot_list_clear(&snaps);
 	strbuf_release(&state);
 	return r;
 }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "backend/listmemo.h"
 #include "base/log.h"
 #include "base/quote.h"
 #include "base/validate.h"
@@ -280,8 +281,10 @@ static int serve_session(struct context *ctx, const char *peer, int any)
 	struct strbuf err = STRBUF_INIT;
 	int r;
 
-	/* `zfs help` once per session, not once per command */
+	/* `zfs help` once per session, not once per command, and a
+	 * command's snapshot listing for the next (backend/listmemo.h) */
 	backend_caps_cache_share();
+	listmemo_share();
 	r = session_serve(STDIN_FILENO, STDOUT_FILENO, &srv, &err);
 	if (r < 0 && r != -EPIPE) {
 		error("session: %s", err.len ? err.buf : strerror(-r));

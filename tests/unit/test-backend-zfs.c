@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "backend/listmemo.h"
 #include "backend/zfs-parse.h"
 #include "backend/zfs.h"
 #include "base/strbuf.h"
@@ -751,7 +752,7 @@ static void test_import_with_fake_tool(void **state)
 	assert_string_equal(log, "help\n"
 				 "list -H -o name -t all -- rpool/data/subvol-100-disk-0\n"
 				 "recv -F -u -- rpool/data/subvol-100-disk-0\n"
-				 "get -H -r -o name,property,value,source type,sharenfs,sharesmb,exec,setuid,devices,"
+				 "get -Hp -r -o name,property,value,source type,guid,creation,sharenfs,sharesmb,exec,setuid,devices,"
 				 "zoned,mountpoint,canmount,mounted -- rpool/data/subvol-100-disk-0\n"
 				 "list -H -o name,type -t filesystem,volume,snapshot -r -- rpool/data/subvol-100-disk-0\n"
 				 "get -H -o property,value,source sharenfs,sharesmb,exec,setuid,devices,zoned,"
@@ -780,7 +781,7 @@ static void test_import_with_fake_tool(void **state)
 	assert_string_equal(log, "help\n"
 				 "list -H -o name -t all -- rpool/data/subvol-100-disk-0\n"
 				 "recv -F -u -- rpool/data/subvol-100-disk-0\n"
-				 "get -H -r -o name,property,value,source type,sharenfs,sharesmb,exec,setuid,devices,"
+				 "get -Hp -r -o name,property,value,source type,guid,creation,sharenfs,sharesmb,exec,setuid,devices,"
 				 "zoned,mountpoint,canmount,mounted -- rpool/data/subvol-100-disk-0\n");
 	assert_null(strstr(log, "inherit"));
 	assert_null(strstr(log, "set "));
@@ -971,7 +972,7 @@ static void make_fake_resume(const char *usage_file)
 		   "  echo 'cannot open: dataset does not exist' >&2; exit 1;;\n"
 		   "'list -H -o name,type'*) printf 'rpool/data/vm-100-disk-0\\tvolume\\n';\n"
 		   "  [ ! -e $d/got-s2 ] || printf 'rpool/data/vm-100-disk-0@s2\\tsnapshot\\n'; exit 0;;\n"
-		   "'get -H -r -o name,property,value,source'*) printf 'rpool/data/vm-100-disk-0\\ttype\\tvolume\\t-\\n';\n"
+		   "'get -Hp -r -o name,property,value,source'*) printf 'rpool/data/vm-100-disk-0\\ttype\\tvolume\\t-\\n';\n"
 		   "  [ ! -e $d/got-s2 ] || printf 'rpool/data/vm-100-disk-0@s2\\ttype\\tsnapshot\\t-\\n'; exit 0;;\n"
 		   "'list -H -o name -t all -- rpool/data/vm-100-disk-0@s1 rpool/data/vm-100-disk-0@s2')\n"
 		   "  rc=0; if [ -e $d/no-s1 ]; then rc=1; echo \"cannot open 'rpool/data/vm-100-disk-0@s1': dataset does not exist\" >&2;\n"
@@ -1315,6 +1316,28 @@ static void test_clean_stale_lists(void **state)
 		assert_int_equal(backend_stream_props(&b, "subvol-100-disk-0;x", &props), -EINVAL);
 		strbuf_release(&props);
 	}
+	/* in a session (backend/listmemo.h): prepare's listing serves the
+	 * next command's; a change drops it */
+	fake_file("log", NULL);
+	assert_int_equal(listmemo_share(), 0);
+	assert_int_equal(backend_clean_stale(&b, "subvol-100-disk-0", &l, &listed), 0);
+	assert_int_equal(listed, 1);
+	backend_snapshot_list_clear(&l);
+	assert_int_equal(backend_list_snapshots(&b, "subvol-100-disk-0", &l), 0);
+	assert_int_equal(l.nr, 1);
+	assert_string_equal(l.v[0].id, "2");
+	backend_snapshot_list_clear(&l);
+	log = fake_log();
+	assert_null(strstr(log, "name,property,value guid,creation"));
+	free(log);
+	assert_int_equal(backend_delete_snapshot(&b, "subvol-100-disk-0", "s1"), 0);
+	fake_file("log", NULL);
+	assert_int_equal(backend_list_snapshots(&b, "subvol-100-disk-0", &l), 0);
+	backend_snapshot_list_clear(&l);
+	log = fake_log();
+	assert_non_null(strstr(log, "get -Hp -r -o name,property,value guid,creation -- rpool/data/subvol-100-disk-0\n"));
+	free(log);
+	listmemo_drop("zfspool\trpool/data\tsubvol-100-disk-0");
 	fake_file("log", NULL);
 	backend_close(&b);
 	strbuf_release(&tool);
@@ -1403,12 +1426,13 @@ int main(void)
 		cmocka_unit_test(test_parse_secure_state),
 		cmocka_unit_test(test_parse_volume_state),
 		cmocka_unit_test(test_parse_received),
-		cmocka_unit_test_setup_teardown(test_clean_stale_lists, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_api_with_fake_tool, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_import_with_fake_tool, setup_fake, teardown_fake),
 		cmocka_unit_test(test_resume_token_parse),
 		cmocka_unit_test_setup_teardown(test_resume_with_fake_tool, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_raw_with_fake_tool, setup_fake, teardown_fake),
+		/* last: it turns the session's listing memo on for the process */
+		cmocka_unit_test_setup_teardown(test_clean_stale_lists, setup_fake, teardown_fake),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,44 @@
+/* Snapshot listings remembered for the length of one session.
+ *
+ * A run's target-side steps go through one session server (volrep
+ * serve, transport/session.h), one command after the other: prepare lists
+ * every volume's snapshots, an import checks right after that its base is
+ * there and its new snapshot is not, and lists what the receive brought;
+ * finalize lists once more before it removes the old snapshots. Each
+ * listing is a zfs process, and on a run that changes only data they are
+ * a good part of its cost. Here the last listing of a volume is kept, in
+ * memory shared by the children that serve forks for its commands, so the
+ * next command of the session can use it instead of asking again:
+ *
+ *   - an entry is written by a listing (backend_list_snapshots, prepare's
+ *     backend_clean_stale, an import's listing after its receive);
+ *   - every change of the volume's snapshots through the backend drops it
+ *     first (snapshot, delete, rollback, destroy, an import until it
+ *     writes its own listing, a resume abort);
+ *   - it is used for LISTMEMO_MAX_AGE_MS at most: a change by anybody
+ *     else (an admin on the target, in the middle of a run) is never
+ *     trusted away for long, and a long transfer of other volumes lists
+ *     again.
+ *
+ * Outside a session (no listmemo_share()) nothing is kept. */
+#ifndef VOLREP_BACKEND_LISTMEMO_H
+#define VOLREP_BACKEND_LISTMEMO_H
+
+#include "backend/backend.h"
+
+#define LISTMEMO_MAX_AGE_MS 30000
+
+/* From now on, listings are kept in memory shared with the children this
+ * process forks. Returns 0 or -errno. */
+int listmemo_share(void);
+
+/* The kept listing of key into out (appended); 1 when there was a fresh
+ * one, else 0. */
+int listmemo_get(const char *key, struct backend_snapshot_list *out);
+/* Keep l as key's listing (a list too large to keep is dropped). */
+void listmemo_put(const char *key, const struct backend_snapshot_list *l);
+void listmemo_drop(const char *key);
+/* A counter that every put advances: whether a put happened meanwhile. */
+unsigned long listmemo_seq(const char *key);
+
+#endif
