@@ -317,22 +317,24 @@ static unsigned long memo_seq(const struct backend *b, const char *volname)
 	return seq;
 }
 
-void backend_memo_put(const struct backend *b, const char *volname, const struct backend_snapshot_list *l)
+void backend_memo_put(const struct backend *b, const char *volname, enum listmemo_tag tag,
+		      const struct backend_snapshot_list *l)
 {
 	struct strbuf key = STRBUF_INIT;
 
 	memo_key(b, volname, &key);
-	listmemo_put(key.buf, l);
+	listmemo_put(key.buf, tag, l);
 	strbuf_release(&key);
 }
 
-int backend_memo_get(const struct backend *b, const char *volname, struct backend_snapshot_list *l)
+int backend_memo_get(const struct backend *b, const char *volname, enum listmemo_tag tag,
+		     struct backend_snapshot_list *l)
 {
 	struct strbuf key = STRBUF_INIT;
 	int r;
 
 	memo_key(b, volname, &key);
-	r = listmemo_get(key.buf, l);
+	r = listmemo_get(key.buf, tag, l);
 	strbuf_release(&key);
 	return r;
 }
@@ -392,14 +394,18 @@ int backend_list_snapshots(struct backend *b, const char *volname, struct backen
 {
 	int r = check_volume(b, volname);
 
+	return r < 0 ? r : b->ops->list_snapshots(b, volname, out);
+}
+
+int backend_list_snapshots_after_import(struct backend *b, const char *volname, struct backend_snapshot_list *out)
+{
+	int r = check_volume(b, volname);
+
 	if (r < 0)
 		return r;
-	if (backend_memo_get(b, volname, out))
+	if (backend_memo_get(b, volname, LISTMEMO_IMPORT, out))
 		return 0;
-	r = b->ops->list_snapshots(b, volname, out);
-	if (r == 0)
-		backend_memo_put(b, volname, out);
-	return r;
+	return b->ops->list_snapshots(b, volname, out);
 }
 
 int backend_export_argv(struct backend *b, const char *volname, const char *snap,
@@ -572,7 +578,7 @@ int backend_clean_stale(struct backend *b, const char *volname, struct backend_s
 		*listed = 0;
 	}
 	if (r == 0 && snaps && *listed)
-		backend_memo_put(b, volname, snaps);
+		backend_memo_put(b, volname, LISTMEMO_PREPARE, snaps);
 	return r;
 }
 

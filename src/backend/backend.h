@@ -241,6 +241,9 @@ int backend_snapshot(struct backend *b, const char *const *volnames, size_t n, c
 int backend_delete_snapshot(struct backend *b, const char *volname, const char *snap);
 /* The volume's snapshots, oldest first. -ENOENT when the volume is missing. */
 int backend_list_snapshots(struct backend *b, const char *volname, struct backend_snapshot_list *out);
+/* The same, for finalize: in a session, the listing the volume's import
+ * made after its receive when it is still there (backend/listmemo.h). */
+int backend_list_snapshots_after_import(struct backend *b, const char *volname, struct backend_snapshot_list *out);
 /* Build the argv of the export (send) command: the full stream of snap, or
  * the incremental stream from base to snap when base is non-NULL. */
 int backend_export_argv(struct backend *b, const char *volname, const char *snap,
@@ -332,11 +335,15 @@ int backend_clean_stale(struct backend *b, const char *volname, struct backend_s
 /* Bytes available for new data on the storage. */
 int backend_free_space(struct backend *b, uint64_t *bytes);
 
+#include "backend/listmemo.h"
+
 /* For implementations: the volume's snapshot listing kept in the
  * session's memo (backend/listmemo.h), into l: 1 when there was a fresh
  * one. And keep l as its listing (an import's, after the receive). */
-int backend_memo_get(const struct backend *b, const char *volname, struct backend_snapshot_list *l);
-void backend_memo_put(const struct backend *b, const char *volname, const struct backend_snapshot_list *l);
+int backend_memo_get(const struct backend *b, const char *volname, enum listmemo_tag tag,
+		     struct backend_snapshot_list *l);
+void backend_memo_put(const struct backend *b, const char *volname, enum listmemo_tag tag,
+		      const struct backend_snapshot_list *l);
 
 /* For implementations: set the error message (returns r). */
 int backend_fail(struct backend *b, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

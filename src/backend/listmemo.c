@@ -1,4 +1,5 @@
 #include "backend/listmemo.h"
+#include "backend/backend.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -15,6 +16,7 @@
 
 struct memo_slot {
 	int used;
+	enum listmemo_tag tag;
 	unsigned long seq;
 	int64_t at_ms;
 	char key[LISTMEMO_KEY];
@@ -83,7 +85,7 @@ static struct memo_slot *take_slot(void)
 	return best;
 }
 
-void listmemo_put(const char *key, const struct backend_snapshot_list *l)
+void listmemo_put(const char *key, enum listmemo_tag tag, const struct backend_snapshot_list *l)
 {
 	struct strbuf t = STRBUF_INIT;
 	struct memo_slot *s;
@@ -100,17 +102,18 @@ void listmemo_put(const char *key, const struct backend_snapshot_list *l)
 		s->len = t.len;
 		s->at_ms = mono_ms();
 		s->seq = ++memo->seq;
+		s->tag = tag;
 		s->used = 1;
 	}
 	strbuf_release(&t);
 }
 
-int listmemo_get(const char *key, struct backend_snapshot_list *out)
+int listmemo_get(const char *key, enum listmemo_tag tag, struct backend_snapshot_list *out)
 {
 	struct backend_snapshot_list tmp = BACKEND_SNAPSHOT_LIST_INIT;
 	struct memo_slot *s = find(key);
 
-	if (!s || mono_ms() - s->at_ms > LISTMEMO_MAX_AGE_MS)
+	if (!s || s->tag != tag || mono_ms() - s->at_ms > LISTMEMO_MAX_AGE_MS)
 		return 0;
 	for (char *line = s->text; *line;) {
 		char *tab1 = strchr(line, '\t'), *tab2 = tab1 ? strchr(tab1 + 1, '\t') : NULL;

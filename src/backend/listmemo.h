@@ -10,8 +10,9 @@
  * memory shared by the children that serve forks for its commands, so the
  * next command of the session can use it instead of asking again:
  *
- *   - an entry is written by a listing (backend_list_snapshots, prepare's
- *     backend_clean_stale, an import's listing after its receive);
+ *   - an entry is written by prepare's listing (backend_clean_stale) and
+ *     by an import's listing after its receive, and read only by the
+ *     command after it (an import's check of its base, finalize);
  *   - every change of the volume's snapshots through the backend drops it
  *     first (snapshot, delete, rollback, destroy, an import until it
  *     writes its own listing, a resume abort);
@@ -24,7 +25,7 @@
 #ifndef VOLREP_BACKEND_LISTMEMO_H
 #define VOLREP_BACKEND_LISTMEMO_H
 
-#include "backend/backend.h"
+struct backend_snapshot_list;
 
 #define LISTMEMO_MAX_AGE_MS 30000
 
@@ -32,11 +33,19 @@
  * process forks. Returns 0 or -errno. */
 int listmemo_share(void);
 
+/* Who made a listing: it is handed on from one command to one other
+ * only, prepare's to the import's check, the import's to finalize. A
+ * command that ran outside the session (a separate process, which drops
+ * nothing here) can then leave behind only an entry nobody after it
+ * reads. */
+enum listmemo_tag { LISTMEMO_PREPARE = 1, LISTMEMO_IMPORT = 2 };
+
 /* The kept listing of key into out (appended); 1 when there was a fresh
- * one, else 0. */
-int listmemo_get(const char *key, struct backend_snapshot_list *out);
-/* Keep l as key's listing (a list too large to keep is dropped). */
-void listmemo_put(const char *key, const struct backend_snapshot_list *l);
+ * one made by tag, else 0. */
+int listmemo_get(const char *key, enum listmemo_tag tag, struct backend_snapshot_list *out);
+/* Keep l as key's listing, made by tag (a list too large to keep is
+ * dropped). */
+void listmemo_put(const char *key, enum listmemo_tag tag, const struct backend_snapshot_list *l);
 void listmemo_drop(const char *key);
 /* A counter that every put advances: whether a put happened meanwhile. */
 unsigned long listmemo_seq(const char *key);

@@ -991,7 +991,7 @@ static int base_and_snap(struct backend *b, const char *volname, const char *con
 {
 	struct backend_snapshot_list known = BACKEND_SNAPSHOT_LIST_INIT;
 
-	if (!backend_memo_get(b, volname, &known))
+	if (!backend_memo_get(b, volname, LISTMEMO_PREPARE, &known))
 		return zfs_exists2(b, names, found);
 	*found = (backend_snapshot_list_find(&known, base) ? 1u : 0u) |
 		 (backend_snapshot_list_find(&known, snap) ? 2u : 0u);
@@ -1228,7 +1228,7 @@ static int zfs_import(struct backend *b, const char *volname, const char *snap,
 	/* what the volume now holds, for finalize; a child's destroy or a
 	 * reset does not change its snapshots */
 	if (r == 0 && snaps.nr)
-		backend_memo_put(b, volname, &snaps);
+		backend_memo_put(b, volname, LISTMEMO_IMPORT, &snaps);
 out:
 	strbuf_release(&ds);
 	strbuf_release(&msg);

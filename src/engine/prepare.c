@@ -258,8 +258,10 @@ static int select_volumes(struct storemap *sm, const struct strvec *volids, cons
 				continue;
 			}
 		}
+		/* finalize: what this session's import just listed, if it can */
 		if (r == 0 && !listed) {
-			r = backend_list_snapshots(b, volname, &snaps);
+			r = clean ? backend_list_snapshots(b, volname, &snaps)
+				  : backend_list_snapshots_after_import(b, volname, &snaps);
 			if (r < 0)
 				strbuf_addstr(err, backend_errmsg(b));
 		}

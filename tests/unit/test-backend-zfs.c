@@ -1316,27 +1316,33 @@ static void test_clean_stale_lists(void **state)
 		assert_int_equal(backend_stream_props(&b, "subvol-100-disk-0;x", &props), -EINVAL);
 		strbuf_release(&props);
 	}
-	/* in a session (backend/listmemo.h): prepare's listing serves the
-	 * next command's; a change drops it */
+	/* in a session (backend/listmemo.h): prepare's listing is for the
+	 * import's check, not for finalize; an import's is for finalize */
 	fake_file("log", NULL);
 	assert_int_equal(listmemo_share(), 0);
 	assert_int_equal(backend_clean_stale(&b, "subvol-100-disk-0", &l, &listed), 0);
 	assert_int_equal(listed, 1);
+	assert_int_equal(backend_memo_get(&b, "subvol-100-disk-0", LISTMEMO_PREPARE, &l), 1);
 	backend_snapshot_list_clear(&l);
-	assert_int_equal(backend_list_snapshots(&b, "subvol-100-disk-0", &l), 0);
-	assert_int_equal(l.nr, 1);
-	assert_string_equal(l.v[0].id, "2");
-	backend_snapshot_list_clear(&l);
-	log = fake_log();
-	assert_null(strstr(log, "name,property,value guid,creation"));
-	free(log);
-	assert_int_equal(backend_delete_snapshot(&b, "subvol-100-disk-0", "s1"), 0);
-	fake_file("log", NULL);
-	assert_int_equal(backend_list_snapshots(&b, "subvol-100-disk-0", &l), 0);
+	assert_int_equal(backend_list_snapshots_after_import(&b, "subvol-100-disk-0", &l), 0);
 	backend_snapshot_list_clear(&l);
 	log = fake_log();
 	assert_non_null(strstr(log, "get -Hp -r -o name,property,value guid,creation -- rpool/data/subvol-100-disk-0\n"));
 	free(log);
+	backend_snapshot_list_add(&l, "s7", "7", 7);
+	backend_memo_put(&b, "subvol-100-disk-0", LISTMEMO_IMPORT, &l);
+	backend_snapshot_list_clear(&l);
+	fake_file("log", NULL);
+	assert_int_equal(backend_list_snapshots_after_import(&b, "subvol-100-disk-0", &l), 0);
+	assert_int_equal(l.nr, 1);
+	assert_string_equal(l.v[0].name, "s7");
+	backend_snapshot_list_clear(&l);
+	log = fake_log();
+	assert_string_equal(log, "");
+	free(log);
+	/* a change drops it */
+	assert_int_equal(backend_delete_snapshot(&b, "subvol-100-disk-0", "s1"), 0);
+	assert_int_equal(backend_memo_get(&b, "subvol-100-disk-0", LISTMEMO_IMPORT, &l), 0);
 	listmemo_drop("zfspool\trpool/data\tsubvol-100-disk-0");
 	fake_file("log", NULL);
 	backend_close(&b);
