@@ -755,11 +755,6 @@ static int zfs_keyless(struct backend *b, const char *ds)
 	return r;
 }
 
-static int cmp_lines(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* `zfs get -H -p -s local,received -o property,value all`: the values
  * send -p puts in a package, sorted (zfs's order is its own) */
 static int zfs_stream_props(struct backend *b, const char *volname, struct strbuf *out)
@@ -782,7 +777,7 @@ static int zfs_stream_props(struct backend *b, const char *volname, struct strbu
 			strvec_pushf(&lines, "%.*s", (int)n, line);
 		line += n + (line[n] == '\n');
 	}
-	qsort(lines.v, lines.nr, sizeof(*lines.v), cmp_lines);
+	strvec_sort_uniq(&lines);
 	for (size_t i = 0; i < lines.nr; i++)
 		strbuf_addf(out, "%s\n", lines.v[i]);
 	strvec_clear(&argv);
