@@ -10,8 +10,9 @@
 #        included: a cpuacct cgroup holds the whole test bed) goal <= 0.35x
 #      and, for comparison, volrep with one ssh call per step
 #      (VOLREP_SESSION=0, what an older target gets).
-#      Measured (2 cores, BENCH_RUNS=15, 2026-12-02): session wall
-#      0.26x, CPU 0.34x; per step 0.29x, 0.43x. Before that day's cuts
+#      Measured (2 cores, 2026-12-02): session wall 0.26x / 0.28x,
+#      CPU 0.34x / 0.36x (two runs, BENCH_RUNS 15 and 10); per step
+#      0.29-0.31x, 0.43-0.45x. Full sync 1.73x, direct path 2.19x. Before that day's cuts
 #      (zfs calls per run source 6 -> 5, target 10 -> 7; plain send -i
 #      where a package carries nothing more; probes cached across
 #      processes; posix_spawn; libcurl/libmicrohttpd loaded on first
