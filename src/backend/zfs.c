@@ -94,6 +94,16 @@ void zfs_argv_get_size(struct strvec *argv, const char *tool, const struct backe
 const char *const zfs_unsafe_props[] = { "sharenfs", "sharesmb", "exec", "setuid", "devices",
 					 "zoned", "mountpoint", NULL };
 
+/* The property list of a get that reads them, into the empty sb:
+ * "<first>,<the unsafe properties>,<last>" (first may be "") */
+static void unsafe_prop_list(struct strbuf *sb, const char *first, const char *last)
+{
+	strbuf_addstr(sb, first);
+	for (size_t i = 0; zfs_unsafe_props[i]; i++)
+		strbuf_addf(sb, "%s%s", sb->len ? "," : "", zfs_unsafe_props[i]);
+	strbuf_addf(sb, ",%s", last);
+}
+
 void zfs_argv_recv(struct strvec *argv, const char *tool, const struct backend_caps *caps,
 		   const char *ds, int filesystem, int raw)
 {
@@ -176,9 +186,7 @@ void zfs_argv_get_secure_state(struct strvec *argv, const char *tool, const char
 {
 	struct strbuf props = STRBUF_INIT;
 
-	for (size_t i = 0; zfs_unsafe_props[i]; i++)
-		strbuf_addf(&props, "%s,", zfs_unsafe_props[i]);
-	strbuf_addstr(&props, "canmount,mounted");
+	unsafe_prop_list(&props, "", "canmount,mounted");
 	strvec_pushv(argv, (const char *const[]){ tool, "get", "-H", "-o", "property,value,source", props.buf,
 						  "--", ds, NULL });
 	strbuf_release(&props);
@@ -1082,10 +1090,7 @@ static int zfs_received_state(struct backend *b, const char *ds, struct strbuf *
 	struct strbuf props = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
 	int r;
 
-	strbuf_addstr(&props, "type,guid,creation");
-	for (size_t i = 0; zfs_unsafe_props[i]; i++)
-		strbuf_addf(&props, ",%s", zfs_unsafe_props[i]);
-	strbuf_addstr(&props, ",canmount,mounted");
+	unsafe_prop_list(&props, "type,guid,creation", "canmount,mounted");
 	strvec_pushv(&argv, (const char *const[]){ b->tool, "get", "-Hp", "-r", "-o", "name,property,value,source",
 						   props.buf, "--", ds, NULL });
 	r = backend_run_status(b, &argv, &out, &err);
@@ -1341,9 +1346,7 @@ static int zfs_unsafe_sources(struct backend *b, const char *ds, struct strbuf *
 	struct strbuf props = STRBUF_INIT, err = STRBUF_INIT;
 	int r;
 
-	for (size_t i = 0; zfs_unsafe_props[i]; i++)
-		strbuf_addf(&props, "%s%s", i ? "," : "", zfs_unsafe_props[i]);
-	strbuf_addstr(&props, ",canmount");
+	unsafe_prop_list(&props, "", "canmount");
 	strvec_pushv(&argv, (const char *const[]){ b->tool, "get", "-H", "-o", "source", props.buf, "--", ds, NULL });
 	r = backend_run_status(b, &argv, out, &err);
 	if (r > 0 && (not_found_text(err.buf) || strstr(err.buf, "invalid property"))) {
@@ -1371,10 +1374,7 @@ static int zfs_volume_state(struct backend *b, const char *ds, struct strbuf *so
 	struct strbuf props = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
 	int r;
 
-	strbuf_addstr(&props, "guid,creation");
-	for (size_t i = 0; zfs_unsafe_props[i]; i++)
-		strbuf_addf(&props, ",%s", zfs_unsafe_props[i]);
-	strbuf_addstr(&props, ",canmount");
+	unsafe_prop_list(&props, "guid,creation", "canmount");
 	strvec_pushv(&argv, (const char *const[]){ b->tool, "get", "-Hp", "-r", "-o", "name,property,value,source",
 						   props.buf, "--", ds, NULL });
 	r = backend_run_status(b, &argv, &out, &err);
