@@ -53,6 +53,7 @@ VOLREP="$TOP/build/volrep"
 export TOP VOLREP TZ=UTC
 N=${BENCH_GUESTS:-100}
 DELTA=${BENCH_DELTA_MB:-1}
+ROUND_LIMIT=${BENCH_ROUND_LIMIT:-900}
 
 if [ "$(id -u)" != 0 ]; then
 	echo "skipped: needs root (namespaces, zfs-fuse, loop devices)"
@@ -121,9 +122,24 @@ round() {
 	t0=$(now)
 	b0=$(busy_s)
 	start_daemon
+	# bounded: a failed run is retried only minutes later (the error
+	# state's back-off), so the round stops at the first failure, and
+	# at BENCH_ROUND_LIMIT seconds (default 900) in any case
 	while [ "$(synced_since "$t0s")" != "$N" ]; do
 		sleep 0.1
 		kill -0 "$DPID" 2>/dev/null || { echo "daemon died:"; cat "$DLOG"; exit 1; }
+		if grep -q ": failed " "$DLOG"; then
+			stop_daemon
+			echo "some runs failed:"
+			grep ": failed " "$DLOG" | head -5
+			exit 1
+		fi
+		if [ "$(date +%s)" -gt $((t0s + ROUND_LIMIT)) ]; then
+			stop_daemon
+			echo "round took more than $ROUND_LIMIT s; daemon log:"
+			tail -20 "$DLOG"
+			exit 1
+		fi
 	done
 	t=$(echo "$(now) $t0" | awk '{ printf "%.2f", $1 - $2 }')
 	busy=$(echo "$(busy_s) $b0" | awk '{ printf "%.1f", $1 - $2 }')
@@ -139,6 +155,12 @@ round() {
 	echo "$t $max $cpu $busy $util"
 }
 
+# run_round SETTINGS...: round's figures into "$@" of the caller (through
+# ROUND_OUT); a failed round stops the bench with its message
+run_round() {
+	ROUND_OUT=$(round "$@") || { printf '%s\n' "$ROUND_OUT"; exit 1; }
+}
+
 echo
 echo "daemon: $N guests (one ZFS volume each) due at once, a -> b"
 t0=$(now)
@@ -151,16 +173,20 @@ while [ $i -lt "$N" ]; do
 done
 printf '   (creating %d guests took %.1f s)\n' "$N" "$(echo "$(now) $t0" | awk '{ print $1 - $2 }')"
 
-set -- $(round "max-workers 4" "max-per-target 4")
+run_round "max-workers 4" "max-per-target 4"
+set -- $ROUND_OUT
 printf '   first (full) syncs, 4 workers    %7.2f s  (max %s at once, daemon cpu %s s, machine cpu %s s = %s%%)\n' "$1" "$2" "$3" "$4" "$5"
-set -- $(round "max-workers 1")
+run_round "max-workers 1"
+set -- $ROUND_OUT
 t1=$1
 printf '   max-workers 1                    %7.2f s  (max %s at once, daemon cpu %s s, machine cpu %s s = %s%%)\n' "$1" "$2" "$3" "$4" "$5"
-set -- $(round)
+run_round
+set -- $ROUND_OUT
 td=$1
 rd=$(echo "$td $t1" | awk '{ printf "%.2f", $1 / $2 }')
 printf '   defaults (4 workers, 2/target)   %7.2f s  (max %s at once, daemon cpu %s s, machine cpu %s s = %s%%)  %sx\n' "$1" "$2" "$3" "$4" "$5" "$rd"
-set -- $(round "max-workers 4" "max-per-target 4")
+run_round "max-workers 4" "max-per-target 4"
+set -- $ROUND_OUT
 t4=$1
 r4=$(echo "$t4 $t1" | awk '{ printf "%.2f", $1 / $2 }')
 printf '   max-workers 4, max-per-target 4  %7.2f s  (max %s at once, daemon cpu %s s, machine cpu %s s = %s%%)  %sx\n' "$1" "$2" "$3" "$4" "$5" "$r4"

@@ -432,6 +432,7 @@ struct xchg {
 	struct relay_pipe sp;
 	int splice;
 	int in_eof, in_done, exited, code, overflow, input_cut;
+	int unread_at_exit;   /* stream bytes held back when the exit came */
 	int lost;             /* the link ended mid-command (it is stopped) */
 	struct strbuf *out, *err;
 	size_t max;
@@ -449,6 +450,12 @@ static void report(struct xchg *x, int done)
 {
 	if (x->o)
 		relay_report(x->o, x->start, &x->last_report, x->bytes, done);
+}
+
+/* Whether frames wait to be written. */
+static int has_queued(const struct xchg *x)
+{
+	return x->wq.len > x->woff || x->sp.fill;
 }
 
 static void keep(struct strbuf *dst, const uint8_t *data, size_t n, size_t max, int *overflow)
@@ -484,6 +491,9 @@ static int take_frames(struct xchg *x, struct strbuf *why)
 		case 'X':
 			x->code = (int)get_be32(f.data);
 			x->exited = 1;
+			/* a data frame still queued, or a chunk being
+			 * collected, never reached the command */
+			x->unread_at_exit = !x->in_done && (has_queued(x) || x->raw_have);
 			break;
 		default:
 			strbuf_addf(why, "unexpected '%c' frame from the target", f.type);
@@ -586,6 +596,28 @@ static int take_encoded(struct xchg *x, int in_fd)
 	return 0;
 }
 
+/* The command ended before the stream did: what else comes decides.
+ * Nothing (the end of the stream) means it read all of it, the last read
+ * and the exit crossing (zfs recv ends at the stream's end record, while
+ * zfs send may still be closing its side); a byte more means it stopped
+ * early and the rest is cut (the export then sees EPIPE, as through a
+ * plain pipe). Either way the target gets the end of its input. */
+static int take_rest(struct xchg *x, int in_fd)
+{
+	uint8_t buf[4096];
+	ssize_t got = read(in_fd, buf, sizeof(buf));
+
+	if (got < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -errno;
+	if (got == 0)
+		x->in_eof = 1;
+	else
+		x->input_cut = 1;
+	session_frame_add(&x->wq, 'E', NULL, 0);
+	x->in_done = 1;
+	return 0;
+}
+
 /* Read the next piece of the stream and queue it as frames (the queue is
  * empty). */
 static int take_input(struct xchg *x, int in_fd, size_t chunk)
@@ -597,12 +629,6 @@ static int take_input(struct xchg *x, int in_fd, size_t chunk)
 	if (x->splice && (r = take_spliced(x, in_fd, chunk)) != 0)
 		return r < 0 ? r : 0;
 	return take_read(x, in_fd, chunk);
-}
-
-/* Whether frames wait to be written. */
-static int has_queued(const struct xchg *x)
-{
-	return x->wq.len > x->woff || x->sp.fill;
 }
 
 /* The link refuses splice: the payload goes after its header in wq. */
@@ -762,16 +788,16 @@ static int xchg_step(struct xchg *x)
 
 	if (x->o && x->o->abort_flag && *x->o->abort_flag)
 		return -EINTR;
-	if (x->exited && !x->in_done && !queued) {
-		/* the command ended before its input: the rest of the
-		 * stream is not sent (the export gets EPIPE) */
+	if (x->exited && !x->in_done && !queued && x->unread_at_exit) {
+		/* the command ended before it had what was read for it:
+		 * the rest of the stream is not sent (the export gets EPIPE) */
 		session_frame_add(&x->wq, 'E', NULL, 0);
 		x->in_done = x->input_cut = 1;
 		queued = 1;
 	}
 	if (x->exited && x->in_done && !queued)
 		return 0;
-	pfd[0] = (struct pollfd){ .fd = !queued && !x->in_done && !x->exited ? x->in_fd : -1, .events = POLLIN };
+	pfd[0] = (struct pollfd){ .fd = !queued && !x->in_done ? x->in_fd : -1, .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = queued ? s->to : -1, .events = POLLOUT };
 	pfd[2] = (struct pollfd){ .fd = s->from, .events = POLLIN };
 	pfd[3] = (struct pollfd){ .fd = s->errfd, .events = POLLIN };
@@ -783,7 +809,7 @@ static int xchg_step(struct xchg *x)
 	if (pfd[3].revents)
 		drain_link_err(s);
 	if (pfd[0].fd >= 0 && pfd[0].revents) {
-		r = take_input(x, x->in_fd, x->chunk);
+		r = x->exited ? take_rest(x, x->in_fd) : take_input(x, x->in_fd, x->chunk);
 		if (r < 0)
 			return r;
 		x->last_io = mono_ns();

@@ -226,16 +226,22 @@ static void test_commands(void **state)
 }
 
 /* a pipe with len bytes of text-like data written by a child */
-static int data_pipe(struct child *c, unsigned mb)
+/* A stream: what the shell script writes; the pipe's read end */
+static int script_pipe(struct child *c, const char *script)
 {
-	char script[128];
-
-	snprintf(script, sizeof(script), "yes 'volrep session data' | head -c %u", mb << 20);
 	*c = (struct child)CHILD_INIT;
 	strvec_pushv(&c->args, (const char *const[]){ "sh", "-c", script, NULL });
 	c->out = CHILD_PIPE;
 	assert_int_equal(child_start(c), 0);
 	return c->out;
+}
+
+static int data_pipe(struct child *c, unsigned mb)
+{
+	char script[128];
+
+	snprintf(script, sizeof(script), "yes 'volrep session data' | head -c %u", mb << 20);
+	return script_pipe(c, script);
 }
 
 /* 3 MiB through "count" (out: what it counted) */
@@ -301,6 +307,24 @@ static void test_stream(void **state)
 
 	/* a command that stops reading early and exits 0: the input was cut */
 	fd = data_pipe(&c, 8);
+	assert_int_equal(session_stream(pe.s, (const char *const[]){ "volrep", "head", NULL }, fd, &ro, NULL, NULL, 1024,
+					&st),
+			 -EPIPE);
+	close(fd);
+	child_finish(&c);
+	assert_false(session_broken(pe.s));
+
+	/* one that read the whole stream and exited before the stream's
+	 * end came (zfs recv stops at the end record, zfs send may still
+	 * be closing): not cut */
+	fd = script_pipe(&c, "printf 0123456789; sleep 1");
+	assert_int_equal(session_stream(pe.s, (const char *const[]){ "volrep", "head", NULL }, fd, &ro, NULL, NULL, 1024,
+					&st),
+			 0);
+	close(fd);
+	assert_int_equal(child_finish(&c), 0);
+	/* but a byte after its exit is one it did not read */
+	fd = script_pipe(&c, "printf 0123456789; sleep 1; printf x");
 	assert_int_equal(session_stream(pe.s, (const char *const[]){ "volrep", "head", NULL }, fd, &ro, NULL, NULL, 1024,
 					&st),
 			 -EPIPE);
