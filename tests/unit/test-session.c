@@ -258,14 +258,28 @@ static void count_stream(struct peer *pe, const struct relay_opts *ro, struct st
 	assert_int_equal(child_finish(&c), 0);
 }
 
+/* SCRIPT's output into "head" (reads 10 bytes, exits 0): the stream's
+ * result; *code: the script's exit */
+static int into_head(struct peer *pe, const char *script, int *code)
+{
+	struct relay_opts ro = RELAY_OPTS_INIT;
+	struct relay_stats st = { 0 };
+	struct child c;
+	int fd = script_pipe(&c, script);
+	int r = session_stream(pe->s, (const char *const[]){ "volrep", "head", NULL }, fd, &ro, NULL, NULL, 1024, &st);
+
+	close(fd);
+	*code = child_finish(&c);
+	return r;
+}
+
 static void test_stream(void **state)
 {
 	struct peer pe;
 	struct strbuf out = STRBUF_INIT;
 	struct relay_opts ro = RELAY_OPTS_INIT;
 	struct relay_stats st = { 0 };
-	struct child c;
-	int fd;
+	int code;
 
 	(void)state;
 	assert_int_equal(open_peer(&pe, "--serve"), 0);
@@ -306,30 +320,15 @@ static void test_stream(void **state)
 	ro.rate = 0;
 
 	/* a command that stops reading early and exits 0: the input was cut */
-	fd = data_pipe(&c, 8);
-	assert_int_equal(session_stream(pe.s, (const char *const[]){ "volrep", "head", NULL }, fd, &ro, NULL, NULL, 1024,
-					&st),
-			 -EPIPE);
-	close(fd);
-	child_finish(&c);
+	assert_int_equal(into_head(&pe, "yes 'volrep session data' | head -c 8388608", &code), -EPIPE);
 	assert_false(session_broken(pe.s));
-
 	/* one that read the whole stream and exited before the stream's
 	 * end came (zfs recv stops at the end record, zfs send may still
 	 * be closing): not cut */
-	fd = script_pipe(&c, "printf 0123456789; sleep 1");
-	assert_int_equal(session_stream(pe.s, (const char *const[]){ "volrep", "head", NULL }, fd, &ro, NULL, NULL, 1024,
-					&st),
-			 0);
-	close(fd);
-	assert_int_equal(child_finish(&c), 0);
+	assert_int_equal(into_head(&pe, "printf 0123456789; sleep 1", &code), 0);
+	assert_int_equal(code, 0);
 	/* but a byte after its exit is one it did not read */
-	fd = script_pipe(&c, "printf 0123456789; sleep 1; printf x");
-	assert_int_equal(session_stream(pe.s, (const char *const[]){ "volrep", "head", NULL }, fd, &ro, NULL, NULL, 1024,
-					&st),
-			 -EPIPE);
-	close(fd);
-	child_finish(&c);
+	assert_int_equal(into_head(&pe, "printf 0123456789; sleep 1; printf x", &code), -EPIPE);
 	assert_false(session_broken(pe.s));
 	strbuf_reset(&out);
 	assert_int_equal(session_run(pe.s, (const char *const[]){ "volrep", "count", NULL }, &out, NULL, 1024), 0);
