@@ -432,7 +432,7 @@ struct xchg {
 	struct relay_pipe sp;
 	int splice;
 	int in_eof, in_done, exited, code, overflow, input_cut;
-	int unread_at_exit;   /* stream bytes held back when the exit came */
+	int cut_at_exit;      /* the exit came: the rest goes nowhere */
 	int lost;             /* the link ended mid-command (it is stopped) */
 	struct strbuf *out, *err;
 	size_t max;
@@ -491,9 +491,10 @@ static int take_frames(struct xchg *x, struct strbuf *why)
 		case 'X':
 			x->code = (int)get_be32(f.data);
 			x->exited = 1;
-			/* a data frame still queued, or a chunk being
-			 * collected, never reached the command */
-			x->unread_at_exit = !x->in_done && (has_queued(x) || x->raw_have);
+			/* a failed command wants no more; a data frame
+			 * still queued, or a chunk being collected, never
+			 * reached the command */
+			x->cut_at_exit = !x->in_done && (x->code != 0 || has_queued(x) || x->raw_have);
 			break;
 		default:
 			strbuf_addf(why, "unexpected '%c' frame from the target", f.type);
@@ -788,9 +789,10 @@ static int xchg_step(struct xchg *x)
 
 	if (x->o && x->o->abort_flag && *x->o->abort_flag)
 		return -EINTR;
-	if (x->exited && !x->in_done && !queued && x->unread_at_exit) {
-		/* the command ended before it had what was read for it:
-		 * the rest of the stream is not sent (the export gets EPIPE) */
+	if (x->exited && !x->in_done && !queued && x->cut_at_exit) {
+		/* the command failed, or ended before it had what was read
+		 * for it: the rest of the stream is not sent (the export
+		 * gets EPIPE) */
 		session_frame_add(&x->wq, 'E', NULL, 0);
 		x->in_done = x->input_cut = 1;
 		queued = 1;

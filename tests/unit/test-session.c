@@ -279,7 +279,8 @@ static void test_stream(void **state)
 	struct strbuf out = STRBUF_INIT;
 	struct relay_opts ro = RELAY_OPTS_INIT;
 	struct relay_stats st = { 0 };
-	int code;
+	struct child c;
+	int code, fd;
 
 	(void)state;
 	assert_int_equal(open_peer(&pe, "--serve"), 0);
@@ -329,6 +330,15 @@ static void test_stream(void **state)
 	assert_int_equal(code, 0);
 	/* but a byte after its exit is one it did not read */
 	assert_int_equal(into_head(&pe, "printf 0123456789; sleep 1; printf x", &code), -EPIPE);
+	/* a refused command: its answer at once, not after the stream */
+	fd = script_pipe(&c, "exec sleep 30");
+	assert_int_equal(session_stream(pe.s, (const char *const[]){ "volrep", "nosuch", NULL }, fd, &ro, NULL, NULL,
+					1024, &st),
+			 2);
+	assert_int_equal(child_try_finish(&c, &code), 0);
+	close(fd);
+	kill(c.pid, SIGKILL);
+	child_finish(&c);
 	assert_false(session_broken(pe.s));
 	strbuf_reset(&out);
 	assert_int_equal(session_run(pe.s, (const char *const[]){ "volrep", "count", NULL }, &out, NULL, 1024), 0);
